@@ -1,0 +1,122 @@
+# lepton: plain GNU make. `make demo` and `make check` each work alone on a
+# fresh Debian 12 machine (they run `make deps` first).
+
+VERSION		= 0.1.0
+PREFIX		?= /usr/local
+DESTDIR		?=
+BUILD		?= build
+LEPTON		?= ./lepton
+CC		?= cc
+
+# Debian packages lepton builds and runs with (tools/deps installs them).
+DEB_PACKAGES	= gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
+		  libyaml-dev libssl-dev libgit2-dev check python3 curl
+PKGS		= libcurl libcjson yaml-0.1 libcrypto libgit2 check
+
+# libyaml and cJSON are linked; libcurl, libcrypto and libgit2 are loaded
+# on first use (lib/dl.c) so that commands which never touch them start
+# as fast as a hello world. Their sonames are read from the -dev links.
+LIBDIR		:= $(shell pkg-config --variable=libdir libcurl 2>/dev/null)
+soname		= $(shell objdump -p $(LIBDIR)/$(1) 2>/dev/null | \
+		    awk '/SONAME/ { print $$2 }')
+
+CFLAGS		?= -O2 -g
+WARN		= -std=c11 -Wall -Wextra -Werror
+CPPFLAGS_ALL	= -D_GNU_SOURCE -DLEPTON_VERSION='"$(VERSION)"' \
+		  -DLEP_SONAME_CURL='"$(or $(call soname,libcurl.so),libcurl.so.4)"' \
+		  -DLEP_SONAME_CRYPTO='"$(or $(call soname,libcrypto.so),libcrypto.so.3)"' \
+		  $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_BIN	= $(shell pkg-config --libs libcjson yaml-0.1 2>/dev/null) -ldl
+LDLIBS_TEST	= $(LDLIBS_BIN) $(shell pkg-config --libs check 2>/dev/null)
+SAN		?=
+ifeq ($(SAN),1)
+SANFLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		  -fno-sanitize-recover=undefined
+endif
+
+LIB_SRCS	= $(wildcard lib/*.c) $(filter-out providers/table.c, \
+		  $(wildcard providers/*.c)) providers/table.c
+CMD_SRCS	= $(filter-out cmd/main.c, $(wildcard cmd/*.c))
+TEST_SRCS	= $(wildcard tests/check_*.c)
+
+LIB_OBJS	= $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CMD_OBJS	= $(CMD_SRCS:%.c=$(BUILD)/%.o)
+TEST_OBJS	= $(TEST_SRCS:%.c=$(BUILD)/%.o)
+DEPS		= $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_OBJS:.o=.d) \
+		  $(BUILD)/cmd/main.d
+
+ifeq ($(BUILD),build)
+BIN		= lepton
+else
+BIN		= $(BUILD)/lepton
+endif
+
+.PHONY: all check unit e2e demo deps asan valgrind bench lint install \
+	clean
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(BUILD)/liblepton.a: $(LIB_OBJS) $(CMD_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/cmd/main.o $(BUILD)/liblepton.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_BIN)
+
+$(BUILD)/check_lepton: $(TEST_OBJS) $(BUILD)/liblepton.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_TEST)
+
+-include $(DEPS)
+
+deps:
+	@sh tools/deps $(DEB_PACKAGES)
+
+# The test suite: Check units, then end to end against the real binary.
+check: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/check_lepton
+	@$(MAKE) --no-print-directory unit e2e
+
+unit: $(BUILD)/check_lepton
+	LEPTON=$(abspath $(BIN)) $(BUILD)/check_lepton
+
+e2e: $(BIN)
+	@LEPTON=$(abspath $(BIN)) sh tests/e2e/run.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS='-O1 -g' \
+	    check
+
+valgrind: all $(BUILD)/check_lepton
+	CK_FORK=no LEPTON=$(abspath $(BIN)) valgrind -q --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+	    $(BUILD)/check_lepton
+	@LEPTON=$(abspath $(BIN)) sh tests/valgrind.sh
+
+# The main job: build, deploy the iris example locally, ask it, stop it.
+demo: deps all
+	@sh examples/iris/demo.sh $(abspath $(BIN))
+
+bench: all
+	@sh tests/bench.sh $(abspath $(BIN))
+
+lint:
+	@! grep -nwE 'strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|system|popen' \
+	    lib/*.c cmd/*.c providers/*.c | grep -v '^\S*:[0-9]*:\s*\*' \
+	    || (echo "lint: banned function above" >&2; false)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/lepton
+	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 examples/iris/*.py examples/iris/*.yaml \
+	    examples/iris/iris.csv $(DESTDIR)$(PREFIX)/share/lepton/examples/iris/
+
+clean:
+	rm -rf build build-asan lepton

@@ -1,0 +1,365 @@
+/*
+ * predict.c: `lepton predict NAME|URL`: one JSON request, or a JSONL batch
+ * whose responses come back as JSONL in input order.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "../lib/args.h"
+#include "../lib/crypto.h"
+#include "../lib/ctx.h"
+#include "../lib/error.h"
+#include "../lib/fs.h"
+#include "../lib/http.h"
+#include "../lib/json.h"
+#include "../lib/out.h"
+#include "../lib/service.h"
+#include "../lib/util.h"
+
+#define PREDICT_MAX_INPUT	(256u * 1024 * 1024)
+
+static const struct lep_err *cmd_predict_exec(struct lep_ctx *,
+	    const struct lep_args *);
+
+static const struct lep_opt predict_opts[] = {
+	{ "data", 'd', LEP_OPT_VALUE, "JSON|@FILE",
+	    "the request body (default: read stdin)" },
+	{ "file", 'f', LEP_OPT_VALUE, "JSONL",
+	    "send every line of JSONL ('-': stdin); print JSONL in order" },
+	{ "concurrency", 'c', LEP_OPT_VALUE, "N",
+	    "requests in flight with --file (default 4)" },
+	{ "timeout", 0, LEP_OPT_VALUE, "SECONDS",
+	    "per request (default 30)" },
+	{ "cacert", 0, LEP_OPT_VALUE, "FILE",
+	    "trust this CA bundle for https:// URLs" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+
+const struct lep_cmd cmd_predict_entry = {
+	.name = "predict",
+	.summary = "send requests to a deployment and print the responses",
+	.usage = "[-d JSON|@FILE] [-f JSONL [-c N]] [--timeout S] NAME|URL",
+	.description = "POST JSON to a deployment's endpoint (its "
+	    "service.path, /predict by default) with its bearer token, or to "
+	    "an http(s):// URL (token from $LEPTON_TOKEN, if set). With "
+	    "--file, send each JSONL line, N at a time over reused "
+	    "connections, and print one JSON line per input line in input "
+	    "order; a failed line prints {\"line\": N, \"error\": ...}, the "
+	    "rest go on, and the exit status is 1.",
+	.opts = predict_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.exec = cmd_predict_exec,
+};
+
+static const struct lep_err *
+read_stream(struct lep_buf *b, FILE *fp, const char *what)
+{
+	char	 chunk[65536];
+	size_t	 n;
+
+	lep_buf_init_max(b, PREDICT_MAX_INPUT);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (lep_buf_addn(b, chunk, n) == -1)
+			return lep_err_new(LEP_E_USAGE, "%s is larger than %u "
+			    "bytes", what, PREDICT_MAX_INPUT);
+	if (ferror(fp))
+		return lep_err_errno(LEP_E_FAILED, "cannot read %s", what);
+	return NULL;
+}
+
+static const struct lep_err *
+read_input(struct lep_buf *b, const char *spec)
+{
+	if (spec == NULL || strcmp(spec, "-") == 0 || strcmp(spec, "@-") == 0)
+		return read_stream(b, stdin, "standard input");
+	if (spec[0] == '@')
+		return lep_read_file(b, spec + 1, PREDICT_MAX_INPUT);
+	lep_buf_init(b, 0);
+	lep_buf_add(b, spec);
+	return NULL;
+}
+
+static const struct lep_err *
+status_error(long status, const char *body, const char *url)
+{
+	enum lep_code	 code;
+	char		 snippet[201];
+	size_t		 i;
+
+	lep_strlcpy(snippet, body, sizeof(snippet));
+	for (i = 0; snippet[i]; i++)
+		if (snippet[i] == '\n' || snippet[i] == '\r')
+			snippet[i] = ' ';
+	if (status == 401 || status == 403)
+		code = LEP_E_AUTH;
+	else if (status == 404)
+		code = LEP_E_NOT_FOUND;
+	else if (status >= 500)
+		code = LEP_E_PROVIDER;
+	else
+		code = LEP_E_FAILED;
+	return lep_err_http(lep_err_new(code, "%s: HTTP %ld: %s", url, status,
+	    snippet), (int)status);
+}
+
+/* The response as one JSON value: parsed if it is JSON, else a string. */
+static struct lep_json *
+body_json(const struct lep_http_resp *r)
+{
+	struct lep_json	*j = NULL;
+
+	if (r->body.len > 0 && lep_json_parse(&j, r->body.buf, r->body.len,
+	    "response") == NULL)
+		return j;
+	return lep_json_str(r->body.buf);
+}
+
+static const struct lep_err *
+predict_one(struct lep_ctx *ctx, const char *url, const char *token,
+    const struct lep_args *args, long timeout_ms)
+{
+	const struct lep_err	*err;
+	struct lep_http_resp	 resp;
+	struct lep_http_req	 req;
+	struct lep_json		*check = NULL, *res;
+	struct lep_buf		 body;
+
+	if ((err = read_input(&body, lep_args_get(args, "data"))) != NULL)
+		return err;
+	if ((err = lep_json_parse(&check, body.buf, body.len,
+	    "request body")) != NULL) {
+		lep_buf_release(&body);
+		return lep_err_new(LEP_E_USAGE, "%s", err->msg);
+	}
+	lep_json_free(check);
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.body = body.buf;
+	req.body_len = body.len;
+	req.bearer = token;
+	req.timeout_ms = timeout_ms;
+	req.retries = 2;
+	req.cacert = lep_args_get(args, "cacert");
+	lep_http_resp_init(&resp);
+	err = lep_http_do(&resp, &req);
+	lep_buf_release(&body);
+	if (err == NULL && (resp.status < 200 || resp.status > 299))
+		err = status_error(resp.status, resp.body.buf, url);
+	if (err == NULL) {
+		if (ctx->out.json) {
+			res = lep_json_obj();
+			lep_json_set_int(res, "status", resp.status);
+			lep_json_set_num(res, "latency_ms",
+			    resp.seconds * 1000.0);
+			lep_json_set(res, "response", body_json(&resp));
+			lep_out_result(&ctx->out, res);
+		} else {
+			lep_out_write(&ctx->out, resp.body.buf, resp.body.len);
+			if (resp.body.len == 0 ||
+			    resp.body.buf[resp.body.len - 1] != '\n')
+				lep_out_write(&ctx->out, "\n", 1);
+		}
+	}
+	lep_http_resp_release(&resp);
+	return err;
+}
+
+/*
+ * A batch: each input line has a slot; results wait in their slot until
+ * every earlier one is printed, so output follows input order whatever
+ * order the responses arrive in.
+ */
+struct batch {
+	struct lep_ctx	 *ctx;
+	struct lep_json	**results;	/* per slot */
+	size_t		 *lineno;	/* per slot */
+	size_t		 *slot;		/* per request: its slot */
+	size_t		  n, next;
+	size_t		  failed;
+	struct lep_json	 *all;		/* --json: every result */
+};
+
+static struct lep_json *
+line_error(size_t lineno, long status, const char *msg)
+{
+	struct lep_json	*j = lep_json_obj(), *e = lep_json_obj();
+
+	lep_json_set_int(j, "line", (long long)lineno);
+	if (status)
+		lep_json_set_int(e, "status", status);
+	lep_json_set_str(e, "message", msg);
+	lep_json_set(j, "error", e);
+	return j;
+}
+
+static void
+line_failed(struct batch *bt, size_t i, long status, const char *msg)
+{
+	char	*line;
+
+	line = xasprintf("line %zu: %s", bt->lineno[i], msg);
+	lep_out_stderr("lepton: predict: ", line);
+	free(line);
+	bt->results[i] = line_error(bt->lineno[i], status, msg);
+	bt->failed++;
+}
+
+static void
+batch_flush(struct batch *bt)
+{
+	char	*s;
+
+	while (bt->next < bt->n && bt->results[bt->next] != NULL) {
+		if (bt->all != NULL) {
+			lep_json_push(bt->all, bt->results[bt->next]);
+		} else {
+			s = lep_json_print(bt->results[bt->next], 0);
+			lep_out_write(&bt->ctx->out, s, strlen(s));
+			lep_out_write(&bt->ctx->out, "\n", 1);
+			free(s);
+			lep_json_free(bt->results[bt->next]);
+		}
+		bt->results[bt->next] = NULL;
+		bt->next++;
+	}
+}
+
+static void
+batch_done(void *arg, size_t k, const struct lep_http_resp *r,
+    const struct lep_err *err)
+{
+	struct batch	*bt = arg;
+	size_t		 i = bt->slot[k];
+
+	if (err == NULL && (r->status < 200 || r->status > 299))
+		err = status_error(r->status, r->body.buf, "endpoint");
+	if (err != NULL)
+		line_failed(bt, i, err->http_status, err->msg);
+	else
+		bt->results[i] = body_json(r);
+	batch_flush(bt);
+}
+
+static const struct lep_err *
+predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
+    const struct lep_args *args, long timeout_ms)
+{
+	const struct lep_err	*err;
+	struct lep_http_req	*reqs;
+	struct lep_json		*check, *res;
+	struct lep_buf		 in;
+	struct batch		 bt;
+	const char		*file = lep_args_get(args, "file");
+	long long		 conc;
+	size_t			 nlines = 1, i, start, lineno = 0, nreq = 0;
+	char			*p;
+
+	if ((err = lep_args_int(&conc, args, "concurrency", 4, 1,
+	    1024)) != NULL)
+		return err;
+	if (strcmp(file, "-") == 0)
+		err = read_stream(&in, stdin, "standard input");
+	else
+		err = lep_read_file(&in, file, PREDICT_MAX_INPUT);
+	if (err != NULL)
+		return err;
+	for (i = 0; i < in.len; i++)
+		nlines += in.buf[i] == '\n';
+	memset(&bt, 0, sizeof(bt));
+	bt.ctx = ctx;
+	bt.results = xcalloc(nlines, sizeof(*bt.results));
+	bt.lineno = xcalloc(nlines, sizeof(*bt.lineno));
+	bt.slot = xcalloc(nlines, sizeof(*bt.slot));
+	reqs = xcalloc(nlines, sizeof(*reqs));
+	if (ctx->out.json)
+		bt.all = lep_json_arr();
+	/* A line that is not JSON fails in place; the others are sent. */
+	for (start = 0; start < in.len; start = i + 1) {
+		p = memchr(in.buf + start, '\n', in.len - start);
+		i = p ? (size_t)(p - in.buf) : in.len;
+		lineno++;
+		in.buf[i] = '\0';
+		bt.lineno[bt.n] = lineno;
+		check = NULL;
+		if (i == start)
+			line_failed(&bt, bt.n, 0, "empty line");
+		else if (lep_json_parse(&check, in.buf + start, i - start,
+		    "input") != NULL)
+			line_failed(&bt, bt.n, 0, "not JSON");
+		else {
+			reqs[nreq].method = "POST";
+			reqs[nreq].url = url;
+			reqs[nreq].body = in.buf + start;
+			reqs[nreq].body_len = i - start;
+			reqs[nreq].bearer = token;
+			reqs[nreq].timeout_ms = timeout_ms;
+			reqs[nreq].retries = 2;
+			reqs[nreq].cacert = lep_args_get(args, "cacert");
+			bt.slot[nreq++] = bt.n;
+		}
+		lep_json_free(check);
+		bt.n++;
+	}
+	batch_flush(&bt);
+	err = lep_http_many(reqs, nreq, (int)conc, batch_done, &bt);
+	if (err == NULL && bt.all != NULL) {
+		res = lep_json_obj();
+		lep_json_set_int(res, "lines", (long long)bt.n);
+		lep_json_set_int(res, "failed", (long long)bt.failed);
+		lep_json_set(res, "responses", bt.all);
+		bt.all = NULL;
+		lep_out_result(&ctx->out, res);
+	}
+	if (err == NULL && bt.failed > 0)
+		err = lep_err_new(LEP_E_FAILED, "%zu of %zu lines failed",
+		    bt.failed, bt.n);
+	for (i = 0; i < nlines; i++)
+		lep_json_free(bt.results[i]);
+	lep_json_free(bt.all);
+	free(bt.results);
+	free(bt.lineno);
+	free(bt.slot);
+	free(reqs);
+	lep_buf_release(&in);
+	return err;
+}
+
+static const struct lep_err *
+cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
+{
+	const struct lep_err	*err;
+	const char		*target = lep_args_pos(args, 0), *env;
+	char			*url = NULL, *token = NULL;
+	long long		 timeout;
+
+	if ((err = lep_args_int(&timeout, args, "timeout", 30, 1,
+	    86400)) != NULL)
+		return err;
+	if (lep_args_has(args, "data") && lep_args_has(args, "file"))
+		return lep_err_new(LEP_E_USAGE, "--data and --file exclude "
+		    "each other");
+	if (lep_starts_with(target, "http://") ||
+	    lep_starts_with(target, "https://")) {
+		url = xstrdup(target);
+		if ((env = getenv("LEPTON_TOKEN")) != NULL && *env != '\0')
+			token = xstrdup(env);
+	} else if ((err = lep_service_target(&url, &token, ctx,
+	    target)) != NULL)
+		return err;
+	if (lep_args_has(args, "file"))
+		err = predict_batch(ctx, url, token, args, timeout * 1000);
+	else
+		err = predict_one(ctx, url, token, args, timeout * 1000);
+	if (token != NULL) {
+		lep_wipe(token, strlen(token));
+		free(token);
+	}
+	free(url);
+	return err;
+}

@@ -1,0 +1,73 @@
+/*
+ * print.c: how deploy, status and stop show a deployment as text.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "../lib/error.h"
+#include "../lib/out.h"
+#include "../lib/provider.h"
+#include "../lib/util.h"
+
+void
+lep_cmd_print_deployment(struct lep_out *out, const struct lep_deployment *d,
+    int detail)
+{
+	char	 ts[32];
+	size_t	 i;
+
+	if (!detail) {
+		lep_out_printf(out, "%-20s %-10s %-6s %3d/%-3d %-4d %s\n",
+		    d->name, d->state, d->provider, d->ready, d->desired,
+		    d->revision, d->endpoint ? d->endpoint : "-");
+		return;
+	}
+	lep_out_printf(out, "name:      %s\n", d->name);
+	if (d->message)
+		lep_out_printf(out, "state:     %s (%s)\n", d->state,
+		    d->message);
+	else
+		lep_out_printf(out, "state:     %s\n", d->state);
+	lep_out_printf(out, "provider:  %s\n", d->provider);
+	lep_out_printf(out, "endpoint:  %s\n", d->endpoint ? d->endpoint :
+	    "-");
+	lep_out_printf(out, "revision:  %d\n", d->revision);
+	lep_out_printf(out, "replicas:  %d/%d ready\n", d->ready, d->desired);
+	if (d->spec_sha256)
+		lep_out_printf(out, "spec:      sha256:%.16s\n",
+		    d->spec_sha256);
+	if (d->created) {
+		lep_format_time(ts, sizeof(ts), d->created);
+		lep_out_printf(out, "created:   %s\n", ts);
+	}
+	if (d->updated) {
+		lep_format_time(ts, sizeof(ts), d->updated);
+		lep_out_printf(out, "updated:   %s\n", ts);
+	}
+	if (d->supervisor_pid)
+		lep_out_printf(out, "supervisor: pid %ld\n",
+		    d->supervisor_pid);
+	if (d->log_dir)
+		lep_out_printf(out, "logs:      %s\n", d->log_dir);
+	if (d->nreplicas == 0)
+		return;
+	lep_out_printf(out, "\n  REPLICA  STATE       PID      PORT   "
+	    "RESTARTS\n");
+	for (i = 0; i < d->nreplicas; i++)
+		lep_out_printf(out, "  %-8d %-11s %-8ld %-6d %d\n",
+		    d->replicas[i].index, d->replicas[i].state,
+		    d->replicas[i].pid, d->replicas[i].port,
+		    d->replicas[i].restarts);
+}
+
+const struct lep_err *
+lep_cmd_lock_timeout(long long *ms_out, const struct lep_args *args)
+{
+	const struct lep_err	*err;
+	long long		 s;
+
+	err = lep_args_int(&s, args, "lock-timeout", 10, 0, 3600);
+	*ms_out = s * 1000;
+	return err;
+}

@@ -1,0 +1,64 @@
+/*
+ * error.h: the one error type and the table of stable exit codes.
+ * Fallible functions return const struct lep_err *; NULL means success.
+ */
+#ifndef LEPTON_LIB_ERROR_H
+#define LEPTON_LIB_ERROR_H
+
+#include "util.h"
+
+/* Append-only: a retired code keeps its number. */
+enum lep_code {
+	LEP_E_FAILED = 1,
+	LEP_E_USAGE,
+	LEP_E_SPEC,
+	LEP_E_AUTH,
+	LEP_E_NOT_FOUND,
+	LEP_E_CONFLICT,
+	LEP_E_PROVIDER,
+	LEP_E_TIMEOUT,
+	LEP_E_UNSUPPORTED,
+	LEP_E_INFEASIBLE,
+	LEP_E_NOT_RUNNING,
+	LEP_E_LOCKED,
+	LEP_E_INTERNAL,
+	LEP_E_INTERRUPTED,
+	LEP_E__COUNT
+};
+
+struct lep_err {
+	enum lep_code	 code;
+	char		 msg[1024];
+	char		 hint[512];
+	const char	*provider;	/* static string or NULL */
+	int		 http_status;	/* 0 when none */
+};
+
+struct lep_err_info {
+	enum lep_code	 code;
+	const char	*name;		/* stable JSON name */
+	int		 exit;		/* stable exit status */
+	const char	*text;		/* default text, for lepton(1) */
+};
+
+/*
+ * Constructors fill a ring of thread-local slots: no allocation, never
+ * freed. The result stays valid until 16 more errors are made.
+ */
+const struct lep_err *lep_err_new(enum lep_code, const char *fmt, ...)
+	    LEP_PRINTF(2, 3);
+/* Like lep_err_new, with ": strerror(errno)" appended. */
+const struct lep_err *lep_err_errno(enum lep_code, const char *fmt, ...)
+	    LEP_PRINTF(2, 3);
+/* Set the hint of an error made by the constructors above; returns it. */
+const struct lep_err *lep_err_hint(const struct lep_err *, const char *fmt,
+	    ...) LEP_PRINTF(2, 3);
+const struct lep_err *lep_err_provider(const struct lep_err *, const char *);
+const struct lep_err *lep_err_http(const struct lep_err *, int status);
+
+const struct lep_err_info *lep_err_info(enum lep_code);
+/* The whole table, for help and tests; n_out gets its length. */
+const struct lep_err_info *lep_err_table(size_t *n_out);
+int	 lep_err_exit(const struct lep_err *);	/* 0 for NULL */
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * fs.c: atomic files, bounded reads and the fcntl state lock.
+ */
+#include "fs.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "util.h"
+
+static const struct lep_err *
+mkdir_one(const char *p, mode_t mode)
+{
+	if (mkdir(p, mode) == -1 && errno != EEXIST)
+		return lep_err_errno(LEP_E_FAILED, "cannot create directory "
+		    "'%s'", p);
+	return NULL;
+}
+
+const struct lep_err *
+lep_mkdirs(const char *path, mode_t mode)
+{
+	const struct lep_err	*err = NULL;
+	char			*p, *s;
+
+	p = xstrdup(path);
+	for (s = p + 1; *s != '\0' && err == NULL; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		err = mkdir_one(p, mode);
+		*s = '/';
+	}
+	if (err == NULL)
+		err = mkdir_one(p, mode);
+	free(p);
+	return err;
+}
+
+static void
+fsync_dir_of(const char *path)
+{
+	char	*d, *slash;
+	int	 fd;
+
+	d = xstrdup(path);
+	slash = strrchr(d, '/');
+	if (slash != NULL) {
+		if (slash == d)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd != -1) {
+			(void)fsync(fd);
+			close(fd);
+		}
+	}
+	free(d);
+}
+
+const struct lep_err *
+lep_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	const struct lep_err	*err = NULL;
+	const char		*p = data;
+	char			*tmp;
+	ssize_t			 n;
+	int			 fd;
+
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    mode);
+	if (fd == -1) {
+		err = lep_err_errno(LEP_E_FAILED, "cannot write '%s'", path);
+		goto done;
+	}
+	/* The umask must not widen nor narrow what we asked for. */
+	(void)fchmod(fd, mode);
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			err = lep_err_errno(LEP_E_FAILED, "cannot write '%s'",
+			    path);
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (err == NULL && fsync(fd) == -1)
+		err = lep_err_errno(LEP_E_FAILED, "cannot sync '%s'", path);
+	if (close(fd) == -1 && err == NULL)
+		err = lep_err_errno(LEP_E_FAILED, "cannot write '%s'", path);
+	if (err == NULL && rename(tmp, path) == -1)
+		err = lep_err_errno(LEP_E_FAILED, "cannot replace '%s'", path);
+	if (err != NULL)
+		(void)unlink(tmp);
+	else
+		fsync_dir_of(path);
+done:
+	free(tmp);
+	return err;
+}
+
+static const struct lep_err *
+read_fd(struct lep_buf *b, int fd, const char *path, size_t max)
+{
+	char	 chunk[8192];
+	ssize_t	 n;
+
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return lep_err_errno(LEP_E_FAILED, "cannot read '%s'",
+			    path);
+		if (n == 0)
+			return NULL;
+		if (lep_buf_addn(b, chunk, (size_t)n) == -1)
+			return lep_err_new(LEP_E_FAILED, "'%s' is larger than "
+			    "%zu bytes", path, max);
+	}
+}
+
+const struct lep_err *
+lep_read_file(struct lep_buf *b, const char *path, size_t max)
+{
+	const struct lep_err	*err;
+	int			 fd;
+
+	lep_buf_init_max(b, max);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return lep_err_new(LEP_E_NOT_FOUND, "'%s': no such "
+			    "file", path);
+		return lep_err_errno(LEP_E_FAILED, "cannot open '%s'", path);
+	}
+	err = read_fd(b, fd, path, max);
+	close(fd);
+	return err;
+}
+
+const struct lep_err *
+lep_read_secret_file(struct lep_buf *b, const char *path, size_t max)
+{
+	const struct lep_err	*err;
+	struct stat		 st;
+	int			 fd;
+
+	lep_buf_init_max(b, max);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return lep_err_new(LEP_E_NOT_FOUND, "'%s': no such "
+			    "file", path);
+		return lep_err_errno(LEP_E_FAILED, "cannot open '%s'", path);
+	}
+	if (fstat(fd, &st) == -1) {
+		err = lep_err_errno(LEP_E_FAILED, "cannot stat '%s'", path);
+	} else if (st.st_uid != geteuid()) {
+		err = lep_err_new(LEP_E_AUTH, "'%s' holds secrets but belongs "
+		    "to another user", path);
+	} else if (st.st_mode & 077) {
+		err = lep_err_hint(lep_err_new(LEP_E_AUTH, "'%s' holds secrets "
+		    "but others may read it (mode %03o)", path,
+		    (unsigned int)(st.st_mode & 0777)), "chmod 600 '%s'",
+		    path);
+	} else
+		err = read_fd(b, fd, path, max);
+	close(fd);
+	return err;
+}
+
+void
+lep_remove_tree(const char *path)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		*sub;
+
+	if (lstat(path, &st) == -1)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		(void)unlink(path);
+		return;
+	}
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			sub = xasprintf("%s/%s", path, de->d_name);
+			lep_remove_tree(sub);
+			free(sub);
+		}
+		closedir(d);
+	}
+	(void)rmdir(path);
+}
+
+const struct lep_err *
+lep_lock(int *fd_out, const char *home, long long timeout_ms)
+{
+	const struct lep_err	*err;
+	struct flock		 fl;
+	struct timespec		 ts = { 0, 20 * 1000 * 1000 };
+	long long		 deadline;
+	char			*path;
+	int			 fd;
+
+	*fd_out = -1;
+	if ((err = lep_mkdirs(home, 0700)) != NULL)
+		return err;
+	path = xasprintf("%s/lock", home);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		err = lep_err_errno(LEP_E_FAILED, "cannot open '%s'", path);
+		free(path);
+		return err;
+	}
+	deadline = lep_now_ms() + timeout_ms;
+	for (;;) {
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			break;
+		if (errno != EACCES && errno != EAGAIN) {
+			err = lep_err_errno(LEP_E_FAILED, "cannot lock '%s'",
+			    path);
+			break;
+		}
+		if (lep_now_ms() >= deadline) {
+			memset(&fl, 0, sizeof(fl));
+			fl.l_type = F_WRLCK;
+			fl.l_whence = SEEK_SET;
+			if (fcntl(fd, F_GETLK, &fl) == 0 &&
+			    fl.l_type != F_UNLCK)
+				err = lep_err_new(LEP_E_LOCKED, "'%s' is locked "
+				    "by process %ld", path, (long)fl.l_pid);
+			else
+				err = lep_err_new(LEP_E_LOCKED, "'%s' is "
+				    "locked by another process", path);
+			lep_err_hint(err, "wait for it to finish, or raise "
+			    "--lock-timeout");
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	free(path);
+	if (err != NULL) {
+		close(fd);
+		return err;
+	}
+	*fd_out = fd;
+	return NULL;
+}
+
+void
+lep_unlock(int fd)
+{
+	if (fd != -1)
+		close(fd);
+}

@@ -1,0 +1,50 @@
+/*
+ * fs.h: files written atomically, directories made on demand, bounded
+ * reads, secret files, and the state lock.
+ */
+#ifndef LEPTON_LIB_FS_H
+#define LEPTON_LIB_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct lep_err;
+struct lep_buf;
+
+/* mkdir -p with mode for the directories it makes. Errors: FAILED. */
+const struct lep_err *lep_mkdirs(const char *path, mode_t mode);
+
+/*
+ * Write to a temporary file in the same directory, fsync, rename over
+ * path, fsync the directory: a crash leaves the old or the new file.
+ */
+const struct lep_err *lep_write_atomic(const char *path, const void *,
+	    size_t, mode_t mode);
+
+/*
+ * Read a whole file of at most max bytes into b (initialised here).
+ * Errors: NOT_FOUND, FAILED (also when larger than max).
+ */
+const struct lep_err *lep_read_file(struct lep_buf *b, const char *path,
+	    size_t max);
+
+/*
+ * Read a file that holds secrets: refused (LEP_E_AUTH) when group or
+ * others may read it, or when another user owns it.
+ */
+const struct lep_err *lep_read_secret_file(struct lep_buf *b,
+	    const char *path, size_t max);
+
+/* rm -rf of a directory we own (best effort, no symlinks followed). */
+void	 lep_remove_tree(const char *path);
+
+/*
+ * The state lock: an fcntl lock on HOME/lock, released by the kernel if we
+ * die. Waits up to timeout_ms, then LEP_E_LOCKED naming the holder's PID.
+ * Returns the fd to pass to lep_unlock.
+ */
+const struct lep_err *lep_lock(int *fd_out, const char *home,
+	    long long timeout_ms);
+void	 lep_unlock(int fd);
+
+#endif

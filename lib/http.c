@@ -1,0 +1,391 @@
+/*
+ * http.c: libcurl, loaded with dlopen on first use.
+ *
+ * Retry rule: a request is tried again (up to req->retries times, with
+ * full-jitter exponential backoff) when it could not connect at all, which
+ * is safe for any method because nothing was sent, or, for GET and HEAD
+ * only, after a timeout, a reset or a 502/503/504.
+ */
+#include "http.h"
+
+#include <sys/random.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CURL_DISABLE_TYPECHECK
+#include <curl/curl.h>
+
+#include "crypto.h"
+#include "dl.h"
+#include "error.h"
+
+#ifndef LEP_SONAME_CURL
+#define LEP_SONAME_CURL "libcurl.so.4"
+#endif
+
+static struct {
+	__typeof__(curl_global_init)		*global_init;
+	__typeof__(curl_easy_init)		*easy_init;
+	__typeof__(curl_easy_setopt)		*easy_setopt;
+	__typeof__(curl_easy_perform)		*easy_perform;
+	__typeof__(curl_easy_getinfo)		*easy_getinfo;
+	__typeof__(curl_easy_cleanup)		*easy_cleanup;
+	__typeof__(curl_easy_strerror)		*easy_strerror;
+	__typeof__(curl_slist_append)		*slist_append;
+	__typeof__(curl_slist_free_all)		*slist_free_all;
+	__typeof__(curl_multi_init)		*multi_init;
+	__typeof__(curl_multi_add_handle)	*multi_add_handle;
+	__typeof__(curl_multi_remove_handle)	*multi_remove_handle;
+	__typeof__(curl_multi_perform)		*multi_perform;
+	__typeof__(curl_multi_poll)		*multi_poll;
+	__typeof__(curl_multi_info_read)	*multi_info_read;
+	__typeof__(curl_multi_cleanup)		*multi_cleanup;
+	__typeof__(curl_multi_setopt)		*multi_setopt;
+	__typeof__(curl_version)		*version;
+} C;
+static void	*curl_handle;
+
+static const struct lep_err *
+http_load(void)
+{
+	static const struct lep_dl_sym syms[] = {
+		{ "curl_global_init", &C.global_init },
+		{ "curl_easy_init", &C.easy_init },
+		{ "curl_easy_setopt", &C.easy_setopt },
+		{ "curl_easy_perform", &C.easy_perform },
+		{ "curl_easy_getinfo", &C.easy_getinfo },
+		{ "curl_easy_cleanup", &C.easy_cleanup },
+		{ "curl_easy_strerror", &C.easy_strerror },
+		{ "curl_slist_append", &C.slist_append },
+		{ "curl_slist_free_all", &C.slist_free_all },
+		{ "curl_multi_init", &C.multi_init },
+		{ "curl_multi_add_handle", &C.multi_add_handle },
+		{ "curl_multi_remove_handle", &C.multi_remove_handle },
+		{ "curl_multi_perform", &C.multi_perform },
+		{ "curl_multi_poll", &C.multi_poll },
+		{ "curl_multi_info_read", &C.multi_info_read },
+		{ "curl_multi_cleanup", &C.multi_cleanup },
+		{ "curl_multi_setopt", &C.multi_setopt },
+		{ "curl_version", &C.version },
+	};
+	const struct lep_err	*err;
+	int			 was_loaded = curl_handle != NULL;
+
+	err = lep_dl_load(&curl_handle, LEP_SONAME_CURL, syms,
+	    LEP_ARRAY_SIZE(syms));
+	if (err == NULL && !was_loaded &&
+	    C.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return lep_err_new(LEP_E_INTERNAL, "libcurl failed to start");
+	return err;
+}
+
+const char *
+lep_http_version(void)
+{
+	if (http_load() != NULL)
+		return NULL;
+	return C.version();
+}
+
+void
+lep_http_resp_init(struct lep_http_resp *r)
+{
+	memset(r, 0, sizeof(*r));
+	lep_buf_init(&r->body, 0);
+}
+
+void
+lep_http_resp_release(struct lep_http_resp *r)
+{
+	lep_buf_release(&r->body);
+}
+
+/* One transfer: the easy handle and what it owns. */
+struct xfer {
+	CURL			*easy;
+	struct curl_slist	*headers;
+	struct lep_http_resp	 resp;
+	char			 errbuf[CURL_ERROR_SIZE];
+	const struct lep_http_req *req;
+	size_t			 index;
+	int			 tries;
+	long long		 not_before;	/* backoff: ms, monotonic */
+};
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer	*x = arg;
+
+	if (lep_buf_addn(&x->resp.body, p, size * n) == -1)
+		return 0;	/* over the cap: curl fails the transfer */
+	return size * n;
+}
+
+static void
+xfer_release(struct xfer *x)
+{
+	if (x->easy != NULL)
+		C.easy_cleanup(x->easy);
+	if (x->headers != NULL)
+		C.slist_free_all(x->headers);	/* wipes nothing: see below */
+	x->easy = NULL;
+	x->headers = NULL;
+	lep_http_resp_release(&x->resp);
+}
+
+static void
+xfer_setup(struct xfer *x, const struct lep_http_req *req, CURL *reuse)
+{
+	struct curl_slist	*h = NULL;
+	char			*auth;
+	const char		*ct;
+
+	x->req = req;
+	x->easy = reuse ? reuse : C.easy_init();
+	if (x->easy == NULL)
+		lep_die_oom();
+	lep_http_resp_init(&x->resp);
+	lep_buf_init_max(&x->resp.body, req->max_body ? req->max_body :
+	    LEP_HTTP_MAX_BODY);
+	x->errbuf[0] = '\0';
+	C.easy_setopt(x->easy, CURLOPT_URL, req->url);
+	C.easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+	C.easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	C.easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
+	C.easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	C.easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	C.easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	C.easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	C.easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ?
+	    req->timeout_ms : 60000L);
+	C.easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 5000L);
+	C.easy_setopt(x->easy, CURLOPT_USERAGENT, "lepton/" LEPTON_VERSION);
+	if (req->cacert != NULL)
+		C.easy_setopt(x->easy, CURLOPT_CAINFO, req->cacert);
+	if (req->body != NULL) {
+		C.easy_setopt(x->easy, CURLOPT_POSTFIELDS, req->body);
+		C.easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)req->body_len);
+		ct = req->content_type ? req->content_type :
+		    "application/json";
+		auth = xasprintf("Content-Type: %s", ct);
+		h = C.slist_append(h, auth);
+		free(auth);
+	}
+	if (req->method != NULL && strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "POST") != 0)
+		C.easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, req->method);
+	else if (req->method != NULL && strcmp(req->method, "GET") == 0)
+		C.easy_setopt(x->easy, CURLOPT_HTTPGET, 1L);
+	if (req->bearer != NULL) {
+		auth = xasprintf("Authorization: Bearer %s", req->bearer);
+		h = C.slist_append(h, auth);
+		lep_wipe(auth, strlen(auth));
+		free(auth);
+	}
+	/* No "Expect: 100-continue" round trip on larger bodies. */
+	h = C.slist_append(h, "Expect:");
+	x->headers = h;
+	C.easy_setopt(x->easy, CURLOPT_HTTPHEADER, h);
+}
+
+static int
+idempotent(const struct lep_http_req *req)
+{
+	return req->method == NULL || strcmp(req->method, "GET") == 0 ||
+	    strcmp(req->method, "HEAD") == 0;
+}
+
+static int
+should_retry(const struct xfer *x, CURLcode rc)
+{
+	if (x->tries > x->req->retries)
+		return 0;
+	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
+		return 1;
+	if (!idempotent(x->req))
+		return 0;
+	if (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR ||
+	    rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)
+		return 1;
+	return rc == CURLE_OK && (x->resp.status == 502 ||
+	    x->resp.status == 503 || x->resp.status == 504);
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^try)). */
+static long long
+backoff_ms(int tries)
+{
+	unsigned int	 r = 0;
+	long long	 ceiling = 100LL << (tries < 8 ? tries : 8);
+
+	if (ceiling > 5000)
+		ceiling = 5000;
+	(void)!getrandom(&r, sizeof(r), 0);
+	return (long long)(r % (unsigned int)ceiling);
+}
+
+static const struct lep_err *
+xfer_error(struct xfer *x, CURLcode rc)
+{
+	const char	*what = x->errbuf[0] ? x->errbuf :
+	    C.easy_strerror(rc);
+
+	if (rc == CURLE_WRITE_ERROR && x->resp.body.overflow)
+		return lep_err_new(LEP_E_PROVIDER, "%s: response is larger "
+		    "than %zu bytes", x->req->url, x->resp.body.max);
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return lep_err_new(LEP_E_TIMEOUT, "%s: %s", x->req->url, what);
+	return lep_err_new(LEP_E_PROVIDER, "%s: %s", x->req->url, what);
+}
+
+static void
+sleep_ms(long long ms)
+{
+	struct timespec	 ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	nanosleep(&ts, NULL);
+}
+
+const struct lep_err *
+lep_http_do(struct lep_http_resp *resp, const struct lep_http_req *req)
+{
+	const struct lep_err	*err;
+	struct xfer		 x;
+	CURLcode		 rc;
+
+	if ((err = http_load()) != NULL)
+		return err;
+	memset(&x, 0, sizeof(x));
+	for (;;) {
+		xfer_setup(&x, req, NULL);
+		x.tries++;
+		rc = C.easy_perform(x.easy);
+		if (rc == CURLE_OK)
+			C.easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE,
+			    &x.resp.status);
+		if (!should_retry(&x, rc))
+			break;
+		xfer_release(&x);
+		sleep_ms(backoff_ms(x.tries));
+	}
+	err = rc == CURLE_OK ? NULL : xfer_error(&x, rc);
+	if (err == NULL) {
+		C.easy_getinfo(x.easy, CURLINFO_TOTAL_TIME, &x.resp.seconds);
+		*resp = x.resp;
+		lep_http_resp_init(&x.resp);
+	}
+	xfer_release(&x);
+	return err;
+}
+
+const struct lep_err *
+lep_http_many(const struct lep_http_req *reqs, size_t n, int concurrency,
+    lep_http_done_fn done, void *arg)
+{
+	const struct lep_err	*err;
+	struct xfer		*slots;
+	CURLM			*multi;
+	CURLMsg			*msg;
+	size_t			 next = 0, finished = 0, i;
+	int			 running, left, nslots;
+	long long		 now;
+
+	if ((err = http_load()) != NULL)
+		return err;
+	if (concurrency < 1)
+		concurrency = 1;
+	nslots = (size_t)concurrency < n ? concurrency : (int)n;
+	if (nslots == 0)
+		return NULL;
+	multi = C.multi_init();
+	if (multi == NULL)
+		lep_die_oom();
+	C.multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)nslots);
+	slots = xcalloc((size_t)nslots, sizeof(*slots));
+	for (i = 0; i < (size_t)nslots; i++) {
+		xfer_setup(&slots[i], &reqs[next], NULL);
+		slots[i].index = next++;
+		slots[i].tries = 1;
+		C.easy_setopt(slots[i].easy, CURLOPT_PRIVATE, &slots[i]);
+		C.multi_add_handle(multi, slots[i].easy);
+	}
+	while (finished < n) {
+		C.multi_perform(multi, &running);
+		while ((msg = C.multi_info_read(multi, &left)) != NULL) {
+			struct xfer	*x;
+			CURLcode	 rc = msg->data.result;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			C.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&x);
+			C.multi_remove_handle(multi, x->easy);
+			if (rc == CURLE_OK) {
+				C.easy_getinfo(x->easy,
+				    CURLINFO_RESPONSE_CODE, &x->resp.status);
+				C.easy_getinfo(x->easy, CURLINFO_TOTAL_TIME,
+				    &x->resp.seconds);
+			}
+			if (should_retry(x, rc)) {
+				CURL	*e = x->easy;
+				size_t	 idx = x->index;
+				int	 tries = x->tries;
+
+				x->easy = NULL;
+				if (x->headers != NULL)
+					C.slist_free_all(x->headers);
+				x->headers = NULL;
+				lep_http_resp_release(&x->resp);
+				xfer_setup(x, &reqs[idx], e);
+				x->index = idx;
+				x->tries = tries + 1;
+				x->not_before = lep_now_ms() +
+				    backoff_ms(tries);
+				continue;
+			}
+			done(arg, x->index, rc == CURLE_OK ? &x->resp : NULL,
+			    rc == CURLE_OK ? NULL : xfer_error(x, rc));
+			finished++;
+			if (next < n) {
+				CURL	*e = x->easy;
+
+				x->easy = NULL;
+				if (x->headers != NULL)
+					C.slist_free_all(x->headers);
+				x->headers = NULL;
+				lep_http_resp_release(&x->resp);
+				xfer_setup(x, &reqs[next], e);
+				x->index = next++;
+				x->tries = 1;
+				x->not_before = 0;
+				C.multi_add_handle(multi, x->easy);
+			}
+		}
+		/* Re-add transfers whose backoff has passed. */
+		now = lep_now_ms();
+		for (i = 0; i < (size_t)nslots; i++) {
+			if (slots[i].not_before != 0 &&
+			    slots[i].not_before <= now) {
+				slots[i].not_before = 0;
+				C.multi_add_handle(multi, slots[i].easy);
+			}
+		}
+		if (finished < n)
+			C.multi_poll(multi, NULL, 0, 50, NULL);
+	}
+	for (i = 0; i < (size_t)nslots; i++)
+		xfer_release(&slots[i]);
+	free(slots);
+	C.multi_cleanup(multi);
+	return NULL;
+}

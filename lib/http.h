@@ -1,0 +1,63 @@
+/*
+ * http.h: every network call lepton makes, through libcurl (loaded on
+ * first use): timeouts, bounded retries with full-jitter backoff for what
+ * is safe to repeat, TLS verification always on, capped response sizes.
+ */
+#ifndef LEPTON_LIB_HTTP_H
+#define LEPTON_LIB_HTTP_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+struct lep_err;
+
+#define LEP_HTTP_MAX_BODY	(64u * 1024 * 1024)
+
+struct lep_http_req {
+	const char	*method;	/* "GET", "POST"... */
+	const char	*url;
+	const char	*body;		/* may be NULL */
+	size_t		 body_len;
+	const char	*content_type;	/* default application/json w/ body */
+	const char	*bearer;	/* secret: never logged */
+	long		 timeout_ms;	/* whole request; default 60 s */
+	long		 connect_timeout_ms;	/* default 5 s */
+	size_t		 max_body;	/* default LEP_HTTP_MAX_BODY */
+	int		 retries;	/* extra tries; see http.c for when */
+	const char	*cacert;	/* a private CA bundle, or NULL */
+};
+
+struct lep_http_resp {
+	long		 status;
+	struct lep_buf	 body;
+	double		 seconds;
+};
+
+void	 lep_http_resp_init(struct lep_http_resp *);
+void	 lep_http_resp_release(struct lep_http_resp *);
+
+/*
+ * One request. A transport failure is LEP_E_PROVIDER (connection refused,
+ * TLS, reset) or LEP_E_TIMEOUT; an HTTP status of any value is success
+ * here: the caller reads resp->status.
+ */
+const struct lep_err *lep_http_do(struct lep_http_resp *resp,
+	    const struct lep_http_req *);
+
+/* Called once per request as it completes, in completion order. */
+typedef void (*lep_http_done_fn)(void *arg, size_t index,
+	    const struct lep_http_resp *, const struct lep_err *);
+
+/*
+ * Send n requests with at most concurrency in flight over reused
+ * connections (libcurl multi). Errors: only set-up failures; per-request
+ * outcomes go to done.
+ */
+const struct lep_err *lep_http_many(const struct lep_http_req *reqs, size_t n,
+	    int concurrency, lep_http_done_fn done, void *arg);
+
+/* libcurl's version string, loading it. NULL when it cannot load. */
+const char *lep_http_version(void);
+
+#endif

@@ -1,0 +1,1606 @@
+/*
+ * spec.c: read a spec with libyaml's event parser into a small tree that
+ * keeps every node's line and column, refusing what YAML allows but a spec
+ * must not have (tabs, duplicate keys, tags, alias bombs, several
+ * documents); then check the tree against the schema of lepton-spec(5).
+ */
+#include "spec.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "error.h"
+#include "json.h"
+#include "util.h"
+
+const char *const lep_spec_providers[] = {
+	"local", "slurm", "kubernetes", "aws", "gcp", "azure", "lepton",
+};
+const size_t lep_spec_nproviders = LEP_ARRAY_SIZE(lep_spec_providers);
+
+enum ytype {
+	Y_SCALAR,
+	Y_MAP,
+	Y_SEQ,
+};
+
+struct ynode {
+	enum ytype	  type;
+	int		  line, col;	/* 1-based */
+	char		 *val;		/* scalar text */
+	size_t		  len;
+	int		  plain;	/* unquoted scalar: may be null/int... */
+	struct ynode	**kids;		/* map: key, value, key, value... */
+	size_t		  n;
+};
+
+struct yanchor {
+	char		*name;
+	struct ynode	*node;
+};
+
+struct yparse {
+	const char		*file;
+	yaml_parser_t		 parser;
+	struct yanchor		*anchors;
+	size_t			 nanchors;
+	size_t			 nodes;
+	size_t			 aliases;
+	const struct lep_err	*err;
+};
+
+/* --- the tree ------------------------------------------------------ */
+
+static void
+ynode_free(struct ynode *n)
+{
+	size_t	 i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->n; i++)
+		ynode_free(n->kids[i]);
+	free(n->kids);
+	free(n->val);
+	free(n);
+}
+
+static void
+ynode_add(struct ynode *parent, struct ynode *kid)
+{
+	parent->kids = xreallocarray(parent->kids, parent->n + 1,
+	    sizeof(*parent->kids));
+	parent->kids[parent->n++] = kid;
+}
+
+static const struct lep_err *
+yerr(struct yparse *yp, int line, int col, const char *fmt, ...)
+    LEP_PRINTF(4, 5);
+
+static const struct lep_err *
+yerr(struct yparse *yp, int line, int col, const char *fmt, ...)
+{
+	char	 msg[768];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (yp->err == NULL)
+		yp->err = lep_err_new(LEP_E_SPEC, "%s:%d:%d: %s", yp->file,
+		    line, col, msg);
+	return yp->err;
+}
+
+static int
+ycount(struct yparse *yp, int line, int col)
+{
+	if (++yp->nodes > LEP_SPEC_MAX_NODES) {
+		yerr(yp, line, col, "spec has more than %d nodes "
+		    "(aliases expanding without bound?)", LEP_SPEC_MAX_NODES);
+		return -1;
+	}
+	return 0;
+}
+
+static struct ynode *
+ynode_copy(struct yparse *yp, const struct ynode *n, int line, int col)
+{
+	struct ynode	*c;
+	size_t		 i;
+
+	if (ycount(yp, line, col) == -1)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->type = n->type;
+	c->line = line;
+	c->col = col;
+	c->plain = n->plain;
+	if (n->val != NULL)
+		c->val = xstrndup(n->val, n->len);
+	c->len = n->len;
+	for (i = 0; i < n->n; i++) {
+		struct ynode	*k = ynode_copy(yp, n->kids[i], n->kids[i]->line,
+		    n->kids[i]->col);
+
+		if (k == NULL) {
+			ynode_free(c);
+			return NULL;
+		}
+		ynode_add(c, k);
+	}
+	return c;
+}
+
+static int
+ynext(struct yparse *yp, yaml_event_t *ev)
+{
+	if (!yaml_parser_parse(&yp->parser, ev)) {
+		const char	*problem = yp->parser.problem ?
+		    yp->parser.problem : "invalid YAML";
+		yaml_mark_t	 m = yp->parser.problem_mark;
+
+		if (yp->parser.context != NULL)
+			yerr(yp, (int)m.line + 1, (int)m.column + 1, "%s %s",
+			    problem, yp->parser.context);
+		else
+			yerr(yp, (int)m.line + 1, (int)m.column + 1, "%s",
+			    problem);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+yanchor_add(struct yparse *yp, const unsigned char *name, struct ynode *n)
+{
+	yp->anchors = xreallocarray(yp->anchors, yp->nanchors + 1,
+	    sizeof(*yp->anchors));
+	yp->anchors[yp->nanchors].name = xstrdup((const char *)name);
+	yp->anchors[yp->nanchors].node = n;
+	yp->nanchors++;
+}
+
+static struct ynode *yparse_node(struct yparse *, yaml_event_t *, int);
+
+/* Parse children until the closing event; ev is the opening event. */
+static struct ynode *
+yparse_collection(struct yparse *yp, yaml_event_t *ev, int depth)
+{
+	struct ynode	*n, *key, *val;
+	yaml_event_t	 kid;
+	yaml_event_type_t end;
+	size_t		 i;
+	int		 is_map = ev->type == YAML_MAPPING_START_EVENT;
+
+	n = xcalloc(1, sizeof(*n));
+	n->type = is_map ? Y_MAP : Y_SEQ;
+	n->line = (int)ev->start_mark.line + 1;
+	n->col = (int)ev->start_mark.column + 1;
+	end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+	for (;;) {
+		if (ynext(yp, &kid) == -1)
+			goto fail;
+		if (kid.type == end) {
+			yaml_event_delete(&kid);
+			break;
+		}
+		key = yparse_node(yp, &kid, depth + 1);
+		if (key == NULL)
+			goto fail;
+		if (!is_map) {
+			ynode_add(n, key);
+			continue;
+		}
+		if (key->type != Y_SCALAR) {
+			yerr(yp, key->line, key->col,
+			    "mapping keys must be plain words");
+			ynode_free(key);
+			goto fail;
+		}
+		for (i = 0; i < n->n; i += 2) {
+			if (strcmp(n->kids[i]->val, key->val) == 0) {
+				yerr(yp, key->line, key->col,
+				    "duplicate key '%s' (first at line %d, "
+				    "column %d)", key->val, n->kids[i]->line,
+				    n->kids[i]->col);
+				ynode_free(key);
+				goto fail;
+			}
+		}
+		if (ynext(yp, &kid) == -1) {
+			ynode_free(key);
+			goto fail;
+		}
+		val = yparse_node(yp, &kid, depth + 1);
+		if (val == NULL) {
+			ynode_free(key);
+			goto fail;
+		}
+		ynode_add(n, key);
+		ynode_add(n, val);
+	}
+	return n;
+fail:
+	ynode_free(n);
+	return NULL;
+}
+
+/* Takes ownership of ev. */
+static struct ynode *
+yparse_node(struct yparse *yp, yaml_event_t *ev, int depth)
+{
+	struct ynode		*n = NULL;
+	const unsigned char	*anchor = NULL, *tag = NULL;
+	int			 line, col;
+	size_t			 i;
+
+	line = (int)ev->start_mark.line + 1;
+	col = (int)ev->start_mark.column + 1;
+	if (depth > LEP_SPEC_MAX_DEPTH) {
+		yerr(yp, line, col, "nesting deeper than %d levels",
+		    LEP_SPEC_MAX_DEPTH);
+		goto done;
+	}
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		anchor = ev->data.scalar.anchor;
+		tag = ev->data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = ev->data.sequence_start.anchor;
+		tag = ev->data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = ev->data.mapping_start.anchor;
+		tag = ev->data.mapping_start.tag;
+		break;
+	default:
+		break;
+	}
+	if (tag != NULL) {
+		yerr(yp, line, col, "YAML tags such as '%s' are not allowed "
+		    "in a spec", (const char *)tag);
+		goto done;
+	}
+	if (ycount(yp, line, col) == -1)
+		goto done;
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		if (ev->data.scalar.length > LEP_SPEC_MAX_SCALAR) {
+			yerr(yp, line, col, "value is %zu bytes, more than "
+			    "the %d allowed", ev->data.scalar.length,
+			    LEP_SPEC_MAX_SCALAR);
+			goto done;
+		}
+		if (memchr(ev->data.scalar.value, '\0',
+		    ev->data.scalar.length) != NULL) {
+			yerr(yp, line, col, "value holds a NUL character");
+			goto done;
+		}
+		n = xcalloc(1, sizeof(*n));
+		n->type = Y_SCALAR;
+		n->line = line;
+		n->col = col;
+		n->val = xstrndup((const char *)ev->data.scalar.value,
+		    ev->data.scalar.length);
+		n->len = ev->data.scalar.length;
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		n = yparse_collection(yp, ev, depth);
+		break;
+	case YAML_ALIAS_EVENT:
+		if (++yp->aliases > LEP_SPEC_MAX_ALIASES) {
+			yerr(yp, line, col, "more than %d aliases in one spec",
+			    LEP_SPEC_MAX_ALIASES);
+			goto done;
+		}
+		for (i = yp->nanchors; i > 0; i--) {
+			if (strcmp(yp->anchors[i - 1].name,
+			    (const char *)ev->data.alias.anchor) == 0)
+				break;
+		}
+		if (i == 0) {
+			yerr(yp, line, col, "alias '*%s' names no anchor "
+			    "defined before it",
+			    (const char *)ev->data.alias.anchor);
+			goto done;
+		}
+		yp->nodes--;	/* the copy counts itself */
+		n = ynode_copy(yp, yp->anchors[i - 1].node, line, col);
+		break;
+	default:
+		yerr(yp, line, col, "unexpected YAML event");
+		break;
+	}
+	if (n != NULL && anchor != NULL)
+		yanchor_add(yp, anchor, n);
+done:
+	yaml_event_delete(ev);
+	return n;
+}
+
+static struct ynode *
+yload(struct yparse *yp, const char *text, size_t len)
+{
+	struct ynode	*root = NULL;
+	yaml_event_t	 ev;
+	size_t		 i;
+	int		 line = 1, col = 1;
+
+	/* Tabs: YAML forbids them in indentation; we forbid them outright. */
+	for (i = 0; i < len; i++) {
+		if (text[i] == '\t') {
+			yerr(yp, line, col, "tab character: indent with "
+			    "spaces");
+			return NULL;
+		}
+		if (text[i] == '\n') {
+			line++;
+			col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80)
+			col++;
+	}
+	if (!yaml_parser_initialize(&yp->parser))
+		lep_die_oom();
+	yaml_parser_set_input_string(&yp->parser, (const unsigned char *)text,
+	    len);
+	if (ynext(yp, &ev) == -1)
+		goto done;
+	yaml_event_delete(&ev);		/* stream start */
+	if (ynext(yp, &ev) == -1)
+		goto done;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		yerr(yp, 1, 1, "empty spec: expected a mapping with 'kind', "
+		    "'name' and 'run'");
+		goto done;
+	}
+	yaml_event_delete(&ev);		/* document start */
+	if (ynext(yp, &ev) == -1)
+		goto done;
+	root = yparse_node(yp, &ev, 0);
+	if (root == NULL)
+		goto done;
+	if (ynext(yp, &ev) == -1)
+		goto fail;
+	yaml_event_delete(&ev);		/* document end */
+	if (ynext(yp, &ev) == -1)
+		goto fail;
+	if (ev.type != YAML_STREAM_END_EVENT) {
+		yerr(yp, (int)ev.start_mark.line + 1,
+		    (int)ev.start_mark.column + 1, "a second document: one "
+		    "spec per file");
+		yaml_event_delete(&ev);
+		goto fail;
+	}
+	yaml_event_delete(&ev);
+	goto done;
+fail:
+	ynode_free(root);
+	root = NULL;
+done:
+	yaml_parser_delete(&yp->parser);
+	for (i = 0; i < yp->nanchors; i++)
+		free(yp->anchors[i].name);
+	free(yp->anchors);
+	yp->anchors = NULL;
+	yp->nanchors = 0;
+	return root;
+}
+
+/* --- the schema ---------------------------------------------------- */
+
+enum skind {
+	S_NULL,
+	S_BOOL,
+	S_INT,
+	S_FLOAT,
+	S_STRING,
+	S_MAP,
+	S_SEQ,
+};
+
+struct sctx {
+	const char		*file;
+	const struct lep_err	*err;
+};
+
+static int
+sfail(struct sctx *s, const struct ynode *n, const char *fmt, ...)
+    LEP_PRINTF(3, 4);
+
+static int
+sfail(struct sctx *s, const struct ynode *n, const char *fmt, ...)
+{
+	char	 msg[768];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s->err == NULL)
+		s->err = lep_err_new(LEP_E_SPEC, "%s:%d:%d: %s", s->file,
+		    n->line, n->col, msg);
+	return -1;
+}
+
+static int
+all_digits(const char *p)
+{
+	if (*p == '\0')
+		return 0;
+	return strspn(p, "0123456789") == strlen(p);
+}
+
+static enum skind
+skind(const struct ynode *n)
+{
+	const char	*v, *p;
+
+	if (n->type == Y_MAP)
+		return S_MAP;
+	if (n->type == Y_SEQ)
+		return S_SEQ;
+	if (!n->plain)
+		return S_STRING;
+	v = n->val;
+	if (*v == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0)
+		return S_NULL;
+	if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 ||
+	    strcmp(v, "TRUE") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "False") == 0 || strcmp(v, "FALSE") == 0)
+		return S_BOOL;
+	p = (*v == '-' || *v == '+') ? v + 1 : v;
+	if (all_digits(p))
+		return S_INT;
+	if (*p != '\0' && strspn(p, "0123456789.eE+-") == strlen(p)) {
+		double	 d;
+
+		if (lep_parse_double(&d, v) == 0)
+			return S_FLOAT;
+	}
+	return S_STRING;
+}
+
+static const char *
+skind_name(enum skind k)
+{
+	static const char *const names[] = {
+		"null", "a boolean", "an integer", "a number", "a string",
+		"a mapping", "a list",
+	};
+
+	return names[k];
+}
+
+static int
+want(struct sctx *s, const struct ynode *n, enum skind k, const char *key)
+{
+	enum skind	 got = skind(n);
+
+	if (got == k || (k == S_FLOAT && got == S_INT))
+		return 0;
+	return sfail(s, n, "'%s' must be %s, not %s", key, skind_name(k),
+	    skind_name(got));
+}
+
+static const struct ynode *
+sget(const struct ynode *map, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < map->n; i += 2)
+		if (strcmp(map->kids[i]->val, key) == 0)
+			return map->kids[i + 1];
+	return NULL;
+}
+
+static int
+check_keys(struct sctx *s, const struct ynode *map, const char *where,
+    const char *const *allowed, size_t n)
+{
+	const char	*hint;
+	size_t		 i, j;
+
+	for (i = 0; i < map->n; i += 2) {
+		for (j = 0; j < n; j++)
+			if (strcmp(map->kids[i]->val, allowed[j]) == 0)
+				break;
+		if (j < n)
+			continue;
+		hint = lep_did_you_mean(map->kids[i]->val, allowed, n);
+		if (hint != NULL)
+			return sfail(s, map->kids[i], "unknown key '%s' in %s "
+			    "(did you mean '%s'?)", map->kids[i]->val, where,
+			    hint);
+		return sfail(s, map->kids[i], "unknown key '%s' in %s",
+		    map->kids[i]->val, where);
+	}
+	return 0;
+}
+
+static int
+get_string(struct sctx *s, const struct ynode *map, const char *key,
+    char **out, int required)
+{
+	const struct ynode	*v = sget(map, key);
+
+	if (v == NULL) {
+		if (required)
+			return sfail(s, map, "missing required key '%s'", key);
+		return 0;
+	}
+	if (want(s, v, S_STRING, key) == -1)
+		return -1;
+	if (v->len == 0)
+		return sfail(s, v, "'%s' must not be empty", key);
+	*out = xstrdup(v->val);
+	return 0;
+}
+
+static int
+get_ll(struct sctx *s, const struct ynode *map, const char *key,
+    long long *out, long long min, long long max)
+{
+	const struct ynode	*v = sget(map, key);
+	long long		 n;
+
+	if (v == NULL)
+		return 0;
+	if (want(s, v, S_INT, key) == -1)
+		return -1;
+	if (lep_parse_ll(&n, v->val) == -1 || n < min || n > max)
+		return sfail(s, v, "'%s' must be from %lld to %lld, not %s",
+		    key, min, max, v->val);
+	*out = n;
+	return 0;
+}
+
+static int
+get_int(struct sctx *s, const struct ynode *map, const char *key, int *out,
+    int min, int max)
+{
+	long long	 n = *out;
+
+	if (get_ll(s, map, key, &n, min, max) == -1)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int
+get_num(struct sctx *s, const struct ynode *map, const char *key,
+    double *out, int *has, double min, double max)
+{
+	const struct ynode	*v = sget(map, key);
+	double			 d;
+
+	if (v == NULL)
+		return 0;
+	if (want(s, v, S_FLOAT, key) == -1)
+		return -1;
+	if (lep_parse_double(&d, v->val) == -1 || d < min || d > max)
+		return sfail(s, v, "'%s' must be from %g to %g, not %s", key,
+		    min, max, v->val);
+	*out = d;
+	if (has != NULL)
+		*has = 1;
+	return 0;
+}
+
+static int
+get_bool(struct sctx *s, const struct ynode *map, const char *key, int *out)
+{
+	const struct ynode	*v = sget(map, key);
+
+	if (v == NULL)
+		return 0;
+	if (want(s, v, S_BOOL, key) == -1)
+		return -1;
+	*out = v->val[0] == 't' || v->val[0] == 'T';
+	return 0;
+}
+
+/* An integer of seconds, or a string such as "90s", "5m", "2h". */
+static int
+get_duration(struct sctx *s, const struct ynode *map, const char *key,
+    long long *out, long long min, long long max)
+{
+	const struct ynode	*v = sget(map, key);
+	enum skind		 k;
+	long long		 n;
+
+	if (v == NULL)
+		return 0;
+	k = skind(v);
+	if (k != S_INT && k != S_STRING)
+		return sfail(s, v, "'%s' must be a duration such as 90, "
+		    "\"90s\", \"5m\" or \"2h\", not %s", key, skind_name(k));
+	if (lep_parse_duration(&n, v->val) == -1)
+		return sfail(s, v, "'%s': '%s' is not a duration such as "
+		    "90, 90s, 5m or 2h", key, v->val);
+	if (n < min || n > max)
+		return sfail(s, v, "'%s' must be from %llds to %llds, not %s",
+		    key, min, max, v->val);
+	*out = n;
+	return 0;
+}
+
+static int
+get_str_list(struct sctx *s, const struct ynode *map, const char *key,
+    char ***out, size_t *nout)
+{
+	const struct ynode	*v = sget(map, key);
+	size_t			 i, j;
+
+	if (v == NULL)
+		return 0;
+	if (want(s, v, S_SEQ, key) == -1)
+		return -1;
+	*out = xcalloc(v->n + 1, sizeof(char *));
+	for (i = 0; i < v->n; i++) {
+		if (want(s, v->kids[i], S_STRING, key) == -1)
+			return -1;
+		if (v->kids[i]->len == 0)
+			return sfail(s, v->kids[i], "empty item in '%s'", key);
+		for (j = 0; j < i; j++)
+			if (strcmp(v->kids[j]->val, v->kids[i]->val) == 0)
+				return sfail(s, v->kids[i], "'%s' lists '%s' "
+				    "twice", key, v->kids[i]->val);
+		(*out)[i] = xstrdup(v->kids[i]->val);
+		*nout = i + 1;
+	}
+	return 0;
+}
+
+static int
+get_map(struct sctx *s, const struct ynode *map, const char *key,
+    const struct ynode **out)
+{
+	const struct ynode	*v = sget(map, key);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (want(s, v, S_MAP, key) == -1)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* DNS-1035 label: what Kubernetes, Slurm and every cloud accept. */
+static int
+valid_name(const char *p)
+{
+	size_t	 len = strlen(p), i;
+
+	if (len == 0 || len > 63 || p[0] < 'a' || p[0] > 'z' ||
+	    p[len - 1] == '-')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+valid_env_name(const char *p)
+{
+	size_t	 i;
+
+	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+	    *p == '_'))
+		return 0;
+	for (i = 1; p[i]; i++)
+		if (!((p[i] >= 'A' && p[i] <= 'Z') ||
+		    (p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+			return 0;
+	return i <= 128;
+}
+
+static int
+check_name(struct sctx *s, const struct ynode *map, const char *key,
+    const char *value)
+{
+	if (value == NULL || valid_name(value))
+		return 0;
+	return sfail(s, sget(map, key), "'%s' must be 1-63 lower-case "
+	    "letters, digits and '-', starting with a letter and not ending "
+	    "with '-', not '%s'", key, value);
+}
+
+/* "A100", "A100:2", "a100-80gb:8". */
+static int
+parse_accel(struct sctx *s, const struct ynode *at, const char *text,
+    const struct ynode *count_node, struct lep_accel *out)
+{
+	const char	*colon = strchr(text, ':');
+	size_t		 namelen = colon ? (size_t)(colon - text) : strlen(text);
+	long long	 count = 1;
+	size_t		 i;
+
+	if (namelen == 0 || namelen > 64)
+		return sfail(s, at, "accelerator '%s' needs a name, as in "
+		    "'A100:1'", text);
+	for (i = 0; i < namelen; i++)
+		if (!((text[i] >= 'A' && text[i] <= 'Z') ||
+		    (text[i] >= 'a' && text[i] <= 'z') ||
+		    (text[i] >= '0' && text[i] <= '9') || text[i] == '-' ||
+		    text[i] == '_' || text[i] == '.'))
+			return sfail(s, at, "accelerator name '%.*s' may hold "
+			    "letters, digits, '-', '_' and '.' only",
+			    (int)namelen, text);
+	if (colon != NULL && count_node != NULL)
+		return sfail(s, at, "give the count of '%.*s' once",
+		    (int)namelen, text);
+	if (colon != NULL && (lep_parse_ll(&count, colon + 1) == -1 ||
+	    !all_digits(colon + 1)))
+		return sfail(s, at, "accelerator count in '%s' must be a "
+		    "whole number, as in 'A100:2'", text);
+	if (count_node != NULL) {
+		if (want(s, count_node, S_INT, text) == -1)
+			return -1;
+		if (lep_parse_ll(&count, count_node->val) == -1)
+			count = 0;
+		at = count_node;
+	}
+	if (count < 1 || count > 64)
+		return sfail(s, at, "accelerator count must be from 1 to 64, "
+		    "not %lld", count);
+	out->name = xstrndup(text, namelen);
+	out->count = (int)count;
+	return 0;
+}
+
+static int
+add_accel(struct sctx *s, struct lep_spec *sp, const struct ynode *at,
+    const char *text, const struct ynode *count_node)
+{
+	struct lep_accel	 a;
+	size_t			 i;
+
+	if (parse_accel(s, at, text, count_node, &a) == -1)
+		return -1;
+	for (i = 0; i < sp->resources.naccels; i++) {
+		if (strcasecmp(sp->resources.accels[i].name, a.name) == 0) {
+			free(a.name);
+			return sfail(s, at, "accelerator '%s' listed twice",
+			    sp->resources.accels[i].name);
+		}
+	}
+	sp->resources.accels = xreallocarray(sp->resources.accels,
+	    sp->resources.naccels + 1, sizeof(a));
+	sp->resources.accels[sp->resources.naccels++] = a;
+	return 0;
+}
+
+static int
+parse_accels(struct sctx *s, struct lep_spec *sp, const struct ynode *v)
+{
+	size_t	 i;
+
+	sp->resources.accel_pos.line = v->line;
+	sp->resources.accel_pos.col = v->col;
+	switch (skind(v)) {
+	case S_STRING:
+		return add_accel(s, sp, v, v->val, NULL);
+	case S_SEQ:		/* an ordered preference */
+		if (v->n == 0)
+			return sfail(s, v, "'accelerators' list is empty");
+		for (i = 0; i < v->n; i++) {
+			if (want(s, v->kids[i], S_STRING, "accelerators") == -1 ||
+			    add_accel(s, sp, v->kids[i], v->kids[i]->val,
+			    NULL) == -1)
+				return -1;
+		}
+		return 0;
+	case S_MAP:		/* a set: any of them, cheapest first */
+		if (v->n == 0)
+			return sfail(s, v, "'accelerators' set is empty");
+		sp->resources.accel_any = 1;
+		for (i = 0; i < v->n; i += 2) {
+			const struct ynode	*cnt = v->kids[i + 1];
+
+			if (skind(cnt) == S_NULL)
+				cnt = NULL;
+			if (add_accel(s, sp, v->kids[i], v->kids[i]->val,
+			    cnt) == -1)
+				return -1;
+		}
+		return 0;
+	default:
+		return sfail(s, v, "'accelerators' must be a string such as "
+		    "'A100:1', a list (in order of preference) or a set "
+		    "(any), not %s", skind_name(skind(v)));
+	}
+}
+
+/* cpus: 2 | 0.5 | "2+"; memory likewise, in GiB. */
+static int
+get_amount(struct sctx *s, const struct ynode *map, const char *key,
+    double *out, int *plus, int *has, double max)
+{
+	const struct ynode	*v = sget(map, key);
+	enum skind		 k;
+	char			*text;
+	size_t			 len;
+	double			 d;
+	int			 rc;
+
+	if (v == NULL)
+		return 0;
+	k = skind(v);
+	if (k != S_INT && k != S_FLOAT && k != S_STRING)
+		return sfail(s, v, "'%s' must be a number or 'N+', not %s",
+		    key, skind_name(k));
+	text = xstrdup(v->val);
+	len = strlen(text);
+	*plus = len > 0 && text[len - 1] == '+';
+	if (*plus)
+		text[len - 1] = '\0';
+	rc = lep_parse_double(&d, text);
+	free(text);
+	if (rc == -1)
+		return sfail(s, v, "'%s' must be a number or 'N+' (at least "
+		    "N), not '%s'", key, v->val);
+	if (d <= 0 || d > max)
+		return sfail(s, v, "'%s' must be more than 0 and at most %g, "
+		    "not %s", key, max, v->val);
+	*out = d;
+	*has = 1;
+	return 0;
+}
+
+static int
+parse_resources(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	static const char *const keys[] = {
+		"accelerators", "cpus", "memory", "spot",
+	};
+	const struct ynode	*v;
+
+	if (check_keys(s, m, "'resources'", keys, LEP_ARRAY_SIZE(keys)) == -1)
+		return -1;
+	sp->has_resources = 1;
+	if ((v = sget(m, "accelerators")) != NULL &&
+	    parse_accels(s, sp, v) == -1)
+		return -1;
+	if (get_amount(s, m, "cpus", &sp->resources.cpus,
+	    &sp->resources.cpus_plus, &sp->resources.has_cpus, 4096) == -1 ||
+	    get_amount(s, m, "memory", &sp->resources.memory,
+	    &sp->resources.memory_plus, &sp->resources.has_memory,
+	    65536) == -1 ||
+	    get_bool(s, m, "spot", &sp->resources.spot) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+parse_placement(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	static const char *const keys[] = {
+		"providers", "regions", "zones", "max_hourly",
+	};
+	const struct ynode	*v;
+	const char		*hint;
+	size_t			 i, j;
+
+	if (check_keys(s, m, "'placement'", keys, LEP_ARRAY_SIZE(keys)) == -1)
+		return -1;
+	sp->has_placement = 1;
+	if (get_str_list(s, m, "providers", &sp->placement.providers,
+	    &sp->placement.nproviders) == -1 ||
+	    get_str_list(s, m, "regions", &sp->placement.regions,
+	    &sp->placement.nregions) == -1 ||
+	    get_str_list(s, m, "zones", &sp->placement.zones,
+	    &sp->placement.nzones) == -1 ||
+	    get_num(s, m, "max_hourly", &sp->placement.max_hourly,
+	    &sp->placement.has_max_hourly, 0, 1e6) == -1)
+		return -1;
+	if ((v = sget(m, "providers")) != NULL) {
+		sp->placement.providers_pos.line = v->line;
+		sp->placement.providers_pos.col = v->col;
+		if (v->n == 0)
+			return sfail(s, v, "'providers' is empty: leave it "
+			    "out to allow every provider");
+	}
+	for (i = 0; i < sp->placement.nproviders; i++) {
+		for (j = 0; j < lep_spec_nproviders; j++)
+			if (strcmp(sp->placement.providers[i],
+			    lep_spec_providers[j]) == 0)
+				break;
+		if (j < lep_spec_nproviders)
+			continue;
+		hint = lep_did_you_mean(sp->placement.providers[i],
+		    lep_spec_providers, lep_spec_nproviders);
+		return sfail(s, v->kids[i], "unknown provider '%s'%s%s%s",
+		    sp->placement.providers[i], hint ? " (did you mean '" : "",
+		    hint ? hint : "", hint ? "'?)" : "");
+	}
+	return 0;
+}
+
+static int
+parse_model(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	static const char *const keys[] = {
+		"name", "path", "version", "alias",
+	};
+	const char	*v;
+	int		 n;
+
+	if (check_keys(s, m, "'model'", keys, LEP_ARRAY_SIZE(keys)) == -1)
+		return -1;
+	sp->has_model = 1;
+	if (get_string(s, m, "name", &sp->model.name, 0) == -1 ||
+	    check_name(s, m, "name", sp->model.name) == -1 ||
+	    get_string(s, m, "path", &sp->model.path, 0) == -1 ||
+	    get_string(s, m, "version", &sp->model.version, 0) == -1 ||
+	    get_string(s, m, "alias", &sp->model.alias, 0) == -1)
+		return -1;
+	n = (sp->model.path != NULL) + (sp->model.version != NULL) +
+	    (sp->model.alias != NULL);
+	if (n != 1)
+		return sfail(s, m, "'model' needs exactly one of 'path', "
+		    "'version' and 'alias'");
+	v = sp->model.version;
+	if (v != NULL && (v[0] != 'v' || !all_digits(v + 1) ||
+	    strlen(v) > 10))
+		return sfail(s, sget(m, "version"), "'version' must look like "
+		    "'v3', not '%s'", v);
+	if (check_name(s, m, "alias", sp->model.alias) == -1)
+		return -1;
+	if (sp->model.name == NULL)
+		sp->model.name = xstrdup(sp->name);
+	return 0;
+}
+
+static int
+parse_env(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	const struct ynode	*k, *v;
+	enum skind		 kind;
+	size_t			 i;
+
+	sp->env = xcalloc(m->n / 2 + 1, sizeof(*sp->env));
+	for (i = 0; i < m->n; i += 2) {
+		k = m->kids[i];
+		v = m->kids[i + 1];
+		if (!valid_env_name(k->val))
+			return sfail(s, k, "'%s' is not a valid environment "
+			    "variable name", k->val);
+		if (lep_starts_with(k->val, "LEPTON_"))
+			return sfail(s, k, "'%s': names starting with "
+			    "LEPTON_ are set by lepton", k->val);
+		kind = skind(v);
+		/* Numbers and booleans are fine here: env values are text. */
+		if (kind == S_MAP || kind == S_SEQ || kind == S_NULL)
+			return sfail(s, v, "value of '%s' must be text, not %s",
+			    k->val, skind_name(kind));
+		sp->env[sp->nenv].key = xstrdup(k->val);
+		sp->env[sp->nenv].value = xstrdup(v->val);
+		sp->nenv++;
+	}
+	return 0;
+}
+
+static int
+parse_secrets(struct sctx *s, struct lep_spec *sp, const struct ynode *top)
+{
+	const struct ynode	*v = sget(top, "secrets");
+	size_t			 i, j;
+
+	if (get_str_list(s, top, "secrets", &sp->secrets, &sp->nsecrets) == -1)
+		return -1;
+	for (i = 0; i < sp->nsecrets; i++) {
+		if (!valid_env_name(sp->secrets[i]) ||
+		    lep_starts_with(sp->secrets[i], "LEPTON_"))
+			return sfail(s, v->kids[i], "secret '%s' must be the "
+			    "name of an environment variable (not LEPTON_*)",
+			    sp->secrets[i]);
+		for (j = 0; j < sp->nenv; j++)
+			if (strcmp(sp->env[j].key, sp->secrets[i]) == 0)
+				return sfail(s, v->kids[i], "'%s' is both in "
+				    "'env' and in 'secrets'", sp->secrets[i]);
+	}
+	return 0;
+}
+
+static int
+parse_replicas(struct sctx *s, struct lep_spec *sp, const struct ynode *svc)
+{
+	static const char *const keys[] = { "min", "max", "target_qps" };
+	const struct ynode	*v = sget(svc, "replicas");
+
+	if (v == NULL)
+		return 0;
+	if (skind(v) == S_INT) {
+		if (get_int(s, svc, "replicas", &sp->service.replicas_min, 1,
+		    LEP_SPEC_MAX_REPLICAS) == -1)
+			return -1;
+		sp->service.replicas_max = sp->service.replicas_min;
+		return 0;
+	}
+	if (skind(v) != S_MAP)
+		return sfail(s, v, "'replicas' must be a whole number or a "
+		    "mapping with 'min' and 'max', not %s",
+		    skind_name(skind(v)));
+	if (check_keys(s, v, "'replicas'", keys, LEP_ARRAY_SIZE(keys)) == -1)
+		return -1;
+	sp->service.replicas_max = -1;
+	if (get_int(s, v, "min", &sp->service.replicas_min, 1,
+	    LEP_SPEC_MAX_REPLICAS) == -1 ||
+	    get_int(s, v, "max", &sp->service.replicas_max, 1,
+	    LEP_SPEC_MAX_REPLICAS) == -1 ||
+	    get_num(s, v, "target_qps", &sp->service.target_qps,
+	    &sp->service.has_target_qps, 0.001, 1e9) == -1)
+		return -1;
+	if (sp->service.replicas_max == -1)
+		sp->service.replicas_max = sp->service.replicas_min;
+	if (sp->service.replicas_max < sp->service.replicas_min)
+		return sfail(s, sget(v, "max"), "'max' (%d) is less than "
+		    "'min' (%d)", sp->service.replicas_max,
+		    sp->service.replicas_min);
+	return 0;
+}
+
+static int
+parse_rollout(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	static const char *const keys[] = {
+		"strategy", "percent", "bake", "abort_if",
+	};
+	static const char *const abort_keys[] = { "error_rate", "p99_ms" };
+	const struct ynode	*ab;
+
+	if (check_keys(s, m, "'rollout'", keys, LEP_ARRAY_SIZE(keys)) == -1)
+		return -1;
+	free(sp->service.strategy);
+	sp->service.strategy = NULL;
+	if (get_string(s, m, "strategy", &sp->service.strategy, 0) == -1)
+		return -1;
+	if (sp->service.strategy == NULL)
+		sp->service.strategy = xstrdup("replace");
+	if (strcmp(sp->service.strategy, "replace") != 0 &&
+	    strcmp(sp->service.strategy, "canary") != 0)
+		return sfail(s, sget(m, "strategy"), "'strategy' must be "
+		    "'replace' or 'canary', not '%s'", sp->service.strategy);
+	if (get_int(s, m, "percent", &sp->service.canary_percent, 1,
+	    99) == -1 ||
+	    get_duration(s, m, "bake", &sp->service.bake, 0, 86400) == -1 ||
+	    get_map(s, m, "abort_if", &ab) == -1)
+		return -1;
+	if (sget(m, "percent") != NULL &&
+	    strcmp(sp->service.strategy, "canary") != 0)
+		return sfail(s, sget(m, "percent"), "'percent' is for "
+		    "strategy 'canary' only");
+	if (ab != NULL && (check_keys(s, ab, "'abort_if'", abort_keys,
+	    LEP_ARRAY_SIZE(abort_keys)) == -1 ||
+	    get_num(s, ab, "error_rate", &sp->service.abort_error_rate,
+	    &sp->service.has_abort_error_rate, 0, 1) == -1 ||
+	    get_num(s, ab, "p99_ms", &sp->service.abort_p99_ms,
+	    &sp->service.has_abort_p99, 0.001, 3.6e6) == -1))
+		return -1;
+	return 0;
+}
+
+static int
+parse_service(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	static const char *const keys[] = {
+		"port", "path", "readiness", "replicas", "rollout", "protocol",
+	};
+	static const char *const ready_keys[] = { "path", "timeout" };
+	static const char *const protocols[] = {
+		"json", "kserve-v2", "openai",
+	};
+	const struct ynode	*v, *rd, *ro;
+	char			*p = NULL;
+	size_t			 i;
+
+	if (check_keys(s, m, "'service'", keys, LEP_ARRAY_SIZE(keys)) == -1)
+		return -1;
+	if ((v = sget(m, "port")) != NULL) {
+		if (skind(v) == S_STRING && strcmp(v->val, "auto") == 0)
+			sp->service.port = 0;
+		else if (skind(v) != S_INT)
+			return sfail(s, v, "'port' must be 'auto' or a number "
+			    "from 1 to 65535, not %s", skind_name(skind(v)));
+		else if (get_int(s, m, "port", &sp->service.port, 1,
+		    65535) == -1)
+			return -1;
+	}
+	if (get_string(s, m, "path", &p, 0) == -1)
+		return -1;
+	if (p != NULL) {
+		if (p[0] != '/') {
+			free(p);
+			return sfail(s, sget(m, "path"), "'path' must start "
+			    "with '/'");
+		}
+		free(sp->service.path);
+		sp->service.path = p;
+	}
+	if (get_map(s, m, "readiness", &rd) == -1)
+		return -1;
+	if (rd != NULL) {
+		if (check_keys(s, rd, "'readiness'", ready_keys,
+		    LEP_ARRAY_SIZE(ready_keys)) == -1)
+			return -1;
+		p = NULL;
+		if (get_string(s, rd, "path", &p, 0) == -1)
+			return -1;
+		if (p != NULL) {
+			if (p[0] != '/') {
+				free(p);
+				return sfail(s, sget(rd, "path"), "readiness "
+				    "'path' must start with '/'");
+			}
+			free(sp->service.ready_path);
+			sp->service.ready_path = p;
+		}
+		if (get_duration(s, rd, "timeout", &sp->service.ready_timeout,
+		    1, 3600) == -1)
+			return -1;
+	}
+	if (parse_replicas(s, sp, m) == -1 || get_map(s, m, "rollout", &ro) ==
+	    -1 || (ro != NULL && parse_rollout(s, sp, ro) == -1))
+		return -1;
+	p = NULL;
+	if (get_string(s, m, "protocol", &p, 0) == -1)
+		return -1;
+	if (p != NULL) {
+		for (i = 0; i < LEP_ARRAY_SIZE(protocols); i++)
+			if (strcmp(p, protocols[i]) == 0)
+				break;
+		if (i == LEP_ARRAY_SIZE(protocols)) {
+			free(p);
+			return sfail(s, sget(m, "protocol"), "'protocol' must "
+			    "be 'json', 'kserve-v2' or 'openai'");
+		}
+		free(sp->service.protocol);
+		sp->service.protocol = p;
+	}
+	return 0;
+}
+
+static int
+parse_job(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	static const char *const keys[] = {
+		"nodes", "max_restarts", "outputs", "max_cost", "max_duration",
+	};
+	static const char *const out_keys[] = { "model" };
+	const struct ynode	*o;
+
+	if (check_keys(s, m, "'job'", keys, LEP_ARRAY_SIZE(keys)) == -1 ||
+	    get_int(s, m, "nodes", &sp->job.nodes, 1, 1024) == -1 ||
+	    get_int(s, m, "max_restarts", &sp->job.max_restarts, 0,
+	    100) == -1 ||
+	    get_num(s, m, "max_cost", &sp->job.max_cost, &sp->job.has_max_cost,
+	    0, 1e9) == -1 ||
+	    get_duration(s, m, "max_duration", &sp->job.max_duration, 1,
+	    366LL * 86400) == -1 ||
+	    get_map(s, m, "outputs", &o) == -1)
+		return -1;
+	if (o != NULL && (check_keys(s, o, "'outputs'", out_keys,
+	    LEP_ARRAY_SIZE(out_keys)) == -1 ||
+	    get_string(s, o, "model", &sp->job.output_model, 0) == -1))
+		return -1;
+	return 0;
+}
+
+static void
+spec_defaults(struct lep_spec *sp)
+{
+	sp->service.path = xstrdup("/predict");
+	sp->service.ready_path = xstrdup("/healthz");
+	sp->service.ready_timeout = 120;
+	sp->service.replicas_min = sp->service.replicas_max = 1;
+	sp->service.strategy = xstrdup("replace");
+	sp->service.protocol = xstrdup("json");
+	sp->job.nodes = 1;
+}
+
+static int
+spec_from_tree(struct sctx *s, struct lep_spec *sp, const struct ynode *top)
+{
+	static const char *const keys[] = {
+		"kind", "name", "model", "resources", "placement", "setup",
+		"run", "env", "secrets", "service", "job",
+	};
+	const struct ynode	*m;
+	char			*kind = NULL;
+	int			 rc = -1;
+
+	if (top->type != Y_MAP)
+		return sfail(s, top, "a spec must be a mapping with 'kind', "
+		    "'name' and 'run', not %s", skind_name(skind(top)));
+	if (check_keys(s, top, "the spec", keys, LEP_ARRAY_SIZE(keys)) == -1 ||
+	    get_string(s, top, "kind", &kind, 1) == -1)
+		goto done;
+	if (strcmp(kind, "service") == 0)
+		sp->kind = LEP_SPEC_SERVICE;
+	else if (strcmp(kind, "job") == 0)
+		sp->kind = LEP_SPEC_JOB;
+	else {
+		sfail(s, sget(top, "kind"), "'kind' must be 'service' or "
+		    "'job', not '%s'", kind);
+		goto done;
+	}
+	if (get_string(s, top, "name", &sp->name, 1) == -1 ||
+	    check_name(s, top, "name", sp->name) == -1 ||
+	    get_string(s, top, "run", &sp->run, 1) == -1 ||
+	    get_string(s, top, "setup", &sp->setup, 0) == -1)
+		goto done;
+	if (get_map(s, top, "model", &m) == -1 ||
+	    (m != NULL && parse_model(s, sp, m) == -1))
+		goto done;
+	if (get_map(s, top, "resources", &m) == -1 ||
+	    (m != NULL && parse_resources(s, sp, m) == -1))
+		goto done;
+	if (get_map(s, top, "placement", &m) == -1 ||
+	    (m != NULL && parse_placement(s, sp, m) == -1))
+		goto done;
+	if (get_map(s, top, "env", &m) == -1 ||
+	    (m != NULL && parse_env(s, sp, m) == -1) ||
+	    parse_secrets(s, sp, top) == -1)
+		goto done;
+	if (get_map(s, top, "service", &m) == -1)
+		goto done;
+	if (m != NULL && sp->kind != LEP_SPEC_SERVICE) {
+		sfail(s, sget(top, "service"), "'service' is only for kind "
+		    "'service'");
+		goto done;
+	}
+	if (m != NULL && parse_service(s, sp, m) == -1)
+		goto done;
+	if (get_map(s, top, "job", &m) == -1)
+		goto done;
+	if (m != NULL && sp->kind != LEP_SPEC_JOB) {
+		sfail(s, sget(top, "job"), "'job' is only for kind 'job'");
+		goto done;
+	}
+	if (m != NULL && parse_job(s, sp, m) == -1)
+		goto done;
+	rc = 0;
+done:
+	free(kind);
+	return rc;
+}
+
+const struct lep_err *
+lep_spec_parse(struct lep_spec **out, const char *name, const char *dir,
+    const char *text, size_t len)
+{
+	struct yparse	 yp;
+	struct sctx	 s;
+	struct ynode	*root;
+	struct lep_spec	*sp;
+
+	*out = NULL;
+	memset(&yp, 0, sizeof(yp));
+	yp.file = name;
+	if (len > LEP_SPEC_MAX_FILE)
+		return lep_err_new(LEP_E_SPEC, "%s:1:1: spec is %zu bytes, "
+		    "more than the %d allowed", name, len, LEP_SPEC_MAX_FILE);
+	if (memchr(text, '\0', len) != NULL)
+		return lep_err_new(LEP_E_SPEC, "%s:1:1: spec holds a NUL "
+		    "byte: not a text file", name);
+	root = yload(&yp, text, len);
+	if (root == NULL)
+		return yp.err;
+	sp = xcalloc(1, sizeof(*sp));
+	sp->file = xstrdup(name);
+	sp->dir = xstrdup(dir);
+	spec_defaults(sp);
+	memset(&s, 0, sizeof(s));
+	s.file = name;
+	if (spec_from_tree(&s, sp, root) == -1) {
+		ynode_free(root);
+		lep_spec_free(sp);
+		return s.err;
+	}
+	ynode_free(root);
+	*out = sp;
+	return NULL;
+}
+
+const struct lep_err *
+lep_spec_load(struct lep_spec **out, const char *path)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_buf		 b = LEP_BUF_INIT;
+	char			 chunk[8192], dir[PATH_MAX], *slash, *copy;
+	ssize_t			 n;
+	int			 fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return lep_err_new(LEP_E_NOT_FOUND, "%s: no such spec "
+			    "file", path);
+		return lep_err_errno(LEP_E_FAILED, "%s", path);
+	}
+	lep_buf_init_max(&b, LEP_SPEC_MAX_FILE);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			err = lep_err_errno(LEP_E_FAILED, "%s", path);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if (lep_buf_addn(&b, chunk, (size_t)n) == -1) {
+			err = lep_err_new(LEP_E_SPEC, "%s:1:1: spec is more "
+			    "than the %d bytes allowed", path,
+			    LEP_SPEC_MAX_FILE);
+			goto done;
+		}
+	}
+	copy = xstrdup(path);
+	slash = strrchr(copy, '/');
+	if (slash == copy)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	if (realpath(slash ? copy : ".", dir) == NULL) {
+		err = lep_err_errno(LEP_E_FAILED, "%s", path);
+		free(copy);
+		goto done;
+	}
+	free(copy);
+	err = lep_spec_parse(out, path, dir, b.buf, b.len);
+done:
+	close(fd);
+	lep_buf_release(&b);
+	return err;
+}
+
+static void
+free_strv(char **v, size_t n)
+{
+	size_t	 i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+lep_spec_free(struct lep_spec *sp)
+{
+	size_t	 i;
+
+	if (sp == NULL)
+		return;
+	free(sp->file);
+	free(sp->dir);
+	free(sp->name);
+	free(sp->model.name);
+	free(sp->model.path);
+	free(sp->model.version);
+	free(sp->model.alias);
+	for (i = 0; i < sp->resources.naccels; i++)
+		free(sp->resources.accels[i].name);
+	free(sp->resources.accels);
+	free_strv(sp->placement.providers, sp->placement.nproviders);
+	free_strv(sp->placement.regions, sp->placement.nregions);
+	free_strv(sp->placement.zones, sp->placement.nzones);
+	free(sp->setup);
+	free(sp->run);
+	for (i = 0; i < sp->nenv; i++) {
+		free(sp->env[i].key);
+		free(sp->env[i].value);
+	}
+	free(sp->env);
+	free_strv(sp->secrets, sp->nsecrets);
+	free(sp->service.path);
+	free(sp->service.ready_path);
+	free(sp->service.strategy);
+	free(sp->service.protocol);
+	free(sp->job.output_model);
+	free(sp);
+}
+
+/* --- the normalised form ------------------------------------------- */
+
+static struct lep_json *
+strv_json(char **v, size_t n)
+{
+	struct lep_json	*a = lep_json_arr();
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		lep_json_push(a, lep_json_str(v[i]));
+	return a;
+}
+
+static struct lep_json *
+amount_json(double v, int plus)
+{
+	char	 buf[64];
+
+	if (!plus)
+		return lep_json_num(v);
+	snprintf(buf, sizeof(buf), "%g+", v);
+	return lep_json_str(buf);
+}
+
+static struct lep_json *
+accels_json(const struct lep_spec *sp)
+{
+	struct lep_json	*j;
+	char		 buf[96];
+	size_t		 i;
+
+	if (sp->resources.accel_any) {
+		j = lep_json_obj();
+		for (i = 0; i < sp->resources.naccels; i++)
+			lep_json_set_int(j, sp->resources.accels[i].name,
+			    sp->resources.accels[i].count);
+		return j;
+	}
+	if (sp->resources.naccels == 1) {
+		snprintf(buf, sizeof(buf), "%s:%d",
+		    sp->resources.accels[0].name,
+		    sp->resources.accels[0].count);
+		return lep_json_str(buf);
+	}
+	j = lep_json_arr();
+	for (i = 0; i < sp->resources.naccels; i++) {
+		snprintf(buf, sizeof(buf), "%s:%d",
+		    sp->resources.accels[i].name,
+		    sp->resources.accels[i].count);
+		lep_json_push(j, lep_json_str(buf));
+	}
+	return j;
+}
+
+static struct lep_json *
+service_json(const struct lep_spec *sp)
+{
+	struct lep_json	*svc, *o, *ab;
+
+	svc = lep_json_obj();
+	if (sp->service.port == 0)
+		lep_json_set_str(svc, "port", "auto");
+	else
+		lep_json_set_int(svc, "port", sp->service.port);
+	lep_json_set_str(svc, "path", sp->service.path);
+	o = lep_json_obj();
+	lep_json_set_str(o, "path", sp->service.ready_path);
+	lep_json_set_int(o, "timeout", sp->service.ready_timeout);
+	lep_json_set(svc, "readiness", o);
+	o = lep_json_obj();
+	lep_json_set_int(o, "min", sp->service.replicas_min);
+	lep_json_set_int(o, "max", sp->service.replicas_max);
+	if (sp->service.has_target_qps)
+		lep_json_set_num(o, "target_qps", sp->service.target_qps);
+	lep_json_set(svc, "replicas", o);
+	o = lep_json_obj();
+	lep_json_set_str(o, "strategy", sp->service.strategy);
+	if (sp->service.canary_percent)
+		lep_json_set_int(o, "percent", sp->service.canary_percent);
+	lep_json_set_int(o, "bake", sp->service.bake);
+	if (sp->service.has_abort_error_rate || sp->service.has_abort_p99) {
+		ab = lep_json_obj();
+		if (sp->service.has_abort_error_rate)
+			lep_json_set_num(ab, "error_rate",
+			    sp->service.abort_error_rate);
+		if (sp->service.has_abort_p99)
+			lep_json_set_num(ab, "p99_ms",
+			    sp->service.abort_p99_ms);
+		lep_json_set(o, "abort_if", ab);
+	}
+	lep_json_set(svc, "rollout", o);
+	lep_json_set_str(svc, "protocol", sp->service.protocol);
+	return svc;
+}
+
+struct lep_json *
+lep_spec_to_json(const struct lep_spec *sp)
+{
+	struct lep_json	*j, *o;
+	size_t		 i;
+
+	j = lep_json_obj();
+	lep_json_set_str(j, "kind", sp->kind == LEP_SPEC_SERVICE ? "service" :
+	    "job");
+	lep_json_set_str(j, "name", sp->name);
+	if (sp->has_model) {
+		o = lep_json_obj();
+		lep_json_set_str(o, "name", sp->model.name);
+		if (sp->model.path)
+			lep_json_set_str(o, "path", sp->model.path);
+		if (sp->model.version)
+			lep_json_set_str(o, "version", sp->model.version);
+		if (sp->model.alias)
+			lep_json_set_str(o, "alias", sp->model.alias);
+		lep_json_set(j, "model", o);
+	}
+	if (sp->has_resources) {
+		o = lep_json_obj();
+		if (sp->resources.naccels)
+			lep_json_set(o, "accelerators", accels_json(sp));
+		if (sp->resources.has_cpus)
+			lep_json_set(o, "cpus", amount_json(sp->resources.cpus,
+			    sp->resources.cpus_plus));
+		if (sp->resources.has_memory)
+			lep_json_set(o, "memory", amount_json(
+			    sp->resources.memory, sp->resources.memory_plus));
+		lep_json_set_bool(o, "spot", sp->resources.spot);
+		lep_json_set(j, "resources", o);
+	}
+	if (sp->has_placement) {
+		o = lep_json_obj();
+		if (sp->placement.nproviders)
+			lep_json_set(o, "providers", strv_json(
+			    sp->placement.providers,
+			    sp->placement.nproviders));
+		if (sp->placement.nregions)
+			lep_json_set(o, "regions", strv_json(
+			    sp->placement.regions, sp->placement.nregions));
+		if (sp->placement.nzones)
+			lep_json_set(o, "zones", strv_json(
+			    sp->placement.zones, sp->placement.nzones));
+		if (sp->placement.has_max_hourly)
+			lep_json_set_num(o, "max_hourly",
+			    sp->placement.max_hourly);
+		lep_json_set(j, "placement", o);
+	}
+	if (sp->setup)
+		lep_json_set_str(j, "setup", sp->setup);
+	lep_json_set_str(j, "run", sp->run);
+	if (sp->nenv) {
+		o = lep_json_obj();
+		for (i = 0; i < sp->nenv; i++)
+			lep_json_set_str(o, sp->env[i].key, sp->env[i].value);
+		lep_json_set(j, "env", o);
+	}
+	if (sp->nsecrets)
+		lep_json_set(j, "secrets", strv_json(sp->secrets,
+		    sp->nsecrets));
+	if (sp->kind == LEP_SPEC_SERVICE)
+		lep_json_set(j, "service", service_json(sp));
+	else {
+		o = lep_json_obj();
+		lep_json_set_int(o, "nodes", sp->job.nodes);
+		lep_json_set_int(o, "max_restarts", sp->job.max_restarts);
+		if (sp->job.output_model) {
+			struct lep_json	*outs = lep_json_obj();
+
+			lep_json_set_str(outs, "model", sp->job.output_model);
+			lep_json_set(o, "outputs", outs);
+		}
+		if (sp->job.has_max_cost)
+			lep_json_set_num(o, "max_cost", sp->job.max_cost);
+		if (sp->job.max_duration)
+			lep_json_set_int(o, "max_duration",
+			    sp->job.max_duration);
+		lep_json_set(j, "job", o);
+	}
+	return j;
+}

@@ -1,0 +1,1381 @@
+/*
+ * local-super.c: the local provider's supervisor, one process per
+ * deployment (`lepton __supervise HOME NAME`). It owns the deployment's
+ * stable endpoint port and forwards each TCP connection to a ready replica
+ * of the active revision; it runs setup once per revision, starts the
+ * replicas in their own process groups, probes readiness, restarts
+ * crashed replicas with backoff, and on SIGHUP brings up the revision
+ * named in `desired` beside the old one, switches new connections to it
+ * once every replica is ready, and drains the old one. SIGTERM stops all.
+ * It writes what it does to state.json, which `lepton` reads.
+ */
+#include "provider.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "local-priv.h"
+#include "../lib/crypto.h"
+#include "../lib/error.h"
+#include "../lib/fs.h"
+#include "../lib/json.h"
+#include "../lib/proc.h"
+#include "../lib/spec.h"
+#include "../lib/util.h"
+
+extern char **environ;
+
+#define CONN_BUF	16384
+
+enum rstate {
+	R_IDLE,
+	R_WAIT,		/* crashed: waiting out the backoff */
+	R_STARTING,	/* spawned, probing */
+	R_READY,
+	R_DEAD,
+};
+
+static const char *const rstate_names[] = {
+	"idle", "restarting", "starting", "ready", "exited",
+};
+
+enum vphase {
+	V_SETUP,
+	V_STARTING,
+	V_READY,
+	V_DRAINING,
+	V_STOPPING,
+	V_FAILED,
+	V_GONE,
+};
+
+static const char *const vphase_names[] = {
+	"setup", "starting", "ready", "draining", "stopping", "failed", "gone",
+};
+
+struct probe {
+	int		 fd;		/* -1: none in flight */
+	int		 sent;
+	char		 buf[64];
+	size_t		 len;
+	long long	 deadline;
+};
+
+struct replica {
+	int			 index;
+	pid_t			 pid;
+	unsigned long long	 start;
+	int			 port;
+	enum rstate		 st;
+	int			 restarts;
+	long long		 next_ms;	/* R_WAIT: when to start */
+	long long		 probe_ms;	/* next probe */
+	long long		 ready_by;	/* R_STARTING deadline */
+	long long		 ready_since;
+	struct probe		 pr;
+	int			 conns;
+	char			*cuda;		/* CUDA_VISIBLE_DEVICES or NULL */
+};
+
+struct rev {
+	int		 num;
+	struct lep_spec	*spec;
+	char		*model_dir;
+	int		 prefer_port;	/* the endpoint port it had before */
+	enum vphase	 phase;
+	pid_t		 setup_pid;
+	int		 setup_started;
+	long long	 deadline;
+	long long	 drain_by;
+	long long	 kill_at;
+	int		 killed;
+	char		 msg[512];
+	struct replica	*reps;
+	int		 nreps;
+	unsigned int	 rr;
+	struct rev	*next;
+};
+
+struct conn {
+	int		 cfd, bfd;
+	struct replica	*rep;
+	char		 up[CONN_BUF], down[CONN_BUF];
+	size_t		 ul, uo, dl, dof;
+	int		 c_eof, b_eof, b_shut, c_shut, dead;
+	struct conn	*next;
+};
+
+struct sup {
+	char		*home, *name, *dir, *logdir;
+	int		 lfd;
+	int		 port;
+	struct rev	*revs, *active, *pending;
+	struct conn	*conns;
+	int		 sigfd[2];
+	int		 stopping;
+	int		 fail_exit;
+	char		 failmsg[512];
+	int		 last_failed;
+	char		 last_failed_msg[512];
+	int		 dirty;
+	long long	 written_ms;
+	char		*token;
+	struct lep_json	*secret_env;
+	unsigned long long start;
+};
+
+static struct sup	 S;
+
+static void
+slog(const char *fmt, ...) LEP_PRINTF(1, 2);
+
+static void
+slog(const char *fmt, ...)
+{
+	char	 ts[32], *msg;
+	va_list	 ap;
+
+	lep_format_time(ts, sizeof(ts), (long long)time(NULL));
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s %s\n", ts, msg);
+	fflush(stderr);
+	free(msg);
+}
+
+static void
+on_signal(int sig)
+{
+	char	 c = sig == SIGCHLD ? 'C' : sig == SIGHUP ? 'H' : 'T';
+	int	 saved = errno;
+
+	(void)!write(S.sigfd[1], &c, 1);
+	errno = saved;
+}
+
+/* --- files ----------------------------------------------------------- */
+
+static char *
+path_of(const char *fmt, ...) LEP_PRINTF(1, 2);
+
+static char *
+path_of(const char *fmt, ...)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+	va_list		 ap;
+
+	lep_buf_addf(&b, "%s/", S.dir);
+	va_start(ap, fmt);
+	lep_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	return lep_buf_detach(&b, NULL);
+}
+
+static int
+read_desired(void)
+{
+	struct lep_buf	 b;
+	long long	 n = 0;
+	char		*p;
+
+	p = path_of("desired");
+	if (lep_read_file(&b, p, 64) == NULL) {
+		b.buf[strcspn(b.buf, "\n")] = '\0';
+		if (lep_parse_ll(&n, b.buf) == -1)
+			n = 0;
+	}
+	lep_buf_release(&b);
+	free(p);
+	return (int)n;
+}
+
+static void
+load_secrets(void)
+{
+	struct lep_json	*j = NULL;
+	struct lep_buf	 b;
+	const char	*tok;
+	char		*p;
+
+	p = path_of("secrets.json");
+	if (lep_read_secret_file(&b, p, 1 << 20) == NULL &&
+	    lep_json_parse(&j, b.buf, b.len, p) == NULL) {
+		if ((tok = lep_json_get_str(j, "token")) != NULL) {
+			if (S.token != NULL) {
+				lep_wipe(S.token, strlen(S.token));
+				free(S.token);
+			}
+			S.token = xstrdup(tok);
+		}
+		lep_json_free(S.secret_env);
+		S.secret_env = lep_json_dup(lep_json_get(j, "env") ?
+		    lep_json_get(j, "env") : lep_json_obj());
+	}
+	lep_wipe(b.buf, b.len);
+	lep_buf_release(&b);
+	lep_json_free(j);
+	free(p);
+}
+
+static void
+rev_free(struct rev *v)
+{
+	int	 i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < v->nreps; i++) {
+		if (v->reps[i].pr.fd != -1)
+			close(v->reps[i].pr.fd);
+		free(v->reps[i].cuda);
+	}
+	free(v->reps);
+	lep_spec_free(v->spec);
+	free(v->model_dir);
+	free(v);
+}
+
+static struct rev *
+rev_load(int num, char *why, size_t whylen)
+{
+	const struct lep_err	*err;
+	struct lep_json		*meta = NULL, *cuda;
+	struct lep_buf		 b, mb;
+	struct rev		*v = NULL;
+	const char		*dir, *md;
+	char			*sp, *mp;
+	int			 i;
+
+	sp = path_of("rev-%d.json", num);
+	mp = path_of("rev-%d.meta.json", num);
+	lep_buf_init(&b, 0);
+	lep_buf_init(&mb, 0);
+	if ((err = lep_read_file(&mb, mp, 1 << 20)) != NULL ||
+	    (err = lep_json_parse(&meta, mb.buf, mb.len, mp)) != NULL ||
+	    (err = lep_read_file(&b, sp, LEP_SPEC_MAX_FILE)) != NULL) {
+		lep_strlcpy(why, err->msg, whylen);
+		goto done;
+	}
+	if ((dir = lep_json_get_str(meta, "dir")) == NULL) {
+		snprintf(why, whylen, "%s: no 'dir'", mp);
+		goto done;
+	}
+	v = xcalloc(1, sizeof(*v));
+	v->num = num;
+	v->setup_pid = 0;
+	if ((err = lep_spec_parse(&v->spec, sp, dir, b.buf, b.len)) != NULL) {
+		lep_strlcpy(why, err->msg, whylen);
+		rev_free(v);
+		v = NULL;
+		goto done;
+	}
+	if ((md = lep_json_get_str(meta, "model_dir")) != NULL)
+		v->model_dir = xstrdup(md);
+	{
+		long long	 pp = 0;
+
+		(void)lep_json_get_ll(meta, "prefer_port", &pp);
+		v->prefer_port = pp > 0 && pp < 65536 ? (int)pp : 0;
+	}
+	v->nreps = v->spec->service.replicas_min;
+	v->reps = xcalloc((size_t)v->nreps, sizeof(*v->reps));
+	cuda = lep_json_get(meta, "cuda_visible_devices");
+	for (i = 0; i < v->nreps; i++) {
+		v->reps[i].index = i;
+		v->reps[i].pr.fd = -1;
+		if (lep_json_string(lep_json_at(cuda, (size_t)i)) != NULL)
+			v->reps[i].cuda = xstrdup(lep_json_string(
+			    lep_json_at(cuda, (size_t)i)));
+	}
+	v->phase = V_SETUP;
+done:
+	lep_buf_release(&b);
+	lep_buf_release(&mb);
+	lep_json_free(meta);
+	free(sp);
+	free(mp);
+	return v;
+}
+
+static void
+write_state(void)
+{
+	struct lep_json	*j, *revs, *r, *reps, *o;
+	struct rev	*v;
+	char		*p, *text;
+	int		 i;
+
+	j = lep_json_obj();
+	lep_json_set_int(j, "pid", (long long)getpid());
+	lep_json_set_num(j, "start", (double)S.start);
+	lep_json_set_int(j, "port", S.port);
+	lep_json_set_str(j, "phase", S.stopping ? "stopping" :
+	    S.active ? "running" : "starting");
+	lep_json_set_int(j, "active", S.active ? S.active->num : 0);
+	lep_json_set_int(j, "pending", S.pending ? S.pending->num : 0);
+	if (S.last_failed) {
+		o = lep_json_obj();
+		lep_json_set_int(o, "revision", S.last_failed);
+		lep_json_set_str(o, "message", S.last_failed_msg);
+		lep_json_set(j, "last_failed", o);
+	}
+	lep_json_set_int(j, "updated", (long long)time(NULL));
+	revs = lep_json_arr();
+	for (v = S.revs; v != NULL; v = v->next) {
+		r = lep_json_obj();
+		lep_json_set_int(r, "revision", v->num);
+		lep_json_set_str(r, "phase", vphase_names[v->phase]);
+		if (v->msg[0])
+			lep_json_set_str(r, "message", v->msg);
+		reps = lep_json_arr();
+		for (i = 0; i < v->nreps; i++) {
+			o = lep_json_obj();
+			lep_json_set_int(o, "index", i);
+			lep_json_set_int(o, "pid", v->reps[i].pid);
+			lep_json_set_num(o, "start", (double)v->reps[i].start);
+			lep_json_set_int(o, "port", v->reps[i].port);
+			lep_json_set_str(o, "state",
+			    rstate_names[v->reps[i].st]);
+			lep_json_set_int(o, "restarts", v->reps[i].restarts);
+			lep_json_push(reps, o);
+		}
+		lep_json_set(r, "replicas", reps);
+		lep_json_push(revs, r);
+	}
+	lep_json_set(j, "revisions", revs);
+	text = lep_json_print(j, 1);
+	p = path_of("state.json");
+	(void)lep_write_atomic(p, text, strlen(text), 0644);
+	free(p);
+	free(text);
+	lep_json_free(j);
+	S.dirty = 0;
+	S.written_ms = lep_now_ms();
+}
+
+/* --- processes ------------------------------------------------------- */
+
+static int
+env_overridden(const char *entry, const struct lep_spec *sp, int has_cuda)
+{
+	size_t	 i, n = strcspn(entry, "=");
+
+	if (strncmp(entry, "LEPTON_", 7) == 0)
+		return 1;
+	if (has_cuda && n == 20 && strncmp(entry, "CUDA_VISIBLE_DEVICES",
+	    20) == 0)
+		return 1;
+	for (i = 0; i < sp->nenv; i++)
+		if (strlen(sp->env[i].key) == n &&
+		    strncmp(entry, sp->env[i].key, n) == 0)
+			return 1;
+	for (i = 0; i < sp->nsecrets; i++)
+		if (strlen(sp->secrets[i]) == n &&
+		    strncmp(entry, sp->secrets[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* lepton's environment, less ours, plus the spec's env and secrets. */
+static char **
+build_env(const struct rev *v, const struct replica *r)
+{
+	const struct lep_spec	*sp = v->spec;
+	char			**env;
+	size_t			  n = 0, cap, i;
+	const char		*val;
+
+	for (i = 0; environ[i] != NULL; i++)
+		;
+	cap = i + sp->nenv + sp->nsecrets + 16;
+	env = xcalloc(cap, sizeof(char *));
+	for (i = 0; environ[i] != NULL; i++)
+		if (!env_overridden(environ[i], sp, r != NULL &&
+		    r->cuda != NULL))
+			env[n++] = xstrdup(environ[i]);
+	for (i = 0; i < sp->nenv; i++)
+		env[n++] = xasprintf("%s=%s", sp->env[i].key,
+		    sp->env[i].value);
+	for (i = 0; i < sp->nsecrets; i++)
+		if ((val = lep_json_get_str(S.secret_env, sp->secrets[i])) !=
+		    NULL)
+			env[n++] = xasprintf("%s=%s", sp->secrets[i], val);
+	env[n++] = xasprintf("LEPTON_DEPLOYMENT=%s", S.name);
+	env[n++] = xasprintf("LEPTON_REVISION=%d", v->num);
+	if (v->model_dir != NULL)
+		env[n++] = xasprintf("LEPTON_MODEL_DIR=%s", v->model_dir);
+	if (r != NULL) {
+		env[n++] = xasprintf("LEPTON_PORT=%d", r->port);
+		env[n++] = xasprintf("LEPTON_REPLICA=%d", r->index);
+		if (S.token != NULL)
+			env[n++] = xasprintf("LEPTON_TOKEN=%s", S.token);
+		if (r->cuda != NULL)
+			env[n++] = xasprintf("CUDA_VISIBLE_DEVICES=%s",
+			    r->cuda);
+	}
+	env[n] = NULL;
+	return env;
+}
+
+static void
+free_env(char **env)
+{
+	size_t	 i;
+
+	for (i = 0; env[i] != NULL; i++) {
+		lep_wipe(env[i], strlen(env[i]));
+		free(env[i]);
+	}
+	free(env);
+}
+
+static pid_t
+spawn(const struct rev *v, const struct replica *r, const char *cmd,
+    const char *log)
+{
+	char	**env, *logpath;
+	char	 *argv[4];
+	pid_t	  pid;
+	int	  logfd, devnull;
+
+	logpath = xasprintf("%s/%s", S.logdir, log);
+	logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600);
+	free(logpath);
+	if (logfd == -1) {
+		slog("cannot open log %s: %s", log, strerror(errno));
+		return -1;
+	}
+	env = build_env(v, r);
+	argv[0] = "sh";
+	argv[1] = "-c";
+	argv[2] = (char *)cmd;
+	argv[3] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		sigset_t	 none;
+
+		setpgid(0, 0);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (chdir(v->spec->dir) == -1)
+			_exit(126);
+		devnull = open("/dev/null", O_RDONLY);
+		if (devnull != -1)
+			dup2(devnull, STDIN_FILENO);
+		dup2(logfd, STDOUT_FILENO);
+		dup2(logfd, STDERR_FILENO);
+		execve("/bin/sh", argv, env);
+		_exit(127);
+	}
+	if (pid > 0)
+		setpgid(pid, pid);
+	close(logfd);
+	free_env(env);
+	return pid;
+}
+
+static void
+replica_start(struct rev *v, struct replica *r)
+{
+	char	 log[64];
+	long long now = lep_now_ms();
+
+	r->port = lep_free_port();
+	snprintf(log, sizeof(log), "r%d-%d.log", v->num, r->index);
+	r->pid = r->port > 0 ? spawn(v, r, v->spec->run, log) : -1;
+	if (r->pid <= 0) {
+		r->pid = 0;
+		r->st = R_WAIT;
+		r->next_ms = now + 1000;
+		return;
+	}
+	r->start = lep_proc_start_time(r->pid);
+	r->st = R_STARTING;
+	r->probe_ms = now;
+	r->ready_by = now + v->spec->service.ready_timeout * 1000;
+	slog("revision %d replica %d: started pid %ld on port %d", v->num,
+	    r->index, (long)r->pid, r->port);
+	S.dirty = 1;
+}
+
+static int
+rev_alive(const struct rev *v)
+{
+	int	 i;
+
+	if (v->setup_pid > 0)
+		return 1;
+	for (i = 0; i < v->nreps; i++)
+		if (v->reps[i].pid > 0)
+			return 1;
+	return 0;
+}
+
+static void
+rev_signal(struct rev *v, int sig)
+{
+	int	 i;
+
+	if (v->setup_pid > 0)
+		kill(-v->setup_pid, sig);
+	for (i = 0; i < v->nreps; i++)
+		if (v->reps[i].pid > 0)
+			kill(-v->reps[i].pid, sig);
+}
+
+static void
+close_probe(struct replica *r)
+{
+	if (r->pr.fd != -1)
+		close(r->pr.fd);
+	r->pr.fd = -1;
+}
+
+static void
+rev_terminate(struct rev *v, enum vphase phase)
+{
+	int	 i;
+
+	v->phase = phase;
+	for (i = 0; i < v->nreps; i++)
+		close_probe(&v->reps[i]);
+	rev_signal(v, SIGTERM);
+	v->kill_at = lep_now_ms() + LOCAL_GRACE_S * 1000;
+	S.dirty = 1;
+}
+
+static void
+rev_fail(struct rev *v, const char *fmt, ...) LEP_PRINTF(2, 3);
+
+static void
+rev_fail(struct rev *v, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
+	va_end(ap);
+	slog("revision %d failed: %s", v->num, v->msg);
+	rev_terminate(v, V_FAILED);
+	if (v == S.pending) {
+		S.pending = NULL;
+		S.last_failed = v->num;
+		lep_strlcpy(S.last_failed_msg, v->msg,
+		    sizeof(S.last_failed_msg));
+		if (S.active == NULL && !S.stopping) {
+			lep_strlcpy(S.failmsg, v->msg, sizeof(S.failmsg));
+			S.fail_exit = 1;
+		}
+	}
+}
+
+static void
+describe_status(char *buf, size_t len, int status)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "status %d", status);
+}
+
+static void
+replica_exited(struct rev *v, struct replica *r, int status)
+{
+	char	 how[64], *logpath, *line;
+	int	 fd;
+	long long backoff;
+
+	describe_status(how, sizeof(how), status);
+	/*
+	 * The shell may have left children (a shim, a pipeline): they are
+	 * in the replica's process group and go with it, or they would hold
+	 * the port and outlive every stop.
+	 */
+	kill(-r->pid, SIGKILL);
+	r->pid = 0;
+	r->start = 0;
+	close_probe(r);
+	S.dirty = 1;
+	if (v->phase == V_STARTING) {
+		r->st = R_DEAD;
+		rev_fail(v, "replica %d exited (%s) before it was ready; "
+		    "see 'lepton logs %s'", r->index, how, S.name);
+		return;
+	}
+	if (v->phase != V_READY || S.stopping) {
+		r->st = R_DEAD;
+		return;
+	}
+	r->restarts++;
+	backoff = 500LL << (r->restarts < 6 ? r->restarts - 1 : 5);
+	/* A replica that ran a while before it died starts over quickly. */
+	if (r->ready_since && lep_now_ms() - r->ready_since > 60000)
+		backoff = 500;
+	if (backoff > LOCAL_BACKOFF_MAX_MS)
+		backoff = LOCAL_BACKOFF_MAX_MS;
+	r->st = R_WAIT;
+	r->next_ms = lep_now_ms() + backoff;
+	r->ready_since = 0;
+	slog("revision %d replica %d exited (%s); restart %d in %lld ms",
+	    v->num, r->index, how, r->restarts, backoff);
+	logpath = xasprintf("%s/r%d-%d.log", S.logdir, v->num, r->index);
+	fd = open(logpath, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd != -1) {
+		line = xasprintf("lepton: replica %d exited (%s); restarting\n",
+		    r->index, how);
+		(void)!write(fd, line, strlen(line));
+		free(line);
+		close(fd);
+	}
+	free(logpath);
+}
+
+static void
+reap(void)
+{
+	struct rev	*v;
+	char		 how[64];
+	pid_t		 pid;
+	int		 status, i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (v = S.revs; v != NULL; v = v->next) {
+			if (v->setup_pid == pid) {
+				kill(-pid, SIGKILL);	/* what setup left */
+				v->setup_pid = 0;
+				if (v->phase != V_SETUP)
+					break;
+				if (WIFEXITED(status) &&
+				    WEXITSTATUS(status) == 0) {
+					slog("revision %d: setup done", v->num);
+					v->phase = V_STARTING;
+					v->setup_started = 2;
+				} else {
+					describe_status(how, sizeof(how),
+					    status);
+					rev_fail(v, "setup failed (%s); see "
+					    "'lepton logs %s --setup'", how,
+					    S.name);
+				}
+				break;
+			}
+			for (i = 0; i < v->nreps; i++)
+				if (v->reps[i].pid == pid)
+					break;
+			if (i < v->nreps) {
+				replica_exited(v, &v->reps[i], status);
+				break;
+			}
+		}
+	}
+}
+
+/* --- readiness probes ------------------------------------------------ */
+
+static void
+probe_start(struct replica *r)
+{
+	struct sockaddr_in	 sin;
+	int			 fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)r->port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		r->probe_ms = lep_now_ms() + LOCAL_PROBE_MS;
+		return;
+	}
+	r->pr.fd = fd;
+	r->pr.sent = 0;
+	r->pr.len = 0;
+	r->pr.deadline = lep_now_ms() + 2000;
+}
+
+static void
+probe_done(struct rev *v, struct replica *r, int ok)
+{
+	close_probe(r);
+	if (!ok) {
+		r->probe_ms = lep_now_ms() + LOCAL_PROBE_MS;
+		return;
+	}
+	r->st = R_READY;
+	r->ready_since = lep_now_ms();
+	S.dirty = 1;
+	slog("revision %d replica %d: ready", v->num, r->index);
+}
+
+static void
+probe_io(struct rev *v, struct replica *r, short revents)
+{
+	char		*req;
+	ssize_t		 n;
+	int		 soerr = 0;
+	socklen_t	 len = sizeof(soerr);
+
+	if (!r->pr.sent) {
+		if (getsockopt(r->pr.fd, SOL_SOCKET, SO_ERROR, &soerr,
+		    &len) == -1 || soerr != 0) {
+			probe_done(v, r, 0);
+			return;
+		}
+		req = xasprintf("GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n"
+		    "User-Agent: lepton-probe\r\nConnection: close\r\n\r\n",
+		    v->spec->service.ready_path, r->port);
+		n = write(r->pr.fd, req, strlen(req));
+		free(req);
+		if (n <= 0) {
+			probe_done(v, r, 0);
+			return;
+		}
+		r->pr.sent = 1;
+		return;
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	n = read(r->pr.fd, r->pr.buf + r->pr.len,
+	    sizeof(r->pr.buf) - 1 - r->pr.len);
+	if (n <= 0) {
+		probe_done(v, r, 0);
+		return;
+	}
+	r->pr.len += (size_t)n;
+	r->pr.buf[r->pr.len] = '\0';
+	if (r->pr.len < 12)
+		return;
+	/* "HTTP/1.x 2xx": ready on any 2xx. */
+	probe_done(v, r, strncmp(r->pr.buf, "HTTP/1.", 7) == 0 &&
+	    r->pr.buf[9] == '2');
+}
+
+/* --- the proxy ------------------------------------------------------- */
+
+static int
+connect_loopback(int port)
+{
+	struct sockaddr_in	 sin;
+	int			 fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+static void
+accept_conn(void)
+{
+	static const char unavailable[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 37\r\n"
+	    "Connection: close\r\n\r\n{\"error\": \"no replica is ready yet\"}\n";
+	struct rev	*v = S.active;
+	struct conn	*c;
+	int		 cfd, bfd = -1, tries, one = 1;
+	unsigned int	 i;
+
+	cfd = accept4(S.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd == -1)
+		return;
+	(void)setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (tries = 0; v != NULL && tries < v->nreps && bfd == -1; tries++) {
+		i = v->rr++ % (unsigned int)v->nreps;
+		if (v->reps[i].st != R_READY)
+			continue;
+		bfd = connect_loopback(v->reps[i].port);
+		if (bfd != -1)
+			break;
+	}
+	if (bfd == -1) {
+		(void)!write(cfd, unavailable, sizeof(unavailable) - 1);
+		close(cfd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->cfd = cfd;
+	c->bfd = bfd;
+	c->rep = &v->reps[i];
+	c->rep->conns++;
+	c->next = S.conns;
+	S.conns = c;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	c->dead = 1;
+}
+
+/* Move bytes one way: from src into buf, and from buf into dst. */
+static void
+pump(struct conn *c, int src, int dst, char *buf, size_t *len, size_t *off,
+    int *src_eof, int *dst_shut, short src_ev)
+{
+	ssize_t	 n;
+
+	if ((src_ev & (POLLIN | POLLHUP | POLLERR)) && *len == 0 &&
+	    !*src_eof) {
+		n = read(src, buf, CONN_BUF);
+		if (n > 0) {
+			*len = (size_t)n;
+			*off = 0;
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			*src_eof = 1;
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			conn_close(c);
+			return;
+		}
+	}
+	/* Non-blocking: try the write whenever bytes wait (EAGAIN is fine). */
+	if (*len > *off) {
+		n = write(dst, buf + *off, *len - *off);
+		if (n > 0) {
+			*off += (size_t)n;
+			if (*off == *len)
+				*len = *off = 0;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (*src_eof && *len == 0 && !*dst_shut) {
+		shutdown(dst, SHUT_WR);
+		*dst_shut = 1;
+	}
+}
+
+static void
+conn_io(struct conn *c, short cev, short bev)
+{
+	if ((cev & POLLERR) || (bev & POLLERR)) {
+		conn_close(c);
+		return;
+	}
+	pump(c, c->cfd, c->bfd, c->up, &c->ul, &c->uo, &c->c_eof, &c->b_shut,
+	    cev);
+	if (!c->dead)
+		pump(c, c->bfd, c->cfd, c->down, &c->dl, &c->dof, &c->b_eof,
+		    &c->c_shut, bev);
+	if (c->c_eof && c->b_eof && c->ul == 0 && c->dl == 0)
+		conn_close(c);
+}
+
+static void
+sweep_conns(void)
+{
+	struct conn	**pp = &S.conns, *c;
+
+	while ((c = *pp) != NULL) {
+		if (!c->dead) {
+			pp = &c->next;
+			continue;
+		}
+		close(c->cfd);
+		close(c->bfd);
+		if (c->rep != NULL)
+			c->rep->conns--;
+		*pp = c->next;
+		free(c);
+	}
+}
+
+static int
+rev_conns(const struct rev *v)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < v->nreps; i++)
+		n += v->reps[i].conns;
+	return n;
+}
+
+static void
+close_rev_conns(struct rev *v)
+{
+	struct conn	*c;
+
+	for (c = S.conns; c != NULL; c = c->next)
+		if (c->rep >= v->reps && c->rep < v->reps + v->nreps)
+			conn_close(c);
+	sweep_conns();
+}
+
+/* --- revisions ------------------------------------------------------- */
+
+static void
+rev_tick(struct rev *v)
+{
+	long long	 now = lep_now_ms();
+	char		 log[64];
+	int		 i, ready = 0;
+
+	switch (v->phase) {
+	case V_SETUP:
+		if (v->setup_started)
+			break;
+		v->setup_started = 1;
+		if (v->spec->setup == NULL) {
+			v->phase = V_STARTING;
+			break;
+		}
+		snprintf(log, sizeof(log), "r%d-setup.log", v->num);
+		v->setup_pid = spawn(v, NULL, v->spec->setup, log);
+		if (v->setup_pid <= 0) {
+			v->setup_pid = 0;
+			rev_fail(v, "cannot start setup");
+		} else
+			slog("revision %d: setup started (pid %ld)", v->num,
+			    (long)v->setup_pid);
+		S.dirty = 1;
+		break;
+	case V_STARTING:
+		if (v->deadline == 0) {
+			v->deadline = now + v->spec->service.ready_timeout *
+			    1000;
+			for (i = 0; i < v->nreps; i++)
+				replica_start(v, &v->reps[i]);
+		}
+		for (i = 0; i < v->nreps; i++) {
+			struct replica	*r = &v->reps[i];
+
+			if (r->st == R_READY)
+				ready++;
+			else if (r->st == R_STARTING && r->pr.fd == -1 &&
+			    now >= r->probe_ms)
+				probe_start(r);
+		}
+		if (ready == v->nreps) {
+			v->phase = V_READY;
+			S.dirty = 1;
+			slog("revision %d: all %d replicas ready", v->num,
+			    v->nreps);
+		} else if (now >= v->deadline)
+			rev_fail(v, "readiness probe GET %s did not pass "
+			    "within %llds (%d of %d replicas ready); see "
+			    "'lepton logs %s'", v->spec->service.ready_path,
+			    v->spec->service.ready_timeout, ready, v->nreps,
+			    S.name);
+		break;
+	case V_READY:
+		for (i = 0; i < v->nreps; i++) {
+			struct replica	*r = &v->reps[i];
+
+			if (r->st == R_WAIT && now >= r->next_ms)
+				replica_start(v, r);
+			else if (r->st == R_STARTING && r->pr.fd == -1 &&
+			    now >= r->probe_ms)
+				probe_start(r);
+			if (r->st == R_STARTING && now >= r->ready_by &&
+			    r->pid > 0) {
+				slog("revision %d replica %d: not ready "
+				    "within %llds; killing it", v->num, i,
+				    v->spec->service.ready_timeout);
+				kill(-r->pid, SIGKILL);
+				r->ready_by = now + 1000000;
+			}
+		}
+		break;
+	case V_DRAINING:
+		if (rev_conns(v) == 0 || now >= v->drain_by) {
+			close_rev_conns(v);
+			slog("revision %d: drained; stopping it", v->num);
+			rev_terminate(v, V_STOPPING);
+		}
+		break;
+	case V_STOPPING:
+	case V_FAILED:
+		if (!rev_alive(v)) {
+			v->phase = V_GONE;
+			S.dirty = 1;
+		} else if (now >= v->kill_at && !v->killed) {
+			rev_signal(v, SIGKILL);
+			v->killed = 1;
+		}
+		break;
+	case V_GONE:
+		break;
+	}
+}
+
+static void
+switch_to_pending(void)
+{
+	struct rev	*old = S.active;
+
+	S.active = S.pending;
+	S.pending = NULL;
+	S.dirty = 1;
+	slog("revision %d: serving", S.active->num);
+	if (old != NULL) {
+		old->phase = V_DRAINING;
+		old->drain_by = lep_now_ms() + LOCAL_DRAIN_S * 1000;
+	}
+}
+
+static void
+add_rev(struct rev *v)
+{
+	struct rev	**pp = &S.revs;
+
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	*pp = v;
+}
+
+static void
+on_hup(void)
+{
+	struct rev	*v;
+	char		 why[512];
+	int		 want;
+
+	load_secrets();
+	want = read_desired();
+	if (want <= 0 || S.stopping)
+		return;
+	if (S.active != NULL && S.active->num == want) {
+		if (S.pending != NULL)
+			rev_fail(S.pending, "superseded by revision %d", want);
+		return;
+	}
+	if (S.pending != NULL && S.pending->num == want)
+		return;
+	v = rev_load(want, why, sizeof(why));
+	if (v == NULL) {
+		S.last_failed = want;
+		lep_strlcpy(S.last_failed_msg, why, sizeof(S.last_failed_msg));
+		S.dirty = 1;
+		return;
+	}
+	if (S.pending != NULL)
+		rev_fail(S.pending, "superseded by revision %d", want);
+	add_rev(v);
+	S.pending = v;
+	S.dirty = 1;
+	slog("revision %d: starting", want);
+}
+
+static void
+begin_stop(void)
+{
+	struct rev	*v;
+	struct conn	*c;
+
+	if (S.stopping)
+		return;
+	S.stopping = 1;
+	slog("stopping");
+	if (S.lfd != -1)
+		close(S.lfd);
+	S.lfd = -1;
+	for (c = S.conns; c != NULL; c = c->next)
+		conn_close(c);
+	sweep_conns();
+	for (v = S.revs; v != NULL; v = v->next)
+		if (v->phase != V_GONE && v->phase != V_FAILED)
+			rev_terminate(v, V_STOPPING);
+	S.pending = NULL;
+	S.active = NULL;
+	S.dirty = 1;
+}
+
+static void
+drop_gone(void)
+{
+	struct rev	**pp = &S.revs, *v;
+
+	while ((v = *pp) != NULL) {
+		if (v->phase == V_GONE && v != S.active && v != S.pending &&
+		    rev_conns(v) == 0) {
+			*pp = v->next;
+			rev_free(v);
+			continue;
+		}
+		pp = &v->next;
+	}
+}
+
+static int
+listen_on(int port)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 512) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
+		close(fd);
+		return -1;
+	}
+	S.port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* --- the loop -------------------------------------------------------- */
+
+static int
+super_loop(void)
+{
+	struct pollfd	*pfd = NULL;
+	struct conn	*c;
+	struct rev	*v;
+	size_t		 n, cap = 0, k;
+	char		 sigs[64];
+	ssize_t		 got;
+	int		 i, chld, hup, term;
+
+	for (;;) {
+		n = 2;
+		for (c = S.conns; c != NULL; c = c->next)
+			n += 2;
+		for (v = S.revs; v != NULL; v = v->next)
+			n += (size_t)v->nreps;
+		if (n > cap) {
+			cap = n * 2;
+			pfd = xreallocarray(pfd, cap, sizeof(*pfd));
+		}
+		n = 0;
+		pfd[n].fd = S.sigfd[0];
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = S.lfd;
+		pfd[n++].events = POLLIN;
+		for (c = S.conns; c != NULL; c = c->next) {
+			pfd[n].fd = c->cfd;
+			pfd[n].events = (c->ul == 0 && !c->c_eof ? POLLIN : 0) |
+			    (c->dl > c->dof ? POLLOUT : 0);
+			n++;
+			pfd[n].fd = c->bfd;
+			pfd[n].events = (c->dl == 0 && !c->b_eof ? POLLIN : 0) |
+			    (c->ul > c->uo ? POLLOUT : 0);
+			n++;
+		}
+		for (v = S.revs; v != NULL; v = v->next) {
+			for (i = 0; i < v->nreps; i++) {
+				pfd[n].fd = v->reps[i].pr.fd;
+				pfd[n].events = v->reps[i].pr.sent ? POLLIN :
+				    POLLOUT;
+				n++;
+			}
+		}
+		for (k = 0; k < n; k++)
+			pfd[k].revents = 0;
+		if (poll(pfd, (nfds_t)n, 50) == -1 && errno != EINTR) {
+			slog("poll: %s", strerror(errno));
+			break;
+		}
+		chld = hup = term = 0;
+		if (pfd[0].revents & POLLIN) {
+			while ((got = read(S.sigfd[0], sigs,
+			    sizeof(sigs))) > 0) {
+				for (k = 0; k < (size_t)got; k++) {
+					chld |= sigs[k] == 'C';
+					hup |= sigs[k] == 'H';
+					term |= sigs[k] == 'T';
+				}
+			}
+		}
+		if ((pfd[1].revents & POLLIN) && S.lfd != -1)
+			accept_conn();
+		/* The conns and probes in pfd are those from before accept. */
+		k = 2;
+		for (c = S.conns; c != NULL; c = c->next) {
+			if (k >= n || pfd[k].fd != c->cfd)
+				continue;
+			conn_io(c, pfd[k].revents, pfd[k + 1].revents);
+			k += 2;
+		}
+		sweep_conns();
+		for (v = S.revs; v != NULL; v = v->next) {
+			for (i = 0; i < v->nreps; i++, k++) {
+				struct replica	*r = &v->reps[i];
+
+				if (k >= n || r->pr.fd == -1 ||
+				    pfd[k].fd != r->pr.fd)
+					continue;
+				if (pfd[k].revents)
+					probe_io(v, r, pfd[k].revents);
+				else if (lep_now_ms() >= r->pr.deadline)
+					probe_done(v, r, 0);
+			}
+		}
+		if (chld)
+			reap();
+		if (hup)
+			on_hup();
+		if (term)
+			begin_stop();
+		for (v = S.revs; v != NULL; v = v->next)
+			rev_tick(v);
+		if (S.pending != NULL && S.pending->phase == V_READY)
+			switch_to_pending();
+		if (S.fail_exit && !S.stopping)
+			begin_stop();
+		drop_gone();
+		if (S.stopping && S.revs == NULL)
+			break;
+		if (S.dirty || lep_now_ms() - S.written_ms > 2000)
+			write_state();
+	}
+	free(pfd);
+	return S.fail_exit ? 1 : 0;
+}
+
+static void
+write_final_state(void)
+{
+	struct lep_json	*j;
+	char		*p, *text;
+
+	j = lep_json_obj();
+	lep_json_set_int(j, "pid", 0);
+	lep_json_set_int(j, "port", S.port);
+	lep_json_set_str(j, "phase", S.fail_exit ? "failed" : "stopped");
+	if (S.fail_exit)
+		lep_json_set_str(j, "message", S.failmsg);
+	lep_json_set_int(j, "active", 0);
+	lep_json_set_int(j, "pending", 0);
+	if (S.last_failed) {
+		struct lep_json	*o = lep_json_obj();
+
+		lep_json_set_int(o, "revision", S.last_failed);
+		lep_json_set_str(o, "message", S.last_failed_msg);
+		lep_json_set(j, "last_failed", o);
+	}
+	lep_json_set_int(j, "updated", (long long)time(NULL));
+	lep_json_set(j, "revisions", lep_json_arr());
+	text = lep_json_print(j, 1);
+	p = path_of("state.json");
+	(void)lep_write_atomic(p, text, strlen(text), 0644);
+	free(p);
+	free(text);
+	lep_json_free(j);
+}
+
+int
+lep_provider_supervise(int argc, char **argv)
+{
+	struct sigaction	 sa;
+	struct rev		*v;
+	char			 why[512];
+	int			 want, port, rc;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: lepton %s HOME NAME\n",
+		    LEP_SUPERVISOR_ARGV1);
+		return 2;
+	}
+	memset(&S, 0, sizeof(S));
+	S.lfd = -1;
+	S.home = argv[1];
+	S.name = argv[2];
+	S.dir = xasprintf("%s/local/%s", S.home, S.name);
+	S.logdir = xasprintf("%s/logs", S.dir);
+	S.start = lep_proc_start_time((long)getpid());
+	if (pipe2(S.sigfd, O_CLOEXEC | O_NONBLOCK) == -1)
+		return 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	load_secrets();
+	want = read_desired();
+	v = want > 0 ? rev_load(want, why, sizeof(why)) : NULL;
+	if (v == NULL) {
+		S.fail_exit = 1;
+		lep_strlcpy(S.failmsg, want > 0 ? why : "no desired revision",
+		    sizeof(S.failmsg));
+		slog("%s", S.failmsg);
+		write_final_state();
+		return 1;
+	}
+	port = v->spec->service.port;
+	if (port == 0 && v->prefer_port > 0)
+		S.lfd = listen_on(v->prefer_port);
+	if (S.lfd == -1)
+		S.lfd = listen_on(port);
+	if (S.lfd == -1) {
+		S.fail_exit = 1;
+		snprintf(S.failmsg, sizeof(S.failmsg), "cannot listen on "
+		    "127.0.0.1:%d: %s", port, strerror(errno));
+		slog("%s", S.failmsg);
+		rev_free(v);
+		write_final_state();
+		return 1;
+	}
+	slog("supervisor %ld: endpoint http://127.0.0.1:%d, revision %d",
+	    (long)getpid(), S.port, want);
+	add_rev(v);
+	S.pending = v;
+	write_state();
+	rc = super_loop();
+	write_final_state();
+	slog("supervisor exits (%s)", rc ? S.failmsg : "stopped");
+	while (S.revs != NULL) {
+		v = S.revs;
+		S.revs = v->next;
+		rev_free(v);
+	}
+	if (S.token != NULL) {
+		lep_wipe(S.token, strlen(S.token));
+		free(S.token);
+	}
+	lep_json_free(S.secret_env);
+	free(S.dir);
+	free(S.logdir);
+	return rc;
+}

@@ -1,0 +1,1053 @@
+/*
+ * local.c: the local provider, the default. Services run as real
+ * processes on this machine under a supervisor (local-super.c) that
+ * outlives the lepton command; this file starts it, tells it about new
+ * revisions, waits for readiness, and reads what it reports, checking
+ * every PID itself so that a process killed behind our back shows up.
+ */
+#include "provider.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "local-priv.h"
+#include "../lib/crypto.h"
+#include "../lib/error.h"
+#include "../lib/fs.h"
+#include "../lib/json.h"
+#include "../lib/out.h"
+#include "../lib/proc.h"
+#include "../lib/spec.h"
+#include "../lib/util.h"
+
+struct local_state {
+	char		*home;
+	struct lep_out	*out;
+	int		 gpus_known;
+	int		 ngpus;
+	char		 gpu_names[16][96];
+};
+
+static volatile sig_atomic_t	 interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static const struct lep_err *
+local_open(void **state_out, const struct lep_config *cfg)
+{
+	struct local_state	*ls;
+
+	ls = xcalloc(1, sizeof(*ls));
+	ls->home = xstrdup(cfg->home);
+	ls->out = cfg->out;
+	*state_out = ls;
+	return NULL;
+}
+
+static void
+local_close(void *state)
+{
+	struct local_state	*ls = state;
+
+	if (ls == NULL)
+		return;
+	free(ls->home);
+	free(ls);
+}
+
+static char *
+dep_path(const struct local_state *ls, const char *name, const char *file)
+{
+	if (file == NULL)
+		return xasprintf("%s/local/%s", ls->home, name);
+	return xasprintf("%s/local/%s/%s", ls->home, name, file);
+}
+
+/* --- GPUs ------------------------------------------------------------ */
+
+/*
+ * nvidia-smi's CSV form ("0, NVIDIA H100 80GB HBM3, 81559 MiB"), not its
+ * table. No nvidia-smi means no GPU.
+ */
+static void
+detect_gpus(struct local_state *ls)
+{
+	char		*argv[] = { "nvidia-smi",
+	    "--query-gpu=index,name,memory.total", "--format=csv,noheader",
+	    NULL };
+	struct lep_buf	 b;
+	char		*line, *save = NULL, *name, *end;
+	int		 status;
+
+	if (ls->gpus_known)
+		return;
+	ls->gpus_known = 1;
+	if (lep_proc_capture(&b, argv, 1 << 16, 10000, &status) != NULL ||
+	    status != 0) {
+		lep_buf_release(&b);
+		return;
+	}
+	for (line = strtok_r(b.buf, "\n", &save); line != NULL &&
+	    ls->ngpus < 16; line = strtok_r(NULL, "\n", &save)) {
+		if ((name = strchr(line, ',')) == NULL)
+			continue;
+		name++;
+		while (*name == ' ')
+			name++;
+		if ((end = strchr(name, ',')) != NULL)
+			*end = '\0';
+		lep_strlcpy(ls->gpu_names[ls->ngpus], name,
+		    sizeof(ls->gpu_names[0]));
+		ls->ngpus++;
+	}
+	lep_buf_release(&b);
+}
+
+/* "A100-80GB" matches "NVIDIA A100-SXM4-80GB": compare letters/digits. */
+static int
+gpu_matches(const char *want, const char *have)
+{
+	char	 w[96], h[96];
+	size_t	 i, n;
+
+	for (i = n = 0; want[i] && n < sizeof(w) - 1; i++)
+		if (isalnum((unsigned char)want[i]))
+			w[n++] = (char)tolower((unsigned char)want[i]);
+	w[n] = '\0';
+	for (i = n = 0; have[i] && n < sizeof(h) - 1; i++)
+		if (isalnum((unsigned char)have[i]))
+			h[n++] = (char)tolower((unsigned char)have[i]);
+	h[n] = '\0';
+	return n > 0 && strstr(h, w) != NULL;
+}
+
+/*
+ * Pick the first requested accelerator this machine can hold for every
+ * replica. *per_out: GPUs per replica (0 when none asked).
+ */
+static const struct lep_err *
+place_gpus(struct local_state *ls, const struct lep_spec *sp, int *per_out)
+{
+	const struct lep_accel	*a;
+	int			 replicas, i, have;
+	size_t			 k;
+
+	*per_out = 0;
+	if (sp->resources.naccels == 0)
+		return NULL;
+	detect_gpus(ls);
+	replicas = sp->kind == LEP_SPEC_SERVICE ?
+	    sp->service.replicas_min : 1;
+	for (k = 0; k < sp->resources.naccels; k++) {
+		a = &sp->resources.accels[k];
+		for (i = have = 0; i < ls->ngpus; i++)
+			have += gpu_matches(a->name, ls->gpu_names[i]);
+		if (have >= a->count * replicas) {
+			*per_out = a->count;
+			return NULL;
+		}
+	}
+	a = &sp->resources.accels[0];
+	if (ls->ngpus == 0)
+		return lep_err_hint(lep_err_new(LEP_E_INFEASIBLE, "%s:%d:%d: "
+		    "'accelerators' asks for %s:%d%s, but this machine has no "
+		    "GPU (nvidia-smi found none)", sp->file,
+		    sp->resources.accel_pos.line, sp->resources.accel_pos.col,
+		    a->name, a->count, sp->resources.naccels > 1 ? " or "
+		    "another" : ""), "run it where GPUs are, or drop "
+		    "'resources.accelerators'");
+	return lep_err_new(LEP_E_INFEASIBLE, "%s:%d:%d: 'accelerators' asks "
+	    "for %s:%d x %d replica(s), but this machine has %d GPU(s): %s",
+	    sp->file, sp->resources.accel_pos.line,
+	    sp->resources.accel_pos.col, a->name, a->count, replicas,
+	    ls->ngpus, ls->gpu_names[0]);
+}
+
+static const struct lep_err *
+local_check(void *state, const struct lep_spec *sp)
+{
+	int	 per;
+
+	return place_gpus(state, sp, &per);
+}
+
+/* --- reading the supervisor's state ---------------------------------- */
+
+static const struct lep_err *
+load_json(struct lep_json **out, const char *path)
+{
+	const struct lep_err	*err;
+	struct lep_buf		 b;
+
+	*out = NULL;
+	err = lep_read_file(&b, path, 4 << 20);
+	if (err == NULL)
+		err = lep_json_parse(out, b.buf, b.len, path);
+	lep_buf_release(&b);
+	return err;
+}
+
+static unsigned long long
+json_ull(const struct lep_json *j, const char *key)
+{
+	struct lep_json	*v = lep_json_get(j, key);
+
+	return lep_json_type(v) == LEP_JSON_NUMBER ?
+	    (unsigned long long)lep_json_number(v) : 0;
+}
+
+static int
+sup_alive(const struct lep_json *st)
+{
+	long long	 pid = 0;
+
+	(void)lep_json_get_ll(st, "pid", &pid);
+	return pid > 0 && lep_proc_alive((long)pid, json_ull(st, "start"));
+}
+
+static const struct lep_json *
+find_rev(const struct lep_json *st, long long num)
+{
+	struct lep_json	*revs = lep_json_get(st, "revisions"), *r;
+	long long	 n;
+	size_t		 i;
+
+	for (i = 0; i < lep_json_len(revs); i++) {
+		r = lep_json_at(revs, i);
+		if (lep_json_get_ll(r, "revision", &n) == 0 && n == num)
+			return r;
+	}
+	return NULL;
+}
+
+/* Every replica PID the state names, alive or not, for cleanup. */
+static void
+signal_replicas(const struct lep_json *st, int sig, int *alive_out)
+{
+	struct lep_json	*revs = lep_json_get(st, "revisions"), *reps, *r;
+	long long	 pid;
+	size_t		 i, k;
+
+	*alive_out = 0;
+	for (i = 0; i < lep_json_len(revs); i++) {
+		reps = lep_json_get(lep_json_at(revs, i), "replicas");
+		for (k = 0; k < lep_json_len(reps); k++) {
+			r = lep_json_at(reps, k);
+			if (lep_json_get_ll(r, "pid", &pid) == -1 || pid <= 0)
+				continue;
+			if (!lep_proc_alive((long)pid, json_ull(r, "start")))
+				continue;
+			(*alive_out)++;
+			if (sig != 0)
+				kill(-(pid_t)pid, sig);
+		}
+	}
+}
+
+static struct lep_deployment *
+deployment_from_state(const struct local_state *ls, const char *name,
+    const struct lep_json *st)
+{
+	struct lep_deployment	*d;
+	const struct lep_json	*rev, *reps, *r;
+	const char		*phase, *msg;
+	long long		 active = 0, pending = 0, port = 0, v;
+	size_t			 i;
+	int			 alive, orphans = 0;
+
+	d = xcalloc(1, sizeof(*d));
+	d->name = xstrdup(name);
+	d->provider = xstrdup("local");
+	d->log_dir = dep_path(ls, name, "logs");
+	(void)lep_json_get_ll(st, "active", &active);
+	(void)lep_json_get_ll(st, "pending", &pending);
+	(void)lep_json_get_ll(st, "port", &port);
+	if (port > 0)
+		d->endpoint = xasprintf("http://127.0.0.1:%lld", port);
+	phase = lep_json_get_str(st, "phase");
+	msg = lep_json_get_str(st, "message");
+	alive = sup_alive(st);
+	if (alive && lep_json_get_ll(st, "pid", &v) == 0)
+		d->supervisor_pid = (long)v;
+	d->revision = (int)(active ? active : pending);
+	rev = find_rev(st, d->revision);
+	reps = lep_json_get(rev, "replicas");
+	d->replicas = xcalloc(lep_json_len(reps) + 1, sizeof(*d->replicas));
+	for (i = 0; i < lep_json_len(reps); i++) {
+		struct lep_replica	*rp = &d->replicas[d->nreplicas++];
+		const char		*rs;
+
+		r = lep_json_at(reps, i);
+		rp->index = (int)i;
+		rp->revision = d->revision;
+		if (lep_json_get_ll(r, "pid", &v) == 0 && v > 0 &&
+		    lep_proc_alive((long)v, json_ull(r, "start")))
+			rp->pid = (long)v;
+		if (lep_json_get_ll(r, "port", &v) == 0)
+			rp->port = (int)v;
+		if (lep_json_get_ll(r, "restarts", &v) == 0)
+			rp->restarts = (int)v;
+		rs = lep_json_get_str(r, "state");
+		lep_strlcpy(rp->state, rs ? rs : "unknown", sizeof(rp->state));
+		/* Trust the PID over the record: it may have died just now. */
+		if (rp->pid == 0 && strcmp(rp->state, "ready") == 0)
+			lep_strlcpy(rp->state, "exited", sizeof(rp->state));
+		if (rp->pid != 0 && strcmp(rp->state, "ready") == 0)
+			d->ready++;
+	}
+	d->desired = (int)d->nreplicas;
+	if (!alive)
+		signal_replicas(st, 0, &orphans);
+	if (alive && lep_streq(phase, "stopping"))
+		d->state = xstrdup("stopping");
+	else if (alive && active == 0)
+		d->state = xstrdup("starting");
+	else if (alive && d->ready == d->desired && d->desired > 0)
+		d->state = xstrdup("running");
+	else if (alive) {
+		d->state = xstrdup("degraded");
+		d->message = xasprintf("%d of %d replicas ready", d->ready,
+		    d->desired);
+	} else if (orphans > 0) {
+		d->state = xstrdup("degraded");
+		d->message = xasprintf("the supervisor is not running; %d "
+		    "replica process(es) left behind: 'lepton stop %s' ends "
+		    "them, 'lepton deploy' starts over", orphans, name);
+	} else if (lep_streq(phase, "stopped")) {
+		d->state = xstrdup("stopped");
+	} else {
+		d->state = xstrdup("failed");
+		d->message = xstrdup(msg ? msg : "the supervisor exited "
+		    "unexpectedly");
+	}
+	if (!alive) {
+		d->ready = 0;
+		free(d->endpoint);
+		d->endpoint = port > 0 ? xasprintf("http://127.0.0.1:%lld",
+		    port) : NULL;
+	}
+	return d;
+}
+
+static const struct lep_err *
+local_status(struct lep_deployment **out, void *state, const char *name)
+{
+	struct local_state	*ls = state;
+	const struct lep_err	*err;
+	struct lep_json		*st;
+	char			*p;
+
+	*out = NULL;
+	p = dep_path(ls, name, "state.json");
+	err = load_json(&st, p);
+	free(p);
+	if (err != NULL && err->code == LEP_E_NOT_FOUND)
+		return lep_err_new(LEP_E_NOT_FOUND, "no deployment '%s' on "
+		    "the local provider", name);
+	if (err != NULL)
+		return err;
+	*out = deployment_from_state(ls, name, st);
+	lep_json_free(st);
+	return NULL;
+}
+
+/* --- deploy ---------------------------------------------------------- */
+
+static const struct lep_err *
+write_json_file(const char *path, const struct lep_json *j, mode_t mode)
+{
+	const struct lep_err	*err;
+	char			*text;
+
+	text = lep_json_print(j, 1);
+	err = lep_write_atomic(path, text, strlen(text), mode);
+	lep_wipe(text, strlen(text));
+	free(text);
+	return err;
+}
+
+/* The endpoint token survives updates; secret values are re-read. */
+static const struct lep_err *
+write_secrets(struct local_state *ls, const char *name,
+    const struct lep_deploy_req *req)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_json		*old = NULL, *j, *env;
+	struct lep_buf		 b;
+	const char		*tok, *val;
+	char			 fresh[65], *p;
+	size_t			 i;
+
+	p = dep_path(ls, name, "secrets.json");
+	err = lep_read_secret_file(&b, p, 1 << 20);
+	if (err == NULL)
+		err = lep_json_parse(&old, b.buf, b.len, p);
+	lep_wipe(b.buf, b.len);
+	lep_buf_release(&b);
+	if (err != NULL && err->code != LEP_E_NOT_FOUND)
+		goto done;
+	err = NULL;
+	j = lep_json_obj();
+	if ((tok = lep_json_get_str(old, "token")) != NULL)
+		lep_json_set_str(j, "token", tok);
+	else {
+		if ((err = lep_random_hex(fresh, 32)) != NULL) {
+			lep_json_free(j);
+			goto done;
+		}
+		lep_json_set_str(j, "token", fresh);
+		lep_wipe(fresh, sizeof(fresh));
+	}
+	env = lep_json_obj();
+	for (i = 0; i < req->nsecrets; i++) {
+		if ((val = getenv(req->secret_names[i])) == NULL) {
+			err = lep_err_hint(lep_err_new(LEP_E_AUTH, "secret "
+			    "'%s' is not set in the environment",
+			    req->secret_names[i]), "export %s before "
+			    "'lepton deploy'", req->secret_names[i]);
+			lep_json_free(env);
+			lep_json_free(j);
+			goto done;
+		}
+		lep_json_set_str(env, req->secret_names[i], val);
+	}
+	lep_json_set(j, "env", env);
+	err = write_json_file(p, j, 0600);
+	lep_json_free(j);
+done:
+	lep_json_free(old);
+	free(p);
+	return err;
+}
+
+/*
+ * Start the supervisor, detached: its own session, stdin from /dev/null,
+ * output to logs/supervisor.log. Returns its PID.
+ */
+static const struct lep_err *
+spawn_supervisor(long *pid_out, struct local_state *ls, const char *name)
+{
+	char		*log, *argv[5];
+	pid_t		 child, sup = -1;
+	int		 p[2], status, fd;
+	ssize_t		 n;
+
+	*pid_out = 0;
+	log = dep_path(ls, name, "logs/supervisor.log");
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		free(log);
+		return lep_err_errno(LEP_E_FAILED, "pipe");
+	}
+	argv[0] = "lepton";
+	argv[1] = LEP_SUPERVISOR_ARGV1;
+	argv[2] = ls->home;
+	argv[3] = (char *)name;
+	argv[4] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	child = fork();
+	if (child == -1) {
+		close(p[0]);
+		close(p[1]);
+		free(log);
+		return lep_err_errno(LEP_E_FAILED, "fork");
+	}
+	if (child == 0) {
+		close(p[0]);
+		setsid();
+		sup = fork();
+		if (sup != 0) {
+			(void)!write(p[1], &sup, sizeof(sup));
+			_exit(sup == -1);
+		}
+		fd = open("/dev/null", O_RDWR);
+		if (fd != -1)
+			dup2(fd, STDIN_FILENO);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd != -1) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		signal(SIGINT, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	close(p[1]);
+	do
+		n = read(p[0], &sup, sizeof(sup));
+	while (n == -1 && errno == EINTR);
+	close(p[0]);
+	while (waitpid(child, &status, 0) == -1 && errno == EINTR)
+		;
+	free(log);
+	if (n != (ssize_t)sizeof(sup) || sup <= 0)
+		return lep_err_new(LEP_E_FAILED, "cannot start the supervisor");
+	*pid_out = (long)sup;
+	return NULL;
+}
+
+static const struct lep_err *
+wait_ready(struct lep_deployment **out, struct local_state *ls,
+    const char *name, int revision, long sup_pid)
+{
+	const struct lep_err	*err = NULL;
+	const struct lep_json	*rev, *lf, *reps;
+	struct lep_json		*st = NULL;
+	struct sigaction	 sa, old;
+	struct timespec		 ts = { 0, 50 * 1000 * 1000 };
+	long long		 t0 = lep_now_ms(), n, pid;
+	const char		*phase, *msg;
+	char			*path;
+	size_t			 i;
+	int			 ready;
+
+	path = dep_path(ls, name, "state.json");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old);
+	for (;;) {
+		lep_json_free(st);
+		st = NULL;
+		if (interrupted) {
+			err = lep_err_hint(lep_err_new(LEP_E_INTERRUPTED,
+			    "interrupted; revision %d of '%s' goes on starting "
+			    "in the background", revision, name), "'lepton "
+			    "status %s' shows how it does", name);
+			break;
+		}
+		if (load_json(&st, path) != NULL) {
+			if (!lep_proc_alive(sup_pid, 0)) {
+				err = lep_err_new(LEP_E_FAILED, "the supervisor "
+				    "exited before it started; see %s/local/%s/"
+				    "logs/supervisor.log", ls->home, name);
+				break;
+			}
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		pid = 0;
+		(void)lep_json_get_ll(st, "pid", &pid);
+		lf = lep_json_get(st, "last_failed");
+		if (lep_json_get_ll(lf, "revision", &n) == 0 && n == revision) {
+			msg = lep_json_get_str(lf, "message");
+			err = lep_err_new(msg && lep_starts_with(msg,
+			    "readiness probe") ? LEP_E_TIMEOUT : LEP_E_FAILED,
+			    "revision %d of '%s' failed: %s", revision, name,
+			    msg ? msg : "unknown error");
+			break;
+		}
+		if (lep_json_get_ll(st, "active", &n) == 0 && n == revision &&
+		    pid == sup_pid)
+			break;
+		phase = lep_json_get_str(st, "phase");
+		if (pid != sup_pid && lep_streq(phase, "failed") &&
+		    !lep_proc_alive(sup_pid, 0)) {
+			msg = lep_json_get_str(st, "message");
+			err = lep_err_new(msg && strstr(msg, "readiness probe") ?
+			    LEP_E_TIMEOUT : LEP_E_FAILED, "'%s' failed: %s",
+			    name, msg ? msg : "unknown error");
+			break;
+		}
+		if (!lep_proc_alive(sup_pid, 0)) {
+			err = lep_err_new(LEP_E_FAILED, "the supervisor of "
+			    "'%s' exited unexpectedly; see %s/local/%s/logs/"
+			    "supervisor.log", name, ls->home, name);
+			break;
+		}
+		rev = find_rev(st, revision);
+		reps = lep_json_get(rev, "replicas");
+		for (i = 0, ready = 0; i < lep_json_len(reps); i++)
+			ready += lep_streq(lep_json_get_str(lep_json_at(reps, i),
+			    "state"), "ready");
+		lep_out_progress(ls->out, "%s: revision %d %s, %d/%zu ready "
+		    "(%llds)", name, revision, rev ? lep_json_get_str(rev,
+		    "phase") : "starting", ready, lep_json_len(reps),
+		    (lep_now_ms() - t0) / 1000);
+		nanosleep(&ts, NULL);
+	}
+	sigaction(SIGINT, &old, NULL);
+	lep_out_progress_done(ls->out);
+	if (err == NULL)
+		*out = deployment_from_state(ls, name, st);
+	lep_json_free(st);
+	free(path);
+	return err;
+}
+
+static const struct lep_err *
+local_deploy(struct lep_deployment **out, void *state,
+    const struct lep_deploy_req *req)
+{
+	struct local_state	*ls = state;
+	const struct lep_spec	*sp = req->spec;
+	const struct lep_err	*err;
+	struct lep_json		*st = NULL, *meta = NULL, *cuda, *spec;
+	char			*dir = NULL, *p = NULL, buf[32];
+	long long		 pid = 0, port = 0;
+	long			 sup = 0;
+	int			 per, i, orphans, alive = 0;
+
+	*out = NULL;
+	if (sp->kind != LEP_SPEC_SERVICE)
+		return lep_err_new(LEP_E_USAGE, "%s: kind '%s' is trained with "
+		    "'lepton train', not deployed", sp->file, "job");
+	if (!lep_streq(sp->service.strategy, "replace"))
+		return lep_err_new(LEP_E_UNSUPPORTED, "%s: rollout strategy "
+		    "'%s' is not supported by the local provider yet (use "
+		    "'replace')", sp->file, sp->service.strategy);
+	if ((err = place_gpus(ls, sp, &per)) != NULL)
+		return err;
+	dir = dep_path(ls, sp->name, NULL);
+	p = xasprintf("%s/logs", dir);
+	err = lep_mkdirs(p, 0700);
+	free(p);
+	if (err != NULL)
+		goto done;
+
+	/* A supervisor from before: serve on, or clean up after it. */
+	p = xasprintf("%s/state.json", dir);
+	if (load_json(&st, p) == NULL) {
+		alive = sup_alive(st);
+		(void)lep_json_get_ll(st, "pid", &pid);
+		(void)lep_json_get_ll(st, "port", &port);
+		if (!alive) {
+			signal_replicas(st, SIGKILL, &orphans);
+			if (orphans > 0)
+				lep_out_warn(ls->out, "killed %d replica "
+				    "process(es) left behind by a supervisor "
+				    "that died", orphans);
+			(void)unlink(p);
+		}
+	}
+	free(p);
+	p = NULL;
+
+	if ((err = write_secrets(ls, sp->name, req)) != NULL)
+		goto done;
+	spec = lep_spec_to_json(sp);
+	p = xasprintf("%s/rev-%d.json", dir, req->revision);
+	err = write_json_file(p, spec, 0644);
+	lep_json_free(spec);
+	free(p);
+	if (err != NULL)
+		goto done;
+	meta = lep_json_obj();
+	lep_json_set_int(meta, "revision", req->revision);
+	lep_json_set_str(meta, "dir", sp->dir);
+	lep_json_set_str(meta, "spec_file", sp->file);
+	if (req->model_dir != NULL)
+		lep_json_set_str(meta, "model_dir", req->model_dir);
+	lep_json_set_str(meta, "spec_sha256", req->spec_sha256);
+	if (port > 0)
+		lep_json_set_int(meta, "prefer_port", port);
+	detect_gpus(ls);
+	if (ls->ngpus > 0) {
+		/* Confine each replica to its own GPUs, or to none. */
+		cuda = lep_json_arr();
+		for (i = 0; i < sp->service.replicas_min; i++) {
+			struct lep_buf	 b = LEP_BUF_INIT;
+			int		 g;
+
+			for (g = 0; g < per; g++)
+				lep_buf_addf(&b, "%s%d", g ? "," : "",
+				    i * per + g);
+			lep_json_push(cuda, lep_json_str(b.buf));
+			lep_buf_release(&b);
+		}
+		lep_json_set(meta, "cuda_visible_devices", cuda);
+	}
+	p = xasprintf("%s/rev-%d.meta.json", dir, req->revision);
+	err = write_json_file(p, meta, 0644);
+	free(p);
+	if (err != NULL)
+		goto done;
+	snprintf(buf, sizeof(buf), "%d\n", req->revision);
+	p = xasprintf("%s/desired", dir);
+	err = lep_write_atomic(p, buf, strlen(buf), 0644);
+	free(p);
+	p = NULL;
+	if (err != NULL)
+		goto done;
+
+	if (alive) {
+		sup = (long)pid;
+		if (kill((pid_t)sup, SIGHUP) == -1) {
+			err = lep_err_errno(LEP_E_FAILED, "cannot signal the "
+			    "supervisor (pid %ld)", sup);
+			goto done;
+		}
+	} else if ((err = spawn_supervisor(&sup, ls, sp->name)) != NULL)
+		goto done;
+	err = wait_ready(out, ls, sp->name, req->revision, sup);
+done:
+	lep_json_free(st);
+	lep_json_free(meta);
+	free(dir);
+	return err;
+}
+
+/* --- stop ------------------------------------------------------------ */
+
+static int
+wait_gone(long pid, unsigned long long start, long long ms)
+{
+	struct timespec	 ts = { 0, 20 * 1000 * 1000 };
+	long long	 deadline = lep_now_ms() + ms;
+
+	while (lep_proc_alive(pid, start)) {
+		if (lep_now_ms() >= deadline)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return 1;
+}
+
+static const struct lep_err *
+local_remove(struct lep_deployment **out, void *state, const char *name,
+    int grace_s)
+{
+	struct local_state	*ls = state;
+	const struct lep_err	*err;
+	struct lep_json		*st = NULL;
+	struct timespec		 ts = { 0, 50 * 1000 * 1000 };
+	long long		 pid = 0, deadline;
+	unsigned long long	 start;
+	char			*p;
+	int			 alive;
+
+	*out = NULL;
+	p = dep_path(ls, name, "state.json");
+	err = load_json(&st, p);
+	if (err != NULL) {
+		free(p);
+		if (err->code == LEP_E_NOT_FOUND)
+			return lep_err_new(LEP_E_NOT_FOUND, "no deployment "
+			    "'%s' on the local provider", name);
+		return err;
+	}
+	(void)lep_json_get_ll(st, "pid", &pid);
+	start = json_ull(st, "start");
+	if (pid > 0 && lep_proc_alive((long)pid, start)) {
+		kill((pid_t)pid, SIGTERM);
+		if (!wait_gone((long)pid, start, (grace_s + 5) * 1000LL)) {
+			lep_out_warn(ls->out, "supervisor %lld did not stop; "
+			    "killing it", pid);
+			kill((pid_t)pid, SIGKILL);
+			(void)wait_gone((long)pid, start, 2000);
+		}
+	}
+	/* Whatever the supervisor left behind ends here, by PID. */
+	lep_json_free(st);
+	st = NULL;
+	if ((err = load_json(&st, p)) != NULL) {
+		free(p);
+		return err;
+	}
+	signal_replicas(st, SIGTERM, &alive);
+	deadline = lep_now_ms() + grace_s * 1000LL;
+	while (alive > 0 && lep_now_ms() < deadline) {
+		nanosleep(&ts, NULL);
+		signal_replicas(st, 0, &alive);
+	}
+	if (alive > 0)
+		signal_replicas(st, SIGKILL, &alive);
+	if (!lep_streq(lep_json_get_str(st, "phase"), "stopped") &&
+	    !lep_streq(lep_json_get_str(st, "phase"), "failed")) {
+		/* The supervisor died without a last word: write it. */
+		lep_json_set_int(st, "pid", 0);
+		lep_json_set_str(st, "phase", "stopped");
+		lep_json_set_int(st, "active", 0);
+		lep_json_set(st, "revisions", lep_json_arr());
+		(void)write_json_file(p, st, 0644);
+	}
+	free(p);
+	*out = deployment_from_state(ls, name, st);
+	lep_json_free(st);
+	return NULL;
+}
+
+/* --- endpoint -------------------------------------------------------- */
+
+static const struct lep_err *
+local_endpoint(char **url_out, char **token_out, void *state,
+    const char *name)
+{
+	struct local_state	*ls = state;
+	struct lep_deployment	*d = NULL;
+	const struct lep_err	*err;
+	struct lep_json		*j = NULL;
+	struct lep_buf		 b;
+	char			*p;
+
+	*url_out = *token_out = NULL;
+	if ((err = local_status(&d, state, name)) != NULL)
+		return err;
+	if (d->supervisor_pid == 0 || d->ready == 0) {
+		err = lep_err_hint(lep_err_new(LEP_E_NOT_RUNNING, "deployment "
+		    "'%s' is %s%s%s", name, d->state, d->message ? ": " : "",
+		    d->message ? d->message : ""), "'lepton deploy SPEC' "
+		    "starts it");
+		lep_deployment_free(d);
+		return err;
+	}
+	p = dep_path(ls, name, "secrets.json");
+	err = lep_read_secret_file(&b, p, 1 << 20);
+	if (err == NULL)
+		err = lep_json_parse(&j, b.buf, b.len, p);
+	if (err == NULL && lep_json_get_str(j, "token") != NULL)
+		*token_out = xstrdup(lep_json_get_str(j, "token"));
+	if (err == NULL)
+		*url_out = xstrdup(d->endpoint);
+	lep_wipe(b.buf, b.len);
+	lep_buf_release(&b);
+	if (j != NULL) {
+		/* Wipe the parsed copy of the token too. */
+		const char	*t = lep_json_get_str(j, "token");
+
+		if (t != NULL)
+			lep_wipe((char *)(uintptr_t)t, strlen(t));
+	}
+	lep_json_free(j);
+	free(p);
+	lep_deployment_free(d);
+	return err;
+}
+
+/* --- logs ------------------------------------------------------------ */
+
+struct logsrc {
+	char	*path;
+	char	 label[32];
+	off_t	 off;
+	struct lep_buf partial;
+};
+
+/* Offset of the start of the last n lines of fd (size bytes). */
+static off_t
+tail_offset(int fd, off_t size, long n)
+{
+	char	 buf[8192];
+	off_t	 pos = size;
+	long	 seen = 0;
+	ssize_t	 got, i;
+
+	if (n < 0)
+		return 0;
+	/* A final newline ends the last line; it does not start one. */
+	if (size > 0 && pread(fd, buf, 1, size - 1) == 1 && buf[0] == '\n')
+		seen = -1;
+	while (pos > 0) {
+		size_t	 want = pos > (off_t)sizeof(buf) ? sizeof(buf) :
+		    (size_t)pos;
+
+		got = pread(fd, buf, want, pos - (off_t)want);
+		if (got <= 0)
+			return 0;
+		for (i = got - 1; i >= 0; i--) {
+			if (buf[i] == '\n' && ++seen == n)
+				return pos - (off_t)want + i + 1;
+		}
+		pos -= (off_t)want;
+	}
+	return 0;
+}
+
+static void
+emit_lines(struct logsrc *s, const char *data, size_t len, int prefix,
+    struct lep_out *out, struct lep_json *lines, int final)
+{
+	const char	*nl;
+	size_t		 k;
+	struct lep_json	*o;
+
+	lep_buf_addn(&s->partial, data, len);
+	for (;;) {
+		nl = memchr(s->partial.buf, '\n', s->partial.len);
+		if (nl == NULL && !(final && s->partial.len > 0))
+			break;
+		k = nl ? (size_t)(nl - s->partial.buf) : s->partial.len;
+		if (lines != NULL) {
+			char	*line = xstrndup(s->partial.buf, k);
+
+			o = lep_json_obj();
+			lep_json_set_str(o, "source", s->label);
+			lep_json_set_str(o, "line", line);
+			lep_json_push(lines, o);
+			free(line);
+		} else {
+			if (prefix) {
+				lep_out_write(out, s->label, strlen(s->label));
+				lep_out_write(out, "| ", 2);
+			}
+			lep_out_write(out, s->partial.buf, k);
+			lep_out_write(out, "\n", 1);
+		}
+		k = nl ? k + 1 : k;
+		memmove(s->partial.buf, s->partial.buf + k,
+		    s->partial.len - k);
+		s->partial.len -= k;
+		s->partial.buf[s->partial.len] = '\0';
+	}
+}
+
+static void
+read_src(struct logsrc *s, int prefix, struct lep_out *out,
+    struct lep_json *lines, long tail, int first, int final)
+{
+	char		 buf[65536];
+	struct stat	 st;
+	ssize_t		 n;
+	int		 fd;
+
+	fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (fstat(fd, &st) == 0 && first)
+		s->off = tail_offset(fd, st.st_size, tail);
+	if (fstat(fd, &st) == 0 && st.st_size < s->off)
+		s->off = 0;	/* truncated: start over */
+	while ((n = pread(fd, buf, sizeof(buf), s->off)) > 0) {
+		s->off += n;
+		emit_lines(s, buf, (size_t)n, prefix, out, lines, 0);
+	}
+	if (final)
+		emit_lines(s, "", 0, prefix, out, lines, 1);
+	close(fd);
+	fflush(stdout);
+}
+
+static const struct lep_err *
+local_logs(void *state, const char *name, const struct lep_logs_req *req,
+    struct lep_out *out)
+{
+	struct local_state	*ls = state;
+	struct lep_deployment	*d = NULL;
+	const struct lep_err	*err;
+	struct lep_json		*spec = NULL, *lines = NULL, *res;
+	struct logsrc		*src = NULL;
+	struct sigaction	 sa, old;
+	struct timespec		 ts = { 0, 200 * 1000 * 1000 };
+	struct lep_buf		 b;
+	long long		 rev = 0, nrep = 1;
+	size_t			 nsrc = 0, i;
+	char			*p;
+
+	if ((err = local_status(&d, state, name)) != NULL)
+		return err;
+	p = dep_path(ls, name, "desired");
+	if (lep_read_file(&b, p, 64) == NULL) {
+		b.buf[strcspn(b.buf, "\n")] = '\0';
+		(void)lep_parse_ll(&rev, b.buf);
+	}
+	lep_buf_release(&b);
+	free(p);
+	if (d->revision > 0)
+		rev = d->revision;
+	p = xasprintf("%s/local/%s/rev-%lld.json", ls->home, name, rev);
+	if (load_json(&spec, p) == NULL)
+		(void)lep_json_get_ll(lep_json_get(lep_json_get(spec,
+		    "service"), "replicas"), "min", &nrep);
+	free(p);
+	lep_json_free(spec);
+	src = xcalloc((size_t)nrep + 1, sizeof(*src));
+	if (req->setup) {
+		src[0].path = xasprintf("%s/r%lld-setup.log", d->log_dir, rev);
+		snprintf(src[0].label, sizeof(src[0].label), "setup");
+		nsrc = 1;
+	} else {
+		if (req->replica >= nrep) {
+			err = lep_err_new(LEP_E_USAGE, "'%s' has %lld "
+			    "replica(s): --replica goes from 0 to %lld", name,
+			    nrep, nrep - 1);
+			goto done;
+		}
+		for (i = 0; i < (size_t)nrep; i++) {
+			if (req->replica >= 0 && (long long)i != req->replica)
+				continue;
+			src[nsrc].path = xasprintf("%s/r%lld-%zu.log",
+			    d->log_dir, rev, i);
+			snprintf(src[nsrc].label, sizeof(src[nsrc].label),
+			    "r%zu", i);
+			nsrc++;
+		}
+	}
+	for (i = 0; i < nsrc; i++)
+		lep_buf_init(&src[i].partial, 0);
+	if (out->json)
+		lines = lep_json_arr();
+	for (i = 0; i < nsrc; i++)
+		read_src(&src[i], nsrc > 1, out, lines, req->tail, 1,
+		    !req->follow);
+	if (req->follow) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_sigint;
+		sigemptyset(&sa.sa_mask);
+		interrupted = 0;
+		sigaction(SIGINT, &sa, &old);
+		sigaction(SIGTERM, &sa, NULL);
+		while (!interrupted && !ferror(stdout)) {
+			long	 pid = d->supervisor_pid;
+
+			nanosleep(&ts, NULL);
+			for (i = 0; i < nsrc; i++)
+				read_src(&src[i], nsrc > 1, out, lines, -1, 0,
+				    0);
+			/* Follow ends with the deployment. */
+			if (pid == 0 || !lep_proc_alive(pid, 0))
+				break;
+		}
+		for (i = 0; i < nsrc; i++)
+			read_src(&src[i], nsrc > 1, out, lines, -1, 0, 1);
+		sigaction(SIGINT, &old, NULL);
+	}
+	if (lines != NULL) {
+		res = lep_json_obj();
+		lep_json_set_str(res, "deployment", name);
+		lep_json_set_int(res, "revision", rev);
+		lep_json_set(res, "lines", lines);
+		lep_out_result(out, res);
+	}
+done:
+	for (i = 0; i < nsrc; i++) {
+		free(src[i].path);
+		lep_buf_release(&src[i].partial);
+	}
+	free(src);
+	lep_deployment_free(d);
+	return err;
+}
+
+const struct lep_provider_ops provider_local = {
+	.name = "local",
+	.abi = LEP_PROVIDER_ABI,
+	.caps = LEP_CAP_SERVICE | LEP_CAP_GPU,
+	.open = local_open,
+	.close = local_close,
+	.check = local_check,
+	.deploy = local_deploy,
+	.status = local_status,
+	.logs = local_logs,
+	.remove = local_remove,
+	.endpoint = local_endpoint,
+};
