@@ -114,27 +114,29 @@ ycount(struct yparse *yp, int line, int col)
 	return 0;
 }
 
+/*
+ * Expand an alias: a deep copy that keeps each node's own position; every
+ * copied node counts against the bound, reported at the alias (at_line,
+ * at_col), which is what made them.
+ */
 static struct ynode *
-ynode_copy(struct yparse *yp, const struct ynode *n, int line, int col)
+ynode_copy(struct yparse *yp, const struct ynode *n, int at_line, int at_col)
 {
-	struct ynode	*c;
+	struct ynode	*c, *k;
 	size_t		 i;
 
-	if (ycount(yp, line, col) == -1)
+	if (ycount(yp, at_line, at_col) == -1)
 		return NULL;
 	c = xcalloc(1, sizeof(*c));
 	c->type = n->type;
-	c->line = line;
-	c->col = col;
+	c->line = n->line;
+	c->col = n->col;
 	c->plain = n->plain;
 	if (n->val != NULL)
 		c->val = xstrndup(n->val, n->len);
 	c->len = n->len;
 	for (i = 0; i < n->n; i++) {
-		struct ynode	*k = ynode_copy(yp, n->kids[i], n->kids[i]->line,
-		    n->kids[i]->col);
-
-		if (k == NULL) {
+		if ((k = ynode_copy(yp, n->kids[i], at_line, at_col)) == NULL) {
 			ynode_free(c);
 			return NULL;
 		}
@@ -321,6 +323,10 @@ yparse_node(struct yparse *yp, yaml_event_t *ev, int depth)
 		}
 		yp->nodes--;	/* the copy counts itself */
 		n = ynode_copy(yp, yp->anchors[i - 1].node, line, col);
+		if (n != NULL) {
+			n->line = line;
+			n->col = col;
+		}
 		break;
 	default:
 		yerr(yp, line, col, "unexpected YAML event");

@@ -274,37 +274,34 @@ lep_strlcpy(char *dst, const char *src, size_t size)
 	return n;
 }
 
+/* Optimal string alignment: like Levenshtein, and "ab" -> "ba" costs 1. */
 size_t
 lep_edit_distance(const char *a, const char *b, size_t cap)
 {
-	size_t	 la = strlen(a), lb = strlen(b), i, j;
-	size_t	 row[65], prev, tmp, best;
+	size_t	 la = strlen(a), lb = strlen(b), i, j, c, v;
+	size_t	 d[65][65];
 
-	if (la > 64 || lb > 64)
+	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > cap)
 		return cap + 1;
-	if ((la > lb ? la - lb : lb - la) > cap)
-		return cap + 1;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		d[0][j] = j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		best = row[0];
 		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			row[j] = prev + (a[i - 1] != b[j - 1]);
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			if (tmp + 1 < row[j])
-				row[j] = tmp + 1;
-			prev = tmp;
-			if (row[j] < best)
-				best = row[j];
+			c = a[i - 1] != b[j - 1];
+			v = d[i - 1][j - 1] + c;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
 		}
-		if (best > cap)
-			return cap + 1;
 	}
-	return row[lb];
+	return d[la][lb] > cap ? cap + 1 : d[la][lb];
 }
 
 const char *

@@ -1,0 +1,124 @@
+/*
+ * check_fs.c: atomic writes, secret files, the state lock.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_lepton.h"
+#include "../lib/error.h"
+#include "../lib/fs.h"
+#include "../lib/util.h"
+
+START_TEST(test_fs_write_atomic_replaces_with_mode)
+{
+	struct stat	 st;
+	char		*dir, *p, *text;
+
+	dir = xasprintf("%s/fs-atomic/a/b", test_sandbox());
+	ck_assert_ptr_null(lep_mkdirs(dir, 0700));
+	p = xasprintf("%s/file", dir);
+	ck_assert_ptr_null(lep_write_atomic(p, "one", 3, 0600));
+	ck_assert_ptr_null(lep_write_atomic(p, "two!", 4, 0600));
+	text = test_slurp(p, NULL);
+	ck_assert_str_eq(text, "two!");
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	free(text);
+	free(p);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_fs_secret_file_refused_when_readable)
+{
+	const struct lep_err	*err;
+	struct lep_buf		 b;
+	char			*p;
+
+	p = xasprintf("%s/secret.json", test_sandbox());
+	test_write(p, "{\"token\": \"abc\"}", 0644);
+	err = lep_read_secret_file(&b, p, 1024);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, LEP_E_AUTH);
+	ck_assert_ptr_nonnull(strstr(err->hint, "chmod 600"));
+	ck_assert_ptr_null(strstr(err->msg, "abc"));	/* never the secret */
+	lep_buf_release(&b);
+	chmod(p, 0600);
+	ck_assert_ptr_null(lep_read_secret_file(&b, p, 1024));
+	ck_assert_str_eq(b.buf, "{\"token\": \"abc\"}");
+	lep_buf_release(&b);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_fs_read_file_caps_size)
+{
+	const struct lep_err	*err;
+	struct lep_buf		 b;
+	char			*p;
+
+	p = xasprintf("%s/big", test_sandbox());
+	test_write(p, "0123456789", 0644);
+	err = lep_read_file(&b, p, 5);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, LEP_E_FAILED);
+	lep_buf_release(&b);
+	err = lep_read_file(&b, "/nonexistent/x", 5);
+	ck_assert_int_eq(err->code, LEP_E_NOT_FOUND);
+	lep_buf_release(&b);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_fs_lock_names_holder_and_is_released_on_death)
+{
+	const struct lep_err	*err;
+	char			*home, pidstr[32];
+	int			 fd, sync[2], status;
+	pid_t			 pid;
+
+	home = xasprintf("%s/lock-home", test_sandbox());
+	ck_assert_int_eq(pipe(sync), 0);
+	pid = fork();
+	if (pid == 0) {
+		if (lep_lock(&fd, home, 1000) != NULL)
+			_exit(1);
+		(void)!write(sync[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_eq(read(sync[0], pidstr, 1), 1);
+	err = lep_lock(&fd, home, 100);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, LEP_E_LOCKED);
+	snprintf(pidstr, sizeof(pidstr), "process %ld", (long)pid);
+	ck_assert_ptr_nonnull(strstr(err->msg, pidstr));
+	kill(pid, SIGKILL);	/* the kernel drops its lock */
+	waitpid(pid, &status, 0);
+	ck_assert_ptr_null(lep_lock(&fd, home, 1000));
+	lep_unlock(fd);
+	close(sync[0]);
+	close(sync[1]);
+	free(home);
+}
+END_TEST
+
+Suite *
+suite_fs(void)
+{
+	Suite	*s = suite_create("fs");
+	TCase	*tc = tcase_create("fs");
+
+	tcase_add_test(tc, test_fs_write_atomic_replaces_with_mode);
+	tcase_add_test(tc, test_fs_secret_file_refused_when_readable);
+	tcase_add_test(tc, test_fs_read_file_caps_size);
+	tcase_add_test(tc, test_fs_lock_names_holder_and_is_released_on_death);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,157 @@
+/*
+ * check_util.c: lep_buf, string helpers, number and duration parsing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_lepton.h"
+#include "../lib/util.h"
+
+START_TEST(test_buf_grows_and_stays_terminated)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+	int		 i;
+
+	ck_assert_str_eq(b.buf, "");
+	for (i = 0; i < 1000; i++)
+		ck_assert_int_eq(lep_buf_addf(&b, "%d,", i % 10), 0);
+	ck_assert_uint_eq(b.len, 2000);
+	ck_assert_int_eq(b.buf[b.len], '\0');
+	ck_assert(strncmp(b.buf, "0,1,2,", 6) == 0);
+	lep_buf_release(&b);
+	ck_assert_str_eq(b.buf, "");
+}
+END_TEST
+
+START_TEST(test_buf_cap_refuses_overflow)
+{
+	struct lep_buf	 b;
+
+	lep_buf_init_max(&b, 8);
+	ck_assert_int_eq(lep_buf_add(&b, "12345678"), 0);
+	ck_assert_int_eq(lep_buf_add(&b, "9"), -1);
+	ck_assert(b.overflow);
+	ck_assert_str_eq(b.buf, "12345678");
+	lep_buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_buf_detach_hands_over)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+	char		*s;
+	size_t		 len;
+
+	s = lep_buf_detach(&b, &len);	/* empty: still a string */
+	ck_assert_str_eq(s, "");
+	free(s);
+	lep_buf_add(&b, "abc");
+	s = lep_buf_detach(&b, &len);
+	ck_assert_str_eq(s, "abc");
+	ck_assert_uint_eq(len, 3);
+	ck_assert_uint_eq(b.len, 0);
+	free(s);
+}
+END_TEST
+
+static const struct {
+	const char	*a, *b;
+	size_t		 d;
+} distances[] = {
+	{ "replica", "replicas", 1 },
+	{ "nmae", "name", 1 },		/* transposition */
+	{ "gpc", "gcp", 1 },
+	{ "kitten", "sitting", 3 },
+	{ "", "abc", 3 },
+	{ "same", "same", 0 },
+};
+
+START_TEST(test_edit_distance)
+{
+	ck_assert_uint_eq(lep_edit_distance(distances[_i].a,
+	    distances[_i].b, 5), distances[_i].d);
+}
+END_TEST
+
+START_TEST(test_did_you_mean_picks_closest_or_none)
+{
+	static const char *const keys[] = { "replicas", "readiness", "port" };
+
+	ck_assert_str_eq(lep_did_you_mean("replica", keys, 3), "replicas");
+	ck_assert_str_eq(lep_did_you_mean("prot", keys, 3), "port");
+	ck_assert_ptr_null(lep_did_you_mean("zebra", keys, 3));
+}
+END_TEST
+
+START_TEST(test_parse_numbers_strictly)
+{
+	long long	 n;
+	double		 d;
+
+	ck_assert_int_eq(lep_parse_ll(&n, "-42"), 0);
+	ck_assert_int_eq(n, -42);
+	ck_assert_int_eq(lep_parse_ll(&n, "42x"), -1);
+	ck_assert_int_eq(lep_parse_ll(&n, ""), -1);
+	ck_assert_int_eq(lep_parse_ll(&n, "99999999999999999999"), -1);
+	ck_assert_int_eq(lep_parse_double(&d, "2.5"), 0);
+	ck_assert(d == 2.5);
+	ck_assert_int_eq(lep_parse_double(&d, "inf"), -1);
+	ck_assert_int_eq(lep_parse_double(&d, "nan"), -1);
+	ck_assert_int_eq(lep_parse_double(&d, "0x10"), -1);
+	ck_assert_int_eq(lep_parse_double(&d, "1e999"), -1);
+}
+END_TEST
+
+static const struct {
+	const char	*text;
+	long long	 seconds;	/* -1: invalid */
+} durations[] = {
+	{ "90", 90 }, { "90s", 90 }, { "5m", 300 }, { "2h", 7200 },
+	{ "1d", 86400 }, { "", -1 }, { "m", -1 }, { "5 minutes", -1 },
+	{ "-5s", -1 }, { "1.5h", -1 }, { "9999999999999999999d", -1 },
+};
+
+START_TEST(test_parse_duration)
+{
+	long long	 v = 0;
+	int		 rc = lep_parse_duration(&v, durations[_i].text);
+
+	if (durations[_i].seconds == -1)
+		ck_assert_int_eq(rc, -1);
+	else {
+		ck_assert_int_eq(rc, 0);
+		ck_assert_int_eq(v, durations[_i].seconds);
+	}
+}
+END_TEST
+
+START_TEST(test_format_time_is_rfc3339_utc)
+{
+	char	 buf[32];
+
+	lep_format_time(buf, sizeof(buf), 0);
+	ck_assert_str_eq(buf, "1970-01-01T00:00:00Z");
+	lep_format_time(buf, sizeof(buf), 1795801694);
+	ck_assert_str_eq(buf, "2026-11-27T17:48:14Z");
+}
+END_TEST
+
+Suite *
+suite_util(void)
+{
+	Suite	*s = suite_create("util");
+	TCase	*tc = tcase_create("util");
+
+	tcase_add_test(tc, test_buf_grows_and_stays_terminated);
+	tcase_add_test(tc, test_buf_cap_refuses_overflow);
+	tcase_add_test(tc, test_buf_detach_hands_over);
+	tcase_add_loop_test(tc, test_edit_distance, 0,
+	    LEP_ARRAY_SIZE(distances));
+	tcase_add_test(tc, test_did_you_mean_picks_closest_or_none);
+	tcase_add_test(tc, test_parse_numbers_strictly);
+	tcase_add_loop_test(tc, test_parse_duration, 0,
+	    LEP_ARRAY_SIZE(durations));
+	tcase_add_test(tc, test_format_time_is_rfc3339_utc);
+	suite_add_tcase(s, tc);
+	return s;
+}
