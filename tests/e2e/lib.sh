@@ -1,0 +1,79 @@
+# lib.sh: helpers for the end-to-end tests, sourced by run.sh.
+# Every test runs in its own subshell with its own LEPTON_HOME; a failed
+# assertion prints why and exits that subshell non-zero.
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PY=${PYTHON:-python3}
+
+fail() {
+	echo "    FAIL: $*" >&2
+	exit 1
+}
+
+# run CMD...: sets $rc, $out (stdout file) and $err (stderr file).
+run() {
+	out=$T/out.$$ err=$T/err.$$
+	"$@" >"$out" 2>"$err"
+	rc=$?
+	return 0
+}
+
+expect_rc() {
+	[ "$rc" = "$1" ] || fail "exit $rc, want $1; stderr: $(head -c 600 "$err")"
+}
+
+expect_err() {
+	grep -qF -- "$1" "$err" || fail "stderr lacks '$1': $(head -c 600 "$err")"
+}
+
+expect_out() {
+	grep -qF -- "$1" "$out" || fail "stdout lacks '$1': $(head -c 600 "$out")"
+}
+
+# jq-like: jget FILE EXPR (Python expression on d, the parsed document).
+jget() {
+	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+# A copy of the iris example in the test's sandbox.
+iris_copy() {
+	mkdir -p "$T/iris"
+	cp -r "$ROOT/examples/iris/." "$T/iris/"
+	echo "$T/iris"
+}
+
+# wait_for SECONDS CMD...: poll until CMD succeeds.
+wait_for() {
+	_n=$(($1 * 10)); shift
+	while [ $_n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# Alive and not a zombie (PID 1 in a container may never reap them).
+pid_alive() {
+	_st=$(ps -o stat= -p "$1" 2>/dev/null)
+	[ -n "$_st" ] && [ "${_st#Z}" = "$_st" ]
+}
+
+port_open() {
+	$PY -c "import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(s.connect_ex(('127.0.0.1', int(sys.argv[1]))) != 0)" "$1"
+}
+
+# Processes whose command line holds a marker (the sandbox path).
+procs_with() {
+	pgrep -f -- "$1" 2>/dev/null | grep -v "^$$\$" || true
+}
+
+# Stop every deployment of this test, whatever happened.
+cleanup_home() {
+	[ -d "$LEPTON_HOME/deployments" ] || return 0
+	for f in "$LEPTON_HOME"/deployments/*.json; do
+		[ -e "$f" ] || continue
+		n=$(basename "$f" .json)
+		$LEPTON stop --grace 2 "$n" >/dev/null 2>&1
+	done
+}

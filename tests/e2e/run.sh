@@ -1,0 +1,44 @@
+#!/bin/sh
+# run.sh: end-to-end tests against the real binary ($LEPTON) and real
+# processes. Runs every test_* function of tests/e2e/t_*.sh, each in a
+# subshell with a fresh LEPTON_HOME, and ends with "N passed, N failed".
+# E2E_ONLY=pattern runs the tests whose name holds pattern.
+
+: "${LEPTON:?set LEPTON to the binary under test}"
+export LEPTON
+unset LEPTON_HOME LEPTON_TOKEN XDG_DATA_HOME
+export LC_ALL=C TZ=UTC
+here=$(cd "$(dirname "$0")" && pwd)
+TOP=$(mktemp -d /tmp/lepton-e2e-XXXXXX)
+pass=0 failn=0 failed=""
+t0=$(date +%s)
+for f in "$here"/t_*.sh; do
+	for t in $(sed -n 's/^\(test_[a-z0-9_]*\)() *{.*/\1/p' "$f"); do
+		case "$t" in *"${E2E_ONLY:-}"*) ;; *) continue ;; esac
+		T="$TOP/$t"
+		mkdir -p "$T"
+		s=$(date +%s)
+		(
+			. "$here/lib.sh"
+			. "$f"
+			export LEPTON_HOME="$T/home" T
+			trap cleanup_home EXIT
+			$t
+		) >"$T/log" 2>&1
+		r=$?
+		d=$(($(date +%s) - s))
+		if [ $r = 0 ]; then
+			pass=$((pass + 1))
+			echo "ok - $t (${d}s)"
+		else
+			failn=$((failn + 1))
+			failed="$failed $t"
+			echo "not ok - $t (${d}s)"
+			sed 's/^/    /' "$T/log"
+		fi
+	done
+done
+echo "e2e: $(($(date +%s) - t0))s"
+[ $failn = 0 ] && rm -rf "$TOP"
+echo "$pass passed, $failn failed"
+[ $failn = 0 ]
