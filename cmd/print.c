@@ -23,33 +23,33 @@ lep_cmd_print_deployment(struct lep_out *out, const struct lep_deployment *d,
 		    d->revision, d->endpoint ? d->endpoint : "-");
 		return;
 	}
-	lep_out_printf(out, "name:      %s\n", d->name);
+	lep_out_printf(out, "name:        %s\n", d->name);
 	if (d->message)
-		lep_out_printf(out, "state:     %s (%s)\n", d->state,
+		lep_out_printf(out, "state:       %s (%s)\n", d->state,
 		    d->message);
 	else
-		lep_out_printf(out, "state:     %s\n", d->state);
-	lep_out_printf(out, "provider:  %s\n", d->provider);
-	lep_out_printf(out, "endpoint:  %s\n", d->endpoint ? d->endpoint :
+		lep_out_printf(out, "state:       %s\n", d->state);
+	lep_out_printf(out, "provider:    %s\n", d->provider);
+	lep_out_printf(out, "endpoint:    %s\n", d->endpoint ? d->endpoint :
 	    "-");
-	lep_out_printf(out, "revision:  %d\n", d->revision);
-	lep_out_printf(out, "replicas:  %d/%d ready\n", d->ready, d->desired);
+	lep_out_printf(out, "revision:    %d\n", d->revision);
+	lep_out_printf(out, "replicas:    %d/%d ready\n", d->ready, d->desired);
 	if (d->spec_sha256)
-		lep_out_printf(out, "spec:      sha256:%.16s\n",
+		lep_out_printf(out, "spec:        sha256:%.16s\n",
 		    d->spec_sha256);
 	if (d->created) {
 		lep_format_time(ts, sizeof(ts), d->created);
-		lep_out_printf(out, "created:   %s\n", ts);
+		lep_out_printf(out, "created:     %s\n", ts);
 	}
 	if (d->updated) {
 		lep_format_time(ts, sizeof(ts), d->updated);
-		lep_out_printf(out, "updated:   %s\n", ts);
+		lep_out_printf(out, "updated:     %s\n", ts);
 	}
 	if (d->supervisor_pid)
-		lep_out_printf(out, "supervisor: pid %ld\n",
+		lep_out_printf(out, "supervisor:  pid %ld\n",
 		    d->supervisor_pid);
 	if (d->log_dir)
-		lep_out_printf(out, "logs:      %s\n", d->log_dir);
+		lep_out_printf(out, "logs:        %s\n", d->log_dir);
 	if (d->nreplicas == 0)
 		return;
 	lep_out_printf(out, "\n  REPLICA  STATE       PID      PORT   "

@@ -445,12 +445,18 @@ done:
 static const struct lep_err *
 spawn_supervisor(long *pid_out, struct local_state *ls, const char *name)
 {
-	char		*log, *argv[5];
+	char		*log, *argv[5], exe[PATH_MAX];
 	pid_t		 child, sup = -1;
 	int		 p[2], status, fd;
 	ssize_t		 n;
 
 	*pid_out = 0;
+	/* Resolve it now: a tool such as valgrind fakes only the readlink. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return lep_err_errno(LEP_E_INTERNAL, "cannot find lepton's "
+		    "own binary");
+	exe[n] = '\0';
 	log = dep_path(ls, name, "logs/supervisor.log");
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		free(log);
@@ -476,6 +482,7 @@ spawn_supervisor(long *pid_out, struct local_state *ls, const char *name)
 		sup = fork();
 		if (sup != 0) {
 			(void)!write(p[1], &sup, sizeof(sup));
+			free(log);
 			_exit(sup == -1);
 		}
 		fd = open("/dev/null", O_RDWR);
@@ -488,7 +495,7 @@ spawn_supervisor(long *pid_out, struct local_state *ls, const char *name)
 		}
 		signal(SIGINT, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
-		execv("/proc/self/exe", argv);
+		execv(exe, argv);
 		_exit(127);
 	}
 	close(p[1]);

@@ -1,0 +1,49 @@
+#!/bin/sh
+# valgrind.sh: the CLI paths the tests take, under valgrind: no error and
+# no definite or indirect leak on any of them. Run by `make valgrind`.
+: "${LEPTON:?set LEPTON}"
+root=$(cd "$(dirname "$0")/.." && pwd)
+export LEPTON_HOME=$(mktemp -d /tmp/lepton-vg-XXXXXX)
+fails=0 n=0
+vg() {
+	want=$1; shift
+	n=$((n + 1))
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    --error-exitcode=99 "$LEPTON" "$@" >"$LEPTON_HOME/out" \
+	    2>"$LEPTON_HOME/err" </dev/null
+	rc=$?
+	if [ $rc != "$want" ]; then
+		fails=$((fails + 1))
+		echo "not ok - lepton $* (exit $rc, want $want)"
+		sed 's/^/    /' "$LEPTON_HOME/err" | head -40
+	else
+		echo "ok - lepton $*"
+	fi
+}
+spec=$root/examples/iris/service.yaml
+vg 0 --version
+vg 0 help deploy
+vg 2 nosuchcommand
+vg 0 --json validate "$spec"
+for f in "$root"/tests/fixtures/spec/invalid/*.yaml; do
+	vg 3 validate "$f"
+done
+vg 0 status
+vg 0 deploy "$spec"
+vg 0 deploy "$spec"
+vg 0 --json status iris
+vg 0 predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'
+tail -n +2 "$root/examples/iris/iris.csv" | head -20 | awk -F, \
+    '{ printf "{\"inputs\": [[%s, %s, %s, %s]]}\n", $1, $2, $3, $4 }' \
+    >"$LEPTON_HOME/in.jsonl"
+echo 'not json' >>"$LEPTON_HOME/in.jsonl"
+vg 1 predict iris -f "$LEPTON_HOME/in.jsonl" -c 4
+vg 0 logs iris --tail 3
+vg 0 --json logs iris
+vg 0 stop iris
+vg 11 predict iris -d '{}'
+vg 7 predict http://127.0.0.1:9/ -d '{}'
+"$LEPTON" stop iris >/dev/null 2>&1
+rm -rf "$LEPTON_HOME"
+echo "valgrind: $((n - fails)) passed, $fails failed"
+[ $fails = 0 ]
