@@ -16,6 +16,7 @@
 
 #include "dl.h"
 #include "error.h"
+#include "fs.h"
 #include "util.h"
 
 #ifndef LEP_SONAME_CRYPTO
@@ -116,13 +117,8 @@ lep_sha256_file(char hex[LEP_SHA256_HEX], const char *path)
 	ssize_t			 n;
 	int			 fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return lep_err_new(LEP_E_NOT_FOUND, "'%s': no such "
-			    "file", path);
-		return lep_err_errno(LEP_E_FAILED, "cannot open '%s'", path);
-	}
+	if ((err = lep_open_read(&fd, path, 0)) != NULL)
+		return err;
 	if ((err = lep_sha256_new(&h)) != NULL) {
 		close(fd);
 		return err;

@@ -15,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "error.h"
+#include "json.h"
 #include "util.h"
 
 static const struct lep_err *
@@ -114,6 +116,31 @@ done:
 	return err;
 }
 
+const struct lep_err *
+lep_open_read(int *fd_out, const char *path, int flags)
+{
+	*fd_out = open(path, O_RDONLY | O_CLOEXEC | flags);
+	if (*fd_out != -1)
+		return NULL;
+	if (errno == ENOENT)
+		return lep_err_new(LEP_E_NOT_FOUND, "'%s': no such file", path);
+	return lep_err_errno(LEP_E_FAILED, "cannot open '%s'", path);
+}
+
+const struct lep_err *
+lep_write_json(const char *path, const struct lep_json *j, mode_t mode)
+{
+	const struct lep_err	*err;
+	char			*text;
+
+	text = lep_json_print(j, 1);
+	err = lep_write_atomic(path, text, strlen(text), mode);
+	/* What we write may hold secrets (secrets.json): wipe the copy. */
+	lep_wipe(text, strlen(text));
+	free(text);
+	return err;
+}
+
 static const struct lep_err *
 read_fd(struct lep_buf *b, int fd, const char *path, size_t max)
 {
@@ -142,13 +169,8 @@ lep_read_file(struct lep_buf *b, const char *path, size_t max)
 	int			 fd;
 
 	lep_buf_init_max(b, max);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return lep_err_new(LEP_E_NOT_FOUND, "'%s': no such "
-			    "file", path);
-		return lep_err_errno(LEP_E_FAILED, "cannot open '%s'", path);
-	}
+	if ((err = lep_open_read(&fd, path, 0)) != NULL)
+		return err;
 	err = read_fd(b, fd, path, max);
 	close(fd);
 	return err;
@@ -162,13 +184,8 @@ lep_read_secret_file(struct lep_buf *b, const char *path, size_t max)
 	int			 fd;
 
 	lep_buf_init_max(b, max);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return lep_err_new(LEP_E_NOT_FOUND, "'%s': no such "
-			    "file", path);
-		return lep_err_errno(LEP_E_FAILED, "cannot open '%s'", path);
-	}
+	if ((err = lep_open_read(&fd, path, O_NOFOLLOW)) != NULL)
+		return err;
 	if (fstat(fd, &st) == -1) {
 		err = lep_err_errno(LEP_E_FAILED, "cannot stat '%s'", path);
 	} else if (st.st_uid != geteuid()) {

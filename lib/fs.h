@@ -8,8 +8,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-struct lep_err;
 struct lep_buf;
+struct lep_err;
+struct lep_json;
 
 /* mkdir -p with mode for the directories it makes. Errors: FAILED. */
 const struct lep_err *lep_mkdirs(const char *path, mode_t mode);
@@ -20,6 +21,16 @@ const struct lep_err *lep_mkdirs(const char *path, mode_t mode);
  */
 const struct lep_err *lep_write_atomic(const char *path, const void *,
 	    size_t, mode_t mode);
+
+/*
+ * Open path for reading (flags are added: O_NOFOLLOW, say). Errors:
+ * NOT_FOUND ("'PATH': no such file"), FAILED. *fd_out: caller closes.
+ */
+const struct lep_err *lep_open_read(int *fd_out, const char *path, int flags);
+
+/* Write j pretty-printed with lep_write_atomic. */
+const struct lep_err *lep_write_json(const char *path,
+	    const struct lep_json *j, mode_t mode);
 
 /*
  * Read a whole file of at most max bytes into b (initialised here).

@@ -56,7 +56,7 @@ record_save(const struct lep_ctx *ctx, const char *name,
     const struct lep_json *rec)
 {
 	const struct lep_err	*err;
-	char			*dir, *p, *text;
+	char			*dir, *p;
 
 	dir = xasprintf("%s/deployments", ctx->home);
 	err = lep_mkdirs(dir, 0700);
@@ -64,9 +64,7 @@ record_save(const struct lep_ctx *ctx, const char *name,
 	if (err != NULL)
 		return err;
 	p = record_path(ctx, name);
-	text = lep_json_print(rec, 1);
-	err = lep_write_atomic(p, text, strlen(text), 0644);
-	free(text);
+	err = lep_write_json(p, rec, 0644);
 	free(p);
 	return err;
 }

@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "error.h"
+#include "fs.h"
 #include "json.h"
 #include "util.h"
 
@@ -1339,13 +1340,8 @@ lep_spec_load(struct lep_spec **out, const char *path)
 	int			 fd;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return lep_err_new(LEP_E_NOT_FOUND, "%s: no such spec "
-			    "file", path);
-		return lep_err_errno(LEP_E_FAILED, "%s", path);
-	}
+	if ((err = lep_open_read(&fd, path, 0)) != NULL)
+		return err;
 	lep_buf_init_max(&b, LEP_SPEC_MAX_FILE);
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));

@@ -314,22 +314,33 @@ done:
 	return v;
 }
 
+/*
+ * state.json: what lepton reads. final: the supervisor's last word (no
+ * PID, no revisions, stopped or failed).
+ */
 static void
-write_state(void)
+write_state(int final)
 {
 	struct lep_json	*j, *revs, *r, *reps, *o;
 	struct rev	*v;
-	char		*p, *text;
+	char		*p;
 	int		 i;
 
 	j = lep_json_obj();
-	lep_json_set_int(j, "pid", (long long)getpid());
+	lep_json_set_int(j, "pid", final ? 0 : (long long)getpid());
 	lep_json_set_num(j, "start", (double)S.start);
 	lep_json_set_int(j, "port", S.port);
-	lep_json_set_str(j, "phase", S.stopping ? "stopping" :
-	    S.active ? "running" : "starting");
-	lep_json_set_int(j, "active", S.active ? S.active->num : 0);
-	lep_json_set_int(j, "pending", S.pending ? S.pending->num : 0);
+	if (final)
+		lep_json_set_str(j, "phase", S.fail_exit ? "failed" :
+		    "stopped");
+	else
+		lep_json_set_str(j, "phase", S.stopping ? "stopping" :
+		    S.active ? "running" : "starting");
+	if (final && S.fail_exit)
+		lep_json_set_str(j, "message", S.failmsg);
+	lep_json_set_int(j, "active", S.active && !final ? S.active->num : 0);
+	lep_json_set_int(j, "pending", S.pending && !final ?
+	    S.pending->num : 0);
 	if (S.last_failed) {
 		o = lep_json_obj();
 		lep_json_set_int(o, "revision", S.last_failed);
@@ -338,7 +349,7 @@ write_state(void)
 	}
 	lep_json_set_int(j, "updated", (long long)time(NULL));
 	revs = lep_json_arr();
-	for (v = S.revs; v != NULL; v = v->next) {
+	for (v = final ? NULL : S.revs; v != NULL; v = v->next) {
 		r = lep_json_obj();
 		lep_json_set_int(r, "revision", v->num);
 		lep_json_set_str(r, "phase", vphase_names[v->phase]);
@@ -360,11 +371,9 @@ write_state(void)
 		lep_json_push(revs, r);
 	}
 	lep_json_set(j, "revisions", revs);
-	text = lep_json_print(j, 1);
 	p = path_of("state.json");
-	(void)lep_write_atomic(p, text, strlen(text), 0644);
+	(void)lep_write_json(p, j, 0644);
 	free(p);
-	free(text);
 	lep_json_free(j);
 	S.dirty = 0;
 	S.written_ms = lep_now_ms();
@@ -1263,41 +1272,10 @@ super_loop(void)
 		if (S.stopping && S.revs == NULL)
 			break;
 		if (S.dirty || lep_now_ms() - S.written_ms > 2000)
-			write_state();
+			write_state(0);
 	}
 	free(pfd);
 	return S.fail_exit ? 1 : 0;
-}
-
-static void
-write_final_state(void)
-{
-	struct lep_json	*j;
-	char		*p, *text;
-
-	j = lep_json_obj();
-	lep_json_set_int(j, "pid", 0);
-	lep_json_set_int(j, "port", S.port);
-	lep_json_set_str(j, "phase", S.fail_exit ? "failed" : "stopped");
-	if (S.fail_exit)
-		lep_json_set_str(j, "message", S.failmsg);
-	lep_json_set_int(j, "active", 0);
-	lep_json_set_int(j, "pending", 0);
-	if (S.last_failed) {
-		struct lep_json	*o = lep_json_obj();
-
-		lep_json_set_int(o, "revision", S.last_failed);
-		lep_json_set_str(o, "message", S.last_failed_msg);
-		lep_json_set(j, "last_failed", o);
-	}
-	lep_json_set_int(j, "updated", (long long)time(NULL));
-	lep_json_set(j, "revisions", lep_json_arr());
-	text = lep_json_print(j, 1);
-	p = path_of("state.json");
-	(void)lep_write_atomic(p, text, strlen(text), 0644);
-	free(p);
-	free(text);
-	lep_json_free(j);
 }
 
 int
@@ -1340,7 +1318,7 @@ lep_provider_supervise(int argc, char **argv)
 		lep_strlcpy(S.failmsg, want > 0 ? why : "no desired revision",
 		    sizeof(S.failmsg));
 		slog("%s", S.failmsg);
-		write_final_state();
+		write_state(1);
 		return 1;
 	}
 	port = v->spec->service.port;
@@ -1354,16 +1332,16 @@ lep_provider_supervise(int argc, char **argv)
 		    "127.0.0.1:%d: %s", port, strerror(errno));
 		slog("%s", S.failmsg);
 		rev_free(v);
-		write_final_state();
+		write_state(1);
 		return 1;
 	}
 	slog("supervisor %ld: endpoint http://127.0.0.1:%d, revision %d",
 	    (long)getpid(), S.port, want);
 	add_rev(v);
 	S.pending = v;
-	write_state();
+	write_state(0);
 	rc = super_loop();
-	write_final_state();
+	write_state(1);
 	slog("supervisor exits (%s)", rc ? S.failmsg : "stopped");
 	while (S.revs != NULL) {
 		v = S.revs;

@@ -371,19 +371,6 @@ local_status(struct lep_deployment **out, void *state, const char *name)
 
 /* --- deploy ---------------------------------------------------------- */
 
-static const struct lep_err *
-write_json_file(const char *path, const struct lep_json *j, mode_t mode)
-{
-	const struct lep_err	*err;
-	char			*text;
-
-	text = lep_json_print(j, 1);
-	err = lep_write_atomic(path, text, strlen(text), mode);
-	lep_wipe(text, strlen(text));
-	free(text);
-	return err;
-}
-
 /* The endpoint token survives updates; secret values are re-read. */
 static const struct lep_err *
 write_secrets(struct local_state *ls, const char *name,
@@ -430,7 +417,7 @@ write_secrets(struct local_state *ls, const char *name,
 		lep_json_set_str(env, req->secret_names[i], val);
 	}
 	lep_json_set(j, "env", env);
-	err = write_json_file(p, j, 0600);
+	err = lep_write_json(p, j, 0600);
 	lep_json_free(j);
 done:
 	lep_json_free(old);
@@ -654,7 +641,7 @@ local_deploy(struct lep_deployment **out, void *state,
 		goto done;
 	spec = lep_spec_to_json(sp);
 	p = xasprintf("%s/rev-%d.json", dir, req->revision);
-	err = write_json_file(p, spec, 0644);
+	err = lep_write_json(p, spec, 0644);
 	lep_json_free(spec);
 	free(p);
 	if (err != NULL)
@@ -685,7 +672,7 @@ local_deploy(struct lep_deployment **out, void *state,
 		lep_json_set(meta, "cuda_visible_devices", cuda);
 	}
 	p = xasprintf("%s/rev-%d.meta.json", dir, req->revision);
-	err = write_json_file(p, meta, 0644);
+	err = lep_write_json(p, meta, 0644);
 	free(p);
 	if (err != NULL)
 		goto done;
@@ -786,7 +773,7 @@ local_remove(struct lep_deployment **out, void *state, const char *name,
 		lep_json_set_str(st, "phase", "stopped");
 		lep_json_set_int(st, "active", 0);
 		lep_json_set(st, "revisions", lep_json_arr());
-		(void)write_json_file(p, st, 0644);
+		(void)lep_write_json(p, st, 0644);
 	}
 	free(p);
 	*out = deployment_from_state(ls, name, st);
