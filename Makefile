@@ -23,6 +23,7 @@ soname		= $(shell objdump -p $(LIBDIR)/$(1) 2>/dev/null | \
 CFLAGS		?= -O2 -g
 WARN		= -std=c11 -Wall -Wextra -Werror
 CPPFLAGS_ALL	= -D_GNU_SOURCE -DLEPTON_VERSION='"$(VERSION)"' \
+		  -DLEP_DATADIR='"$(PREFIX)/share/lepton"' \
 		  -DLEP_SONAME_CURL='"$(or $(call soname,libcurl.so),libcurl.so.4)"' \
 		  -DLEP_SONAME_CRYPTO='"$(or $(call soname,libcrypto.so),libcrypto.so.3)"' \
 		  $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -111,10 +112,13 @@ lint:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 \
-	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris
+	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris \
+	    $(DESTDIR)$(PREFIX)/share/lepton/catalog
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/lepton
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 catalog/*.csv catalog/README.md \
+	    $(DESTDIR)$(PREFIX)/share/lepton/catalog/
 	install -m 0644 examples/iris/*.py examples/iris/*.yaml \
 	    examples/iris/iris.csv $(DESTDIR)$(PREFIX)/share/lepton/examples/iris/
 

@@ -52,6 +52,7 @@ void	 lep_cmd_print_deployment(struct lep_out *,
 const struct lep_err *lep_cmd_lock_timeout(long long *ms_out,
 	    const struct lep_args *);
 
+extern const struct lep_cmd cmd_catalog_entry;
 extern const struct lep_cmd cmd_cost_entry;
 extern const struct lep_cmd cmd_deploy_entry;
 extern const struct lep_cmd cmd_help_entry;

@@ -168,9 +168,14 @@ lep_read_file(struct lep_buf *b, const char *path, size_t max)
 	const struct lep_err	*err;
 	int			 fd;
 
+	struct stat		 st;
+
 	lep_buf_init_max(b, max);
 	if ((err = lep_open_read(&fd, path, 0)) != NULL)
 		return err;
+	/* Size the buffer once: big catalogs are read whole. */
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= max)
+		lep_buf_init(b, (size_t)st.st_size), b->max = max;
 	err = read_fd(b, fd, path, max);
 	close(fd);
 	return err;

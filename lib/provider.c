@@ -158,6 +158,17 @@ lep_provider_endpoint(char **url_out, char **token_out,
 	    p->state, name));
 }
 
+const struct lep_err *
+lep_provider_offers(struct lep_catalog **out, struct lep_provider *p)
+{
+	long long	 t0 = lep_now_ms();
+
+	*out = NULL;
+	if (p->ops->offers == NULL)
+		return unsupported(p, "list offers");
+	return finish(p, "offers", t0, p->ops->offers(out, p->state));
+}
+
 void
 lep_deployment_free(struct lep_deployment *d)
 {

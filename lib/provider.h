@@ -29,6 +29,10 @@ const struct lep_err *lep_provider_remove(struct lep_deployment **out,
 const struct lep_err *lep_provider_endpoint(char **url_out, char **token_out,
 	    struct lep_provider *, const char *name);
 
+/* Errors: UNSUPPORTED when the provider has no offers of its own. */
+const struct lep_err *lep_provider_offers(struct lep_catalog **out,
+	    struct lep_provider *);
+
 /* The deployment as JSON (for --json and the record). */
 struct lep_json *lep_deployment_json(const struct lep_deployment *);
 

@@ -9,17 +9,22 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "crypto.h"
 #include "ctx.h"
 #include "error.h"
 #include "fs.h"
 #include "json.h"
+#include "ledger.h"
+#include "money.h"
+#include "plan.h"
 #include "provider.h"
 #include "spec.h"
 #include "util.h"
@@ -215,6 +220,79 @@ stamp_from_record(struct lep_deployment *d, const struct lep_json *rec)
 		d->revision = (int)v;
 }
 
+static int64_t
+dollars_micro(double d)
+{
+	char	 buf[64];
+	int64_t	 v = 0;
+
+	snprintf(buf, sizeof(buf), "%.6f", d);
+	(void)lep_money_parse(&v, buf);
+	return v;
+}
+
+/*
+ * Price the spec on its provider, and refuse it over its budget:
+ * placement.max_hourly against the replicas it starts, service.max_cost
+ * against a month (730 h) at max replicas. Errors: INFEASIBLE,
+ * OVER_BUDGET. *seg_out gets what the ledger will record.
+ */
+static const struct lep_err *
+price_and_guard(struct lep_segment *seg, struct lep_ctx *ctx,
+    const struct lep_spec *sp, const char *pname)
+{
+	const struct lep_err	*err;
+	struct lep_plan_opts	 po;
+	struct lep_plan		*pl = NULL;
+	const struct lep_choice	*c;
+	int64_t			 hourly, limit;
+	char			 a[32], b[32], d[32];
+
+	memset(&po, 0, sizeof(po));
+	po.home = ctx->home;
+	po.provider = pname;
+	if ((err = lep_plan_new(&pl, sp, &po)) != NULL)
+		return err;
+	if (pl->n == 0) {
+		err = lep_err_new(LEP_E_INFEASIBLE, "%s: %s", sp->file,
+		    pl->why);
+		goto done;
+	}
+	c = &pl->choices[0];
+	hourly = c->hourly * pl->machines;
+	if (sp->placement.has_max_hourly &&
+	    hourly > (limit = dollars_micro(sp->placement.max_hourly))) {
+		err = lep_err_new(LEP_E_OVER_BUDGET, "%s: %d x $%s/h on %s %s "
+		    "is $%s/h, over placement.max_hourly $%s/h", sp->file,
+		    pl->machines, lep_money_format(a, sizeof(a), c->hourly),
+		    pname, c->offer->instance, lep_money_format(b, sizeof(b),
+		    hourly), lep_money_format(d, sizeof(d), limit));
+		goto done;
+	}
+	if (sp->kind == LEP_SPEC_SERVICE && sp->service.has_max_cost &&
+	    c->hourly * pl->machines_max * 730 >
+	    (limit = dollars_micro(sp->service.max_cost))) {
+		err = lep_err_new(LEP_E_OVER_BUDGET, "%s: a month (730 h) of "
+		    "%d x $%s/h on %s is $%s, over service.max_cost $%s",
+		    sp->file, pl->machines_max, lep_money_format(a, sizeof(a),
+		    c->hourly), pname, lep_money_format(b, sizeof(b),
+		    c->hourly * pl->machines_max * 730), lep_money_format(d,
+		    sizeof(d), limit));
+		goto done;
+	}
+	memset(seg, 0, sizeof(*seg));
+	seg->kind = sp->kind == LEP_SPEC_SERVICE ? "service" : "job";
+	seg->model = sp->has_model ? sp->model.name : "";
+	seg->provider = (char *)(uintptr_t)pname;
+	seg->region = xstrdup(c->offer->region);
+	seg->instance = xstrdup(c->offer->instance);
+	seg->machines = pl->machines;
+	seg->price = c->hourly;
+done:
+	lep_plan_free(pl);
+	return err;
+}
+
 const struct lep_err *
 lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
     const struct lep_spec *sp, long long lock_ms)
@@ -223,6 +301,7 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	struct lep_provider	*p = NULL;
 	struct lep_deployment	*cur = NULL;
 	struct lep_deploy_req	 req;
+	struct lep_segment	 seg;
 	struct lep_json		*rec = NULL;
 	const char		*pname, *old;
 	char			 hex[LEP_SHA256_HEX], *model_dir = NULL;
@@ -233,7 +312,9 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	pname = choose_provider(sp);
 	if ((err = open_provider(&p, ctx, pname)) != NULL)
 		return err;
+	memset(&seg, 0, sizeof(seg));
 	if ((err = lep_provider_check(p, sp)) != NULL ||
+	    (err = price_and_guard(&seg, ctx, sp, pname)) != NULL ||
 	    (err = model_dir_of(&model_dir, sp)) != NULL ||
 	    (err = spec_hash(hex, sp, model_dir)) != NULL)
 		goto done;
@@ -301,7 +382,15 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	lep_json_set_str(rec, "protocol", sp->service.protocol);
 	err = record_save(ctx, sp->name, rec);
 	stamp_from_record(*out, rec);
+	/* The old revision's segment ends, the new one's starts. */
+	seg.what = (char *)(uintptr_t)sp->name;
+	seg.revision = (int)rev + 1;
+	if (err == NULL)
+		err = lep_ledger_record(ctx->home, sp->name, &seg,
+		    lep_epoch_ms());
 done:
+	free(seg.region);
+	free(seg.instance);
 	lep_unlock(lockfd);
 	lep_deployment_free(cur);
 	lep_json_free(rec);
@@ -431,6 +520,8 @@ lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
 		err = record_save(ctx, name, rec);
 		stamp_from_record(*out, rec);
 	}
+	if (err == NULL)
+		err = lep_ledger_record(ctx->home, name, NULL, lep_epoch_ms());
 done:
 	lep_unlock(lockfd);
 	lep_json_free(rec);

@@ -1113,6 +1113,7 @@ parse_service(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 {
 	static const char *const keys[] = {
 		"port", "path", "readiness", "replicas", "rollout", "protocol",
+		"max_cost",
 	};
 	static const char *const ready_keys[] = { "path", "timeout" };
 	static const char *const protocols[] = {
@@ -1167,6 +1168,9 @@ parse_service(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 		    1, 3600) == -1)
 			return -1;
 	}
+	if (get_num(s, m, "max_cost", &sp->service.max_cost,
+	    &sp->service.has_max_cost, 0, 1e9) == -1)
+		return -1;
 	if (parse_replicas(s, sp, m) == -1 || get_map(s, m, "rollout", &ro) ==
 	    -1 || (ro != NULL && parse_rollout(s, sp, ro) == -1))
 		return -1;
@@ -1519,6 +1523,8 @@ service_json(const struct lep_spec *sp)
 	}
 	lep_json_set(svc, "rollout", o);
 	lep_json_set_str(svc, "protocol", sp->service.protocol);
+	if (sp->service.has_max_cost)
+		lep_json_set_num(svc, "max_cost", sp->service.max_cost);
 	return svc;
 }
 

@@ -101,6 +101,8 @@ struct lep_spec {
 		double		 abort_error_rate;
 		double		 abort_p99_ms;
 		char		*protocol;	/* json | kserve-v2 | openai */
+		int		 has_max_cost;
+		double		 max_cost;	/* USD per month (730 h) */
 	} service;
 
 	struct {

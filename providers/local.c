@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "local-priv.h"
+#include "../lib/catalog.h"
+#include "../lib/config.h"
 #include "../lib/crypto.h"
 #include "../lib/error.h"
 #include "../lib/fs.h"
@@ -187,6 +189,91 @@ local_check(void *state, const struct lep_spec *sp)
 	int	 per;
 
 	return place_gpus(state, sp, &per);
+}
+
+/*
+ * nvidia-smi's name in the catalogs' spelling: "NVIDIA A100-SXM4-80GB" is
+ * "A100-80GB", "NVIDIA H100 80GB HBM3" is "H100", "Tesla T4" is "T4".
+ */
+static void
+catalog_gpu_name(char *out, size_t len, const char *smi)
+{
+	size_t	 n;
+
+	if (lep_starts_with(smi, "NVIDIA "))
+		smi += 7;
+	else if (lep_starts_with(smi, "Tesla "))
+		smi += 6;
+	n = strcspn(smi, " -");
+	snprintf(out, len, "%.*s", (int)n, smi);
+	if (strcmp(out, "A100") == 0 && strstr(smi, "80GB") != NULL)
+		lep_strlcpy(out, "A100-80GB", len);
+	else if (strcmp(out, "V100") == 0 && strstr(smi, "32GB") != NULL)
+		lep_strlcpy(out, "V100-32GB", len);
+}
+
+/*
+ * This machine as offers: CPU only, and 1..N of each GPU model it has,
+ * priced from HOME/config.json (rates.local), 0 by default.
+ */
+static const struct lep_err *
+local_offers(struct lep_catalog **out, void *state)
+{
+	struct local_state	*ls = state;
+	const struct lep_err	*err;
+	struct lep_config_file	 cf;
+	struct lep_catalog	*c;
+	struct lep_offer	 o;
+	int64_t			 hourly, gpu;
+	long			 pages, psize;
+	char			 name[96];
+	int			 i, k, same;
+
+	*out = NULL;
+	if ((err = lep_config_load(&cf, ls->home)) != NULL)
+		return err;
+	if ((err = lep_config_rate(&hourly, &cf, "local")) != NULL)
+		goto done;
+	detect_gpus(ls);
+	c = lep_catalog_new("local");
+	memset(&o, 0, sizeof(o));
+	o.instance = "this-machine";
+	o.acc_name = "";
+	o.region = "local";
+	o.zone = "";
+	o.elastic = 1;
+	o.vcpus = (double)sysconf(_SC_NPROCESSORS_ONLN);
+	pages = sysconf(_SC_PHYS_PAGES);
+	psize = sysconf(_SC_PAGE_SIZE);
+	o.mem = (double)pages * (double)psize / (1024.0 * 1024 * 1024);
+	o.price = hourly;
+	o.spot = -1;
+	lep_catalog_add(c, &o);
+	for (i = 0; i < ls->ngpus; i++) {
+		/* One set of offers per GPU model: the first of its kind. */
+		for (k = same = 0; k < i; k++)
+			same |= strcmp(ls->gpu_names[k], ls->gpu_names[i]) == 0;
+		if (same)
+			continue;
+		for (k = same = 0; k < ls->ngpus; k++)
+			same += strcmp(ls->gpu_names[k], ls->gpu_names[i]) == 0;
+		catalog_gpu_name(name, sizeof(name), ls->gpu_names[i]);
+		if ((err = lep_config_gpu_rate(&gpu, &cf, "local",
+		    name)) != NULL) {
+			lep_catalog_free(c);
+			goto done;
+		}
+		o.acc_name = name;
+		for (k = 1; k <= same; k++) {
+			o.acc_count = k;
+			o.price = hourly + gpu * k;
+			lep_catalog_add(c, &o);
+		}
+	}
+	*out = c;
+done:
+	lep_config_release(&cf);
+	return err;
 }
 
 /* --- reading the supervisor's state ---------------------------------- */
@@ -1043,5 +1130,6 @@ const struct lep_provider_ops provider_local = {
 	.status = local_status,
 	.logs = local_logs,
 	.remove = local_remove,
+	.offers = local_offers,
 	.endpoint = local_endpoint,
 };

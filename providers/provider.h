@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+struct lep_catalog;
 struct lep_err;
 struct lep_json;
 struct lep_out;
@@ -90,6 +91,9 @@ struct lep_provider_ops {
 			     const struct lep_logs_req *, struct lep_out *);
 	const struct lep_err *(*remove)(struct lep_deployment **out,
 			     void *state, const char *name, int grace_s);
+	/* What it can run and at what price (caller frees the catalog). */
+	const struct lep_err *(*offers)(struct lep_catalog **out,
+			     void *state);
 	/* The base URL and bearer token (caller frees, wipes the token). */
 	const struct lep_err *(*endpoint)(char **url_out, char **token_out,
 			     void *state, const char *name);

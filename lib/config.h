@@ -1,0 +1,39 @@
+/*
+ * config.h: the user's settings in HOME/config.json (optional): what an
+ * hour of this machine or of the Slurm cluster costs, so plans can compare
+ * "our hardware" with the clouds. Absent values are 0.
+ *
+ *   {"rates": {"local": {"hourly": "0.10", "gpu": {"H100": "2.50"}},
+ *              "slurm": {"gpu": {"A100": "1.20", "*": "1.00"}}},
+ *    "slurm": {"gpus": {"A100": 8}, "cpus": 128, "memory": 1024}}
+ */
+#ifndef LEPTON_LIB_CONFIG_H
+#define LEPTON_LIB_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lep_err;
+struct lep_json;
+
+struct lep_config_file {
+	struct lep_json	*root;		/* owned; an empty object if none */
+	char		*path;
+};
+
+/* Errors: FAILED (unreadable or not JSON: "FILE: line L col C"). */
+const struct lep_err *lep_config_load(struct lep_config_file *,
+	    const char *home);
+void	 lep_config_release(struct lep_config_file *);
+
+/* Micro-USD per hour for the provider, plus per GPU of that name. */
+const struct lep_err *lep_config_rate(int64_t *hourly_out,
+	    const struct lep_config_file *, const char *provider);
+const struct lep_err *lep_config_gpu_rate(int64_t *out,
+	    const struct lep_config_file *, const char *provider,
+	    const char *gpu);
+/* A section of the file ("slurm"), borrowed; NULL when absent. */
+const struct lep_json *lep_config_get(const struct lep_config_file *,
+	    const char *key);
+
+#endif

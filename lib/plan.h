@@ -1,0 +1,59 @@
+/*
+ * plan.h: every offer of every allowed provider that can hold a spec,
+ * ranked by price (or by the spec's order of accelerators), with the
+ * reason when none can.
+ */
+#ifndef LEPTON_LIB_PLAN_H
+#define LEPTON_LIB_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lep_catalog;
+struct lep_err;
+struct lep_offer;
+struct lep_spec;
+
+struct lep_plan_opts {
+	const char	*home;		/* for config and user catalogs */
+	const char	*provider;	/* --provider: only this one */
+	const char	*region;	/* --region: only this one */
+	/* Catalogs to use instead of loading them (tests); not owned. */
+	struct lep_catalog *const *catalogs;
+	size_t		 ncatalogs;
+};
+
+struct lep_choice {
+	const struct lep_offer	*offer;
+	int64_t			 hourly;	/* one machine, as the spec asks
+						   (spot or on-demand) */
+	int			 pref;		/* index in an ordered list */
+};
+
+struct lep_plan {
+	struct lep_choice	*choices;	/* feasible, best first, one
+						   per instance and region */
+	size_t			 n;
+	struct lep_choice	*nearest;	/* when n == 0: the closest */
+	size_t			 nnearest;
+	char			 why[768];	/* when n == 0 */
+	size_t			 scanned;	/* offers looked at */
+	int			 machines;	/* per offer: nodes or replicas */
+	int			 machines_max;	/* replicas max */
+	int			 spot;
+	long long		 load_ms, plan_ms;
+	struct lep_catalog	**cats;		/* owned */
+	size_t			 ncats;
+	char			 providers[160]; /* those searched */
+};
+
+/*
+ * Plan sp. A spec nothing can hold is not an error here: n is 0 and why
+ * says which constraint ruled everything out. Errors: catalogs that cannot
+ * be read, a bad config. *out: lep_plan_free.
+ */
+const struct lep_err *lep_plan_new(struct lep_plan **out,
+	    const struct lep_spec *sp, const struct lep_plan_opts *);
+void	 lep_plan_free(struct lep_plan *);
+
+#endif
