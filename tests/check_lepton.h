@@ -15,6 +15,8 @@ Suite	*suite_spec(void);
 Suite	*suite_fs(void);
 Suite	*suite_local(void);
 Suite	*suite_cmd(void);
+Suite	*suite_catalog(void);
+Suite	*suite_plan(void);
 
 /* The sandbox made by check_main.c for this run (a fresh temp dir). */
 const char *test_sandbox(void);

@@ -170,6 +170,8 @@ main(void)
 	srunner_add_suite(sr, suite_fs());
 	srunner_add_suite(sr, suite_local());
 	srunner_add_suite(sr, suite_cmd());
+	srunner_add_suite(sr, suite_catalog());
+	srunner_add_suite(sr, suite_plan());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
