@@ -148,7 +148,8 @@ catalog_list(struct lep_ctx *ctx, const char *only)
 			}
 		}
 	}
-	qsort(rows, n, sizeof(*rows), cmp_row);
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), cmp_row);
 	for (i = 0; i < n; i++)
 		qsort(rows[i].counts, (size_t)rows[i].ncounts, sizeof(int),
 		    cmp_int);

@@ -58,6 +58,22 @@ const struct lep_cmd cmd_cost_entry = {
 	.exec = cmd_cost_exec,
 };
 
+/* VmHWM: the most resident memory this process has had. */
+static long
+peak_kib(void)
+{
+	char	 line[256];
+	long	 kib = -1;
+	FILE	*fp = fopen("/proc/self/status", "r");
+
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kib = strtol(line + 6, NULL, 10);
+	if (fp != NULL)
+		fclose(fp);
+	return kib;
+}
+
 static void
 offer_accels(char *buf, size_t len, const struct lep_offer *o)
 {
@@ -166,8 +182,8 @@ cost_spec(struct lep_ctx *ctx, const struct lep_args *args)
 	if ((err = lep_plan_new(&pl, sp, &opts)) != NULL)
 		goto done;
 	lep_out_info(&ctx->out, "plan: %zu offers in %s; catalogs read in "
-	    "%lld ms, planned in %lld ms", pl->scanned, pl->providers,
-	    pl->load_ms, pl->plan_ms);
+	    "%lld ms, planned in %lld ms; peak memory %ld KiB", pl->scanned,
+	    pl->providers, pl->load_ms, pl->plan_ms, peak_kib());
 	if (pl->n == 0) {
 		err = lep_err_new(LEP_E_INFEASIBLE, "%s: %s", sp->file,
 		    pl->why);

@@ -97,15 +97,15 @@ check_offer(const struct lep_spec *sp, const struct lep_plan_opts *opts,
 	return ST_OK;
 }
 
-static int	 rank_ordered;
-
+/* qsort_r: arg points to "rank by preference first" (an ordered list). */
 static int
-cmp_choice(const void *a, const void *b)
+cmp_choice(const void *a, const void *b, void *arg)
 {
 	const struct lep_choice	*x = a, *y = b;
+	const int		*ordered = arg;
 	int			 r;
 
-	if (rank_ordered && x->pref != y->pref)
+	if (*ordered && x->pref != y->pref)
 		return x->pref < y->pref ? -1 : 1;
 	if (x->hourly != y->hourly)
 		return x->hourly < y->hourly ? -1 : 1;
@@ -360,7 +360,7 @@ lep_plan_new(struct lep_plan **out, const struct lep_spec *sp,
 	size_t			 ncats, i, k, passed[ST_OK + 1], nnear = 0;
 	long long		 t0 = lep_now_ms();
 	enum stage		 st, killer;
-	int			 pref;
+	int			 pref, ordered, by_price = 0;
 
 	*out = NULL;
 	pl = xcalloc(1, sizeof(*pl));
@@ -415,8 +415,10 @@ lep_plan_new(struct lep_plan **out, const struct lep_spec *sp,
 			pl->n++;
 		}
 	}
-	rank_ordered = sp->resources.naccels > 1 && !sp->resources.accel_any;
-	qsort(pl->choices, pl->n, sizeof(*pl->choices), cmp_choice);
+	ordered = sp->resources.naccels > 1 && !sp->resources.accel_any;
+	if (pl->n > 1)
+		qsort_r(pl->choices, pl->n, sizeof(*pl->choices), cmp_choice,
+		    &ordered);
 	pl->n = dedupe(pl->choices, pl->n);
 	if (pl->n == 0) {
 		if (pl->providers[0] == '\0')
@@ -452,8 +454,9 @@ lep_plan_new(struct lep_plan **out, const struct lep_spec *sp,
 				nnear++;
 			}
 		}
-		rank_ordered = 0;
-		qsort(near, nnear, sizeof(*near), cmp_choice);
+		if (nnear > 1)
+			qsort_r(near, nnear, sizeof(*near), cmp_choice,
+			    &by_price);
 		nnear = dedupe(near, nnear);
 		pl->nearest = near;
 		pl->nnearest = nnear;

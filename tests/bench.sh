@@ -38,6 +38,18 @@ for x in r:
           x["mean"] * 1e3, x["median"] / base))
 PY
 echo
+echo "## cost: a GPU spec over every row of the shipped catalogs"
+printf 'kind: job\nname: bench\nrun: x\nresources: {accelerators: "A100:8"}\njob: {nodes: 2, max_duration: 10h}\n' \
+    >"$tmp/gpu.yaml"
+hyperfine -N --warmup 5 --runs 100 --export-json "$tmp/cost.json" \
+    "$LEPTON cost $tmp/gpu.yaml" >/dev/null 2>&1
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("lepton cost: median %.2f ms, mean %.2f ms (100 runs)" % (r["median"]*1e3, r["mean"]*1e3))' "$tmp/cost.json"
+for i in 1 2 3 4 5 6 7 8 9; do
+	"$LEPTON" -v cost "$tmp/gpu.yaml" 2>&1 >/dev/null | grep 'plan:'
+done | sed 's/.*catalogs read in \([0-9]*\) ms, planned in \([0-9]*\) ms; peak memory \([0-9]*\) KiB/\1 \2 \3/' |
+    sort -n -k2 | awk '{ r[NR] = $1; p[NR] = $2; m = $3 } END {
+	printf "reading catalogs %d ms, planning alone %d ms (medians of 9), peak memory %d KiB\n", r[5], p[5], m }'
+echo
 echo "## deploy to ready (iris, 2 replicas, 5 runs)"
 for i in 1 2 3 4 5; do
 	s=$(date +%s%N)

@@ -3,7 +3,6 @@
  * (Lambda's file with its CRLF and dict-like GpuInfo, GCP's pairing of
  * accelerators with hosts), and the golden plans of tests/fixtures/plan.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,12 +195,6 @@ END_TEST
 static char	*plans[MAX_PLANS];
 static size_t	 nplans;
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 START_TEST(test_golden_plan)
 {
 	const char		*path = plans[_i];
@@ -239,32 +232,15 @@ START_TEST(test_golden_plans_are_ten)
 }
 END_TEST
 
-static void
-free_plans(void)
-{
-	size_t	 i;
-
-	for (i = 0; i < nplans; i++)
-		free(plans[i]);
-}
-
 Suite *
 suite_catalog(void)
 {
 	Suite		*s = suite_create("catalog");
 	TCase		*tc = tcase_create("catalog");
-	struct dirent	*de;
-	DIR		*d;
 
-	if (nplans == 0 && (d = opendir("tests/fixtures/plan")) != NULL) {
-		while ((de = readdir(d)) != NULL && nplans < MAX_PLANS)
-			if (lep_ends_with(de->d_name, ".yaml"))
-				plans[nplans++] = xasprintf(
-				    "tests/fixtures/plan/%s", de->d_name);
-		closedir(d);
-		qsort(plans, nplans, sizeof(*plans), cmp_str);
-		atexit(free_plans);
-	}
+	if (nplans == 0)
+		nplans = test_list(plans, MAX_PLANS, "tests/fixtures/plan",
+		    ".yaml");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_csv_quotes_crlf_and_empty_fields);
 	tcase_add_test(tc, test_csv_flags_cut_and_unclosed_rows);

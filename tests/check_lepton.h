@@ -29,6 +29,11 @@ void	 test_write(const char *path, const char *text, int mode);
  * (caller frees both). Returns the exit status, 128+N for a signal.
  */
 int	 test_run(char *const argv[], const char *in, char **out, char **err);
+/*
+ * The files in dir whose names end in suffix, as "dir/name", sorted, at
+ * most max; freed at exit.
+ */
+size_t	 test_list(char **out, size_t max, const char *dir, const char *suffix);
 /* The lepton binary under test ($LEPTON, else ./lepton). */
 const char *test_lepton(void);
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -26,6 +27,47 @@ const char *
 test_sandbox(void)
 {
 	return sandbox;
+}
+
+static char	**listed;
+static size_t	  nlisted;
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+free_listed(void)
+{
+	while (nlisted > 0)
+		free(listed[--nlisted]);
+	free(listed);
+}
+
+size_t
+test_list(char **out, size_t max, const char *dir, const char *suffix)
+{
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	if (listed == NULL)
+		atexit(free_listed);
+	while ((de = readdir(d)) != NULL && n < max) {
+		if (!lep_ends_with(de->d_name, suffix))
+			continue;
+		out[n] = xasprintf("%s/%s", dir, de->d_name);
+		listed = xreallocarray(listed, nlisted + 1, sizeof(*listed));
+		listed[nlisted++] = out[n++];
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(out, n, sizeof(*out), cmp_str);
+	return n;
 }
 
 const char *

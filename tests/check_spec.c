@@ -4,7 +4,6 @@
  * "# expect: LINE:COL message"; each valid one must load, and its
  * normalised form must load again to the same normalised form.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,29 +19,6 @@
 
 static char	*invalid[MAX_FIXTURES], *valid[MAX_FIXTURES];
 static size_t	 ninvalid, nvalid;
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static size_t
-list_yaml(char **out, const char *dir)
-{
-	struct dirent	*de;
-	DIR		*d;
-	size_t		 n = 0;
-
-	if ((d = opendir(dir)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL && n < MAX_FIXTURES)
-		if (lep_ends_with(de->d_name, ".yaml"))
-			out[n++] = xasprintf("%s/%s", dir, de->d_name);
-	closedir(d);
-	qsort(out, n, sizeof(*out), cmp_str);
-	return n;
-}
 
 START_TEST(test_spec_rejects_invalid_fixture)
 {
@@ -174,17 +150,6 @@ START_TEST(test_spec_nul_byte_refused)
 }
 END_TEST
 
-static void
-free_fixtures(void)
-{
-	size_t	 i;
-
-	for (i = 0; i < ninvalid; i++)
-		free(invalid[i]);
-	for (i = 0; i < nvalid; i++)
-		free(valid[i]);
-}
-
 Suite *
 suite_spec(void)
 {
@@ -192,9 +157,10 @@ suite_spec(void)
 	TCase	*tc = tcase_create("spec");
 
 	if (ninvalid == 0) {
-		ninvalid = list_yaml(invalid, FIXTURES "/invalid");
-		nvalid = list_yaml(valid, FIXTURES "/valid");
-		atexit(free_fixtures);
+		ninvalid = test_list(invalid, MAX_FIXTURES, FIXTURES "/invalid",
+		    ".yaml");
+		nvalid = test_list(valid, MAX_FIXTURES, FIXTURES "/valid",
+		    ".yaml");
 	}
 	tcase_add_test(tc, test_spec_enough_fixtures);
 	tcase_add_loop_test(tc, test_spec_rejects_invalid_fixture, 0,

@@ -29,6 +29,11 @@ for f in "$root"/tests/fixtures/spec/invalid/*.yaml; do
 	vg 3 validate "$f"
 done
 vg 0 status
+vg 0 cost "$root/tests/fixtures/plan/a100x8.yaml"
+vg 0 --json cost "$root/tests/fixtures/plan/ordered-h100-a100.yaml"
+vg 10 cost "$root/tests/fixtures/plan/t4-aws.yaml" --region mars-1
+vg 0 catalog -p azure
+echo '{"rates": {"local": {"hourly": "1.00"}}}' >"$LEPTON_HOME/config.json"
 vg 0 deploy "$spec"
 vg 0 deploy "$spec"
 vg 0 --json status iris
@@ -41,6 +46,8 @@ vg 1 predict iris -f "$LEPTON_HOME/in.jsonl" -c 4
 vg 0 logs iris --tail 3
 vg 0 --json logs iris
 vg 0 stop iris
+vg 0 cost report
+vg 0 --json cost report --by day
 vg 11 predict iris -d '{}'
 vg 7 predict http://127.0.0.1:9/ -d '{}'
 "$LEPTON" stop iris >/dev/null 2>&1
