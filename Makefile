@@ -10,7 +10,7 @@ CC		?= cc
 
 # Debian packages lepton builds and runs with (tools/deps installs them).
 DEB_PACKAGES	= gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
-		  libyaml-dev libssl-dev libgit2-dev check python3 curl
+		  libyaml-dev libssl-dev libgit2-dev check python3 curl git
 PKGS		= libcurl libcjson yaml-0.1 libcrypto libgit2 check
 
 # libyaml and cJSON are linked; libcurl, libcrypto and libgit2 are loaded
@@ -26,6 +26,7 @@ CPPFLAGS_ALL	= -D_GNU_SOURCE -DLEPTON_VERSION='"$(VERSION)"' \
 		  -DLEP_DATADIR='"$(PREFIX)/share/lepton"' \
 		  -DLEP_SONAME_CURL='"$(or $(call soname,libcurl.so),libcurl.so.4)"' \
 		  -DLEP_SONAME_CRYPTO='"$(or $(call soname,libcrypto.so),libcrypto.so.3)"' \
+		  -DLEP_SONAME_GIT2='"$(or $(call soname,libgit2.so),libgit2.so.1.5)"' \
 		  $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_BIN	= $(shell pkg-config --libs libcjson yaml-0.1 2>/dev/null) -ldl
 LDLIBS_TEST	= $(LDLIBS_BIN) $(shell pkg-config --libs check 2>/dev/null)

@@ -59,8 +59,8 @@ cmd_deploy_exec(struct lep_ctx *ctx, const struct lep_args *args)
 		lep_json_set_int(j, "elapsed_ms", lep_now_ms() - t0);
 		lep_out_result(&ctx->out, j);
 	} else if (ctx->dry_run)
-		lep_out_printf(&ctx->out, "would deploy '%s' on %s (spec "
-		    "sha256:%.16s)\n", d->name, d->provider, d->spec_sha256);
+		lep_out_printf(&ctx->out, "would deploy '%s' on %s\n",
+		    d->name, d->provider);
 	else if (d->unchanged)
 		lep_out_printf(&ctx->out, "%s unchanged (revision %d, %s): "
 		    "%s\n", d->name, d->revision, d->state, d->endpoint);

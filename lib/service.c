@@ -26,7 +26,9 @@
 #include "money.h"
 #include "plan.h"
 #include "provider.h"
+#include "registry.h"
 #include "spec.h"
+#include "state.h"
 #include "util.h"
 
 static char *
@@ -175,33 +177,6 @@ spec_hash(char hex[LEP_SHA256_HEX], const struct lep_spec *sp,
 	return NULL;
 }
 
-static const struct lep_err *
-model_dir_of(char **out, const struct lep_spec *sp)
-{
-	struct stat	 st;
-	char		*p;
-
-	*out = NULL;
-	if (!sp->has_model)
-		return NULL;
-	if (sp->model.path == NULL)
-		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "%s: model "
-		    "'%s' names a %s; the model registry is not built yet",
-		    sp->file, sp->model.name, sp->model.version ? "version" :
-		    "alias"), "give 'model.path' instead");
-	p = sp->model.path[0] == '/' ? xstrdup(sp->model.path) :
-	    xasprintf("%s/%s", sp->dir, sp->model.path);
-	if (stat(p, &st) == -1) {
-		const struct lep_err *err = lep_err_errno(LEP_E_NOT_FOUND,
-		    "%s: model.path '%s'", sp->file, sp->model.path);
-
-		free(p);
-		return err;
-	}
-	*out = p;
-	return NULL;
-}
-
 static void
 stamp_from_record(struct lep_deployment *d, const struct lep_json *rec)
 {
@@ -293,6 +268,267 @@ done:
 	return err;
 }
 
+/* "Key: value" trailer of a commit message, or NULL. Caller frees. */
+static char *
+trailer(const char *msg, const char *key)
+{
+	const char	*p = msg;
+	size_t		 klen = strlen(key);
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, key, klen) == 0 && p[klen] == ':' &&
+		    p[klen + 1] == ' ')
+			return xstrndup(p + klen + 2, strcspn(p + klen + 2,
+			    "\n"));
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return NULL;
+}
+
+/*
+ * The deployment as the state repository keeps it: the desired state
+ * only (no revision number, no time), so that a rollback writes back the
+ * very bytes, and git the very blob, of the revision it returns to.
+ */
+static char *
+record_text(const struct lep_spec *sp, const char *pname, const char *model,
+    const char *version, const char *hex)
+{
+	struct lep_json	*j = lep_json_obj(), *m;
+	char		*text;
+
+	lep_json_set_str(j, "name", sp->name);
+	lep_json_set_str(j, "provider", pname);
+	lep_json_set_str(j, "dir", sp->dir);
+	if (model != NULL) {
+		m = lep_json_obj();
+		lep_json_set_str(m, "name", model);
+		lep_json_set_str(m, "version", version);
+		lep_json_set(j, "model", m);
+	}
+	lep_json_set_str(j, "spec_sha256", hex);
+	lep_json_set(j, "spec", lep_spec_to_json(sp));
+	text = lep_json_print(j, 1);
+	lep_json_free(j);
+	return text;
+}
+
+static char *
+record_path_git(const char *name)
+{
+	return xasprintf("deployments/%s.json", name);
+}
+
+/* What one apply of a spec to its provider needs. */
+struct apply {
+	const struct lep_spec	*sp;
+	const char		*pname;
+	const char		*model;		/* or NULL */
+	const char		*version;
+	const char		*model_dir;
+	const char		*hex;
+	const char		*subject;	/* of the commit */
+	const char		*command;	/* deploy, rollback */
+	struct lep_txn		*txn;		/* the record joins it */
+	char			*record;	/* owned: joins the txn */
+	const struct lep_segment *seg;
+};
+
+static char *
+commit_message(const struct apply *a, const char *outcome)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+
+	lep_buf_addf(&b, "%s\n\nLepton-Command: %s\nLepton-Deployment: %s\n"
+	    "Lepton-Provider: %s\n", a->subject, a->command, a->sp->name,
+	    a->pname);
+	if (a->model != NULL)
+		lep_buf_addf(&b, "Lepton-Model: %s@%s\n", a->model, a->version);
+	lep_buf_addf(&b, "Lepton-Spec-Sha256: %s\nLepton-Outcome: %s\n",
+	    a->hex, outcome);
+	return lep_buf_detach(&b, NULL);
+}
+
+/*
+ * Start the revision on the provider, then record it in one commit whose
+ * outcome says how it went. If it failed and an earlier revision was
+ * healthy, that one still serves (the provider never stopped it): a second
+ * commit restores its record. Under the state lock.
+ */
+static const struct lep_err *
+apply(struct lep_deployment **out, struct lep_ctx *ctx,
+    struct lep_provider *p, struct lep_state *st, struct apply *a)
+{
+	const struct lep_err	*err, *cerr;
+	struct lep_state_entry	*hist = NULL;
+	struct lep_deploy_req	 req;
+	struct lep_json		*rec = NULL;
+	struct lep_buf		 prev;
+	char			*path, *msg, *outcome, *restore;
+	size_t			 nhist = 0;
+	long long		 rev = 0, now = (long long)time(NULL);
+	const char		*name = a->sp->name;
+
+	*out = NULL;
+	path = record_path_git(name);
+	lep_buf_init(&prev, 0);
+	if ((err = lep_state_log(&hist, &nhist, st, path, 0)) != NULL)
+		goto done;
+	if ((err = record_load(&rec, ctx, name)) != NULL) {
+		if (err->code != LEP_E_NOT_FOUND)
+			goto done;
+		err = NULL;
+		rec = lep_json_obj();
+		lep_json_set_str(rec, "name", name);
+		lep_json_set_int(rec, "created", now);
+	}
+	(void)lep_json_get_ll(rec, "revision", &rev);
+	/* Never reuse a number: the provider's or the history's. */
+	if ((long long)nhist > rev)
+		rev = (long long)nhist;
+	lep_json_set_str(rec, "provider", a->pname);
+	lep_json_set_int(rec, "revision", rev + 1);
+	lep_json_set_int(rec, "updated", now);
+	if ((err = record_save(ctx, name, rec)) != NULL)
+		goto done;
+	memset(&req, 0, sizeof(req));
+	req.spec = a->sp;
+	req.spec_sha256 = a->hex;
+	req.model_dir = a->model_dir;
+	req.revision = (int)rev + 1;
+	req.secret_names = (const char *const *)a->sp->secrets;
+	req.nsecrets = a->sp->nsecrets;
+	err = lep_provider_deploy(out, p, &req);
+
+	lep_txn_put(a->txn, path, a->record);
+	a->record = NULL;
+	msg = commit_message(a, err == NULL ? "ready" : "failed");
+	cerr = lep_txn_commit(NULL, st, a->txn, msg);
+	free(msg);
+	if (err == NULL && cerr != NULL)
+		err = cerr;
+	if (err != NULL) {
+		/* Automatic rollback: the last healthy revision serves on. */
+		outcome = nhist > 0 ? trailer(hist[0].message,
+		    "Lepton-Outcome") : NULL;
+		if (lep_streq(outcome, "ready") &&
+		    lep_state_read(&prev, st, hist[0].oid, path) == NULL) {
+			struct lep_change	 ch = { path, prev.buf, prev.len };
+
+			char	*model = trailer(hist[0].message,
+			    "Lepton-Model");
+			char	*spec = trailer(hist[0].message,
+			    "Lepton-Spec-Sha256");
+
+			/* The same trailers as the revision it restores. */
+			msg = xasprintf("rollback %s to revision %zu "
+			    "(automatic)\n\nLepton-Command: rollback\n"
+			    "Lepton-Deployment: %s\nLepton-Provider: %s\n"
+			    "%s%s%sLepton-Spec-Sha256: %s\n"
+			    "Lepton-Outcome: ready\n", name, nhist, name,
+			    a->pname, model ? "Lepton-Model: " : "",
+			    model ? model : "", model ? "\n" : "",
+			    spec ? spec : "");
+			free(model);
+			free(spec);
+			if (lep_state_commit(NULL, st, &ch, 1, msg) == NULL) {
+				restore = xasprintf("%s; rolled back to "
+				    "revision %zu, which still serves", err->msg,
+				    nhist);
+				err = lep_err_hint(lep_err_new(err->code, "%s",
+				    restore), "'lepton history %s' shows both",
+				    name);
+				free(restore);
+			}
+			free(msg);
+		}
+		free(outcome);
+		goto done;
+	}
+	lep_json_set_str(rec, "spec_sha256", a->hex);
+	lep_json_set_str(rec, "spec_file", a->sp->file);
+	lep_json_set_str(rec, "spec_dir", a->sp->dir);
+	lep_json_set_str(rec, "predict_path", a->sp->service.path);
+	lep_json_set_str(rec, "protocol", a->sp->service.protocol);
+	if (a->model != NULL) {
+		lep_json_set_str(rec, "model", a->model);
+		lep_json_set_str(rec, "model_version", a->version);
+	} else {
+		lep_json_set(rec, "model", lep_json_null());
+		lep_json_set(rec, "model_version", lep_json_null());
+	}
+	err = record_save(ctx, name, rec);
+	stamp_from_record(*out, rec);
+	if (err == NULL && a->seg != NULL) {
+		struct lep_segment	 seg = *a->seg;
+
+		/* The old revision's segment ends, the new one's starts. */
+		seg.what = (char *)(uintptr_t)name;
+		seg.revision = (int)rev + 1;
+		err = lep_ledger_record(ctx->home, name, &seg, lep_epoch_ms());
+	}
+done:
+	free(a->record);
+	a->record = NULL;
+	lep_buf_release(&prev);
+	lep_state_entries_free(hist, nhist);
+	lep_json_free(rec);
+	free(path);
+	return err;
+}
+
+/* The spec's model, registered by content or resolved, and its files. */
+static const struct lep_err *
+spec_model(char **version_out, char **dir_out, struct lep_txn *txn,
+    struct lep_ctx *ctx, struct lep_state *st, const struct lep_spec *sp)
+{
+	const struct lep_err	*err;
+	struct lep_json		*src, *metrics = NULL, *manifest = NULL;
+	struct lep_buf		 mb;
+	char			*path, *mpath, *parent = NULL;
+	int			 created;
+
+	*version_out = *dir_out = NULL;
+	if (!sp->has_model)
+		return NULL;
+	if (sp->model.path == NULL) {
+		if ((err = lep_registry_resolve(version_out, st, sp->model.name,
+		    sp->model.version ? sp->model.version :
+		    sp->model.alias)) != NULL)
+			return err;
+		return lep_registry_materialize(dir_out, st, ctx->home,
+		    sp->model.name, *version_out);
+	}
+	path = sp->model.path[0] == '/' ? xstrdup(sp->model.path) :
+	    xasprintf("%s/%s", sp->dir, sp->model.path);
+	/* A metrics.json beside the model comes along. */
+	mpath = xasprintf("%s/metrics.json", path);
+	if (lep_read_file(&mb, mpath, 1 << 20) == NULL)
+		(void)lep_json_parse(&metrics, mb.buf, mb.len, mpath);
+	lep_buf_release(&mb);
+	free(mpath);
+	(void)lep_registry_resolve(&parent, st, sp->model.name, NULL);
+	src = lep_json_obj();
+	lep_json_set_str(src, "kind", "spec");
+	lep_json_set_str(src, "spec", sp->file);
+	lep_json_set_str(src, "path", path);
+	err = lep_registry_register(version_out, &created, &manifest, txn, st,
+	    ctx->home, sp->model.name, path, src, metrics, parent);
+	if (err != NULL && err->code == LEP_E_NOT_FOUND)
+		err = lep_err_new(LEP_E_NOT_FOUND, "%s: model.path '%s': no "
+		    "such file or directory", sp->file, sp->model.path);
+	if (err == NULL)
+		err = lep_registry_materialize_from(dir_out, ctx->home,
+		    manifest);
+	lep_json_free(manifest);
+	lep_json_free(metrics);
+	lep_json_free(src);
+	free(parent);
+	free(path);
+	return err;
+}
+
 const struct lep_err *
 lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
     const struct lep_spec *sp, long long lock_ms)
@@ -300,23 +536,24 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	const struct lep_err	*err;
 	struct lep_provider	*p = NULL;
 	struct lep_deployment	*cur = NULL;
-	struct lep_deploy_req	 req;
+	struct lep_state	*st = NULL;
 	struct lep_segment	 seg;
+	struct lep_txn		 txn;
 	struct lep_json		*rec = NULL;
+	struct apply		 a;
 	const char		*pname, *old;
 	char			 hex[LEP_SHA256_HEX], *model_dir = NULL;
-	long long		 rev = 0, now = (long long)time(NULL);
+	char			*version = NULL, *subject = NULL;
 	int			 lockfd = -1;
 
 	*out = NULL;
+	memset(&txn, 0, sizeof(txn));
+	memset(&seg, 0, sizeof(seg));
 	pname = choose_provider(sp);
 	if ((err = open_provider(&p, ctx, pname)) != NULL)
 		return err;
-	memset(&seg, 0, sizeof(seg));
 	if ((err = lep_provider_check(p, sp)) != NULL ||
-	    (err = price_and_guard(&seg, ctx, sp, pname)) != NULL ||
-	    (err = model_dir_of(&model_dir, sp)) != NULL ||
-	    (err = spec_hash(hex, sp, model_dir)) != NULL)
+	    (err = price_and_guard(&seg, ctx, sp, pname)) != NULL)
 		goto done;
 	if (ctx->dry_run) {
 		struct lep_deployment	*d = xcalloc(1, sizeof(*d));
@@ -324,11 +561,14 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 		d->name = xstrdup(sp->name);
 		d->provider = xstrdup(pname);
 		d->state = xstrdup("planned");
-		d->spec_sha256 = xstrdup(hex);
 		*out = d;
 		goto done;
 	}
-	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL)
+	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL ||
+	    (err = lep_state_open(&st, ctx->home, 1)) != NULL ||
+	    (err = spec_model(&version, &model_dir, &txn, ctx, st,
+	    sp)) != NULL ||
+	    (err = spec_hash(hex, sp, model_dir)) != NULL)
 		goto done;
 	if ((err = record_load(&rec, ctx, sp->name)) != NULL) {
 		if (err->code != LEP_E_NOT_FOUND)
@@ -343,7 +583,6 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 			    old, pname), "'lepton stop %s' first", sp->name);
 			goto done;
 		}
-		(void)lep_json_get_ll(rec, "revision", &rev);
 		/* The same spec and model, running: nothing to do. */
 		if (lep_streq(lep_json_get_str(rec, "spec_sha256"), hex) &&
 		    lep_provider_status(&cur, p, sp->name) == NULL &&
@@ -354,48 +593,37 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 			cur = NULL;
 			goto done;
 		}
-	} else {
-		rec = lep_json_obj();
-		lep_json_set_str(rec, "name", sp->name);
-		lep_json_set_int(rec, "created", now);
 	}
-	/* Take the revision number first, so a failed one is never reused. */
-	lep_json_set_str(rec, "provider", pname);
-	lep_json_set_int(rec, "revision", rev + 1);
-	lep_json_set_int(rec, "updated", now);
-	if ((err = record_save(ctx, sp->name, rec)) != NULL)
-		goto done;
-	memset(&req, 0, sizeof(req));
-	req.spec = sp;
-	req.spec_sha256 = hex;
-	req.model_dir = model_dir;
-	req.revision = (int)rev + 1;
-	req.secret_names = (const char *const *)sp->secrets;
-	req.nsecrets = sp->nsecrets;
-	err = lep_provider_deploy(out, p, &req);
-	if (err != NULL)
-		goto done;
-	lep_json_set_str(rec, "spec_sha256", hex);
-	lep_json_set_str(rec, "spec_file", sp->file);
-	lep_json_set_str(rec, "spec_dir", sp->dir);
-	lep_json_set_str(rec, "predict_path", sp->service.path);
-	lep_json_set_str(rec, "protocol", sp->service.protocol);
-	err = record_save(ctx, sp->name, rec);
-	stamp_from_record(*out, rec);
-	/* The old revision's segment ends, the new one's starts. */
-	seg.what = (char *)(uintptr_t)sp->name;
-	seg.revision = (int)rev + 1;
-	if (err == NULL)
-		err = lep_ledger_record(ctx->home, sp->name, &seg,
-		    lep_epoch_ms());
+	if (version != NULL)
+		subject = xasprintf("deploy %s %s on %s", sp->name, version,
+		    pname);
+	else
+		subject = xasprintf("deploy %s on %s", sp->name, pname);
+	memset(&a, 0, sizeof(a));
+	a.sp = sp;
+	a.pname = pname;
+	a.model = sp->has_model ? sp->model.name : NULL;
+	a.version = version;
+	a.model_dir = model_dir;
+	a.hex = hex;
+	a.subject = subject;
+	a.command = "deploy";
+	a.txn = &txn;
+	a.record = record_text(sp, pname, a.model, version, hex);
+	a.seg = &seg;
+	err = apply(out, ctx, p, st, &a);
 done:
 	free(seg.region);
 	free(seg.instance);
+	lep_txn_release(&txn);
+	lep_state_close(st);
 	lep_unlock(lockfd);
 	lep_deployment_free(cur);
 	lep_json_free(rec);
 	lep_provider_close(p);
 	free(model_dir);
+	free(version);
+	free(subject);
 	return err;
 }
 
@@ -496,6 +724,31 @@ lep_service_list(struct lep_deployment ***out, size_t *n_out,
 	return NULL;
 }
 
+/* stop is a revision too: the record leaves the state repository. */
+static const struct lep_err *
+commit_stop(struct lep_ctx *ctx, const char *name, const char *pname)
+{
+	const struct lep_err	*err;
+	struct lep_state	*st;
+	struct lep_change	 ch;
+	char			*msg, *path;
+
+	if ((err = lep_state_open(&st, ctx->home, 1)) != NULL)
+		return err;
+	path = record_path_git(name);
+	ch.path = path;
+	ch.data = NULL;
+	ch.len = 0;
+	msg = xasprintf("stop %s on %s\n\nLepton-Command: stop\n"
+	    "Lepton-Deployment: %s\nLepton-Provider: %s\n"
+	    "Lepton-Outcome: stopped\n", name, pname, name, pname);
+	err = lep_state_commit(NULL, st, &ch, 1, msg);
+	free(msg);
+	free(path);
+	lep_state_close(st);
+	return err;
+}
+
 const struct lep_err *
 lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
     const char *name, int grace_s, long long lock_ms)
@@ -522,6 +775,8 @@ lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
 	}
 	if (err == NULL)
 		err = lep_ledger_record(ctx->home, name, NULL, lep_epoch_ms());
+	if (err == NULL)
+		err = commit_stop(ctx, name, lep_provider_name(p));
 done:
 	lep_unlock(lockfd);
 	lep_json_free(rec);
@@ -563,5 +818,239 @@ lep_service_target(char **url_out, char **token_out, struct lep_ctx *ctx,
 	free(base);
 	lep_json_free(rec);
 	lep_provider_close(p);
+	return err;
+}
+
+static void
+revision_free(struct lep_revision *r)
+{
+	free(r->commit);
+	free(r->author);
+	free(r->model);
+	free(r->spec_sha256);
+	free(r->provider);
+	free(r->outcome);
+	free(r->command);
+	free(r->subject);
+}
+
+void
+lep_revisions_free(struct lep_revision *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		revision_free(&v[i]);
+	free(v);
+}
+
+static void
+fill_revision(struct lep_revision *r, const struct lep_state_entry *e,
+    size_t number)
+{
+	r->number = number;
+	r->commit = xstrdup(e->oid);
+	memcpy(r->blob, e->blob, sizeof(r->blob));
+	r->time = e->time;
+	r->author = xstrdup(e->author);
+	r->model = trailer(e->message, "Lepton-Model");
+	r->spec_sha256 = trailer(e->message, "Lepton-Spec-Sha256");
+	r->provider = trailer(e->message, "Lepton-Provider");
+	r->outcome = trailer(e->message, "Lepton-Outcome");
+	r->command = trailer(e->message, "Lepton-Command");
+	r->subject = xstrndup(e->message, strcspn(e->message, "\n"));
+}
+
+const struct lep_err *
+lep_service_history(struct lep_revision **out, size_t *n_out,
+    struct lep_ctx *ctx, const char *name, size_t max)
+{
+	const struct lep_err	*err;
+	struct lep_state_entry	*e = NULL;
+	struct lep_state	*st = NULL;
+	size_t			 n = 0, i, total;
+	char			*path;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((err = lep_state_open(&st, ctx->home, 0)) != NULL)
+		return err;
+	path = record_path_git(name);
+	err = lep_state_log(&e, &n, st, path, 0);
+	free(path);
+	lep_state_close(st);
+	if (err != NULL)
+		return err;
+	if (n == 0) {
+		free(e);
+		return lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "no "
+		    "deployment named '%s' in the history", name),
+		    "'lepton status' lists them");
+	}
+	total = n;
+	if (max != 0 && n > max)
+		n = max;
+	*out = xcalloc(n, sizeof(**out));
+	for (i = 0; i < n; i++)
+		fill_revision(&(*out)[i], &e[i], total - i);
+	*n_out = n;
+	lep_state_entries_free(e, total);
+	return NULL;
+}
+
+/* --to: a revision number, a model version (vN) or a commit id. */
+static long
+pick_target(const struct lep_revision *h, size_t n, const char *to,
+    const char *name)
+{
+	long long	 num;
+	size_t		 i;
+	char		*want;
+
+	if (to == NULL) {
+		/* The last healthy revision before this one, that differs. */
+		for (i = 1; i < n; i++)
+			if (lep_streq(h[i].outcome, "ready") && h[i].blob[0] &&
+			    strspn(h[i].blob, "0") != strlen(h[i].blob) &&
+			    strcmp(h[i].blob, h[0].blob) != 0)
+				return (long)i;
+		return -1;
+	}
+	if (lep_parse_ll(&num, to) == 0) {
+		for (i = 0; i < n; i++)
+			if ((long long)h[i].number == num)
+				return (long)i;
+		return -1;
+	}
+	if (to[0] == 'v' && lep_parse_ll(&num, to + 1) == 0) {
+		want = xasprintf("%s@%s", name, to);
+		for (i = 0; i < n; i++)
+			if (lep_streq(h[i].outcome, "ready") && h[i].model &&
+			    strcmp(h[i].model + strcspn(h[i].model, "@"),
+			    want + strcspn(want, "@")) == 0) {
+				free(want);
+				return (long)i;
+			}
+		free(want);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (strlen(to) >= 4 && lep_starts_with(h[i].commit, to))
+			return (long)i;
+	return -1;
+}
+
+const struct lep_err *
+lep_service_rollback(struct lep_deployment **out, size_t *to_out,
+    struct lep_ctx *ctx, const char *name, const char *to, long long lock_ms)
+{
+	const struct lep_err	*err;
+	struct lep_revision	*h = NULL;
+	struct lep_provider	*p = NULL;
+	struct lep_state	*st = NULL;
+	struct lep_spec		*sp = NULL;
+	struct lep_segment	 seg;
+	struct lep_json		*rec = NULL, *spec;
+	struct lep_txn		 txn;
+	struct lep_buf		 b;
+	struct apply		 a;
+	const char		*dir, *model, *version, *pname;
+	char			*path, *text = NULL, *model_dir = NULL;
+	char			*subject = NULL;
+	size_t			 n = 0;
+	long			 i;
+	int			 lockfd = -1;
+
+	*out = NULL;
+	*to_out = 0;
+	memset(&txn, 0, sizeof(txn));
+	memset(&seg, 0, sizeof(seg));
+	lep_buf_init(&b, 0);
+	path = record_path_git(name);
+	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL ||
+	    (err = lep_service_history(&h, &n, ctx, name, 0)) != NULL ||
+	    (err = lep_state_open(&st, ctx->home, 1)) != NULL)
+		goto done;
+	if ((i = pick_target(h, n, to, name)) < 0) {
+		err = to ? lep_err_new(LEP_E_NOT_FOUND, "'%s' has no revision "
+		    "'%s'", name, to) : lep_err_new(LEP_E_NOT_FOUND, "'%s' has "
+		    "no earlier healthy revision to return to", name);
+		lep_err_hint(err, "'lepton history %s' lists its revisions",
+		    name);
+		goto done;
+	}
+	if ((err = lep_state_read(&b, st, h[i].commit, path)) != NULL) {
+		err = lep_err_new(LEP_E_CONFLICT, "revision %zu of '%s' is a "
+		    "stop: there is nothing to return to", h[i].number, name);
+		goto done;
+	}
+	if ((err = lep_json_parse(&rec, b.buf, b.len, path)) != NULL)
+		goto done;
+	dir = lep_json_get_str(rec, "dir");
+	pname = lep_json_get_str(rec, "provider");
+	spec = lep_json_get(rec, "spec");
+	model = lep_json_get_str(lep_json_get(rec, "model"), "name");
+	version = lep_json_get_str(lep_json_get(rec, "model"), "version");
+	if (dir == NULL || pname == NULL || spec == NULL) {
+		err = lep_err_new(LEP_E_FAILED, "%s at %.12s: not a deployment "
+		    "record", path, h[i].commit);
+		goto done;
+	}
+	text = lep_json_print(spec, 0);
+	if ((err = lep_spec_parse(&sp, path, dir, text, strlen(text))) != NULL)
+		goto done;
+	if (model != NULL && version != NULL && (err =
+	    lep_registry_materialize(&model_dir, st, ctx->home, model,
+	    version)) != NULL)
+		goto done;
+	if ((err = open_provider(&p, ctx, pname)) != NULL ||
+	    (err = lep_provider_check(p, sp)) != NULL ||
+	    (err = price_and_guard(&seg, ctx, sp, pname)) != NULL)
+		goto done;
+	if (version != NULL)
+		subject = xasprintf("rollback %s to revision %zu (%s) on %s",
+		    name, h[i].number, version, pname);
+	else
+		subject = xasprintf("rollback %s to revision %zu on %s", name,
+		    h[i].number, pname);
+	memset(&a, 0, sizeof(a));
+	a.sp = sp;
+	a.pname = pname;
+	a.model = model;
+	a.version = version;
+	a.model_dir = model_dir;
+	a.hex = lep_json_get_str(rec, "spec_sha256") ?
+	    lep_json_get_str(rec, "spec_sha256") : "";
+	a.subject = subject;
+	a.command = "rollback";
+	a.txn = &txn;
+	/* The old record's very bytes: the same blob in git. */
+	a.record = xstrndup(b.buf, b.len);
+	a.seg = &seg;
+	if (ctx->dry_run) {
+		free(a.record);
+		*out = xcalloc(1, sizeof(**out));
+		(*out)->name = xstrdup(name);
+		(*out)->provider = xstrdup(pname);
+		(*out)->state = xstrdup("planned");
+	} else
+		err = apply(out, ctx, p, st, &a);
+	if (err == NULL)
+		*to_out = h[i].number;
+done:
+	free(seg.region);
+	free(seg.instance);
+	lep_txn_release(&txn);
+	lep_revisions_free(h, n);
+	lep_state_close(st);
+	lep_unlock(lockfd);
+	lep_provider_close(p);
+	lep_spec_free(sp);
+	lep_json_free(rec);
+	lep_buf_release(&b);
+	free(text);
+	free(model_dir);
+	free(subject);
+	free(path);
 	return err;
 }

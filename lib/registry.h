@@ -1,0 +1,80 @@
+/*
+ * registry.h: model versions. A version is a manifest in the state
+ * repository (models/NAME/vN.json: every file's sha256 and size, when,
+ * where it came from, metrics, parent) plus a tag refs/tags/models/NAME/vN;
+ * the bytes live once, content-addressed, in HOME/objects/sha256/.
+ * Aliases are refs/lepton/aliases/NAME/ALIAS, moved atomically with a
+ * reflog.
+ */
+#ifndef LEPTON_LIB_REGISTRY_H
+#define LEPTON_LIB_REGISTRY_H
+
+#include <stddef.h>
+
+struct lep_err;
+struct lep_json;
+struct lep_state;
+
+/* What one commit will write: files, then tags pointing at the commit. */
+struct lep_txn {
+	char	**paths;
+	char	**data;
+	size_t	  n;
+	char	**tags;
+	size_t	  ntags;
+};
+
+void	 lep_txn_put(struct lep_txn *, const char *path, char *data_owned);
+void	 lep_txn_tag(struct lep_txn *, const char *ref);
+/* Commit, then create the tags. oid_out may be NULL. */
+const struct lep_err *lep_txn_commit(char *oid_out, struct lep_state *,
+	    struct lep_txn *, const char *message);
+void	 lep_txn_release(struct lep_txn *);
+
+/*
+ * Register the files under path (a directory or one file) as a version of
+ * model name: the same bytes give the same version (*created_out 0), new
+ * bytes the next one. source and metrics (may be NULL) go into a new
+ * manifest; parent ("v2" or NULL) too. The manifest and tag join txn.
+ * *version_out ("v3") and *manifest_out: caller frees.
+ */
+const struct lep_err *lep_registry_register(char **version_out,
+	    int *created_out, struct lep_json **manifest_out,
+	    struct lep_txn *, struct lep_state *, const char *home,
+	    const char *name, const char *path, const struct lep_json *source,
+	    const struct lep_json *metrics, const char *parent);
+
+/*
+ * NAME, NAME@vN or NAME@ALIAS to a version ("v3"; caller frees), the
+ * latest when bare. Errors: NOT_FOUND.
+ */
+const struct lep_err *lep_registry_resolve(char **version_out,
+	    struct lep_state *, const char *name, const char *ref);
+/* The manifest of NAME vN. Errors: NOT_FOUND. Caller frees. */
+const struct lep_err *lep_registry_manifest(struct lep_json **out,
+	    struct lep_state *, const char *name, const char *version);
+/* Model names, and a model's versions oldest first ("v1", ...). */
+const struct lep_err *lep_registry_models(char ***out, size_t *n,
+	    struct lep_state *);
+const struct lep_err *lep_registry_versions(char ***out, size_t *n,
+	    struct lep_state *, const char *name);
+/* Point an alias at a version (atomic ref move, with reflog). */
+const struct lep_err *lep_registry_alias(struct lep_state *, const char *name,
+	    const char *version, const char *alias);
+/* The aliases of name pointing at version, as "prod,staging" (or ""). */
+char	*lep_registry_aliases_of(struct lep_state *, const char *name,
+	    const char *version);
+/*
+ * A directory holding version's files (hard links into the object store),
+ * made on first use. Caller frees. Errors: NOT_FOUND, FAILED.
+ */
+const struct lep_err *lep_registry_materialize(char **dir_out,
+	    struct lep_state *, const char *home, const char *name,
+	    const char *version);
+/* The same from a manifest, committed or not (lep_registry_register's). */
+const struct lep_err *lep_registry_materialize_from(char **dir_out,
+	    const char *home, const struct lep_json *manifest);
+
+void	 lep_strv_free(char **, size_t);
+
+#endif

@@ -1,0 +1,667 @@
+/*
+ * state.c: the state repository over libgit2, loaded with dlopen on first
+ * use. Commits are built without a work tree or index: blobs, then trees
+ * rebuilt along the changed paths with treebuilders, then a commit that
+ * moves HEAD only if HEAD is still its parent.
+ */
+#include "state.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "dl.h"
+#include "error.h"
+#include "fs.h"
+#include "util.h"
+
+#ifndef LEP_SONAME_GIT2
+#define LEP_SONAME_GIT2 "libgit2.so.1.5"
+#endif
+
+#define SYMS(X) \
+	X(git_libgit2_init) X(git_libgit2_opts) X(git_error_last) \
+	X(git_repository_open_ext) X(git_repository_init) \
+	X(git_repository_free) X(git_repository_config) \
+	X(git_repository_set_head) X(git_config_set_string) \
+	X(git_config_free) X(git_revparse_single) X(git_object_free) \
+	X(git_object_type) X(git_object_id) X(git_blob_rawcontent) \
+	X(git_blob_rawsize) X(git_blob_create_from_buffer) \
+	X(git_reference_name_to_id) X(git_commit_lookup) X(git_commit_tree) \
+	X(git_commit_free) X(git_commit_message) X(git_commit_time) \
+	X(git_commit_author) X(git_commit_parentcount) X(git_commit_parent_id) \
+	X(git_commit_tree_id) X(git_commit_create) X(git_tree_lookup) \
+	X(git_tree_free) X(git_tree_entry_bypath) X(git_tree_entry_free) \
+	X(git_tree_entry_id) X(git_tree_entrycount) X(git_tree_entry_byindex) \
+	X(git_tree_entry_name) X(git_tree_entry_type) X(git_treebuilder_new) \
+	X(git_treebuilder_insert) X(git_treebuilder_remove) \
+	X(git_treebuilder_get) X(git_treebuilder_entrycount) \
+	X(git_treebuilder_write) X(git_treebuilder_free) \
+	X(git_signature_now) X(git_signature_free) X(git_reference_create) \
+	X(git_reference_free) X(git_reference_iterator_glob_new) \
+	X(git_reference_next) X(git_reference_iterator_free) \
+	X(git_reference_name) X(git_reflog_read) X(git_reflog_entrycount) \
+	X(git_reflog_free) X(git_revwalk_new) X(git_revwalk_push_head) \
+	X(git_revwalk_next) X(git_revwalk_sorting) X(git_revwalk_free) \
+	X(git_oid_tostr) X(git_oid_equal) X(git_oid_fromstr) \
+	X(git_remote_create_anonymous) X(git_remote_push) \
+	X(git_remote_fetch) X(git_remote_free) X(git_graph_descendant_of) \
+	X(git_tree_id)
+
+#define DECL(f)	__typeof__(f) *f;
+static struct {
+	SYMS(DECL)
+} G;
+#undef DECL
+static void	*git_handle;
+
+struct lep_state {
+	git_repository	*repo;
+	char		*path;
+};
+
+static const struct lep_err *
+git_load(void)
+{
+#define ENTRY(f)	{ #f, &G.f },
+	static const struct lep_dl_sym syms[] = { SYMS(ENTRY) };
+#undef ENTRY
+	const struct lep_err	*err;
+	int			 was = git_handle != NULL;
+
+	err = lep_dl_load(&git_handle, LEP_SONAME_GIT2, syms,
+	    LEP_ARRAY_SIZE(syms));
+	if (err == NULL && !was) {
+		G.git_libgit2_init();
+		/* Every write of the git dir is fsync'd. */
+		G.git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	}
+	return err;
+}
+
+/* libgit2's last error, copied at once (the next call may replace it). */
+static const struct lep_err *
+git_fail(enum lep_code code, const char *what)
+{
+	const git_error	*e = G.git_error_last();
+
+	return lep_err_new(code, "state repository: %s: %s", what,
+	    e && e->message ? e->message : "unknown error");
+}
+
+/* *.lock files under dir: left by a process killed mid-write. */
+static void
+remove_stale_locks(const char *dir)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		*p;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, "objects") == 0)
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(p, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				remove_stale_locks(p);
+			else if (lep_ends_with(de->d_name, ".lock"))
+				(void)unlink(p);
+		}
+		free(p);
+	}
+	closedir(d);
+}
+
+const struct lep_err *
+lep_state_open(struct lep_state **out, const char *home, int recover)
+{
+	const struct lep_err	*err;
+	struct lep_state	*st;
+	git_config		*cfg = NULL;
+	int			 rc;
+
+	*out = NULL;
+	if ((err = git_load()) != NULL)
+		return err;
+	st = xcalloc(1, sizeof(*st));
+	st->path = xasprintf("%s/state", home);
+	if (recover)
+		remove_stale_locks(st->path);
+	rc = G.git_repository_open_ext(&st->repo, st->path,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL);
+	if (rc == GIT_ENOTFOUND) {
+		if ((err = lep_mkdirs(home, 0700)) != NULL)
+			goto fail;
+		if (G.git_repository_init(&st->repo, st->path, 1) != 0) {
+			err = git_fail(LEP_E_FAILED, "init");
+			goto fail;
+		}
+		/* Reflogs for every ref: alias moves are audited. */
+		if (G.git_repository_config(&cfg, st->repo) != 0 ||
+		    G.git_config_set_string(cfg, "core.logAllRefUpdates",
+		    "always") != 0 ||
+		    G.git_repository_set_head(st->repo,
+		    "refs/heads/main") != 0) {
+			err = git_fail(LEP_E_FAILED, "init");
+			G.git_config_free(cfg);
+			goto fail;
+		}
+		G.git_config_free(cfg);
+	} else if (rc != 0) {
+		err = git_fail(LEP_E_FAILED, st->path);
+		goto fail;
+	}
+	*out = st;
+	return NULL;
+fail:
+	lep_state_close(st);
+	return err;
+}
+
+void
+lep_state_close(struct lep_state *st)
+{
+	if (st == NULL)
+		return;
+	if (st->repo != NULL)
+		G.git_repository_free(st->repo);
+	free(st->path);
+	free(st);
+}
+
+static const struct lep_err *
+lookup(git_object **obj, struct lep_state *st, const char *rev,
+    const char *path)
+{
+	char	*spec;
+	int	 rc;
+
+	spec = xasprintf("%s:%s", rev ? rev : "HEAD", path);
+	rc = G.git_revparse_single(obj, st->repo, spec);
+	free(spec);
+	if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH ||
+	    rc == GIT_EINVALIDSPEC || rc == GIT_EAMBIGUOUS)
+		return lep_err_new(LEP_E_NOT_FOUND, "%s: not in the state "
+		    "repository%s%s", path, rev ? " at " : "", rev ? rev : "");
+	if (rc != 0)
+		return git_fail(LEP_E_FAILED, path);
+	return NULL;
+}
+
+const struct lep_err *
+lep_state_read(struct lep_buf *out, struct lep_state *st, const char *rev,
+    const char *path)
+{
+	const struct lep_err	*err;
+	git_object		*obj;
+
+	lep_buf_init(out, 0);
+	if ((err = lookup(&obj, st, rev, path)) != NULL)
+		return err;
+	if (G.git_object_type(obj) != GIT_OBJECT_BLOB)
+		err = lep_err_new(LEP_E_NOT_FOUND, "%s: not a file", path);
+	else
+		lep_buf_addn(out, G.git_blob_rawcontent((git_blob *)obj),
+		    (size_t)G.git_blob_rawsize((git_blob *)obj));
+	G.git_object_free(obj);
+	return err;
+}
+
+const struct lep_err *
+lep_state_blob_id(char out[LEP_OID_HEX], struct lep_state *st,
+    const char *rev, const char *path)
+{
+	const struct lep_err	*err;
+	git_object		*obj;
+
+	out[0] = '\0';
+	if ((err = lookup(&obj, st, rev, path)) != NULL)
+		return err->code == LEP_E_NOT_FOUND ? NULL : err;
+	G.git_oid_tostr(out, LEP_OID_HEX, G.git_object_id(obj));
+	G.git_object_free(obj);
+	return NULL;
+}
+
+const struct lep_err *
+lep_state_list(char ***out, size_t *n_out, struct lep_state *st,
+    const char *path)
+{
+	const struct lep_err	*err;
+	git_object		*obj;
+	size_t			 i, n;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((err = lookup(&obj, st, NULL, path)) != NULL)
+		return err->code == LEP_E_NOT_FOUND ? NULL : err;
+	if (G.git_object_type(obj) == GIT_OBJECT_TREE) {
+		n = G.git_tree_entrycount((git_tree *)obj);
+		*out = xcalloc(n + 1, sizeof(char *));
+		for (i = 0; i < n; i++)
+			(*out)[i] = xstrdup(G.git_tree_entry_name(
+			    G.git_tree_entry_byindex((git_tree *)obj, i)));
+		*n_out = n;
+	}
+	G.git_object_free(obj);
+	return NULL;
+}
+
+/*
+ * base with path set to blob (NULL: removed), written as a new tree;
+ * *empty_out when nothing is left in it.
+ */
+static int
+tree_put(git_oid *out, int *empty_out, git_repository *repo,
+    const git_tree *base, const char *path, const git_oid *blob)
+{
+	git_treebuilder		*tb = NULL;
+	const git_tree_entry	*e;
+	git_tree		*sub = NULL;
+	git_oid			 subid;
+	const char		*slash = strchr(path, '/');
+	char			*name;
+	int			 rc, empty = 0;
+
+	if ((rc = G.git_treebuilder_new(&tb, repo, base)) != 0)
+		return rc;
+	if (slash == NULL) {
+		if (blob != NULL)
+			rc = G.git_treebuilder_insert(NULL, tb, path, blob,
+			    GIT_FILEMODE_BLOB);
+		else if (G.git_treebuilder_get(tb, path) != NULL)
+			rc = G.git_treebuilder_remove(tb, path);
+	} else {
+		name = xstrndup(path, (size_t)(slash - path));
+		e = G.git_treebuilder_get(tb, name);
+		if (e != NULL && G.git_tree_entry_type(e) == GIT_OBJECT_TREE)
+			rc = G.git_tree_lookup(&sub, repo,
+			    G.git_tree_entry_id(e));
+		if (rc == 0)
+			rc = tree_put(&subid, &empty, repo, sub, slash + 1,
+			    blob);
+		if (rc == 0 && empty && e != NULL)
+			rc = G.git_treebuilder_remove(tb, name);
+		else if (rc == 0 && !empty)
+			rc = G.git_treebuilder_insert(NULL, tb, name, &subid,
+			    GIT_FILEMODE_TREE);
+		if (sub != NULL)
+			G.git_tree_free(sub);
+		free(name);
+	}
+	if (rc == 0) {
+		*empty_out = G.git_treebuilder_entrycount(tb) == 0;
+		rc = G.git_treebuilder_write(out, tb);
+	}
+	G.git_treebuilder_free(tb);
+	return rc;
+}
+
+static const struct lep_err *
+signature(git_signature **out)
+{
+	const char	*name = getenv("GIT_AUTHOR_NAME");
+	const char	*email = getenv("GIT_AUTHOR_EMAIL");
+	struct passwd	*pw;
+	char		 host[256], *mail = NULL;
+	int		 rc;
+
+	if (name == NULL || *name == '\0') {
+		pw = getpwuid(getuid());
+		name = pw && pw->pw_name ? pw->pw_name : "lepton";
+	}
+	if (email == NULL || *email == '\0') {
+		if (gethostname(host, sizeof(host)) != 0)
+			lep_strlcpy(host, "localhost", sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+		mail = xasprintf("%s@%s", name, host);
+		email = mail;
+	}
+	rc = G.git_signature_now(out, name, email);
+	free(mail);
+	return rc != 0 ? git_fail(LEP_E_FAILED, "signature") : NULL;
+}
+
+const struct lep_err *
+lep_state_commit(char oid_out[LEP_OID_HEX], struct lep_state *st,
+    const struct lep_change *ch, size_t n, const char *message)
+{
+	const struct lep_err	*err = NULL;
+	git_oid			 head, tree_oid, blob, commit;
+	git_commit		*parent = NULL;
+	git_tree		*tree = NULL, *next = NULL;
+	git_signature		*sig = NULL;
+	const git_commit	*parents[1];
+	size_t			 i;
+	int			 rc, empty, has_parent;
+
+	has_parent = G.git_reference_name_to_id(&head, st->repo, "HEAD") == 0;
+	if (has_parent && (G.git_commit_lookup(&parent, st->repo, &head) != 0 ||
+	    G.git_commit_tree(&tree, parent) != 0)) {
+		err = git_fail(LEP_E_FAILED, "HEAD");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		if (ch[i].data != NULL &&
+		    G.git_blob_create_from_buffer(&blob, st->repo, ch[i].data,
+		    ch[i].len) != 0) {
+			err = git_fail(LEP_E_FAILED, ch[i].path);
+			goto done;
+		}
+		rc = tree_put(&tree_oid, &empty, st->repo, tree, ch[i].path,
+		    ch[i].data ? &blob : NULL);
+		if (rc == 0) {
+			rc = G.git_tree_lookup(&next, st->repo, &tree_oid);
+			if (tree != NULL)
+				G.git_tree_free(tree);
+			tree = next;
+		}
+		if (rc != 0) {
+			err = git_fail(LEP_E_FAILED, ch[i].path);
+			goto done;
+		}
+	}
+	if (tree == NULL) {
+		/* A first commit with no change: the empty tree. */
+		rc = tree_put(&tree_oid, &empty, st->repo, NULL, ".keep", NULL);
+		if (rc != 0 || G.git_tree_lookup(&tree, st->repo,
+		    &tree_oid) != 0) {
+			err = git_fail(LEP_E_FAILED, "tree");
+			goto done;
+		}
+	}
+	if ((err = signature(&sig)) != NULL)
+		goto done;
+	parents[0] = parent;
+	/* Moves HEAD only if HEAD is still parent: no lost update. */
+	if (G.git_commit_create(&commit, st->repo, "HEAD", sig, sig, NULL,
+	    message, tree, has_parent ? 1 : 0, parents) != 0) {
+		err = git_fail(LEP_E_CONFLICT, "commit");
+		goto done;
+	}
+	if (oid_out != NULL)
+		G.git_oid_tostr(oid_out, LEP_OID_HEX, &commit);
+done:
+	if (sig != NULL)
+		G.git_signature_free(sig);
+	if (tree != NULL)
+		G.git_tree_free(tree);
+	if (parent != NULL)
+		G.git_commit_free(parent);
+	return err;
+}
+
+const struct lep_err *
+lep_state_ref_set(struct lep_state *st, const char *ref, const char *oid,
+    const char *log_message, int force)
+{
+	git_reference	*r = NULL;
+	git_oid		 id;
+	int		 rc;
+
+	if (oid == NULL)
+		rc = G.git_reference_name_to_id(&id, st->repo, "HEAD");
+	else
+		rc = G.git_oid_fromstr(&id, oid);
+	if (rc != 0)
+		return git_fail(LEP_E_FAILED, oid ? oid : "HEAD");
+	rc = G.git_reference_create(&r, st->repo, ref, &id, force,
+	    log_message);
+	if (rc == GIT_EEXISTS)
+		return lep_err_new(LEP_E_CONFLICT, "'%s' exists", ref);
+	if (rc != 0)
+		return git_fail(LEP_E_FAILED, ref);
+	G.git_reference_free(r);
+	return NULL;
+}
+
+const struct lep_err *
+lep_state_ref_get(char out[LEP_OID_HEX], struct lep_state *st,
+    const char *ref)
+{
+	git_oid	 id;
+	int	 rc;
+
+	out[0] = '\0';
+	rc = G.git_reference_name_to_id(&id, st->repo, ref);
+	if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH)
+		return lep_err_new(LEP_E_NOT_FOUND, "no '%s'", ref);
+	if (rc != 0)
+		return git_fail(LEP_E_FAILED, ref);
+	G.git_oid_tostr(out, LEP_OID_HEX, &id);
+	return NULL;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+const struct lep_err *
+lep_state_refs(char ***out, size_t *n_out, struct lep_state *st,
+    const char *glob)
+{
+	git_reference_iterator	*it;
+	git_reference		*r;
+	char			**v = NULL;
+	size_t			 n = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	if (G.git_reference_iterator_glob_new(&it, st->repo, glob) != 0)
+		return git_fail(LEP_E_FAILED, glob);
+	while (G.git_reference_next(&r, it) == 0) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = xstrdup(G.git_reference_name(r));
+		G.git_reference_free(r);
+	}
+	G.git_reference_iterator_free(it);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*out = v;
+	*n_out = n;
+	return NULL;
+}
+
+const struct lep_err *
+lep_state_reflog_count(size_t *out, struct lep_state *st, const char *ref)
+{
+	git_reflog	*log;
+
+	*out = 0;
+	if (G.git_reflog_read(&log, st->repo, ref) != 0)
+		return git_fail(LEP_E_FAILED, ref);
+	*out = G.git_reflog_entrycount(log);
+	G.git_reflog_free(log);
+	return NULL;
+}
+
+/* The id of path's blob in commit c, or zeros. */
+static void
+path_blob(git_oid *out, git_repository *repo, const git_oid *tree_id,
+    const char *path)
+{
+	git_tree	*tree;
+	git_tree_entry	*e;
+
+	memset(out, 0, sizeof(*out));
+	if (G.git_tree_lookup(&tree, repo, tree_id) != 0)
+		return;
+	if (G.git_tree_entry_bypath(&e, tree, path) == 0) {
+		*out = *G.git_tree_entry_id(e);
+		G.git_tree_entry_free(e);
+	}
+	G.git_tree_free(tree);
+}
+
+const struct lep_err *
+lep_state_log(struct lep_state_entry **out, size_t *n_out,
+    struct lep_state *st, const char *path, size_t max)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_state_entry	*v = NULL, *e;
+	const git_signature	*a;
+	git_revwalk		*walk;
+	git_commit		*c, *p;
+	git_oid			 id, mine, theirs;
+	size_t			 n = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	if (G.git_revwalk_new(&walk, st->repo) != 0)
+		return git_fail(LEP_E_FAILED, "log");
+	G.git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+	if (G.git_revwalk_push_head(walk) != 0) {
+		G.git_revwalk_free(walk);
+		return NULL;		/* no commit yet */
+	}
+	while ((max == 0 || n < max) && G.git_revwalk_next(&id, walk) == 0) {
+		if (G.git_commit_lookup(&c, st->repo, &id) != 0) {
+			err = git_fail(LEP_E_FAILED, "log");
+			break;
+		}
+		memset(&mine, 0, sizeof(mine));
+		if (path != NULL) {
+			path_blob(&mine, st->repo, G.git_commit_tree_id(c),
+			    path);
+			memset(&theirs, 0, sizeof(theirs));
+			if (G.git_commit_parentcount(c) > 0 &&
+			    G.git_commit_lookup(&p, st->repo,
+			    G.git_commit_parent_id(c, 0)) == 0) {
+				path_blob(&theirs, st->repo,
+				    G.git_commit_tree_id(p), path);
+				G.git_commit_free(p);
+			}
+			if (G.git_oid_equal(&mine, &theirs)) {
+				G.git_commit_free(c);
+				continue;
+			}
+		}
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		e = &v[n++];
+		memset(e, 0, sizeof(*e));
+		G.git_oid_tostr(e->oid, LEP_OID_HEX, &id);
+		if (path != NULL)
+			G.git_oid_tostr(e->blob, LEP_OID_HEX, &mine);
+		e->time = (long long)G.git_commit_time(c);
+		a = G.git_commit_author(c);
+		e->author = xstrdup(a && a->name ? a->name : "");
+		e->message = xstrdup(G.git_commit_message(c) ?
+		    G.git_commit_message(c) : "");
+		G.git_commit_free(c);
+	}
+	G.git_revwalk_free(walk);
+	if (err != NULL) {
+		lep_state_entries_free(v, n);
+		return err;
+	}
+	*out = v;
+	*n_out = n;
+	return NULL;
+}
+
+void
+lep_state_entries_free(struct lep_state_entry *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].author);
+		free(v[i].message);
+	}
+	free(v);
+}
+
+static char *sync_specs_pull[] = {
+	"+refs/heads/main:refs/lepton-remote/main",
+	"+refs/tags/*:refs/tags/*",
+	"+refs/lepton/*:refs/lepton/*",
+};
+
+const struct lep_err *
+lep_state_push(struct lep_state *st, const char *url)
+{
+	static const char *const globs[] = { "refs/tags/*", "refs/lepton/*" };
+	const struct lep_err	*err = NULL;
+	git_remote		*r;
+	git_strarray		 specs;
+	char			**refs, **v = NULL;
+	size_t			 n = 0, nr, i, k;
+	int			 rc;
+
+	/* libgit2 pushes no glob: name every ref. */
+	v = xcalloc(1, sizeof(*v));
+	v[n++] = xstrdup("refs/heads/main:refs/heads/main");
+	for (k = 0; k < LEP_ARRAY_SIZE(globs) && err == NULL; k++) {
+		if ((err = lep_state_refs(&refs, &nr, st, globs[k])) != NULL)
+			break;
+		v = xreallocarray(v, n + nr, sizeof(*v));
+		for (i = 0; i < nr; i++) {
+			v[n++] = xasprintf("+%s:%s", refs[i], refs[i]);
+			free(refs[i]);
+		}
+		free(refs);
+	}
+	if (err == NULL) {
+		specs.strings = v;
+		specs.count = n;
+		if (G.git_remote_create_anonymous(&r, st->repo, url) != 0)
+			err = git_fail(LEP_E_PROVIDER, url);
+		else {
+			rc = G.git_remote_push(r, &specs, NULL);
+			G.git_remote_free(r);
+			if (rc != 0)
+				err = git_fail(LEP_E_PROVIDER, url);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return err;
+}
+
+const struct lep_err *
+lep_state_pull(struct lep_state *st, const char *url)
+{
+	git_remote	*r;
+	git_strarray	 specs = { sync_specs_pull, 3 };
+	git_oid		 theirs, mine;
+	git_reference	*ref;
+	int		 rc, have;
+
+	if (G.git_remote_create_anonymous(&r, st->repo, url) != 0)
+		return git_fail(LEP_E_PROVIDER, url);
+	rc = G.git_remote_fetch(r, &specs, NULL, "lepton state pull");
+	G.git_remote_free(r);
+	if (rc != 0)
+		return git_fail(LEP_E_PROVIDER, url);
+	if (G.git_reference_name_to_id(&theirs, st->repo,
+	    "refs/lepton-remote/main") != 0)
+		return lep_err_new(LEP_E_NOT_FOUND, "%s has no state", url);
+	have = G.git_reference_name_to_id(&mine, st->repo, "HEAD") == 0;
+	if (have && G.git_oid_equal(&mine, &theirs))
+		return NULL;
+	/* Fast-forward only: history is never rewritten. */
+	if (have && G.git_graph_descendant_of(st->repo, &theirs, &mine) != 1)
+		return lep_err_hint(lep_err_new(LEP_E_CONFLICT, "the state "
+		    "in %s and here have diverged", url), "push from one side "
+		    "first, or resolve it with git");
+	if (G.git_reference_create(&ref, st->repo, "refs/heads/main", &theirs,
+	    1, "lepton state pull: fast-forward") != 0)
+		return git_fail(LEP_E_FAILED, "refs/heads/main");
+	G.git_reference_free(ref);
+	return NULL;
+}

@@ -1,0 +1,186 @@
+# t_registry.sh: the state repository: model versions, history, rollback
+# (by hand and automatic), crash safety and the lock.
+
+ROW='{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'
+
+version_answering() {
+	$LEPTON predict iris -d "$ROW" | $PY -c 'import json,sys; print(json.load(sys.stdin)["model_version"])'
+}
+
+test_versions_history_rollback_byte_identical() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	v1=$(version_answering)
+	# v2: a different hyperparameter, so different bytes and metrics.
+	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	v2=$(version_answering)
+	[ "$v1" != "$v2" ] || fail "v2 answers as v1"
+	run $LEPTON --json models show iris
+	expect_rc 0
+	[ "$(jget "$out" 'len(d["result"]["versions"])')" = 2 ] || fail "versions"
+	[ "$(jget "$out" 'd["result"]["versions"][0]["metrics"]["accuracy"] != d["result"]["versions"][1]["metrics"]["accuracy"]')" = True ] ||
+	    fail "metrics do not differ"
+	[ "$(jget "$out" 'd["result"]["versions"][0]["parent"]')" = v1 ] || fail "parent"
+	# The same bytes again: no new version, no new revision.
+	run $LEPTON --json deploy "$d/service.yaml"
+	[ "$(jget "$out" 'd["result"]["changed"]')" = False ] || fail "changed"
+	t0=$(date +%s%N)
+	run $LEPTON rollback iris
+	expect_rc 0
+	expect_out "iris is back on revision 1"
+	[ "$(version_answering)" = "$v1" ] || fail "rollback does not answer v1"
+	echo "rollback to v1 answering: $((($(date +%s%N) - t0) / 1000000)) ms"
+	S=$LEPTON_HOME/state
+	[ "$(git -C "$S" rev-parse HEAD:deployments/iris.json)" = \
+	    "$(git -C "$S" rev-parse HEAD~2:deployments/iris.json)" ] ||
+	    fail "the record is not byte-identical to revision 1's"
+	run $LEPTON --json history iris
+	expect_rc 0
+	[ "$(jget "$out" '[r["revision"] for r in d["result"]["revisions"]]')" = "[3, 2, 1]" ] ||
+	    fail "history: $(cat "$out")"
+	[ "$(jget "$out" 'd["result"]["revisions"][0]["model"]')" = iris@v1 ] || fail "model"
+	[ "$(git -C "$S" log -1 --format=%s)" = "rollback iris to revision 1 (v1) on local" ] ||
+	    fail "subject: $(git -C "$S" log -1 --format=%s)"
+	git -C "$S" log -1 --format=%B | grep -q '^Lepton-Command: rollback$' || fail "trailer"
+	run $LEPTON rollback iris --to v2
+	expect_rc 0
+	[ "$(version_answering)" = "$v2" ] || fail "--to v2"
+	run $LEPTON rollback iris --to 42
+	expect_rc 5
+	git -C "$S" fsck --no-dangling >/dev/null 2>&1 || fail "fsck"
+}
+
+test_broken_deploy_rolls_back_and_keeps_answering() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	(
+		f=0 n=0
+		while [ ! -e "$T/stop-load" ] && [ $n -lt 2000 ]; do
+			$LEPTON predict iris -d "$ROW" >/dev/null 2>>"$T/load.err" ||
+			    f=$((f + 1))
+			n=$((n + 1))
+		done
+		echo "$n $f" >"$T/load.result"
+	) &
+	loader=$!
+	sleep 0.3
+	sed -i 's/^run: .*/run: python3 -c "import sys; sys.exit(3)"/' "$d/service.yaml"
+	run $LEPTON deploy "$d/service.yaml"
+	touch "$T/stop-load"
+	wait $loader
+	expect_rc 1
+	expect_err "rolled back to revision 1, which still serves"
+	read n f <"$T/load.result"
+	[ "$f" = 0 ] || fail "$f of $n requests failed: $(head -3 "$T/load.err")"
+	run $LEPTON --json history iris
+	[ "$(jget "$out" '[(r["command"], r["outcome"]) for r in d["result"]["revisions"]]')" = \
+	    "[('rollback', 'ready'), ('deploy', 'failed'), ('deploy', 'ready')]" ] ||
+	    fail "history: $(cat "$out")"
+	[ "$(git -C "$LEPTON_HOME/state" rev-parse HEAD:deployments/iris.json)" = \
+	    "$(git -C "$LEPTON_HOME/state" rev-parse HEAD~2:deployments/iris.json)" ] ||
+	    fail "not restored"
+}
+
+test_aliases_move_with_a_reflog_and_deploy_by_alias() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	run $LEPTON models tag iris v1 prod
+	expect_rc 0
+	run $LEPTON models tag iris v2 prod
+	expect_rc 0
+	run $LEPTON models tag iris v9 prod
+	expect_rc 5
+	[ "$(git -C "$LEPTON_HOME/state" reflog show refs/lepton/aliases/iris/prod | wc -l)" = 2 ] ||
+	    fail "reflog"
+	run $LEPTON models tag iris v1 prod
+	sed -i 's|  path: ./model .*|  alias: prod|' "$d/service.yaml"
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	run $LEPTON --json status iris
+	run $LEPTON models lineage iris@v2
+	expect_rc 0
+	expect_out "iris@v2"
+	expect_out "<- iris@v1"
+	run $LEPTON --json history iris
+	[ "$(jget "$out" 'd["result"]["revisions"][0]["model"]')" = iris@v1 ] ||
+	    fail "deployed by alias: $(cat "$out")"
+}
+
+test_concurrent_deploys_one_wins_each_round() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	wins=0 locked=0
+	for r in $(seq 1 20); do
+		sed -i "s/^  ROUND: .*//; s/^env:/env:\n  ROUND: \"$r\"/" "$d/service.yaml"
+		$LEPTON deploy --lock-timeout 0 "$d/service.yaml" >/dev/null 2>"$T/a.err" &
+		a=$!
+		$LEPTON deploy --lock-timeout 0 "$d/service.yaml" >/dev/null 2>"$T/b.err" &
+		b=$!
+		wait $a; ra=$?
+		wait $b; rb=$?
+		case "$ra$rb" in
+		012|120) wins=$((wins + 1)); locked=$((locked + 1)) ;;
+		00) wins=$((wins + 1)) ;;	# the second found it done
+		*) fail "round $r: exits $ra and $rb: $(cat "$T/a.err" "$T/b.err")" ;;
+		esac
+	done
+	commits=$(git -C "$LEPTON_HOME/state" rev-list --count HEAD)
+	[ "$commits" = $((wins + 1)) ] || fail "$commits commits for $wins wins + 1"
+	echo "concurrency: 20 rounds, $wins mutated, $locked refused as locked"
+	[ $locked -ge 10 ] || fail "only $locked rounds raced"
+}
+
+test_kill_9_during_deploy_leaves_old_or_new_state() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	S=$LEPTON_HOME/state
+	ok=0
+	for r in $(seq 1 20); do
+		old=$(git -C "$S" rev-parse HEAD)
+		sed -i "s/^  ROUND: .*//; s/^env:/env:\n  ROUND: \"$r\"/" "$d/service.yaml"
+		$LEPTON deploy "$d/service.yaml" >/dev/null 2>&1 &
+		p=$!
+		sleep "0.$(awk -v r=$r 'BEGIN { srand(r); printf "%03d", rand() * 450 }')"
+		kill -9 $p 2>/dev/null
+		wait $p 2>/dev/null
+		git -C "$S" fsck --no-dangling >/dev/null 2>&1 || fail "round $r: fsck"
+		head=$(git -C "$S" rev-parse HEAD)
+		[ "$head" = "$old" ] || [ "$(git -C "$S" rev-parse HEAD~1)" = "$old" ] ||
+		    fail "round $r: HEAD is neither old nor new"
+		run $LEPTON deploy "$d/service.yaml"
+		[ "$rc" = 0 ] || fail "round $r: the next deploy: $(cat "$err")"
+		ok=$((ok + 1))
+	done
+	echo "crash test: $ok/20"
+	run $LEPTON predict iris -d "$ROW"
+	expect_rc 0
+}
+
+test_state_push_and_pull_through_a_file_remote() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	git init -q --bare "$T/remote.git"
+	run $LEPTON state push "file://$T/remote.git"
+	expect_rc 0
+	[ "$(git -C "$T/remote.git" rev-parse main)" = \
+	    "$(git -C "$LEPTON_HOME/state" rev-parse HEAD)" ] || fail "not pushed"
+	git -C "$T/remote.git" rev-parse refs/tags/models/iris/v1 >/dev/null || fail "tag"
+	LEPTON_HOME=$T/other run $LEPTON state pull "file://$T/remote.git"
+	expect_rc 0
+	LEPTON_HOME=$T/other run $LEPTON --json history iris
+	expect_rc 0
+	[ "$(jget "$out" 'd["result"]["revisions"][0]["model"]')" = iris@v1 ] || fail "pulled"
+	LEPTON_HOME=$T/other run $LEPTON models
+	expect_out "iris"
+}
