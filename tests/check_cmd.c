@@ -134,7 +134,7 @@ END_TEST
 
 START_TEST(test_cmd_later_commands_are_unsupported)
 {
-	static const char *const later[] = { "train", "rollback" };
+	static const char *const later[] = { "train" };
 	char	*argv[] = { (char *)test_lepton(), NULL, "x", NULL };
 	char	*out, *err;
 	size_t	 i;

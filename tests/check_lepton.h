@@ -17,6 +17,7 @@ Suite	*suite_local(void);
 Suite	*suite_cmd(void);
 Suite	*suite_catalog(void);
 Suite	*suite_plan(void);
+Suite	*suite_registry(void);
 
 /* The sandbox made by check_main.c for this run (a fresh temp dir). */
 const char *test_sandbox(void);

@@ -214,6 +214,7 @@ main(void)
 	srunner_add_suite(sr, suite_cmd());
 	srunner_add_suite(sr, suite_catalog());
 	srunner_add_suite(sr, suite_plan());
+	srunner_add_suite(sr, suite_registry());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -2,7 +2,8 @@
 # run.sh: end-to-end tests against the real binary ($LEPTON) and real
 # processes. Runs every test_* function of tests/e2e/t_*.sh, each in a
 # subshell with a fresh LEPTON_HOME, and ends with "N passed, N failed".
-# E2E_ONLY=pattern runs the tests whose name holds pattern.
+# E2E_ONLY=pattern runs the tests whose name holds pattern. A test's
+# "figure: ..." lines are shown under it.
 
 : "${LEPTON:?set LEPTON to the binary under test}"
 export LEPTON
@@ -30,6 +31,7 @@ for f in "$here"/t_*.sh; do
 		if [ $r = 0 ]; then
 			pass=$((pass + 1))
 			echo "ok - $t (${d}s)"
+			sed -n 's/^figure: /    /p' "$T/log"
 		else
 			failn=$((failn + 1))
 			failed="$failed $t"

@@ -135,7 +135,7 @@ test_update_switches_with_no_failed_request() {
 	# The old revision's replicas are gone once drained.
 	gone() { for p in $old; do pid_alive "$p" && return 1; done; return 0; }
 	wait_for 15 gone || fail "old replicas still alive: $old"
-	echo "switch: $n requests, $bad failed"
+	echo "figure: switch: $n requests, $bad failed"
 }
 
 test_same_spec_again_is_a_no_op() {

@@ -32,7 +32,7 @@ test_versions_history_rollback_byte_identical() {
 	expect_rc 0
 	expect_out "iris is back on revision 1"
 	[ "$(version_answering)" = "$v1" ] || fail "rollback does not answer v1"
-	echo "rollback to v1 answering: $((($(date +%s%N) - t0) / 1000000)) ms"
+	echo "figure: rollback to v1 answering: $((($(date +%s%N) - t0) / 1000000)) ms"
 	S=$LEPTON_HOME/state
 	[ "$(git -C "$S" rev-parse HEAD:deployments/iris.json)" = \
 	    "$(git -C "$S" rev-parse HEAD~2:deployments/iris.json)" ] ||
@@ -135,7 +135,7 @@ test_concurrent_deploys_one_wins_each_round() {
 	done
 	commits=$(git -C "$LEPTON_HOME/state" rev-list --count HEAD)
 	[ "$commits" = $((wins + 1)) ] || fail "$commits commits for $wins wins + 1"
-	echo "concurrency: 20 rounds, $wins mutated, $locked refused as locked"
+	echo "figure: concurrency: 20 rounds, $wins mutated, $locked refused as locked"
 	[ $locked -ge 10 ] || fail "only $locked rounds raced"
 }
 
@@ -161,7 +161,7 @@ test_kill_9_during_deploy_leaves_old_or_new_state() {
 		[ "$rc" = 0 ] || fail "round $r: the next deploy: $(cat "$err")"
 		ok=$((ok + 1))
 	done
-	echo "crash test: $ok/20"
+	echo "figure: crash test: $ok/20"
 	run $LEPTON predict iris -d "$ROW"
 	expect_rc 0
 }
