@@ -89,8 +89,9 @@ e2e: $(BIN)
 	@LEPTON=$(abspath $(BIN)) sh tests/e2e/run.sh
 
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS='-O1 -g' \
-	    check
+	@LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+	    $(MAKE) --no-print-directory BUILD=build-asan SAN=1 \
+	    CFLAGS='-O1 -g' check
 
 valgrind: all $(BUILD)/check_lepton
 	CK_FORK=no LEPTON=$(abspath $(BIN)) valgrind -q --leak-check=full \

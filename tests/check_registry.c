@@ -99,7 +99,7 @@ END_TEST
 
 START_TEST(test_registry_numbers_versions_numerically)
 {
-	char	 text[32], tag[8], *d, *v, **vs;
+	char	 text[32], tag[16], *d, *v, **vs;
 	size_t	 n;
 	int	 i, created;
 
