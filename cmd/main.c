@@ -67,6 +67,8 @@ main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], LEP_SUPERVISOR_ARGV1) == 0)
 		return lep_provider_supervise(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], LEP_JOB_ARGV1) == 0)
+		return lep_provider_job_main(argc - 1, argv + 1);
 	signal(SIGPIPE, SIG_IGN);
 	json = wants_json(argc, argv);
 

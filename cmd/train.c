@@ -1,16 +1,182 @@
 /*
- * train.c: `lepton train`. Arrives with its own issue; until then it
- * exits 9 (unsupported) and says so, so scripts can test for it.
+ * train.c: `lepton train SPEC` runs a job, follows it, and on success
+ * registers its output as the model's next version.
  */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cmd.h"
+#include "../lib/args.h"
+#include "../lib/ctx.h"
+#include "../lib/error.h"
+#include "../lib/job.h"
+#include "../lib/json.h"
+#include "../lib/out.h"
+#include "../lib/provider.h"
+#include "../lib/spec.h"
+#include "../lib/util.h"
+
+static const struct lep_err *cmd_train_exec(struct lep_ctx *,
+	    const struct lep_args *);
+
+static const struct lep_opt train_opts[] = {
+	{ "detach", 'd', LEP_OPT_FLAG, NULL,
+	    "return once the job runs; follow it with 'lepton logs -f ID'" },
+	{ "lock-timeout", 0, LEP_OPT_VALUE, "SECONDS",
+	    "wait this long for another lepton's lock (default 10)" },
+	{ NULL, 0, 0, NULL, NULL }
+};
 
 const struct lep_cmd cmd_train_entry = {
 	.name = "train",
-	.summary = "run a training job and register its model (not built yet)",
-	.usage = "SPEC",
-	.description = "Not implemented in this version: exits 9 "
-	    "(unsupported).",
-	.min_args = 0,
-	.max_args = -1,
-	.exec = lep_cmd_unsupported,
+	.summary = "run a training job and register its model",
+	.usage = "[-n] [-d] SPEC",
+	.description = "Run a kind: job spec on its provider: setup, then run, "
+	    "with LEPTON_JOB_ID, LEPTON_NODE_RANK, LEPTON_NUM_NODES, "
+	    "LEPTON_MASTER_ADDR, LEPTON_MASTER_PORT and LEPTON_OUTPUT_MODEL "
+	    "(job.outputs.model, absolute). Its output goes to standard error "
+	    "on a terminal (-q: not at all) and to 'lepton logs ID'. On exit "
+	    "0 the output is registered as the model's next version (model.name, "
+	    "or the spec's name), with the metrics.json it wrote and its "
+	    "lineage, in one commit; a job that fails registers nothing and "
+	    "exits 14. Ctrl-C stops following, not the job.",
+	.opts = train_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.flags = CMD_MUTATES,
+	.exec = cmd_train_exec,
 };
+
+static volatile sig_atomic_t	 interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static struct lep_json *
+job_json(const struct lep_job *j)
+{
+	struct lep_json	*o = lep_json_obj();
+	char		 ts[32];
+
+	lep_json_set_str(o, "id", j->id);
+	lep_json_set_str(o, "name", j->name);
+	lep_json_set_str(o, "provider", j->provider);
+	lep_json_set_str(o, "state", j->state);
+	if (j->exit_code >= 0)
+		lep_json_set_int(o, "exit_code", j->exit_code);
+	if (j->started) {
+		lep_format_time(ts, sizeof(ts), j->started);
+		lep_json_set_str(o, "started", ts);
+	}
+	if (j->ended) {
+		lep_format_time(ts, sizeof(ts), j->ended);
+		lep_json_set_str(o, "ended", ts);
+	}
+	lep_json_set_str(o, "model", j->model);
+	if (j->message != NULL)
+		lep_json_set_str(o, "message", j->message);
+	return o;
+}
+
+/* Copy what the job's log gained since *off to stderr. */
+static void
+pass_log(const char *path, off_t *off, int quiet)
+{
+	char	 buf[65536];
+	ssize_t	 n;
+	FILE	*fp;
+
+	if (quiet || (fp = fopen(path, "r")) == NULL)
+		return;
+	if (fseeko(fp, *off, SEEK_SET) == 0)
+		while ((n = (ssize_t)fread(buf, 1, sizeof(buf), fp)) > 0) {
+			(void)!write(STDERR_FILENO, buf, (size_t)n);
+			*off += n;
+		}
+	fclose(fp);
+}
+
+static const struct lep_err *
+cmd_train_exec(struct lep_ctx *ctx, const struct lep_args *args)
+{
+	const struct lep_err	*err;
+	struct lep_spec		*sp = NULL;
+	struct lep_job		*j = NULL, *now = NULL;
+	struct sigaction	 sa, old;
+	struct timespec		 ts = { 0, 100 * 1000 * 1000 };
+	long long		 lock_ms, t0 = lep_now_ms();
+	off_t			 off = 0;
+	char			*id;
+
+	if ((err = lep_cmd_lock_timeout(&lock_ms, args)) != NULL ||
+	    (err = lep_spec_load(&sp, lep_args_pos(args, 0))) != NULL ||
+	    (err = lep_job_train(&j, ctx, sp, lock_ms)) != NULL)
+		goto done;
+	if (ctx->dry_run) {
+		lep_out_printf(&ctx->out, "would train '%s' on %s\n", j->name,
+		    j->provider);
+		goto done;
+	}
+	if (lep_args_has(args, "detach")) {
+		if (ctx->out.json)
+			lep_out_result(&ctx->out, job_json(j));
+		else
+			lep_out_printf(&ctx->out, "%s\n", j->id);
+		goto done;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old);
+	id = xstrdup(j->id);
+	/* Follow: the log on stderr (a terminal's, or -v), until it ends. */
+	while (!interrupted) {
+		pass_log(j->log_path, &off, ctx->out.quiet ||
+		    (!ctx->out.err_tty && !ctx->out.verbose));
+		lep_job_free(now);
+		now = NULL;
+		if ((err = lep_job_get(&now, ctx, id)) != NULL)
+			break;
+		if (strcmp(now->state, "running") != 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	sigaction(SIGINT, &old, NULL);
+	if (err == NULL && interrupted) {
+		err = lep_err_hint(lep_err_new(LEP_E_INTERRUPTED, "stopped "
+		    "following job %s; it goes on", id), "'lepton logs -f %s' "
+		    "follows it, 'lepton stop %s' ends it", id, id);
+	} else if (err == NULL) {
+		pass_log(j->log_path, &off, ctx->out.quiet ||
+		    (!ctx->out.err_tty && !ctx->out.verbose));
+		if (strcmp(now->state, "succeeded") != 0) {
+			err = lep_err_hint(lep_err_new(LEP_E_JOB_FAILED, "job %s "
+			    "%s (exit status %d)%s%s", id, now->state,
+			    now->exit_code, now->message ? ": " : "",
+			    now->message ? now->message : ""), "'lepton logs "
+			    "%s' shows its output", id);
+		} else if (ctx->out.json) {
+			struct lep_json	*o = job_json(now);
+
+			lep_json_set_int(o, "elapsed_ms", lep_now_ms() - t0);
+			lep_out_result(&ctx->out, o);
+		} else
+			lep_out_printf(&ctx->out, "job %s succeeded in %.1fs: "
+			    "registered %s\n", id, (double)(lep_now_ms() - t0) /
+			    1000.0, now->model ? now->model : "nothing");
+	}
+	free(id);
+done:
+	lep_job_free(j);
+	lep_job_free(now);
+	lep_spec_free(sp);
+	return err;
+}

@@ -25,6 +25,8 @@ static const struct lep_err_info err_table[] = {
 	{ LEP_E_LOCKED, "locked", 12, "another lepton holds the state lock" },
 	{ LEP_E_OVER_BUDGET, "over_budget", 13,
 	    "the plan costs more than the spec allows" },
+	{ LEP_E_JOB_FAILED, "job_failed", 14,
+	    "the job ran and failed (or was cancelled)" },
 	{ LEP_E_INTERNAL, "internal", 70, "internal error or out of memory" },
 	{ LEP_E_INTERRUPTED, "interrupted", 130, "interrupted" },
 };

@@ -169,6 +169,59 @@ lep_provider_offers(struct lep_catalog **out, struct lep_provider *p)
 	return finish(p, "offers", t0, p->ops->offers(out, p->state));
 }
 
+const struct lep_err *
+lep_provider_submit(struct lep_job **out, struct lep_provider *p,
+    const struct lep_submit_req *req)
+{
+	long long	 t0 = lep_now_ms();
+
+	*out = NULL;
+	if (p->ops->submit == NULL)
+		return unsupported(p, "run jobs");
+	return finish(p, "submit", t0, p->ops->submit(out, p->state, req));
+}
+
+const struct lep_err *
+lep_provider_job_status(struct lep_job **out, struct lep_provider *p,
+    const char *id)
+{
+	long long	 t0 = lep_now_ms();
+
+	*out = NULL;
+	if (p->ops->job_status == NULL)
+		return unsupported(p, "report jobs");
+	return finish(p, "job_status", t0, p->ops->job_status(out, p->state,
+	    id));
+}
+
+const struct lep_err *
+lep_provider_cancel(struct lep_job **out, struct lep_provider *p,
+    const char *id, int grace_s)
+{
+	long long	 t0 = lep_now_ms();
+
+	*out = NULL;
+	if (p->ops->cancel == NULL)
+		return unsupported(p, "cancel jobs");
+	return finish(p, "cancel", t0, p->ops->cancel(out, p->state, id,
+	    grace_s));
+}
+
+void
+lep_job_free(struct lep_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->id);
+	free(j->name);
+	free(j->provider);
+	free(j->state);
+	free(j->message);
+	free(j->log_path);
+	free(j->model);
+	free(j);
+}
+
 void
 lep_deployment_free(struct lep_deployment *d)
 {

@@ -29,6 +29,13 @@ const struct lep_err *lep_provider_remove(struct lep_deployment **out,
 const struct lep_err *lep_provider_endpoint(char **url_out, char **token_out,
 	    struct lep_provider *, const char *name);
 
+const struct lep_err *lep_provider_submit(struct lep_job **out,
+	    struct lep_provider *, const struct lep_submit_req *);
+const struct lep_err *lep_provider_job_status(struct lep_job **out,
+	    struct lep_provider *, const char *id);
+const struct lep_err *lep_provider_cancel(struct lep_job **out,
+	    struct lep_provider *, const char *id, int grace_s);
+
 /* Errors: UNSUPPORTED when the provider has no offers of its own. */
 const struct lep_err *lep_provider_offers(struct lep_catalog **out,
 	    struct lep_provider *);

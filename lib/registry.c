@@ -353,7 +353,8 @@ lep_registry_resolve(char **version_out, struct lep_state *st,
 		    "named '%s'", name), "'lepton models' lists them");
 		goto done;
 	}
-	if (ref == NULL) {
+	/* "latest" is no ref: it is always the newest version. */
+	if (ref == NULL || strcmp(ref, "latest") == 0) {
 		*version_out = xstrdup(v[n - 1]);
 		goto done;
 	}

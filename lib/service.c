@@ -21,6 +21,7 @@
 #include "ctx.h"
 #include "error.h"
 #include "fs.h"
+#include "job.h"
 #include "json.h"
 #include "ledger.h"
 #include "money.h"
@@ -86,8 +87,8 @@ open_provider(struct lep_provider **out, struct lep_ctx *ctx,
 }
 
 /* The first provider in placement.providers this lepton has built. */
-static const char *
-choose_provider(const struct lep_spec *sp)
+const char *
+lep_service_provider_for(const struct lep_spec *sp)
 {
 	size_t	 i, k;
 
@@ -212,8 +213,8 @@ dollars_micro(double d)
  * against a month (730 h) at max replicas. Errors: INFEASIBLE,
  * OVER_BUDGET. *seg_out gets what the ledger will record.
  */
-static const struct lep_err *
-price_and_guard(struct lep_segment *seg, struct lep_ctx *ctx,
+const struct lep_err *
+lep_service_price(struct lep_segment *seg, struct lep_ctx *ctx,
     const struct lep_spec *sp, const char *pname)
 {
 	const struct lep_err	*err;
@@ -254,6 +255,27 @@ price_and_guard(struct lep_segment *seg, struct lep_ctx *ctx,
 		    c->hourly * pl->machines_max * 730), lep_money_format(d,
 		    sizeof(d), limit));
 		goto done;
+	}
+	if (sp->kind == LEP_SPEC_JOB && sp->job.has_max_cost) {
+		if (sp->job.max_duration == 0) {
+			err = lep_err_new(LEP_E_SPEC, "%s: job.max_cost needs "
+			    "job.max_duration, to bound what the job costs",
+			    sp->file);
+			goto done;
+		}
+		limit = dollars_micro(sp->job.max_cost);
+		if (lep_money_for(c->hourly, pl->machines,
+		    sp->job.max_duration * 1000) > limit) {
+			err = lep_err_new(LEP_E_OVER_BUDGET, "%s: %d x $%s/h on "
+			    "%s for job.max_duration %llds is $%s, over "
+			    "job.max_cost $%s", sp->file, pl->machines,
+			    lep_money_format(a, sizeof(a), c->hourly), pname,
+			    sp->job.max_duration, lep_money_format(b,
+			    sizeof(b), lep_money_for(c->hourly, pl->machines,
+			    sp->job.max_duration * 1000)), lep_money_format(d,
+			    sizeof(d), limit));
+			goto done;
+		}
 	}
 	memset(seg, 0, sizeof(*seg));
 	seg->kind = sp->kind == LEP_SPEC_SERVICE ? "service" : "job";
@@ -549,11 +571,11 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	*out = NULL;
 	memset(&txn, 0, sizeof(txn));
 	memset(&seg, 0, sizeof(seg));
-	pname = choose_provider(sp);
+	pname = lep_service_provider_for(sp);
 	if ((err = open_provider(&p, ctx, pname)) != NULL)
 		return err;
 	if ((err = lep_provider_check(p, sp)) != NULL ||
-	    (err = price_and_guard(&seg, ctx, sp, pname)) != NULL)
+	    (err = lep_service_price(&seg, ctx, sp, pname)) != NULL)
 		goto done;
 	if (ctx->dry_run) {
 		struct lep_deployment	*d = xcalloc(1, sizeof(*d));
@@ -791,8 +813,14 @@ lep_service_logs(struct lep_ctx *ctx, const char *name,
 	const struct lep_err	*err;
 	struct lep_provider	*p = NULL;
 	struct lep_json		*rec = NULL;
+	struct lep_config	 cfg = { ctx->home, &ctx->out };
 
-	if ((err = provider_of(&p, &rec, ctx, name)) == NULL)
+	err = provider_of(&p, &rec, ctx, name);
+	/* Not a deployment: a job's id, on the local provider for now. */
+	if (err != NULL && err->code == LEP_E_NOT_FOUND &&
+	    lep_job_exists(ctx, name))
+		err = lep_provider_open(&p, "local", &cfg);
+	if (err == NULL)
 		err = lep_provider_logs(p, name, req, &ctx->out);
 	lep_json_free(rec);
 	lep_provider_close(p);
@@ -1005,7 +1033,7 @@ lep_service_rollback(struct lep_deployment **out, size_t *to_out,
 		goto done;
 	if ((err = open_provider(&p, ctx, pname)) != NULL ||
 	    (err = lep_provider_check(p, sp)) != NULL ||
-	    (err = price_and_guard(&seg, ctx, sp, pname)) != NULL)
+	    (err = lep_service_price(&seg, ctx, sp, pname)) != NULL)
 		goto done;
 	if (version != NULL)
 		subject = xasprintf("rollback %s to revision %zu (%s) on %s",

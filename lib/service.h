@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 struct lep_ctx;
+struct lep_segment;
 struct lep_deployment;
 struct lep_err;
 struct lep_logs_req;
@@ -37,6 +38,16 @@ const struct lep_err *lep_service_logs(struct lep_ctx *, const char *name,
  */
 const struct lep_err *lep_service_target(char **url_out, char **token_out,
 	    struct lep_ctx *, const char *name);
+
+/* The provider a spec runs on: the first built in placement.providers. */
+const char *lep_service_provider_for(const struct lep_spec *);
+/*
+ * Price sp on provider pname and refuse it over budget (max_hourly,
+ * service.max_cost, job.max_cost). Errors: INFEASIBLE, OVER_BUDGET, SPEC.
+ * *seg: what the ledger records; free its region and instance.
+ */
+const struct lep_err *lep_service_price(struct lep_segment *seg,
+	    struct lep_ctx *, const struct lep_spec *, const char *pname);
 
 /* One revision of a deployment: a commit that changed its record. */
 struct lep_revision {

@@ -964,9 +964,11 @@ parse_model(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 		return -1;
 	n = (sp->model.path != NULL) + (sp->model.version != NULL) +
 	    (sp->model.alias != NULL);
-	if (n != 1)
+	/* A job may name only the model it trains (its output's name). */
+	if (n > 1 || (n == 0 && sp->kind != LEP_SPEC_JOB))
 		return sfail(s, m, "'model' needs exactly one of 'path', "
-		    "'version' and 'alias'");
+		    "'version' and 'alias'%s", sp->kind == LEP_SPEC_JOB ?
+		    " (or none, for a job)" : "");
 	v = sp->model.version;
 	if (v != NULL && (v[0] != 'v' || !all_digits(v + 1) ||
 	    strlen(v) > 10))

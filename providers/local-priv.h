@@ -18,4 +18,58 @@
 #define LOCAL_PROBE_MS		200	/* between readiness probes */
 #define LOCAL_BACKOFF_MAX_MS	10000	/* restart backoff ceiling */
 
+#include <sys/types.h>
+
+struct lep_err;
+struct lep_job;
+struct lep_out;
+struct lep_json;
+struct lep_spec;
+struct lep_submit_req;
+
+/*
+ * A child's environment: lepton's own less every LEPTON_* (and less
+ * CUDA_VISIBLE_DEVICES when cuda is set), then the spec's env and secrets
+ * (values from secret_env), then extra ("KEY=VALUE", NULL-terminated).
+ * Free with local_env_free, which wipes it.
+ */
+char	**local_env_build(const struct lep_spec *,
+	    const struct lep_json *secret_env, const char *const *extra,
+	    const char *cuda);
+void	  local_env_free(char **);
+
+/*
+ * sh -c cmd in dir, in a process group of its own, stdin from /dev/null,
+ * stdout and stderr appended to logpath. -1 with errno on failure.
+ */
+pid_t	  local_spawn(const char *dir, const char *cmd, const char *logpath,
+	    char **env);
+
+/* The local provider's state, made by open (local.c). */
+struct local_state {
+	char		*home;
+	struct lep_out	*out;
+	int		 gpus_known;
+	int		 ngpus;
+	char		 gpu_names[16][96];
+};
+
+
+/* nvidia-smi's GPUs, once. */
+void	 local_detect_gpus(struct local_state *);
+/* GPUs per replica (or job) the spec can have here. Errors: INFEASIBLE. */
+const struct lep_err *local_place_gpus(struct local_state *,
+	    const struct lep_spec *, int *per_out);
+/* Start `lepton ARGV1 HOME ARG` detached, output to log. */
+const struct lep_err *local_spawn_lepton(long *pid_out, const char *home,
+	    const char *argv1, const char *arg, const char *log);
+
+/* Job hooks (local-job.c), for the ops table in local.c. */
+const struct lep_err *local_submit(struct lep_job **, void *,
+	    const struct lep_submit_req *);
+const struct lep_err *local_job_status(struct lep_job **, void *,
+	    const char *);
+const struct lep_err *local_cancel(struct lep_job **, void *, const char *,
+	    int);
+
 #endif

@@ -381,78 +381,32 @@ write_state(int final)
 
 /* --- processes ------------------------------------------------------- */
 
-static int
-env_overridden(const char *entry, const struct lep_spec *sp, int has_cuda)
-{
-	size_t	 i, n = strcspn(entry, "=");
-
-	if (strncmp(entry, "LEPTON_", 7) == 0)
-		return 1;
-	if (has_cuda && n == 20 && strncmp(entry, "CUDA_VISIBLE_DEVICES",
-	    20) == 0)
-		return 1;
-	for (i = 0; i < sp->nenv; i++)
-		if (strlen(sp->env[i].key) == n &&
-		    strncmp(entry, sp->env[i].key, n) == 0)
-			return 1;
-	for (i = 0; i < sp->nsecrets; i++)
-		if (strlen(sp->secrets[i]) == n &&
-		    strncmp(entry, sp->secrets[i], n) == 0)
-			return 1;
-	return 0;
-}
-
-/* lepton's environment, less ours, plus the spec's env and secrets. */
+/* The replica's (or setup's, r NULL) environment: see local-env.c. */
 static char **
 build_env(const struct rev *v, const struct replica *r)
 {
-	const struct lep_spec	*sp = v->spec;
-	char			**env;
-	size_t			  n = 0, cap, i;
-	const char		*val;
+	char	*extra[8];
+	char	**env;
+	size_t	 n = 0, i;
 
-	for (i = 0; environ[i] != NULL; i++)
-		;
-	cap = i + sp->nenv + sp->nsecrets + 16;
-	env = xcalloc(cap, sizeof(char *));
-	for (i = 0; environ[i] != NULL; i++)
-		if (!env_overridden(environ[i], sp, r != NULL &&
-		    r->cuda != NULL))
-			env[n++] = xstrdup(environ[i]);
-	for (i = 0; i < sp->nenv; i++)
-		env[n++] = xasprintf("%s=%s", sp->env[i].key,
-		    sp->env[i].value);
-	for (i = 0; i < sp->nsecrets; i++)
-		if ((val = lep_json_get_str(S.secret_env, sp->secrets[i])) !=
-		    NULL)
-			env[n++] = xasprintf("%s=%s", sp->secrets[i], val);
-	env[n++] = xasprintf("LEPTON_DEPLOYMENT=%s", S.name);
-	env[n++] = xasprintf("LEPTON_REVISION=%d", v->num);
+	extra[n++] = xasprintf("LEPTON_DEPLOYMENT=%s", S.name);
+	extra[n++] = xasprintf("LEPTON_REVISION=%d", v->num);
 	if (v->model_dir != NULL)
-		env[n++] = xasprintf("LEPTON_MODEL_DIR=%s", v->model_dir);
+		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", v->model_dir);
 	if (r != NULL) {
-		env[n++] = xasprintf("LEPTON_PORT=%d", r->port);
-		env[n++] = xasprintf("LEPTON_REPLICA=%d", r->index);
+		extra[n++] = xasprintf("LEPTON_PORT=%d", r->port);
+		extra[n++] = xasprintf("LEPTON_REPLICA=%d", r->index);
 		if (S.token != NULL)
-			env[n++] = xasprintf("LEPTON_TOKEN=%s", S.token);
-		if (r->cuda != NULL)
-			env[n++] = xasprintf("CUDA_VISIBLE_DEVICES=%s",
-			    r->cuda);
+			extra[n++] = xasprintf("LEPTON_TOKEN=%s", S.token);
 	}
-	env[n] = NULL;
+	extra[n] = NULL;
+	env = local_env_build(v->spec, S.secret_env,
+	    (const char *const *)extra, r != NULL ? r->cuda : NULL);
+	for (i = 0; i < n; i++) {
+		lep_wipe(extra[i], strlen(extra[i]));
+		free(extra[i]);
+	}
 	return env;
-}
-
-static void
-free_env(char **env)
-{
-	size_t	 i;
-
-	for (i = 0; env[i] != NULL; i++) {
-		lep_wipe(env[i], strlen(env[i]));
-		free(env[i]);
-	}
-	free(env);
 }
 
 static pid_t
@@ -460,49 +414,15 @@ spawn(const struct rev *v, const struct replica *r, const char *cmd,
     const char *log)
 {
 	char	**env, *logpath;
-	char	 *argv[4];
 	pid_t	  pid;
-	int	  logfd, devnull;
 
 	logpath = xasprintf("%s/%s", S.logdir, log);
-	logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0600);
-	free(logpath);
-	if (logfd == -1) {
-		slog("cannot open log %s: %s", log, strerror(errno));
-		return -1;
-	}
 	env = build_env(v, r);
-	argv[0] = "sh";
-	argv[1] = "-c";
-	argv[2] = (char *)cmd;
-	argv[3] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		sigset_t	 none;
-
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (chdir(v->spec->dir) == -1)
-			_exit(126);
-		devnull = open("/dev/null", O_RDONLY);
-		if (devnull != -1)
-			dup2(devnull, STDIN_FILENO);
-		dup2(logfd, STDOUT_FILENO);
-		dup2(logfd, STDERR_FILENO);
-		execve("/bin/sh", argv, env);
-		_exit(127);
-	}
-	if (pid > 0)
-		setpgid(pid, pid);
-	close(logfd);
-	free_env(env);
+	pid = local_spawn(v->spec->dir, cmd, logpath, env);
+	if (pid == -1)
+		slog("cannot start '%s': %s", log, strerror(errno));
+	local_env_free(env);
+	free(logpath);
 	return pid;
 }
 

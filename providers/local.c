@@ -35,14 +35,6 @@
 #include "../lib/spec.h"
 #include "../lib/util.h"
 
-struct local_state {
-	char		*home;
-	struct lep_out	*out;
-	int		 gpus_known;
-	int		 ngpus;
-	char		 gpu_names[16][96];
-};
-
 static volatile sig_atomic_t	 interrupted;
 
 static void
@@ -89,8 +81,8 @@ dep_path(const struct local_state *ls, const char *name, const char *file)
  * nvidia-smi's CSV form ("0, NVIDIA H100 80GB HBM3, 81559 MiB"), not its
  * table. No nvidia-smi means no GPU.
  */
-static void
-detect_gpus(struct local_state *ls)
+void
+local_detect_gpus(struct local_state *ls)
 {
 	char		*argv[] = { "nvidia-smi",
 	    "--query-gpu=index,name,memory.total", "--format=csv,noheader",
@@ -145,8 +137,9 @@ gpu_matches(const char *want, const char *have)
  * Pick the first requested accelerator this machine can hold for every
  * replica. *per_out: GPUs per replica (0 when none asked).
  */
-static const struct lep_err *
-place_gpus(struct local_state *ls, const struct lep_spec *sp, int *per_out)
+const struct lep_err *
+local_place_gpus(struct local_state *ls, const struct lep_spec *sp,
+    int *per_out)
 {
 	const struct lep_accel	*a;
 	int			 replicas, i, have;
@@ -155,7 +148,7 @@ place_gpus(struct local_state *ls, const struct lep_spec *sp, int *per_out)
 	*per_out = 0;
 	if (sp->resources.naccels == 0)
 		return NULL;
-	detect_gpus(ls);
+	local_detect_gpus(ls);
 	replicas = sp->kind == LEP_SPEC_SERVICE ?
 	    sp->service.replicas_min : 1;
 	for (k = 0; k < sp->resources.naccels; k++) {
@@ -188,7 +181,7 @@ local_check(void *state, const struct lep_spec *sp)
 {
 	int	 per;
 
-	return place_gpus(state, sp, &per);
+	return local_place_gpus(state, sp, &per);
 }
 
 /*
@@ -234,7 +227,7 @@ local_offers(struct lep_catalog **out, void *state)
 		return err;
 	if ((err = lep_config_rate(&hourly, &cf, "local")) != NULL)
 		goto done;
-	detect_gpus(ls);
+	local_detect_gpus(ls);
 	c = lep_catalog_new("local");
 	memset(&o, 0, sizeof(o));
 	o.instance = "this-machine";
@@ -513,13 +506,14 @@ done:
 }
 
 /*
- * Start the supervisor, detached: its own session, stdin from /dev/null,
- * output to logs/supervisor.log. Returns its PID.
+ * Start `lepton ARGV1 HOME ARG` detached: its own session, stdin from
+ * /dev/null, output appended to log. Returns its PID.
  */
-static const struct lep_err *
-spawn_supervisor(long *pid_out, struct local_state *ls, const char *name)
+const struct lep_err *
+local_spawn_lepton(long *pid_out, const char *home, const char *argv1,
+    const char *arg, const char *log)
 {
-	char		*log, *argv[5], exe[PATH_MAX];
+	char		*argv[5], exe[PATH_MAX];
 	pid_t		 child, sup = -1;
 	int		 p[2], status, fd;
 	ssize_t		 n;
@@ -531,15 +525,12 @@ spawn_supervisor(long *pid_out, struct local_state *ls, const char *name)
 		return lep_err_errno(LEP_E_INTERNAL, "cannot find lepton's "
 		    "own binary");
 	exe[n] = '\0';
-	log = dep_path(ls, name, "logs/supervisor.log");
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		free(log);
+	if (pipe2(p, O_CLOEXEC) == -1)
 		return lep_err_errno(LEP_E_FAILED, "pipe");
-	}
 	argv[0] = "lepton";
-	argv[1] = LEP_SUPERVISOR_ARGV1;
-	argv[2] = ls->home;
-	argv[3] = (char *)name;
+	argv[1] = (char *)argv1;
+	argv[2] = (char *)home;
+	argv[3] = (char *)arg;
 	argv[4] = NULL;
 	fflush(stdout);
 	fflush(stderr);
@@ -547,7 +538,6 @@ spawn_supervisor(long *pid_out, struct local_state *ls, const char *name)
 	if (child == -1) {
 		close(p[0]);
 		close(p[1]);
-		free(log);
 		return lep_err_errno(LEP_E_FAILED, "fork");
 	}
 	if (child == 0) {
@@ -556,7 +546,6 @@ spawn_supervisor(long *pid_out, struct local_state *ls, const char *name)
 		sup = fork();
 		if (sup != 0) {
 			(void)!write(p[1], &sup, sizeof(sup));
-			free(log);
 			_exit(sup == -1);
 		}
 		fd = open("/dev/null", O_RDWR);
@@ -579,9 +568,8 @@ spawn_supervisor(long *pid_out, struct local_state *ls, const char *name)
 	close(p[0]);
 	while (waitpid(child, &status, 0) == -1 && errno == EINTR)
 		;
-	free(log);
 	if (n != (ssize_t)sizeof(sup) || sup <= 0)
-		return lep_err_new(LEP_E_FAILED, "cannot start the supervisor");
+		return lep_err_new(LEP_E_FAILED, "cannot start '%s'", argv1);
 	*pid_out = (long)sup;
 	return NULL;
 }
@@ -697,7 +685,7 @@ local_deploy(struct lep_deployment **out, void *state,
 		return lep_err_new(LEP_E_UNSUPPORTED, "%s: rollout strategy "
 		    "'%s' is not supported by the local provider yet (use "
 		    "'replace')", sp->file, sp->service.strategy);
-	if ((err = place_gpus(ls, sp, &per)) != NULL)
+	if ((err = local_place_gpus(ls, sp, &per)) != NULL)
 		return err;
 	dir = dep_path(ls, sp->name, NULL);
 	p = xasprintf("%s/logs", dir);
@@ -742,7 +730,7 @@ local_deploy(struct lep_deployment **out, void *state,
 	lep_json_set_str(meta, "spec_sha256", req->spec_sha256);
 	if (port > 0)
 		lep_json_set_int(meta, "prefer_port", port);
-	detect_gpus(ls);
+	local_detect_gpus(ls);
 	if (ls->ngpus > 0) {
 		/* Confine each replica to its own GPUs, or to none. */
 		cuda = lep_json_arr();
@@ -778,8 +766,15 @@ local_deploy(struct lep_deployment **out, void *state,
 			    "supervisor (pid %ld)", sup);
 			goto done;
 		}
-	} else if ((err = spawn_supervisor(&sup, ls, sp->name)) != NULL)
-		goto done;
+	} else {
+		p = dep_path(ls, sp->name, "logs/supervisor.log");
+		err = local_spawn_lepton(&sup, ls->home, LEP_SUPERVISOR_ARGV1,
+		    sp->name, p);
+		free(p);
+		p = NULL;
+		if (err != NULL)
+			goto done;
+	}
 	err = wait_ready(out, ls, sp->name, req->revision, sup);
 done:
 	lep_json_free(st);
@@ -1018,6 +1013,92 @@ read_src(struct logsrc *s, int prefix, struct lep_out *out,
 	fflush(stdout);
 }
 
+/*
+ * Print the sources (tail first), then with follow keep printing until
+ * Ctrl-C or until the process alive_pid ends. Returns the --json lines
+ * (or NULL in text mode).
+ */
+static struct lep_json *
+print_sources(struct logsrc *src, size_t nsrc, const struct lep_logs_req *req,
+    struct lep_out *out, long alive_pid)
+{
+	struct lep_json		*lines = NULL;
+	struct sigaction	 sa, old;
+	struct timespec		 ts = { 0, 200 * 1000 * 1000 };
+	size_t			 i;
+
+	for (i = 0; i < nsrc; i++)
+		lep_buf_init(&src[i].partial, 0);
+	if (out->json)
+		lines = lep_json_arr();
+	for (i = 0; i < nsrc; i++)
+		read_src(&src[i], nsrc > 1, out, lines, req->tail, 1,
+		    !req->follow);
+	if (!req->follow)
+		return lines;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!interrupted && !ferror(stdout)) {
+		nanosleep(&ts, NULL);
+		for (i = 0; i < nsrc; i++)
+			read_src(&src[i], nsrc > 1, out, lines, -1, 0, 0);
+		/* Follow ends with the deployment or the job. */
+		if (alive_pid == 0 || !lep_proc_alive(alive_pid, 0))
+			break;
+	}
+	for (i = 0; i < nsrc; i++)
+		read_src(&src[i], nsrc > 1, out, lines, -1, 0, 1);
+	sigaction(SIGINT, &old, NULL);
+	return lines;
+}
+
+static void
+free_sources(struct logsrc *src, size_t nsrc)
+{
+	size_t	 i;
+
+	for (i = 0; i < nsrc; i++) {
+		free(src[i].path);
+		lep_buf_release(&src[i].partial);
+	}
+	free(src);
+}
+
+/* A job's one log, by its id. */
+static const struct lep_err *
+job_logs(struct local_state *ls, const char *id,
+    const struct lep_logs_req *req, struct lep_out *out)
+{
+	const struct lep_err	*err;
+	struct lep_job		*j = NULL;
+	struct lep_json		*lines, *res;
+	struct logsrc		*src;
+
+	if (req->setup || req->replica >= 0)
+		return lep_err_new(LEP_E_USAGE, "'%s' is a job: it has no "
+		    "replicas and logs its setup with its run", id);
+	if ((err = local_job_status(&j, ls, id)) != NULL)
+		return lep_err_new(LEP_E_NOT_FOUND, "no deployment or job "
+		    "named '%s' on the local provider", id);
+	src = xcalloc(1, sizeof(*src));
+	src[0].path = xstrdup(j->log_path);
+	lep_strlcpy(src[0].label, "job", sizeof(src[0].label));
+	lines = print_sources(src, 1, req, out, j->pid);
+	if (lines != NULL) {
+		res = lep_json_obj();
+		lep_json_set_str(res, "job", id);
+		lep_json_set(res, "lines", lines);
+		lep_out_result(out, res);
+	}
+	free_sources(src, 1);
+	lep_job_free(j);
+	return NULL;
+}
+
 static const struct lep_err *
 local_logs(void *state, const char *name, const struct lep_logs_req *req,
     struct lep_out *out)
@@ -1025,17 +1106,18 @@ local_logs(void *state, const char *name, const struct lep_logs_req *req,
 	struct local_state	*ls = state;
 	struct lep_deployment	*d = NULL;
 	const struct lep_err	*err;
-	struct lep_json		*spec = NULL, *lines = NULL, *res;
+	struct lep_json		*spec = NULL, *lines, *res;
 	struct logsrc		*src = NULL;
-	struct sigaction	 sa, old;
-	struct timespec		 ts = { 0, 200 * 1000 * 1000 };
 	struct lep_buf		 b;
 	long long		 rev = 0, nrep = 1;
 	size_t			 nsrc = 0, i;
 	char			*p;
 
-	if ((err = local_status(&d, state, name)) != NULL)
+	if ((err = local_status(&d, state, name)) != NULL) {
+		if (err->code == LEP_E_NOT_FOUND)
+			return job_logs(ls, name, req, out);
 		return err;
+	}
 	p = dep_path(ls, name, "desired");
 	if (lep_read_file(&b, p, 64) == NULL) {
 		b.buf[strcspn(b.buf, "\n")] = '\0';
@@ -1073,35 +1155,7 @@ local_logs(void *state, const char *name, const struct lep_logs_req *req,
 			nsrc++;
 		}
 	}
-	for (i = 0; i < nsrc; i++)
-		lep_buf_init(&src[i].partial, 0);
-	if (out->json)
-		lines = lep_json_arr();
-	for (i = 0; i < nsrc; i++)
-		read_src(&src[i], nsrc > 1, out, lines, req->tail, 1,
-		    !req->follow);
-	if (req->follow) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_sigint;
-		sigemptyset(&sa.sa_mask);
-		interrupted = 0;
-		sigaction(SIGINT, &sa, &old);
-		sigaction(SIGTERM, &sa, NULL);
-		while (!interrupted && !ferror(stdout)) {
-			long	 pid = d->supervisor_pid;
-
-			nanosleep(&ts, NULL);
-			for (i = 0; i < nsrc; i++)
-				read_src(&src[i], nsrc > 1, out, lines, -1, 0,
-				    0);
-			/* Follow ends with the deployment. */
-			if (pid == 0 || !lep_proc_alive(pid, 0))
-				break;
-		}
-		for (i = 0; i < nsrc; i++)
-			read_src(&src[i], nsrc > 1, out, lines, -1, 0, 1);
-		sigaction(SIGINT, &old, NULL);
-	}
+	lines = print_sources(src, nsrc, req, out, d->supervisor_pid);
 	if (lines != NULL) {
 		res = lep_json_obj();
 		lep_json_set_str(res, "deployment", name);
@@ -1110,11 +1164,7 @@ local_logs(void *state, const char *name, const struct lep_logs_req *req,
 		lep_out_result(out, res);
 	}
 done:
-	for (i = 0; i < nsrc; i++) {
-		free(src[i].path);
-		lep_buf_release(&src[i].partial);
-	}
-	free(src);
+	free_sources(src, nsrc);
 	lep_deployment_free(d);
 	return err;
 }
@@ -1130,6 +1180,9 @@ const struct lep_provider_ops provider_local = {
 	.status = local_status,
 	.logs = local_logs,
 	.remove = local_remove,
+	.submit = local_submit,
+	.job_status = local_job_status,
+	.cancel = local_cancel,
 	.offers = local_offers,
 	.endpoint = local_endpoint,
 };

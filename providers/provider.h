@@ -65,6 +65,29 @@ struct lep_deploy_req {
 	size_t			 nsecrets;
 };
 
+/* A job as its provider reports it. */
+struct lep_job {
+	char		*id;
+	char		*name;
+	char		*provider;
+	char		*state;		/* running succeeded failed cancelled */
+	char		*message;	/* why, when not succeeded */
+	int		 exit_code;	/* -1 while running */
+	long long	 started;	/* epoch seconds */
+	long long	 ended;		/* 0 while running */
+	long		 pid;		/* 0 when not running */
+	char		*log_path;
+	char		*model;		/* "iris@v3" once registered, or NULL */
+};
+
+struct lep_submit_req {
+	const struct lep_spec	*spec;
+	const char		*id;		/* chosen by lib/job.c */
+	const char		*model_dir;	/* an input model, or NULL */
+	const char *const	*secret_names;
+	size_t			 nsecrets;
+};
+
 struct lep_logs_req {
 	int		 follow;
 	long		 tail;		/* -1: all */
@@ -91,6 +114,13 @@ struct lep_provider_ops {
 			     const struct lep_logs_req *, struct lep_out *);
 	const struct lep_err *(*remove)(struct lep_deployment **out,
 			     void *state, const char *name, int grace_s);
+	/* Jobs: start one, report it, stop it. */
+	const struct lep_err *(*submit)(struct lep_job **out, void *state,
+			     const struct lep_submit_req *);
+	const struct lep_err *(*job_status)(struct lep_job **out, void *state,
+			     const char *id);
+	const struct lep_err *(*cancel)(struct lep_job **out, void *state,
+			     const char *id, int grace_s);
 	/* What it can run and at what price (caller frees the catalog). */
 	const struct lep_err *(*offers)(struct lep_catalog **out,
 			     void *state);
@@ -109,8 +139,13 @@ extern const size_t lep_provider_count;
 extern const struct lep_provider_ops provider_local;
 
 void	 lep_deployment_free(struct lep_deployment *);
+void	 lep_job_free(struct lep_job *);
 
 /* The local provider's supervisor process (lepton __supervise ...). */
 int	 lep_provider_supervise(int argc, char **argv);
+
+/* argv[1] that turns lepton into the runner of one local job. */
+#define LEP_JOB_ARGV1		"__job"
+int	 lep_provider_job_main(int argc, char **argv);
 
 #endif

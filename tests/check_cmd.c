@@ -132,20 +132,17 @@ START_TEST(test_cmd_usage_errors_exit_2)
 }
 END_TEST
 
-START_TEST(test_cmd_later_commands_are_unsupported)
+START_TEST(test_cmd_train_wants_a_job)
 {
-	static const char *const later[] = { "train" };
-	char	*argv[] = { (char *)test_lepton(), NULL, "x", NULL };
+	char	*argv[] = { (char *)test_lepton(), "train",
+	    "examples/iris/service.yaml", NULL };
 	char	*out, *err;
-	size_t	 i;
 
-	for (i = 0; i < LEP_ARRAY_SIZE(later); i++) {
-		argv[1] = (char *)later[i];
-		ck_assert_int_eq(test_run(argv, NULL, &out, &err), 9);
-		ck_assert_ptr_nonnull(strstr(err, "not implemented yet"));
-		free(out);
-		free(err);
-	}
+	ck_assert_int_eq(test_run(argv, NULL, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "kind 'service' is deployed, not "
+	    "trained"));
+	free(out);
+	free(err);
 }
 END_TEST
 
@@ -201,7 +198,7 @@ suite_cmd(void)
 	tcase_add_test(tc, test_cmd_json_failure_is_one_document);
 	tcase_add_test(tc, test_cmd_unknown_command_is_usage_error);
 	tcase_add_test(tc, test_cmd_usage_errors_exit_2);
-	tcase_add_test(tc, test_cmd_later_commands_are_unsupported);
+	tcase_add_test(tc, test_cmd_train_wants_a_job);
 	tcase_add_test(tc, test_cmd_version_and_global_options);
 	tcase_add_test(tc, test_cmd_validate_json_round_trip);
 	suite_add_tcase(s, tc);

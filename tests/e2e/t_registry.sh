@@ -184,3 +184,66 @@ test_state_push_and_pull_through_a_file_remote() {
 	LEPTON_HOME=$T/other run $LEPTON models
 	expect_out "iris"
 }
+
+test_train_deploy_train_again_rollback() {
+	d=$(iris_copy)
+	run $LEPTON train "$d/train.yaml"
+	expect_rc 0
+	expect_out "registered iris@v1"
+	run $LEPTON deploy "$d/service-trained.yaml"
+	expect_rc 0
+	v1=$(version_answering)
+	sed 's/EPOCHS: "300"/EPOCHS: "5"/' "$d/train.yaml" >"$d/train-short.yaml"
+	run $LEPTON --json train "$d/train-short.yaml"
+	expect_rc 0
+	[ "$(jget "$out" 'd["result"]["model"]')" = iris@v2 ] || fail "v2: $(cat "$out")"
+	job=$(jget "$out" 'd["result"]["id"]')
+	run $LEPTON --json models show iris@v2
+	[ "$(jget "$out" 'd["result"]["source"]["job"]')" = "$job" ] || fail "lineage"
+	[ "$(jget "$out" 'd["result"]["parent"]')" = v1 ] || fail "parent"
+	run $LEPTON --json models show iris
+	[ "$(jget "$out" 'd["result"]["versions"][0]["metrics"]["accuracy"] != d["result"]["versions"][1]["metrics"]["accuracy"]')" = True ] ||
+	    fail "the metrics do not differ"
+	run $LEPTON deploy "$d/service-trained.yaml"
+	expect_rc 0
+	v2=$(version_answering)
+	[ "$v1" != "$v2" ] || fail "still v1"
+	run $LEPTON rollback iris
+	expect_rc 0
+	[ "$(version_answering)" = "$v1" ] || fail "rollback"
+	[ "$(git -C "$LEPTON_HOME/state" rev-parse HEAD:deployments/iris.json)" = \
+	    "$(git -C "$LEPTON_HOME/state" rev-parse HEAD~2:deployments/iris.json)" ] ||
+	    fail "not byte-identical"
+	run $LEPTON status --jobs
+	expect_out "$job"
+	run $LEPTON logs "$job"
+	expect_out '"accuracy"'
+}
+
+test_failed_and_stopped_jobs_register_nothing() {
+	mkdir -p "$T/j"
+	printf 'kind: job\nname: bad\nmodel: {name: bad}\nrun: echo failing; exit 3\njob: {outputs: {model: ./out}}\n' >"$T/j/bad.yaml"
+	run $LEPTON train "$T/j/bad.yaml"
+	expect_rc 14
+	expect_err "failed (exit status 3)"
+	run $LEPTON models
+	grep -q '^bad ' "$out" && fail "registered a failed job"
+	printf 'kind: job\nname: slow\nrun: echo started; exec sleep 60\njob: {max_duration: 1m}\n' >"$T/j/slow.yaml"
+	run $LEPTON train --detach "$T/j/slow.yaml"
+	expect_rc 0
+	id=$(cat "$out")
+	wait_for 10 sh -c "$LEPTON logs $id | grep -q started" || fail "no log"
+	run $LEPTON stop "$id"
+	expect_rc 0
+	expect_out "cancelled"
+	gone() { [ -z "$(pgrep -f -x 'sleep 60')" ]; }
+	wait_for 15 gone || fail "the job's process survived its stop"
+	run $LEPTON --json status "$id"
+	[ "$(jget "$out" 'd["result"]["jobs"][0]["state"]')" = cancelled ] || fail "state"
+	printf 'kind: job\nname: late\nrun: sleep 30\njob: {max_duration: 1}\n' >"$T/j/late.yaml"
+	run $LEPTON train "$T/j/late.yaml"
+	expect_rc 14
+	expect_err "ran past job.max_duration"
+	git -C "$LEPTON_HOME/state" log --format=%s | grep -q "train late: job .* failed" ||
+	    fail "not recorded"
+}

@@ -1,0 +1,367 @@
+/*
+ * job.c: training jobs across providers. The record of a running job is
+ * HOME/jobs/ID.json (which provider has it); a finished job is a commit in
+ * the state repository (jobs/ID.json), with its output registered.
+ */
+#include "job.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "ctx.h"
+#include "error.h"
+#include "fs.h"
+#include "json.h"
+#include "ledger.h"
+#include "provider.h"
+#include "registry.h"
+#include "service.h"
+#include "spec.h"
+#include "state.h"
+#include "util.h"
+
+#define COMPLETE_LOCK_MS	(5 * 60 * 1000)
+
+static char *
+index_path(const char *home, const char *id)
+{
+	return xasprintf("%s/jobs/%s.json", home, id);
+}
+
+static const struct lep_err *
+provider_of_job(struct lep_provider **out, struct lep_ctx *ctx,
+    const char *id)
+{
+	const struct lep_err	*err;
+	struct lep_config	 cfg = { ctx->home, &ctx->out };
+	struct lep_json		*j = NULL;
+	struct lep_buf		 b;
+	char			*p;
+	const char		*pname;
+
+	*out = NULL;
+	p = index_path(ctx->home, id);
+	err = lep_read_file(&b, p, 1 << 20);
+	if (err == NULL)
+		err = lep_json_parse(&j, b.buf, b.len, p);
+	else if (err->code == LEP_E_NOT_FOUND)
+		err = lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "no deployment "
+		    "or job named '%s'", id), "'lepton status' and 'lepton "
+		    "status --jobs' list them");
+	lep_buf_release(&b);
+	free(p);
+	if (err == NULL) {
+		pname = lep_json_get_str(j, "provider");
+		err = lep_provider_open(out, pname ? pname : "local", &cfg);
+	}
+	lep_json_free(j);
+	return err;
+}
+
+int
+lep_job_exists(struct lep_ctx *ctx, const char *id)
+{
+	struct stat	 st;
+	char		*p = index_path(ctx->home, id);
+	int		 rc = stat(p, &st) == 0;
+
+	free(p);
+	return rc;
+}
+
+const struct lep_err *
+lep_job_train(struct lep_job **out, struct lep_ctx *ctx,
+    const struct lep_spec *sp, long long lock_ms)
+{
+	const struct lep_err	*err;
+	struct lep_config	 cfg = { ctx->home, &ctx->out };
+	struct lep_provider	*p = NULL;
+	struct lep_state	*st = NULL;
+	struct lep_submit_req	 req;
+	struct lep_segment	 seg;
+	struct lep_json		*j;
+	struct tm		 tm;
+	const char		*pname;
+	char			 rnd[9], stamp[32], *id = NULL, *path;
+	char			*version = NULL, *model_dir = NULL;
+	time_t			 now = time(NULL);
+	int			 lockfd = -1;
+
+	*out = NULL;
+	memset(&seg, 0, sizeof(seg));
+	if (sp->kind != LEP_SPEC_JOB)
+		return lep_err_hint(lep_err_new(LEP_E_USAGE, "%s: kind "
+		    "'service' is deployed, not trained", sp->file), "'lepton "
+		    "deploy %s'", sp->file);
+	pname = lep_service_provider_for(sp);
+	if ((err = lep_provider_open(&p, pname, &cfg)) != NULL)
+		return err;
+	if ((err = lep_provider_check(p, sp)) != NULL ||
+	    (err = lep_service_price(&seg, ctx, sp, pname)) != NULL)
+		goto done;
+	/* An input model (fine-tuning): version or alias. */
+	if (sp->has_model && (sp->model.version || sp->model.alias)) {
+		if ((err = lep_state_open(&st, ctx->home, 0)) != NULL ||
+		    (err = lep_registry_resolve(&version, st, sp->model.name,
+		    sp->model.version ? sp->model.version :
+		    sp->model.alias)) != NULL ||
+		    (err = lep_registry_materialize(&model_dir, st, ctx->home,
+		    sp->model.name, version)) != NULL)
+			goto done;
+	}
+	if (ctx->dry_run) {
+		*out = xcalloc(1, sizeof(**out));
+		(*out)->name = xstrdup(sp->name);
+		(*out)->provider = xstrdup(pname);
+		(*out)->state = xstrdup("planned");
+		goto done;
+	}
+	if ((err = lep_random_hex(rnd, 2)) != NULL)
+		goto done;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	id = xasprintf("%s-%s-%s", sp->name, stamp, rnd);
+	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL)
+		goto done;
+	path = xasprintf("%s/jobs", ctx->home);
+	err = lep_mkdirs(path, 0700);
+	free(path);
+	if (err != NULL)
+		goto done;
+	j = lep_json_obj();
+	lep_json_set_str(j, "id", id);
+	lep_json_set_str(j, "name", sp->name);
+	lep_json_set_str(j, "provider", pname);
+	lep_json_set_int(j, "created", (long long)now);
+	path = index_path(ctx->home, id);
+	err = lep_write_json(path, j, 0644);
+	free(path);
+	lep_json_free(j);
+	if (err != NULL)
+		goto done;
+	memset(&req, 0, sizeof(req));
+	req.spec = sp;
+	req.id = id;
+	req.model_dir = model_dir;
+	req.secret_names = (const char *const *)sp->secrets;
+	req.nsecrets = sp->nsecrets;
+	if ((err = lep_provider_submit(out, p, &req)) != NULL)
+		goto done;
+	/* The job's segment opens now; its runner closes it. */
+	seg.what = id;
+	seg.revision = 0;
+	err = lep_ledger_record(ctx->home, id, &seg, lep_epoch_ms());
+done:
+	lep_unlock(lockfd);
+	free(seg.region);
+	free(seg.instance);
+	lep_state_close(st);
+	lep_provider_close(p);
+	free(version);
+	free(model_dir);
+	free(id);
+	return err;
+}
+
+const struct lep_err *
+lep_job_get(struct lep_job **out, struct lep_ctx *ctx, const char *id)
+{
+	const struct lep_err	*err;
+	struct lep_provider	*p = NULL;
+
+	*out = NULL;
+	if ((err = provider_of_job(&p, ctx, id)) == NULL)
+		err = lep_provider_job_status(out, p, id);
+	lep_provider_close(p);
+	return err;
+}
+
+const struct lep_err *
+lep_job_cancel(struct lep_job **out, struct lep_ctx *ctx, const char *id,
+    int grace_s)
+{
+	const struct lep_err	*err;
+	struct lep_provider	*p = NULL;
+
+	*out = NULL;
+	if ((err = provider_of_job(&p, ctx, id)) == NULL)
+		err = lep_provider_cancel(out, p, id, grace_s);
+	lep_provider_close(p);
+	return err;
+}
+
+static int
+cmp_job(const void *a, const void *b)
+{
+	const struct lep_job *const *x = a, *const *y = b;
+
+	if ((*x)->started != (*y)->started)
+		return (*x)->started > (*y)->started ? -1 : 1;
+	return strcmp((*x)->id, (*y)->id);
+}
+
+const struct lep_err *
+lep_job_list(struct lep_job ***out, size_t *n_out, struct lep_ctx *ctx)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_job		**v = NULL, *j;
+	struct dirent		*de;
+	size_t			 n = 0;
+	char			*dir, *id;
+	DIR			*dp;
+
+	*out = NULL;
+	*n_out = 0;
+	dir = xasprintf("%s/jobs", ctx->home);
+	dp = opendir(dir);
+	free(dir);
+	if (dp == NULL)
+		return errno == ENOENT ? NULL : lep_err_errno(LEP_E_FAILED,
+		    "cannot list jobs");
+	while ((de = readdir(dp)) != NULL) {
+		if (!lep_ends_with(de->d_name, ".json") || de->d_name[0] == '.')
+			continue;
+		id = xstrndup(de->d_name, strlen(de->d_name) - 5);
+		err = lep_job_get(&j, ctx, id);
+		free(id);
+		if (err != NULL)
+			break;
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = j;
+	}
+	closedir(dp);
+	if (err != NULL) {
+		while (n > 0)
+			lep_job_free(v[--n]);
+		free(v);
+		return err;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_job);
+	*out = v;
+	*n_out = n;
+	return NULL;
+}
+
+/* metrics.json in the output, or beside it. */
+static struct lep_json *
+read_metrics(const char *output)
+{
+	struct lep_json	*m = NULL;
+	struct lep_buf	 b;
+	char		*p, *dir, *slash;
+
+	p = xasprintf("%s/metrics.json", output);
+	if (lep_read_file(&b, p, 1 << 20) == NULL)
+		(void)lep_json_parse(&m, b.buf, b.len, p);
+	lep_buf_release(&b);
+	free(p);
+	if (m != NULL)
+		return m;
+	dir = xstrdup(output);
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		p = xasprintf("%s/metrics.json", dir);
+		if (lep_read_file(&b, p, 1 << 20) == NULL)
+			(void)lep_json_parse(&m, b.buf, b.len, p);
+		lep_buf_release(&b);
+		free(p);
+	}
+	free(dir);
+	return m;
+}
+
+const struct lep_err *
+lep_job_complete(char **model_out, char **why_out, const char *home,
+    const struct lep_job_result *r)
+{
+	const struct lep_err	*err;
+	const struct lep_spec	*sp = r->spec;
+	struct lep_state	*st = NULL;
+	struct lep_json		*rec, *src, *metrics = NULL, *manifest = NULL;
+	struct lep_txn		 txn;
+	struct stat		 sb;
+	const char		*state = r->state, *model;
+	char			*version = NULL, *parent = NULL, *msg, *path;
+	char			 ts[32];
+	int			 lockfd = -1, created = 0;
+
+	*model_out = *why_out = NULL;
+	memset(&txn, 0, sizeof(txn));
+	model = sp->has_model ? sp->model.name : sp->name;
+	if ((err = lep_lock(&lockfd, home, COMPLETE_LOCK_MS)) != NULL ||
+	    (err = lep_state_open(&st, home, 1)) != NULL)
+		goto done;
+	if (strcmp(state, "succeeded") == 0 && r->output != NULL) {
+		if (stat(r->output, &sb) == -1) {
+			state = "failed";
+			*why_out = xasprintf("job.outputs.model '%s' was not "
+			    "written", sp->job.output_model);
+		} else {
+			metrics = read_metrics(r->output);
+			(void)lep_registry_resolve(&parent, st, model, NULL);
+			src = lep_json_obj();
+			lep_json_set_str(src, "kind", "job");
+			lep_json_set_str(src, "job", r->id);
+			lep_json_set_str(src, "spec", sp->file);
+			lep_json_set_str(src, "provider", r->provider);
+			err = lep_registry_register(&version, &created,
+			    &manifest, &txn, st, home, model, r->output, src,
+			    metrics, parent);
+			lep_json_free(src);
+			if (err != NULL)
+				goto done;
+			*model_out = xasprintf("%s@%s", model, version);
+		}
+	} else if (r->message != NULL)
+		*why_out = xstrdup(r->message);
+	rec = lep_json_obj();
+	lep_json_set_str(rec, "id", r->id);
+	lep_json_set_str(rec, "name", sp->name);
+	lep_json_set_str(rec, "provider", r->provider);
+	lep_json_set_str(rec, "dir", sp->dir);
+	lep_json_set_str(rec, "state", state);
+	lep_json_set_int(rec, "exit_code", r->exit_code);
+	lep_format_time(ts, sizeof(ts), r->started);
+	lep_json_set_str(rec, "started", ts);
+	lep_format_time(ts, sizeof(ts), r->ended);
+	lep_json_set_str(rec, "ended", ts);
+	lep_json_set_str(rec, "model", *model_out);
+	lep_json_set(rec, "metrics", metrics ? lep_json_dup(metrics) :
+	    lep_json_null());
+	lep_json_set(rec, "spec", lep_spec_to_json(sp));
+	path = xasprintf("jobs/%s.json", r->id);
+	lep_txn_put(&txn, path, lep_json_print(rec, 1));
+	free(path);
+	lep_json_free(rec);
+	if (version != NULL)
+		msg = xasprintf("train %s %s (job %s)\n\nLepton-Command: train\n"
+		    "Lepton-Job: %s\nLepton-Provider: %s\nLepton-Model: %s\n"
+		    "Lepton-Outcome: %s\n", model, version, r->id, r->id,
+		    r->provider, *model_out, state);
+	else
+		msg = xasprintf("train %s: job %s %s\n\nLepton-Command: train\n"
+		    "Lepton-Job: %s\nLepton-Provider: %s\nLepton-Outcome: %s\n",
+		    model, r->id, state, r->id, r->provider, state);
+	err = lep_txn_commit(NULL, st, &txn, msg);
+	free(msg);
+	if (err == NULL)
+		err = lep_ledger_record(home, r->id, NULL, lep_epoch_ms());
+done:
+	lep_txn_release(&txn);
+	lep_json_free(metrics);
+	lep_json_free(manifest);
+	lep_state_close(st);
+	lep_unlock(lockfd);
+	free(version);
+	free(parent);
+	return err;
+}

@@ -1,0 +1,131 @@
+/*
+ * local-env.c: how the local provider starts a process: its environment
+ * and its process group, for replicas (local-super.c) and jobs
+ * (local-job.c) alike.
+ */
+#include "provider.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "local-priv.h"
+#include "../lib/crypto.h"
+#include "../lib/json.h"
+#include "../lib/spec.h"
+#include "../lib/util.h"
+
+extern char **environ;
+
+static int
+env_overridden(const char *entry, const struct lep_spec *sp, int has_cuda)
+{
+	size_t	 i, n = strcspn(entry, "=");
+
+	if (strncmp(entry, "LEPTON_", 7) == 0)
+		return 1;
+	if (has_cuda && n == 20 && strncmp(entry, "CUDA_VISIBLE_DEVICES",
+	    20) == 0)
+		return 1;
+	for (i = 0; i < sp->nenv; i++)
+		if (strlen(sp->env[i].key) == n &&
+		    strncmp(entry, sp->env[i].key, n) == 0)
+			return 1;
+	for (i = 0; i < sp->nsecrets; i++)
+		if (strlen(sp->secrets[i]) == n &&
+		    strncmp(entry, sp->secrets[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+char **
+local_env_build(const struct lep_spec *sp, const struct lep_json *secret_env,
+    const char *const *extra, const char *cuda)
+{
+	char		**env;
+	size_t		  n = 0, cap, i;
+	const char	 *val;
+
+	for (i = 0; environ[i] != NULL; i++)
+		;
+	cap = i + sp->nenv + sp->nsecrets + 2;
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		cap++;
+	env = xcalloc(cap, sizeof(char *));
+	for (i = 0; environ[i] != NULL; i++)
+		if (!env_overridden(environ[i], sp, cuda != NULL))
+			env[n++] = xstrdup(environ[i]);
+	for (i = 0; i < sp->nenv; i++)
+		env[n++] = xasprintf("%s=%s", sp->env[i].key,
+		    sp->env[i].value);
+	for (i = 0; i < sp->nsecrets; i++)
+		if ((val = lep_json_get_str(secret_env, sp->secrets[i])) !=
+		    NULL)
+			env[n++] = xasprintf("%s=%s", sp->secrets[i], val);
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		env[n++] = xstrdup(extra[i]);
+	if (cuda != NULL)
+		env[n++] = xasprintf("CUDA_VISIBLE_DEVICES=%s", cuda);
+	env[n] = NULL;
+	return env;
+}
+
+void
+local_env_free(char **env)
+{
+	size_t	 i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		lep_wipe(env[i], strlen(env[i]));
+		free(env[i]);
+	}
+	free(env);
+}
+
+pid_t
+local_spawn(const char *dir, const char *cmd, const char *logpath,
+    char **env)
+{
+	char	*argv[4];
+	pid_t	 pid;
+	int	 logfd, devnull, saved;
+
+	logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (logfd == -1)
+		return -1;
+	argv[0] = "sh";
+	argv[1] = "-c";
+	argv[2] = (char *)cmd;
+	argv[3] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		sigset_t	 none;
+
+		setpgid(0, 0);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (chdir(dir) == -1)
+			_exit(126);
+		devnull = open("/dev/null", O_RDONLY);
+		if (devnull != -1)
+			dup2(devnull, STDIN_FILENO);
+		dup2(logfd, STDOUT_FILENO);
+		dup2(logfd, STDERR_FILENO);
+		execve("/bin/sh", argv, env);
+		_exit(127);
+	}
+	saved = errno;
+	if (pid > 0)
+		setpgid(pid, pid);
+	close(logfd);
+	errno = saved;
+	return pid;
+}

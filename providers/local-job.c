@@ -1,0 +1,453 @@
+/*
+ * local-job.c: training jobs on this machine. `lepton train` writes the
+ * job's files under HOME/local/jobs/ID/ and starts a runner (`lepton
+ * __job HOME ID`) that outlives it: setup, then run, in a process group
+ * of their own, the output to ID/log, max_duration enforced, SIGTERM
+ * (lepton stop) forwarded. When the job ends, the runner records it and
+ * registers its output (lib/job.c) and writes its end to ID/state.json.
+ */
+#include "provider.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "local-priv.h"
+#include "../lib/crypto.h"
+#include "../lib/error.h"
+#include "../lib/fs.h"
+#include "../lib/job.h"
+#include "../lib/json.h"
+#include "../lib/proc.h"
+#include "../lib/spec.h"
+#include "../lib/util.h"
+
+static char *
+job_path(const char *home, const char *id, const char *file)
+{
+	return xasprintf("%s/local/jobs/%s/%s", home, id, file);
+}
+
+static const struct lep_err *
+read_json(struct lep_json **out, const char *path)
+{
+	const struct lep_err	*err;
+	struct lep_buf		 b;
+
+	*out = NULL;
+	err = lep_read_file(&b, path, 4 << 20);
+	if (err == NULL)
+		err = lep_json_parse(out, b.buf, b.len, path);
+	lep_buf_release(&b);
+	return err;
+}
+
+static unsigned long long
+json_ull(const struct lep_json *j, const char *key)
+{
+	struct lep_json	*v = lep_json_get(j, key);
+
+	return lep_json_type(v) == LEP_JSON_NUMBER ?
+	    (unsigned long long)lep_json_number(v) : 0;
+}
+
+/* --- the hooks, in the lepton command ----------------------------------- */
+
+static struct lep_job *
+job_from_state(const char *home, const char *id, const struct lep_json *st)
+{
+	struct lep_job	*j = xcalloc(1, sizeof(*j));
+	const char	*phase = lep_json_get_str(st, "phase");
+	long long	 v;
+
+	j->id = xstrdup(id);
+	j->name = xstrdup(lep_json_get_str(st, "name") ?
+	    lep_json_get_str(st, "name") : "");
+	j->provider = xstrdup("local");
+	j->log_path = job_path(home, id, "log");
+	j->exit_code = lep_json_get_ll(st, "exit_code", &v) == 0 ? (int)v : -1;
+	j->started = lep_json_get_ll(st, "started", &v) == 0 ? v : 0;
+	j->ended = lep_json_get_ll(st, "ended", &v) == 0 ? v : 0;
+	if (lep_json_get_str(st, "model") != NULL)
+		j->model = xstrdup(lep_json_get_str(st, "model"));
+	if (lep_json_get_str(st, "message") != NULL)
+		j->message = xstrdup(lep_json_get_str(st, "message"));
+	(void)lep_json_get_ll(st, "pid", &v);
+	if (lep_streq(phase, "running") || lep_streq(phase, "recording")) {
+		if (v > 0 && lep_proc_alive((long)v, json_ull(st, "start"))) {
+			j->pid = (long)v;
+			j->state = xstrdup("running");
+		} else {
+			/* Killed behind our back: say so. */
+			j->state = xstrdup("failed");
+			free(j->message);
+			j->message = xstrdup("the job's runner died");
+		}
+	} else
+		j->state = xstrdup(phase ? phase : "unknown");
+	return j;
+}
+
+const struct lep_err *
+local_job_status(struct lep_job **out, void *state, const char *id)
+{
+	struct local_state	*ls = state;
+	const struct lep_err	*err;
+	struct lep_json		*st;
+	char			*p;
+
+	*out = NULL;
+	p = job_path(ls->home, id, "state.json");
+	err = read_json(&st, p);
+	free(p);
+	if (err != NULL && err->code == LEP_E_NOT_FOUND)
+		return lep_err_new(LEP_E_NOT_FOUND, "no job '%s' on the local "
+		    "provider", id);
+	if (err != NULL)
+		return err;
+	*out = job_from_state(ls->home, id, st);
+	lep_json_free(st);
+	return NULL;
+}
+
+const struct lep_err *
+local_submit(struct lep_job **out, void *state,
+    const struct lep_submit_req *req)
+{
+	struct local_state	*ls = state;
+	const struct lep_spec	*sp = req->spec;
+	const struct lep_err	*err;
+	struct lep_json		*j, *env, *spec;
+	struct timespec		 ts = { 0, 20 * 1000 * 1000 };
+	const char		*val;
+	char			*dir, *p, *out_path = NULL;
+	long			 pid;
+	long long		 deadline;
+	size_t			 i;
+	int			 per;
+
+	*out = NULL;
+	if ((err = local_place_gpus(ls, sp, &per)) != NULL)
+		return err;
+	dir = xasprintf("%s/local/jobs/%s", ls->home, req->id);
+	if ((err = lep_mkdirs(dir, 0700)) != NULL)
+		goto done;
+	spec = lep_spec_to_json(sp);
+	p = job_path(ls->home, req->id, "spec.json");
+	err = lep_write_json(p, spec, 0644);
+	free(p);
+	lep_json_free(spec);
+	if (err != NULL)
+		goto done;
+	j = lep_json_obj();
+	lep_json_set_str(j, "id", req->id);
+	lep_json_set_str(j, "dir", sp->dir);
+	lep_json_set_str(j, "spec_file", sp->file);
+	if (req->model_dir != NULL)
+		lep_json_set_str(j, "model_dir", req->model_dir);
+	if (sp->job.output_model != NULL) {
+		out_path = sp->job.output_model[0] == '/' ?
+		    xstrdup(sp->job.output_model) : xasprintf("%s/%s",
+		    sp->dir, sp->job.output_model);
+		lep_json_set_str(j, "output", out_path);
+	}
+	local_detect_gpus(ls);
+	if (ls->ngpus > 0) {
+		struct lep_buf	 b = LEP_BUF_INIT;
+		int		 g;
+
+		for (g = 0; g < per; g++)
+			lep_buf_addf(&b, "%s%d", g ? "," : "", g);
+		lep_json_set_str(j, "cuda_visible_devices", b.buf);
+		lep_buf_release(&b);
+	}
+	p = job_path(ls->home, req->id, "meta.json");
+	err = lep_write_json(p, j, 0644);
+	free(p);
+	lep_json_free(j);
+	if (err != NULL)
+		goto done;
+	/* Secret values, for the runner only: 0600, removed when it ends. */
+	env = lep_json_obj();
+	for (i = 0; i < req->nsecrets; i++) {
+		if ((val = getenv(req->secret_names[i])) == NULL) {
+			err = lep_err_hint(lep_err_new(LEP_E_AUTH, "secret "
+			    "'%s' is not set in the environment",
+			    req->secret_names[i]), "export %s before "
+			    "'lepton train'", req->secret_names[i]);
+			lep_json_free(env);
+			goto done;
+		}
+		lep_json_set_str(env, req->secret_names[i], val);
+	}
+	j = lep_json_obj();
+	lep_json_set(j, "env", env);
+	p = job_path(ls->home, req->id, "secrets.json");
+	err = lep_write_json(p, j, 0600);
+	free(p);
+	lep_json_free(j);
+	if (err != NULL)
+		goto done;
+	p = job_path(ls->home, req->id, "runner.log");
+	err = local_spawn_lepton(&pid, ls->home, LEP_JOB_ARGV1, req->id, p);
+	free(p);
+	if (err != NULL)
+		goto done;
+	/* The runner writes state.json first thing. */
+	deadline = lep_now_ms() + 10000;
+	while ((err = local_job_status(out, ls, req->id)) != NULL &&
+	    err->code == LEP_E_NOT_FOUND && lep_now_ms() < deadline &&
+	    lep_proc_alive(pid, 0))
+		nanosleep(&ts, NULL);
+done:
+	free(out_path);
+	free(dir);
+	return err;
+}
+
+const struct lep_err *
+local_cancel(struct lep_job **out, void *state, const char *id, int grace_s)
+{
+	struct local_state	*ls = state;
+	const struct lep_err	*err;
+	struct timespec		 ts = { 0, 50 * 1000 * 1000 };
+	struct lep_json		*st;
+	long long		 deadline, child = 0;
+	char			*p;
+
+	*out = NULL;
+	if ((err = local_job_status(out, state, id)) != NULL)
+		return err;
+	if ((*out)->pid == 0)
+		return NULL;		/* over already */
+	kill((pid_t)(*out)->pid, SIGTERM);
+	deadline = lep_now_ms() + (grace_s + 30) * 1000LL;
+	while (lep_proc_alive((*out)->pid, 0) && lep_now_ms() < deadline)
+		nanosleep(&ts, NULL);
+	if (lep_proc_alive((*out)->pid, 0)) {
+		/* The runner is stuck: end it and its job by PID. */
+		p = job_path(ls->home, id, "state.json");
+		if (read_json(&st, p) == NULL) {
+			(void)lep_json_get_ll(st, "child", &child);
+			lep_json_free(st);
+		}
+		free(p);
+		if (child > 0)
+			kill(-(pid_t)child, SIGKILL);
+		kill((pid_t)(*out)->pid, SIGKILL);
+	}
+	lep_job_free(*out);
+	return local_job_status(out, state, id);
+}
+
+/* --- the runner -------------------------------------------------------- */
+
+static volatile sig_atomic_t	 cancelled;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	cancelled = 1;
+}
+
+struct runner {
+	char			*home, *id, *state_path;
+	struct lep_json		*st;
+	unsigned long long	 start;
+};
+
+static void
+runner_write(struct runner *r)
+{
+	(void)lep_write_json(r->state_path, r->st, 0644);
+}
+
+/* Run cmd to its end; its exit status, 128+N for a signal, or -1. */
+static int
+run_step(struct runner *r, const struct lep_spec *sp, const char *cmd,
+    char **env, const char *log, long long deadline_ms, const char **why)
+{
+	struct timespec	 ts = { 0, 50 * 1000 * 1000 };
+	long long	 kill_at = 0;
+	pid_t		 pid, got;
+	int		 status = 0, term_sent = 0;
+
+	pid = local_spawn(sp->dir, cmd, log, env);
+	if (pid == -1) {
+		*why = "cannot start the job";
+		return -1;
+	}
+	lep_json_set_int(r->st, "child", (long long)pid);
+	runner_write(r);
+	for (;;) {
+		got = waitpid(pid, &status, WNOHANG);
+		if (got == pid)
+			break;
+		if (got == -1 && errno != EINTR)
+			return -1;
+		if (!term_sent && (cancelled || (deadline_ms &&
+		    lep_now_ms() >= deadline_ms))) {
+			*why = cancelled ? "stopped" : "ran past job.max_duration";
+			kill(-pid, SIGTERM);
+			term_sent = 1;
+			kill_at = lep_now_ms() + LOCAL_GRACE_S * 1000;
+		}
+		if (term_sent && lep_now_ms() >= kill_at)
+			kill(-pid, SIGKILL);
+		nanosleep(&ts, NULL);
+	}
+	kill(-pid, SIGKILL);	/* what the shell left behind */
+	lep_json_set_int(r->st, "child", 0);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int
+lep_provider_job_main(int argc, char **argv)
+{
+	const struct lep_err	*err;
+	struct lep_job_result	 res;
+	struct lep_json		*meta = NULL, *secrets = NULL;
+	struct lep_spec		*sp = NULL;
+	struct lep_buf		 b;
+	struct sigaction	 sa;
+	struct runner		 r;
+	const char		*why = NULL, *output, *cuda, *model_dir;
+	char			*p, *log, **env, *extra[10], *model = NULL;
+	char			*why_not = NULL;
+	long long		 deadline = 0;
+	size_t			 n = 0, i;
+	int			 rc = 0, port;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: lepton %s HOME ID\n", LEP_JOB_ARGV1);
+		return 2;
+	}
+	memset(&r, 0, sizeof(r));
+	r.home = argv[1];
+	r.id = argv[2];
+	r.state_path = job_path(r.home, r.id, "state.json");
+	r.start = lep_proc_start_time((long)getpid());
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	p = job_path(r.home, r.id, "meta.json");
+	err = read_json(&meta, p);
+	free(p);
+	p = job_path(r.home, r.id, "spec.json");
+	if (err == NULL && (err = lep_read_file(&b, p, LEP_SPEC_MAX_FILE)) ==
+	    NULL)
+		err = lep_spec_parse(&sp, p, lep_json_get_str(meta, "dir") ?
+		    lep_json_get_str(meta, "dir") : "/", b.buf, b.len);
+	lep_buf_release(&b);
+	free(p);
+	p = job_path(r.home, r.id, "secrets.json");
+	if (err == NULL && (err = lep_read_secret_file(&b, p, 1 << 20)) ==
+	    NULL)
+		err = lep_json_parse(&secrets, b.buf, b.len, p);
+	lep_wipe(b.buf, b.len);
+	lep_buf_release(&b);
+	(void)unlink(p);	/* read once; never kept */
+	free(p);
+	if (err != NULL) {
+		fprintf(stderr, "lepton: job %s: %s\n", r.id, err->msg);
+		rc = 1;
+		goto done;
+	}
+	r.st = lep_json_obj();
+	lep_json_set_int(r.st, "pid", (long long)getpid());
+	lep_json_set_num(r.st, "start", (double)r.start);
+	lep_json_set_str(r.st, "name", sp->name);
+	lep_json_set_str(r.st, "phase", "running");
+	lep_json_set_int(r.st, "started", (long long)time(NULL));
+	runner_write(&r);
+
+	output = lep_json_get_str(meta, "output");
+	cuda = lep_json_get_str(meta, "cuda_visible_devices");
+	model_dir = lep_json_get_str(meta, "model_dir");
+	port = lep_free_port();
+	extra[n++] = xasprintf("LEPTON_JOB_ID=%s", r.id);
+	extra[n++] = xstrdup("LEPTON_NODE_RANK=0");
+	extra[n++] = xstrdup("LEPTON_NUM_NODES=1");
+	extra[n++] = xstrdup("LEPTON_MASTER_ADDR=127.0.0.1");
+	extra[n++] = xasprintf("LEPTON_MASTER_PORT=%d", port > 0 ? port :
+	    29500);
+	if (output != NULL)
+		extra[n++] = xasprintf("LEPTON_OUTPUT_MODEL=%s", output);
+	if (model_dir != NULL)
+		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", model_dir);
+	extra[n] = NULL;
+	env = local_env_build(sp, lep_json_get(secrets, "env"),
+	    (const char *const *)extra, cuda);
+	log = job_path(r.home, r.id, "log");
+	if (sp->job.max_duration > 0)
+		deadline = lep_now_ms() + sp->job.max_duration * 1000;
+	/* A stale output must not pass for this run's. */
+	if (output != NULL)
+		lep_remove_tree(output);
+	if (sp->setup != NULL)
+		rc = run_step(&r, sp, sp->setup, env, log, deadline, &why);
+	if (rc == 0 && !cancelled)
+		rc = run_step(&r, sp, sp->run, env, log, deadline, &why);
+	local_env_free(env);
+	free(log);
+	for (i = 0; i < n; i++)
+		free(extra[i]);
+
+	memset(&res, 0, sizeof(res));
+	res.id = r.id;
+	res.spec = sp;
+	res.provider = "local";
+	res.exit_code = rc;
+	res.started = (long long)lep_json_number(lep_json_get(r.st,
+	    "started"));
+	res.ended = (long long)time(NULL);
+	res.output = output;
+	if (cancelled)
+		res.state = "cancelled";
+	else if (rc == 0 && why == NULL)
+		res.state = "succeeded";
+	else
+		res.state = "failed";
+	res.message = why;
+	lep_json_set_str(r.st, "phase", "recording");
+	lep_json_set_int(r.st, "exit_code", rc);
+	lep_json_set_int(r.st, "ended", res.ended);
+	runner_write(&r);
+	err = lep_job_complete(&model, &why_not, r.home, &res);
+	if (err != NULL) {
+		/* Ran, but not recorded: say so; nothing is lost but that. */
+		lep_json_set_str(r.st, "message", err->msg);
+		fprintf(stderr, "lepton: job %s: %s\n", r.id, err->msg);
+	} else if (why_not != NULL)
+		lep_json_set_str(r.st, "message", why_not);
+	if (why_not != NULL && strcmp(res.state, "succeeded") == 0)
+		res.state = "failed";	/* no output: nothing to register */
+	lep_json_set_str(r.st, "phase", res.state);
+	if (model != NULL)
+		lep_json_set_str(r.st, "model", model);
+	runner_write(&r);
+	rc = 0;
+done:
+	lep_json_free(r.st);
+	lep_json_free(meta);
+	lep_json_free(secrets);
+	lep_spec_free(sp);
+	free(model);
+	free(why_not);
+	free(r.state_path);
+	return rc;
+}
