@@ -45,6 +45,7 @@ LIB_OBJS	= $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CMD_OBJS	= $(CMD_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS	= $(TEST_SRCS:%.c=$(BUILD)/%.o)
 DEPS		= $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_OBJS:.o=.d) \
+		  $(BUILD)/tests/bench/gen_versions.d \
 		  $(BUILD)/cmd/main.d
 
 ifeq ($(BUILD),build)
@@ -103,8 +104,12 @@ valgrind: all $(BUILD)/check_lepton
 demo: deps all
 	@sh examples/iris/demo.sh $(abspath $(BIN))
 
-bench: all
-	@sh tests/bench.sh $(abspath $(BIN))
+$(BUILD)/gen_versions: $(BUILD)/tests/bench/gen_versions.o $(BUILD)/liblepton.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_BIN)
+
+bench: all $(BUILD)/gen_versions
+	@GEN_VERSIONS=$(abspath $(BUILD)/gen_versions) sh tests/bench.sh \
+	    $(abspath $(BIN))
 
 lint:
 	@! grep -nwE 'strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|system|popen' \

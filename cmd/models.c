@@ -100,9 +100,10 @@ static const struct lep_err *
 models_show(struct lep_ctx *ctx, struct lep_state *st, const char *arg)
 {
 	const struct lep_err	*err;
-	struct lep_json		*m = NULL, *res, *arr, *metrics;
-	char			*name, *ref, *ver = NULL, **v = NULL, *s, *al;
-	size_t			 nv = 0, i;
+	struct lep_json		*m = NULL, *res, *arr, *metrics, **all = NULL;
+	char			*name, *ref, *ver = NULL, *s, *al;
+	char			**an = NULL, **av = NULL;
+	size_t			 nv = 0, na = 0, i;
 
 	split_ref(&name, &ref, arg);
 	if (ref != NULL) {
@@ -122,7 +123,8 @@ models_show(struct lep_ctx *ctx, struct lep_state *st, const char *arg)
 		}
 		goto done;
 	}
-	if ((err = lep_registry_versions(&v, &nv, st, name)) != NULL)
+	if ((err = lep_registry_all(&all, &nv, st, name)) != NULL ||
+	    (err = lep_registry_aliases(&an, &av, &na, st, name)) != NULL)
 		goto done;
 	if (nv == 0) {
 		err = lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "no model "
@@ -135,12 +137,18 @@ models_show(struct lep_ctx *ctx, struct lep_state *st, const char *arg)
 		lep_out_printf(&ctx->out, "%-8s %-20s %10s %-8s %-10s %s\n",
 		    "VERSION", "CREATED", "BYTES", "PARENT", "ALIASES",
 		    "METRICS");
-	for (i = nv; i > 0 && err == NULL; i--) {
-		if ((err = lep_registry_manifest(&m, st, name,
-		    v[i - 1])) != NULL)
-			break;
-		al = lep_registry_aliases_of(st, name, v[i - 1]);
-		lep_json_set_str(m, "aliases", al);
+	for (i = nv; i > 0; i--) {
+		struct lep_buf	 ab = LEP_BUF_INIT;
+		const char	*ver = lep_json_get_str(all[i - 1], "version");
+		size_t		 k;
+
+		m = all[i - 1];
+		all[i - 1] = NULL;
+		for (k = 0; k < na; k++)
+			if (strcmp(av[k], ver) == 0)
+				lep_buf_addf(&ab, "%s%s", ab.len ? "," : "",
+				    an[k]);
+		lep_json_set_str(m, "aliases", ab.buf);
 		metrics = lep_json_get(m, "metrics");
 		s = lep_json_type(metrics) == LEP_JSON_OBJECT ?
 		    lep_json_print(metrics, 0) : xstrdup("-");
@@ -149,27 +157,31 @@ models_show(struct lep_ctx *ctx, struct lep_state *st, const char *arg)
 
 			(void)lep_json_get_ll(m, "size", &size);
 			lep_out_printf(&ctx->out, "%-8s %-20s %10lld %-8s "
-			    "%-10s %s\n", v[i - 1], lep_json_get_str(m,
+			    "%-10s %s\n", ver, lep_json_get_str(m,
 			    "created") ? lep_json_get_str(m, "created") : "-",
 			    size, lep_json_get_str(m, "parent") ?
-			    lep_json_get_str(m, "parent") : "-", al[0] ? al :
-			    "-", s);
+			    lep_json_get_str(m, "parent") : "-", ab.len ?
+			    ab.buf : "-", s);
 			lep_json_free(m);
 		} else
 			lep_json_push(arr, m);
 		m = NULL;
-		free(al);
+		lep_buf_release(&ab);
 		free(s);
 	}
 	lep_json_set_str(res, "name", name);
 	lep_json_set(res, "versions", arr);
-	if (ctx->out.json && err == NULL)
+	if (ctx->out.json)
 		lep_out_result(&ctx->out, res);
 	else
 		lep_json_free(res);
 done:
 	lep_json_free(m);
-	lep_strv_free(v, nv);
+	for (i = 0; all != NULL && i < nv; i++)
+		lep_json_free(all[i]);
+	free(all);
+	lep_strv_free(an, na);
+	lep_strv_free(av, na);
 	free(ver);
 	free(name);
 	free(ref);

@@ -138,6 +138,94 @@ lep_registry_versions(char ***out, size_t *n_out, struct lep_state *st,
 	return NULL;
 }
 
+static int
+cmp_manifest(const void *a, const void *b)
+{
+	long	 x = version_num(lep_json_get_str(*(struct lep_json *const *)a,
+	    "version"));
+	long	 y = version_num(lep_json_get_str(*(struct lep_json *const *)b,
+	    "version"));
+
+	return x < y ? -1 : x > y;
+}
+
+const struct lep_err *
+lep_registry_all(struct lep_json ***out, size_t *n_out, struct lep_state *st,
+    const char *name)
+{
+	const struct lep_err	*err;
+	struct lep_json		**v, *m;
+	char			**names, **data, *dir;
+	size_t			 n, i, k = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	dir = xasprintf("models/%s", name);
+	err = lep_state_read_dir(&names, &data, &n, st, dir);
+	free(dir);
+	if (err != NULL)
+		return err;
+	v = xcalloc(n + 1, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		m = NULL;
+		if (lep_ends_with(names[i], ".json") &&
+		    lep_json_parse(&m, data[i], strlen(data[i]), names[i]) ==
+		    NULL && version_num(lep_json_get_str(m, "version")) > 0)
+			v[k++] = m;
+		else
+			lep_json_free(m);
+	}
+	lep_strv_free(names, n);
+	lep_strv_free(data, n);
+	if (k > 1)
+		qsort(v, k, sizeof(*v), cmp_manifest);
+	*out = v;
+	*n_out = k;
+	return NULL;
+}
+
+const struct lep_err *
+lep_registry_aliases(char ***aliases, char ***versions, size_t *n_out,
+    struct lep_state *st, const char *name)
+{
+	const struct lep_err	*err;
+	char			**an = NULL, **ao = NULL, **tn = NULL, **to = NULL;
+	char			*glob;
+	size_t			 na = 0, nt = 0, i, k, skip, out = 0;
+
+	*aliases = *versions = NULL;
+	*n_out = 0;
+	glob = xasprintf("refs/lepton/aliases/%s/*", name);
+	err = lep_state_refs_targets(&an, &ao, &na, st, glob);
+	free(glob);
+	if (err != NULL || na == 0)
+		goto done;
+	glob = xasprintf("refs/tags/models/%s/*", name);
+	err = lep_state_refs_targets(&tn, &to, &nt, st, glob);
+	skip = strlen(glob) - 1;
+	free(glob);
+	if (err != NULL)
+		goto done;
+	*aliases = xcalloc(na + 1, sizeof(char *));
+	*versions = xcalloc(na + 1, sizeof(char *));
+	for (i = 0; i < na; i++) {
+		for (k = 0; k < nt; k++)
+			if (strcmp(ao[i], to[k]) == 0)
+				break;
+		if (k == nt)
+			continue;
+		(*aliases)[out] = xstrdup(strrchr(an[i], '/') + 1);
+		(*versions)[out++] = xstrdup(tn[k] + skip);
+	}
+	*n_out = out;
+done:
+	lep_strv_free(an, na);
+	lep_strv_free(ao, na);
+	lep_strv_free(tn, nt);
+	lep_strv_free(to, nt);
+	return err;
+}
+
 const struct lep_err *
 lep_registry_models(char ***out, size_t *n, struct lep_state *st)
 {

@@ -54,7 +54,7 @@
 	X(git_oid_tostr) X(git_oid_equal) X(git_oid_fromstr) \
 	X(git_remote_create_anonymous) X(git_remote_push) \
 	X(git_remote_fetch) X(git_remote_free) X(git_graph_descendant_of) \
-	X(git_tree_id)
+	X(git_tree_id) X(git_blob_lookup) X(git_reference_target)
 
 #define DECL(f)	__typeof__(f) *f;
 static struct {
@@ -172,6 +172,13 @@ fail:
 }
 
 void
+lep_state_set_fsync(int on)
+{
+	if (git_load() == NULL)
+		G.git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, on);
+}
+
+void
 lep_state_close(struct lep_state *st)
 {
 	if (st == NULL)
@@ -259,39 +266,134 @@ lep_state_list(char ***out, size_t *n_out, struct lep_state *st,
 	return NULL;
 }
 
+const struct lep_err *
+lep_state_read_dir(char ***names_out, char ***data_out, size_t *n_out,
+    struct lep_state *st, const char *path)
+{
+	const struct lep_err	*err;
+	const git_tree_entry	*e;
+	git_object		*obj, *blob;
+	size_t			 i, n, k = 0;
+
+	*names_out = *data_out = NULL;
+	*n_out = 0;
+	if ((err = lookup(&obj, st, NULL, path)) != NULL)
+		return err->code == LEP_E_NOT_FOUND ? NULL : err;
+	if (G.git_object_type(obj) != GIT_OBJECT_TREE) {
+		G.git_object_free(obj);
+		return NULL;
+	}
+	n = G.git_tree_entrycount((git_tree *)obj);
+	*names_out = xcalloc(n + 1, sizeof(char *));
+	*data_out = xcalloc(n + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		e = G.git_tree_entry_byindex((git_tree *)obj, i);
+		if (G.git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+		    G.git_blob_lookup((git_blob **)&blob, st->repo,
+		    G.git_tree_entry_id(e)) != 0)
+			continue;
+		(*names_out)[k] = xstrdup(G.git_tree_entry_name(e));
+		(*data_out)[k++] = xstrndup(G.git_blob_rawcontent(
+		    (git_blob *)blob), (size_t)G.git_blob_rawsize(
+		    (git_blob *)blob));
+		G.git_object_free(blob);
+	}
+	G.git_object_free(obj);
+	*n_out = k;
+	return NULL;
+}
+
+const struct lep_err *
+lep_state_refs_targets(char ***names_out, char ***oids_out, size_t *n_out,
+    struct lep_state *st, const char *glob)
+{
+	git_reference_iterator	*it;
+	git_reference		*r;
+	const git_oid		*id;
+	char			 hex[LEP_OID_HEX];
+	size_t			 n = 0;
+
+	*names_out = *oids_out = NULL;
+	*n_out = 0;
+	if (G.git_reference_iterator_glob_new(&it, st->repo, glob) != 0)
+		return git_fail(LEP_E_FAILED, glob);
+	while (G.git_reference_next(&r, it) == 0) {
+		if ((id = G.git_reference_target(r)) != NULL) {
+			*names_out = xreallocarray(*names_out, n + 1,
+			    sizeof(char *));
+			*oids_out = xreallocarray(*oids_out, n + 1,
+			    sizeof(char *));
+			G.git_oid_tostr(hex, sizeof(hex), id);
+			(*names_out)[n] = xstrdup(G.git_reference_name(r));
+			(*oids_out)[n++] = xstrdup(hex);
+		}
+		G.git_reference_free(r);
+	}
+	G.git_reference_iterator_free(it);
+	*n_out = n;
+	return NULL;
+}
+
+/* One change, its path relative to the tree being rebuilt. */
+struct put {
+	const char	*rel;
+	const git_oid	*blob;		/* NULL: remove */
+};
+
 /*
- * base with path set to blob (NULL: removed), written as a new tree;
+ * base with every change applied, written once per tree touched (a
+ * directory with many changes is rebuilt once, not once per change);
  * *empty_out when nothing is left in it.
  */
 static int
-tree_put(git_oid *out, int *empty_out, git_repository *repo,
-    const git_tree *base, const char *path, const git_oid *blob)
+tree_apply(git_oid *out, int *empty_out, git_repository *repo,
+    const git_tree *base, struct put *puts, size_t n)
 {
 	git_treebuilder		*tb = NULL;
 	const git_tree_entry	*e;
-	git_tree		*sub = NULL;
+	git_tree		*sub;
 	git_oid			 subid;
-	const char		*slash = strchr(path, '/');
+	struct put		*group;
+	const char		*slash;
 	char			*name;
-	int			 rc, empty = 0;
+	size_t			 i, k, len, ng;
+	int			 rc, empty;
 
 	if ((rc = G.git_treebuilder_new(&tb, repo, base)) != 0)
 		return rc;
-	if (slash == NULL) {
-		if (blob != NULL)
-			rc = G.git_treebuilder_insert(NULL, tb, path, blob,
-			    GIT_FILEMODE_BLOB);
-		else if (G.git_treebuilder_get(tb, path) != NULL)
-			rc = G.git_treebuilder_remove(tb, path);
-	} else {
-		name = xstrndup(path, (size_t)(slash - path));
+	group = xcalloc(n + 1, sizeof(*group));
+	for (i = 0; i < n && rc == 0; i++) {
+		if (puts[i].rel == NULL)
+			continue;		/* done with an earlier group */
+		slash = strchr(puts[i].rel, '/');
+		if (slash == NULL) {
+			if (puts[i].blob != NULL)
+				rc = G.git_treebuilder_insert(NULL, tb,
+				    puts[i].rel, puts[i].blob,
+				    GIT_FILEMODE_BLOB);
+			else if (G.git_treebuilder_get(tb, puts[i].rel) != NULL)
+				rc = G.git_treebuilder_remove(tb, puts[i].rel);
+			continue;
+		}
+		/* Every later change under the same directory joins it. */
+		len = (size_t)(slash - puts[i].rel);
+		name = xstrndup(puts[i].rel, len);
+		for (k = i, ng = 0; k < n; k++) {
+			if (puts[k].rel == NULL ||
+			    strncmp(puts[k].rel, name, len) != 0 ||
+			    puts[k].rel[len] != '/')
+				continue;
+			group[ng].rel = puts[k].rel + len + 1;
+			group[ng++].blob = puts[k].blob;
+			puts[k].rel = NULL;
+		}
+		sub = NULL;
 		e = G.git_treebuilder_get(tb, name);
 		if (e != NULL && G.git_tree_entry_type(e) == GIT_OBJECT_TREE)
 			rc = G.git_tree_lookup(&sub, repo,
 			    G.git_tree_entry_id(e));
 		if (rc == 0)
-			rc = tree_put(&subid, &empty, repo, sub, slash + 1,
-			    blob);
+			rc = tree_apply(&subid, &empty, repo, sub, group, ng);
 		if (rc == 0 && empty && e != NULL)
 			rc = G.git_treebuilder_remove(tb, name);
 		else if (rc == 0 && !empty)
@@ -301,6 +403,7 @@ tree_put(git_oid *out, int *empty_out, git_repository *repo,
 			G.git_tree_free(sub);
 		free(name);
 	}
+	free(group);
 	if (rc == 0) {
 		*empty_out = G.git_treebuilder_entrycount(tb) == 0;
 		rc = G.git_treebuilder_write(out, tb);
@@ -339,48 +442,37 @@ lep_state_commit(char oid_out[LEP_OID_HEX], struct lep_state *st,
     const struct lep_change *ch, size_t n, const char *message)
 {
 	const struct lep_err	*err = NULL;
-	git_oid			 head, tree_oid, blob, commit;
+	git_oid			 head, tree_oid, commit, *blobs;
 	git_commit		*parent = NULL;
-	git_tree		*tree = NULL, *next = NULL;
+	git_tree		*base = NULL, *tree = NULL;
 	git_signature		*sig = NULL;
 	const git_commit	*parents[1];
+	struct put		*puts;
 	size_t			 i;
-	int			 rc, empty, has_parent;
+	int			 empty, has_parent;
 
+	blobs = xcalloc(n + 1, sizeof(*blobs));
+	puts = xcalloc(n + 1, sizeof(*puts));
 	has_parent = G.git_reference_name_to_id(&head, st->repo, "HEAD") == 0;
 	if (has_parent && (G.git_commit_lookup(&parent, st->repo, &head) != 0 ||
-	    G.git_commit_tree(&tree, parent) != 0)) {
+	    G.git_commit_tree(&base, parent) != 0)) {
 		err = git_fail(LEP_E_FAILED, "HEAD");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
 		if (ch[i].data != NULL &&
-		    G.git_blob_create_from_buffer(&blob, st->repo, ch[i].data,
-		    ch[i].len) != 0) {
+		    G.git_blob_create_from_buffer(&blobs[i], st->repo,
+		    ch[i].data, ch[i].len) != 0) {
 			err = git_fail(LEP_E_FAILED, ch[i].path);
 			goto done;
 		}
-		rc = tree_put(&tree_oid, &empty, st->repo, tree, ch[i].path,
-		    ch[i].data ? &blob : NULL);
-		if (rc == 0) {
-			rc = G.git_tree_lookup(&next, st->repo, &tree_oid);
-			if (tree != NULL)
-				G.git_tree_free(tree);
-			tree = next;
-		}
-		if (rc != 0) {
-			err = git_fail(LEP_E_FAILED, ch[i].path);
-			goto done;
-		}
+		puts[i].rel = ch[i].path;
+		puts[i].blob = ch[i].data ? &blobs[i] : NULL;
 	}
-	if (tree == NULL) {
-		/* A first commit with no change: the empty tree. */
-		rc = tree_put(&tree_oid, &empty, st->repo, NULL, ".keep", NULL);
-		if (rc != 0 || G.git_tree_lookup(&tree, st->repo,
-		    &tree_oid) != 0) {
-			err = git_fail(LEP_E_FAILED, "tree");
-			goto done;
-		}
+	if (tree_apply(&tree_oid, &empty, st->repo, base, puts, n) != 0 ||
+	    G.git_tree_lookup(&tree, st->repo, &tree_oid) != 0) {
+		err = git_fail(LEP_E_FAILED, "tree");
+		goto done;
 	}
 	if ((err = signature(&sig)) != NULL)
 		goto done;
@@ -398,8 +490,12 @@ done:
 		G.git_signature_free(sig);
 	if (tree != NULL)
 		G.git_tree_free(tree);
+	if (base != NULL)
+		G.git_tree_free(base);
 	if (parent != NULL)
 		G.git_commit_free(parent);
+	free(blobs);
+	free(puts);
 	return err;
 }
 

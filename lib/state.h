@@ -23,6 +23,8 @@ struct lep_state;
 const struct lep_err *lep_state_open(struct lep_state **out, const char *home,
 	    int recover);
 void	 lep_state_close(struct lep_state *);
+/* fsync of the git dir: on by default; off only for test data generators. */
+void	 lep_state_set_fsync(int on);
 
 /*
  * A file's bytes at rev (a commit id, ref or NULL for HEAD) into out
@@ -36,6 +38,18 @@ const struct lep_err *lep_state_blob_id(char out[LEP_OID_HEX],
 /* The names in directory path at HEAD (caller frees each and the array). */
 const struct lep_err *lep_state_list(char ***out, size_t *n_out,
 	    struct lep_state *, const char *path);
+
+/*
+ * Every file directly in directory path at HEAD: names and contents
+ * (NUL-terminated), in tree order. Free both with lep_strv_free-like loops
+ * (each string, then the arrays).
+ */
+const struct lep_err *lep_state_read_dir(char ***names_out, char ***data_out,
+	    size_t *n_out, struct lep_state *, const char *path);
+/* Refs matching glob and the commit each points at, in one pass. */
+const struct lep_err *lep_state_refs_targets(char ***names_out,
+	    char ***oids_out, size_t *n_out, struct lep_state *,
+	    const char *glob);
 
 struct lep_change {
 	const char	*path;

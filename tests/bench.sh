@@ -50,6 +50,21 @@ done | sed 's/.*catalogs read in \([0-9]*\) ms, planned in \([0-9]*\) ms; peak m
     sort -n -k2 | awk '{ r[NR] = $1; p[NR] = $2; m = $3 } END {
 	printf "reading catalogs %d ms, planning alone %d ms (medians of 9), peak memory %d KiB\n", r[5], p[5], m }'
 echo
+echo "## the registry and history at 10,000 versions"
+if [ -n "${GEN_VERSIONS:-}" ]; then
+	s=$(date +%s%N)
+	"$GEN_VERSIONS" "$tmp/big" 10000
+	echo "generated 10,000 versions and revisions (no fsync) in $((($(date +%s%N) - s) / 1000000)) ms"
+	hyperfine -N --warmup 1 --runs 10 --export-json "$tmp/reg.json" \
+	    "$LEPTON --home $tmp/big models" \
+	    "$LEPTON --home $tmp/big models show bench" \
+	    "$LEPTON --home $tmp/big history bench" \
+	    "$LEPTON --home $tmp/big history -m 20 bench" >/dev/null 2>&1
+	python3 -c 'import json,sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    print("%-40s median %8.1f ms" % (r["command"].split("big ")[1], r["median"]*1e3))' "$tmp/reg.json"
+fi
+echo
 echo "## deploy to ready (iris, 2 replicas, 5 runs)"
 for i in 1 2 3 4 5; do
 	s=$(date +%s%N)
