@@ -55,6 +55,7 @@ BIN		= $(BUILD)/lepton
 endif
 
 .PHONY: all check unit e2e demo deps asan valgrind bench lint install \
+	gpu-bundle \
 	clean
 
 all: $(BIN)
@@ -110,6 +111,10 @@ $(BUILD)/gen_versions: $(BUILD)/tests/bench/gen_versions.o $(BUILD)/liblepton.a
 bench: all $(BUILD)/gen_versions
 	@GEN_VERSIONS=$(abspath $(BUILD)/gen_versions) sh tests/bench.sh \
 	    $(abspath $(BIN))
+
+# The binary and its shared libraries, for the GPU check (tests/gpu/).
+gpu-bundle: all
+	@sh tests/gpu/bundle.sh $(BIN) $(BUILD)/gpu-bundle
 
 lint:
 	@! grep -nwE 'strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|system|popen' \

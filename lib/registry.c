@@ -592,7 +592,7 @@ lep_registry_materialize_from(char **dir_out, const char *home,
 		if (err == NULL && link(src, dst) == -1) {
 			struct lep_buf	 b;
 
-			/* Another file system: copy. */
+			/* Across file systems: copy. */
 			if ((err = lep_read_file(&b, src, 8ULL << 30)) == NULL)
 				err = lep_write_atomic(dst, b.buf, b.len, 0444);
 			lep_buf_release(&b);

@@ -350,8 +350,11 @@ lep_provider_job_main(int argc, char **argv)
 	p = job_path(r.home, r.id, "spec.json");
 	if (err == NULL && (err = lep_read_file(&b, p, LEP_SPEC_MAX_FILE)) ==
 	    NULL)
-		err = lep_spec_parse(&sp, p, lep_json_get_str(meta, "dir") ?
-		    lep_json_get_str(meta, "dir") : "/", b.buf, b.len);
+		/* Named as the user's file, so records and lineage say so. */
+		err = lep_spec_parse(&sp, lep_json_get_str(meta, "spec_file") ?
+		    lep_json_get_str(meta, "spec_file") : p,
+		    lep_json_get_str(meta, "dir") ? lep_json_get_str(meta,
+		    "dir") : "/", b.buf, b.len);
 	lep_buf_release(&b);
 	free(p);
 	p = job_path(r.home, r.id, "secrets.json");
