@@ -357,6 +357,94 @@ struct apply {
 	const struct lep_segment *seg;
 };
 
+/*
+ * rollout.bake: watch the new revision for that long; a replica that
+ * crashes (is restarted) or a deployment that stops running fails it.
+ */
+static const struct lep_err *
+bake(struct lep_ctx *ctx, struct lep_provider *p, const struct apply *a)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_deployment	*d = NULL;
+	struct timespec		 ts = { 0, 200 * 1000 * 1000 };
+	long long		 end = lep_now_ms() + a->sp->service.bake * 1000;
+	size_t			 i;
+
+	while (err == NULL && lep_now_ms() < end) {
+		lep_out_progress(&ctx->out, "%s: baking, %llds left",
+		    a->sp->name, (end - lep_now_ms()) / 1000 + 1);
+		nanosleep(&ts, NULL);
+		if ((err = lep_provider_status(&d, p, a->sp->name)) != NULL)
+			break;
+		for (i = 0; i < d->nreplicas; i++)
+			if (d->replicas[i].restarts > 0)
+				err = lep_err_new(LEP_E_FAILED, "replica %zu "
+				    "of the new revision crashed during "
+				    "rollout.bake (%llds)", i,
+				    a->sp->service.bake);
+		if (err == NULL && !lep_streq(d->state, "running"))
+			err = lep_err_new(LEP_E_FAILED, "the new revision went "
+			    "%s during rollout.bake", d->state);
+		lep_deployment_free(d);
+		d = NULL;
+	}
+	lep_out_progress_done(&ctx->out);
+	return err;
+}
+
+/*
+ * Start a recorded revision again (its old replicas are gone): the
+ * record's spec, directory and model version, as provider revision rev.
+ */
+static const struct lep_err *
+reapply(struct lep_ctx *ctx, struct lep_provider *p, struct lep_state *st,
+    const char *name, const struct lep_buf *record, int rev)
+{
+	const struct lep_err	*err;
+	struct lep_deployment	*d = NULL;
+	struct lep_deploy_req	 req;
+	struct lep_spec		*sp = NULL;
+	struct lep_json		*rec = NULL, *spec;
+	const char		*dir, *model, *version;
+	char			*text = NULL, *model_dir = NULL;
+
+	if ((err = lep_json_parse(&rec, record->buf, record->len,
+	    name)) != NULL)
+		return err;
+	dir = lep_json_get_str(rec, "dir");
+	spec = lep_json_get(rec, "spec");
+	model = lep_json_get_str(lep_json_get(rec, "model"), "name");
+	version = lep_json_get_str(lep_json_get(rec, "model"), "version");
+	if (dir == NULL || spec == NULL) {
+		err = lep_err_new(LEP_E_FAILED, "%s: not a deployment record",
+		    name);
+		goto done;
+	}
+	text = lep_json_print(spec, 0);
+	if ((err = lep_spec_parse(&sp, name, dir, text, strlen(text))) != NULL)
+		goto done;
+	if (model != NULL && version != NULL && (err =
+	    lep_registry_materialize(&model_dir, st, ctx->home, model,
+	    version)) != NULL)
+		goto done;
+	memset(&req, 0, sizeof(req));
+	req.spec = sp;
+	req.spec_sha256 = lep_json_get_str(rec, "spec_sha256") ?
+	    lep_json_get_str(rec, "spec_sha256") : "";
+	req.model_dir = model_dir;
+	req.revision = rev;
+	req.secret_names = (const char *const *)sp->secrets;
+	req.nsecrets = sp->nsecrets;
+	err = lep_provider_deploy(&d, p, &req);
+done:
+	lep_deployment_free(d);
+	lep_spec_free(sp);
+	lep_json_free(rec);
+	free(text);
+	free(model_dir);
+	return err;
+}
+
 static char *
 commit_message(const struct apply *a, const char *outcome)
 {
@@ -389,6 +477,7 @@ apply(struct lep_deployment **out, struct lep_ctx *ctx,
 	struct lep_buf		 prev;
 	char			*path, *msg, *outcome, *restore;
 	size_t			 nhist = 0;
+	int			 baked;
 	long long		 rev = 0, now = (long long)time(NULL);
 	const char		*name = a->sp->name;
 
@@ -422,6 +511,12 @@ apply(struct lep_deployment **out, struct lep_ctx *ctx,
 	req.secret_names = (const char *const *)a->sp->secrets;
 	req.nsecrets = a->sp->nsecrets;
 	err = lep_provider_deploy(out, p, &req);
+	/* Crashes while baking fail it too; the old replicas are gone. */
+	baked = 0;
+	if (err == NULL && a->sp->kind == LEP_SPEC_SERVICE &&
+	    a->sp->service.bake > 0 && nhist > 0 &&
+	    (err = bake(ctx, p, a)) != NULL)
+		baked = 1;
 
 	lep_txn_put(a->txn, path, a->record);
 	a->record = NULL;
@@ -435,7 +530,9 @@ apply(struct lep_deployment **out, struct lep_ctx *ctx,
 		outcome = nhist > 0 ? trailer(hist[0].message,
 		    "Lepton-Outcome") : NULL;
 		if (lep_streq(outcome, "ready") &&
-		    lep_state_read(&prev, st, hist[0].oid, path) == NULL) {
+		    lep_state_read(&prev, st, hist[0].oid, path) == NULL &&
+		    (!baked || reapply(ctx, p, st, name, &prev,
+		    (int)rev + 2) == NULL)) {
 			struct lep_change	 ch = { path, prev.buf, prev.len };
 
 			char	*model = trailer(hist[0].message,
@@ -456,8 +553,13 @@ apply(struct lep_deployment **out, struct lep_ctx *ctx,
 			free(spec);
 			if (lep_state_commit(NULL, st, &ch, 1, msg) == NULL) {
 				restore = xasprintf("%s; rolled back to "
-				    "revision %zu, which still serves", err->msg,
-				    nhist);
+				    "revision %zu, which %s", err->msg, nhist,
+				    baked ? "serves again" : "still serves");
+				if (baked) {
+					lep_json_set_int(rec, "revision",
+					    rev + 2);
+					(void)record_save(ctx, name, rec);
+				}
 				err = lep_err_hint(lep_err_new(err->code, "%s",
 				    restore), "'lepton history %s' shows both",
 				    name);

@@ -247,3 +247,26 @@ test_failed_and_stopped_jobs_register_nothing() {
 	git -C "$LEPTON_HOME/state" log --format=%s | grep -q "train late: job .* failed" ||
 	    fail "not recorded"
 }
+
+test_crash_during_bake_rolls_back() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	v1=$(version_answering)
+	# Ready at once, dead 1.5 s later: only rollout.bake can catch it.
+	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
+	sed -i 's/^run: python3 serve.py/run: timeout 1.5 python3 serve.py/; s/^  replicas: 2/  replicas: 2\n  rollout: {bake: 4s}/' \
+	    "$d/service.yaml"
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 1
+	expect_err "crashed during rollout.bake"
+	expect_err "rolled back to revision 1, which serves again"
+	[ "$(version_answering)" = "$v1" ] || fail "not back on v1"
+	run $LEPTON --json history iris
+	[ "$(jget "$out" '[(r["command"], r["outcome"]) for r in d["result"]["revisions"]]')" = \
+	    "[('rollback', 'ready'), ('deploy', 'failed'), ('deploy', 'ready')]" ] ||
+	    fail "history: $(cat "$out")"
+	sleep 2
+	run $LEPTON --json status iris
+	[ "$(jget "$out" 'd["result"]["state"]')" = running ] || fail "not running"
+}
