@@ -48,6 +48,20 @@ vg 0 --json logs iris
 vg 0 stop iris
 vg 0 cost report
 vg 0 --json cost report --by day
+vg 0 history iris
+vg 0 --json models show iris
+vg 0 models
+vg 0 models tag iris v1 prod
+vg 0 models lineage iris@v1
+cp -r "$root/examples/iris" "$LEPTON_HOME/iris"
+vg 0 train "$LEPTON_HOME/iris/train.yaml"
+vg 0 status --jobs
+vg 0 deploy "$spec"
+python3 "$LEPTON_HOME/iris/train.py" --epochs 3 --out "$LEPTON_HOME/iris/model" >/dev/null
+vg 0 deploy "$LEPTON_HOME/iris/service.yaml"
+vg 0 rollback iris
+vg 0 --json history iris
+vg 0 stop iris
 vg 11 predict iris -d '{}'
 vg 7 predict http://127.0.0.1:9/ -d '{}'
 "$LEPTON" stop iris >/dev/null 2>&1
