@@ -10,7 +10,7 @@ CC		?= cc
 
 # Debian packages lepton builds and runs with (tools/deps installs them).
 DEB_PACKAGES	= gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
-		  libyaml-dev libssl-dev libgit2-dev check python3 curl git
+		  libyaml-dev libssl-dev libgit2-dev check python3 curl git procps
 PKGS		= libcurl libcjson yaml-0.1 libcrypto libgit2 check
 
 # libyaml and cJSON are linked; libcurl, libcrypto and libgit2 are loaded
