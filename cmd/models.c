@@ -262,8 +262,19 @@ cmd_models_exec(struct lep_ctx *ctx, const struct lep_args *args)
 		    (err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL)
 			return err;
 	}
-	if ((err = lep_state_open(&st, ctx->home, lockfd != -1)) != NULL)
+	if ((err = lep_state_open(&st, ctx->home, lockfd != -1)) != NULL) {
+		/* Nothing registered yet: an empty list, not an error. */
+		if (sub == NULL && err->code == LEP_E_NOT_FOUND) {
+			err = NULL;
+			if (ctx->out.json) {
+				struct lep_json	*res = lep_json_obj();
+
+				lep_json_set(res, "models", lep_json_arr());
+				lep_out_result(&ctx->out, res);
+			}
+		}
 		goto done;
+	}
 	if (sub == NULL)
 		err = models_list(ctx, st);
 	else if (strcmp(sub, "show") == 0)

@@ -1003,8 +1003,13 @@ lep_service_history(struct lep_revision **out, size_t *n_out,
 
 	*out = NULL;
 	*n_out = 0;
-	if ((err = lep_state_open(&st, ctx->home, 0)) != NULL)
-		return err;
+	if ((err = lep_state_open(&st, ctx->home, 0)) != NULL) {
+		if (err->code != LEP_E_NOT_FOUND)
+			return err;
+		return lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "no "
+		    "deployment named '%s' in the history", name),
+		    "'lepton status' lists them");
+	}
 	path = record_path_git(name);
 	err = lep_state_log(&e, &n, st, path, 0);
 	free(path);

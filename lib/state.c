@@ -126,7 +126,7 @@ remove_stale_locks(const char *dir)
 }
 
 const struct lep_err *
-lep_state_open(struct lep_state **out, const char *home, int recover)
+lep_state_open(struct lep_state **out, const char *home, int write)
 {
 	const struct lep_err	*err;
 	struct lep_state	*st;
@@ -138,10 +138,16 @@ lep_state_open(struct lep_state **out, const char *home, int recover)
 		return err;
 	st = xcalloc(1, sizeof(*st));
 	st->path = xasprintf("%s/state", home);
-	if (recover)
+	if (write)
 		remove_stale_locks(st->path);
 	rc = G.git_repository_open_ext(&st->repo, st->path,
 	    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL);
+	if (rc == GIT_ENOTFOUND && !write) {
+		/* Reading creates nothing. */
+		err = lep_err_new(LEP_E_NOT_FOUND, "no state repository in "
+		    "'%s' yet: nothing was deployed or trained", home);
+		goto fail;
+	}
 	if (rc == GIT_ENOTFOUND) {
 		if ((err = lep_mkdirs(home, 0700)) != NULL)
 			goto fail;

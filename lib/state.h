@@ -16,12 +16,13 @@ struct lep_state;
 #define LEP_OID_HEX	41	/* 40 hex digits and a NUL */
 
 /*
- * Open HOME/state, creating it (bare, fsync on, reflogs for every ref)
- * if missing. With recover, remove *.lock files a killed process left:
- * only safe under the state lock. Errors: INTERNAL (no libgit2), FAILED.
+ * Open HOME/state. With write (only under the state lock): create it if
+ * missing (bare, fsync on, reflogs for every ref) and remove the *.lock
+ * files a killed process left. Errors: NOT_FOUND (none yet, not write),
+ * INTERNAL (no libgit2), FAILED.
  */
 const struct lep_err *lep_state_open(struct lep_state **out, const char *home,
-	    int recover);
+	    int write);
 void	 lep_state_close(struct lep_state *);
 /* fsync of the git dir: on by default; off only for test data generators. */
 void	 lep_state_set_fsync(int on);
