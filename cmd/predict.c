@@ -3,6 +3,7 @@
  * whose responses come back as JSONL in input order.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "../lib/ctx.h"
 #include "../lib/error.h"
 #include "../lib/fs.h"
+#include "../lib/hdr.h"
 #include "../lib/http.h"
 #include "../lib/json.h"
 #include "../lib/out.h"
@@ -36,20 +38,34 @@ static const struct lep_opt predict_opts[] = {
 	    "per request (default 30)" },
 	{ "cacert", 0, LEP_OPT_VALUE, "FILE",
 	    "trust this CA bundle for https:// URLs" },
+	{ "rate", 'r', LEP_OPT_VALUE, "R",
+	    "load: open loop at R requests/s (latency from intended send)" },
+	{ "duration", 0, LEP_OPT_VALUE, "DURATION",
+	    "load: run this long (90, 90s, 5m)" },
+	{ "requests", 'n', LEP_OPT_VALUE, "N", "load: send N requests" },
+	{ "warmup", 0, LEP_OPT_VALUE, "DURATION",
+	    "load: send, but do not count, for this long first" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 
 const struct lep_cmd cmd_predict_entry = {
 	.name = "predict",
 	.summary = "send requests to a deployment and print the responses",
-	.usage = "[-d JSON|@FILE] [-f JSONL [-c N]] [--timeout S] NAME|URL",
+	.usage = "[-d JSON|@FILE] [-f JSONL [-c N] | -c N|-r R --duration D|"
+	    "-n N [--warmup D]] NAME|URL",
 	.description = "POST JSON to a deployment's endpoint (its "
 	    "service.path, /predict by default) with its bearer token, or to "
 	    "an http(s):// URL (token from $LEPTON_TOKEN, if set). With "
 	    "--file, send each JSONL line, N at a time over reused "
 	    "connections, and print one JSON line per input line in input "
 	    "order; a failed line prints {\"line\": N, \"error\": ...}, the "
-	    "rest go on, and the exit status is 1.",
+	    "rest go on, and the exit status is 1. With --duration or "
+	    "--requests, a load run of the one request: closed loop with -c N "
+	    "in flight, or open loop with --rate R, where each request's "
+	    "latency counts from when it was due, so a stalled server cannot "
+	    "hide its queue (coordinated omission); it prints throughput, "
+	    "p50/p90/p99/p99.9/max from a high-dynamic-range histogram and "
+	    "errors by class. Ctrl-C ends it early with the summary so far.",
 	.opts = predict_opts,
 	.min_args = 1,
 	.max_args = 1,
@@ -330,6 +346,161 @@ predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
 	return err;
 }
 
+static volatile int	 load_stop;
+
+static void
+on_load_sigint(int sig)
+{
+	(void)sig;
+	load_stop = 1;
+}
+
+static const struct lep_err *
+duration_opt(long long *ms_out, const struct lep_args *args, const char *name)
+{
+	const char	*v = lep_args_get(args, name);
+	long long	 s;
+
+	*ms_out = 0;
+	if (v == NULL)
+		return NULL;
+	if (lep_parse_duration(&s, v) == -1 || s > 86400)
+		return lep_err_new(LEP_E_USAGE, "--%s wants a duration such as "
+		    "30, 30s or 5m, not '%s'", name, v);
+	*ms_out = s * 1000;
+	return NULL;
+}
+
+static struct lep_json *
+ms_json(uint64_t us)
+{
+	return lep_json_num((double)us / 1000.0);
+}
+
+static const struct lep_err *
+predict_load(struct lep_ctx *ctx, const char *url, const char *token,
+    const struct lep_args *args, long timeout_ms)
+{
+	static const double	 pcts[] = { 50, 90, 99, 99.9 };
+	static const char *const pnames[] = { "p50", "p90", "p99", "p99.9" };
+	const struct lep_err	*err;
+	struct lep_load_result	 r;
+	struct lep_load_opts	 o;
+	struct lep_http_req	 req;
+	struct lep_json		*check = NULL, *res, *lat, *errs;
+	struct lep_buf		 body;
+	struct sigaction	 sa, old;
+	const char		*rv = lep_args_get(args, "rate");
+	long long		 conc;
+	double			 rate = 0;
+	size_t			 i;
+
+	memset(&o, 0, sizeof(o));
+	if (rv != NULL && (lep_parse_double(&rate, rv) == -1 || rate <= 0 ||
+	    rate > 1e6))
+		return lep_err_new(LEP_E_USAGE, "--rate wants requests per "
+		    "second, more than 0, not '%s'", rv);
+	if ((err = lep_args_int(&conc, args, "concurrency", rate > 0 ? 256 :
+	    4, 1, 10000)) != NULL ||
+	    (err = lep_args_int(&o.requests, args, "requests", 0, 1,
+	    1000000000)) != NULL ||
+	    (err = duration_opt(&o.duration_ms, args, "duration")) != NULL ||
+	    (err = duration_opt(&o.warmup_ms, args, "warmup")) != NULL)
+		return err;
+	if (o.duration_ms == 0 && o.requests == 0)
+		return lep_err_new(LEP_E_USAGE, "a load run needs --duration or "
+		    "--requests");
+	if ((err = read_input(&body, lep_args_get(args, "data"))) != NULL)
+		return err;
+	if ((err = lep_json_parse(&check, body.buf, body.len,
+	    "request body")) != NULL) {
+		lep_buf_release(&body);
+		return lep_err_new(LEP_E_USAGE, "%s", err->msg);
+	}
+	lep_json_free(check);
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.body = body.buf;
+	req.body_len = body.len;
+	req.bearer = token;
+	req.timeout_ms = timeout_ms;
+	req.cacert = lep_args_get(args, "cacert");
+	o.req = &req;
+	o.concurrency = (int)conc;
+	o.rate = rate;
+	o.stop = &load_stop;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_load_sigint;
+	sigemptyset(&sa.sa_mask);
+	load_stop = 0;
+	sigaction(SIGINT, &sa, &old);
+	err = lep_http_load(&r, &o);
+	sigaction(SIGINT, &old, NULL);
+	lep_buf_release(&body);
+	if (err != NULL) {
+		lep_hdr_free(r.latency);
+		return err;
+	}
+	if (ctx->out.json) {
+		res = lep_json_obj();
+		lep_json_set_str(res, "mode", rate > 0 ? "open" : "closed");
+		if (rate > 0)
+			lep_json_set_num(res, "rate", rate);
+		lep_json_set_int(res, "concurrency", conc);
+		lep_json_set_num(res, "seconds", r.seconds);
+		lep_json_set_int(res, "requests", r.sent);
+		lep_json_set_num(res, "throughput", r.seconds > 0 ?
+		    (double)lep_hdr_count(r.latency) / r.seconds : 0);
+		lep_json_set_int(res, "ok", r.ok);
+		errs = lep_json_obj();
+		lep_json_set_int(errs, "connect", r.err_connect);
+		lep_json_set_int(errs, "timeout", r.err_timeout);
+		lep_json_set_int(errs, "other", r.err_other);
+		lep_json_set_int(errs, "http_4xx", r.status[4]);
+		lep_json_set_int(errs, "http_5xx", r.status[5]);
+		lep_json_set(res, "errors", errs);
+		lat = lep_json_obj();
+		for (i = 0; i < LEP_ARRAY_SIZE(pcts); i++)
+			lep_json_set(lat, pnames[i], ms_json(lep_hdr_percentile(
+			    r.latency, pcts[i])));
+		lep_json_set(lat, "max", ms_json(lep_hdr_max(r.latency)));
+		lep_json_set_num(lat, "mean", lep_hdr_mean(r.latency) / 1000.0);
+		lep_json_set(res, "latency_ms", lat);
+		lep_json_set_int(res, "late", r.late);
+		lep_json_set_bool(res, "interrupted", r.stopped);
+		lep_out_result(&ctx->out, res);
+	} else {
+		if (rate > 0)
+			lep_out_printf(&ctx->out, "open loop at %g req/s, %lld in "
+			    "flight at most, %.2fs%s\n", rate, conc, r.seconds,
+			    r.stopped ? " (interrupted)" : "");
+		else
+			lep_out_printf(&ctx->out, "closed loop, %lld in flight, "
+			    "%.2fs%s\n", conc, r.seconds, r.stopped ?
+			    " (interrupted)" : "");
+		lep_out_printf(&ctx->out, "requests   %lld (%.1f/s), ok %lld; "
+		    "errors: connect %lld, timeout %lld, other %lld, 4xx %lld, "
+		    "5xx %lld\n", r.sent, r.seconds > 0 ?
+		    (double)lep_hdr_count(r.latency) / r.seconds : 0, r.ok,
+		    r.err_connect, r.err_timeout, r.err_other, r.status[4],
+		    r.status[5]);
+		lep_out_printf(&ctx->out, "latency    ");
+		for (i = 0; i < LEP_ARRAY_SIZE(pcts); i++)
+			lep_out_printf(&ctx->out, "%s %.3f ms  ", pnames[i],
+			    (double)lep_hdr_percentile(r.latency, pcts[i]) /
+			    1000.0);
+		lep_out_printf(&ctx->out, "max %.3f ms\n",
+		    (double)lep_hdr_max(r.latency) / 1000.0);
+		if (rate > 0)
+			lep_out_printf(&ctx->out, "(open loop: from each "
+			    "request's intended send time; %lld started late)\n",
+			    r.late);
+	}
+	lep_hdr_free(r.latency);
+	return NULL;
+}
+
 static const struct lep_err *
 cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 {
@@ -352,7 +523,15 @@ cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	} else if ((err = lep_service_target(&url, &token, ctx,
 	    target)) != NULL)
 		return err;
-	if (lep_args_has(args, "file"))
+	if (lep_args_has(args, "duration") || lep_args_has(args, "requests") ||
+	    lep_args_has(args, "rate")) {
+		if (lep_args_has(args, "file"))
+			err = lep_err_new(LEP_E_USAGE, "a load run sends -d's "
+			    "body; --file is for batches");
+		else
+			err = predict_load(ctx, url, token, args,
+			    timeout * 1000);
+	} else if (lep_args_has(args, "file"))
 		err = predict_batch(ctx, url, token, args, timeout * 1000);
 	else
 		err = predict_one(ctx, url, token, args, timeout * 1000);

@@ -21,6 +21,7 @@
 #include "crypto.h"
 #include "dl.h"
 #include "error.h"
+#include "hdr.h"
 
 #ifndef LEP_SONAME_CURL
 #define LEP_SONAME_CURL "libcurl.so.4"
@@ -385,6 +386,162 @@ lep_http_many(const struct lep_http_req *reqs, size_t n, int concurrency,
 	}
 	for (i = 0; i < (size_t)nslots; i++)
 		xfer_release(&slots[i]);
+	free(slots);
+	C.multi_cleanup(multi);
+	return NULL;
+}
+
+static long long
+now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+struct slot {
+	struct xfer	 x;
+	int		 busy;
+	long long	 intended;	/* us: when it was due (or sent) */
+	int		 counted;	/* started after the warmup */
+};
+
+static void
+load_done(struct lep_load_result *r, struct slot *s, CURLcode rc,
+    long long end)
+{
+	long	 status = 0;
+
+	if (!s->counted)
+		return;
+	if (rc == CURLE_OK) {
+		C.easy_getinfo(s->x.easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 100 && status < 600)
+			r->status[status / 100]++;
+		if (status >= 200 && status < 300)
+			r->ok++;
+	} else if (rc == CURLE_COULDNT_CONNECT ||
+	    rc == CURLE_COULDNT_RESOLVE_HOST)
+		r->err_connect++;
+	else if (rc == CURLE_OPERATION_TIMEDOUT)
+		r->err_timeout++;
+	else
+		r->err_other++;
+	/* Failures take time too: every request's latency is recorded. */
+	lep_hdr_record(r->latency, (uint64_t)(end - s->intended));
+}
+
+const struct lep_err *
+lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
+{
+	const struct lep_err	*err;
+	struct slot		*slots;
+	CURLM			*multi;
+	CURLMsg			*msg;
+	long long		 t0, start_count, end_at, next_due, now, k = 0;
+	long long		 counted_from;
+	int			 n = o->concurrency > 0 ? o->concurrency : 1;
+	int			 i, running, left, inflight = 0, stopping = 0;
+	int			 done;
+	double			 interval;
+
+	memset(r, 0, sizeof(*r));
+	r->latency = lep_hdr_new();
+	if ((err = http_load()) != NULL)
+		return err;
+	multi = C.multi_init();
+	if (multi == NULL)
+		lep_die_oom();
+	C.multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n);
+	slots = xcalloc((size_t)n, sizeof(*slots));
+	for (i = 0; i < n; i++) {
+		xfer_setup(&slots[i].x, o->req, NULL);
+		C.easy_setopt(slots[i].x.easy, CURLOPT_PRIVATE, &slots[i]);
+	}
+	interval = o->rate > 0 ? 1e6 / o->rate : 0;
+	t0 = now_us();
+	counted_from = t0 + o->warmup_ms * 1000;
+	start_count = 0;
+	end_at = o->duration_ms > 0 ? counted_from + o->duration_ms * 1000 :
+	    0;
+	next_due = t0;
+	for (;;) {
+		now = now_us();
+		if ((o->stop != NULL && *o->stop) ||
+		    (end_at && now >= end_at) ||
+		    (o->requests > 0 && start_count >= o->requests))
+			stopping = 1;
+		/* Start what is due, on the idle connections. */
+		for (i = 0; i < n && !stopping; i++) {
+			long long	 when;
+
+			if (slots[i].busy)
+				continue;
+			if (interval > 0) {
+				if (now < next_due)
+					break;
+				when = next_due;
+				k++;
+				next_due = t0 + (long long)(k * interval);
+				if (now - when > 1000)
+					r->late += when >= counted_from;
+			} else
+				when = now;
+			slots[i].busy = 1;
+			slots[i].intended = when;
+			slots[i].counted = when >= counted_from;
+			if (slots[i].counted)
+				start_count++;
+			lep_http_resp_release(&slots[i].x.resp);
+			lep_buf_init_max(&slots[i].x.resp.body, o->req->max_body ?
+			    o->req->max_body : LEP_HTTP_MAX_BODY);
+			C.multi_add_handle(multi, slots[i].x.easy);
+			inflight++;
+			if (o->requests > 0 && start_count >= o->requests)
+				break;
+		}
+		if (stopping && inflight == 0)
+			break;
+		C.multi_perform(multi, &running);
+		done = 0;
+		while ((msg = C.multi_info_read(multi, &left)) != NULL) {
+			struct slot	*s;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			C.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&s);
+			C.multi_remove_handle(multi, s->x.easy);
+			load_done(r, s, msg->data.result, now_us());
+			s->busy = 0;
+			inflight--;
+			done++;
+		}
+		/* A closed loop refills at once what just finished. */
+		if (done > 0 && interval == 0)
+			continue;
+		/* Sleep until the next is due, or something happens. */
+		now = now_us();
+		{
+			long long	 wait_ms = 50;
+
+			if (interval > 0 && !stopping && next_due > now)
+				wait_ms = (next_due - now) / 1000;
+			else if (interval > 0 && !stopping)
+				wait_ms = 0;
+			if (wait_ms > 50)
+				wait_ms = 50;
+			C.multi_poll(multi, NULL, 0, (int)wait_ms, NULL);
+		}
+	}
+	now = now_us();
+	r->sent = start_count;
+	r->stopped = o->stop != NULL && *o->stop;
+	r->seconds = now > counted_from ? (double)(now - counted_from) / 1e6 :
+	    0;
+	for (i = 0; i < n; i++)
+		xfer_release(&slots[i].x);
 	free(slots);
 	C.multi_cleanup(multi);
 	return NULL;

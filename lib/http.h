@@ -57,6 +57,41 @@ typedef void (*lep_http_done_fn)(void *arg, size_t index,
 const struct lep_err *lep_http_many(const struct lep_http_req *reqs, size_t n,
 	    int concurrency, lep_http_done_fn done, void *arg);
 
+struct lep_hdr;
+
+struct lep_load_opts {
+	const struct lep_http_req *req;	/* sent again and again */
+	int		 concurrency;	/* in flight (open loop: at most) */
+	double		 rate;		/* > 0: open loop, requests/s */
+	long long	 duration_ms;	/* 0: until requests */
+	long long	 requests;	/* 0: until duration */
+	long long	 warmup_ms;	/* not counted */
+	volatile int	*stop;		/* set (by SIGINT) to end early */
+};
+
+struct lep_load_result {
+	struct lep_hdr	*latency;	/* us; owned: free with lep_hdr_free */
+	long long	 sent;		/* counted requests, started */
+	long long	 ok;		/* 2xx */
+	long long	 err_connect;
+	long long	 err_timeout;
+	long long	 err_other;	/* reset, TLS, over the size cap... */
+	long long	 status[6];	/* by class: [4] 4xx, [5] 5xx... */
+	long long	 late;		/* open loop: started after their time */
+	double		 seconds;	/* measured, after warmup */
+	int		 stopped;	/* ended by *stop */
+};
+
+/*
+ * A load run over reused connections. Closed loop: concurrency requests
+ * always in flight, latency from each send. Open loop (rate): requests
+ * due at a constant rate, latency from each one's intended send time,
+ * so that a stalled server cannot hide its queueing (coordinated
+ * omission). Errors: only set-up failures.
+ */
+const struct lep_err *lep_http_load(struct lep_load_result *,
+	    const struct lep_load_opts *);
+
 /* libcurl's version string, loading it. NULL when it cannot load. */
 const char *lep_http_version(void);
 

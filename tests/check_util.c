@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check_lepton.h"
+#include "../lib/hdr.h"
 #include "../lib/util.h"
 
 START_TEST(test_buf_grows_and_stays_terminated)
@@ -136,6 +137,42 @@ START_TEST(test_format_time_is_rfc3339_utc)
 }
 END_TEST
 
+START_TEST(test_hdr_percentiles_of_a_known_distribution)
+{
+	struct lep_hdr	*h = lep_hdr_new(), *g = lep_hdr_new();
+	uint64_t	 v, p;
+	static const double pcts[] = { 50, 90, 99, 99.9 };
+	size_t		 i;
+
+	/* 1..100000 us, each once: the p-th percentile is p% of 100000. */
+	for (v = 1; v <= 100000; v++)
+		lep_hdr_record(h, v);
+	ck_assert_uint_eq(lep_hdr_count(h), 100000);
+	for (i = 0; i < LEP_ARRAY_SIZE(pcts); i++) {
+		double	 want = pcts[i] * 1000;
+
+		p = lep_hdr_percentile(h, pcts[i]);
+		/* Never below, and within the 0.1% precision above. */
+		ck_assert_msg(p >= want && p <= want * 1.001 + 1,
+		    "p%g = %llu, want %g", pcts[i], (unsigned long long)p,
+		    want);
+	}
+	ck_assert_uint_eq(lep_hdr_max(h), 100000);
+	ck_assert_uint_eq(lep_hdr_min(h), 1);
+	ck_assert(lep_hdr_mean(h) > 50000.4 && lep_hdr_mean(h) < 50000.6);
+	/* Small values are exact; one slow outlier is the max, exactly. */
+	lep_hdr_record(g, 7);
+	lep_hdr_record(g, 1000000);
+	ck_assert_uint_eq(lep_hdr_percentile(g, 50), 7);
+	ck_assert_uint_eq(lep_hdr_percentile(g, 99), 1000000);
+	lep_hdr_add(h, g);
+	ck_assert_uint_eq(lep_hdr_count(h), 100002);
+	ck_assert_uint_eq(lep_hdr_max(h), 1000000);
+	lep_hdr_free(h);
+	lep_hdr_free(g);
+}
+END_TEST
+
 Suite *
 suite_util(void)
 {
@@ -152,6 +189,7 @@ suite_util(void)
 	tcase_add_loop_test(tc, test_parse_duration, 0,
 	    LEP_ARRAY_SIZE(durations));
 	tcase_add_test(tc, test_format_time_is_rfc3339_utc);
+	tcase_add_test(tc, test_hdr_percentiles_of_a_known_distribution);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -43,6 +43,8 @@ tail -n +2 "$root/examples/iris/iris.csv" | head -20 | awk -F, \
     >"$LEPTON_HOME/in.jsonl"
 echo 'not json' >>"$LEPTON_HOME/in.jsonl"
 vg 1 predict iris -f "$LEPTON_HOME/in.jsonl" -c 4
+vg 0 predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}' --requests 50 -c 2
+vg 0 --json predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}' --rate 50 --duration 1
 vg 0 logs iris --tail 3
 vg 0 --json logs iris
 vg 0 stop iris

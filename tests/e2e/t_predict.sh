@@ -1,0 +1,61 @@
+# t_predict.sh: predict's load mode against loopback servers.
+
+# Sets $url and $server (not in a subshell: the server must outlive it).
+start_stall_server() {
+	port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	$PY "$ROOT/tests/e2e/stall_server.py" "$port" "$@" >/dev/null 2>&1 &
+	server=$!
+	trap 'kill $server 2>/dev/null; cleanup_home' EXIT
+	wait_for 10 port_open "$port" || fail "the server did not start"
+	url="http://127.0.0.1:$port/"
+}
+
+test_open_loop_sees_the_stall_closed_loop_hides() {
+	start_stall_server --stall-at 1.0 --stall 1.0
+	run $LEPTON --json predict "$url" -d '{}' --rate 200 --duration 3
+	expect_rc 0
+	open_p99=$(jget "$out" 'd["result"]["latency_ms"]["p99"]')
+	open_n=$(jget "$out" 'd["result"]["requests"]')
+	[ "$(jget "$out" 'd["result"]["ok"]')" = "$open_n" ] || fail "errors: $(cat "$out")"
+	kill $server
+	start_stall_server --stall-at 1.0 --stall 1.0
+	run $LEPTON --json predict "$url" -d '{}' -c 1 --duration 3
+	expect_rc 0
+	closed_p99=$(jget "$out" 'd["result"]["latency_ms"]["p99"]')
+	closed_max=$(jget "$out" 'd["result"]["latency_ms"]["max"]')
+	echo "figure: 1 s stall: open loop (200/s) p99 ${open_p99} ms over $open_n requests; closed loop (1 in flight) p99 ${closed_p99} ms, max ${closed_max} ms"
+	$PY -c "import sys; sys.exit(not (float(sys.argv[1]) >= 800))" "$open_p99" ||
+	    fail "open loop p99 $open_p99 ms does not show the 1 s stall"
+	$PY -c "import sys; sys.exit(not (float(sys.argv[1]) < 200))" "$closed_p99" ||
+	    fail "closed loop p99 $closed_p99 ms: the stall was not hidden?"
+	$PY -c "import sys; sys.exit(not (float(sys.argv[1]) >= 800))" "$closed_max" ||
+	    fail "closed loop max $closed_max ms lost the stalled request"
+	[ "$open_n" -ge 550 ] && [ "$open_n" -le 650 ] ||
+	    fail "open loop sent $open_n requests, not ~600"
+}
+
+test_ctrl_c_prints_the_partial_summary() {
+	start_stall_server --stall-at 1000
+	$LEPTON predict "$url" -d '{}' -c 2 --duration 60 >"$T/load.out" 2>"$T/load.err" &
+	p=$!
+	sleep 1.5
+	kill -INT $p
+	wait $p
+	rc=$?
+	[ $rc = 0 ] || fail "exit $rc: $(cat "$T/load.err")"
+	grep -q "(interrupted)" "$T/load.out" || fail "no partial summary: $(cat "$T/load.out")"
+	n=$(sed -n 's/^requests *\([0-9]*\) .*/\1/p' "$T/load.out")
+	[ "${n:-0}" -gt 10 ] || fail "only ${n:-0} requests in the summary"
+	grep -q "p99.9" "$T/load.out" || fail "no percentiles"
+	grep -q "errors: connect 0, timeout 0, other 0" "$T/load.out" ||
+	    fail "errors: $(cat "$T/load.out")"
+}
+
+test_load_counts_errors_by_class() {
+	run $LEPTON --json predict http://127.0.0.1:9/ -d '{}' --requests 20 -c 4 --timeout 2
+	expect_rc 0
+	[ "$(jget "$out" 'd["result"]["errors"]["connect"]')" = 20 ] || fail "connect: $(cat "$out")"
+	run $LEPTON predict http://127.0.0.1:9/ -d '{}' --rate 10
+	expect_rc 2
+	expect_err "a load run needs --duration or --requests"
+}
