@@ -111,6 +111,9 @@ $(BUILD)/gen_versions: $(BUILD)/tests/bench/gen_versions.o $(BUILD)/liblepton.a
 bench: all $(BUILD)/gen_versions
 	@GEN_VERSIONS=$(abspath $(BUILD)/gen_versions) sh tests/bench.sh \
 	    $(abspath $(BIN))
+	@echo; echo "## predict load mode next to wrk, hey and ab (nginx)"
+	@sh tests/bench_predict.sh $(abspath $(BIN)) || \
+	    echo "(skipped: needs nginx-light wrk hey apache2-utils)"
 
 # The binary and its shared libraries, for the GPU check (tests/gpu/).
 gpu-bundle: all
