@@ -21,6 +21,7 @@
 #include "../lib/out.h"
 #include "../lib/service.h"
 #include "../lib/util.h"
+#include "../lib/wire.h"
 
 #define PREDICT_MAX_INPUT	(256u * 1024 * 1024)
 
@@ -45,6 +46,9 @@ static const struct lep_opt predict_opts[] = {
 	{ "requests", 'n', LEP_OPT_VALUE, "N", "load: send N requests" },
 	{ "warmup", 0, LEP_OPT_VALUE, "DURATION",
 	    "load: send, but do not count, for this long first" },
+	{ "engine", 0, LEP_OPT_VALUE, "lean|curl",
+	    "load: the HTTP client (default: lean for http://, curl for "
+	    "https://)" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -390,12 +394,22 @@ predict_load(struct lep_ctx *ctx, const char *url, const char *token,
 	struct lep_json		*check = NULL, *res, *lat, *errs;
 	struct lep_buf		 body;
 	struct sigaction	 sa, old;
-	const char		*rv = lep_args_get(args, "rate");
+	const char		*rv = lep_args_get(args, "rate"), *engine;
 	long long		 conc;
 	double			 rate = 0;
 	size_t			 i;
 
 	memset(&o, 0, sizeof(o));
+	memset(&r, 0, sizeof(r));
+	engine = lep_args_get(args, "engine");
+	if (engine == NULL)
+		engine = lep_starts_with(url, "http://") ? "lean" : "curl";
+	if (strcmp(engine, "lean") != 0 && strcmp(engine, "curl") != 0)
+		return lep_err_new(LEP_E_USAGE, "--engine is 'lean' or 'curl', "
+		    "not '%s'", engine);
+	if (strcmp(engine, "lean") == 0 && !lep_starts_with(url, "http://"))
+		return lep_err_hint(lep_err_new(LEP_E_USAGE, "the lean engine "
+		    "speaks plain http:// only"), "--engine curl for https://");
 	if (rv != NULL && (lep_parse_double(&rate, rv) == -1 || rate <= 0 ||
 	    rate > 1e6))
 		return lep_err_new(LEP_E_USAGE, "--rate wants requests per "
@@ -435,7 +449,11 @@ predict_load(struct lep_ctx *ctx, const char *url, const char *token,
 	sigemptyset(&sa.sa_mask);
 	load_stop = 0;
 	sigaction(SIGINT, &sa, &old);
-	err = lep_http_load(&r, &o);
+	/* Plain http: the lean client; https: libcurl, TLS verified. */
+	if (strcmp(engine, "lean") == 0)
+		err = lep_wire_load(&r, &o);
+	else
+		err = lep_http_load(&r, &o);
 	sigaction(SIGINT, &old, NULL);
 	lep_buf_release(&body);
 	if (err != NULL) {

@@ -7,6 +7,7 @@
 #include "check_lepton.h"
 #include "../lib/hdr.h"
 #include "../lib/util.h"
+#include "../lib/wire.h"
 
 START_TEST(test_buf_grows_and_stays_terminated)
 {
@@ -173,6 +174,47 @@ START_TEST(test_hdr_percentiles_of_a_known_distribution)
 }
 END_TEST
 
+START_TEST(test_wire_finds_where_responses_end)
+{
+	static const struct {
+		const char	*text;
+		long		 end;	/* -2: the whole text */
+		int		 status, close;
+	} cases[] = {
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", -2,
+		    200, 0 },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", 0,
+		    200, 0 },
+		{ "HTTP/1.1 200 OK\r\nContent-Le", 0, 0, 0 },
+		{ "HTTP/1.1 503 No\r\ncontent-length: 0\r\nConnection: "
+		    "close\r\n\r\n", -2, 503, 1 },
+		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n", -2, 200, 0 },
+		/* A chunk boundary in an odd place: not done yet. */
+		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "4\r\nwiki\r\n5\r\nped", 0, 200, 0 },
+		{ "HTTP/1.0 204 No Content\r\n\r\n", -2, 204, 1 },
+		{ "SSH-2.0-OpenSSH\r\n\r\n", -1, 0, 0 },
+	};
+	size_t	 i;
+	long	 end;
+	int	 status, close;
+
+	for (i = 0; i < LEP_ARRAY_SIZE(cases); i++) {
+		status = close = 0;
+		end = lep_wire_response_end(cases[i].text,
+		    strlen(cases[i].text), &status, &close);
+		ck_assert_msg(end == (cases[i].end == -2 ?
+		    (long)strlen(cases[i].text) : cases[i].end),
+		    "case %zu: end %ld", i, end);
+		if (end > 0) {
+			ck_assert_int_eq(status, cases[i].status);
+			ck_assert_int_eq(close, cases[i].close);
+		}
+	}
+}
+END_TEST
+
 Suite *
 suite_util(void)
 {
@@ -190,6 +232,7 @@ suite_util(void)
 	    LEP_ARRAY_SIZE(durations));
 	tcase_add_test(tc, test_format_time_is_rfc3339_utc);
 	tcase_add_test(tc, test_hdr_percentiles_of_a_known_distribution);
+	tcase_add_test(tc, test_wire_finds_where_responses_end);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -45,6 +45,8 @@ echo 'not json' >>"$LEPTON_HOME/in.jsonl"
 vg 1 predict iris -f "$LEPTON_HOME/in.jsonl" -c 4
 vg 0 predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}' --requests 50 -c 2
 vg 0 --json predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}' --rate 50 --duration 1
+vg 0 predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}' --requests 30 --engine curl
+vg 2 predict iris -d '{}' --requests 3 --engine warp
 vg 0 logs iris --tail 3
 vg 0 --json logs iris
 vg 0 stop iris

@@ -51,10 +51,26 @@ test_ctrl_c_prints_the_partial_summary() {
 	    fail "errors: $(cat "$T/load.out")"
 }
 
-test_load_counts_errors_by_class() {
-	run $LEPTON --json predict http://127.0.0.1:9/ -d '{}' --requests 20 -c 4 --timeout 2
+test_curl_engine_sees_the_stall_too() {
+	start_stall_server --stall-at 1.0 --stall 1.0
+	run $LEPTON --json predict "$url" -d '{}' --rate 100 --duration 3 --engine curl
 	expect_rc 0
-	[ "$(jget "$out" 'd["result"]["errors"]["connect"]')" = 20 ] || fail "connect: $(cat "$out")"
+	p99=$(jget "$out" 'd["result"]["latency_ms"]["p99"]')
+	[ "$(jget "$out" 'd["result"]["ok"]')" = "$(jget "$out" 'd["result"]["requests"]')" ] ||
+	    fail "errors: $(cat "$out")"
+	$PY -c "import sys; sys.exit(not (float(sys.argv[1]) >= 800))" "$p99" ||
+	    fail "curl engine p99 $p99 ms misses the stall"
+	run $LEPTON predict "$url" -d '{}' --requests 5 --engine warp
+	expect_rc 2
+}
+
+test_load_counts_errors_by_class() {
+	for engine in lean curl; do
+		run $LEPTON --json predict http://127.0.0.1:9/ -d '{}' --requests 20 -c 4 --timeout 2 --engine $engine
+		expect_rc 0
+		[ "$(jget "$out" 'd["result"]["errors"]["connect"]')" = 20 ] ||
+		    fail "$engine: connect: $(cat "$out")"
+	done
 	run $LEPTON predict http://127.0.0.1:9/ -d '{}' --rate 10
 	expect_rc 2
 	expect_err "a load run needs --duration or --requests"

@@ -1,0 +1,449 @@
+/*
+ * wire.c: see wire.h. Why not libcurl here: its multi interface spent
+ * twice wrk's CPU per request (per-transfer setup, header parsing, a poll
+ * of every connection each turn); a load generator only has to write the
+ * same bytes and find where each response ends.
+ */
+#include "wire.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "crypto.h"
+#include "hdr.h"
+#include "http.h"
+#include "util.h"
+
+#define RBUF	65536
+
+enum cstate {
+	C_IDLE,
+	C_CONNECTING,
+	C_WRITING,
+	C_READING,
+};
+
+struct conn {
+	int		 fd;
+	enum cstate	 st;
+	size_t		 wpos;
+	char		*rbuf;
+	size_t		 rlen;
+	size_t		 total;		/* bytes of this response so far */
+	long long	 intended;	/* us */
+	long long	 deadline;	/* us */
+	int		 counted;
+};
+
+static long long
+now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* "http://host[:port][/path]" into parts. */
+static const struct lep_err *
+parse_url(char **host, char **port, char **path, const char *url)
+{
+	const char	*p, *slash, *colon;
+
+	if (!lep_starts_with(url, "http://"))
+		return lep_err_new(LEP_E_USAGE, "%s: not an http:// URL", url);
+	p = url + 7;
+	slash = strchr(p, '/');
+	if (slash == NULL)
+		slash = p + strlen(p);
+	colon = memchr(p, ':', (size_t)(slash - p));
+	if (p[0] == '[')
+		return lep_err_new(LEP_E_USAGE, "%s: IPv6 literals are not "
+		    "supported by load mode yet", url);
+	*host = xstrndup(p, (size_t)((colon ? colon : slash) - p));
+	*port = colon ? xstrndup(colon + 1, (size_t)(slash - colon - 1)) :
+	    xstrdup("80");
+	*path = xstrdup(*slash ? slash : "/");
+	return NULL;
+}
+
+static void
+conn_close(int ep, struct conn *c)
+{
+	if (c->fd != -1) {
+		(void)epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+	}
+	c->fd = -1;
+	c->st = C_IDLE;
+	c->rlen = c->total = 0;
+}
+
+static void
+conn_watch(int ep, struct conn *c, unsigned int events, int add)
+{
+	struct epoll_event	 ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.ptr = c;
+	(void)epoll_ctl(ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/*
+ * Where the response in buf ends: its length, 0 when more is needed, -1
+ * when it is not HTTP. *status and *close_after are set once known.
+ */
+long
+lep_wire_response_end(const char *buf, size_t len, int *status,
+    int *close_after)
+{
+	const char	*end, *p, *line, *nl;
+	size_t		 hdr, pos;
+	long		 clen = -1, sz;
+	int		 chunked = 0;
+
+	end = memmem(buf, len, "\r\n\r\n", 4);
+	if (end == NULL)
+		return len > RBUF - 1 ? -1 : 0;
+	hdr = (size_t)(end - buf) + 4;
+	if (len < 12 || strncmp(buf, "HTTP/1.", 7) != 0)
+		return -1;
+	*status = (int)strtol(buf + 9, NULL, 10);
+	*close_after = buf[7] == '0';
+	for (line = memchr(buf, '\n', hdr); line != NULL && line < end;
+	    line = nl) {
+		line++;
+		nl = memchr(line, '\n', (size_t)(end + 2 - line));
+		if (nl == NULL)
+			break;
+		if (strncasecmp(line, "content-length:", 15) == 0)
+			clen = strtol(line + 15, NULL, 10);
+		else if (strncasecmp(line, "transfer-encoding:", 18) == 0 &&
+		    memmem(line, (size_t)(nl - line), "chunked", 7) != NULL)
+			chunked = 1;
+		else if (strncasecmp(line, "connection:", 11) == 0 &&
+		    memmem(line, (size_t)(nl - line), "close", 5) != NULL)
+			*close_after = 1;
+	}
+	if (*status == 204 || *status == 304 || (*status >= 100 &&
+	    *status < 200))
+		return (long)hdr;
+	if (chunked) {
+		/* size CRLF data CRLF ... 0 CRLF (trailers) CRLF */
+		for (pos = hdr;;) {
+			p = memmem(buf + pos, len - pos, "\r\n", 2);
+			if (p == NULL)
+				return 0;
+			sz = strtol(buf + pos, NULL, 16);
+			if (sz < 0)
+				return -1;
+			pos = (size_t)(p - buf) + 2;
+			if (sz == 0) {
+				p = memmem(buf + pos - 2, len - pos + 2,
+				    "\r\n\r\n", 4);
+				return p ? (long)(p - buf) + 4 : 0;
+			}
+			if (pos + (size_t)sz + 2 > len)
+				return 0;
+			pos += (size_t)sz + 2;
+		}
+	}
+	if (clen >= 0)
+		return hdr + (size_t)clen <= len ? (long)(hdr + (size_t)clen) :
+		    0;
+	*close_after = 1;	/* no length: until the server closes */
+	return 0;
+}
+
+struct run {
+	const struct lep_load_opts	*o;
+	struct lep_load_result		*r;
+	struct addrinfo			*ai;
+	char				*req;
+	size_t				 reqlen;
+	int				 ep;
+	int				 inflight;
+};
+
+static void
+finish(struct run *w, struct conn *c, int status, int kind)
+{
+	struct lep_load_result	*r = w->r;
+
+	w->inflight--;
+	if (!c->counted)
+		return;
+	if (kind == 0) {
+		if (status >= 100 && status < 600)
+			r->status[status / 100]++;
+		if (status >= 200 && status < 300)
+			r->ok++;
+	} else if (kind == 1)
+		r->err_connect++;
+	else if (kind == 2)
+		r->err_timeout++;
+	else
+		r->err_other++;
+	lep_hdr_record(r->latency, (uint64_t)(now_us() - c->intended));
+}
+
+static void
+start(struct run *w, struct conn *c, long long when, int counted)
+{
+	ssize_t	 n;
+	int	 one = 1;
+
+	c->intended = when;
+	c->counted = counted;
+	c->deadline = now_us() + (w->o->req->timeout_ms > 0 ?
+	    w->o->req->timeout_ms : 60000) * 1000LL;
+	c->wpos = 0;
+	c->rlen = c->total = 0;
+	w->inflight++;
+	if (c->fd == -1) {
+		c->fd = socket(w->ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (c->fd == -1) {
+			finish(w, c, 0, 3);
+			return;
+		}
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		if (connect(c->fd, w->ai->ai_addr, w->ai->ai_addrlen) == -1 &&
+		    errno != EINPROGRESS) {
+			close(c->fd);
+			c->fd = -1;
+			finish(w, c, 0, 1);
+			return;
+		}
+		c->st = C_CONNECTING;
+		conn_watch(w->ep, c, EPOLLOUT, 1);
+		return;
+	}
+	/* A kept-alive connection: write at once, most often all of it. */
+	n = write(c->fd, w->req, w->reqlen);
+	if (n < 0 && errno != EAGAIN) {
+		conn_close(w->ep, c);
+		finish(w, c, 0, 3);
+		return;
+	}
+	c->wpos = n > 0 ? (size_t)n : 0;
+	c->st = c->wpos < w->reqlen ? C_WRITING : C_READING;
+	conn_watch(w->ep, c, c->st == C_WRITING ? EPOLLOUT : EPOLLIN, 0);
+}
+
+static void
+on_event(struct run *w, struct conn *c, unsigned int ev)
+{
+	long		 end;
+	ssize_t		 n;
+	int		 soerr = 0, status = 0, close_after = 0;
+	socklen_t	 sl = sizeof(soerr);
+
+	if (c->st == C_CONNECTING) {
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
+		    soerr != 0) {
+			conn_close(w->ep, c);
+			finish(w, c, 0, 1);
+			return;
+		}
+		c->st = C_WRITING;
+	}
+	if (c->st == C_WRITING) {
+		n = write(c->fd, w->req + c->wpos, w->reqlen - c->wpos);
+		if (n < 0 && errno != EAGAIN) {
+			conn_close(w->ep, c);
+			finish(w, c, 0, 3);
+			return;
+		}
+		if (n > 0)
+			c->wpos += (size_t)n;
+		if (c->wpos < w->reqlen) {
+			conn_watch(w->ep, c, EPOLLOUT, 0);
+			return;
+		}
+		c->st = C_READING;
+		conn_watch(w->ep, c, EPOLLIN, 0);
+		return;
+	}
+	if (c->st != C_READING || !(ev & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	for (;;) {
+		n = read(c->fd, c->rbuf + c->rlen, RBUF - 1 - c->rlen);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			conn_close(w->ep, c);
+			finish(w, c, 0, 3);	/* closed mid-response */
+			return;
+		}
+		c->rlen += (size_t)n;
+		c->total += (size_t)n;
+		if (w->o->req->max_body && c->total > w->o->req->max_body) {
+			conn_close(w->ep, c);
+			finish(w, c, 0, 3);
+			return;
+		}
+		end = lep_wire_response_end(c->rbuf, c->rlen, &status,
+		    &close_after);
+		if (end < 0) {
+			conn_close(w->ep, c);
+			finish(w, c, 0, 3);
+			return;
+		}
+		if (end > 0)
+			break;
+		if (c->rlen >= RBUF - 1) {
+			/* A body bigger than the buffer: keep its tail only. */
+			conn_close(w->ep, c);
+			finish(w, c, 0, 3);
+			return;
+		}
+	}
+	if (close_after)
+		conn_close(w->ep, c);
+	else
+		c->st = C_IDLE;
+	finish(w, c, status, 0);
+}
+
+const struct lep_err *
+lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
+{
+	const struct lep_err	*err = NULL;
+	struct addrinfo		 hints;
+	struct epoll_event	 evs[256];
+	struct lep_buf		 b = LEP_BUF_INIT;
+	struct conn		*conns;
+	struct run		 w;
+	char			*host = NULL, *port = NULL, *path = NULL;
+	long long		 t0, counted_from, end_at, next_due, now, k = 0;
+	long long		 wait_us, started = 0;
+	double			 interval;
+	int			 n = o->concurrency > 0 ? o->concurrency : 1;
+	int			 i, e, nev, rc, stopping = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->latency = lep_hdr_new();
+	memset(&w, 0, sizeof(w));
+	w.o = o;
+	w.r = r;
+	if ((err = parse_url(&host, &port, &path, o->req->url)) != NULL)
+		goto done;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(host, port, &hints, &w.ai)) != 0) {
+		err = lep_err_new(LEP_E_PROVIDER, "%s: %s", host,
+		    gai_strerror(rc));
+		goto done;
+	}
+	lep_buf_addf(&b, "POST %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: "
+	    "lepton/%s\r\nAccept: */*\r\n", path, host, port, LEPTON_VERSION);
+	if (o->req->body != NULL)
+		lep_buf_addf(&b, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    o->req->content_type ? o->req->content_type :
+		    "application/json", o->req->body_len);
+	if (o->req->bearer != NULL)
+		lep_buf_addf(&b, "Authorization: Bearer %s\r\n",
+		    o->req->bearer);
+	lep_buf_add(&b, "\r\n");
+	if (o->req->body != NULL)
+		lep_buf_addn(&b, o->req->body, o->req->body_len);
+	w.req = b.buf;
+	w.reqlen = b.len;
+	w.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (w.ep == -1) {
+		err = lep_err_errno(LEP_E_INTERNAL, "epoll_create1");
+		goto done;
+	}
+	conns = xcalloc((size_t)n, sizeof(*conns));
+	for (i = 0; i < n; i++) {
+		conns[i].fd = -1;
+		conns[i].rbuf = xmalloc(RBUF);
+	}
+	interval = o->rate > 0 ? 1e6 / o->rate : 0;
+	t0 = now_us();
+	counted_from = t0 + o->warmup_ms * 1000;
+	end_at = o->duration_ms > 0 ? counted_from + o->duration_ms * 1000 :
+	    0;
+	next_due = t0;
+	for (;;) {
+		now = now_us();
+		if ((o->stop != NULL && *o->stop) || (end_at && now >= end_at) ||
+		    (o->requests > 0 && started >= o->requests))
+			stopping = 1;
+		for (i = 0; i < n && !stopping; i++) {
+			long long	 when;
+
+			if (conns[i].st != C_IDLE)
+				continue;
+			if (interval > 0) {
+				if (now < next_due)
+					break;
+				when = next_due;
+				k++;
+				next_due = t0 + (long long)(k * interval);
+				if (now - when > 1000)
+					r->late += when >= counted_from;
+			} else
+				when = now;
+			if (when >= counted_from)
+				started++;
+			start(&w, &conns[i], when, when >= counted_from);
+			if (o->requests > 0 && started >= o->requests)
+				break;
+		}
+		if (stopping && w.inflight == 0)
+			break;
+		wait_us = 50000;
+		if (interval > 0 && !stopping && next_due - now < wait_us)
+			wait_us = next_due - now;
+		nev = epoll_wait(w.ep, evs, (int)LEP_ARRAY_SIZE(evs),
+		    wait_us > 0 ? (int)(wait_us / 1000) : 0);
+		for (e = 0; e < nev; e++)
+			on_event(&w, evs[e].data.ptr, evs[e].events);
+		/* Requests past their timeout: the connection goes too. */
+		now = now_us();
+		for (i = 0; i < n; i++) {
+			if (conns[i].st != C_IDLE && now > conns[i].deadline) {
+				conn_close(w.ep, &conns[i]);
+				finish(&w, &conns[i], 0, 2);
+			}
+		}
+	}
+	now = now_us();
+	r->sent = started;
+	r->stopped = o->stop != NULL && *o->stop;
+	r->seconds = now > counted_from ? (double)(now - counted_from) / 1e6 :
+	    0;
+	for (i = 0; i < n; i++) {
+		conn_close(w.ep, &conns[i]);
+		free(conns[i].rbuf);
+	}
+	free(conns);
+	close(w.ep);
+done:
+	if (w.ai != NULL)
+		freeaddrinfo(w.ai);
+	lep_wipe(b.buf, b.len);
+	lep_buf_release(&b);
+	free(host);
+	free(port);
+	free(path);
+	return err;
+}
