@@ -31,6 +31,10 @@ static const struct lep_err *cmd_predict_exec(struct lep_ctx *,
 static const struct lep_opt predict_opts[] = {
 	{ "data", 'd', LEP_OPT_VALUE, "JSON|@FILE",
 	    "the request body (default: read stdin)" },
+	{ "input", 'i', LEP_OPT_MULTI, "KEY=VALUE",
+	    "build the body {KEY: VALUE, ...}; VALUE is JSON, else text" },
+	{ "fail-fast", 0, LEP_OPT_FLAG, NULL,
+	    "with --file: stop at the first failed line" },
 	{ "file", 'f', LEP_OPT_VALUE, "JSONL",
 	    "send every line of JSONL ('-': stdin); print JSONL in order" },
 	{ "concurrency", 'c', LEP_OPT_VALUE, "N",
@@ -104,6 +108,56 @@ read_input(struct lep_buf *b, const char *spec)
 	return NULL;
 }
 
+/*
+ * The request body: -i KEY=VALUE pairs as one object, else -d's JSON (or
+ * @file, or standard input); checked to be one JSON value.
+ */
+static const struct lep_err *
+request_body(struct lep_buf *body, const struct lep_args *args)
+{
+	const struct lep_err	*err;
+	struct lep_json		*obj, *v, *check = NULL;
+	const char		*kv, *eq;
+	char			*key, *text;
+	size_t			 i, n = lep_args_count(args, "input");
+
+	if (n > 0) {
+		if (lep_args_has(args, "data"))
+			return lep_err_new(LEP_E_USAGE, "-i and -d exclude each "
+			    "other");
+		obj = lep_json_obj();
+		for (i = 0; i < n; i++) {
+			kv = lep_args_nth(args, "input", i);
+			if ((eq = strchr(kv, '=')) == NULL || eq == kv) {
+				lep_json_free(obj);
+				return lep_err_new(LEP_E_USAGE, "-i wants "
+				    "KEY=VALUE, not '%s'", kv);
+			}
+			key = xstrndup(kv, (size_t)(eq - kv));
+			if (lep_json_parse(&v, eq + 1, strlen(eq + 1),
+			    "value") != NULL)
+				v = lep_json_str(eq + 1);
+			lep_json_set(obj, key, v);
+			free(key);
+		}
+		text = lep_json_print(obj, 0);
+		lep_json_free(obj);
+		lep_buf_init(body, 0);
+		lep_buf_add(body, text);
+		free(text);
+		return NULL;
+	}
+	if ((err = read_input(body, lep_args_get(args, "data"))) != NULL)
+		return err;
+	if ((err = lep_json_parse(&check, body->buf, body->len,
+	    "request body")) != NULL) {
+		lep_buf_release(body);
+		return lep_err_new(LEP_E_USAGE, "%s", err->msg);
+	}
+	lep_json_free(check);
+	return NULL;
+}
+
 static const struct lep_err *
 status_error(long status, const char *body, const char *url)
 {
@@ -146,17 +200,11 @@ predict_one(struct lep_ctx *ctx, const char *url, const char *token,
 	const struct lep_err	*err;
 	struct lep_http_resp	 resp;
 	struct lep_http_req	 req;
-	struct lep_json		*check = NULL, *res;
+	struct lep_json		*res;
 	struct lep_buf		 body;
 
-	if ((err = read_input(&body, lep_args_get(args, "data"))) != NULL)
+	if ((err = request_body(&body, args)) != NULL)
 		return err;
-	if ((err = lep_json_parse(&check, body.buf, body.len,
-	    "request body")) != NULL) {
-		lep_buf_release(&body);
-		return lep_err_new(LEP_E_USAGE, "%s", err->msg);
-	}
-	lep_json_free(check);
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
 	req.url = url;
@@ -203,6 +251,9 @@ struct batch {
 	size_t		  n, next;
 	size_t		  failed;
 	struct lep_json	 *all;		/* --json: every result */
+	int		  fail_fast;
+	volatile int	  stop;		/* fail-fast: a line failed */
+	size_t		  first_failed;	/* its line number */
 };
 
 static struct lep_json *
@@ -228,6 +279,10 @@ line_failed(struct batch *bt, size_t i, long status, const char *msg)
 	free(line);
 	bt->results[i] = line_error(bt->lineno[i], status, msg);
 	bt->failed++;
+	if (bt->fail_fast && !bt->stop) {
+		bt->stop = 1;
+		bt->first_failed = bt->lineno[i];
+	}
 }
 
 static void
@@ -327,7 +382,10 @@ predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
 		bt.n++;
 	}
 	batch_flush(&bt);
-	err = lep_http_many(reqs, nreq, (int)conc, batch_done, &bt);
+	bt.fail_fast = lep_args_has(args, "fail-fast");
+	if (!bt.stop)
+		err = lep_http_many_until(reqs, nreq, (int)conc, batch_done,
+		    &bt, &bt.stop);
 	if (err == NULL && bt.all != NULL) {
 		res = lep_json_obj();
 		lep_json_set_int(res, "lines", (long long)bt.n);
@@ -336,7 +394,16 @@ predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
 		bt.all = NULL;
 		lep_out_result(&ctx->out, res);
 	}
-	if (err == NULL && bt.failed > 0)
+	if (err == NULL && bt.stop) {
+		size_t	 done = 0;
+
+		for (i = 0; i < bt.n; i++)
+			done += bt.results[i] != NULL;
+		done += bt.next;
+		err = lep_err_new(LEP_E_FAILED, "stopped at line %zu "
+		    "(--fail-fast): %zu failed, %zu of %zu lines not answered",
+		    bt.first_failed, bt.failed, bt.n - done, bt.n);
+	} else if (err == NULL && bt.failed > 0)
 		err = lep_err_new(LEP_E_FAILED, "%zu of %zu lines failed",
 		    bt.failed, bt.n);
 	for (i = 0; i < nlines; i++)
@@ -391,7 +458,7 @@ predict_load(struct lep_ctx *ctx, const char *url, const char *token,
 	struct lep_load_result	 r;
 	struct lep_load_opts	 o;
 	struct lep_http_req	 req;
-	struct lep_json		*check = NULL, *res, *lat, *errs;
+	struct lep_json		*res, *lat, *errs;
 	struct lep_buf		 body;
 	struct sigaction	 sa, old;
 	const char		*rv = lep_args_get(args, "rate"), *engine;
@@ -424,14 +491,8 @@ predict_load(struct lep_ctx *ctx, const char *url, const char *token,
 	if (o.duration_ms == 0 && o.requests == 0)
 		return lep_err_new(LEP_E_USAGE, "a load run needs --duration or "
 		    "--requests");
-	if ((err = read_input(&body, lep_args_get(args, "data"))) != NULL)
+	if ((err = request_body(&body, args)) != NULL)
 		return err;
-	if ((err = lep_json_parse(&check, body.buf, body.len,
-	    "request body")) != NULL) {
-		lep_buf_release(&body);
-		return lep_err_new(LEP_E_USAGE, "%s", err->msg);
-	}
-	lep_json_free(check);
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
 	req.url = url;

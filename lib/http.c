@@ -293,6 +293,13 @@ const struct lep_err *
 lep_http_many(const struct lep_http_req *reqs, size_t n, int concurrency,
     lep_http_done_fn done, void *arg)
 {
+	return lep_http_many_until(reqs, n, concurrency, done, arg, NULL);
+}
+
+const struct lep_err *
+lep_http_many_until(const struct lep_http_req *reqs, size_t n,
+    int concurrency, lep_http_done_fn done, void *arg, volatile int *stop)
+{
 	const struct lep_err	*err;
 	struct xfer		*slots;
 	CURLM			*multi;
@@ -320,7 +327,8 @@ lep_http_many(const struct lep_http_req *reqs, size_t n, int concurrency,
 		C.easy_setopt(slots[i].easy, CURLOPT_PRIVATE, &slots[i]);
 		C.multi_add_handle(multi, slots[i].easy);
 	}
-	while (finished < n) {
+	/* Stopped: what is in flight finishes, nothing more starts. */
+	while (finished < n && !(stop != NULL && *stop && finished == next)) {
 		C.multi_perform(multi, &running);
 		while ((msg = C.multi_info_read(multi, &left)) != NULL) {
 			struct xfer	*x;
@@ -357,7 +365,7 @@ lep_http_many(const struct lep_http_req *reqs, size_t n, int concurrency,
 			done(arg, x->index, rc == CURLE_OK ? &x->resp : NULL,
 			    rc == CURLE_OK ? NULL : xfer_error(x, rc));
 			finished++;
-			if (next < n) {
+			if (next < n && !(stop != NULL && *stop)) {
 				CURL	*e = x->easy;
 
 				x->easy = NULL;
@@ -381,7 +389,8 @@ lep_http_many(const struct lep_http_req *reqs, size_t n, int concurrency,
 				C.multi_add_handle(multi, slots[i].easy);
 			}
 		}
-		if (finished < n)
+		if (finished < n && !(stop != NULL && *stop &&
+		    finished == next))
 			C.multi_poll(multi, NULL, 0, 50, NULL);
 	}
 	for (i = 0; i < (size_t)nslots; i++)

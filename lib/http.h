@@ -56,6 +56,11 @@ typedef void (*lep_http_done_fn)(void *arg, size_t index,
  */
 const struct lep_err *lep_http_many(const struct lep_http_req *reqs, size_t n,
 	    int concurrency, lep_http_done_fn done, void *arg);
+/* The same; once *stop is set, no more requests start (the rest of n
+   never reach done). */
+const struct lep_err *lep_http_many_until(const struct lep_http_req *reqs,
+	    size_t n, int concurrency, lep_http_done_fn done, void *arg,
+	    volatile int *stop);
 
 struct lep_hdr;
 

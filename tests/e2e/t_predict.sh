@@ -75,3 +75,36 @@ test_load_counts_errors_by_class() {
 	expect_rc 2
 	expect_err "a load run needs --duration or --requests"
 }
+
+test_batch_in_order_under_concurrency_with_failures() {
+	port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	$PY "$ROOT/tests/e2e/shuffle_server.py" "$port" >/dev/null 2>&1 &
+	server=$!
+	trap 'kill $server 2>/dev/null; cleanup_home' EXIT
+	wait_for 10 port_open "$port" || fail "server"
+	# 300 lines; every 17th asks to fail.
+	$PY -c '
+for i in range(1, 301):
+    print("{\"id\": %d, \"fail\": %s}" % (i, "true" if i % 17 == 0 else "false"))' >"$T/in.jsonl"
+	run $LEPTON predict "http://127.0.0.1:$port/" -f "$T/in.jsonl" -c 16
+	expect_rc 1
+	expect_err "17 of 300 lines failed"
+	expect_err "line 17: "
+	$PY - "$out" <<'PY' || fail "order or completeness: $(head -3 "$out")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) == 300, len(lines)
+for i, d in enumerate(lines, 1):
+    if i % 17 == 0:
+        assert d["line"] == i and d["error"]["status"] == 500, (i, d)
+    else:
+        assert d == {"id": i}, (i, d)
+PY
+	run $LEPTON predict "http://127.0.0.1:$port/" -f "$T/in.jsonl" -c 4 --fail-fast
+	expect_rc 1
+	expect_err "stopped at line 17 (--fail-fast)"
+	n=$(wc -l <"$out")
+	[ "$n" -ge 16 ] && [ "$n" -lt 300 ] || fail "fail-fast printed $n lines"
+	[ "$(sed -n 17p "$out" | $PY -c 'import json,sys; print(json.load(sys.stdin)["line"])')" = 17 ] ||
+	    fail "line 17 is not its error"
+}
