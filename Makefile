@@ -128,6 +128,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris \
+	    $(DESTDIR)$(PREFIX)/share/lepton/examples/echo-llm \
 	    $(DESTDIR)$(PREFIX)/share/lepton/catalog
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/lepton
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
@@ -136,6 +137,8 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/lepton/catalog/
 	install -m 0644 examples/iris/*.py examples/iris/*.yaml \
 	    examples/iris/iris.csv $(DESTDIR)$(PREFIX)/share/lepton/examples/iris/
+	install -m 0644 examples/echo-llm/* \
+	    $(DESTDIR)$(PREFIX)/share/lepton/examples/echo-llm/
 
 clean:
 	rm -rf build build-asan lepton

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -20,6 +21,7 @@
 #include "../lib/json.h"
 #include "../lib/out.h"
 #include "../lib/service.h"
+#include "../lib/sse.h"
 #include "../lib/util.h"
 #include "../lib/wire.h"
 
@@ -33,6 +35,8 @@ static const struct lep_opt predict_opts[] = {
 	    "the request body (default: read stdin)" },
 	{ "input", 'i', LEP_OPT_MULTI, "KEY=VALUE",
 	    "build the body {KEY: VALUE, ...}; VALUE is JSON, else text" },
+	{ "protocol", 'p', LEP_OPT_VALUE, "json|kserve-v2|openai",
+	    "how to ask (default: the deployment's service.protocol)" },
 	{ "fail-fast", 0, LEP_OPT_FLAG, NULL,
 	    "with --file: stop at the first failed line" },
 	{ "file", 'f', LEP_OPT_VALUE, "JSONL",
@@ -193,15 +197,161 @@ body_json(const struct lep_http_resp *r)
 	return lep_json_str(r->body.buf);
 }
 
+/* An OpenAI-compatible stream: tokens as they come, and their timing. */
+struct tokens {
+	struct lep_ctx	*ctx;
+	struct lep_sse	 sse;
+	struct lep_hdr	*itl;		/* inter-token latency, us */
+	struct lep_buf	 text;
+	long long	 t0, last, ttft;	/* us */
+	size_t		 n;
+	int		 done, bad;
+};
+
+static long long
+mono_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+on_token_event(void *arg, const char *event, const char *data, size_t len)
+{
+	struct tokens	*tk = arg;
+	struct lep_json	*j = NULL, *choice;
+	const char	*piece;
+	long long	 now = mono_us();
+
+	(void)event;
+	if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
+		tk->done = 1;
+		return;
+	}
+	if (lep_json_parse(&j, data, len, "event") != NULL) {
+		tk->bad++;
+		return;
+	}
+	choice = lep_json_at(lep_json_get(j, "choices"), 0);
+	piece = lep_json_get_str(lep_json_get(choice, "delta"), "content");
+	if (piece == NULL)
+		piece = lep_json_get_str(choice, "text");
+	if (piece != NULL && *piece != '\0') {
+		if (tk->n == 0)
+			tk->ttft = now - tk->t0;
+		else
+			lep_hdr_record(tk->itl, (uint64_t)(now - tk->last));
+		tk->last = now;
+		tk->n++;
+		if (tk->ctx->out.json)
+			lep_buf_add(&tk->text, piece);
+		else {
+			lep_out_write(&tk->ctx->out, piece, strlen(piece));
+			fflush(stdout);
+		}
+	}
+	lep_json_free(j);
+}
+
+static void
+on_stream_data(void *arg, const char *p, size_t n)
+{
+	struct tokens	*tk = arg;
+
+	if (lep_sse_feed(&tk->sse, p, n) == -1)
+		tk->bad++;
+}
+
 static const struct lep_err *
-predict_one(struct lep_ctx *ctx, const char *url, const char *token,
-    const struct lep_args *args, long timeout_ms)
+predict_stream(struct lep_ctx *ctx, const struct lep_http_req *req)
 {
 	const struct lep_err	*err;
 	struct lep_http_resp	 resp;
+	struct lep_json		*res, *itl;
+	struct tokens		 tk;
+	char			*line;
+
+	memset(&tk, 0, sizeof(tk));
+	tk.ctx = ctx;
+	tk.itl = lep_hdr_new();
+	lep_buf_init(&tk.text, 0);
+	lep_sse_init(&tk.sse, on_token_event, &tk);
+	tk.t0 = mono_us();
+	lep_http_resp_init(&resp);
+	err = lep_http_stream(&resp, req, on_stream_data, &tk);
+	lep_sse_end(&tk.sse);
+	if (err == NULL && (resp.status < 200 || resp.status > 299))
+		err = status_error(resp.status, resp.body.buf, req->url);
+	if (err == NULL && tk.n == 0)
+		err = lep_err_new(LEP_E_PROVIDER, "%s: the stream held no "
+		    "token%s", req->url, tk.bad ? " (and unparsable events)" :
+		    "");
+	if (err == NULL && ctx->out.json) {
+		res = lep_json_obj();
+		lep_json_set_str(res, "text", tk.text.buf);
+		lep_json_set_int(res, "tokens", (long long)tk.n);
+		lep_json_set_num(res, "ttft_ms", (double)tk.ttft / 1000.0);
+		itl = lep_json_obj();
+		lep_json_set_num(itl, "p50", (double)lep_hdr_percentile(
+		    tk.itl, 50) / 1000.0);
+		lep_json_set_num(itl, "p99", (double)lep_hdr_percentile(
+		    tk.itl, 99) / 1000.0);
+		lep_json_set_num(itl, "max", (double)lep_hdr_max(tk.itl) /
+		    1000.0);
+		lep_json_set_num(itl, "mean", lep_hdr_mean(tk.itl) / 1000.0);
+		lep_json_set(res, "inter_token_ms", itl);
+		lep_json_set_bool(res, "done", tk.done);
+		lep_out_result(&ctx->out, res);
+	} else if (err == NULL) {
+		lep_out_write(&ctx->out, "\n", 1);
+		/* The text is the result; its timing goes beside it. */
+		line = xasprintf("%zu tokens, time to first %.1f ms, between "
+		    "tokens p50 %.1f ms p99 %.1f ms max %.1f ms", tk.n,
+		    (double)tk.ttft / 1000.0, (double)lep_hdr_percentile(tk.itl,
+		    50) / 1000.0, (double)lep_hdr_percentile(tk.itl, 99) /
+		    1000.0, (double)lep_hdr_max(tk.itl) / 1000.0);
+		if (!ctx->out.quiet)
+			lep_out_stderr("lepton: predict: ", line);
+		free(line);
+	}
+	lep_sse_release(&tk.sse);
+	lep_buf_release(&tk.text);
+	lep_hdr_free(tk.itl);
+	lep_http_resp_release(&resp);
+	return err;
+}
+
+/* Does the JSON body ask for a stream ("stream": true)? */
+static int
+wants_stream(const struct lep_buf *body, int *chat)
+{
+	struct lep_json	*j = NULL;
+	int		 s = 0;
+
+	*chat = 1;
+	if (lep_json_parse(&j, body->buf, body->len, "body") == NULL) {
+		s = lep_json_get_bool(j, "stream", 0);
+		*chat = lep_json_get(j, "messages") != NULL ||
+		    lep_json_get(j, "prompt") == NULL;
+	}
+	lep_json_free(j);
+	return s;
+}
+
+static const struct lep_err *predict_one_send(struct lep_ctx *,
+	    const struct lep_http_req *);
+
+static const struct lep_err *
+predict_one(struct lep_ctx *ctx, const char *url, const char *token,
+    const struct lep_args *args, long timeout_ms, const char *protocol)
+{
+	const struct lep_err	*err;
 	struct lep_http_req	 req;
-	struct lep_json		*res;
 	struct lep_buf		 body;
+	char			*alt = NULL;
+	int			 stream = 0, chat;
 
 	if ((err = request_body(&body, args)) != NULL)
 		return err;
@@ -214,9 +364,34 @@ predict_one(struct lep_ctx *ctx, const char *url, const char *token,
 	req.timeout_ms = timeout_ms;
 	req.retries = 2;
 	req.cacert = lep_args_get(args, "cacert");
-	lep_http_resp_init(&resp);
-	err = lep_http_do(&resp, &req);
+	if (strcmp(protocol, "openai") == 0) {
+		stream = wants_stream(&body, &chat);
+		/* A deployment's chat URL serves a prompt at completions. */
+		if (!chat && lep_ends_with(url, "/v1/chat/completions")) {
+			alt = xasprintf("%.*s/v1/completions", (int)(strlen(url) -
+			    strlen("/v1/chat/completions")), url);
+			req.url = alt;
+		}
+	}
+	if (stream)
+		err = predict_stream(ctx, &req);
+	else
+		err = predict_one_send(ctx, &req);
 	lep_buf_release(&body);
+	free(alt);
+	return err;
+}
+
+static const struct lep_err *
+predict_one_send(struct lep_ctx *ctx, const struct lep_http_req *reqp)
+{
+	const struct lep_err	*err;
+	struct lep_http_resp	 resp;
+	struct lep_json		*res;
+	const char		*url = reqp->url;
+
+	lep_http_resp_init(&resp);
+	err = lep_http_do(&resp, reqp);
 	if (err == NULL && (resp.status < 200 || resp.status > 299))
 		err = status_error(resp.status, resp.body.buf, url);
 	if (err == NULL) {
@@ -584,24 +759,45 @@ static const struct lep_err *
 cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 {
 	const struct lep_err	*err;
+	struct lep_target	 t;
 	const char		*target = lep_args_pos(args, 0), *env;
+	const char		*protocol = lep_args_get(args, "protocol");
 	char			*url = NULL, *token = NULL;
 	long long		 timeout;
 
+	memset(&t, 0, sizeof(t));
 	if ((err = lep_args_int(&timeout, args, "timeout", 30, 1,
 	    86400)) != NULL)
 		return err;
 	if (lep_args_has(args, "data") && lep_args_has(args, "file"))
 		return lep_err_new(LEP_E_USAGE, "--data and --file exclude "
 		    "each other");
+	if (protocol != NULL && strcmp(protocol, "json") != 0 &&
+	    strcmp(protocol, "kserve-v2") != 0 && strcmp(protocol, "openai") != 0)
+		return lep_err_new(LEP_E_USAGE, "--protocol is json, kserve-v2 "
+		    "or openai, not '%s'", protocol);
 	if (lep_starts_with(target, "http://") ||
 	    lep_starts_with(target, "https://")) {
+		/* A URL is asked as it is. */
 		url = xstrdup(target);
 		if ((env = getenv("LEPTON_TOKEN")) != NULL && *env != '\0')
 			token = xstrdup(env);
-	} else if ((err = lep_service_target(&url, &token, ctx,
-	    target)) != NULL)
-		return err;
+		if (protocol == NULL)
+			protocol = "json";
+	} else {
+		if ((err = lep_service_target(&t, ctx, target)) != NULL)
+			return err;
+		if (protocol == NULL)
+			protocol = t.protocol;
+		if (strcmp(protocol, "kserve-v2") == 0)
+			url = xasprintf("%s/v2/models/%s/infer", t.base,
+			    t.model);
+		else if (strcmp(protocol, "openai") == 0)
+			url = xasprintf("%s/v1/chat/completions", t.base);
+		else
+			url = xasprintf("%s%s", t.base, t.path);
+		token = t.token ? xstrdup(t.token) : NULL;
+	}
 	if (lep_args_has(args, "duration") || lep_args_has(args, "requests") ||
 	    lep_args_has(args, "rate")) {
 		if (lep_args_has(args, "file"))
@@ -613,11 +809,13 @@ cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	} else if (lep_args_has(args, "file"))
 		err = predict_batch(ctx, url, token, args, timeout * 1000);
 	else
-		err = predict_one(ctx, url, token, args, timeout * 1000);
+		err = predict_one(ctx, url, token, args, timeout * 1000,
+		    protocol);
 	if (token != NULL) {
 		lep_wipe(token, strlen(token));
 		free(token);
 	}
+	lep_target_release(&t);
 	free(url);
 	return err;
 }

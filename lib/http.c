@@ -289,6 +289,56 @@ lep_http_do(struct lep_http_resp *resp, const struct lep_http_req *req)
 	return err;
 }
 
+struct stream {
+	struct xfer	*x;
+	void		(*on_data)(void *, const char *, size_t);
+	void		*arg;
+};
+
+static size_t
+on_stream(char *p, size_t size, size_t n, void *arg)
+{
+	struct stream	*s = arg;
+	long		 status = 0;
+
+	C.easy_getinfo(s->x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 200 && status < 300) {
+		s->on_data(s->arg, p, size * n);
+		return size * n;
+	}
+	return on_body(p, size, n, s->x);
+}
+
+const struct lep_err *
+lep_http_stream(struct lep_http_resp *resp, const struct lep_http_req *req,
+    void (*on_data)(void *, const char *, size_t), void *arg)
+{
+	const struct lep_err	*err;
+	struct stream		 s;
+	struct xfer		 x;
+	CURLcode		 rc;
+
+	if ((err = http_load()) != NULL)
+		return err;
+	memset(&x, 0, sizeof(x));
+	xfer_setup(&x, req, NULL);
+	s.x = &x;
+	s.on_data = on_data;
+	s.arg = arg;
+	C.easy_setopt(x.easy, CURLOPT_WRITEFUNCTION, on_stream);
+	C.easy_setopt(x.easy, CURLOPT_WRITEDATA, &s);
+	rc = C.easy_perform(x.easy);
+	if (rc == CURLE_OK) {
+		C.easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &x.resp.status);
+		C.easy_getinfo(x.easy, CURLINFO_TOTAL_TIME, &x.resp.seconds);
+		*resp = x.resp;
+		lep_http_resp_init(&x.resp);
+	}
+	err = rc == CURLE_OK ? NULL : xfer_error(&x, rc);
+	xfer_release(&x);
+	return err;
+}
+
 const struct lep_err *
 lep_http_many(const struct lep_http_req *reqs, size_t n, int concurrency,
     lep_http_done_fn done, void *arg)

@@ -45,6 +45,15 @@ void	 lep_http_resp_release(struct lep_http_resp *);
 const struct lep_err *lep_http_do(struct lep_http_resp *resp,
 	    const struct lep_http_req *);
 
+/*
+ * One request whose response body is handed to on_data as it arrives
+ * (server-sent events): resp gets the status; its body is only kept, up to
+ * the cap, when the status is not 2xx. Errors: as lep_http_do; no retry.
+ */
+const struct lep_err *lep_http_stream(struct lep_http_resp *resp,
+	    const struct lep_http_req *,
+	    void (*on_data)(void *arg, const char *, size_t), void *arg);
+
 /* Called once per request as it completes, in completion order. */
 typedef void (*lep_http_done_fn)(void *arg, size_t index,
 	    const struct lep_http_resp *, const struct lep_err *);

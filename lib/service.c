@@ -930,25 +930,41 @@ lep_service_logs(struct lep_ctx *ctx, const char *name,
 }
 
 const struct lep_err *
-lep_service_target(char **url_out, char **token_out, struct lep_ctx *ctx,
+lep_service_target(struct lep_target *t, struct lep_ctx *ctx,
     const char *name)
 {
 	const struct lep_err	*err;
 	struct lep_provider	*p = NULL;
 	struct lep_json		*rec = NULL;
-	const char		*path;
-	char			*base = NULL;
+	const char		*v;
 
-	*url_out = *token_out = NULL;
+	memset(t, 0, sizeof(*t));
 	if ((err = provider_of(&p, &rec, ctx, name)) == NULL &&
-	    (err = lep_provider_endpoint(&base, token_out, p, name)) == NULL) {
-		path = lep_json_get_str(rec, "predict_path");
-		*url_out = xasprintf("%s%s", base, path ? path : "/predict");
+	    (err = lep_provider_endpoint(&t->base, &t->token, p,
+	    name)) == NULL) {
+		v = lep_json_get_str(rec, "predict_path");
+		t->path = xstrdup(v ? v : "/predict");
+		v = lep_json_get_str(rec, "protocol");
+		t->protocol = xstrdup(v ? v : "json");
+		v = lep_json_get_str(rec, "model");
+		t->model = xstrdup(v ? v : name);
 	}
-	free(base);
 	lep_json_free(rec);
 	lep_provider_close(p);
 	return err;
+}
+
+void
+lep_target_release(struct lep_target *t)
+{
+	if (t->token != NULL)
+		lep_wipe(t->token, strlen(t->token));
+	free(t->base);
+	free(t->token);
+	free(t->path);
+	free(t->protocol);
+	free(t->model);
+	memset(t, 0, sizeof(*t));
 }
 
 static void

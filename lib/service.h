@@ -32,12 +32,19 @@ const struct lep_err *lep_service_stop(struct lep_deployment **out,
 	    long long lock_ms);
 const struct lep_err *lep_service_logs(struct lep_ctx *, const char *name,
 	    const struct lep_logs_req *);
-/*
- * The URL to POST predictions to and the bearer token (caller wipes and
- * frees both). Errors: NOT_FOUND, NOT_RUNNING.
- */
-const struct lep_err *lep_service_target(char **url_out, char **token_out,
+/* Where and how to ask a deployment: all owned; lep_target_release. */
+struct lep_target {
+	char	*base;		/* the endpoint, "http://127.0.0.1:PORT" */
+	char	*token;		/* bearer token (wiped on release) */
+	char	*path;		/* service.path, for protocol json */
+	char	*protocol;	/* json, kserve-v2, openai */
+	char	*model;		/* the model's name (KServe's URL) */
+};
+
+/* Errors: NOT_FOUND, NOT_RUNNING. */
+const struct lep_err *lep_service_target(struct lep_target *,
 	    struct lep_ctx *, const char *name);
+void	 lep_target_release(struct lep_target *);
 
 /* The provider a spec runs on: the first built in placement.providers. */
 const char *lep_service_provider_for(const struct lep_spec *);

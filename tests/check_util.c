@@ -6,6 +6,7 @@
 
 #include "check_lepton.h"
 #include "../lib/hdr.h"
+#include "../lib/sse.h"
 #include "../lib/util.h"
 #include "../lib/wire.h"
 
@@ -215,6 +216,58 @@ START_TEST(test_wire_finds_where_responses_end)
 }
 END_TEST
 
+struct sse_seen {
+	struct lep_buf	 all;
+	int		 n;
+};
+
+static void
+sse_collect(void *arg, const char *event, const char *data, size_t len)
+{
+	struct sse_seen	*s = arg;
+
+	lep_buf_addf(&s->all, "[%s|%.*s]", event, (int)len, data);
+	s->n++;
+}
+
+/* The same stream split every way: byte by byte, in 2s, 3s, 7s. */
+START_TEST(test_sse_chunk_boundaries_anywhere)
+{
+	static const char stream[] =
+	    ": a comment\r\n"
+	    "data: {\"t\": \"he\"}\r\n\r\n"
+	    "event: usage\ndata: line one\ndata: line two\n\n"
+	    "data:no-space\r\r"
+	    "id: 7\nretry: 10\ndata: [DONE]\n\n"
+	    "data: cut at the end";
+	static const char want[] =
+	    "[message|{\"t\": \"he\"}][usage|line one\nline two]"
+	    "[message|no-space][message|[DONE]][message|cut at the end]";
+	static const size_t steps[] = { 1, 2, 3, 7, sizeof(stream) };
+	struct lep_sse	 sse;
+	struct sse_seen	 seen;
+	size_t		 i, k, n;
+
+	for (k = 0; k < LEP_ARRAY_SIZE(steps); k++) {
+		memset(&seen, 0, sizeof(seen));
+		lep_buf_init(&seen.all, 0);
+		lep_sse_init(&sse, sse_collect, &seen);
+		for (i = 0; i < sizeof(stream) - 1; i += n) {
+			n = steps[k];
+			if (i + n > sizeof(stream) - 1)
+				n = sizeof(stream) - 1 - i;
+			ck_assert_int_eq(lep_sse_feed(&sse, stream + i, n), 0);
+		}
+		lep_sse_end(&sse);
+		ck_assert_msg(strcmp(seen.all.buf, want) == 0,
+		    "split by %zu: %s", steps[k], seen.all.buf);
+		ck_assert_int_eq(seen.n, 5);
+		lep_sse_release(&sse);
+		lep_buf_release(&seen.all);
+	}
+}
+END_TEST
+
 Suite *
 suite_util(void)
 {
@@ -233,6 +286,7 @@ suite_util(void)
 	tcase_add_test(tc, test_format_time_is_rfc3339_utc);
 	tcase_add_test(tc, test_hdr_percentiles_of_a_known_distribution);
 	tcase_add_test(tc, test_wire_finds_where_responses_end);
+	tcase_add_test(tc, test_sse_chunk_boundaries_anywhere);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -49,7 +49,14 @@ vg 0 predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}' --requests 30 --engine
 vg 2 predict iris -d '{}' --requests 3 --engine warp
 vg 0 logs iris --tail 3
 vg 0 --json logs iris
+vg 0 predict iris --protocol kserve-v2 -d '{"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}]}'
+vg 0 predict iris -i inputs='[[5.1, 3.5, 1.4, 0.2]]'
 vg 0 stop iris
+cp -r "$root/examples/echo-llm" "$LEPTON_HOME/llm"
+"$LEPTON" deploy -q "$LEPTON_HOME/llm/service.yaml" >/dev/null
+vg 0 predict echo-llm -d '{"messages": [{"role": "user", "content": "a b c"}], "stream": true}'
+vg 0 --json predict echo-llm -d '{"prompt": "a b", "stream": true}'
+"$LEPTON" stop echo-llm >/dev/null
 vg 0 cost report
 vg 0 --json cost report --by day
 vg 0 history iris

@@ -108,3 +108,33 @@ PY
 	[ "$(sed -n 17p "$out" | $PY -c 'import json,sys; print(json.load(sys.stdin)["line"])')" = 17 ] ||
 	    fail "line 17 is not its error"
 }
+
+test_openai_stream_and_kserve_protocols() {
+	mkdir -p "$T/llm"
+	cp -r "$ROOT/examples/echo-llm/." "$T/llm/"
+	run $LEPTON deploy "$T/llm/service.yaml"
+	expect_rc 0
+	run $LEPTON predict echo-llm -d '{"messages": [{"role": "user", "content": "the quick brown fox jumps"}], "stream": true}'
+	expect_rc 0
+	[ "$(cat "$out")" = "the quick brown fox jumps" ] || fail "text: $(cat "$out")"
+	expect_err "5 tokens, time to first"
+	run $LEPTON --json predict echo-llm -d '{"prompt": "one two three", "stream": true}'
+	expect_rc 0
+	[ "$(jget "$out" 'd["result"]["text"]')" = "one two three" ] || fail "completions"
+	[ "$(jget "$out" 'd["result"]["tokens"]')" = 3 ] || fail "tokens"
+	[ "$(jget "$out" 'd["result"]["done"]')" = True ] || fail "no [DONE]"
+	jget "$out" 'd["result"]["ttft_ms"] > 0 and d["result"]["inter_token_ms"]["p50"] >= 4' | grep -q True ||
+	    fail "timing: $(cat "$out")"
+	run $LEPTON --json predict echo-llm -d '{"messages": [{"role": "user", "content": "not streamed"}]}'
+	[ "$(jget "$out" 'd["result"]["response"]["choices"][0]["message"]["content"]')" = "not streamed" ] ||
+	    fail "non-stream: $(cat "$out")"
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	run $LEPTON --json predict iris --protocol kserve-v2 -d '{"inputs": [{"name": "input", "shape": [2, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]}]}'
+	expect_rc 0
+	[ "$(jget "$out" 'd["result"]["response"]["outputs"][1]["data"]')" = "[0, 2]" ] ||
+	    fail "kserve: $(cat "$out")"
+	run $LEPTON predict iris --protocol grpc -d '{}'
+	expect_rc 2
+}
