@@ -48,6 +48,9 @@ struct lep_out;
 /* Shared by deploy, status and stop (cmd/print.c). */
 void	 lep_cmd_print_deployment(struct lep_out *,
 	    const struct lep_deployment *, int detail);
+struct lep_job;
+/* A job as JSON, for train and status (cmd/print.c). */
+struct lep_json *lep_cmd_job_json(const struct lep_job *);
 /* --lock-timeout SECONDS in milliseconds (default 10 s). */
 const struct lep_err *lep_cmd_lock_timeout(long long *ms_out,
 	    const struct lep_args *);

@@ -208,22 +208,13 @@ struct tokens {
 	int		 done, bad;
 };
 
-static long long
-mono_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 on_token_event(void *arg, const char *event, const char *data, size_t len)
 {
 	struct tokens	*tk = arg;
 	struct lep_json	*j = NULL, *choice;
 	const char	*piece;
-	long long	 now = mono_us();
+	long long	 now = lep_now_us();
 
 	(void)event;
 	if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
@@ -278,7 +269,7 @@ predict_stream(struct lep_ctx *ctx, const struct lep_http_req *req)
 	tk.itl = lep_hdr_new();
 	lep_buf_init(&tk.text, 0);
 	lep_sse_init(&tk.sse, on_token_event, &tk);
-	tk.t0 = mono_us();
+	tk.t0 = lep_now_us();
 	lep_http_resp_init(&resp);
 	err = lep_http_stream(&resp, req, on_stream_data, &tk);
 	lep_sse_end(&tk.sse);
@@ -323,6 +314,23 @@ predict_stream(struct lep_ctx *ctx, const struct lep_http_req *req)
 	return err;
 }
 
+/* A POST of body to url with the token, the timeout and --cacert. */
+static void
+post_req(struct lep_http_req *req, const char *url, const char *body,
+    size_t len, const char *token, long timeout_ms,
+    const struct lep_args *args)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = "POST";
+	req->url = url;
+	req->body = body;
+	req->body_len = len;
+	req->bearer = token;
+	req->timeout_ms = timeout_ms;
+	req->retries = 2;	/* only when nothing was sent: see http.c */
+	req->cacert = lep_args_get(args, "cacert");
+}
+
 /* Does the JSON body ask for a stream ("stream": true)? */
 static int
 wants_stream(const struct lep_buf *body, int *chat)
@@ -355,15 +363,7 @@ predict_one(struct lep_ctx *ctx, const char *url, const char *token,
 
 	if ((err = request_body(&body, args)) != NULL)
 		return err;
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.url = url;
-	req.body = body.buf;
-	req.body_len = body.len;
-	req.bearer = token;
-	req.timeout_ms = timeout_ms;
-	req.retries = 2;
-	req.cacert = lep_args_get(args, "cacert");
+	post_req(&req, url, body.buf, body.len, token, timeout_ms, args);
 	if (strcmp(protocol, "openai") == 0) {
 		stream = wants_stream(&body, &chat);
 		/* A deployment's chat URL serves a prompt at completions. */
@@ -543,14 +543,8 @@ predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
 		    "input") != NULL)
 			line_failed(&bt, bt.n, 0, "not JSON");
 		else {
-			reqs[nreq].method = "POST";
-			reqs[nreq].url = url;
-			reqs[nreq].body = in.buf + start;
-			reqs[nreq].body_len = i - start;
-			reqs[nreq].bearer = token;
-			reqs[nreq].timeout_ms = timeout_ms;
-			reqs[nreq].retries = 2;
-			reqs[nreq].cacert = lep_args_get(args, "cacert");
+			post_req(&reqs[nreq], url, in.buf + start, i - start,
+			    token, timeout_ms, args);
 			bt.slot[nreq++] = bt.n;
 		}
 		lep_json_free(check);
@@ -668,14 +662,7 @@ predict_load(struct lep_ctx *ctx, const char *url, const char *token,
 		    "--requests");
 	if ((err = request_body(&body, args)) != NULL)
 		return err;
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.url = url;
-	req.body = body.buf;
-	req.body_len = body.len;
-	req.bearer = token;
-	req.timeout_ms = timeout_ms;
-	req.cacert = lep_args_get(args, "cacert");
+	post_req(&req, url, body.buf, body.len, token, timeout_ms, args);
 	o.req = &req;
 	o.concurrency = (int)conc;
 	o.rate = rate;

@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "../lib/error.h"
+#include "../lib/json.h"
 #include "../lib/out.h"
 #include "../lib/provider.h"
 #include "../lib/util.h"
@@ -59,6 +60,32 @@ lep_cmd_print_deployment(struct lep_out *out, const struct lep_deployment *d,
 		    d->replicas[i].index, d->replicas[i].state,
 		    d->replicas[i].pid, d->replicas[i].port,
 		    d->replicas[i].restarts);
+}
+
+struct lep_json *
+lep_cmd_job_json(const struct lep_job *j)
+{
+	struct lep_json	*o = lep_json_obj();
+	char		 ts[32];
+
+	lep_json_set_str(o, "id", j->id);
+	lep_json_set_str(o, "name", j->name);
+	lep_json_set_str(o, "provider", j->provider);
+	lep_json_set_str(o, "state", j->state);
+	if (j->exit_code >= 0)
+		lep_json_set_int(o, "exit_code", j->exit_code);
+	if (j->started) {
+		lep_format_time(ts, sizeof(ts), j->started);
+		lep_json_set_str(o, "started", ts);
+	}
+	if (j->ended) {
+		lep_format_time(ts, sizeof(ts), j->ended);
+		lep_json_set_str(o, "ended", ts);
+	}
+	lep_json_set_str(o, "model", j->model);
+	if (j->message != NULL)
+		lep_json_set_str(o, "message", j->message);
+	return o;
 }
 
 const struct lep_err *

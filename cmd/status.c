@@ -55,31 +55,6 @@ print_job(struct lep_out *out, const struct lep_job *j)
 	    j->started, j->model ? j->model : "-");
 }
 
-static struct lep_json *
-job_json(const struct lep_job *j)
-{
-	struct lep_json	*o = lep_json_obj();
-	char		 ts[32];
-
-	lep_json_set_str(o, "id", j->id);
-	lep_json_set_str(o, "name", j->name);
-	lep_json_set_str(o, "provider", j->provider);
-	lep_json_set_str(o, "state", j->state);
-	if (j->exit_code >= 0)
-		lep_json_set_int(o, "exit_code", j->exit_code);
-	if (j->started) {
-		lep_format_time(ts, sizeof(ts), j->started);
-		lep_json_set_str(o, "started", ts);
-	}
-	if (j->ended) {
-		lep_format_time(ts, sizeof(ts), j->ended);
-		lep_json_set_str(o, "ended", ts);
-	}
-	lep_json_set_str(o, "model", j->model);
-	if (j->message)
-		lep_json_set_str(o, "message", j->message);
-	return o;
-}
 
 static const struct lep_err *
 status_jobs(struct lep_ctx *ctx, const char *id)
@@ -100,7 +75,7 @@ status_jobs(struct lep_ctx *ctx, const char *id)
 		res = lep_json_obj();
 		arr = lep_json_arr();
 		for (i = 0; i < n; i++)
-			lep_json_push(arr, job_json(v[i]));
+			lep_json_push(arr, lep_cmd_job_json(v[i]));
 		lep_json_set(res, "jobs", arr);
 		lep_out_result(&ctx->out, res);
 	} else if (n > 0) {

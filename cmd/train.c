@@ -60,31 +60,6 @@ on_sigint(int sig)
 	interrupted = 1;
 }
 
-static struct lep_json *
-job_json(const struct lep_job *j)
-{
-	struct lep_json	*o = lep_json_obj();
-	char		 ts[32];
-
-	lep_json_set_str(o, "id", j->id);
-	lep_json_set_str(o, "name", j->name);
-	lep_json_set_str(o, "provider", j->provider);
-	lep_json_set_str(o, "state", j->state);
-	if (j->exit_code >= 0)
-		lep_json_set_int(o, "exit_code", j->exit_code);
-	if (j->started) {
-		lep_format_time(ts, sizeof(ts), j->started);
-		lep_json_set_str(o, "started", ts);
-	}
-	if (j->ended) {
-		lep_format_time(ts, sizeof(ts), j->ended);
-		lep_json_set_str(o, "ended", ts);
-	}
-	lep_json_set_str(o, "model", j->model);
-	if (j->message != NULL)
-		lep_json_set_str(o, "message", j->message);
-	return o;
-}
 
 /* Copy what the job's log gained since *off to stderr. */
 static void
@@ -127,7 +102,7 @@ cmd_train_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	}
 	if (lep_args_has(args, "detach")) {
 		if (ctx->out.json)
-			lep_out_result(&ctx->out, job_json(j));
+			lep_out_result(&ctx->out, lep_cmd_job_json(j));
 		else
 			lep_out_printf(&ctx->out, "%s\n", j->id);
 		goto done;
@@ -164,7 +139,7 @@ cmd_train_exec(struct lep_ctx *ctx, const struct lep_args *args)
 			    now->message ? now->message : ""), "'lepton logs "
 			    "%s' shows its output", id);
 		} else if (ctx->out.json) {
-			struct lep_json	*o = job_json(now);
+			struct lep_json	*o = lep_cmd_job_json(now);
 
 			lep_json_set_int(o, "elapsed_ms", lep_now_ms() - t0);
 			lep_out_result(&ctx->out, o);

@@ -450,15 +450,6 @@ lep_http_many_until(const struct lep_http_req *reqs, size_t n,
 	return NULL;
 }
 
-static long long
-now_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 struct slot {
 	struct xfer	 x;
 	int		 busy;
@@ -519,14 +510,14 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 		C.easy_setopt(slots[i].x.easy, CURLOPT_PRIVATE, &slots[i]);
 	}
 	interval = o->rate > 0 ? 1e6 / o->rate : 0;
-	t0 = now_us();
+	t0 = lep_now_us();
 	counted_from = t0 + o->warmup_ms * 1000;
 	start_count = 0;
 	end_at = o->duration_ms > 0 ? counted_from + o->duration_ms * 1000 :
 	    0;
 	next_due = t0;
 	for (;;) {
-		now = now_us();
+		now = lep_now_us();
 		if ((o->stop != NULL && *o->stop) ||
 		    (end_at && now >= end_at) ||
 		    (o->requests > 0 && start_count >= o->requests))
@@ -572,7 +563,7 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 			C.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 			    (char **)&s);
 			C.multi_remove_handle(multi, s->x.easy);
-			load_done(r, s, msg->data.result, now_us());
+			load_done(r, s, msg->data.result, lep_now_us());
 			s->busy = 0;
 			inflight--;
 			done++;
@@ -581,7 +572,7 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 		if (done > 0 && interval == 0)
 			continue;
 		/* Sleep until the next is due, or something happens. */
-		now = now_us();
+		now = lep_now_us();
 		{
 			long long	 wait_ms = 50;
 
@@ -594,7 +585,7 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 			C.multi_poll(multi, NULL, 0, (int)wait_ms, NULL);
 		}
 	}
-	now = now_us();
+	now = lep_now_us();
 	r->sent = start_count;
 	r->stopped = o->stop != NULL && *o->stop;
 	r->seconds = now > counted_from ? (double)(now - counted_from) / 1e6 :

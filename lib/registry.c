@@ -23,18 +23,6 @@
 #include "util.h"
 
 void
-lep_strv_free(char **v, size_t n)
-{
-	size_t	 i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-void
 lep_txn_put(struct lep_txn *t, const char *path, char *data)
 {
 	t->paths = xreallocarray(t->paths, t->n + 1, sizeof(char *));

@@ -87,6 +87,5 @@ const struct lep_err *lep_registry_materialize(char **dir_out,
 const struct lep_err *lep_registry_materialize_from(char **dir_out,
 	    const char *home, const struct lep_json *manifest);
 
-void	 lep_strv_free(char **, size_t);
 
 #endif

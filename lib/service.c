@@ -103,59 +103,13 @@ lep_service_provider_for(const struct lep_spec *sp)
 	return sp->placement.providers[0];
 }
 
-/* Files under dir, sorted, each "relative-path sha256" into h. */
-static const struct lep_err *
-hash_tree(struct lep_sha256 *h, const char *root, const char *rel)
-{
-	const struct lep_err	*err = NULL;
-	struct dirent		**ents = NULL;
-	struct stat		 st;
-	char			 hex[LEP_SHA256_HEX], *path, *sub;
-	int			 n, i;
-
-	path = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
-	if (stat(path, &st) == -1) {
-		err = lep_err_errno(LEP_E_NOT_FOUND, "'%s'", path);
-		free(path);
-		return err;
-	}
-	if (S_ISREG(st.st_mode)) {
-		if ((err = lep_sha256_file(hex, path)) == NULL) {
-			lep_sha256_update(h, rel, strlen(rel) + 1);
-			lep_sha256_update(h, hex, 64);
-		}
-		free(path);
-		return err;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		free(path);
-		return NULL;
-	}
-	n = scandir(path, &ents, NULL, alphasort);
-	if (n == -1)
-		err = lep_err_errno(LEP_E_FAILED, "cannot read '%s'", path);
-	for (i = 0; i < n; i++) {
-		if (err == NULL && strcmp(ents[i]->d_name, ".") != 0 &&
-		    strcmp(ents[i]->d_name, "..") != 0) {
-			sub = rel[0] ? xasprintf("%s/%s", rel,
-			    ents[i]->d_name) : xstrdup(ents[i]->d_name);
-			err = hash_tree(h, root, sub);
-			free(sub);
-		}
-		free(ents[i]);
-	}
-	free(ents);
-	free(path);
-	return err;
-}
-
 /*
  * What makes two deploys the same: the normalised spec, the directory it
- * runs in, and the bytes of the model.
+ * runs in, and the bytes of the model (its version's digest).
  */
 static const struct lep_err *
 spec_hash(char hex[LEP_SHA256_HEX], const struct lep_spec *sp,
-    const char *model_dir)
+    const char *model_digest)
 {
 	const struct lep_err	*err;
 	struct lep_sha256	*h;
@@ -170,10 +124,8 @@ spec_hash(char hex[LEP_SHA256_HEX], const struct lep_spec *sp,
 	lep_sha256_update(h, sp->dir, strlen(sp->dir) + 1);
 	free(text);
 	lep_json_free(j);
-	if (model_dir != NULL && (err = hash_tree(h, model_dir, "")) != NULL) {
-		lep_sha256_free(h);
-		return err;
-	}
+	if (model_digest != NULL)
+		lep_sha256_update(h, model_digest, strlen(model_digest) + 1);
 	lep_sha256_final(h, hex);
 	return NULL;
 }
@@ -604,8 +556,9 @@ done:
 
 /* The spec's model, registered by content or resolved, and its files. */
 static const struct lep_err *
-spec_model(char **version_out, char **dir_out, struct lep_txn *txn,
-    struct lep_ctx *ctx, struct lep_state *st, const struct lep_spec *sp)
+spec_model(char **version_out, char **dir_out, char **digest_out,
+    struct lep_txn *txn, struct lep_ctx *ctx, struct lep_state *st,
+    const struct lep_spec *sp)
 {
 	const struct lep_err	*err;
 	struct lep_json		*src, *metrics = NULL, *manifest = NULL;
@@ -613,14 +566,19 @@ spec_model(char **version_out, char **dir_out, struct lep_txn *txn,
 	char			*path, *mpath, *parent = NULL;
 	int			 created;
 
-	*version_out = *dir_out = NULL;
+	*version_out = *dir_out = *digest_out = NULL;
 	if (!sp->has_model)
 		return NULL;
 	if (sp->model.path == NULL) {
 		if ((err = lep_registry_resolve(version_out, st, sp->model.name,
 		    sp->model.version ? sp->model.version :
-		    sp->model.alias)) != NULL)
+		    sp->model.alias)) != NULL ||
+		    (err = lep_registry_manifest(&manifest, st, sp->model.name,
+		    *version_out)) != NULL)
 			return err;
+		*digest_out = xstrdup(lep_json_get_str(manifest, "digest") ?
+		    lep_json_get_str(manifest, "digest") : "");
+		lep_json_free(manifest);
 		return lep_registry_materialize(dir_out, st, ctx->home,
 		    sp->model.name, *version_out);
 	}
@@ -642,9 +600,12 @@ spec_model(char **version_out, char **dir_out, struct lep_txn *txn,
 	if (err != NULL && err->code == LEP_E_NOT_FOUND)
 		err = lep_err_new(LEP_E_NOT_FOUND, "%s: model.path '%s': no "
 		    "such file or directory", sp->file, sp->model.path);
-	if (err == NULL)
+	if (err == NULL) {
+		*digest_out = xstrdup(lep_json_get_str(manifest, "digest") ?
+		    lep_json_get_str(manifest, "digest") : "");
 		err = lep_registry_materialize_from(dir_out, ctx->home,
 		    manifest);
+	}
 	lep_json_free(manifest);
 	lep_json_free(metrics);
 	lep_json_free(src);
@@ -667,7 +628,7 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	struct apply		 a;
 	const char		*pname, *old;
 	char			 hex[LEP_SHA256_HEX], *model_dir = NULL;
-	char			*version = NULL, *subject = NULL;
+	char			*version = NULL, *subject = NULL, *digest = NULL;
 	int			 lockfd = -1;
 
 	*out = NULL;
@@ -690,9 +651,9 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	}
 	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL ||
 	    (err = lep_state_open(&st, ctx->home, 1)) != NULL ||
-	    (err = spec_model(&version, &model_dir, &txn, ctx, st,
+	    (err = spec_model(&version, &model_dir, &digest, &txn, ctx, st,
 	    sp)) != NULL ||
-	    (err = spec_hash(hex, sp, model_dir)) != NULL)
+	    (err = spec_hash(hex, sp, digest)) != NULL)
 		goto done;
 	if ((err = record_load(&rec, ctx, sp->name)) != NULL) {
 		if (err->code != LEP_E_NOT_FOUND)
@@ -748,6 +709,7 @@ done:
 	free(model_dir);
 	free(version);
 	free(subject);
+	free(digest);
 	return err;
 }
 

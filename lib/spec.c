@@ -1385,18 +1385,6 @@ done:
 	return err;
 }
 
-static void
-free_strv(char **v, size_t n)
-{
-	size_t	 i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void
 lep_spec_free(struct lep_spec *sp)
 {
@@ -1414,9 +1402,9 @@ lep_spec_free(struct lep_spec *sp)
 	for (i = 0; i < sp->resources.naccels; i++)
 		free(sp->resources.accels[i].name);
 	free(sp->resources.accels);
-	free_strv(sp->placement.providers, sp->placement.nproviders);
-	free_strv(sp->placement.regions, sp->placement.nregions);
-	free_strv(sp->placement.zones, sp->placement.nzones);
+	lep_strv_free(sp->placement.providers, sp->placement.nproviders);
+	lep_strv_free(sp->placement.regions, sp->placement.nregions);
+	lep_strv_free(sp->placement.zones, sp->placement.nzones);
 	free(sp->setup);
 	free(sp->run);
 	for (i = 0; i < sp->nenv; i++) {
@@ -1424,7 +1412,7 @@ lep_spec_free(struct lep_spec *sp)
 		free(sp->env[i].value);
 	}
 	free(sp->env);
-	free_strv(sp->secrets, sp->nsecrets);
+	lep_strv_free(sp->secrets, sp->nsecrets);
 	free(sp->service.path);
 	free(sp->service.ready_path);
 	free(sp->service.strategy);

@@ -59,6 +59,9 @@ void	 lep_buf_reset(struct lep_buf *);
 char	*lep_buf_detach(struct lep_buf *, size_t *len_out);
 void	 lep_buf_release(struct lep_buf *);
 
+/* n strings, then the array (accepts NULL). */
+void	 lep_strv_free(char **, size_t);
+
 /* Strings. */
 int	 lep_streq(const char *, const char *);	/* NULL-safe */
 int	 lep_starts_with(const char *, const char *);
@@ -76,6 +79,7 @@ int	 lep_parse_double(double *out, const char *);
 int	 lep_parse_duration(long long *out, const char *);
 /* Monotonic milliseconds and wall-clock seconds. */
 long long lep_now_ms(void);
+long long lep_now_us(void);
 /* RFC 3339 UTC ("2026-11-27T17:33:07Z") into buf of at least 21 bytes. */
 void	 lep_format_time(char *buf, size_t len, long long epoch);
 

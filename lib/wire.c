@@ -49,15 +49,6 @@ struct conn {
 	int		 counted;
 };
 
-static long long
-now_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* "http://host[:port][/path]" into parts. */
 static const struct lep_err *
 parse_url(char **host, char **port, char **path, const char *url)
@@ -199,7 +190,7 @@ finish(struct run *w, struct conn *c, int status, int kind)
 		r->err_timeout++;
 	else
 		r->err_other++;
-	lep_hdr_record(r->latency, (uint64_t)(now_us() - c->intended));
+	lep_hdr_record(r->latency, (uint64_t)(lep_now_us() - c->intended));
 }
 
 static void
@@ -210,7 +201,7 @@ start(struct run *w, struct conn *c, long long when, int counted)
 
 	c->intended = when;
 	c->counted = counted;
-	c->deadline = now_us() + (w->o->req->timeout_ms > 0 ?
+	c->deadline = lep_now_us() + (w->o->req->timeout_ms > 0 ?
 	    w->o->req->timeout_ms : 60000) * 1000LL;
 	c->wpos = 0;
 	c->rlen = c->total = 0;
@@ -377,13 +368,13 @@ lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 		conns[i].rbuf = xmalloc(RBUF);
 	}
 	interval = o->rate > 0 ? 1e6 / o->rate : 0;
-	t0 = now_us();
+	t0 = lep_now_us();
 	counted_from = t0 + o->warmup_ms * 1000;
 	end_at = o->duration_ms > 0 ? counted_from + o->duration_ms * 1000 :
 	    0;
 	next_due = t0;
 	for (;;) {
-		now = now_us();
+		now = lep_now_us();
 		if ((o->stop != NULL && *o->stop) || (end_at && now >= end_at) ||
 		    (o->requests > 0 && started >= o->requests))
 			stopping = 1;
@@ -418,7 +409,7 @@ lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 		for (e = 0; e < nev; e++)
 			on_event(&w, evs[e].data.ptr, evs[e].events);
 		/* Requests past their timeout: the connection goes too. */
-		now = now_us();
+		now = lep_now_us();
 		for (i = 0; i < n; i++) {
 			if (conns[i].st != C_IDLE && now > conns[i].deadline) {
 				conn_close(w.ep, &conns[i]);
@@ -426,7 +417,7 @@ lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 			}
 		}
 	}
-	now = now_us();
+	now = lep_now_us();
 	r->sent = started;
 	r->stopped = o->stop != NULL && *o->stop;
 	r->seconds = now > counted_from ? (double)(now - counted_from) / 1e6 :

@@ -14,11 +14,35 @@
 
 #include "local-priv.h"
 #include "../lib/crypto.h"
+#include "../lib/fs.h"
 #include "../lib/json.h"
 #include "../lib/spec.h"
 #include "../lib/util.h"
 
 extern char **environ;
+
+const struct lep_err *
+local_read_json(struct lep_json **out, const char *path)
+{
+	const struct lep_err	*err;
+	struct lep_buf		 b;
+
+	*out = NULL;
+	err = lep_read_file(&b, path, 4 << 20);
+	if (err == NULL)
+		err = lep_json_parse(out, b.buf, b.len, path);
+	lep_buf_release(&b);
+	return err;
+}
+
+unsigned long long
+local_json_ull(const struct lep_json *j, const char *key)
+{
+	struct lep_json	*v = lep_json_get(j, key);
+
+	return lep_json_type(v) == LEP_JSON_NUMBER ?
+	    (unsigned long long)lep_json_number(v) : 0;
+}
 
 static int
 env_overridden(const char *entry, const struct lep_spec *sp, int has_cuda)

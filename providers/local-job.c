@@ -35,29 +35,6 @@ job_path(const char *home, const char *id, const char *file)
 	return xasprintf("%s/local/jobs/%s/%s", home, id, file);
 }
 
-static const struct lep_err *
-read_json(struct lep_json **out, const char *path)
-{
-	const struct lep_err	*err;
-	struct lep_buf		 b;
-
-	*out = NULL;
-	err = lep_read_file(&b, path, 4 << 20);
-	if (err == NULL)
-		err = lep_json_parse(out, b.buf, b.len, path);
-	lep_buf_release(&b);
-	return err;
-}
-
-static unsigned long long
-json_ull(const struct lep_json *j, const char *key)
-{
-	struct lep_json	*v = lep_json_get(j, key);
-
-	return lep_json_type(v) == LEP_JSON_NUMBER ?
-	    (unsigned long long)lep_json_number(v) : 0;
-}
-
 /* --- the hooks, in the lepton command ----------------------------------- */
 
 static struct lep_job *
@@ -81,7 +58,7 @@ job_from_state(const char *home, const char *id, const struct lep_json *st)
 		j->message = xstrdup(lep_json_get_str(st, "message"));
 	(void)lep_json_get_ll(st, "pid", &v);
 	if (lep_streq(phase, "running") || lep_streq(phase, "recording")) {
-		if (v > 0 && lep_proc_alive((long)v, json_ull(st, "start"))) {
+		if (v > 0 && lep_proc_alive((long)v, local_json_ull(st, "start"))) {
 			j->pid = (long)v;
 			j->state = xstrdup("running");
 		} else {
@@ -105,7 +82,7 @@ local_job_status(struct lep_job **out, void *state, const char *id)
 
 	*out = NULL;
 	p = job_path(ls->home, id, "state.json");
-	err = read_json(&st, p);
+	err = local_read_json(&st, p);
 	free(p);
 	if (err != NULL && err->code == LEP_E_NOT_FOUND)
 		return lep_err_new(LEP_E_NOT_FOUND, "no job '%s' on the local "
@@ -234,7 +211,7 @@ local_cancel(struct lep_job **out, void *state, const char *id, int grace_s)
 	if (lep_proc_alive((*out)->pid, 0)) {
 		/* The runner is stuck: end it and its job by PID. */
 		p = job_path(ls->home, id, "state.json");
-		if (read_json(&st, p) == NULL) {
+		if (local_read_json(&st, p) == NULL) {
 			(void)lep_json_get_ll(st, "child", &child);
 			lep_json_free(st);
 		}
@@ -345,7 +322,7 @@ lep_provider_job_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	p = job_path(r.home, r.id, "meta.json");
-	err = read_json(&meta, p);
+	err = local_read_json(&meta, p);
 	free(p);
 	p = job_path(r.home, r.id, "spec.json");
 	if (err == NULL && (err = lep_read_file(&b, p, LEP_SPEC_MAX_FILE)) ==

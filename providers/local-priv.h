@@ -27,6 +27,11 @@ struct lep_json;
 struct lep_spec;
 struct lep_submit_req;
 
+/* A JSON file of at most 4 MiB. Errors: NOT_FOUND, FAILED. */
+const struct lep_err *local_read_json(struct lep_json **out, const char *path);
+/* A number field as an unsigned integer (0 when absent). */
+unsigned long long local_json_ull(const struct lep_json *, const char *key);
+
 /*
  * A child's environment: lepton's own less every LEPTON_* (and less
  * CUDA_VISIBLE_DEVICES when cuda is set), then the spec's env and secrets

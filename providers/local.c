@@ -271,36 +271,13 @@ done:
 
 /* --- reading the supervisor's state ---------------------------------- */
 
-static const struct lep_err *
-load_json(struct lep_json **out, const char *path)
-{
-	const struct lep_err	*err;
-	struct lep_buf		 b;
-
-	*out = NULL;
-	err = lep_read_file(&b, path, 4 << 20);
-	if (err == NULL)
-		err = lep_json_parse(out, b.buf, b.len, path);
-	lep_buf_release(&b);
-	return err;
-}
-
-static unsigned long long
-json_ull(const struct lep_json *j, const char *key)
-{
-	struct lep_json	*v = lep_json_get(j, key);
-
-	return lep_json_type(v) == LEP_JSON_NUMBER ?
-	    (unsigned long long)lep_json_number(v) : 0;
-}
-
 static int
 sup_alive(const struct lep_json *st)
 {
 	long long	 pid = 0;
 
 	(void)lep_json_get_ll(st, "pid", &pid);
-	return pid > 0 && lep_proc_alive((long)pid, json_ull(st, "start"));
+	return pid > 0 && lep_proc_alive((long)pid, local_json_ull(st, "start"));
 }
 
 static const struct lep_json *
@@ -333,7 +310,7 @@ signal_replicas(const struct lep_json *st, int sig, int *alive_out)
 			r = lep_json_at(reps, k);
 			if (lep_json_get_ll(r, "pid", &pid) == -1 || pid <= 0)
 				continue;
-			if (!lep_proc_alive((long)pid, json_ull(r, "start")))
+			if (!lep_proc_alive((long)pid, local_json_ull(r, "start")))
 				continue;
 			(*alive_out)++;
 			if (sig != 0)
@@ -379,7 +356,7 @@ deployment_from_state(const struct local_state *ls, const char *name,
 		rp->index = (int)i;
 		rp->revision = d->revision;
 		if (lep_json_get_ll(r, "pid", &v) == 0 && v > 0 &&
-		    lep_proc_alive((long)v, json_ull(r, "start")))
+		    lep_proc_alive((long)v, local_json_ull(r, "start")))
 			rp->pid = (long)v;
 		if (lep_json_get_ll(r, "port", &v) == 0)
 			rp->port = (int)v;
@@ -437,7 +414,7 @@ local_status(struct lep_deployment **out, void *state, const char *name)
 
 	*out = NULL;
 	p = dep_path(ls, name, "state.json");
-	err = load_json(&st, p);
+	err = local_read_json(&st, p);
 	free(p);
 	if (err != NULL && err->code == LEP_E_NOT_FOUND)
 		return lep_err_new(LEP_E_NOT_FOUND, "no deployment '%s' on "
@@ -605,7 +582,7 @@ wait_ready(struct lep_deployment **out, struct local_state *ls,
 			    "status %s' shows how it does", name);
 			break;
 		}
-		if (load_json(&st, path) != NULL) {
+		if (local_read_json(&st, path) != NULL) {
 			if (!lep_proc_alive(sup_pid, 0)) {
 				err = lep_err_new(LEP_E_FAILED, "the supervisor "
 				    "exited before it started; see %s/local/%s/"
@@ -696,7 +673,7 @@ local_deploy(struct lep_deployment **out, void *state,
 
 	/* A supervisor from before: serve on, or clean up after it. */
 	p = xasprintf("%s/state.json", dir);
-	if (load_json(&st, p) == NULL) {
+	if (local_read_json(&st, p) == NULL) {
 		alive = sup_alive(st);
 		(void)lep_json_get_ll(st, "pid", &pid);
 		(void)lep_json_get_ll(st, "port", &port);
@@ -814,7 +791,7 @@ local_remove(struct lep_deployment **out, void *state, const char *name,
 
 	*out = NULL;
 	p = dep_path(ls, name, "state.json");
-	err = load_json(&st, p);
+	err = local_read_json(&st, p);
 	if (err != NULL) {
 		free(p);
 		if (err->code == LEP_E_NOT_FOUND)
@@ -823,7 +800,7 @@ local_remove(struct lep_deployment **out, void *state, const char *name,
 		return err;
 	}
 	(void)lep_json_get_ll(st, "pid", &pid);
-	start = json_ull(st, "start");
+	start = local_json_ull(st, "start");
 	if (pid > 0 && lep_proc_alive((long)pid, start)) {
 		kill((pid_t)pid, SIGTERM);
 		if (!wait_gone((long)pid, start, (grace_s + 5) * 1000LL)) {
@@ -836,7 +813,7 @@ local_remove(struct lep_deployment **out, void *state, const char *name,
 	/* Whatever the supervisor left behind ends here, by PID. */
 	lep_json_free(st);
 	st = NULL;
-	if ((err = load_json(&st, p)) != NULL) {
+	if ((err = local_read_json(&st, p)) != NULL) {
 		free(p);
 		return err;
 	}
@@ -1128,7 +1105,7 @@ local_logs(void *state, const char *name, const struct lep_logs_req *req,
 	if (d->revision > 0)
 		rev = d->revision;
 	p = xasprintf("%s/local/%s/rev-%lld.json", ls->home, name, rev);
-	if (load_json(&spec, p) == NULL)
+	if (local_read_json(&spec, p) == NULL)
 		(void)lep_json_get_ll(lep_json_get(lep_json_get(spec,
 		    "service"), "replicas"), "min", &nrep);
 	free(p);
