@@ -3,6 +3,7 @@
  * whose responses come back as JSONL in input order.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "../lib/http.h"
 #include "../lib/json.h"
 #include "../lib/out.h"
+#include "../lib/provider.h"
 #include "../lib/service.h"
 #include "../lib/sse.h"
 #include "../lib/util.h"
@@ -54,6 +56,11 @@ static const struct lep_opt predict_opts[] = {
 	{ "requests", 'n', LEP_OPT_VALUE, "N", "load: send N requests" },
 	{ "warmup", 0, LEP_OPT_VALUE, "DURATION",
 	    "load: send, but do not count, for this long first" },
+	{ "revision", 0, LEP_OPT_VALUE, "N",
+	    "ask revision N's replicas directly (the canary, say)" },
+	{ "shadow", 0, LEP_OPT_VALUE, "N",
+	    "with --file: send every line to revision N too; report lines "
+	    "it answers differently" },
 	{ "engine", 0, LEP_OPT_VALUE, "lean|curl",
 	    "load: the HTTP client (default: lean for http://, curl for "
 	    "https://)" },
@@ -63,8 +70,8 @@ static const struct lep_opt predict_opts[] = {
 const struct lep_cmd cmd_predict_entry = {
 	.name = "predict",
 	.summary = "send requests to a deployment and print the responses",
-	.usage = "[-d JSON|@FILE] [-f JSONL [-c N] | -c N|-r R --duration D|"
-	    "-n N [--warmup D]] NAME|URL",
+	.usage = "[-d JSON|@FILE] [-f JSONL [-c N] [--shadow N] | -c N|-r R "
+	    "--duration D|-n N [--warmup D]] [--revision N] NAME|URL",
 	.description = "POST JSON to a deployment's endpoint (its "
 	    "service.path, /predict by default) with its bearer token, or to "
 	    "an http(s):// URL (token from $LEPTON_TOKEN, if set). With "
@@ -77,7 +84,11 @@ const struct lep_cmd cmd_predict_entry = {
 	    "latency counts from when it was due, so a stalled server cannot "
 	    "hide its queue (coordinated omission); it prints throughput, "
 	    "p50/p90/p99/p99.9/max from a high-dynamic-range histogram and "
-	    "errors by class. Ctrl-C ends it early with the summary so far.",
+	    "errors by class. Ctrl-C ends it early with the summary so far. "
+	    "While a canary takes a share of a deployment's traffic, "
+	    "--revision N asks one revision's replicas directly and --shadow "
+	    "N compares a batch's answers from revision N with the ones "
+	    "printed.",
 	.opts = predict_opts,
 	.min_args = 1,
 	.max_args = 1,
@@ -429,6 +440,10 @@ struct batch {
 	int		  fail_fast;
 	volatile int	  stop;		/* fail-fast: a line failed */
 	size_t		  first_failed;	/* its line number */
+	int		  silent;	/* the shadow pass: collect only */
+	const struct lep_json *compare;	/* shadow results, per line */
+	int		  shadow_rev;
+	size_t		  ndiff;
 };
 
 static struct lep_json *
@@ -449,7 +464,8 @@ line_failed(struct batch *bt, size_t i, long status, const char *msg)
 {
 	char	*line;
 
-	line = xasprintf("line %zu: %s", bt->lineno[i], msg);
+	line = xasprintf("%sline %zu: %s", bt->silent ? "shadow: " : "",
+	    bt->lineno[i], msg);
 	lep_out_stderr("lepton: predict: ", line);
 	free(line);
 	bt->results[i] = line_error(bt->lineno[i], status, msg);
@@ -460,12 +476,36 @@ line_failed(struct batch *bt, size_t i, long status, const char *msg)
 	}
 }
 
+static int
+same_json(const struct lep_json *a, const struct lep_json *b)
+{
+	char	*x, *y;
+	int	 same;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	x = lep_json_print(a, 0);
+	y = lep_json_print(b, 0);
+	same = strcmp(x, y) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
 static void
 batch_flush(struct batch *bt)
 {
 	char	*s;
 
 	while (bt->next < bt->n && bt->results[bt->next] != NULL) {
+		if (bt->compare != NULL && !same_json(bt->results[bt->next],
+		    lep_json_at(bt->compare, bt->next))) {
+			s = xasprintf("line %zu: revision %d answers "
+			    "differently", bt->lineno[bt->next], bt->shadow_rev);
+			lep_out_stderr("lepton: predict: shadow: ", s);
+			free(s);
+			bt->ndiff++;
+		}
 		if (bt->all != NULL) {
 			lep_json_push(bt->all, bt->results[bt->next]);
 		} else {
@@ -496,29 +536,26 @@ batch_done(void *arg, size_t k, const struct lep_http_resp *r,
 	batch_flush(bt);
 }
 
+/*
+ * One pass of a batch over in (a copy: it is cut in place). shadow: the
+ * results of the shadow pass to compare with (or NULL); collect: the
+ * shadow pass itself, which prints nothing and hands its results back.
+ */
 static const struct lep_err *
-predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
-    const struct lep_args *args, long timeout_ms)
+batch_pass(struct lep_ctx *ctx, const struct lep_buf *input, const char *url,
+    const char *token, const struct lep_args *args, long timeout_ms,
+    long long conc, const struct lep_json *shadow, int shadow_rev,
+    struct lep_json **collect)
 {
-	const struct lep_err	*err;
+	const struct lep_err	*err = NULL;
 	struct lep_http_req	*reqs;
 	struct lep_json		*check, *res;
-	struct lep_buf		 in;
+	struct lep_buf		 in = LEP_BUF_INIT;
 	struct batch		 bt;
-	const char		*file = lep_args_get(args, "file");
-	long long		 conc;
 	size_t			 nlines = 1, i, start, lineno = 0, nreq = 0;
 	char			*p;
 
-	if ((err = lep_args_int(&conc, args, "concurrency", 4, 1,
-	    1024)) != NULL)
-		return err;
-	if (strcmp(file, "-") == 0)
-		err = read_stream(&in, stdin, "standard input");
-	else
-		err = lep_read_file(&in, file, PREDICT_MAX_INPUT);
-	if (err != NULL)
-		return err;
+	lep_buf_addn(&in, input->buf, input->len);
 	for (i = 0; i < in.len; i++)
 		nlines += in.buf[i] == '\n';
 	memset(&bt, 0, sizeof(bt));
@@ -527,7 +564,10 @@ predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
 	bt.lineno = xcalloc(nlines, sizeof(*bt.lineno));
 	bt.slot = xcalloc(nlines, sizeof(*bt.slot));
 	reqs = xcalloc(nlines, sizeof(*reqs));
-	if (ctx->out.json)
+	bt.silent = collect != NULL;
+	bt.compare = shadow;
+	bt.shadow_rev = shadow_rev;
+	if (ctx->out.json || collect != NULL)
 		bt.all = lep_json_arr();
 	/* A line that is not JSON fails in place; the others are sent. */
 	for (start = 0; start < in.len; start = i + 1) {
@@ -555,12 +595,30 @@ predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
 	if (!bt.stop)
 		err = lep_http_many_until(reqs, nreq, (int)conc, batch_done,
 		    &bt, &bt.stop);
+	if (collect != NULL) {
+		*collect = bt.all;
+		bt.all = NULL;
+		goto done;
+	}
+	if (shadow != NULL) {
+		p = xasprintf("%zu of %zu lines answered differently by "
+		    "revision %d", bt.ndiff, bt.n, shadow_rev);
+		lep_out_stderr("lepton: predict: shadow: ", p);
+		free(p);
+	}
 	if (err == NULL && bt.all != NULL) {
 		res = lep_json_obj();
 		lep_json_set_int(res, "lines", (long long)bt.n);
 		lep_json_set_int(res, "failed", (long long)bt.failed);
 		lep_json_set(res, "responses", bt.all);
 		bt.all = NULL;
+		if (shadow != NULL) {
+			struct lep_json	*sh = lep_json_obj();
+
+			lep_json_set_int(sh, "revision", shadow_rev);
+			lep_json_set_int(sh, "differ", (long long)bt.ndiff);
+			lep_json_set(res, "shadow", sh);
+		}
 		lep_out_result(&ctx->out, res);
 	}
 	if (err == NULL && bt.stop) {
@@ -575,6 +633,7 @@ predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
 	} else if (err == NULL && bt.failed > 0)
 		err = lep_err_new(LEP_E_FAILED, "%zu of %zu lines failed",
 		    bt.failed, bt.n);
+done:
 	for (i = 0; i < nlines; i++)
 		lep_json_free(bt.results[i]);
 	lep_json_free(bt.all);
@@ -582,6 +641,38 @@ predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
 	free(bt.lineno);
 	free(bt.slot);
 	free(reqs);
+	lep_buf_release(&in);
+	return err;
+}
+
+static const struct lep_err *
+predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
+    const struct lep_args *args, long timeout_ms, const char *shadow_url,
+    int shadow_rev)
+{
+	const struct lep_err	*err;
+	struct lep_json		*shadow = NULL;
+	struct lep_buf		 in;
+	const char		*file = lep_args_get(args, "file");
+	long long		 conc;
+
+	if ((err = lep_args_int(&conc, args, "concurrency", 4, 1,
+	    1024)) != NULL)
+		return err;
+	if (strcmp(file, "-") == 0)
+		err = read_stream(&in, stdin, "standard input");
+	else
+		err = lep_read_file(&in, file, PREDICT_MAX_INPUT);
+	if (err != NULL)
+		return err;
+	/* --shadow: the same lines to the other revision first, kept. */
+	if (shadow_url != NULL)
+		err = batch_pass(ctx, &in, shadow_url, token, args, timeout_ms,
+		    conc, NULL, 0, &shadow);
+	if (err == NULL || err->code == LEP_E_FAILED)
+		err = batch_pass(ctx, &in, url, token, args, timeout_ms, conc,
+		    shadow, shadow_rev, NULL);
+	lep_json_free(shadow);
 	lep_buf_release(&in);
 	return err;
 }
@@ -742,6 +833,71 @@ predict_load(struct lep_ctx *ctx, const char *url, const char *token,
 	return NULL;
 }
 
+/* The URL that asks base in protocol's way. */
+static char *
+endpoint_url(const char *base, const char *protocol,
+    const struct lep_target *t)
+{
+	if (strcmp(protocol, "kserve-v2") == 0)
+		return xasprintf("%s/v2/models/%s/infer", base, t->model);
+	if (strcmp(protocol, "openai") == 0)
+		return xasprintf("%s/v1/chat/completions", base);
+	return xasprintf("%s%s", base, t->path);
+}
+
+/* The base URL of a ready replica of revision rev, from d's record. */
+static const struct lep_err *
+revision_base(char **out, const struct lep_deployment *d, int rev)
+{
+	const struct lep_replica	*r;
+	size_t				 i, n;
+
+	*out = NULL;
+	if (rev == d->revision) {
+		r = d->replicas;
+		n = d->nreplicas;
+	} else if (d->canary > 0 && rev == d->canary) {
+		r = d->canary_replicas;
+		n = d->ncanary;
+	} else
+		return lep_err_hint(lep_err_new(LEP_E_NOT_RUNNING, "revision "
+		    "%d of '%s' is not serving", rev, d->name), d->canary > 0 ?
+		    "it serves its current revision and a canary" :
+		    "'lepton status NAME' shows the revision serving");
+	for (i = 0; i < n; i++)
+		if (strcmp(r[i].state, "ready") == 0 && r[i].port > 0) {
+			*out = xasprintf("http://127.0.0.1:%d", r[i].port);
+			return NULL;
+		}
+	return lep_err_new(LEP_E_NOT_RUNNING, "revision %d of '%s' has no "
+	    "ready replica to ask directly", rev, d->name);
+}
+
+/*
+ * --revision: point t->base at that revision's replica; --shadow: *shadow
+ * gets the shadow revision's base.
+ */
+static const struct lep_err *
+revision_bases(struct lep_ctx *ctx, const char *name, struct lep_target *t,
+    int rev, int shadow, char **shadow_base)
+{
+	const struct lep_err	*err;
+	struct lep_deployment	*d = NULL;
+	char			*base = NULL;
+
+	*shadow_base = NULL;
+	if ((err = lep_service_get(&d, ctx, name)) != NULL)
+		return err;
+	if (rev > 0 && (err = revision_base(&base, d, rev)) == NULL) {
+		free(t->base);
+		t->base = base;
+	}
+	if (err == NULL && shadow > 0)
+		err = revision_base(shadow_base, d, shadow);
+	lep_deployment_free(d);
+	return err;
+}
+
 static const struct lep_err *
 cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 {
@@ -749,13 +905,21 @@ cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	struct lep_target	 t;
 	const char		*target = lep_args_pos(args, 0), *env;
 	const char		*protocol = lep_args_get(args, "protocol");
-	char			*url = NULL, *token = NULL;
-	long long		 timeout;
+	char			*url = NULL, *token = NULL, *shadow_url = NULL;
+	char			*base;
+	long long		 timeout, rev, shadow;
 
 	memset(&t, 0, sizeof(t));
 	if ((err = lep_args_int(&timeout, args, "timeout", 30, 1,
-	    86400)) != NULL)
+	    86400)) != NULL ||
+	    (err = lep_args_int(&rev, args, "revision", 0, 1,
+	    INT_MAX)) != NULL ||
+	    (err = lep_args_int(&shadow, args, "shadow", 0, 1,
+	    INT_MAX)) != NULL)
 		return err;
+	if (shadow > 0 && !lep_args_has(args, "file"))
+		return lep_err_new(LEP_E_USAGE, "--shadow compares a batch; it "
+		    "needs --file");
 	if (lep_args_has(args, "data") && lep_args_has(args, "file"))
 		return lep_err_new(LEP_E_USAGE, "--data and --file exclude "
 		    "each other");
@@ -763,6 +927,10 @@ cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	    strcmp(protocol, "kserve-v2") != 0 && strcmp(protocol, "openai") != 0)
 		return lep_err_new(LEP_E_USAGE, "--protocol is json, kserve-v2 "
 		    "or openai, not '%s'", protocol);
+	if ((rev > 0 || shadow > 0) && (lep_starts_with(target, "http://") ||
+	    lep_starts_with(target, "https://")))
+		return lep_err_new(LEP_E_USAGE, "--revision and --shadow name a "
+		    "deployment's revision; '%s' is a URL", target);
 	if (lep_starts_with(target, "http://") ||
 	    lep_starts_with(target, "https://")) {
 		/* A URL is asked as it is. */
@@ -776,25 +944,33 @@ cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 			return err;
 		if (protocol == NULL)
 			protocol = t.protocol;
-		if (strcmp(protocol, "kserve-v2") == 0)
-			url = xasprintf("%s/v2/models/%s/infer", t.base,
-			    t.model);
-		else if (strcmp(protocol, "openai") == 0)
-			url = xasprintf("%s/v1/chat/completions", t.base);
-		else
-			url = xasprintf("%s%s", t.base, t.path);
+		if (rev > 0 || shadow > 0) {
+			if ((err = revision_bases(ctx, target, &t, (int)rev,
+			    (int)shadow, &base)) != NULL) {
+				lep_target_release(&t);
+				return err;
+			}
+			if (base != NULL)
+				shadow_url = endpoint_url(base, protocol, &t);
+			free(base);
+		}
+		url = endpoint_url(t.base, protocol, &t);
 		token = t.token ? xstrdup(t.token) : NULL;
 	}
 	if (lep_args_has(args, "duration") || lep_args_has(args, "requests") ||
 	    lep_args_has(args, "rate")) {
-		if (lep_args_has(args, "file"))
+		if (shadow_url != NULL)
+			err = lep_err_new(LEP_E_USAGE, "--shadow is for "
+			    "batches, not load runs");
+		else if (lep_args_has(args, "file"))
 			err = lep_err_new(LEP_E_USAGE, "a load run sends -d's "
 			    "body; --file is for batches");
 		else
 			err = predict_load(ctx, url, token, args,
 			    timeout * 1000);
 	} else if (lep_args_has(args, "file"))
-		err = predict_batch(ctx, url, token, args, timeout * 1000);
+		err = predict_batch(ctx, url, token, args, timeout * 1000,
+		    shadow_url, (int)shadow);
 	else
 		err = predict_one(ctx, url, token, args, timeout * 1000,
 		    protocol);
@@ -804,5 +980,6 @@ cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	}
 	lep_target_release(&t);
 	free(url);
+	free(shadow_url);
 	return err;
 }

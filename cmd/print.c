@@ -11,12 +11,22 @@
 #include "../lib/provider.h"
 #include "../lib/util.h"
 
+static void
+replica_rows(struct lep_out *out, const struct lep_replica *r, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		lep_out_printf(out, "  %-8d %-4d %-11s %-8ld %-6d %d\n",
+		    r[i].index, r[i].revision, r[i].state, r[i].pid, r[i].port,
+		    r[i].restarts);
+}
+
 void
 lep_cmd_print_deployment(struct lep_out *out, const struct lep_deployment *d,
     int detail)
 {
 	char	 ts[32];
-	size_t	 i;
 
 	if (!detail) {
 		lep_out_printf(out, "%-20s %-10s %-6s %3d/%-3d %-4d %s\n",
@@ -34,6 +44,9 @@ lep_cmd_print_deployment(struct lep_out *out, const struct lep_deployment *d,
 	lep_out_printf(out, "endpoint:    %s\n", d->endpoint ? d->endpoint :
 	    "-");
 	lep_out_printf(out, "revision:    %d\n", d->revision);
+	if (d->canary)
+		lep_out_printf(out, "canary:      revision %d, %d%% of "
+		    "connections\n", d->canary, d->canary_percent);
 	lep_out_printf(out, "replicas:    %d/%d ready\n", d->ready, d->desired);
 	if (d->spec_sha256)
 		lep_out_printf(out, "spec:        sha256:%.16s\n",
@@ -53,13 +66,10 @@ lep_cmd_print_deployment(struct lep_out *out, const struct lep_deployment *d,
 		lep_out_printf(out, "logs:        %s\n", d->log_dir);
 	if (d->nreplicas == 0)
 		return;
-	lep_out_printf(out, "\n  REPLICA  STATE       PID      PORT   "
+	lep_out_printf(out, "\n  REPLICA  REV  STATE       PID      PORT   "
 	    "RESTARTS\n");
-	for (i = 0; i < d->nreplicas; i++)
-		lep_out_printf(out, "  %-8d %-11s %-8ld %-6d %d\n",
-		    d->replicas[i].index, d->replicas[i].state,
-		    d->replicas[i].pid, d->replicas[i].port,
-		    d->replicas[i].restarts);
+	replica_rows(out, d->replicas, d->nreplicas);
+	replica_rows(out, d->canary_replicas, d->ncanary);
 }
 
 struct lep_json *

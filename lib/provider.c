@@ -170,6 +170,19 @@ lep_provider_offers(struct lep_catalog **out, struct lep_provider *p)
 }
 
 const struct lep_err *
+lep_provider_update(struct lep_deployment **out, struct lep_provider *p,
+    const char *name, int revision, const char *action)
+{
+	long long	 t0 = lep_now_ms();
+
+	*out = NULL;
+	if (p->ops->update == NULL)
+		return unsupported(p, "run canaries");
+	return finish(p, "update", t0, p->ops->update(out, p->state, name,
+	    revision, action));
+}
+
+const struct lep_err *
 lep_provider_submit(struct lep_job **out, struct lep_provider *p,
     const struct lep_submit_req *req)
 {
@@ -235,6 +248,7 @@ lep_deployment_free(struct lep_deployment *d)
 	free(d->spec_sha256);
 	free(d->log_dir);
 	free(d->replicas);
+	free(d->canary_replicas);
 	free(d);
 }
 
@@ -280,5 +294,24 @@ lep_deployment_json(const struct lep_deployment *d)
 		lep_json_push(reps, r);
 	}
 	lep_json_set(j, "replicas", reps);
+	if (d->canary) {
+		struct lep_json	*c = lep_json_obj();
+
+		lep_json_set_int(c, "revision", d->canary);
+		lep_json_set_int(c, "percent", d->canary_percent);
+		reps = lep_json_arr();
+		for (i = 0; i < d->ncanary; i++) {
+			r = lep_json_obj();
+			lep_json_set_int(r, "index", d->canary_replicas[i].index);
+			lep_json_set_int(r, "pid", d->canary_replicas[i].pid);
+			lep_json_set_int(r, "port", d->canary_replicas[i].port);
+			lep_json_set_str(r, "state", d->canary_replicas[i].state);
+			lep_json_set_int(r, "restarts",
+			    d->canary_replicas[i].restarts);
+			lep_json_push(reps, r);
+		}
+		lep_json_set(c, "replicas", reps);
+		lep_json_set(j, "canary", c);
+	}
 	return j;
 }

@@ -29,6 +29,9 @@ const struct lep_err *lep_provider_remove(struct lep_deployment **out,
 const struct lep_err *lep_provider_endpoint(char **url_out, char **token_out,
 	    struct lep_provider *, const char *name);
 
+const struct lep_err *lep_provider_update(struct lep_deployment **out,
+	    struct lep_provider *, const char *name, int revision,
+	    const char *action);
 const struct lep_err *lep_provider_submit(struct lep_job **out,
 	    struct lep_provider *, const struct lep_submit_req *);
 const struct lep_err *lep_provider_job_status(struct lep_job **out,

@@ -328,8 +328,10 @@ bake(struct lep_ctx *ctx, struct lep_provider *p, const struct apply *a)
 		nanosleep(&ts, NULL);
 		if ((err = lep_provider_status(&d, p, a->sp->name)) != NULL)
 			break;
-		for (i = 0; i < d->nreplicas; i++)
-			if (d->replicas[i].restarts > 0)
+		/* A canary's own replicas, else the active ones. */
+		for (i = 0; i < (d->canary ? d->ncanary : d->nreplicas); i++)
+			if ((d->canary ? d->canary_replicas :
+			    d->replicas)[i].restarts > 0)
 				err = lep_err_new(LEP_E_FAILED, "replica %zu "
 				    "of the new revision crashed during "
 				    "rollout.bake (%llds)", i,
@@ -413,6 +415,31 @@ commit_message(const struct apply *a, const char *outcome)
 }
 
 /*
+ * A canary whose deploy was interrupted keeps its share until someone
+ * decides; the next deploy or rollback decides: it goes, and the revision
+ * the history says is serving goes on serving.
+ */
+static void
+abort_stale_canary(struct lep_ctx *ctx, struct lep_provider *p,
+    const char *name)
+{
+	struct lep_deployment	*d = NULL, *after = NULL;
+	int			 canary;
+
+	if (lep_provider_status(&d, p, name) != NULL || d == NULL)
+		return;		/* nothing deployed yet, or nothing to say */
+	canary = d->canary;
+	lep_deployment_free(d);
+	if (canary <= 0)
+		return;
+	lep_out_warn(&ctx->out, "%s: revision %d was left as a canary by an "
+	    "interrupted deploy; removing it", name, canary);
+	/* A failure here shows again as the deploy's own. */
+	(void)lep_provider_update(&after, p, name, canary, "abort");
+	lep_deployment_free(after);
+}
+
+/*
  * Start the revision on the provider, then record it in one commit whose
  * outcome says how it went. If it failed and an earlier revision was
  * healthy, that one still serves (the provider never stopped it): a second
@@ -462,13 +489,32 @@ apply(struct lep_deployment **out, struct lep_ctx *ctx,
 	req.revision = (int)rev + 1;
 	req.secret_names = (const char *const *)a->sp->secrets;
 	req.nsecrets = a->sp->nsecrets;
+	abort_stale_canary(ctx, p, name);
 	err = lep_provider_deploy(out, p, &req);
-	/* Crashes while baking fail it too; the old replicas are gone. */
 	baked = 0;
-	if (err == NULL && a->sp->kind == LEP_SPEC_SERVICE &&
+	if (err == NULL && (*out)->canary == (int)rev + 1) {
+		/*
+		 * A canary takes its share while it bakes, beside the active
+		 * revision; then it takes everything, or it goes and the
+		 * active one never noticed.
+		 */
+		struct lep_deployment	*d = NULL;
+
+		if ((err = bake(ctx, p, a)) == NULL) {
+			if ((err = lep_provider_update(&d, p, name,
+			    (int)rev + 1, "promote")) == NULL) {
+				lep_deployment_free(*out);
+				*out = d;
+			}
+		} else
+			(void)lep_provider_update(&d, p, name, (int)rev + 1,
+			    "abort");
+		if (err != NULL)
+			lep_deployment_free(d);
+	} else if (err == NULL && a->sp->kind == LEP_SPEC_SERVICE &&
 	    a->sp->service.bake > 0 && nhist > 0 &&
 	    (err = bake(ctx, p, a)) != NULL)
-		baked = 1;
+		baked = 1;	/* the old replicas are gone: start them again */
 
 	lep_txn_put(a->txn, path, a->record);
 	a->record = NULL;

@@ -126,6 +126,8 @@ struct sup {
 	int		 lfd;
 	int		 port;
 	struct rev	*revs, *active, *pending;
+	struct rev	*canary;	/* ready, taking canary_pct of traffic */
+	int		 canary_pct;
 	struct conn	*conns;
 	int		 sigfd[2];
 	int		 stopping;
@@ -341,6 +343,9 @@ write_state(int final)
 	lep_json_set_int(j, "active", S.active && !final ? S.active->num : 0);
 	lep_json_set_int(j, "pending", S.pending && !final ?
 	    S.pending->num : 0);
+	lep_json_set_int(j, "canary", S.canary && !final ? S.canary->num : 0);
+	lep_json_set_int(j, "canary_percent", S.canary && !final ?
+	    S.canary_pct : 0);
 	if (S.last_failed) {
 		o = lep_json_obj();
 		lep_json_set_int(o, "revision", S.last_failed);
@@ -738,22 +743,31 @@ accept_conn(void)
 	static const char unavailable[] = "HTTP/1.1 503 Service Unavailable\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 37\r\n"
 	    "Connection: close\r\n\r\n{\"error\": \"no replica is ready yet\"}\n";
-	struct rev	*v = S.active;
+	struct rev	*v = S.active, *pick[2];
 	struct conn	*c;
-	int		 cfd, bfd = -1, tries, one = 1;
-	unsigned int	 i;
+	int		 cfd, bfd = -1, tries, one = 1, k;
+	unsigned int	 i = 0;
 
 	cfd = accept4(S.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd == -1)
 		return;
 	(void)setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	for (tries = 0; v != NULL && tries < v->nreps && bfd == -1; tries++) {
-		i = v->rr++ % (unsigned int)v->nreps;
-		if (v->reps[i].st != R_READY)
-			continue;
-		bfd = connect_loopback(v->reps[i].port);
-		if (bfd != -1)
-			break;
+	/* The traffic split: canary_pct of connections go to the canary. */
+	pick[0] = S.active;
+	pick[1] = S.canary;
+	if (S.canary != NULL && (int)(random() % 100) < S.canary_pct) {
+		pick[0] = S.canary;
+		pick[1] = S.active;
+	}
+	for (k = 0; k < 2 && bfd == -1; k++) {
+		v = pick[k];
+		for (tries = 0; v != NULL && tries < v->nreps && bfd == -1;
+		    tries++) {
+			i = v->rr++ % (unsigned int)v->nreps;
+			if (v->reps[i].st != R_READY)
+				continue;
+			bfd = connect_loopback(v->reps[i].port);
+		}
 	}
 	if (bfd == -1) {
 		(void)!write(cfd, unavailable, sizeof(unavailable) - 1);
@@ -991,6 +1005,47 @@ add_rev(struct rev *v)
 	*pp = v;
 }
 
+/*
+ * The file `canary` says "promote N" (N serves everything; the old
+ * active drains) or "abort N" (N stops; the active never stopped).
+ * Returns 1 when it acted.
+ */
+static int
+canary_action(int want)
+{
+	struct lep_buf	 b;
+	long long	 n = 0;
+	char		*p, *sp;
+	int		 acted = 0;
+
+	p = path_of("canary");
+	if (lep_read_file(&b, p, 64) == NULL && (sp = strchr(b.buf, ' ')) !=
+	    NULL) {
+		b.buf[strcspn(b.buf, "\n")] = '\0';
+		(void)lep_parse_ll(&n, sp + 1);
+		if (n == S.canary->num && lep_starts_with(b.buf, "promote") &&
+		    want == n) {
+			S.pending = S.canary;
+			S.canary = NULL;
+			switch_to_pending();
+			acted = 1;
+		} else if (n == S.canary->num && lep_starts_with(b.buf,
+		    "abort")) {
+			struct rev	*v = S.canary;
+
+			S.canary = NULL;
+			lep_strlcpy(v->msg, "canary aborted", sizeof(v->msg));
+			slog("revision %d: canary aborted", v->num);
+			rev_terminate(v, V_STOPPING);
+			acted = 1;
+		}
+	}
+	lep_buf_release(&b);
+	free(p);
+	S.dirty = 1;
+	return acted;
+}
+
 static void
 on_hup(void)
 {
@@ -1001,6 +1056,8 @@ on_hup(void)
 	load_secrets();
 	want = read_desired();
 	if (want <= 0 || S.stopping)
+		return;
+	if (S.canary != NULL && canary_action(want))
 		return;
 	if (S.active != NULL && S.active->num == want) {
 		if (S.pending != NULL)
@@ -1045,6 +1102,7 @@ begin_stop(void)
 			rev_terminate(v, V_STOPPING);
 	S.pending = NULL;
 	S.active = NULL;
+	S.canary = NULL;
 	S.dirty = 1;
 }
 
@@ -1055,7 +1113,7 @@ drop_gone(void)
 
 	while ((v = *pp) != NULL) {
 		if (v->phase == V_GONE && v != S.active && v != S.pending &&
-		    rev_conns(v) == 0) {
+		    v != S.canary && rev_conns(v) == 0) {
 			*pp = v->next;
 			rev_free(v);
 			continue;
@@ -1184,8 +1242,21 @@ super_loop(void)
 			begin_stop();
 		for (v = S.revs; v != NULL; v = v->next)
 			rev_tick(v);
-		if (S.pending != NULL && S.pending->phase == V_READY)
-			switch_to_pending();
+		if (S.pending != NULL && S.pending->phase == V_READY) {
+			if (S.active != NULL && S.canary == NULL &&
+			    lep_streq(S.pending->spec->service.strategy,
+			    "canary")) {
+				/* Beside the active one, for its share. */
+				S.canary = S.pending;
+				S.pending = NULL;
+				S.canary_pct = S.canary->spec->service.canary_percent ?
+				    S.canary->spec->service.canary_percent : 10;
+				S.dirty = 1;
+				slog("revision %d: canary at %d%%", S.canary->num,
+				    S.canary_pct);
+			} else
+				switch_to_pending();
+		}
 		if (S.fail_exit && !S.stopping)
 			begin_stop();
 		drop_gone();

@@ -319,15 +319,52 @@ signal_replicas(const struct lep_json *st, int sig, int *alive_out)
 	}
 }
 
+/* A revision's replicas as state.json has them, PIDs checked. */
+static struct lep_replica *
+read_replicas(const struct lep_json *st, int revision, size_t *n_out,
+    int *ready_out)
+{
+	const struct lep_json	*reps, *r;
+	struct lep_replica	*v;
+	const char		*rs;
+	long long		 x;
+	size_t			 i;
+
+	reps = lep_json_get(find_rev(st, revision), "replicas");
+	v = xcalloc(lep_json_len(reps) + 1, sizeof(*v));
+	*n_out = 0;
+	*ready_out = 0;
+	for (i = 0; i < lep_json_len(reps); i++) {
+		struct lep_replica	*rp = &v[(*n_out)++];
+
+		r = lep_json_at(reps, i);
+		rp->index = (int)i;
+		rp->revision = revision;
+		if (lep_json_get_ll(r, "pid", &x) == 0 && x > 0 &&
+		    lep_proc_alive((long)x, local_json_ull(r, "start")))
+			rp->pid = (long)x;
+		if (lep_json_get_ll(r, "port", &x) == 0)
+			rp->port = (int)x;
+		if (lep_json_get_ll(r, "restarts", &x) == 0)
+			rp->restarts = (int)x;
+		rs = lep_json_get_str(r, "state");
+		lep_strlcpy(rp->state, rs ? rs : "unknown", sizeof(rp->state));
+		/* Trust the PID over the record: it may have died just now. */
+		if (rp->pid == 0 && strcmp(rp->state, "ready") == 0)
+			lep_strlcpy(rp->state, "exited", sizeof(rp->state));
+		if (rp->pid != 0 && strcmp(rp->state, "ready") == 0)
+			(*ready_out)++;
+	}
+	return v;
+}
+
 static struct lep_deployment *
 deployment_from_state(const struct local_state *ls, const char *name,
     const struct lep_json *st)
 {
 	struct lep_deployment	*d;
-	const struct lep_json	*rev, *reps, *r;
 	const char		*phase, *msg;
 	long long		 active = 0, pending = 0, port = 0, v;
-	size_t			 i;
 	int			 alive, orphans = 0;
 
 	d = xcalloc(1, sizeof(*d));
@@ -345,30 +382,15 @@ deployment_from_state(const struct local_state *ls, const char *name,
 	if (alive && lep_json_get_ll(st, "pid", &v) == 0)
 		d->supervisor_pid = (long)v;
 	d->revision = (int)(active ? active : pending);
-	rev = find_rev(st, d->revision);
-	reps = lep_json_get(rev, "replicas");
-	d->replicas = xcalloc(lep_json_len(reps) + 1, sizeof(*d->replicas));
-	for (i = 0; i < lep_json_len(reps); i++) {
-		struct lep_replica	*rp = &d->replicas[d->nreplicas++];
-		const char		*rs;
+	d->replicas = read_replicas(st, d->revision, &d->nreplicas, &d->ready);
+	if (lep_json_get_ll(st, "canary", &v) == 0 && v > 0 && alive) {
+		int	 ready = 0;
 
-		r = lep_json_at(reps, i);
-		rp->index = (int)i;
-		rp->revision = d->revision;
-		if (lep_json_get_ll(r, "pid", &v) == 0 && v > 0 &&
-		    lep_proc_alive((long)v, local_json_ull(r, "start")))
-			rp->pid = (long)v;
-		if (lep_json_get_ll(r, "port", &v) == 0)
-			rp->port = (int)v;
-		if (lep_json_get_ll(r, "restarts", &v) == 0)
-			rp->restarts = (int)v;
-		rs = lep_json_get_str(r, "state");
-		lep_strlcpy(rp->state, rs ? rs : "unknown", sizeof(rp->state));
-		/* Trust the PID over the record: it may have died just now. */
-		if (rp->pid == 0 && strcmp(rp->state, "ready") == 0)
-			lep_strlcpy(rp->state, "exited", sizeof(rp->state));
-		if (rp->pid != 0 && strcmp(rp->state, "ready") == 0)
-			d->ready++;
+		d->canary = (int)v;
+		if (lep_json_get_ll(st, "canary_percent", &v) == 0)
+			d->canary_percent = (int)v;
+		d->canary_replicas = read_replicas(st, d->canary, &d->ncanary,
+		    &ready);
 	}
 	d->desired = (int)d->nreplicas;
 	if (!alive)
@@ -603,8 +625,9 @@ wait_ready(struct lep_deployment **out, struct local_state *ls,
 			    msg ? msg : "unknown error");
 			break;
 		}
-		if (lep_json_get_ll(st, "active", &n) == 0 && n == revision &&
-		    pid == sup_pid)
+		if (pid == sup_pid && ((lep_json_get_ll(st, "active", &n) == 0 &&
+		    n == revision) || (lep_json_get_ll(st, "canary", &n) == 0 &&
+		    n == revision)))
 			break;
 		phase = lep_json_get_str(st, "phase");
 		if (pid != sup_pid && lep_streq(phase, "failed") &&
@@ -658,10 +681,6 @@ local_deploy(struct lep_deployment **out, void *state,
 	if (sp->kind != LEP_SPEC_SERVICE)
 		return lep_err_new(LEP_E_USAGE, "%s: kind '%s' is trained with "
 		    "'lepton train', not deployed", sp->file, "job");
-	if (!lep_streq(sp->service.strategy, "replace"))
-		return lep_err_new(LEP_E_UNSUPPORTED, "%s: rollout strategy "
-		    "'%s' is not supported by the local provider yet (use "
-		    "'replace')", sp->file, sp->service.strategy);
 	if ((err = local_place_gpus(ls, sp, &per)) != NULL)
 		return err;
 	dir = dep_path(ls, sp->name, NULL);
@@ -757,6 +776,68 @@ done:
 	lep_json_free(st);
 	lep_json_free(meta);
 	free(dir);
+	return err;
+}
+
+/* --- canary ---------------------------------------------------------- */
+
+static const struct lep_err *
+local_update(struct lep_deployment **out, void *state, const char *name,
+    int revision, const char *action)
+{
+	struct local_state	*ls = state;
+	const struct lep_err	*err;
+	struct lep_json		*st = NULL;
+	struct timespec		 ts = { 0, 20 * 1000 * 1000 };
+	long long		 pid = 0, active = 0, canary = 0;
+	long long		 deadline = lep_now_ms() + 30000;
+	char			*p, *text;
+	int			 promote = strcmp(action, "promote") == 0;
+
+	*out = NULL;
+	if (!promote && strcmp(action, "abort") != 0)
+		return lep_err_new(LEP_E_USAGE, "canary action '%s'", action);
+	p = dep_path(ls, name, "state.json");
+	if ((err = local_read_json(&st, p)) != NULL)
+		goto done;
+	(void)lep_json_get_ll(st, "pid", &pid);
+	(void)lep_json_get_ll(st, "canary", &canary);
+	if (!sup_alive(st) || canary != revision) {
+		err = lep_err_new(LEP_E_CONFLICT, "revision %d of '%s' is not "
+		    "a canary", revision, name);
+		goto done;
+	}
+	free(p);
+	p = dep_path(ls, name, "canary");
+	text = xasprintf("%s %d\n", action, revision);
+	err = lep_write_atomic(p, text, strlen(text), 0644);
+	free(text);
+	if (err != NULL)
+		goto done;
+	kill((pid_t)pid, SIGHUP);
+	free(p);
+	p = dep_path(ls, name, "state.json");
+	for (;;) {
+		lep_json_free(st);
+		st = NULL;
+		if (local_read_json(&st, p) == NULL) {
+			canary = active = 0;
+			(void)lep_json_get_ll(st, "canary", &canary);
+			(void)lep_json_get_ll(st, "active", &active);
+			if (canary == 0 && (!promote || active == revision))
+				break;
+		}
+		if (lep_now_ms() >= deadline) {
+			err = lep_err_new(LEP_E_TIMEOUT, "the supervisor of '%s' "
+			    "did not %s revision %d", name, action, revision);
+			goto done;
+		}
+		nanosleep(&ts, NULL);
+	}
+	*out = deployment_from_state(ls, name, st);
+done:
+	lep_json_free(st);
+	free(p);
 	return err;
 }
 
@@ -1157,6 +1238,7 @@ const struct lep_provider_ops provider_local = {
 	.status = local_status,
 	.logs = local_logs,
 	.remove = local_remove,
+	.update = local_update,
 	.submit = local_submit,
 	.job_status = local_job_status,
 	.cancel = local_cancel,

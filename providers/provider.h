@@ -54,6 +54,10 @@ struct lep_deployment {
 	struct lep_replica	*replicas;
 	size_t			 nreplicas;
 	int			 unchanged;	/* deploy had nothing to do */
+	int			 canary;	/* a revision taking a share */
+	int			 canary_percent;
+	struct lep_replica	*canary_replicas;
+	size_t			 ncanary;
 };
 
 struct lep_deploy_req {
@@ -121,6 +125,10 @@ struct lep_provider_ops {
 			     const char *id);
 	const struct lep_err *(*cancel)(struct lep_job **out, void *state,
 			     const char *id, int grace_s);
+	/* A canary revision: "promote" it to all traffic or "abort" it. */
+	const struct lep_err *(*update)(struct lep_deployment **out,
+			     void *state, const char *name, int revision,
+			     const char *action);
 	/* What it can run and at what price (caller frees the catalog). */
 	const struct lep_err *(*offers)(struct lep_catalog **out,
 			     void *state);

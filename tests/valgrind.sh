@@ -51,6 +51,9 @@ vg 0 logs iris --tail 3
 vg 0 --json logs iris
 vg 0 predict iris --protocol kserve-v2 -d '{"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}]}'
 vg 0 predict iris -i inputs='[[5.1, 3.5, 1.4, 0.2]]'
+vg 0 predict --revision 1 iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'
+vg 1 --json predict --revision 1 --shadow 1 -f "$LEPTON_HOME/in.jsonl" iris
+vg 11 predict --revision 9 iris -d '{}'
 vg 0 stop iris
 cp -r "$root/examples/echo-llm" "$LEPTON_HOME/llm"
 "$LEPTON" deploy -q "$LEPTON_HOME/llm/service.yaml" >/dev/null
@@ -69,6 +72,8 @@ vg 0 train "$LEPTON_HOME/iris/train.yaml"
 vg 0 status --jobs
 vg 0 deploy "$spec"
 python3 "$LEPTON_HOME/iris/train.py" --epochs 3 --out "$LEPTON_HOME/iris/model" >/dev/null
+sed -i 's/^  replicas: 2/  replicas: 2\n  rollout: {strategy: canary, percent: 50, bake: 2s}/' \
+    "$LEPTON_HOME/iris/service.yaml"
 vg 0 deploy "$LEPTON_HOME/iris/service.yaml"
 vg 0 rollback iris
 vg 0 --json history iris

@@ -270,3 +270,112 @@ test_crash_during_bake_rolls_back() {
 	run $LEPTON --json status iris
 	[ "$(jget "$out" 'd["result"]["state"]')" = running ] || fail "not running"
 }
+
+# How many answers in $seen came from version $1.
+count_of() {
+	echo "$seen" | tr ' ' '\n' | grep -c -x -F -- "$1"
+}
+
+canary_is() {
+	[ "$($LEPTON --json status iris | $PY -c 'import json,sys; print(json.load(sys.stdin)["result"].get("canary", {}).get("revision", 0))')" = "$1" ]
+}
+
+test_canary_takes_its_share_then_promotes() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	v1=$(version_answering)
+	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
+	sed -i 's/^  replicas: 2/  replicas: 2\n  rollout: {strategy: canary, percent: 50, bake: 12s}/' \
+	    "$d/service.yaml"
+	$LEPTON deploy "$d/service.yaml" >"$T/deploy.out" 2>"$T/deploy.err" &
+	dp=$!
+	wait_for 30 canary_is 2 || fail "no canary: $(cat "$T/deploy.err")"
+	run $LEPTON status iris
+	expect_out "canary:      revision 2, 50% of connections"
+	run $LEPTON predict --revision 2 iris -d "$ROW"
+	expect_rc 0
+	v2=$(jget "$out" 'd["model_version"]')
+	[ "$v1" != "$v2" ] || fail "the canary answers as v1"
+	seen=""
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 \
+	    21 22 23 24; do
+		seen="$seen $(version_answering)"
+	done
+	n1=$(count_of "$v1") n2=$(count_of "$v2")
+	echo "figure: canary at 50%: $n2 of $((n1 + n2)) answers from it"
+	[ "$((n1 + n2))" = 24 ] || fail "answers: $seen"
+	[ "$n1" -gt 0 ] && [ "$n2" -gt 0 ] || fail "no split: v1 $n1, v2 $n2"
+	# Shadow: every line to the canary too; all differ in model_version.
+	for i in 1 2 3; do echo "$ROW"; done >"$T/rows.jsonl"
+	run $LEPTON --json predict --revision 1 --shadow 2 -f "$T/rows.jsonl" iris
+	expect_rc 0
+	expect_err "3 of 3 lines answered differently by revision 2"
+	[ "$(jget "$out" 'd["result"]["shadow"]["differ"]')" = 3 ] || fail "shadow"
+	[ "$(jget "$out" 'set(r["model_version"] for r in d["result"]["responses"])')" = "{'$v1'}" ] ||
+	    fail "--revision 1 answered from elsewhere: $(cat "$out")"
+	run $LEPTON predict --shadow 2 iris -d "$ROW"
+	expect_rc 2
+	run $LEPTON predict --revision 2 http://127.0.0.1:1/ -d "$ROW"
+	expect_rc 2
+	run $LEPTON predict --revision 3 iris -d "$ROW"
+	expect_rc 11
+	expect_err "revision 3 of 'iris' is not serving"
+	wait $dp || fail "the canary deploy failed: $(cat "$T/deploy.err")"
+	canary_is 0 || fail "still a canary after promotion"
+	for i in 1 2 3 4 5 6; do
+		[ "$(version_answering)" = "$v2" ] || fail "v1 answers after promotion"
+	done
+	run $LEPTON --json status iris
+	[ "$(jget "$out" 'd["result"]["revision"]')" = 2 ] || fail "revision"
+	[ "$(jget "$out" 'len(d["result"]["replicas"])')" = 2 ] || fail "replicas"
+}
+
+test_canary_crash_during_bake_aborts() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	v1=$(version_answering)
+	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
+	sed -i 's/^run: python3 serve.py/run: timeout 1.5 python3 serve.py/; s/^  replicas: 2/  replicas: 2\n  rollout: {strategy: canary, percent: 50, bake: 4s}/' \
+	    "$d/service.yaml"
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 1
+	expect_err "crashed during rollout.bake"
+	canary_is 0 || fail "the canary outlived its abort"
+	for i in 1 2 3 4 5 6; do
+		[ "$(version_answering)" = "$v1" ] || fail "not all on v1"
+	done
+	run $LEPTON --json status iris
+	[ "$(jget "$out" 'd["result"]["revision"]')" = 1 ] || fail "revision"
+	cat "$err"
+	run $LEPTON --json history iris
+	[ "$(jget "$out" '[(r["command"], r["outcome"]) for r in d["result"]["revisions"]]')" = \
+	    "[('rollback', 'ready'), ('deploy', 'failed'), ('deploy', 'ready')]" ] ||
+	    fail "history: $(cat "$out")"
+}
+
+test_canary_of_a_killed_deploy_goes_at_the_next() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	v1=$(version_answering)
+	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
+	sed -i 's/^  replicas: 2/  replicas: 2\n  rollout: {strategy: canary, percent: 50, bake: 5m}/' \
+	    "$d/service.yaml"
+	$LEPTON deploy "$d/service.yaml" >/dev/null 2>&1 &
+	dp=$!
+	wait_for 30 canary_is 2 || fail "no canary"
+	kill -9 $dp
+	wait $dp 2>/dev/null
+	canary_is 2 || fail "the canary went with its deploy"
+	sed -i '/strategy: canary/d' "$d/service.yaml"
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	expect_err "revision 2 was left as a canary by an interrupted deploy"
+	canary_is 0 || fail "the canary stayed"
+	run $LEPTON --json status iris
+	[ "$(jget "$out" 'd["result"]["revision"]')" = 3 ] || fail "revision"
+	v3=$(version_answering)
+	[ "$v3" != "$v1" ] || fail "v1 answers after the deploy"
+}
