@@ -482,6 +482,54 @@ load_done(struct lep_load_result *r, struct slot *s, CURLcode rc,
 	lep_hdr_record(r->latency, (uint64_t)(end - s->intended));
 }
 
+void
+lep_load_clock_init(struct lep_load_clock *c, const struct lep_load_opts *o)
+{
+	memset(c, 0, sizeof(*c));
+	c->interval = o->rate > 0 ? 1e6 / o->rate : 0;
+	c->t0 = c->next_due = lep_now_us();
+	c->counted_from = c->t0 + o->warmup_ms * 1000;
+	c->end_at = o->duration_ms > 0 ? c->counted_from +
+	    o->duration_ms * 1000 : 0;
+}
+
+int
+lep_load_clock_over(const struct lep_load_clock *c,
+    const struct lep_load_opts *o, long long now)
+{
+	return (o->stop != NULL && *o->stop) || (c->end_at &&
+	    now >= c->end_at) || (o->requests > 0 &&
+	    c->started >= o->requests);
+}
+
+int
+lep_load_clock_next(struct lep_load_clock *c, struct lep_load_result *r,
+    long long now, long long *when)
+{
+	if (c->interval > 0) {
+		if (now < c->next_due)
+			return 0;
+		*when = c->next_due;
+		c->k++;
+		c->next_due = c->t0 + (long long)((double)c->k * c->interval);
+		if (now - *when > 1000)
+			r->late += *when >= c->counted_from;
+	} else
+		*when = now;
+	c->started += *when >= c->counted_from;
+	return 1;
+}
+
+void
+lep_load_clock_end(const struct lep_load_clock *c, struct lep_load_result *r,
+    const struct lep_load_opts *o, long long now)
+{
+	r->sent = c->started;
+	r->stopped = o->stop != NULL && *o->stop;
+	r->seconds = now > c->counted_from ? (double)(now - c->counted_from) /
+	    1e6 : 0;
+}
+
 const struct lep_err *
 lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 {
@@ -489,12 +537,11 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 	struct slot		*slots;
 	CURLM			*multi;
 	CURLMsg			*msg;
-	long long		 t0, start_count, end_at, next_due, now, k = 0;
-	long long		 counted_from;
+	struct lep_load_clock	 c;
+	long long		 now;
 	int			 n = o->concurrency > 0 ? o->concurrency : 1;
 	int			 i, running, left, inflight = 0, stopping = 0;
 	int			 done;
-	double			 interval;
 
 	memset(r, 0, sizeof(*r));
 	r->latency = lep_hdr_new();
@@ -509,18 +556,10 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 		xfer_setup(&slots[i].x, o->req, NULL);
 		C.easy_setopt(slots[i].x.easy, CURLOPT_PRIVATE, &slots[i]);
 	}
-	interval = o->rate > 0 ? 1e6 / o->rate : 0;
-	t0 = lep_now_us();
-	counted_from = t0 + o->warmup_ms * 1000;
-	start_count = 0;
-	end_at = o->duration_ms > 0 ? counted_from + o->duration_ms * 1000 :
-	    0;
-	next_due = t0;
+	lep_load_clock_init(&c, o);
 	for (;;) {
 		now = lep_now_us();
-		if ((o->stop != NULL && *o->stop) ||
-		    (end_at && now >= end_at) ||
-		    (o->requests > 0 && start_count >= o->requests))
+		if (lep_load_clock_over(&c, o, now))
 			stopping = 1;
 		/* Start what is due, on the idle connections. */
 		for (i = 0; i < n && !stopping; i++) {
@@ -528,27 +567,17 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 
 			if (slots[i].busy)
 				continue;
-			if (interval > 0) {
-				if (now < next_due)
-					break;
-				when = next_due;
-				k++;
-				next_due = t0 + (long long)(k * interval);
-				if (now - when > 1000)
-					r->late += when >= counted_from;
-			} else
-				when = now;
+			if (!lep_load_clock_next(&c, r, now, &when))
+				break;
 			slots[i].busy = 1;
 			slots[i].intended = when;
-			slots[i].counted = when >= counted_from;
-			if (slots[i].counted)
-				start_count++;
+			slots[i].counted = when >= c.counted_from;
 			lep_http_resp_release(&slots[i].x.resp);
 			lep_buf_init_max(&slots[i].x.resp.body, o->req->max_body ?
 			    o->req->max_body : LEP_HTTP_MAX_BODY);
 			C.multi_add_handle(multi, slots[i].x.easy);
 			inflight++;
-			if (o->requests > 0 && start_count >= o->requests)
+			if (o->requests > 0 && c.started >= o->requests)
 				break;
 		}
 		if (stopping && inflight == 0)
@@ -569,27 +598,23 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 			done++;
 		}
 		/* A closed loop refills at once what just finished. */
-		if (done > 0 && interval == 0)
+		if (done > 0 && c.interval == 0)
 			continue;
 		/* Sleep until the next is due, or something happens. */
 		now = lep_now_us();
 		{
 			long long	 wait_ms = 50;
 
-			if (interval > 0 && !stopping && next_due > now)
-				wait_ms = (next_due - now) / 1000;
-			else if (interval > 0 && !stopping)
+			if (c.interval > 0 && !stopping && c.next_due > now)
+				wait_ms = (c.next_due - now) / 1000;
+			else if (c.interval > 0 && !stopping)
 				wait_ms = 0;
 			if (wait_ms > 50)
 				wait_ms = 50;
 			C.multi_poll(multi, NULL, 0, (int)wait_ms, NULL);
 		}
 	}
-	now = lep_now_us();
-	r->sent = start_count;
-	r->stopped = o->stop != NULL && *o->stop;
-	r->seconds = now > counted_from ? (double)(now - counted_from) / 1e6 :
-	    0;
+	lep_load_clock_end(&c, r, o, lep_now_us());
 	for (i = 0; i < n; i++)
 		xfer_release(&slots[i].x);
 	free(slots);

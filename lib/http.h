@@ -97,6 +97,35 @@ struct lep_load_result {
 };
 
 /*
+ * The clock of a load run, shared by both engines: when each request is
+ * due (open loop: every 1/rate s from the start; closed loop: whenever a
+ * connection is free), which ones count (after the warmup), and when the
+ * run is over. Times in microseconds.
+ */
+struct lep_load_clock {
+	long long	 t0, counted_from, end_at, next_due, k;
+	long long	 started;	/* counted requests started */
+	double		 interval;	/* 0: closed loop */
+};
+
+void	 lep_load_clock_init(struct lep_load_clock *,
+	    const struct lep_load_opts *);
+/* Whether to start no more: stopped, past the duration or the count. */
+int	 lep_load_clock_over(const struct lep_load_clock *,
+	    const struct lep_load_opts *, long long now);
+/*
+ * 1 and *when (the time it was due) when a request may start now, counted
+ * in started if past the warmup, and in r->late if over a ms late; 0 when
+ * the next is not due yet.
+ */
+int	 lep_load_clock_next(struct lep_load_clock *, struct lep_load_result *,
+	    long long now, long long *when);
+/* Fill r's sent, stopped and seconds at the end of the run. */
+void	 lep_load_clock_end(const struct lep_load_clock *,
+	    struct lep_load_result *, const struct lep_load_opts *,
+	    long long now);
+
+/*
  * A load run over reused connections. Closed loop: concurrency requests
  * always in flight, latency from each send. Open loop (rate): requests
  * due at a constant rate, latency from each one's intended send time,

@@ -323,9 +323,8 @@ lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 	struct conn		*conns;
 	struct run		 w;
 	char			*host = NULL, *port = NULL, *path = NULL;
-	long long		 t0, counted_from, end_at, next_due, now, k = 0;
-	long long		 wait_us, started = 0;
-	double			 interval;
+	struct lep_load_clock	 c;
+	long long		 now, wait_us;
 	int			 n = o->concurrency > 0 ? o->concurrency : 1;
 	int			 i, e, nev, rc, stopping = 0;
 
@@ -367,43 +366,27 @@ lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 		conns[i].fd = -1;
 		conns[i].rbuf = xmalloc(RBUF);
 	}
-	interval = o->rate > 0 ? 1e6 / o->rate : 0;
-	t0 = lep_now_us();
-	counted_from = t0 + o->warmup_ms * 1000;
-	end_at = o->duration_ms > 0 ? counted_from + o->duration_ms * 1000 :
-	    0;
-	next_due = t0;
+	lep_load_clock_init(&c, o);
 	for (;;) {
 		now = lep_now_us();
-		if ((o->stop != NULL && *o->stop) || (end_at && now >= end_at) ||
-		    (o->requests > 0 && started >= o->requests))
+		if (lep_load_clock_over(&c, o, now))
 			stopping = 1;
 		for (i = 0; i < n && !stopping; i++) {
 			long long	 when;
 
 			if (conns[i].st != C_IDLE)
 				continue;
-			if (interval > 0) {
-				if (now < next_due)
-					break;
-				when = next_due;
-				k++;
-				next_due = t0 + (long long)(k * interval);
-				if (now - when > 1000)
-					r->late += when >= counted_from;
-			} else
-				when = now;
-			if (when >= counted_from)
-				started++;
-			start(&w, &conns[i], when, when >= counted_from);
-			if (o->requests > 0 && started >= o->requests)
+			if (!lep_load_clock_next(&c, r, now, &when))
+				break;
+			start(&w, &conns[i], when, when >= c.counted_from);
+			if (o->requests > 0 && c.started >= o->requests)
 				break;
 		}
 		if (stopping && w.inflight == 0)
 			break;
 		wait_us = 50000;
-		if (interval > 0 && !stopping && next_due - now < wait_us)
-			wait_us = next_due - now;
+		if (c.interval > 0 && !stopping && c.next_due - now < wait_us)
+			wait_us = c.next_due - now;
 		nev = epoll_wait(w.ep, evs, (int)LEP_ARRAY_SIZE(evs),
 		    wait_us > 0 ? (int)(wait_us / 1000) : 0);
 		for (e = 0; e < nev; e++)
@@ -417,11 +400,7 @@ lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 			}
 		}
 	}
-	now = lep_now_us();
-	r->sent = started;
-	r->stopped = o->stop != NULL && *o->stop;
-	r->seconds = now > counted_from ? (double)(now - counted_from) / 1e6 :
-	    0;
+	lep_load_clock_end(&c, r, o, lep_now_us());
 	for (i = 0; i < n; i++) {
 		conn_close(w.ep, &conns[i]);
 		free(conns[i].rbuf);

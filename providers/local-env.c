@@ -44,6 +44,38 @@ local_json_ull(const struct lep_json *j, const char *key)
 	    (unsigned long long)lep_json_number(v) : 0;
 }
 
+const struct lep_err *
+local_save_spec(struct lep_json **meta_out, const char *path,
+    const struct lep_spec *sp, const char *model_dir)
+{
+	const struct lep_err	*err;
+	struct lep_json		*spec = lep_spec_to_json(sp);
+
+	*meta_out = NULL;
+	err = lep_write_json(path, spec, 0644);
+	lep_json_free(spec);
+	if (err != NULL)
+		return err;
+	*meta_out = lep_json_obj();
+	lep_json_set_str(*meta_out, "dir", sp->dir);
+	lep_json_set_str(*meta_out, "spec_file", sp->file);
+	if (model_dir != NULL)
+		lep_json_set_str(*meta_out, "model_dir", model_dir);
+	return NULL;
+}
+
+char *
+local_gpu_list(int first, int n)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+	int		 g;
+
+	lep_buf_add(&b, "");
+	for (g = 0; g < n; g++)
+		lep_buf_addf(&b, "%s%d", g ? "," : "", first + g);
+	return lep_buf_detach(&b, NULL);
+}
+
 static int
 env_overridden(const char *entry, const struct lep_spec *sp, int has_cuda)
 {

@@ -101,7 +101,7 @@ local_submit(struct lep_job **out, void *state,
 	struct local_state	*ls = state;
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
-	struct lep_json		*j, *env, *spec;
+	struct lep_json		*j, *env;
 	struct timespec		 ts = { 0, 20 * 1000 * 1000 };
 	const char		*val;
 	char			*dir, *p, *out_path = NULL;
@@ -116,19 +116,12 @@ local_submit(struct lep_job **out, void *state,
 	dir = xasprintf("%s/local/jobs/%s", ls->home, req->id);
 	if ((err = lep_mkdirs(dir, 0700)) != NULL)
 		goto done;
-	spec = lep_spec_to_json(sp);
 	p = job_path(ls->home, req->id, "spec.json");
-	err = lep_write_json(p, spec, 0644);
+	err = local_save_spec(&j, p, sp, req->model_dir);
 	free(p);
-	lep_json_free(spec);
 	if (err != NULL)
 		goto done;
-	j = lep_json_obj();
 	lep_json_set_str(j, "id", req->id);
-	lep_json_set_str(j, "dir", sp->dir);
-	lep_json_set_str(j, "spec_file", sp->file);
-	if (req->model_dir != NULL)
-		lep_json_set_str(j, "model_dir", req->model_dir);
 	if (sp->job.output_model != NULL) {
 		out_path = sp->job.output_model[0] == '/' ?
 		    xstrdup(sp->job.output_model) : xasprintf("%s/%s",
@@ -137,13 +130,10 @@ local_submit(struct lep_job **out, void *state,
 	}
 	local_detect_gpus(ls);
 	if (ls->ngpus > 0) {
-		struct lep_buf	 b = LEP_BUF_INIT;
-		int		 g;
+		char	*gpus = local_gpu_list(0, per);
 
-		for (g = 0; g < per; g++)
-			lep_buf_addf(&b, "%s%d", g ? "," : "", g);
-		lep_json_set_str(j, "cuda_visible_devices", b.buf);
-		lep_buf_release(&b);
+		lep_json_set_str(j, "cuda_visible_devices", gpus);
+		free(gpus);
 	}
 	p = job_path(ls->home, req->id, "meta.json");
 	err = lep_write_json(p, j, 0644);

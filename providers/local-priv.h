@@ -31,6 +31,14 @@ struct lep_submit_req;
 const struct lep_err *local_read_json(struct lep_json **out, const char *path);
 /* A number field as an unsigned integer (0 when absent). */
 unsigned long long local_json_ull(const struct lep_json *, const char *key);
+/*
+ * Write sp as JSON to path (the exact spec a revision or job runs), and
+ * start its meta record: dir, spec_file, model_dir. Errors: FAILED.
+ */
+const struct lep_err *local_save_spec(struct lep_json **meta_out,
+	    const char *path, const struct lep_spec *, const char *model_dir);
+/* "first,first+1,..." n GPU indices for CUDA_VISIBLE_DEVICES; free it. */
+char	*local_gpu_list(int first, int n);
 
 /*
  * A child's environment: lepton's own less every LEPTON_* (and less

@@ -671,7 +671,7 @@ local_deploy(struct lep_deployment **out, void *state,
 	struct local_state	*ls = state;
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
-	struct lep_json		*st = NULL, *meta = NULL, *cuda, *spec;
+	struct lep_json		*st = NULL, *meta = NULL, *cuda;
 	char			*dir = NULL, *p = NULL, buf[32];
 	long long		 pid = 0, port = 0;
 	long			 sup = 0;
@@ -710,19 +710,12 @@ local_deploy(struct lep_deployment **out, void *state,
 
 	if ((err = write_secrets(ls, sp->name, req)) != NULL)
 		goto done;
-	spec = lep_spec_to_json(sp);
 	p = xasprintf("%s/rev-%d.json", dir, req->revision);
-	err = lep_write_json(p, spec, 0644);
-	lep_json_free(spec);
+	err = local_save_spec(&meta, p, sp, req->model_dir);
 	free(p);
 	if (err != NULL)
 		goto done;
-	meta = lep_json_obj();
 	lep_json_set_int(meta, "revision", req->revision);
-	lep_json_set_str(meta, "dir", sp->dir);
-	lep_json_set_str(meta, "spec_file", sp->file);
-	if (req->model_dir != NULL)
-		lep_json_set_str(meta, "model_dir", req->model_dir);
 	lep_json_set_str(meta, "spec_sha256", req->spec_sha256);
 	if (port > 0)
 		lep_json_set_int(meta, "prefer_port", port);
@@ -731,14 +724,10 @@ local_deploy(struct lep_deployment **out, void *state,
 		/* Confine each replica to its own GPUs, or to none. */
 		cuda = lep_json_arr();
 		for (i = 0; i < sp->service.replicas_min; i++) {
-			struct lep_buf	 b = LEP_BUF_INIT;
-			int		 g;
+			char	*gpus = local_gpu_list((int)i * per, per);
 
-			for (g = 0; g < per; g++)
-				lep_buf_addf(&b, "%s%d", g ? "," : "",
-				    i * per + g);
-			lep_json_push(cuda, lep_json_str(b.buf));
-			lep_buf_release(&b);
+			lep_json_push(cuda, lep_json_str(gpus));
+			free(gpus);
 		}
 		lep_json_set(meta, "cuda_visible_devices", cuda);
 	}

@@ -7,6 +7,18 @@ version_answering() {
 	$LEPTON predict iris -d "$ROW" | $PY -c 'import json,sys; print(json.load(sys.stdin)["model_version"])'
 }
 
+# Revision 1 of iris serving (answering as $v1), and $d/service.yaml
+# ready with a v2 model, "rollout: $1" and, if given, $2 before its run.
+v1_then_v2_spec() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	v1=$(version_answering)
+	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
+	sed -i "s/^run: python3 serve.py/run: ${2:-}python3 serve.py/; s/^  replicas: 2/  replicas: 2\n  rollout: $1/" \
+	    "$d/service.yaml"
+}
+
 test_versions_history_rollback_byte_identical() {
 	d=$(iris_copy)
 	run $LEPTON deploy "$d/service.yaml"
@@ -249,14 +261,8 @@ test_failed_and_stopped_jobs_register_nothing() {
 }
 
 test_crash_during_bake_rolls_back() {
-	d=$(iris_copy)
-	run $LEPTON deploy "$d/service.yaml"
-	expect_rc 0
-	v1=$(version_answering)
 	# Ready at once, dead 1.5 s later: only rollout.bake can catch it.
-	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
-	sed -i 's/^run: python3 serve.py/run: timeout 1.5 python3 serve.py/; s/^  replicas: 2/  replicas: 2\n  rollout: {bake: 4s}/' \
-	    "$d/service.yaml"
+	v1_then_v2_spec '{bake: 4s}' 'timeout 1.5 '
 	run $LEPTON deploy "$d/service.yaml"
 	expect_rc 1
 	expect_err "crashed during rollout.bake"
@@ -281,13 +287,7 @@ canary_is() {
 }
 
 test_canary_takes_its_share_then_promotes() {
-	d=$(iris_copy)
-	run $LEPTON deploy "$d/service.yaml"
-	expect_rc 0
-	v1=$(version_answering)
-	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
-	sed -i 's/^  replicas: 2/  replicas: 2\n  rollout: {strategy: canary, percent: 50, bake: 12s}/' \
-	    "$d/service.yaml"
+	v1_then_v2_spec '{strategy: canary, percent: 50, bake: 12s}'
 	$LEPTON deploy "$d/service.yaml" >"$T/deploy.out" 2>"$T/deploy.err" &
 	dp=$!
 	wait_for 30 canary_is 2 || fail "no canary: $(cat "$T/deploy.err")"
@@ -332,13 +332,7 @@ test_canary_takes_its_share_then_promotes() {
 }
 
 test_canary_crash_during_bake_aborts() {
-	d=$(iris_copy)
-	run $LEPTON deploy "$d/service.yaml"
-	expect_rc 0
-	v1=$(version_answering)
-	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
-	sed -i 's/^run: python3 serve.py/run: timeout 1.5 python3 serve.py/; s/^  replicas: 2/  replicas: 2\n  rollout: {strategy: canary, percent: 50, bake: 4s}/' \
-	    "$d/service.yaml"
+	v1_then_v2_spec '{strategy: canary, percent: 50, bake: 4s}' 'timeout 1.5 '
 	run $LEPTON deploy "$d/service.yaml"
 	expect_rc 1
 	expect_err "crashed during rollout.bake"
@@ -356,13 +350,7 @@ test_canary_crash_during_bake_aborts() {
 }
 
 test_canary_of_a_killed_deploy_goes_at_the_next() {
-	d=$(iris_copy)
-	run $LEPTON deploy "$d/service.yaml"
-	expect_rc 0
-	v1=$(version_answering)
-	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
-	sed -i 's/^  replicas: 2/  replicas: 2\n  rollout: {strategy: canary, percent: 50, bake: 5m}/' \
-	    "$d/service.yaml"
+	v1_then_v2_spec '{strategy: canary, percent: 50, bake: 5m}'
 	$LEPTON deploy "$d/service.yaml" >/dev/null 2>&1 &
 	dp=$!
 	wait_for 30 canary_is 2 || fail "no canary"
