@@ -801,6 +801,19 @@ local_update(struct lep_deployment **out, void *state, const char *name,
 	text = xasprintf("%s %d\n", action, revision);
 	err = lep_write_atomic(p, text, strlen(text), 0644);
 	free(text);
+	/*
+	 * An abort makes the active revision the desired one again, so a
+	 * supervisor that starts over (or a later SIGHUP) never brings the
+	 * canary back.
+	 */
+	if (err == NULL && !promote &&
+	    lep_json_get_ll(st, "active", &active) == 0 && active > 0) {
+		free(p);
+		p = dep_path(ls, name, "desired");
+		text = xasprintf("%lld\n", active);
+		err = lep_write_atomic(p, text, strlen(text), 0644);
+		free(text);
+	}
 	if (err != NULL)
 		goto done;
 	kill((pid_t)pid, SIGHUP);

@@ -337,6 +337,8 @@ test_canary_crash_during_bake_aborts() {
 	expect_rc 1
 	expect_err "crashed during rollout.bake"
 	canary_is 0 || fail "the canary outlived its abort"
+	[ "$(cat "$LEPTON_HOME/local/iris/desired")" = 1 ] ||
+	    fail "revision 2 is still the desired one"
 	for i in 1 2 3 4 5 6; do
 		[ "$(version_answering)" = "$v1" ] || fail "not all on v1"
 	done
