@@ -573,6 +573,20 @@ local_spawn_lepton(long *pid_out, const char *home, const char *argv1,
 	return NULL;
 }
 
+/* The revision the supervisor runs when it (re)starts or gets SIGHUP. */
+static const struct lep_err *
+write_desired(struct local_state *ls, const char *name, long long revision)
+{
+	const struct lep_err	*err;
+	char			 buf[32];
+	char			*p = dep_path(ls, name, "desired");
+
+	snprintf(buf, sizeof(buf), "%lld\n", revision);
+	err = lep_write_atomic(p, buf, strlen(buf), 0644);
+	free(p);
+	return err;
+}
+
 static const struct lep_err *
 wait_ready(struct lep_deployment **out, struct local_state *ls,
     const char *name, int revision, long sup_pid)
@@ -623,6 +637,9 @@ wait_ready(struct lep_deployment **out, struct local_state *ls,
 			    "readiness probe") ? LEP_E_TIMEOUT : LEP_E_FAILED,
 			    "revision %d of '%s' failed: %s", revision, name,
 			    msg ? msg : "unknown error");
+			/* The one that still serves is the desired one. */
+			if (lep_json_get_ll(st, "active", &n) == 0 && n > 0)
+				(void)write_desired(ls, name, n);
 			break;
 		}
 		if (pid == sup_pid && ((lep_json_get_ll(st, "active", &n) == 0 &&
@@ -672,7 +689,7 @@ local_deploy(struct lep_deployment **out, void *state,
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
 	struct lep_json		*st = NULL, *meta = NULL, *cuda;
-	char			*dir = NULL, *p = NULL, buf[32];
+	char			*dir = NULL, *p = NULL;
 	long long		 pid = 0, port = 0;
 	long			 sup = 0;
 	int			 per, i, orphans, alive = 0;
@@ -736,12 +753,7 @@ local_deploy(struct lep_deployment **out, void *state,
 	free(p);
 	if (err != NULL)
 		goto done;
-	snprintf(buf, sizeof(buf), "%d\n", req->revision);
-	p = xasprintf("%s/desired", dir);
-	err = lep_write_atomic(p, buf, strlen(buf), 0644);
-	free(p);
-	p = NULL;
-	if (err != NULL)
+	if ((err = write_desired(ls, sp->name, req->revision)) != NULL)
 		goto done;
 
 	if (alive) {
@@ -807,13 +819,8 @@ local_update(struct lep_deployment **out, void *state, const char *name,
 	 * canary back.
 	 */
 	if (err == NULL && !promote &&
-	    lep_json_get_ll(st, "active", &active) == 0 && active > 0) {
-		free(p);
-		p = dep_path(ls, name, "desired");
-		text = xasprintf("%lld\n", active);
-		err = lep_write_atomic(p, text, strlen(text), 0644);
-		free(text);
-	}
+	    lep_json_get_ll(st, "active", &active) == 0 && active > 0)
+		err = write_desired(ls, name, active);
 	if (err != NULL)
 		goto done;
 	kill((pid_t)pid, SIGHUP);

@@ -86,6 +86,8 @@ test_broken_deploy_rolls_back_and_keeps_answering() {
 	wait $loader
 	expect_rc 1
 	expect_err "rolled back to revision 1, which still serves"
+	[ "$(cat "$LEPTON_HOME/local/iris/desired")" = 1 ] ||
+	    fail "the failed revision is still the desired one"
 	read n f <"$T/load.result"
 	[ "$f" = 0 ] || fail "$f of $n requests failed: $(head -3 "$T/load.err")"
 	run $LEPTON --json history iris
