@@ -959,10 +959,8 @@ cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	}
 	if (lep_args_has(args, "duration") || lep_args_has(args, "requests") ||
 	    lep_args_has(args, "rate")) {
-		if (shadow_url != NULL)
-			err = lep_err_new(LEP_E_USAGE, "--shadow is for "
-			    "batches, not load runs");
-		else if (lep_args_has(args, "file"))
+		/* --shadow needs --file, so it stops here too. */
+		if (lep_args_has(args, "file"))
 			err = lep_err_new(LEP_E_USAGE, "a load run sends -d's "
 			    "body; --file is for batches");
 		else

@@ -252,12 +252,29 @@ lep_deployment_free(struct lep_deployment *d)
 	free(d);
 }
 
+static struct lep_json *
+replicas_json(const struct lep_replica *v, size_t n)
+{
+	struct lep_json	*reps = lep_json_arr(), *r;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		r = lep_json_obj();
+		lep_json_set_int(r, "index", v[i].index);
+		lep_json_set_int(r, "pid", v[i].pid);
+		lep_json_set_int(r, "port", v[i].port);
+		lep_json_set_str(r, "state", v[i].state);
+		lep_json_set_int(r, "restarts", v[i].restarts);
+		lep_json_push(reps, r);
+	}
+	return reps;
+}
+
 struct lep_json *
 lep_deployment_json(const struct lep_deployment *d)
 {
-	struct lep_json	*j, *reps, *r;
+	struct lep_json	*j, *c;
 	char		 ts[32];
-	size_t		 i;
 
 	j = lep_json_obj();
 	lep_json_set_str(j, "name", d->name);
@@ -283,34 +300,13 @@ lep_deployment_json(const struct lep_deployment *d)
 		lep_json_set_int(j, "supervisor_pid", d->supervisor_pid);
 	if (d->log_dir != NULL)
 		lep_json_set_str(j, "log_dir", d->log_dir);
-	reps = lep_json_arr();
-	for (i = 0; i < d->nreplicas; i++) {
-		r = lep_json_obj();
-		lep_json_set_int(r, "index", d->replicas[i].index);
-		lep_json_set_int(r, "pid", d->replicas[i].pid);
-		lep_json_set_int(r, "port", d->replicas[i].port);
-		lep_json_set_str(r, "state", d->replicas[i].state);
-		lep_json_set_int(r, "restarts", d->replicas[i].restarts);
-		lep_json_push(reps, r);
-	}
-	lep_json_set(j, "replicas", reps);
+	lep_json_set(j, "replicas", replicas_json(d->replicas, d->nreplicas));
 	if (d->canary) {
-		struct lep_json	*c = lep_json_obj();
-
+		c = lep_json_obj();
 		lep_json_set_int(c, "revision", d->canary);
 		lep_json_set_int(c, "percent", d->canary_percent);
-		reps = lep_json_arr();
-		for (i = 0; i < d->ncanary; i++) {
-			r = lep_json_obj();
-			lep_json_set_int(r, "index", d->canary_replicas[i].index);
-			lep_json_set_int(r, "pid", d->canary_replicas[i].pid);
-			lep_json_set_int(r, "port", d->canary_replicas[i].port);
-			lep_json_set_str(r, "state", d->canary_replicas[i].state);
-			lep_json_set_int(r, "restarts",
-			    d->canary_replicas[i].restarts);
-			lep_json_push(reps, r);
-		}
-		lep_json_set(c, "replicas", reps);
+		lep_json_set(c, "replicas", replicas_json(d->canary_replicas,
+		    d->ncanary));
 		lep_json_set(j, "canary", c);
 	}
 	return j;
