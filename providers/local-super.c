@@ -11,6 +11,7 @@
  */
 #include "provider.h"
 
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1302,6 +1303,13 @@ lep_provider_supervise(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	load_secrets();
+	{
+		/* The canary split: a different draw in every supervisor. */
+		unsigned int	 seed = (unsigned int)getpid();
+
+		(void)!getrandom(&seed, sizeof(seed), 0);
+		srandom(seed);
+	}
 	want = read_desired();
 	v = want > 0 ? rev_load(want, why, sizeof(why)) : NULL;
 	if (v == NULL) {
