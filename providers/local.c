@@ -30,6 +30,7 @@
 #include "../lib/error.h"
 #include "../lib/fs.h"
 #include "../lib/json.h"
+#include "../lib/logview.h"
 #include "../lib/out.h"
 #include "../lib/proc.h"
 #include "../lib/spec.h"
@@ -573,7 +574,7 @@ local_spawn_lepton(long *pid_out, const char *home, const char *argv1,
 	return NULL;
 }
 
-/* The revision the supervisor runs when it (re)starts or gets SIGHUP. */
+/* The revision the supervisor runs when it (re)starts or on SIGHUP. */
 static const struct lep_err *
 write_desired(struct local_state *ls, const char *name, long long revision)
 {
@@ -979,160 +980,10 @@ local_endpoint(char **url_out, char **token_out, void *state,
 
 /* --- logs ------------------------------------------------------------ */
 
-struct logsrc {
-	char	*path;
-	char	 label[32];
-	off_t	 off;
-	struct lep_buf partial;
-};
-
-/* Offset of the start of the last n lines of fd (size bytes). */
-static off_t
-tail_offset(int fd, off_t size, long n)
+static int
+pid_alive(void *arg)
 {
-	char	 buf[8192];
-	off_t	 pos = size;
-	long	 seen = 0;
-	ssize_t	 got, i;
-
-	if (n < 0)
-		return 0;
-	/* A final newline ends the last line; it does not start one. */
-	if (size > 0 && pread(fd, buf, 1, size - 1) == 1 && buf[0] == '\n')
-		seen = -1;
-	while (pos > 0) {
-		size_t	 want = pos > (off_t)sizeof(buf) ? sizeof(buf) :
-		    (size_t)pos;
-
-		got = pread(fd, buf, want, pos - (off_t)want);
-		if (got <= 0)
-			return 0;
-		for (i = got - 1; i >= 0; i--) {
-			if (buf[i] == '\n' && ++seen == n)
-				return pos - (off_t)want + i + 1;
-		}
-		pos -= (off_t)want;
-	}
-	return 0;
-}
-
-static void
-emit_lines(struct logsrc *s, const char *data, size_t len, int prefix,
-    struct lep_out *out, struct lep_json *lines, int final)
-{
-	const char	*nl;
-	size_t		 k;
-	struct lep_json	*o;
-
-	lep_buf_addn(&s->partial, data, len);
-	for (;;) {
-		nl = memchr(s->partial.buf, '\n', s->partial.len);
-		if (nl == NULL && !(final && s->partial.len > 0))
-			break;
-		k = nl ? (size_t)(nl - s->partial.buf) : s->partial.len;
-		if (lines != NULL) {
-			char	*line = xstrndup(s->partial.buf, k);
-
-			o = lep_json_obj();
-			lep_json_set_str(o, "source", s->label);
-			lep_json_set_str(o, "line", line);
-			lep_json_push(lines, o);
-			free(line);
-		} else {
-			if (prefix) {
-				lep_out_write(out, s->label, strlen(s->label));
-				lep_out_write(out, "| ", 2);
-			}
-			lep_out_write(out, s->partial.buf, k);
-			lep_out_write(out, "\n", 1);
-		}
-		k = nl ? k + 1 : k;
-		memmove(s->partial.buf, s->partial.buf + k,
-		    s->partial.len - k);
-		s->partial.len -= k;
-		s->partial.buf[s->partial.len] = '\0';
-	}
-}
-
-static void
-read_src(struct logsrc *s, int prefix, struct lep_out *out,
-    struct lep_json *lines, long tail, int first, int final)
-{
-	char		 buf[65536];
-	struct stat	 st;
-	ssize_t		 n;
-	int		 fd;
-
-	fd = open(s->path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return;
-	if (fstat(fd, &st) == 0 && first)
-		s->off = tail_offset(fd, st.st_size, tail);
-	if (fstat(fd, &st) == 0 && st.st_size < s->off)
-		s->off = 0;	/* truncated: start over */
-	while ((n = pread(fd, buf, sizeof(buf), s->off)) > 0) {
-		s->off += n;
-		emit_lines(s, buf, (size_t)n, prefix, out, lines, 0);
-	}
-	if (final)
-		emit_lines(s, "", 0, prefix, out, lines, 1);
-	close(fd);
-	fflush(stdout);
-}
-
-/*
- * Print the sources (tail first), then with follow keep printing until
- * Ctrl-C or until the process alive_pid ends. Returns the --json lines
- * (or NULL in text mode).
- */
-static struct lep_json *
-print_sources(struct logsrc *src, size_t nsrc, const struct lep_logs_req *req,
-    struct lep_out *out, long alive_pid)
-{
-	struct lep_json		*lines = NULL;
-	struct sigaction	 sa, old;
-	struct timespec		 ts = { 0, 200 * 1000 * 1000 };
-	size_t			 i;
-
-	for (i = 0; i < nsrc; i++)
-		lep_buf_init(&src[i].partial, 0);
-	if (out->json)
-		lines = lep_json_arr();
-	for (i = 0; i < nsrc; i++)
-		read_src(&src[i], nsrc > 1, out, lines, req->tail, 1,
-		    !req->follow);
-	if (!req->follow)
-		return lines;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	interrupted = 0;
-	sigaction(SIGINT, &sa, &old);
-	sigaction(SIGTERM, &sa, NULL);
-	while (!interrupted && !ferror(stdout)) {
-		nanosleep(&ts, NULL);
-		for (i = 0; i < nsrc; i++)
-			read_src(&src[i], nsrc > 1, out, lines, -1, 0, 0);
-		/* Follow ends with the deployment or the job. */
-		if (alive_pid == 0 || !lep_proc_alive(alive_pid, 0))
-			break;
-	}
-	for (i = 0; i < nsrc; i++)
-		read_src(&src[i], nsrc > 1, out, lines, -1, 0, 1);
-	sigaction(SIGINT, &old, NULL);
-	return lines;
-}
-
-static void
-free_sources(struct logsrc *src, size_t nsrc)
-{
-	size_t	 i;
-
-	for (i = 0; i < nsrc; i++) {
-		free(src[i].path);
-		lep_buf_release(&src[i].partial);
-	}
-	free(src);
+	return lep_proc_alive(*(long *)arg, 0);
 }
 
 /* A job's one log, by its id. */
@@ -1143,7 +994,7 @@ job_logs(struct local_state *ls, const char *id,
 	const struct lep_err	*err;
 	struct lep_job		*j = NULL;
 	struct lep_json		*lines, *res;
-	struct logsrc		*src;
+	struct lep_logsrc		*src;
 
 	if (req->setup || req->replica >= 0)
 		return lep_err_new(LEP_E_USAGE, "'%s' is a job: it has no "
@@ -1154,14 +1005,15 @@ job_logs(struct local_state *ls, const char *id,
 	src = xcalloc(1, sizeof(*src));
 	src[0].path = xstrdup(j->log_path);
 	lep_strlcpy(src[0].label, "job", sizeof(src[0].label));
-	lines = print_sources(src, 1, req, out, j->pid);
+	lines = lep_logview_print(src, 1, req, out, j->pid ? pid_alive :
+	    NULL, &j->pid);
 	if (lines != NULL) {
 		res = lep_json_obj();
 		lep_json_set_str(res, "job", id);
 		lep_json_set(res, "lines", lines);
 		lep_out_result(out, res);
 	}
-	free_sources(src, 1);
+	lep_logview_free(src, 1);
 	lep_job_free(j);
 	return NULL;
 }
@@ -1174,7 +1026,7 @@ local_logs(void *state, const char *name, const struct lep_logs_req *req,
 	struct lep_deployment	*d = NULL;
 	const struct lep_err	*err;
 	struct lep_json		*spec = NULL, *lines, *res;
-	struct logsrc		*src = NULL;
+	struct lep_logsrc		*src = NULL;
 	struct lep_buf		 b;
 	long long		 rev = 0, nrep = 1;
 	size_t			 nsrc = 0, i;
@@ -1222,7 +1074,8 @@ local_logs(void *state, const char *name, const struct lep_logs_req *req,
 			nsrc++;
 		}
 	}
-	lines = print_sources(src, nsrc, req, out, d->supervisor_pid);
+	lines = lep_logview_print(src, nsrc, req, out, d->supervisor_pid ?
+	    pid_alive : NULL, &d->supervisor_pid);
 	if (lines != NULL) {
 		res = lep_json_obj();
 		lep_json_set_str(res, "deployment", name);
@@ -1231,7 +1084,7 @@ local_logs(void *state, const char *name, const struct lep_logs_req *req,
 		lep_out_result(out, res);
 	}
 done:
-	free_sources(src, nsrc);
+	lep_logview_free(src, nsrc);
 	lep_deployment_free(d);
 	return err;
 }
