@@ -144,6 +144,7 @@ xfer_setup(struct xfer *x, const struct lep_http_req *req, CURL *reuse)
 	struct curl_slist	*h = NULL;
 	char			*auth;
 	const char		*ct;
+	size_t			 i;
 
 	x->req = req;
 	x->easy = reuse ? reuse : C.easy_init();
@@ -189,6 +190,8 @@ xfer_setup(struct xfer *x, const struct lep_http_req *req, CURL *reuse)
 		lep_wipe(auth, strlen(auth));
 		free(auth);
 	}
+	for (i = 0; i < req->nheaders; i++)
+		h = C.slist_append(h, req->headers[i]);
 	/* No "Expect: 100-continue" round trip on larger bodies. */
 	h = C.slist_append(h, "Expect:");
 	x->headers = h;

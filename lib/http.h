@@ -21,6 +21,9 @@ struct lep_http_req {
 	size_t		 body_len;
 	const char	*content_type;	/* default application/json w/ body */
 	const char	*bearer;	/* secret: never logged */
+	const char *const *headers;	/* "Name: value" lines, may hold
+					   secrets: never logged */
+	size_t		 nheaders;
 	long		 timeout_ms;	/* whole request; default 60 s */
 	long		 connect_timeout_ms;	/* default 5 s */
 	size_t		 max_body;	/* default LEP_HTTP_MAX_BODY */

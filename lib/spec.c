@@ -904,6 +904,7 @@ parse_placement(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 {
 	static const char *const keys[] = {
 		"providers", "regions", "zones", "max_hourly",
+		"partition", "account",
 	};
 	const struct ynode	*v;
 	const char		*hint;
@@ -919,7 +920,9 @@ parse_placement(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 	    get_str_list(s, m, "zones", &sp->placement.zones,
 	    &sp->placement.nzones) == -1 ||
 	    get_num(s, m, "max_hourly", &sp->placement.max_hourly,
-	    &sp->placement.has_max_hourly, 0, 1e6) == -1)
+	    &sp->placement.has_max_hourly, 0, 1e6) == -1 ||
+	    get_string(s, m, "partition", &sp->placement.partition, 0) == -1 ||
+	    get_string(s, m, "account", &sp->placement.account, 0) == -1)
 		return -1;
 	if ((v = sget(m, "providers")) != NULL) {
 		sp->placement.providers_pos.line = v->line;
@@ -1405,6 +1408,8 @@ lep_spec_free(struct lep_spec *sp)
 	lep_strv_free(sp->placement.providers, sp->placement.nproviders);
 	lep_strv_free(sp->placement.regions, sp->placement.nregions);
 	lep_strv_free(sp->placement.zones, sp->placement.nzones);
+	free(sp->placement.partition);
+	free(sp->placement.account);
 	free(sp->setup);
 	free(sp->run);
 	for (i = 0; i < sp->nenv; i++) {
@@ -1567,6 +1572,11 @@ lep_spec_to_json(const struct lep_spec *sp)
 		if (sp->placement.has_max_hourly)
 			lep_json_set_num(o, "max_hourly",
 			    sp->placement.max_hourly);
+		if (sp->placement.partition)
+			lep_json_set_str(o, "partition",
+			    sp->placement.partition);
+		if (sp->placement.account)
+			lep_json_set_str(o, "account", sp->placement.account);
 		lep_json_set(j, "placement", o);
 	}
 	if (sp->setup)

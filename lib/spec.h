@@ -76,6 +76,8 @@ struct lep_spec {
 		size_t			  nzones;
 		int			  has_max_hourly;
 		double			  max_hourly;
+		char			 *partition;	/* slurm */
+		char			 *account;	/* slurm */
 	} placement;
 
 	char			*setup;		/* NULL when absent */
