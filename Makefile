@@ -11,6 +11,8 @@ CC		?= cc
 # Debian packages lepton builds and runs with (tools/deps installs them).
 DEB_PACKAGES	= gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
 		  libyaml-dev libssl-dev libgit2-dev check python3 curl git procps
+# A real Slurm for the Slurm suite (tests/engines/slurm), not needed to run.
+SLURM_PACKAGES	= slurm-wlm slurmrestd munge openssl
 PKGS		= libcurl libcjson yaml-0.1 libcrypto libgit2 check
 
 # libyaml and cJSON are linked; libcurl, libcrypto and libgit2 are loaded
@@ -54,7 +56,7 @@ else
 BIN		= $(BUILD)/lepton
 endif
 
-.PHONY: all check unit e2e demo deps asan valgrind bench lint install \
+.PHONY: all check unit e2e e2e-slurm demo deps deps-slurm asan valgrind bench lint install \
 	gpu-bundle \
 	clean
 
@@ -79,16 +81,23 @@ $(BUILD)/check_lepton: $(TEST_OBJS) $(BUILD)/liblepton.a
 deps:
 	@sh tools/deps $(DEB_PACKAGES)
 
+deps-slurm:
+	@sh tools/deps $(SLURM_PACKAGES)
+
 # The test suite: Check units, then end to end against the real binary.
 check: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/check_lepton
-	@$(MAKE) --no-print-directory unit e2e
+	@$(MAKE) --no-print-directory unit e2e e2e-slurm
 
 unit: $(BUILD)/check_lepton
 	LEPTON=$(abspath $(BIN)) $(BUILD)/check_lepton
 
 e2e: $(BIN)
 	@LEPTON=$(abspath $(BIN)) sh tests/e2e/run.sh
+
+# A real two-node Slurm cluster on 127.0.0.1; one SKIP line without it.
+e2e-slurm: $(BIN)
+	@LEPTON=$(abspath $(BIN)) sh tests/e2e/slurm.sh
 
 asan:
 	@LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \

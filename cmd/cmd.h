@@ -56,6 +56,7 @@ const struct lep_err *lep_cmd_lock_timeout(long long *ms_out,
 	    const struct lep_args *);
 
 extern const struct lep_cmd cmd_catalog_entry;
+extern const struct lep_cmd cmd_check_entry;
 extern const struct lep_cmd cmd_cost_entry;
 extern const struct lep_cmd cmd_deploy_entry;
 extern const struct lep_cmd cmd_help_entry;

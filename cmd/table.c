@@ -10,6 +10,7 @@
 
 const struct lep_cmd *const lep_cmd_table[] = {
 	&cmd_catalog_entry,
+	&cmd_check_entry,
 	&cmd_cost_entry,
 	&cmd_deploy_entry,
 	&cmd_help_entry,

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto.h"
 #include "ctx.h"
@@ -36,8 +37,8 @@ index_path(const char *home, const char *id)
 	return xasprintf("%s/jobs/%s.json", home, id);
 }
 
-static const struct lep_err *
-provider_of_job(struct lep_provider **out, struct lep_ctx *ctx,
+const struct lep_err *
+lep_job_provider(struct lep_provider **out, struct lep_ctx *ctx,
     const char *id)
 {
 	const struct lep_err	*err;
@@ -153,8 +154,13 @@ lep_job_train(struct lep_job **out, struct lep_ctx *ctx,
 	req.model_dir = model_dir;
 	req.secret_names = (const char *const *)sp->secrets;
 	req.nsecrets = sp->nsecrets;
-	if ((err = lep_provider_submit(out, p, &req)) != NULL)
+	if ((err = lep_provider_submit(out, p, &req)) != NULL) {
+		/* Nothing runs: no index that names a job. */
+		path = index_path(ctx->home, id);
+		(void)unlink(path);
+		free(path);
 		goto done;
+	}
 	/* The job's segment opens now; its runner closes it. */
 	seg.what = id;
 	seg.revision = 0;
@@ -178,7 +184,7 @@ lep_job_get(struct lep_job **out, struct lep_ctx *ctx, const char *id)
 	struct lep_provider	*p = NULL;
 
 	*out = NULL;
-	if ((err = provider_of_job(&p, ctx, id)) == NULL)
+	if ((err = lep_job_provider(&p, ctx, id)) == NULL)
 		err = lep_provider_job_status(out, p, id);
 	lep_provider_close(p);
 	return err;
@@ -192,7 +198,7 @@ lep_job_cancel(struct lep_job **out, struct lep_ctx *ctx, const char *id,
 	struct lep_provider	*p = NULL;
 
 	*out = NULL;
-	if ((err = provider_of_job(&p, ctx, id)) == NULL)
+	if ((err = lep_job_provider(&p, ctx, id)) == NULL)
 		err = lep_provider_cancel(out, p, id, grace_s);
 	lep_provider_close(p);
 	return err;

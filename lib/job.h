@@ -45,6 +45,10 @@ const struct lep_err *lep_job_list(struct lep_job ***out, size_t *n_out,
 	    struct lep_ctx *);
 const struct lep_err *lep_job_cancel(struct lep_job **out, struct lep_ctx *,
 	    const char *id, int grace_s);
+/* The provider that runs the job. Errors: NOT_FOUND. */
+struct lep_provider;
+const struct lep_err *lep_job_provider(struct lep_provider **out,
+	    struct lep_ctx *, const char *id);
 /* Is there a job with this id? */
 int	 lep_job_exists(struct lep_ctx *, const char *id);
 

@@ -294,6 +294,25 @@ provider_allowed(const struct lep_spec *sp, const struct lep_plan_opts *opts,
 	    in_list(sp->placement.providers, sp->placement.nproviders, name);
 }
 
+/* A slurmrestd to ask: SLURMRESTD_URL, or slurm.url in config.json. */
+static int
+slurm_reachable(const struct lep_config_file *cf)
+{
+	const char	*v = getenv("SLURMRESTD_URL");
+
+	return (v != NULL && *v != '\0') ||
+	    lep_json_get_str(lep_config_get(cf, "slurm"), "url") != NULL;
+}
+
+static int
+only_slurm(const struct lep_spec *sp, const struct lep_plan_opts *opts)
+{
+	if (opts->provider != NULL)
+		return strcmp(opts->provider, "slurm") == 0;
+	return sp->placement.nproviders == 1 &&
+	    strcmp(sp->placement.providers[0], "slurm") == 0;
+}
+
 static void
 add_cat(struct lep_plan *pl, struct lep_catalog *c)
 {
@@ -324,12 +343,24 @@ load_catalogs(struct lep_plan *pl, const struct lep_spec *sp,
 	if (provider_allowed(sp, opts, "slurm")) {
 		if ((err = lep_config_load(&cf, opts->home)) != NULL)
 			return err;
-		err = cluster_offers(&c, &cf, "slurm");
+		if (slurm_reachable(&cf)) {
+			/* The cluster's own nodes, from slurmrestd. */
+			if ((err = lep_provider_open(&p, "slurm",
+			    &pcfg)) == NULL)
+				err = lep_provider_offers(&c, p);
+			lep_provider_close(p);
+			p = NULL;
+			/* Only a plan that must use slurm fails with it. */
+			if (err != NULL && !only_slurm(sp, opts))
+				err = NULL;
+		} else
+			err = cluster_offers(&c, &cf, "slurm");
 		lep_config_release(&cf);
 		if (err != NULL)
 			return err;
 		if (c != NULL)
 			add_cat(pl, c);
+		c = NULL;
 	}
 	for (i = 0; i < lep_catalog_nproviders; i++) {
 		if (!provider_allowed(sp, opts, lep_catalog_providers[i]))

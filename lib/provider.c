@@ -159,6 +159,19 @@ lep_provider_endpoint(char **url_out, char **token_out,
 }
 
 const struct lep_err *
+lep_provider_probe(struct lep_json **report, struct lep_provider *p)
+{
+	long long	 t0 = lep_now_ms();
+
+	*report = NULL;
+	if (p->ops->probe == NULL) {
+		*report = lep_json_obj();
+		return NULL;	/* nothing to set up */
+	}
+	return finish(p, "probe", t0, p->ops->probe(report, p->state));
+}
+
+const struct lep_err *
 lep_provider_offers(struct lep_catalog **out, struct lep_provider *p)
 {
 	long long	 t0 = lep_now_ms();

@@ -40,6 +40,9 @@ const struct lep_err *lep_provider_cancel(struct lep_job **out,
 	    struct lep_provider *, const char *id, int grace_s);
 
 /* Errors: UNSUPPORTED when the provider has no offers of its own. */
+/* What the provider found about itself (see provider.h's probe). */
+const struct lep_err *lep_provider_probe(struct lep_json **report,
+	    struct lep_provider *);
 const struct lep_err *lep_provider_offers(struct lep_catalog **out,
 	    struct lep_provider *);
 

@@ -923,13 +923,12 @@ lep_service_logs(struct lep_ctx *ctx, const char *name,
 	const struct lep_err	*err;
 	struct lep_provider	*p = NULL;
 	struct lep_json		*rec = NULL;
-	struct lep_config	 cfg = { ctx->home, &ctx->out };
 
 	err = provider_of(&p, &rec, ctx, name);
-	/* Not a deployment: a job's id, on the local provider for now. */
+	/* Not a deployment: a job's id. */
 	if (err != NULL && err->code == LEP_E_NOT_FOUND &&
 	    lep_job_exists(ctx, name))
-		err = lep_provider_open(&p, "local", &cfg);
+		err = lep_job_provider(&p, ctx, name);
 	if (err == NULL)
 		err = lep_provider_logs(p, name, req, &ctx->out);
 	lep_json_free(rec);

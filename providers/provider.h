@@ -132,6 +132,12 @@ struct lep_provider_ops {
 	/* What it can run and at what price (caller frees the catalog). */
 	const struct lep_err *(*offers)(struct lep_catalog **out,
 			     void *state);
+	/*
+	 * Is it usable here: configuration, credentials (which source won),
+	 * the engine answering. *report (caller frees) says what was found,
+	 * even when an error says what failed.
+	 */
+	const struct lep_err *(*probe)(struct lep_json **report, void *state);
 	/* The base URL and bearer token (caller frees, wipes the token). */
 	const struct lep_err *(*endpoint)(char **url_out, char **token_out,
 			     void *state, const char *name);
@@ -145,6 +151,7 @@ struct lep_provider_entry {
 extern const struct lep_provider_entry lep_provider_table[];
 extern const size_t lep_provider_count;
 extern const struct lep_provider_ops provider_local;
+extern const struct lep_provider_ops provider_slurm;
 
 void	 lep_deployment_free(struct lep_deployment *);
 void	 lep_job_free(struct lep_job *);

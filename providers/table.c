@@ -8,7 +8,7 @@
 
 const struct lep_provider_entry lep_provider_table[] = {
 	{ "local", &provider_local },
-	{ "slurm", NULL },
+	{ "slurm", &provider_slurm },
 	{ "kubernetes", NULL },
 	{ "aws", NULL },
 	{ "gcp", NULL },

@@ -18,6 +18,7 @@ Suite	*suite_cmd(void);
 Suite	*suite_catalog(void);
 Suite	*suite_plan(void);
 Suite	*suite_registry(void);
+Suite	*suite_slurm(void);
 
 /* The sandbox made by check_main.c for this run (a fresh temp dir). */
 const char *test_sandbox(void);

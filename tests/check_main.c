@@ -215,6 +215,7 @@ main(void)
 	srunner_add_suite(sr, suite_catalog());
 	srunner_add_suite(sr, suite_plan());
 	srunner_add_suite(sr, suite_registry());
+	srunner_add_suite(sr, suite_slurm());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -2,7 +2,8 @@
 # run.sh: end-to-end tests against the real binary ($LEPTON) and real
 # processes. Runs every test_* function of tests/e2e/t_*.sh, each in a
 # subshell with a fresh LEPTON_HOME, and ends with "N passed, N failed".
-# E2E_ONLY=pattern runs the tests whose name holds pattern. A test's
+# E2E_ONLY=pattern runs the tests whose name holds pattern; E2E_FILES
+# names other test files (the Slurm suite: tests/e2e/slurm.sh). A test's
 # "figure: ..." lines are shown under it.
 
 : "${LEPTON:?set LEPTON to the binary under test}"
@@ -13,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 TOP=$(mktemp -d /tmp/lepton-e2e-XXXXXX)
 pass=0 failn=0 failed=""
 t0=$(date +%s)
-for f in "$here"/t_*.sh; do
+for f in ${E2E_FILES:-"$here"/t_*.sh}; do
 	for t in $(sed -n 's/^\(test_[a-z0-9_]*\)() *{.*/\1/p' "$f"); do
 		case "$t" in *"${E2E_ONLY:-}"*) ;; *) continue ;; esac
 		T="$TOP/$t"

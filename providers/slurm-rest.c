@@ -1,0 +1,630 @@
+/*
+ * slurm-rest.c: the Slurm provider's client for slurmrestd, through
+ * lib/http only: where the server is and who we are (environment first,
+ * then HOME/config.json), which API version to speak, and what an answer
+ * means. slurmrestd reports most failures in the JSON "errors" array,
+ * often with HTTP 500 (a bad token among them), and some 400/401 bodies
+ * are plain text: both are read here.
+ */
+#include "provider.h"
+
+#include <ctype.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "slurm-priv.h"
+#include "../lib/config.h"
+#include "../lib/crypto.h"
+#include "../lib/error.h"
+#include "../lib/fs.h"
+#include "../lib/http.h"
+#include "../lib/json.h"
+#include "../lib/out.h"
+#include "../lib/util.h"
+
+#define SLURM_MAX_BODY		(16u * 1024 * 1024)
+#define SLURM_TIMEOUT_MS	30000
+
+static char *
+env_nonempty(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return v != NULL && *v != '\0' ? xstrdup(v) : NULL;
+}
+
+static const struct lep_err *
+read_token_file(char **out, const char *path)
+{
+	const struct lep_err	*err;
+	struct lep_buf		 b;
+	size_t			 n;
+
+	*out = NULL;
+	if ((err = lep_read_secret_file(&b, path, 64 * 1024)) != NULL) {
+		lep_buf_release(&b);
+		return err;
+	}
+	n = b.len;
+	while (n > 0 && isspace((unsigned char)b.buf[n - 1]))
+		n--;
+	/* "SLURM_JWT=..." as scontrol token prints it, or the bare token. */
+	if (n > 10 && strncmp(b.buf, "SLURM_JWT=", 10) == 0)
+		*out = xstrndup(b.buf + 10, n - 10);
+	else
+		*out = xstrndup(b.buf, n);
+	lep_wipe(b.buf, b.len);
+	lep_buf_release(&b);
+	return NULL;
+}
+
+const struct lep_err *
+slurm_state_new(struct slurm_state **out, const char *home,
+    struct lep_out *o)
+{
+	const struct lep_err	*err;
+	struct lep_config_file	 cf;
+	const struct lep_json	*c;
+	struct slurm_state	*s;
+	struct passwd		*pw;
+	const char		*v;
+	long long		 n;
+	size_t			 len;
+
+	*out = NULL;
+	if ((err = lep_config_load(&cf, home)) != NULL)
+		return err;
+	c = lep_config_get(&cf, "slurm");
+	s = xcalloc(1, sizeof(*s));
+	s->home = xstrdup(home);
+	s->out = o;
+	s->timeout_ms = SLURM_TIMEOUT_MS;
+	if ((s->url = env_nonempty("SLURMRESTD_URL")) != NULL)
+		s->url_from = "SLURMRESTD_URL";
+	else if ((v = lep_json_get_str(c, "url")) != NULL) {
+		s->url = xstrdup(v);
+		s->url_from = "config";
+	}
+	if (s->url != NULL && (len = strlen(s->url)) > 0 &&
+	    s->url[len - 1] == '/')
+		s->url[len - 1] = '\0';
+	if ((s->user = env_nonempty("SLURMRESTD_USER")) != NULL)
+		s->user_from = "SLURMRESTD_USER";
+	else if ((v = lep_json_get_str(c, "user")) != NULL) {
+		s->user = xstrdup(v);
+		s->user_from = "config";
+	} else if ((pw = getpwuid(geteuid())) != NULL) {
+		s->user = xstrdup(pw->pw_name);
+		s->user_from = "login";
+	} else {
+		s->user = xasprintf("%ld", (long)geteuid());
+		s->user_from = "uid";
+	}
+	if ((v = lep_json_get_str(c, "token_file")) != NULL)
+		s->token_file = xstrdup(v);
+	if ((s->token = env_nonempty("SLURM_JWT")) != NULL)
+		s->token_from = "SLURM_JWT";
+	else if (s->token_file != NULL) {
+		if ((err = read_token_file(&s->token, s->token_file)) != NULL)
+			goto fail;
+		s->token_from = "config token_file";
+	}
+	if ((v = lep_json_get_str(c, "partition")) != NULL)
+		s->partition = xstrdup(v);
+	if ((v = lep_json_get_str(c, "account")) != NULL)
+		s->account = xstrdup(v);
+	if (lep_json_get_ll(c, "time_limit", &n) == 0 && n > 0)
+		s->time_limit = n;
+	if (lep_json_get_ll(c, "timeout", &n) == 0 && n > 0)
+		s->timeout_ms = n * 1000;
+	if ((v = lep_json_get_str(c, "shared_dir")) != NULL) {
+		if (v[0] != '/') {
+			err = lep_err_new(LEP_E_FAILED, "%s: slurm.shared_dir "
+			    "must be an absolute path", cf.path);
+			goto fail;
+		}
+		s->dir = xstrdup(v);
+	} else
+		s->dir = xasprintf("%s/slurm", home);
+	lep_config_release(&cf);
+	*out = s;
+	return NULL;
+fail:
+	lep_config_release(&cf);
+	slurm_state_free(s);
+	return err;
+}
+
+void
+slurm_state_free(struct slurm_state *s)
+{
+	if (s == NULL)
+		return;
+	if (s->token != NULL) {
+		lep_wipe(s->token, strlen(s->token));
+		free(s->token);
+	}
+	free(s->home);
+	free(s->url);
+	free(s->user);
+	free(s->token_file);
+	free(s->partition);
+	free(s->account);
+	free(s->dir);
+	free(s->release);
+	free(s);
+}
+
+/* --- the token ------------------------------------------------------- */
+
+static int
+b64url_val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-' || c == '+')
+		return 62;
+	if (c == '_' || c == '/')
+		return 63;
+	return -1;
+}
+
+/* base64url without padding; NULL when it is not. */
+static char *
+b64url_decode(const char *s, size_t n, size_t *len_out)
+{
+	char		*out = xmalloc(n * 3 / 4 + 4);
+	unsigned int	 acc = 0;
+	size_t		 i, k = 0;
+	int		 bits = 0, v;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '=')
+			break;
+		if ((v = b64url_val((unsigned char)s[i])) < 0) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (unsigned int)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[k++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[k] = '\0';
+	*len_out = k;
+	return out;
+}
+
+const struct lep_err *
+slurm_token_check(const char *token, const char *user)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_json		*claims = NULL;
+	const char		*dot1, *dot2, *sun;
+	char			*payload;
+	size_t			 len;
+	long long		 exp;
+
+	dot1 = strchr(token, '.');
+	dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+	if (dot1 == NULL || dot2 == NULL || (payload = b64url_decode(dot1 + 1,
+	    (size_t)(dot2 - dot1 - 1), &len)) == NULL)
+		return lep_err_hint(lep_err_new(LEP_E_AUTH, "the Slurm token "
+		    "is not a JWT (header.payload.signature)"), "'scontrol "
+		    "token' prints one: SLURM_JWT=...");
+	if (lep_json_parse(&claims, payload, len, "token") != NULL) {
+		free(payload);
+		return lep_err_new(LEP_E_AUTH, "the Slurm token's claims "
+		    "are not JSON");
+	}
+	lep_wipe(payload, len);
+	free(payload);
+	if (lep_json_get_ll(claims, "exp", &exp) == 0 &&
+	    exp <= (long long)time(NULL)) {
+		char	 ts[32];
+
+		lep_format_time(ts, sizeof(ts), exp);
+		err = lep_err_hint(lep_err_new(LEP_E_AUTH, "the Slurm token "
+		    "expired at %s", ts), "get a new one: 'scontrol token "
+		    "lifespan=SECONDS'");
+	} else if ((sun = lep_json_get_str(claims, "sun")) != NULL &&
+	    strcmp(sun, user) != 0 && strcmp(sun, "root") != 0)
+		/* Only root's tokens may speak for another user. */
+		err = lep_err_hint(lep_err_new(LEP_E_AUTH, "the Slurm token "
+		    "is for user '%s', not '%s'", sun, user), "set "
+		    "SLURMRESTD_USER=%s or slurm.user in config.json", sun);
+	lep_json_free(claims);
+	return err;
+}
+
+/* --- answers --------------------------------------------------------- */
+
+static long long
+num_of(const struct lep_json *v, long long def)
+{
+	long long	 n;
+
+	switch (lep_json_type(v)) {
+	case LEP_JSON_NUMBER:
+		return (long long)lep_json_number(v);
+	case LEP_JSON_OBJECT:
+		if (!lep_json_get_bool(v, "set", 1) ||
+		    lep_json_get_bool(v, "infinite", 0))
+			return def;
+		return lep_json_get_ll(v, "number", &n) == 0 ? n : def;
+	default:
+		return def;
+	}
+}
+
+long long
+slurm_num(const struct lep_json *o, const char *key, long long def)
+{
+	return num_of(lep_json_get(o, key), def);
+}
+
+static const char *
+first_str(const struct lep_json *v)
+{
+	if (lep_json_type(v) == LEP_JSON_STRING)
+		return lep_json_string(v);
+	if (lep_json_type(v) == LEP_JSON_ARRAY && lep_json_len(v) > 0)
+		return lep_json_string(lep_json_at(v, 0));
+	return NULL;
+}
+
+const char *
+slurm_job_state(const struct lep_json *job)
+{
+	const char	*s = first_str(lep_json_get(job, "job_state"));
+
+	if (s == NULL)
+		s = first_str(lep_json_get(lep_json_get(job, "state"),
+		    "current"));
+	return s;
+}
+
+void
+slurm_job_exit(const struct lep_json *job, int *code, int *sig)
+{
+	const struct lep_json	*e = lep_json_get(job, "exit_code");
+	long long		 raw;
+
+	*code = -1;
+	*sig = 0;
+	if (lep_json_type(e) == LEP_JSON_NUMBER) {
+		/* v0.0.38 and older: the wait(2) status. */
+		raw = (long long)lep_json_number(e);
+		if (raw & 0x7f)
+			*sig = (int)(raw & 0x7f);
+		else
+			*code = (int)((raw >> 8) & 0xff);
+		return;
+	}
+	if (lep_json_type(e) != LEP_JSON_OBJECT)
+		return;
+	*code = (int)num_of(lep_json_get(e, "return_code"), -1);
+	*sig = (int)num_of(lep_json_get(lep_json_get(e, "signal"), "id"), 0);
+}
+
+void
+slurm_node_state(const struct lep_json *node, char *buf, size_t len)
+{
+	const char	*s = first_str(lep_json_get(node, "state"));
+	size_t		 i;
+
+	lep_strlcpy(buf, s ? s : "unknown", len);
+	for (i = 0; buf[i] != '\0'; i++) {
+		if (buf[i] == '+' || buf[i] == ' ') {
+			buf[i] = '\0';
+			break;
+		}
+		buf[i] = (char)tolower((unsigned char)buf[i]);
+	}
+}
+
+const char *
+slurm_map_state(const char *st, int *retry)
+{
+	static const struct {
+		const char	*slurm;
+		const char	*lepton;
+		int		 retry;
+	} map[] = {
+		{ "PENDING", "running", 0 },
+		{ "CONFIGURING", "running", 0 },
+		{ "RUNNING", "running", 0 },
+		{ "COMPLETING", "running", 0 },
+		{ "SUSPENDED", "running", 0 },
+		{ "REQUEUED", "running", 0 },
+		{ "REQUEUE_HOLD", "running", 0 },
+		{ "REQUEUE_FED", "running", 0 },
+		{ "RESIZING", "running", 0 },
+		{ "SIGNALING", "running", 0 },
+		{ "STAGE_OUT", "running", 0 },
+		{ "COMPLETED", "succeeded", 0 },
+		{ "CANCELLED", "cancelled", 0 },
+		{ "FAILED", "failed", 0 },
+		{ "TIMEOUT", "failed", 0 },
+		{ "OUT_OF_MEMORY", "failed", 0 },
+		{ "DEADLINE", "failed", 0 },
+		{ "NODE_FAIL", "failed", 1 },
+		{ "PREEMPTED", "failed", 1 },
+		{ "BOOT_FAIL", "failed", 1 },
+		{ "SPECIAL_EXIT", "failed", 0 },
+		{ "REVOKED", "cancelled", 0 },
+	};
+	size_t	 i;
+
+	*retry = 0;
+	for (i = 0; st != NULL && i < LEP_ARRAY_SIZE(map); i++)
+		if (strcmp(map[i].slurm, st) == 0) {
+			*retry = map[i].retry;
+			return map[i].lepton;
+		}
+	return "unknown";
+}
+
+/* The text of a plain body, trimmed to one line. */
+static void
+body_line(char *buf, size_t len, const char *body, size_t n)
+{
+	size_t	 i, k = 0;
+
+	for (i = 0; i < n && k + 1 < len; i++) {
+		if (body[i] == '\n' || body[i] == '\r')
+			break;
+		buf[k++] = isprint((unsigned char)body[i]) ? body[i] : '?';
+	}
+	buf[k] = '\0';
+}
+
+const struct lep_err *
+slurm_answer_error(long status, const char *body, size_t len,
+    const struct lep_json *parsed)
+{
+	const struct lep_json	*errs = lep_json_get(parsed, "errors"), *e;
+	const char		*what, *why, *src;
+	long long		 num = 0;
+	enum lep_code		 code;
+	char			 line[256];
+
+	if (status == 401 || status == 403) {
+		body_line(line, sizeof(line), body, len);
+		return lep_err_http(lep_err_hint(lep_err_new(LEP_E_AUTH,
+		    "slurmrestd refused the request (HTTP %ld: %s)", status,
+		    line[0] ? line : "no reason given"), "it needs both "
+		    "X-SLURM-USER-NAME and X-SLURM-USER-TOKEN: check "
+		    "SLURM_JWT and the user"), (int)status);
+	}
+	if (lep_json_len(errs) == 0) {
+		if (status >= 200 && status < 300 && parsed != NULL)
+			return NULL;
+		body_line(line, sizeof(line), body, len);
+		if (status == 404)
+			return lep_err_http(lep_err_new(LEP_E_PROVIDER,
+			    "slurmrestd has no such endpoint (HTTP 404: %s)",
+			    line), 404);
+		return lep_err_http(lep_err_new(LEP_E_PROVIDER, "slurmrestd "
+		    "answered HTTP %ld%s%s", status, line[0] ? ": " : "",
+		    line), (int)status);
+	}
+	e = lep_json_at(errs, 0);
+	what = lep_json_get_str(e, "error");
+	why = lep_json_get_str(e, "description");
+	src = lep_json_get_str(e, "source");
+	if (lep_json_get_ll(e, "error_number", &num) != 0)
+		(void)lep_json_get_ll(e, "error_code", &num);
+	switch (num) {
+	case 1007:	/* Protocol authentication error */
+	case 2010:	/* Access/permission denied */
+		code = LEP_E_AUTH;
+		break;
+	case 2017:	/* Invalid job id specified */
+		code = LEP_E_NOT_FOUND;
+		break;
+	case 2000:	/* Invalid partition name */
+	case 2014:	/* Requested node config unavailable */
+	case 2015:	/* Requested partition config unavailable */
+	case 2050:	/* Invalid account */
+	case 2072:	/* Invalid generic resource (gres) */
+		code = LEP_E_INFEASIBLE;
+		break;
+	case -1:
+		/*
+		 * 22.05 says only "Unspecified error" when slurmctld
+		 * refuses the token (or cannot be reached behind
+		 * slurmrestd): a token problem far more often.
+		 */
+		code = src != NULL && lep_starts_with(src, "slurm_load") ?
+		    LEP_E_AUTH : LEP_E_PROVIDER;
+		break;
+	default:
+		code = LEP_E_PROVIDER;
+		break;
+	}
+	if (code == LEP_E_AUTH)
+		return lep_err_http(lep_err_hint(lep_err_new(code, "slurmctld "
+		    "refused the request: %s%s%s (error %lld%s%s)", what ?
+		    what : "unknown error", why ? ": " : "", why ? why : "",
+		    num, src ? " from " : "", src ? src : ""), "check the "
+		    "token (SLURM_JWT, or slurm.token_file) and that "
+		    "slurmctld is up; 'lepton check slurm' says which was "
+		    "used"), (int)status);
+	return lep_err_http(lep_err_new(code, "slurmrestd: %s%s%s (error "
+	    "%lld)", what ? what : "unknown error", why && *why ? ": " : "",
+	    why ? why : "", num), (int)status);
+}
+
+/* --- requests -------------------------------------------------------- */
+
+static const struct lep_err *
+not_configured(const struct slurm_state *s)
+{
+	if (s->url == NULL)
+		return lep_err_hint(lep_err_new(LEP_E_PROVIDER, "no "
+		    "slurmrestd URL: Slurm is not configured"), "set "
+		    "SLURMRESTD_URL, or \"slurm\": {\"url\": ...} in "
+		    "%s/config.json", s->home);
+	if (s->token == NULL)
+		return lep_err_hint(lep_err_new(LEP_E_AUTH, "no Slurm token"),
+		    "set SLURM_JWT (from 'scontrol token'), or \"slurm\": "
+		    "{\"token_file\": PATH} (mode 0600) in %s/config.json",
+		    s->home);
+	return NULL;
+}
+
+/* One request to URL/PATH, as s->user with s->token. */
+static const struct lep_err *
+send_one(struct lep_http_resp *resp, struct slurm_state *s,
+    const char *method, const char *path, const char *body, int retries)
+{
+	const struct lep_err	*err;
+	struct lep_http_req	 req;
+	const char		*hdr[2];
+	char			*h_user, *h_token, *url;
+
+	h_user = xasprintf("X-SLURM-USER-NAME: %s", s->user);
+	h_token = xasprintf("X-SLURM-USER-TOKEN: %s", s->token);
+	hdr[0] = h_user;
+	hdr[1] = h_token;
+	url = xasprintf("%s%s", s->url, path);
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.url = url;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	req.headers = hdr;
+	req.nheaders = 2;
+	req.timeout_ms = s->timeout_ms;
+	req.connect_timeout_ms = 3000;
+	req.max_body = SLURM_MAX_BODY;
+	req.retries = retries;
+	lep_http_resp_init(resp);
+	err = lep_http_do(resp, &req);
+	lep_wipe(h_token, strlen(h_token));
+	free(h_token);
+	free(h_user);
+	if (err != NULL)
+		err = lep_err_hint(lep_err_new(err->code, "cannot reach "
+		    "slurmrestd at %s (from %s): %s", s->url, s->url_from,
+		    err->msg), "is slurmrestd running? 'lepton check slurm' "
+		    "tries it");
+	free(url);
+	return err;
+}
+
+static const struct lep_err *
+parse_answer(struct lep_json **out, const struct lep_http_resp *resp)
+{
+	struct lep_json		*j = NULL;
+	const struct lep_err	*err;
+	const char		*b = resp->body.buf;
+	size_t			 n = resp->body.len;
+
+	*out = NULL;
+	while (n > 0 && isspace((unsigned char)*b)) {
+		b++;
+		n--;
+	}
+	if (n > 0 && *b == '{' &&
+	    lep_json_parse(&j, b, n, "slurmrestd") != NULL)
+		j = NULL;
+	if ((err = slurm_answer_error(resp->status, b, n, j)) != NULL) {
+		lep_json_free(j);
+		return err;
+	}
+	*out = j;
+	return NULL;
+}
+
+const struct lep_err *
+slurm_discover(struct slurm_state *s)
+{
+	const struct lep_err	*err, *first = NULL;
+	struct lep_http_resp	 resp;
+	struct lep_json		*j;
+	const char		*rel;
+	char			 path[64];
+	int			 v;
+
+	if (s->api != 0)
+		return NULL;
+	if ((err = not_configured(s)) != NULL ||
+	    (err = slurm_token_check(s->token, s->user)) != NULL)
+		return err;
+	/* Newest first: a server answers 404 for versions it lacks. */
+	for (v = SLURM_API_MAX; v >= SLURM_API_MIN; v--) {
+		snprintf(path, sizeof(path), "/slurm/v0.0.%d/ping", v);
+		if ((err = send_one(&resp, s, "GET", path, NULL, 2)) != NULL) {
+			lep_http_resp_release(&resp);
+			return err;
+		}
+		if (resp.status == 404) {
+			lep_http_resp_release(&resp);
+			continue;
+		}
+		err = parse_answer(&j, &resp);
+		lep_http_resp_release(&resp);
+		if (err != NULL) {
+			if (first == NULL)
+				first = err;
+			return first;
+		}
+		rel = lep_json_get_str(lep_json_get(lep_json_get(j, "meta"),
+		    "Slurm"), "release");
+		if (rel == NULL)
+			rel = lep_json_get_str(lep_json_get(lep_json_get(j,
+			    "meta"), "slurm"), "release");
+		s->release = xstrdup(rel ? rel : "unknown");
+		s->api = v;
+		lep_json_free(j);
+		if (s->out != NULL)
+			lep_out_info(s->out, "slurm: %s speaks v0.0.%d (Slurm "
+			    "%s)", s->url, v, s->release);
+		return NULL;
+	}
+	return lep_err_hint(lep_err_new(LEP_E_PROVIDER, "slurmrestd at %s "
+	    "serves none of the API versions v0.0.%d to v0.0.%d", s->url,
+	    SLURM_API_MIN, SLURM_API_MAX), "start it with one of them "
+	    "(slurmrestd -s openapi/v0.0.%d)", SLURM_API_MIN + 2);
+}
+
+const struct lep_err *
+slurm_call(struct lep_json **out, struct slurm_state *s, const char *method,
+    const char *path, const struct lep_json *body)
+{
+	const struct lep_err	*err;
+	struct lep_http_resp	 resp;
+	char			*text = NULL, *full;
+	int			 retries;
+
+	*out = NULL;
+	if ((err = slurm_discover(s)) != NULL)
+		return err;
+	if (body != NULL)
+		text = lep_json_print(body, 0);
+	full = xasprintf("/slurm/v0.0.%d%s", s->api, path);
+	/* A submit is not repeated (a second job); reads and cancels are. */
+	retries = strcmp(method, "POST") == 0 ? 0 : 2;
+	err = send_one(&resp, s, method, full, text, retries);
+	if (err == NULL)
+		err = parse_answer(out, &resp);
+	lep_http_resp_release(&resp);
+	if (text != NULL) {
+		lep_wipe(text, strlen(text));	/* may hold secrets */
+		free(text);
+	}
+	free(full);
+	return err;
+}

@@ -1,0 +1,233 @@
+# slurm_tests.sh: end-to-end tests on a real Slurm cluster, run by
+# tests/e2e/slurm.sh (which starts the cluster and exports
+# SLURMRESTD_URL, SLURM_JWT and SLURM_CONF).
+
+FIX="$ROOT/tests/fixtures/slurm"
+
+# slurm_state ID: Slurm's own job_state of lepton job ID (its last Slurm
+# job), asked of slurmrestd directly, not through lepton.
+slurm_state() {
+	$PY - "$LEPTON_HOME/slurm/jobs/$1/job.json" <<'PYEOF'
+import json, os, sys, urllib.request
+sid = json.load(open(sys.argv[1]))["slurm_ids"][-1]
+req = urllib.request.Request(os.environ["SLURMRESTD_URL"] +
+    "/slurm/v0.0.38/job/%d" % sid, headers={
+    "X-SLURM-USER-NAME": "root", "X-SLURM-USER-TOKEN": os.environ["SLURM_JWT"]})
+print(json.load(urllib.request.urlopen(req, timeout=10))["jobs"][0]["job_state"])
+PYEOF
+}
+
+# Slurm jobs still pending or running under a name.
+slurm_live() {
+	squeue -h -n "$1" -t PENDING,RUNNING -o %i 2>/dev/null
+}
+
+now_ms() { date +%s%3N; }
+
+# until_state ID STATE SECONDS: poll Slurm until the job is in STATE.
+until_state() {
+	_end=$(($(date +%s) + $3))
+	while [ "$(slurm_state "$1")" != "$2" ]; do
+		[ "$(date +%s)" -lt $_end ] || { squeue -t all -o "%i %j %T %r %N" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+test_slurm_check() {
+	run $LEPTON check slurm
+	expect_rc 0
+	expect_out "from SLURMRESTD_URL"
+	expect_out "token      from SLURM_JWT, accepted"
+	expect_out "Slurm 22."
+	run $LEPTON --json check slurm
+	expect_rc 0
+	[ "$(jget "$out" 'd["result"]["providers"][0]["details"]["nodes"]')" = 2 ] ||
+	    fail "two nodes expected: $(cat "$out")"
+	api=$(jget "$out" 'd["result"]["providers"][0]["details"]["api"]')
+	[ "$api" -ge 36 ] || fail "api $api"
+}
+
+test_slurm_iris_lifecycle() {
+	d=$(iris_copy)
+	# Time to RUNNING, as Slurm itself reports it.
+	t0=$(now_ms)
+	run $LEPTON train -d "$d/train-slurm.yaml"
+	expect_rc 0
+	id=$(cat "$out")
+	n=0
+	while [ "$(slurm_state "$id")" = PENDING ] && [ $n -lt 600 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	echo "figure: train to Slurm RUNNING ms: $(($(now_ms) - t0))"
+	wait_for 60 sh -c "$LEPTON --json status --jobs | grep -q '\"model\": \"iris@v1\"'" ||
+	    fail "iris@v1 not registered: $($LEPTON status --jobs)"
+	[ "$(slurm_state "$id")" = COMPLETED ] || fail "Slurm says $(slurm_state "$id")"
+	run $LEPTON models show iris
+	expect_rc 0
+	expect_out "v1"
+
+	t0=$(now_ms)
+	run $LEPTON deploy "$d/service-slurm.yaml"
+	expect_rc 0
+	echo "figure: deploy to ready ms: $(($(now_ms) - t0))"
+	expect_out "ready on slurm"
+	run $LEPTON predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'
+	expect_rc 0
+	expect_out "setosa"
+	v1=$(jget "$out" 'd["model_version"]')
+	# A token is required: the endpoint is reachable without lepton.
+	ep=$($LEPTON --json status iris | $PY -c 'import json,sys; print(json.load(sys.stdin)["result"]["endpoint"])')
+	code=$($PY -c 'import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(sys.argv[1] + "/predict", b"{}", timeout=5); print(200)
+except urllib.error.HTTPError as e:
+    print(e.code)' "$ep")
+	[ "$code" = 401 ] || fail "unauthenticated predict got $code"
+
+	# A second version, deployed; then back to the first.
+	sed -i 's/EPOCHS: "300"/EPOCHS: "5"/' "$d/train-slurm.yaml"
+	run $LEPTON train "$d/train-slurm.yaml"
+	expect_rc 0
+	expect_out "registered iris@v2"
+	run $LEPTON deploy "$d/service-slurm.yaml"
+	expect_rc 0
+	run $LEPTON --json status iris
+	[ "$(jget "$out" 'd["result"]["revision"]')" = 2 ] || fail "revision 2 expected"
+	[ "$(slurm_live iris | wc -l)" = 1 ] || fail "old revision's job still runs: $(squeue)"
+	run $LEPTON rollback iris
+	expect_rc 0
+	expect_out "back on revision 1"
+	run $LEPTON predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'
+	expect_rc 0
+	[ "$(jget "$out" 'd["model_version"]')" = "$v1" ] || fail "not v1 after rollback"
+	run $LEPTON history iris
+	expect_rc 0
+	[ "$(grep -c slurm "$out")" = 3 ] || fail "3 revisions on slurm expected: $(cat "$out")"
+	run $LEPTON logs iris
+	expect_rc 0
+	expect_out "POST /predict"
+	run $LEPTON stop iris
+	expect_rc 0
+	wait_for 15 sh -c "[ -z \"\$(squeue -h -n iris -t PENDING,RUNNING,COMPLETING -o %i)\" ]" ||
+	    fail "iris still in Slurm: $(squeue)"
+	run $LEPTON status iris
+	expect_out "stopped"
+	run $LEPTON predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'
+	expect_rc 11
+}
+
+test_slurm_two_nodes_ranks() {
+	run $LEPTON train "$FIX/ranks.yaml"
+	expect_rc 0
+	id=$($LEPTON --json status --jobs | $PY -c 'import json,sys; print(json.load(sys.stdin)["result"]["jobs"][0]["id"])')
+	run $LEPTON logs "$id"
+	expect_rc 0
+	expect_out "rank=0 of 2"
+	expect_out "rank=1 of 2"
+	[ "$(grep -o 'node=n[0-9]' "$out" | sort -u | wc -l)" = 2 ] ||
+	    fail "both ranks on one node: $(cat "$out")"
+	[ "$(grep -o 'master=[0-9.]*:[0-9]*' "$out" | sort -u | wc -l)" = 1 ] ||
+	    fail "ranks disagree on the master: $(cat "$out")"
+	expect_out "setup on rank 1"
+}
+
+test_slurm_exit_code() {
+	run $LEPTON train "$FIX/exit3.yaml"
+	expect_rc 14
+	expect_err "exit status 3"
+	expect_err "FAILED"
+	run $LEPTON --json status --jobs
+	[ "$(jget "$out" 'd["result"]["jobs"][0]["state"]')" = failed ] || fail "not failed"
+	[ "$(jget "$out" 'd["result"]["jobs"][0]["exit_code"]')" = 3 ] || fail "not exit 3"
+	# Recorded once, in the state repository.
+	run $LEPTON history
+	[ "$(git -C "$LEPTON_HOME/state" log --oneline | grep -c 'exit3')" = 1 ] ||
+	    fail "the end was not recorded once: $(git -C "$LEPTON_HOME/state" log --oneline)"
+}
+
+test_slurm_cancel() {
+	run $LEPTON train -d "$FIX/sleep.yaml"
+	expect_rc 0
+	id=$(cat "$out")
+	wait_for 30 sh -c "grep -q started '$LEPTON_HOME/slurm/jobs/$id/log'" ||
+	    fail "never started"
+	run $LEPTON stop "$id"
+	expect_rc 0
+	expect_out "cancelled"
+	[ "$(slurm_state "$id")" = CANCELLED ] || fail "Slurm says $(slurm_state "$id")"
+	[ -z "$(procs_with 'sleep 300')" ] || fail "the job's process survived"
+}
+
+test_slurm_node_fail_restart() {
+	run $LEPTON train -d "$FIX/restart.yaml"
+	expect_rc 0
+	id=$(cat "$out")
+	wait_for 30 sh -c "grep -q attempt '$LEPTON_HOME/slurm/jobs/$id/log' 2>/dev/null" ||
+	    fail "never started"
+	node=$(squeue -h -n "$id" -o %N)
+	scontrol update nodename="$node" state=down reason=lepton-e2e
+	until_state "$id" NODE_FAIL 30 || fail "no NODE_FAIL: $(slurm_state "$id")"
+	scontrol update nodename="$node" state=resume 2>/dev/null
+	wait_for 60 sh -c "$LEPTON --json status --jobs | grep -q '\"state\": \"succeeded\"'" ||
+	    fail "not resubmitted to success: $($LEPTON status --jobs)"
+	[ "$(jget "$LEPTON_HOME/slurm/jobs/$id/job.json" 'd["restarts"]')" = 1 ] ||
+	    fail "restarts: $(cat "$LEPTON_HOME/slurm/jobs/$id/job.json")"
+	[ "$(grep -c attempt "$LEPTON_HOME/slurm/jobs/$id/log")" -ge 2 ] || fail "ran once"
+}
+
+test_slurm_engine_down() {
+	SLURMRESTD_URL=http://127.0.0.1:9 run $LEPTON train "$FIX/exit3.yaml"
+	expect_rc 7
+	expect_err "cannot reach slurmrestd at http://127.0.0.1:9"
+	SLURMRESTD_URL=http://127.0.0.1:9 run $LEPTON check slurm
+	expect_rc 7
+	env -u SLURMRESTD_URL $LEPTON train "$FIX/exit3.yaml" >"$T/o" 2>"$T/e"
+	[ $? = 7 ] || fail "no URL: want exit 7"
+	grep -q "no slurmrestd URL" "$T/e" || fail "$(cat "$T/e")"
+	[ ! -d "$LEPTON_HOME/jobs" ] || [ -z "$(ls "$LEPTON_HOME/jobs")" ] ||
+	    fail "a job record was left: $(ls "$LEPTON_HOME/jobs")"
+}
+
+test_slurm_bad_token() {
+	SLURM_JWT=garbage run $LEPTON train "$FIX/exit3.yaml"
+	expect_rc 4
+	expect_err "not a JWT"
+	# Well formed, signed with another key: slurmctld refuses it.
+	forged=$($PY -c 'import base64,json,time
+b=lambda x: base64.urlsafe_b64encode(json.dumps(x).encode()).rstrip(b"=").decode()
+print(b({"alg":"HS256","typ":"JWT"})+"."+b({"exp":int(time.time())+600,"iat":int(time.time()),"sun":"root"})+".c2lnbmF0dXJl")')
+	SLURM_JWT=$forged run $LEPTON check slurm
+	expect_rc 4
+	expect_err "slurmctld refused"
+	SLURM_JWT=$forged run $LEPTON train "$FIX/exit3.yaml"
+	expect_rc 4
+	expired=$($PY -c 'import base64,json
+b=lambda x: base64.urlsafe_b64encode(json.dumps(x).encode()).rstrip(b"=").decode()
+print(b({"alg":"HS256"})+"."+b({"exp":1000,"sun":"root"})+".c2ln")')
+	SLURM_JWT=$expired run $LEPTON check slurm
+	expect_rc 4
+	expect_err "expired"
+	# The token never reaches output or the state repository.
+	! grep -rqF "$SLURM_JWT" "$LEPTON_HOME" "$out" "$err" 2>/dev/null ||
+	    fail "the token leaked"
+}
+
+test_slurm_infeasible() {
+	d="$T/spec"
+	mkdir -p "$d"
+	printf 'kind: job\nname: big\nplacement: {providers: [slurm]}\nresources: {cpus: 64}\nrun: "true"\n' >"$d/big.yaml"
+	run $LEPTON train "$d/big.yaml"
+	expect_rc 10
+	expect_err "can hold it"
+	printf 'kind: job\nname: wide\nplacement: {providers: [slurm]}\nrun: "true"\njob: {nodes: 3}\n' >"$d/wide.yaml"
+	run $LEPTON train "$d/wide.yaml"
+	expect_rc 10
+	printf 'kind: job\nname: nopart\nplacement: {providers: [slurm], partition: gpu}\nrun: "true"\n' >"$d/nopart.yaml"
+	run $LEPTON train "$d/nopart.yaml"
+	expect_rc 10
+	expect_err "no nodes in partition 'gpu'"
+	run $LEPTON cost "$FIX/ranks.yaml"
+	expect_rc 0
+	expect_out "slurm"
+}
