@@ -128,6 +128,20 @@ lep_open_read(int *fd_out, const char *path, int flags)
 }
 
 const struct lep_err *
+lep_read_json(struct lep_json **out, const char *path, size_t max)
+{
+	const struct lep_err	*err;
+	struct lep_buf		 b;
+
+	*out = NULL;
+	err = lep_read_file(&b, path, max);
+	if (err == NULL)
+		err = lep_json_parse(out, b.buf, b.len, path);
+	lep_buf_release(&b);
+	return err;
+}
+
+const struct lep_err *
 lep_write_json(const char *path, const struct lep_json *j, mode_t mode)
 {
 	const struct lep_err	*err;

@@ -28,6 +28,10 @@ const struct lep_err *lep_write_atomic(const char *path, const void *,
  */
 const struct lep_err *lep_open_read(int *fd_out, const char *path, int flags);
 
+/* A JSON file of at most max bytes. Errors: NOT_FOUND, FAILED. */
+const struct lep_err *lep_read_json(struct lep_json **out, const char *path,
+	    size_t max);
+
 /* Write j pretty-printed with lep_write_atomic. */
 const struct lep_err *lep_write_json(const char *path,
 	    const struct lep_json *j, mode_t mode);

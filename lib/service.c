@@ -86,6 +86,36 @@ open_provider(struct lep_provider **out, struct lep_ctx *ctx,
 	return lep_provider_open(out, name, &cfg);
 }
 
+/*
+ * A deployment moves to another provider only once it is stopped where
+ * it runs: two live copies on two providers would both answer, and only
+ * one could be rolled back. Errors: CONFLICT.
+ */
+static const struct lep_err *
+other_provider_stopped(struct lep_ctx *ctx, const char *name,
+    const char *old, const char *pname)
+{
+	const struct lep_err	*err;
+	struct lep_provider	*p = NULL;
+	struct lep_deployment	*d = NULL;
+	int			 live;
+
+	if (old == NULL || strcmp(old, pname) == 0)
+		return NULL;
+	err = open_provider(&p, ctx, old);
+	if (err == NULL)
+		err = lep_provider_status(&d, p, name);
+	live = err == NULL ? !lep_streq(d->state, "stopped") :
+	    err->code != LEP_E_NOT_FOUND;
+	lep_deployment_free(d);
+	lep_provider_close(p);
+	if (!live)
+		return NULL;
+	return lep_err_hint(lep_err_new(LEP_E_CONFLICT, "'%s' is deployed "
+	    "on '%s', not '%s'", name, old, pname), "'lepton stop %s' first",
+	    name);
+}
+
 /* The first provider in placement.providers this lepton has built. */
 const char *
 lep_service_provider_for(const struct lep_spec *sp)
@@ -708,12 +738,9 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	}
 	if (rec != NULL) {
 		old = lep_json_get_str(rec, "provider");
-		if (old != NULL && strcmp(old, pname) != 0) {
-			err = lep_err_hint(lep_err_new(LEP_E_CONFLICT,
-			    "'%s' is deployed on '%s', not '%s'", sp->name,
-			    old, pname), "'lepton stop %s' first", sp->name);
+		if ((err = other_provider_stopped(ctx, sp->name, old,
+		    pname)) != NULL)
 			goto done;
-		}
 		/* The same spec and model, running: nothing to do. */
 		if (lep_streq(lep_json_get_str(rec, "spec_sha256"), hex) &&
 		    lep_provider_status(&cur, p, sp->name) == NULL &&
@@ -1108,7 +1135,7 @@ lep_service_rollback(struct lep_deployment **out, size_t *to_out,
 	struct lep_state	*st = NULL;
 	struct lep_spec		*sp = NULL;
 	struct lep_segment	 seg;
-	struct lep_json		*rec = NULL, *spec;
+	struct lep_json		*rec = NULL, *spec, *cur = NULL;
 	struct lep_txn		 txn;
 	struct lep_buf		 b;
 	struct apply		 a;
@@ -1161,6 +1188,10 @@ lep_service_rollback(struct lep_deployment **out, size_t *to_out,
 	    lep_registry_materialize(&model_dir, st, ctx->home, model,
 	    version)) != NULL)
 		goto done;
+	if (record_load(&cur, ctx, name) == NULL &&
+	    (err = other_provider_stopped(ctx, name, lep_json_get_str(cur,
+	    "provider"), pname)) != NULL)
+		goto done;
 	if ((err = open_provider(&p, ctx, pname)) != NULL ||
 	    (err = lep_provider_check(p, sp)) != NULL ||
 	    (err = lep_service_price(&seg, ctx, sp, pname)) != NULL)
@@ -1205,6 +1236,7 @@ done:
 	lep_provider_close(p);
 	lep_spec_free(sp);
 	lep_json_free(rec);
+	lep_json_free(cur);
 	lep_buf_release(&b);
 	free(text);
 	free(model_dir);

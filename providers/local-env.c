@@ -24,15 +24,7 @@ extern char **environ;
 const struct lep_err *
 local_read_json(struct lep_json **out, const char *path)
 {
-	const struct lep_err	*err;
-	struct lep_buf		 b;
-
-	*out = NULL;
-	err = lep_read_file(&b, path, 4 << 20);
-	if (err == NULL)
-		err = lep_json_parse(out, b.buf, b.len, path);
-	lep_buf_release(&b);
-	return err;
+	return lep_read_json(out, path, 4 << 20);
 }
 
 unsigned long long

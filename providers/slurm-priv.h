@@ -44,6 +44,7 @@ struct slurm_state {
 	long long	 time_limit;	/* minutes, 0: none */
 	char		*dir;		/* shared directory */
 	int		 api;		/* N of v0.0.N, 0 until known */
+	int		 fresh;		/* ping, whatever api.json says */
 	char		*release;	/* "22.05.8" */
 	long long	 timeout_ms;
 };
@@ -54,7 +55,8 @@ const struct lep_err *slurm_state_new(struct slurm_state **out,
 void	 slurm_state_free(struct slurm_state *);
 
 /*
- * Pick the newest API version both sides know (one round of pings).
+ * Pick the newest API version both sides know (pings, newest first),
+ * or the one shared_dir/api.json remembers for this URL unless s->fresh.
  * Errors: PROVIDER (unreachable, no common version), AUTH.
  */
 const struct lep_err *slurm_discover(struct slurm_state *);

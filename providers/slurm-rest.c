@@ -548,6 +548,50 @@ parse_answer(struct lep_json **out, const struct lep_http_resp *resp)
 	return NULL;
 }
 
+/*
+ * The version found for this URL last time (shared_dir/api.json): one
+ * command need not ping again. A 404 on it throws it away (slurm_call).
+ */
+static int
+cached_api(struct slurm_state *s)
+{
+	struct lep_json	*j = NULL;
+	struct lep_buf	 b;
+	char		*p = xasprintf("%s/api.json", s->dir);
+	long long	 v = 0;
+
+	if (lep_read_file(&b, p, 4096) == NULL &&
+	    lep_json_parse(&j, b.buf, b.len, p) == NULL &&
+	    lep_streq(lep_json_get_str(j, "url"), s->url) &&
+	    lep_json_get_ll(j, "api", &v) == 0 && v >= SLURM_API_MIN &&
+	    v <= SLURM_API_MAX) {
+		s->api = (int)v;
+		free(s->release);
+		s->release = xstrdup(lep_json_get_str(j, "release") ?
+		    lep_json_get_str(j, "release") : "unknown");
+	}
+	lep_buf_release(&b);
+	lep_json_free(j);
+	free(p);
+	return s->api != 0;
+}
+
+static void
+cache_api(const struct slurm_state *s)
+{
+	struct lep_json	*j = lep_json_obj();
+	char		*p = xasprintf("%s/api.json", s->dir);
+
+	lep_json_set_str(j, "url", s->url);
+	lep_json_set_int(j, "api", s->api);
+	lep_json_set_str(j, "release", s->release);
+	/* Best effort: without it the next command pings again. */
+	if (lep_mkdirs(s->dir, 0700) == NULL)
+		(void)lep_write_json(p, j, 0600);
+	lep_json_free(j);
+	free(p);
+}
+
 const struct lep_err *
 slurm_discover(struct slurm_state *s)
 {
@@ -563,6 +607,8 @@ slurm_discover(struct slurm_state *s)
 	if ((err = not_configured(s)) != NULL ||
 	    (err = slurm_token_check(s->token, s->user)) != NULL)
 		return err;
+	if (!s->fresh && cached_api(s))
+		return NULL;
 	/* Newest first: a server answers 404 for versions it lacks. */
 	for (v = SLURM_API_MAX; v >= SLURM_API_MIN; v--) {
 		snprintf(path, sizeof(path), "/slurm/v0.0.%d/ping", v);
@@ -589,6 +635,7 @@ slurm_discover(struct slurm_state *s)
 		s->release = xstrdup(rel ? rel : "unknown");
 		s->api = v;
 		lep_json_free(j);
+		cache_api(s);
 		if (s->out != NULL)
 			lep_out_info(s->out, "slurm: %s speaks v0.0.%d (Slurm "
 			    "%s)", s->url, v, s->release);
@@ -618,6 +665,20 @@ slurm_call(struct lep_json **out, struct slurm_state *s, const char *method,
 	/* A submit is not repeated (a second job); reads and cancels are. */
 	retries = strcmp(method, "POST") == 0 ? 0 : 2;
 	err = send_one(&resp, s, method, full, text, retries);
+	if (err == NULL && resp.status == 404 && !s->fresh) {
+		/* The server changed under the cached version: ask again. */
+		lep_http_resp_release(&resp);
+		free(full);
+		s->api = 0;
+		s->fresh = 1;
+		if ((err = slurm_discover(s)) == NULL) {
+			full = xasprintf("/slurm/v0.0.%d%s", s->api, path);
+			err = send_one(&resp, s, method, full, text, retries);
+		} else {
+			full = NULL;
+			lep_http_resp_init(&resp);
+		}
+	}
 	if (err == NULL)
 		err = parse_answer(out, &resp);
 	lep_http_resp_release(&resp);

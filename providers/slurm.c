@@ -697,17 +697,60 @@ job_dir(const struct slurm_state *s, const char *id)
 	return xasprintf("%s/jobs/%s", s->dir, id);
 }
 
+/*
+ * Write a run directory (dir) and submit its batch script as name: a job
+ * (and a job again after NODE_FAIL or PREEMPTED: same log, a new Slurm
+ * job), or a service's revision. extra: LEPTON_* "K=V" lines, NULL-ended.
+ */
 static const struct lep_err *
-read_json_file(struct lep_json **out, const char *path)
+start_run(long long *sid, struct slurm_state *s, const struct lep_spec *sp,
+    const char *name, const char *dir, const char *const *extra,
+    int service)
 {
 	const struct lep_err	*err;
-	struct lep_buf		 b;
+	struct lep_json		*secrets = NULL, *env = NULL, *body;
+	char			 probe[33], *log, *script;
+	int			 nodes = !service && sp->job.nodes > 1 ?
+				     sp->job.nodes : 1;
 
-	*out = NULL;
-	err = lep_read_file(&b, path, 4 << 20);
-	if (err == NULL)
-		err = lep_json_parse(out, b.buf, b.len, path);
-	lep_buf_release(&b);
+	*sid = 0;
+	if ((err = secrets_from_env(&secrets, (const char *const *)
+	    sp->secrets, sp->nsecrets, service ? "deploy" : "train")) !=
+	    NULL || (err = write_run_dir(probe, dir, sp)) != NULL) {
+		json_wipe_free(secrets);
+		return err;
+	}
+	(void)job_env(&env, s, sp, secrets, extra);
+	json_wipe_free(secrets);
+	log = xasprintf("%s/log", dir);
+	script = batch_script(dir, probe, sp, nodes, service);
+	body = submit_body(s, sp, name, script, log, env, nodes,
+	    limit_minutes(s, service ? 0 : sp->job.max_duration));
+	err = submit(sid, s, body);
+	json_wipe_free(body);
+	free(script);
+	free(log);
+	return err;
+}
+
+static const struct lep_err *
+start_job(long long *sid, struct slurm_state *s, const struct lep_spec *sp,
+    const char *id, const char *dir, const char *output,
+    const char *model_dir)
+{
+	const struct lep_err	*err;
+	char			*extra[4];
+	size_t			 n = 0, i;
+
+	extra[n++] = xasprintf("LEPTON_JOB_ID=%s", id);
+	if (output != NULL)
+		extra[n++] = xasprintf("LEPTON_OUTPUT_MODEL=%s", output);
+	if (model_dir != NULL)
+		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", model_dir);
+	extra[n] = NULL;
+	err = start_run(sid, s, sp, id, dir, (const char *const *)extra, 0);
+	for (i = 0; i < n; i++)
+		free(extra[i]);
 	return err;
 }
 
@@ -718,20 +761,13 @@ slurm_submit(struct lep_job **out, void *state,
 	struct slurm_state	*s = state;
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
-	struct lep_json		*secrets = NULL, *env = NULL, *body, *rec;
-	char			 probe[33], *dir, *log, *script, *p;
-	char			*output = NULL, *extra[6];
+	struct lep_json		*rec;
+	char			*dir, *p, *output = NULL;
 	long long		 sid;
-	int			 nodes = sp->job.nodes > 1 ? sp->job.nodes : 1;
-	size_t			 n = 0, i;
 
 	*out = NULL;
 	dir = job_dir(s, req->id);
-	log = xasprintf("%s/log", dir);
-	if ((err = slurm_discover(s)) != NULL ||
-	    (err = secrets_from_env(&secrets, req->secret_names,
-	    req->nsecrets, "train")) != NULL ||
-	    (err = write_run_dir(probe, dir, sp)) != NULL)
+	if ((err = slurm_discover(s)) != NULL)
 		goto done;
 	if (sp->job.output_model != NULL) {
 		output = sp->job.output_model[0] == '/' ?
@@ -739,20 +775,8 @@ slurm_submit(struct lep_job **out, void *state,
 		    xasprintf("%s/%s", sp->dir, sp->job.output_model);
 		lep_remove_tree(output);	/* a stale one must not pass */
 	}
-	extra[n++] = xasprintf("LEPTON_JOB_ID=%s", req->id);
-	if (output != NULL)
-		extra[n++] = xasprintf("LEPTON_OUTPUT_MODEL=%s", output);
-	if (req->model_dir != NULL)
-		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", req->model_dir);
-	extra[n] = NULL;
-	(void)job_env(&env, s, sp, secrets, (const char *const *)extra);
-	script = batch_script(dir, probe, sp, nodes, 0);
-	body = submit_body(s, sp, req->id, script, log, env, nodes,
-	    limit_minutes(s, sp->job.max_duration));
-	free(script);
-	err = submit(&sid, s, body);
-	json_wipe_free(body);
-	if (err != NULL)
+	if ((err = start_job(&sid, s, sp, req->id, dir, output,
+	    req->model_dir)) != NULL)
 		goto done;
 	rec = lep_json_obj();
 	lep_json_set_str(rec, "id", req->id);
@@ -761,6 +785,8 @@ slurm_submit(struct lep_job **out, void *state,
 	lep_json_set_str(rec, "dir", sp->dir);
 	if (output != NULL)
 		lep_json_set_str(rec, "output", output);
+	if (req->model_dir != NULL)
+		lep_json_set_str(rec, "model_dir", req->model_dir);
 	lep_json_set(rec, "slurm_ids", lep_json_arr());
 	lep_json_push(lep_json_get(rec, "slurm_ids"), lep_json_int(sid));
 	lep_json_set_int(rec, "restarts", 0);
@@ -785,14 +811,10 @@ slurm_submit(struct lep_job **out, void *state,
 	(*out)->state = xstrdup("running");
 	(*out)->exit_code = -1;
 	(*out)->started = (long long)time(NULL);
-	(*out)->log_path = xstrdup(log);
+	(*out)->log_path = xasprintf("%s/log", dir);
 done:
-	for (i = 0; i < n; i++)
-		free(extra[i]);
-	json_wipe_free(secrets);
 	free(output);
 	free(dir);
-	free(log);
 	return err;
 }
 
@@ -838,36 +860,11 @@ resubmit(struct slurm_state *s, struct lep_json *rec, const char *dir,
     const struct lep_spec *sp)
 {
 	const struct lep_err	*err;
-	struct lep_json		*secrets = NULL, *env = NULL, *body;
-	char			 probe[33], *log, *script, *extra[4];
 	long long		 sid, restarts = 0;
-	const char		*output = lep_json_get_str(rec, "output");
-	size_t			 n = 0, i;
-	int			 nodes = sp->job.nodes > 1 ? sp->job.nodes : 1;
 
-	if ((err = secrets_from_env(&secrets, (const char *const *)
-	    sp->secrets, sp->nsecrets, "train")) != NULL ||
-	    (err = write_run_dir(probe, dir, sp)) != NULL) {
-		json_wipe_free(secrets);
-		return err;
-	}
-	extra[n++] = xasprintf("LEPTON_JOB_ID=%s", lep_json_get_str(rec, "id"));
-	if (output != NULL)
-		extra[n++] = xasprintf("LEPTON_OUTPUT_MODEL=%s", output);
-	extra[n] = NULL;
-	(void)job_env(&env, s, sp, secrets, (const char *const *)extra);
-	json_wipe_free(secrets);
-	log = xasprintf("%s/log", dir);
-	script = batch_script(dir, probe, sp, nodes, 0);
-	body = submit_body(s, sp, lep_json_get_str(rec, "id"), script, log,
-	    env, nodes, limit_minutes(s, sp->job.max_duration));
-	err = submit(&sid, s, body);
-	json_wipe_free(body);
-	free(script);
-	free(log);
-	for (i = 0; i < n; i++)
-		free(extra[i]);
-	if (err != NULL)
+	if ((err = start_job(&sid, s, sp, lep_json_get_str(rec, "id"), dir,
+	    lep_json_get_str(rec, "output"), lep_json_get_str(rec,
+	    "model_dir"))) != NULL)
 		return err;
 	(void)lep_json_get_ll(rec, "restarts", &restarts);
 	lep_json_set_int(rec, "restarts", restarts + 1);
@@ -920,7 +917,7 @@ reconcile(struct slurm_state *s, const char *id, struct lep_json **recp)
 		goto done;
 	}
 	p = xasprintf("%s/job.json", dir);
-	err = read_json_file(&rec, p);
+	err = lep_read_json(&rec, p, 4 << 20);
 	if (err != NULL) {
 		free(p);
 		goto done;
@@ -1084,7 +1081,7 @@ slurm_cancel(struct lep_job **out, void *state, const char *id, int grace_s)
 	dir = job_dir(s, id);
 	p = xasprintf("%s/job.json", dir);
 	free(dir);
-	err = read_json_file(&rec, p);
+	err = lep_read_json(&rec, p, 4 << 20);
 	free(p);
 	if (err == NULL && (err = cancel_job(s, last_id(rec))) == NULL) {
 		end = wait_end(s, last_id(rec), grace_s > 0 ? grace_s + 5 : 5);
@@ -1110,7 +1107,7 @@ svc_read(struct lep_json **out, const struct slurm_state *s,
 	const struct lep_err	*err;
 	char			*p = svc_path(s, name, "state.json");
 
-	err = read_json_file(out, p);
+	err = lep_read_json(out, p, 4 << 20);
 	free(p);
 	if (err != NULL && err->code == LEP_E_NOT_FOUND)
 		return lep_err_new(LEP_E_NOT_FOUND, "no deployment '%s' on "
@@ -1306,9 +1303,8 @@ slurm_deploy(struct lep_deployment **out, void *state,
 	struct slurm_state	*s = state;
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
-	struct lep_json		*st = NULL, *secrets = NULL, *env = NULL;
-	struct lep_json		*body;
-	char			 probe[33], *rdir, *log, *script, *token = NULL;
+	struct lep_json		*st = NULL;
+	char			*rdir, *log, *token = NULL;
 	char			*url = NULL, *extra[8], *sdir;
 	long long		 sid, old = 0, stale = 0, now = time(NULL);
 	size_t			 n = 0, i;
@@ -1337,10 +1333,7 @@ slurm_deploy(struct lep_deployment **out, void *state,
 			    stale);
 		(void)cancel_job(s, stale);
 	}
-	if ((err = svc_token(&token, s, sp->name)) != NULL ||
-	    (err = secrets_from_env(&secrets, req->secret_names,
-	    req->nsecrets, "deploy")) != NULL ||
-	    (err = write_run_dir(probe, rdir, sp)) != NULL)
+	if ((err = svc_token(&token, s, sp->name)) != NULL)
 		goto done;
 	(void)unlink(log);
 	extra[n++] = xasprintf("LEPTON_DEPLOYMENT=%s", sp->name);
@@ -1350,14 +1343,8 @@ slurm_deploy(struct lep_deployment **out, void *state,
 	if (req->model_dir != NULL)
 		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", req->model_dir);
 	extra[n] = NULL;
-	(void)job_env(&env, s, sp, secrets, (const char *const *)extra);
-	script = batch_script(rdir, probe, sp, 1, 1);
-	body = submit_body(s, sp, sp->name, script, log, env, 1,
-	    limit_minutes(s, 0));
-	free(script);
-	err = submit(&sid, s, body);
-	json_wipe_free(body);
-	if (err != NULL)
+	if ((err = start_run(&sid, s, sp, sp->name, rdir,
+	    (const char *const *)extra, 1)) != NULL)
 		goto done;
 	lep_json_set_int(st, "starting_id", sid);
 	if ((err = svc_write(s, sp->name, st)) != NULL) {
@@ -1398,7 +1385,6 @@ done:
 		lep_wipe(token, strlen(token));
 		free(token);
 	}
-	json_wipe_free(secrets);
 	lep_json_free(st);
 	free(url);
 	free(rdir);
@@ -1606,6 +1592,7 @@ slurm_probe(struct lep_json **report, void *state)
 	lep_json_set_str(r, "user_from", s->user_from);
 	lep_json_set_str(r, "token_from", s->token_from);
 	lep_json_set_str(r, "shared_dir", s->dir);
+	s->fresh = 1;	/* a check asks the server, not a cache */
 	if ((err = slurm_discover(s)) != NULL)
 		return err;
 	lep_json_set_str(r, "release", s->release);

@@ -81,6 +81,48 @@ vg 0 stop iris
 vg 11 predict iris -d '{}'
 vg 7 predict http://127.0.0.1:9/ -d '{}'
 "$LEPTON" stop iris >/dev/null 2>&1
+
+# The Slurm provider's paths, on a real cluster when this machine has one.
+if "$root/tests/engines/slurm" have >/dev/null; then
+	cl=$(mktemp -d /tmp/lepton-vg-slurm-XXXXXX)
+	chmod 755 "$cl"
+	"$root/tests/engines/slurm" up "$cl" 2 >"$cl/up.out" 2>&1 ||
+	    { cat "$cl/up.out"; fails=$((fails + 1)); }
+	SLURMRESTD_URL=$(sed -n 's/^SLURMRESTD_URL=//p' "$cl/up.out")
+	SLURM_JWT=$(cat "$cl/jwt")
+	export SLURMRESTD_URL SLURM_JWT
+	fx=$root/tests/fixtures/slurm
+	home=$LEPTON_HOME
+	LEPTON_HOME=$cl/home
+	mkdir -p "$LEPTON_HOME"
+	cp -r "$root/examples/iris" "$LEPTON_HOME/iris"
+	vg 0 check
+	vg 0 --json check slurm
+	SLURM_JWT=garbage vg 4 check slurm
+	SLURMRESTD_URL=http://127.0.0.1:9 vg 7 train "$fx/exit3.yaml"
+	vg 0 train "$LEPTON_HOME/iris/train-slurm.yaml"
+	vg 0 train "$fx/ranks.yaml"
+	vg 14 train "$fx/exit3.yaml"
+	vg 10 cost "$fx/ranks.yaml" --hours 1 -p slurm --region nowhere
+	id=$("$LEPTON" train -d "$fx/sleep.yaml")
+	vg 0 status --jobs
+	vg 0 logs "$id"
+	vg 0 stop "$id"
+	vg 0 deploy "$LEPTON_HOME/iris/service-slurm.yaml"
+	vg 0 --json status iris
+	vg 0 predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'
+	sed -i 's/EPOCHS: "300"/EPOCHS: "5"/' "$LEPTON_HOME/iris/train-slurm.yaml"
+	"$LEPTON" train -q "$LEPTON_HOME/iris/train-slurm.yaml" >/dev/null
+	vg 0 deploy "$LEPTON_HOME/iris/service-slurm.yaml"
+	vg 0 rollback iris
+	vg 0 logs iris --tail 2
+	vg 0 stop iris
+	vg 11 predict iris -d '{}'
+	unset SLURMRESTD_URL SLURM_JWT
+	"$root/tests/engines/slurm" down "$cl" >/dev/null 2>&1
+	rm -rf "$cl"
+	LEPTON_HOME=$home
+fi
 rm -rf "$LEPTON_HOME"
 echo "valgrind: $((n - fails)) passed, $fails failed"
 [ $fails = 0 ]

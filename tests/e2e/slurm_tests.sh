@@ -231,3 +231,82 @@ test_slurm_infeasible() {
 	expect_rc 0
 	expect_out "slurm"
 }
+
+test_slurm_moves_only_a_stopped_deployment() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	sed -i 's/alias: latest/path: .\/model/' "$d/service-slurm.yaml"
+	run $LEPTON deploy "$d/service-slurm.yaml"
+	expect_rc 6
+	expect_err "deployed on 'local', not 'slurm'"
+	run $LEPTON stop iris
+	expect_rc 0
+	run $LEPTON deploy "$d/service-slurm.yaml"
+	expect_rc 0
+	expect_out "ready on slurm"
+	# Back to the local revision while slurm serves: refused, unchanged.
+	run $LEPTON rollback -t 1 iris
+	expect_rc 6
+	expect_err "deployed on 'slurm', not 'local'"
+	run $LEPTON predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'
+	expect_rc 0
+	run $LEPTON stop iris
+	expect_rc 0
+	run $LEPTON rollback -t 1 iris
+	expect_rc 0
+	run $LEPTON status iris
+	expect_out "provider:    local"
+	run $LEPTON stop iris
+	expect_rc 0
+}
+
+test_slurm_secrets_reach_the_job_and_nowhere_else() {
+	d="$T/spec"
+	mkdir -p "$d"
+	# The spec holds a digest of the value, not the value.
+	h=$(printf %s s3cr3t-value-42 | sha256sum | cut -c1-16)
+	cat >"$d/secret.yaml" <<YEOF
+kind: job
+name: secretive
+placement: {providers: [slurm]}
+secrets: [E2E_SLURM_SECRET]
+run: '[ "\$(printf %s "\$E2E_SLURM_SECRET" | sha256sum | cut -c1-16)" = $h ] && echo secret-ok'
+YEOF
+	E2E_SLURM_SECRET=s3cr3t-value-42 run $LEPTON train "$d/secret.yaml"
+	expect_rc 0
+	id=$($LEPTON --json status --jobs | $PY -c 'import json,sys; print(json.load(sys.stdin)["result"]["jobs"][0]["id"])')
+	grep -q secret-ok "$LEPTON_HOME/slurm/jobs/$id/log" || fail "the job did not get it"
+	! grep -rqF s3cr3t-value-42 "$LEPTON_HOME" "$out" "$err" ||
+	    fail "the secret was written: $(grep -rlF s3cr3t-value-42 "$LEPTON_HOME")"
+	git -C "$LEPTON_HOME/state" log -p | grep -qF s3cr3t-value-42 &&
+	    fail "the secret is in the state repository"
+	# Not set: refused before anything is submitted.
+	env -u E2E_SLURM_SECRET $LEPTON train "$d/secret.yaml" >"$T/o" 2>"$T/e"
+	[ $? = 4 ] || fail "unset secret: want exit 4"
+	return 0
+}
+
+test_slurm_deploy_killed_while_starting() {
+	d=$(iris_copy)
+	sed -i 's/alias: latest/path: .\/model/' "$d/service-slurm.yaml"
+	cp "$d/service-slurm.yaml" "$d/slow.yaml"
+	sed -i 's/^run: /run: sleep 5; /' "$d/slow.yaml"
+	$LEPTON deploy "$d/slow.yaml" >/dev/null 2>&1 &
+	pid=$!
+	wait_for 20 sh -c "[ -n \"\$(squeue -h -n iris -t RUNNING -o %i)\" ]" ||
+	    fail "the slow revision never ran"
+	stale=$(squeue -h -n iris -o %i)
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	run $LEPTON deploy "$d/service-slurm.yaml"
+	expect_rc 0
+	expect_err "left starting by an interrupted deploy"
+	wait_for 15 sh -c "! squeue -h -j $stale -t PENDING,RUNNING -o %i 2>/dev/null | grep -q ." ||
+	    fail "the interrupted deploy's job $stale still runs"
+	[ "$(slurm_live iris | wc -l)" = 1 ] || fail "$(squeue)"
+	run $LEPTON predict iris -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'
+	expect_rc 0
+	run $LEPTON stop iris
+	expect_rc 0
+}
