@@ -112,6 +112,9 @@ cmd_train_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
 	id = xstrdup(j->id);
+	/* A remote engine is asked less often than this machine. */
+	if (strcmp(j->provider, "local") != 0)
+		ts.tv_nsec = 500 * 1000 * 1000;
 	/* Follow: the log on stderr (a terminal's, or -v), until it ends. */
 	while (!interrupted) {
 		pass_log(j->log_path, &off, ctx->out.quiet ||

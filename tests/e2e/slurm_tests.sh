@@ -310,3 +310,40 @@ test_slurm_deploy_killed_while_starting() {
 	run $LEPTON stop iris
 	expect_rc 0
 }
+
+test_slurm_job_that_cannot_see_the_shared_dir() {
+	# Hold every CPU so that lepton's job waits; meanwhile its probe
+	# changes, as if the node mounted something else at that path.
+	blocker=$(sbatch --parsable -N2 --exclusive -o /dev/null --wrap 'sleep 60')
+	wait_for 20 sh -c "[ \"\$(squeue -h -j $blocker -o %T)\" = RUNNING ]" ||
+	    fail "blocker did not start"
+	run $LEPTON train -d "$FIX/exit3.yaml"
+	expect_rc 0
+	id=$(cat "$out")
+	[ "$(slurm_state "$id")" = PENDING ] || fail "not pending: $(slurm_state "$id")"
+	echo elsewhere >"$LEPTON_HOME/slurm/jobs/$id/probe"
+	scancel "$blocker"
+	wait_for 30 sh -c "$LEPTON --json status --jobs | grep -q '\"state\": \"failed\"'" ||
+	    fail "$($LEPTON status --jobs)"
+	run $LEPTON --json status --jobs
+	expect_out "could not see the shared directory"
+	[ "$(jget "$out" 'd["result"]["jobs"][0]["exit_code"]')" = 97 ] || fail "not 97"
+	run $LEPTON logs "$id"
+	expect_out "is not visible on"
+}
+
+test_slurm_logs_follow_until_the_job_ends() {
+	d="$T/spec"
+	mkdir -p "$d"
+	printf 'kind: job\nname: ticker\nplacement: {providers: [slurm]}\nrun: echo tick-1; sleep 2; echo tick-2\n' >"$d/ticker.yaml"
+	run $LEPTON train -d "$d/ticker.yaml"
+	expect_rc 0
+	id=$(cat "$out")
+	run timeout 30 $LEPTON logs -f "$id"
+	expect_rc 0
+	expect_out "tick-1"
+	expect_out "tick-2"
+	run $LEPTON --json logs "$id"
+	expect_rc 0
+	[ "$(jget "$out" 'len(d["result"]["lines"])')" = 2 ] || fail "$(cat "$out")"
+}
