@@ -40,19 +40,21 @@ const struct lep_cmd cmd_status_entry = {
 static void
 print_job(struct lep_out *out, const struct lep_job *j)
 {
-	char	 ts[32], code[16];
+	char	 ts[32], code[16], took[24];
 
-	if (j->started)
+	lep_strlcpy(ts, "-", sizeof(ts));
+	lep_strlcpy(took, "-", sizeof(took));
+	if (j->started) {
 		lep_format_time(ts, sizeof(ts), j->started);
-	else
-		lep_strlcpy(ts, "-", sizeof(ts));
+		snprintf(took, sizeof(took), "%llds", (j->ended ? j->ended :
+		    (long long)time(NULL)) - j->started);
+	}
 	if (j->exit_code >= 0)
 		snprintf(code, sizeof(code), "%d", j->exit_code);
 	else
 		lep_strlcpy(code, "-", sizeof(code));
-	lep_out_printf(out, "%-36s %-10s %4s %20s %7llds %s\n", j->id,
-	    j->state, code, ts, (j->ended ? j->ended : (long long)time(NULL)) -
-	    j->started, j->model ? j->model : "-");
+	lep_out_printf(out, "%-36s %-10s %4s %20s %8s %s\n", j->id,
+	    j->state, code, ts, took, j->model ? j->model : "-");
 }
 
 

@@ -22,6 +22,7 @@
 #include "fs.h"
 #include "json.h"
 #include "ledger.h"
+#include "out.h"
 #include "provider.h"
 #include "registry.h"
 #include "service.h"
@@ -237,6 +238,20 @@ lep_job_list(struct lep_job ***out, size_t *n_out, struct lep_ctx *ctx)
 			continue;
 		id = xstrndup(de->d_name, strlen(de->d_name) - 5);
 		err = lep_job_get(&j, ctx, id);
+		if (err != NULL && (err->code == LEP_E_PROVIDER ||
+		    err->code == LEP_E_AUTH || err->code == LEP_E_TIMEOUT)) {
+			/* One provider down hides none of the other jobs. */
+			lep_out_warn(&ctx->out, "job %s: %s", id, err->msg);
+			j = xcalloc(1, sizeof(*j));
+			j->id = xstrdup(id);
+			j->name = xstrdup("");
+			j->provider = xstrdup(err->provider ? err->provider :
+			    "");
+			j->state = xstrdup("unknown");
+			j->message = xstrdup(err->msg);
+			j->exit_code = -1;
+			err = NULL;
+		}
 		free(id);
 		if (err != NULL)
 			break;

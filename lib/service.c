@@ -863,6 +863,19 @@ lep_service_list(struct lep_deployment ***out, size_t *n_out,
 			continue;
 		name = xstrndup(de->d_name, len - 5);
 		err = lep_service_get(&d, ctx, name);
+		if (err != NULL && (err->code == LEP_E_PROVIDER ||
+		    err->code == LEP_E_AUTH || err->code == LEP_E_TIMEOUT)) {
+			/* One provider down hides none of the others. */
+			lep_out_warn(&ctx->out, "%s: %s", name, err->msg);
+			d = xcalloc(1, sizeof(*d));
+			d->name = xstrdup(name);
+			d->provider = xstrdup(err->provider ? err->provider :
+			    "");
+			d->state = xstrdup("unknown");
+			d->message = xstrdup(err->msg);
+			d->endpoint = xstrdup("");
+			err = NULL;
+		}
 		free(name);
 		if (err != NULL)
 			break;

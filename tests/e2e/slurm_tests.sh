@@ -187,6 +187,37 @@ test_slurm_engine_down() {
 	grep -q "no slurmrestd URL" "$T/e" || fail "$(cat "$T/e")"
 	[ ! -d "$LEPTON_HOME/jobs" ] || [ -z "$(ls "$LEPTON_HOME/jobs")" ] ||
 	    fail "a job record was left: $(ls "$LEPTON_HOME/jobs")"
+	# Slurm down hides none of the local jobs.
+	d=$(iris_copy)
+	run $LEPTON train "$d/train.yaml"
+	expect_rc 0
+	run $LEPTON train -d "$FIX/sleep.yaml"
+	expect_rc 0
+	id=$(cat "$out")
+	SLURMRESTD_URL=http://127.0.0.1:9 run $LEPTON status --jobs
+	expect_rc 0
+	expect_out "succeeded"
+	expect_out "unknown"
+	expect_err "cannot reach slurmrestd"
+	run $LEPTON stop "$id"
+	expect_rc 0
+	# Nor of the deployments.
+	sed -i 's/alias: latest/path: .\/model/' "$d/service-slurm.yaml"
+	sed -i 's/^name: iris/name: iris-s/' "$d/service-slurm.yaml"
+	run $LEPTON deploy "$d/service-slurm.yaml"
+	expect_rc 0
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	SLURMRESTD_URL=http://127.0.0.1:9 run $LEPTON status
+	expect_rc 0
+	grep -q "^iris  *running  *local" "$out" || fail "$(cat "$out")"
+	grep -q "^iris-s  *unknown  *slurm" "$out" || fail "$(cat "$out")"
+	SLURMRESTD_URL=http://127.0.0.1:9 run $LEPTON status iris-s
+	expect_rc 7
+	run $LEPTON stop iris-s
+	expect_rc 0
+	run $LEPTON stop iris
+	expect_rc 0
 }
 
 test_slurm_bad_token() {
