@@ -44,7 +44,9 @@
 #include "../lib/spec.h"
 #include "../lib/util.h"
 
-#define SLURM_POLL_MS		250
+#define SLURM_POLL_FAST_MS	100	/* the first seconds of a wait */
+#define SLURM_POLL_MS		500	/* after them */
+#define SLURM_FAST_FOR_MS	5000
 #define SLURM_PROBE_MS		2000	/* one readiness probe */
 
 static const struct lep_err *
@@ -66,9 +68,12 @@ slurm_close(void *state)
 	slurm_state_free(state);
 }
 
+/* Wait before asking Slurm again: often at first, then less. */
 static void
-sleep_ms(long ms)
+poll_pause(long long since_ms)
 {
+	long		 ms = lep_now_ms() - since_ms < SLURM_FAST_FOR_MS ?
+			    SLURM_POLL_FAST_MS : SLURM_POLL_MS;
 	struct timespec	 ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
@@ -351,11 +356,25 @@ batch_script(const char *dir, const char *probe, const struct lep_spec *sp,
 	lep_buf_addf(&b, " || { echo \"lepton: the spec's directory is not "
 	    "visible on $(hostname): it must be on shared storage\" >&2; "
 	    "exit %d; }\n", SLURM_EXIT_NOT_SHARED);
-	/* A port nobody listens on, on this node. */
-	lep_buf_add(&b, "free_port() {\n\tlocal p i\n\tfor i in $(seq 1 200); "
-	    "do\n\t\tp=$((20000 + RANDOM % 30000))\n\t\t(exec 3<>\"/dev/tcp/"
-	    "127.0.0.1/$p\") 2>/dev/null || { echo \"$p\"; return 0; }\n\t"
-	    "done\n\treturn 1\n}\n");
+	/*
+	 * A port no socket of this node uses (listening on any address, or
+	 * the local end of a connection), below the ephemeral range so that
+	 * an outgoing connection cannot take it meanwhile.
+	 */
+	lep_buf_add(&b, "free_port() {\n"
+	    "\tlocal p i lo hi\n"
+	    "\tread -r lo hi </proc/sys/net/ipv4/ip_local_port_range "
+	    "2>/dev/null || lo=32768\n"
+	    "\t[ \"$lo\" -gt 16000 ] || lo=60000\n"
+	    "\tfor i in $(seq 1 200); do\n"
+	    "\t\tp=$((15000 + RANDOM % (lo - 15000)))\n"
+	    "\t\tawk -v h=\"$(printf ':%04X' \"$p\")\" "
+	    "'$2 ~ h\"$\" { f = 1 } END { exit !f }' "
+	    "/proc/net/tcp /proc/net/tcp6 2>/dev/null && continue\n"
+	    "\t\t(exec 3<>\"/dev/tcp/127.0.0.1/$p\") 2>/dev/null && "
+	    "continue\n"
+	    "\t\techo \"$p\"\n\t\treturn 0\n"
+	    "\tdone\n\treturn 1\n}\n");
 	lep_buf_add(&b, "export LEPTON_NUM_NODES=$SLURM_JOB_NUM_NODES\n"
 	    "export LEPTON_MASTER_PORT=$(free_port)\n");
 	if (service) {
@@ -645,7 +664,7 @@ static struct lep_json *
 wait_end(struct slurm_state *s, long long id, int grace_s)
 {
 	struct lep_json	*j = NULL;
-	long long	 until = lep_now_ms() + (long long)grace_s * 1000;
+	long long	 t0 = lep_now_ms(), until = t0 + (long long)grace_s * 1000;
 	int		 retry;
 
 	for (;;) {
@@ -656,7 +675,7 @@ wait_end(struct slurm_state *s, long long id, int grace_s)
 		if (strcmp(slurm_map_state(slurm_job_state(j), &retry),
 		    "running") != 0 || lep_now_ms() >= until)
 			return j;
-		sleep_ms(SLURM_POLL_MS);
+		poll_pause(t0);
 	}
 }
 
@@ -1255,7 +1274,8 @@ svc_wait_ready(char **url_out, struct slurm_state *s, long long sid,
     const char *rdir, const struct lep_spec *sp)
 {
 	struct lep_json	*sj = NULL;
-	long long	 until = lep_now_ms() + sp->service.ready_timeout * 1000;
+	long long	 t0 = lep_now_ms();
+	long long	 until = t0 + sp->service.ready_timeout * 1000;
 	const char	*path = sp->service.ready_path ? sp->service.ready_path :
 			    "/";
 	char		*url = NULL, *msg;
@@ -1284,7 +1304,7 @@ svc_wait_ready(char **url_out, struct slurm_state *s, long long sid,
 			lep_json_free(sj);
 			return NULL;
 		}
-		sleep_ms(SLURM_POLL_MS);
+		poll_pause(t0);
 	}
 	if (err == NULL)
 		err = lep_err_hint(lep_err_new(LEP_E_TIMEOUT, "%s: not ready "
