@@ -24,6 +24,11 @@ slurm_live() {
 
 now_ms() { date +%s%3N; }
 
+# wait_log ID TEXT: until lepton job ID's log holds TEXT (30 s at most).
+wait_log() {
+	wait_for 30 sh -c "grep -q '$2' '$LEPTON_HOME/slurm/jobs/$1/log' 2>/dev/null"
+}
+
 # until_state ID STATE SECONDS: poll Slurm until the job is in STATE.
 until_state() {
 	_end=$(($(date +%s) + $3))
@@ -150,8 +155,7 @@ test_slurm_cancel() {
 	run $LEPTON train -d "$FIX/sleep.yaml"
 	expect_rc 0
 	id=$(cat "$out")
-	wait_for 30 sh -c "grep -q started '$LEPTON_HOME/slurm/jobs/$id/log'" ||
-	    fail "never started"
+	wait_log "$id" started || fail "never started"
 	run $LEPTON stop "$id"
 	expect_rc 0
 	expect_out "cancelled"
@@ -163,8 +167,7 @@ test_slurm_node_fail_restart() {
 	run $LEPTON train -d "$FIX/restart.yaml"
 	expect_rc 0
 	id=$(cat "$out")
-	wait_for 30 sh -c "grep -q attempt '$LEPTON_HOME/slurm/jobs/$id/log' 2>/dev/null" ||
-	    fail "never started"
+	wait_log "$id" attempt || fail "never started"
 	node=$(squeue -h -n "$id" -o %N)
 	scontrol update nodename="$node" state=down reason=lepton-e2e
 	until_state "$id" NODE_FAIL 30 || fail "no NODE_FAIL: $(slurm_state "$id")"
