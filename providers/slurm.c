@@ -1020,6 +1020,16 @@ reconcile(struct slurm_state *s, const char *id, struct lep_json **recp)
 	if (res.started <= 0 || res.started > res.ended)
 		(void)lep_json_get_ll(rec, "started", &res.started);
 	res.output = lep_json_get_str(rec, "output");
+	if (strcmp(phase, "succeeded") == 0 && res.output != NULL &&
+	    access(res.output, F_OK) == -1) {
+		/* Nothing to register: say where it may have gone. */
+		msg = xasprintf("job.outputs.model '%s' is not here: the job "
+		    "did not write it, or wrote it on storage this machine "
+		    "does not share with the cluster", res.output);
+		res.message = msg;
+		res.state = phase = "failed";
+		res.output = NULL;
+	}
 	if ((err = lep_job_complete(&model, &why, s->home, &res)) != NULL) {
 		free(p);
 		goto done;

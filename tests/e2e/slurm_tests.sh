@@ -381,3 +381,14 @@ test_slurm_logs_follow_until_the_job_ends() {
 	expect_rc 0
 	[ "$(jget "$out" 'len(d["result"]["lines"])')" = 2 ] || fail "$(cat "$out")"
 }
+
+test_slurm_missing_output_registers_nothing() {
+	d="$T/spec"
+	mkdir -p "$d"
+	printf 'kind: job\nname: noout\nmodel: {name: noout}\nplacement: {providers: [slurm]}\nrun: echo did nothing\njob: {outputs: {model: ./out/model}}\n' >"$d/noout.yaml"
+	run $LEPTON train "$d/noout.yaml"
+	expect_rc 14
+	expect_err "does not share with the cluster"
+	run $LEPTON models
+	! grep -q noout "$out" || fail "registered: $(cat "$out")"
+}
