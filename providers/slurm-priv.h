@@ -77,6 +77,10 @@ const struct lep_err *slurm_call(struct lep_json **out, struct slurm_state *,
 const struct lep_err *slurm_answer_error(long status, const char *body,
 	    size_t len, const struct lep_json *parsed);
 
+/* A ping's answer: slurmctld UP, and its release. Errors: PROVIDER. */
+const struct lep_err *slurm_ping_answer(const char **release,
+	    const struct lep_json *answer);
+
 /* Fields that changed shape across versions. */
 /* A number, plain or {"set", "infinite", "number"}; def when unset. */
 long long slurm_num(const struct lep_json *, const char *key, long long def);

@@ -466,6 +466,30 @@ slurm_answer_error(long status, const char *body, size_t len,
 	    why ? why : "", num), (int)status);
 }
 
+const struct lep_err *
+slurm_ping_answer(const char **release, const struct lep_json *ans)
+{
+	const struct lep_json	*meta = lep_json_get(ans, "meta");
+	const struct lep_json	*p0 = lep_json_at(lep_json_get(ans, "pings"),
+				    0);
+	const char		*up, *rel;
+
+	rel = lep_json_get_str(lep_json_get(meta, "Slurm"), "release");
+	if (rel == NULL)	/* v0.0.40 on */
+		rel = lep_json_get_str(lep_json_get(meta, "slurm"),
+		    "release");
+	*release = rel ? rel : "unknown";
+	up = lep_json_get_str(p0, "pinged");
+	if (up == NULL)		/* v0.0.39 and older */
+		up = lep_json_get_str(p0, "ping");
+	if (lep_streq(up, "UP"))
+		return NULL;
+	return lep_err_hint(lep_err_new(LEP_E_PROVIDER, "slurmrestd "
+	    "answers, but its slurmctld does not (ping: %s)", up ? up :
+	    "no answer"), "is slurmctld running? 'scontrol ping' on the "
+	    "cluster says");
+}
+
 /* --- requests -------------------------------------------------------- */
 
 static const struct lep_err *
@@ -627,12 +651,11 @@ slurm_discover(struct slurm_state *s)
 				first = err;
 			return first;
 		}
-		rel = lep_json_get_str(lep_json_get(lep_json_get(j, "meta"),
-		    "Slurm"), "release");
-		if (rel == NULL)
-			rel = lep_json_get_str(lep_json_get(lep_json_get(j,
-			    "meta"), "slurm"), "release");
-		s->release = xstrdup(rel ? rel : "unknown");
+		if ((err = slurm_ping_answer(&rel, j)) != NULL) {
+			lep_json_free(j);
+			return err;
+		}
+		s->release = xstrdup(rel);
 		s->api = v;
 		lep_json_free(j);
 		cache_api(s);

@@ -93,6 +93,35 @@ START_TEST(test_slurm_recorded_jobs)
 }
 END_TEST
 
+START_TEST(test_slurm_ping)
+{
+	static const char old[] = "{\"meta\": {\"Slurm\": {\"release\": "
+	    "\"22.05.8\"}}, \"errors\": [], \"pings\": [{\"hostname\": "
+	    "\"vm\", \"ping\": \"UP\", \"status\": 0}]}";
+	static const char down[] = "{\"pings\": [{\"ping\": \"DOWN\"}]}";
+	struct lep_json	*j = NULL;
+	const char	*rel;
+	char		*text;
+	size_t		 len;
+
+	text = test_slurp(RESP "25.11-v0.0.44/slurm-ping.json", &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_null(lep_json_parse(&j, text, len, "ping"));
+	ck_assert_ptr_null(slurm_answer_error(200, text, len, j));
+	ck_assert_ptr_null(slurm_ping_answer(&rel, j));
+	ck_assert_str_eq(rel, "25.11.0");
+	lep_json_free(j);
+	free(text);
+	ck_assert_ptr_null(lep_json_parse(&j, old, strlen(old), "t"));
+	ck_assert_ptr_null(slurm_ping_answer(&rel, j));
+	ck_assert_str_eq(rel, "22.05.8");
+	lep_json_free(j);
+	ck_assert_ptr_null(lep_json_parse(&j, down, strlen(down), "t"));
+	ck_assert_int_eq(slurm_ping_answer(&rel, j)->code, LEP_E_PROVIDER);
+	lep_json_free(j);
+}
+END_TEST
+
 START_TEST(test_slurm_plain_text_bodies)
 {
 	const struct lep_err	*err;
@@ -247,6 +276,7 @@ suite_slurm(void)
 
 	tcase_add_loop_test(tc, test_slurm_recorded_jobs, 0,
 	    (int)LEP_ARRAY_SIZE(rows));
+	tcase_add_test(tc, test_slurm_ping);
 	tcase_add_test(tc, test_slurm_plain_text_bodies);
 	tcase_add_test(tc, test_slurm_v0038_shapes);
 	tcase_add_test(tc, test_slurm_token_claims);
