@@ -22,7 +22,8 @@ serve_dir() {
 	port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	$PY -m http.server "$port" --bind 127.0.0.1 --directory "$1" \
 	    >"$T/http.log" 2>&1 &
-	server=$!
+	# Called as $(serve_dir ...): only a file reaches the caller.
+	echo $! >"$T/http.pid"
 	wait_for 10 port_open "$port" || fail "http server did not start"
 	echo "http://127.0.0.1:$port"
 }
@@ -30,7 +31,7 @@ serve_dir() {
 test_catalog_update_good_truncated_and_malformed() {
 	make_upstream "$T/good"
 	url=$(serve_dir "$T")
-	trap 'kill $server 2>/dev/null; cleanup_home' EXIT
+	trap 'kill "$(cat "$T/http.pid")" 2>/dev/null; cleanup_home' EXIT
 	run $LEPTON --json catalog update --from "$url/good"
 	expect_rc 0
 	[ "$(jget "$out" 'd["result"]["updated"][0]["rows"]')" = 2 ] || fail "rows"
