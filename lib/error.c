@@ -134,3 +134,10 @@ lep_err_exit(const struct lep_err *e)
 {
 	return e == NULL ? 0 : lep_err_info(e->code)->exit;
 }
+
+int
+lep_err_unreachable(const struct lep_err *e)
+{
+	return e != NULL && (e->code == LEP_E_PROVIDER ||
+	    e->code == LEP_E_AUTH || e->code == LEP_E_TIMEOUT);
+}

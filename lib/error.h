@@ -62,5 +62,8 @@ const struct lep_err_info *lep_err_info(enum lep_code);
 /* The whole table, for help and tests; n_out gets its length. */
 const struct lep_err_info *lep_err_table(size_t *n_out);
 int	 lep_err_exit(const struct lep_err *);	/* 0 for NULL */
+/* Did a provider fail to answer (down, refused us, too slow)? A listing
+   shows such an entry as unknown rather than failing as a whole. */
+int	 lep_err_unreachable(const struct lep_err *);
 
 #endif

@@ -238,8 +238,7 @@ lep_job_list(struct lep_job ***out, size_t *n_out, struct lep_ctx *ctx)
 			continue;
 		id = xstrndup(de->d_name, strlen(de->d_name) - 5);
 		err = lep_job_get(&j, ctx, id);
-		if (err != NULL && (err->code == LEP_E_PROVIDER ||
-		    err->code == LEP_E_AUTH || err->code == LEP_E_TIMEOUT)) {
+		if (lep_err_unreachable(err)) {
 			/* One provider down hides none of the other jobs. */
 			lep_out_warn(&ctx->out, "job %s: %s", id, err->msg);
 			j = xcalloc(1, sizeof(*j));

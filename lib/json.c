@@ -10,6 +10,7 @@
 
 #include <cJSON.h>
 
+#include "crypto.h"
 #include "error.h"
 #include "util.h"
 
@@ -97,6 +98,28 @@ lep_json_dup(const struct lep_json *j)
 void
 lep_json_free(struct lep_json *j)
 {
+	cJSON_Delete(J(j));
+}
+
+/* Zero every string value below c (keys are not secret). */
+static void
+wipe_strings(cJSON *c)
+{
+	for (; c != NULL; c = c->next) {
+		if (cJSON_IsString(c) && c->valuestring != NULL)
+			lep_wipe(c->valuestring, strlen(c->valuestring));
+		wipe_strings(c->child);
+	}
+}
+
+void
+lep_json_free_wiped(struct lep_json *j)
+{
+	if (j == NULL)
+		return;
+	wipe_strings(J(j)->child);
+	if (cJSON_IsString(J(j)) && J(j)->valuestring != NULL)
+		lep_wipe(J(j)->valuestring, strlen(J(j)->valuestring));
 	cJSON_Delete(J(j));
 }
 

@@ -30,6 +30,8 @@ struct lep_json	*lep_json_bool(int);
 struct lep_json	*lep_json_null(void);
 struct lep_json	*lep_json_dup(const struct lep_json *);
 void		 lep_json_free(struct lep_json *);	/* accepts NULL */
+/* The same, zeroing every string value first (secrets). */
+void		 lep_json_free_wiped(struct lep_json *);
 
 /* Setters take ownership of val; a key set twice is replaced. */
 void	 lep_json_set(struct lep_json *obj, const char *key, struct lep_json *);

@@ -159,6 +159,27 @@ lep_provider_endpoint(char **url_out, char **token_out,
 }
 
 const struct lep_err *
+lep_provider_secret_env(struct lep_json **out, const char *const *names,
+    size_t n, const char *command)
+{
+	const char	*v;
+	size_t		 i;
+
+	*out = lep_json_obj();
+	for (i = 0; i < n; i++) {
+		if ((v = getenv(names[i])) == NULL) {
+			lep_json_free_wiped(*out);
+			*out = NULL;
+			return lep_err_hint(lep_err_new(LEP_E_AUTH, "secret "
+			    "'%s' is not set in the environment", names[i]),
+			    "export %s before 'lepton %s'", names[i], command);
+		}
+		lep_json_set_str(*out, names[i], v);
+	}
+	return NULL;
+}
+
+const struct lep_err *
 lep_provider_probe(struct lep_json **report, struct lep_provider *p)
 {
 	long long	 t0 = lep_now_ms();

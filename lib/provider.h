@@ -40,6 +40,14 @@ const struct lep_err *lep_provider_cancel(struct lep_job **out,
 	    struct lep_provider *, const char *id, int grace_s);
 
 /* Errors: UNSUPPORTED when the provider has no offers of its own. */
+/*
+ * The values of the secrets named, from lepton's environment, as a JSON
+ * object (free with lep_json_free_wiped). Errors: AUTH (one is not set;
+ * the hint names 'lepton COMMAND').
+ */
+const struct lep_err *lep_provider_secret_env(struct lep_json **out,
+	    const char *const *names, size_t n, const char *command);
+
 /* What the provider found about itself (see provider.h's probe). */
 const struct lep_err *lep_provider_probe(struct lep_json **report,
 	    struct lep_provider *);

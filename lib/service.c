@@ -863,8 +863,7 @@ lep_service_list(struct lep_deployment ***out, size_t *n_out,
 			continue;
 		name = xstrndup(de->d_name, len - 5);
 		err = lep_service_get(&d, ctx, name);
-		if (err != NULL && (err->code == LEP_E_PROVIDER ||
-		    err->code == LEP_E_AUTH || err->code == LEP_E_TIMEOUT)) {
+		if (lep_err_unreachable(err)) {
 			/* One provider down hides none of the others. */
 			lep_out_warn(&ctx->out, "%s: %s", name, err->msg);
 			d = xcalloc(1, sizeof(*d));

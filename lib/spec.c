@@ -1340,6 +1340,22 @@ lep_spec_parse(struct lep_spec **out, const char *name, const char *dir,
 }
 
 const struct lep_err *
+lep_spec_load_saved(struct lep_spec **out, const char *path,
+    const char *name, const char *dir)
+{
+	const struct lep_err	*err;
+	struct lep_buf		 b;
+
+	*out = NULL;
+	err = lep_read_file(&b, path, LEP_SPEC_MAX_FILE);
+	if (err == NULL)
+		err = lep_spec_parse(out, name ? name : path, dir ? dir : "/",
+		    b.buf, b.len);
+	lep_buf_release(&b);
+	return err;
+}
+
+const struct lep_err *
 lep_spec_load(struct lep_spec **out, const char *path)
 {
 	const struct lep_err	*err = NULL;

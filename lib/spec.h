@@ -125,6 +125,14 @@ const struct lep_err *lep_spec_load(struct lep_spec **out, const char *path);
 /* The same from memory; name is used in messages, dir for relative paths. */
 const struct lep_err *lep_spec_parse(struct lep_spec **out, const char *name,
 	    const char *dir, const char *text, size_t len);
+/*
+ * A spec lepton saved (lep_spec_to_json) at path, named again as the
+ * user's file (name, or path when NULL) with its directory (dir, or "/"),
+ * so that records and lineage say so. Errors: as lep_spec_parse, and
+ * NOT_FOUND.
+ */
+const struct lep_err *lep_spec_load_saved(struct lep_spec **out,
+	    const char *path, const char *name, const char *dir);
 void	 lep_spec_free(struct lep_spec *);
 
 /* The normalised spec: defaults filled in; itself a valid spec. */

@@ -25,6 +25,7 @@
 #include "../lib/fs.h"
 #include "../lib/job.h"
 #include "../lib/json.h"
+#include "../lib/provider.h"
 #include "../lib/proc.h"
 #include "../lib/spec.h"
 #include "../lib/util.h"
@@ -103,11 +104,9 @@ local_submit(struct lep_job **out, void *state,
 	const struct lep_err	*err;
 	struct lep_json		*j, *env;
 	struct timespec		 ts = { 0, 20 * 1000 * 1000 };
-	const char		*val;
 	char			*dir, *p, *out_path = NULL;
 	long			 pid;
 	long long		 deadline;
-	size_t			 i;
 	int			 per;
 
 	*out = NULL;
@@ -142,24 +141,15 @@ local_submit(struct lep_job **out, void *state,
 	if (err != NULL)
 		goto done;
 	/* Secret values, for the runner only: 0600, removed when it ends. */
-	env = lep_json_obj();
-	for (i = 0; i < req->nsecrets; i++) {
-		if ((val = getenv(req->secret_names[i])) == NULL) {
-			err = lep_err_hint(lep_err_new(LEP_E_AUTH, "secret "
-			    "'%s' is not set in the environment",
-			    req->secret_names[i]), "export %s before "
-			    "'lepton train'", req->secret_names[i]);
-			lep_json_free(env);
-			goto done;
-		}
-		lep_json_set_str(env, req->secret_names[i], val);
-	}
+	if ((err = lep_provider_secret_env(&env, req->secret_names,
+	    req->nsecrets, "train")) != NULL)
+		goto done;
 	j = lep_json_obj();
 	lep_json_set(j, "env", env);
 	p = job_path(ls->home, req->id, "secrets.json");
 	err = lep_write_json(p, j, 0600);
 	free(p);
-	lep_json_free(j);
+	lep_json_free_wiped(j);
 	if (err != NULL)
 		goto done;
 	p = job_path(ls->home, req->id, "runner.log");
@@ -315,14 +305,9 @@ lep_provider_job_main(int argc, char **argv)
 	err = local_read_json(&meta, p);
 	free(p);
 	p = job_path(r.home, r.id, "spec.json");
-	if (err == NULL && (err = lep_read_file(&b, p, LEP_SPEC_MAX_FILE)) ==
-	    NULL)
-		/* Named as the user's file, so records and lineage say so. */
-		err = lep_spec_parse(&sp, lep_json_get_str(meta, "spec_file") ?
-		    lep_json_get_str(meta, "spec_file") : p,
-		    lep_json_get_str(meta, "dir") ? lep_json_get_str(meta,
-		    "dir") : "/", b.buf, b.len);
-	lep_buf_release(&b);
+	if (err == NULL)
+		err = lep_spec_load_saved(&sp, p, lep_json_get_str(meta,
+		    "spec_file"), lep_json_get_str(meta, "dir"));
 	free(p);
 	p = job_path(r.home, r.id, "secrets.json");
 	if (err == NULL && (err = lep_read_secret_file(&b, p, 1 << 20)) ==

@@ -30,6 +30,7 @@
 #include "../lib/error.h"
 #include "../lib/fs.h"
 #include "../lib/json.h"
+#include "../lib/provider.h"
 #include "../lib/logview.h"
 #include "../lib/out.h"
 #include "../lib/proc.h"
@@ -459,9 +460,8 @@ write_secrets(struct local_state *ls, const char *name,
 	const struct lep_err	*err = NULL;
 	struct lep_json		*old = NULL, *j, *env;
 	struct lep_buf		 b;
-	const char		*tok, *val;
+	const char		*tok;
 	char			 fresh[65], *p;
-	size_t			 i;
 
 	p = dep_path(ls, name, "secrets.json");
 	err = lep_read_secret_file(&b, p, 1 << 20);
@@ -477,30 +477,22 @@ write_secrets(struct local_state *ls, const char *name,
 		lep_json_set_str(j, "token", tok);
 	else {
 		if ((err = lep_random_hex(fresh, 32)) != NULL) {
-			lep_json_free(j);
+			lep_json_free_wiped(j);
 			goto done;
 		}
 		lep_json_set_str(j, "token", fresh);
 		lep_wipe(fresh, sizeof(fresh));
 	}
-	env = lep_json_obj();
-	for (i = 0; i < req->nsecrets; i++) {
-		if ((val = getenv(req->secret_names[i])) == NULL) {
-			err = lep_err_hint(lep_err_new(LEP_E_AUTH, "secret "
-			    "'%s' is not set in the environment",
-			    req->secret_names[i]), "export %s before "
-			    "'lepton deploy'", req->secret_names[i]);
-			lep_json_free(env);
-			lep_json_free(j);
-			goto done;
-		}
-		lep_json_set_str(env, req->secret_names[i], val);
+	if ((err = lep_provider_secret_env(&env, req->secret_names,
+	    req->nsecrets, "deploy")) != NULL) {
+		lep_json_free_wiped(j);
+		goto done;
 	}
 	lep_json_set(j, "env", env);
 	err = lep_write_json(p, j, 0600);
-	lep_json_free(j);
+	lep_json_free_wiped(j);
 done:
-	lep_json_free(old);
+	lep_json_free_wiped(old);
 	free(p);
 	return err;
 }
@@ -994,7 +986,7 @@ job_logs(struct local_state *ls, const char *id,
 	const struct lep_err	*err;
 	struct lep_job		*j = NULL;
 	struct lep_json		*lines, *res;
-	struct lep_logsrc		*src;
+	struct lep_logsrc	*src;
 
 	if (req->setup || req->replica >= 0)
 		return lep_err_new(LEP_E_USAGE, "'%s' is a job: it has no "
@@ -1026,7 +1018,7 @@ local_logs(void *state, const char *name, const struct lep_logs_req *req,
 	struct lep_deployment	*d = NULL;
 	const struct lep_err	*err;
 	struct lep_json		*spec = NULL, *lines, *res;
-	struct lep_logsrc		*src = NULL;
+	struct lep_logsrc	*src = NULL;
 	struct lep_buf		 b;
 	long long		 rev = 0, nrep = 1;
 	size_t			 nsrc = 0, i;

@@ -580,12 +580,10 @@ static int
 cached_api(struct slurm_state *s)
 {
 	struct lep_json	*j = NULL;
-	struct lep_buf	 b;
 	char		*p = xasprintf("%s/api.json", s->dir);
 	long long	 v = 0;
 
-	if (lep_read_file(&b, p, 4096) == NULL &&
-	    lep_json_parse(&j, b.buf, b.len, p) == NULL &&
+	if (lep_read_json(&j, p, 4096) == NULL &&
 	    lep_streq(lep_json_get_str(j, "url"), s->url) &&
 	    lep_json_get_ll(j, "api", &v) == 0 && v >= SLURM_API_MIN &&
 	    v <= SLURM_API_MAX) {
@@ -594,7 +592,6 @@ cached_api(struct slurm_state *s)
 		s->release = xstrdup(lep_json_get_str(j, "release") ?
 		    lep_json_get_str(j, "release") : "unknown");
 	}
-	lep_buf_release(&b);
 	lep_json_free(j);
 	free(p);
 	return s->api != 0;
@@ -619,7 +616,7 @@ cache_api(const struct slurm_state *s)
 const struct lep_err *
 slurm_discover(struct slurm_state *s)
 {
-	const struct lep_err	*err, *first = NULL;
+	const struct lep_err	*err;
 	struct lep_http_resp	 resp;
 	struct lep_json		*j;
 	const char		*rel;
@@ -646,11 +643,8 @@ slurm_discover(struct slurm_state *s)
 		}
 		err = parse_answer(&j, &resp);
 		lep_http_resp_release(&resp);
-		if (err != NULL) {
-			if (first == NULL)
-				first = err;
-			return first;
-		}
+		if (err != NULL)
+			return err;
 		if ((err = slurm_ping_answer(&rel, j)) != NULL) {
 			lep_json_free(j);
 			return err;

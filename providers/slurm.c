@@ -39,6 +39,7 @@
 #include "../lib/http.h"
 #include "../lib/job.h"
 #include "../lib/json.h"
+#include "../lib/provider.h"
 #include "../lib/logview.h"
 #include "../lib/out.h"
 #include "../lib/spec.h"
@@ -429,20 +430,18 @@ write_run_dir(char probe[33], const char *dir, const struct lep_spec *sp)
 }
 
 /* The job's environment: a few of ours, the spec's, secrets, extra. */
-static const struct lep_err *
-job_env(struct lep_json **out, const struct slurm_state *s,
-    const struct lep_spec *sp, const struct lep_json *secret_env,
+static struct lep_json *
+job_env(const struct lep_spec *sp, const struct lep_json *secret_env,
     const char *const *extra)
 {
 	static const char *const pass[] = {
 		"PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME",
 	};
-	struct lep_json	*e;
+	struct lep_json	*e = lep_json_obj();
 	const char	*v, *eq;
 	char		*k;
 	size_t		 i;
 
-	e = lep_json_obj();
 	for (i = 0; i < LEP_ARRAY_SIZE(pass); i++)
 		if ((v = getenv(pass[i])) != NULL)
 			lep_json_set_str(e, pass[i], v);
@@ -459,44 +458,7 @@ job_env(struct lep_json **out, const struct slurm_state *s,
 		lep_json_set_str(e, k, eq + 1);
 		free(k);
 	}
-	(void)s;
-	*out = e;
-	return NULL;
-}
-
-/* The secrets named by the spec, from our environment. Errors: AUTH. */
-static const struct lep_err *
-secrets_from_env(struct lep_json **out, const char *const *names, size_t n,
-    const char *what)
-{
-	const char	*v;
-	size_t		 i;
-
-	*out = lep_json_obj();
-	for (i = 0; i < n; i++) {
-		if ((v = getenv(names[i])) == NULL) {
-			lep_json_free(*out);
-			*out = NULL;
-			return lep_err_hint(lep_err_new(LEP_E_AUTH, "secret "
-			    "'%s' is not set in the environment", names[i]),
-			    "export %s before 'lepton %s'", names[i], what);
-		}
-		lep_json_set_str(*out, names[i], v);
-	}
-	return NULL;
-}
-
-static void
-json_wipe_free(struct lep_json *j)
-{
-	char	*t;
-
-	if (j == NULL)
-		return;
-	t = lep_json_print(j, 0);
-	lep_wipe(t, strlen(t));
-	free(t);
-	lep_json_free(j);
+	return e;
 }
 
 /* The submit request in the shape the server's version wants. */
@@ -532,22 +494,18 @@ submit_body(const struct slurm_state *s, const struct lep_spec *sp,
 	lep_json_set_int(job, "tasks_per_node", 1);
 	lep_json_set_int(job, "cpus_per_task", cpus);
 	/*
-	 * lepton resubmits (job.max_restarts), not Slurm behind it. The
-	 * v0.0.38 parser reads "requeue": false as true: leave it to the
-	 * cluster's JobRequeue there (reconcile counts Slurm's requeues).
+	 * A resubmitted job's output follows the first one's (open_mode).
+	 * lepton resubmits (job.max_restarts), not Slurm behind it; the
+	 * v0.0.38 parser reads "requeue": false as true, so there it is
+	 * left to the cluster's JobRequeue (reconcile counts its requeues).
 	 */
-	if (newer)
-		lep_json_set_bool(job, "requeue", 0);
-	/* A resubmitted job's output follows the first one's. */
-	if (newer) {
-		a = lep_json_arr();
-		lep_json_push(a, lep_json_str("APPEND"));
-		lep_json_set(job, "open_mode", a);
-	} else
-		lep_json_set_str(job, "open_mode", "append");
 	if (newer) {
 		struct lep_json	*v;
 
+		lep_json_set_bool(job, "requeue", 0);
+		a = lep_json_arr();
+		lep_json_push(a, lep_json_str("APPEND"));
+		lep_json_set(job, "open_mode", a);
 		lep_json_set_int(job, "minimum_nodes", nodes);
 		lep_json_set_int(job, "maximum_nodes", nodes);
 		if (limit_min > 0) {
@@ -581,9 +539,10 @@ submit_body(const struct slurm_state *s, const struct lep_spec *sp,
 			free(kv);
 		}
 		lep_json_set(job, "environment", a);
-		json_wipe_free(env);
+		lep_json_free_wiped(env);
 		lep_json_set_str(job, "script", script);
 	} else {
+		lep_json_set_str(job, "open_mode", "append");
 		a = lep_json_arr();
 		lep_json_push(a, lep_json_int(nodes));
 		lep_json_push(a, lep_json_int(nodes));
@@ -733,20 +692,20 @@ start_run(long long *sid, struct slurm_state *s, const struct lep_spec *sp,
 				     sp->job.nodes : 1;
 
 	*sid = 0;
-	if ((err = secrets_from_env(&secrets, (const char *const *)
+	if ((err = lep_provider_secret_env(&secrets, (const char *const *)
 	    sp->secrets, sp->nsecrets, service ? "deploy" : "train")) !=
 	    NULL || (err = write_run_dir(probe, dir, sp)) != NULL) {
-		json_wipe_free(secrets);
+		lep_json_free_wiped(secrets);
 		return err;
 	}
-	(void)job_env(&env, s, sp, secrets, extra);
-	json_wipe_free(secrets);
+	env = job_env(sp, secrets, extra);
+	lep_json_free_wiped(secrets);
 	log = xasprintf("%s/log", dir);
 	script = batch_script(dir, probe, sp, nodes, service);
 	body = submit_body(s, sp, name, script, log, env, nodes,
 	    limit_minutes(s, service ? 0 : sp->job.max_duration));
 	err = submit(sid, s, body);
-	json_wipe_free(body);
+	lep_json_free_wiped(body);
 	free(script);
 	free(log);
 	return err;
@@ -896,17 +855,10 @@ static const struct lep_err *
 rec_spec(struct lep_spec **out, const struct lep_json *rec, const char *dir)
 {
 	const struct lep_err	*err;
-	struct lep_buf		 b;
 	char			*p = xasprintf("%s/spec.json", dir);
 
-	*out = NULL;
-	err = lep_read_file(&b, p, LEP_SPEC_MAX_FILE);
-	if (err == NULL)
-		err = lep_spec_parse(out, lep_json_get_str(rec, "spec_file") ?
-		    lep_json_get_str(rec, "spec_file") : p,
-		    lep_json_get_str(rec, "dir") ? lep_json_get_str(rec,
-		    "dir") : "/", b.buf, b.len);
-	lep_buf_release(&b);
+	err = lep_spec_load_saved(out, p, lep_json_get_str(rec, "spec_file"),
+	    lep_json_get_str(rec, "dir"));
 	free(p);
 	return err;
 }
