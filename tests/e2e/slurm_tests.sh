@@ -392,3 +392,42 @@ test_slurm_missing_output_registers_nothing() {
 	run $LEPTON models
 	! grep -q noout "$out" || fail "registered: $(cat "$out")"
 }
+
+test_slurm_settings_from_config_json() {
+	mkdir -p "$LEPTON_HOME"
+	printf 'SLURM_JWT=%s\n' "$SLURM_JWT" >"$T/jwt"
+	chmod 600 "$T/jwt"
+	printf '{"slurm": {"url": "%s", "token_file": "%s", "user": "root", "partition": "debug"}}\n' \
+	    "$SLURMRESTD_URL" "$T/jwt" >"$LEPTON_HOME/config.json"
+	env -u SLURMRESTD_URL -u SLURM_JWT $LEPTON check slurm >"$T/o" 2>"$T/e" ||
+	    fail "config only: $(cat "$T/e")"
+	grep -q "(from config)" "$T/o" || fail "$(cat "$T/o")"
+	grep -q "token      from config token_file, accepted" "$T/o" || fail "$(cat "$T/o")"
+	env -u SLURMRESTD_URL -u SLURM_JWT $LEPTON train "$FIX/ranks.yaml" >"$T/o" 2>"$T/e" ||
+	    fail "train from config: $(cat "$T/e")"
+	# The environment wins over the file.
+	SLURMRESTD_URL=http://127.0.0.1:9 run $LEPTON check slurm
+	expect_rc 7
+	expect_out "(from SLURMRESTD_URL)"
+	# A token file others can read is refused.
+	chmod 644 "$T/jwt"
+	env -u SLURM_JWT $LEPTON check slurm >"$T/o" 2>"$T/e"
+	[ $? = 4 ] || fail "a 0644 token file: want exit 4: $(cat "$T/e")"
+	grep -q "holds secrets" "$T/e" || fail "$(cat "$T/e")"
+	# Bad JSON in the file: its path, line and column.
+	echo '{"slurm": ' >"$LEPTON_HOME/config.json"
+	run $LEPTON check slurm
+	expect_rc 1
+	expect_err "config.json"
+}
+
+test_slurm_ctrl_c_stops_following_not_the_job() {
+	timeout --preserve-status -s INT 3 $LEPTON train "$FIX/sleep.yaml" >"$T/o" 2>"$T/e"
+	rc=$?
+	[ $rc = 130 ] || fail "want exit 130, got $rc: $(cat "$T/e")"
+	grep -q "it goes on" "$T/e" || fail "$(cat "$T/e")"
+	id=$($LEPTON --json status --jobs | $PY -c 'import json,sys; print(json.load(sys.stdin)["result"]["jobs"][0]["id"])')
+	[ "$(slurm_state "$id")" = RUNNING ] || fail "Slurm says $(slurm_state "$id")"
+	run $LEPTON stop "$id"
+	expect_rc 0
+}
