@@ -19,20 +19,8 @@
 #include "../lib/json.h"
 #include "../lib/money.h"
 #include "../lib/out.h"
+#include "../lib/provider.h"
 #include "../lib/util.h"
-
-/* SkyPilot's public catalogs, whole files (see catalog/README.md). */
-#define UPSTREAM "https://raw.githubusercontent.com/skypilot-org/" \
-	"skypilot-catalog/master/catalogs"
-
-static const struct {
-	const char	*provider;
-	const char	*url;
-} upstream[] = {
-	{ "aws", UPSTREAM "/v7/aws/vms.csv" },
-	{ "gcp", UPSTREAM "/v7/gcp/vms.csv" },
-	{ "azure", UPSTREAM "/v6/azure/vms.csv" },
-};
 
 static const struct lep_err *cmd_catalog_exec(struct lep_ctx *,
 	    const struct lep_args *);
@@ -51,7 +39,7 @@ const struct lep_cmd cmd_catalog_entry = {
 	.description = "Without arguments, list every accelerator in the price "
 	    "catalogs with the counts offered and, per provider, the cheapest "
 	    "on-demand price of one accelerator-hour. 'update' fetches the "
-	    "aws, gcp and azure catalogs (SkyPilot's public files by default; "
+	    "public catalog of every provider that has one (SkyPilot's public files by default; "
 	    "--from a URL or directory holding PROVIDER/vms.csv or "
 	    "PROVIDER.csv), checks every header and row, and only when all "
 	    "are good replaces the copies in $LEPTON_HOME/catalog/, each "
@@ -63,27 +51,87 @@ const struct lep_cmd cmd_catalog_entry = {
 };
 
 struct accel_row {
-	char	 name[64];
-	int	 counts[16];
-	int	 ncounts;
-	int64_t	 best[8];	/* per provider, micro-USD per accel-hour */
-	const struct lep_offer *where[8];
+	const char	 *name;		/* borrowed from a catalog */
+	int		 *counts;
+	int		  ncounts;
+	int64_t		 *best;		/* per catalog, micro-USD per
+					   accelerator-hour; -1: none */
+	const struct lep_offer **where;	/* per catalog */
 };
 
 static struct accel_row *
-find_row(struct accel_row **rows, size_t *n, const char *name)
+find_row(struct accel_row **rows, size_t *n, const char *name, size_t ncat)
 {
-	size_t	 i;
+	struct accel_row	*r;
+	size_t			 i;
 
 	for (i = 0; i < *n; i++)
 		if (strcasecmp((*rows)[i].name, name) == 0)
 			return &(*rows)[i];
 	*rows = xreallocarray(*rows, *n + 1, sizeof(**rows));
-	memset(&(*rows)[*n], 0, sizeof(**rows));
-	lep_strlcpy((*rows)[*n].name, name, sizeof((*rows)[*n].name));
-	for (i = 0; i < 8; i++)
-		(*rows)[*n].best[i] = -1;
-	return &(*rows)[(*n)++];
+	r = &(*rows)[(*n)++];
+	memset(r, 0, sizeof(*r));
+	r->name = name;
+	r->best = xreallocarray(NULL, ncat, sizeof(*r->best));
+	r->where = xcalloc(ncat, sizeof(*r->where));
+	for (i = 0; i < ncat; i++)
+		r->best[i] = -1;
+	return r;
+}
+
+static void
+add_count(struct accel_row *r, int count)
+{
+	int	 c;
+
+	for (c = 0; c < r->ncounts; c++)
+		if (r->counts[c] == count)
+			return;
+	r->counts = xreallocarray(r->counts, (size_t)r->ncounts + 1,
+	    sizeof(*r->counts));
+	r->counts[r->ncounts++] = count;
+}
+
+static void
+rows_free(struct accel_row *rows, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].counts);
+		free(rows[i].best);
+		free(rows[i].where);
+	}
+	free(rows);
+}
+
+/* Every catalog on this machine (or only's), for the accelerator list. */
+static const struct lep_err *
+load_all(struct lep_catalog ***out, size_t *n_out, struct lep_ctx *ctx,
+    const char *only)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_provider_info pi;
+	struct lep_catalog	**cats = NULL;
+	size_t			 i, n = 0;
+	char			*path;
+
+	for (i = 0; err == NULL && lep_provider_nth(&pi, i) == 0; i++) {
+		if (pi.catalog_url == NULL ||
+		    (only != NULL && strcmp(only, pi.name) != 0))
+			continue;
+		if ((path = lep_catalog_path(ctx->home, pi.name)) == NULL)
+			continue;
+		cats = xreallocarray(cats, n + 1, sizeof(*cats));
+		err = lep_catalog_load(&cats[n], pi.name, path,
+		    pi.catalog_flags | LEP_CATALOG_ACCELERATED);
+		free(path);
+		if (err == NULL)
+			n++;
+	}
+	*out = cats;
+	*n_out = n;
+	return err;
 }
 
 static int
@@ -102,27 +150,16 @@ cmp_int(const void *a, const void *b)
 static const struct lep_err *
 catalog_list(struct lep_ctx *ctx, const char *only)
 {
-	const struct lep_err	*err = NULL;
-	struct lep_catalog	*cats[8] = { NULL };
+	const struct lep_err	*err;
+	struct lep_catalog	**cats = NULL;
 	struct accel_row	*rows = NULL, *r;
 	struct lep_json		*res, *arr, *o, *best, *b;
 	size_t			 n = 0, ncat = 0, i, k, p;
-	char			*path, m[32];
-	int			 c, seen;
+	char			 m[32];
+	int			 c;
 
-	for (i = 0; i < lep_catalog_nproviders; i++) {
-		if (only != NULL && strcmp(only, lep_catalog_providers[i]) != 0)
-			continue;
-		if ((path = lep_catalog_path(ctx->home,
-		    lep_catalog_providers[i])) == NULL)
-			continue;
-		err = lep_catalog_load(&cats[ncat], lep_catalog_providers[i],
-		    path, LEP_CATALOG_ACCELERATED);
-		free(path);
-		if (err != NULL)
-			goto done;
-		ncat++;
-	}
+	if ((err = load_all(&cats, &ncat, ctx, only)) != NULL)
+		goto done;
 	if (ncat == 0) {
 		err = lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "no price "
 		    "catalog%s%s", only ? " for " : "", only ? only : ""),
@@ -136,11 +173,8 @@ catalog_list(struct lep_ctx *ctx, const char *only)
 
 			if (o->acc_count <= 0 || o->price < 0)
 				continue;
-			r = find_row(&rows, &n, o->acc_name);
-			for (c = seen = 0; c < r->ncounts; c++)
-				seen |= r->counts[c] == o->acc_count;
-			if (!seen && r->ncounts < 16)
-				r->counts[r->ncounts++] = o->acc_count;
+			r = find_row(&rows, &n, o->acc_name, ncat);
+			add_count(r, o->acc_count);
 			per = o->price / o->acc_count;
 			if (r->best[p] < 0 || per < r->best[p]) {
 				r->best[p] = per;
@@ -206,9 +240,10 @@ catalog_list(struct lep_ctx *ctx, const char *only)
 	lep_out_printf(&ctx->out, "\ncheapest on-demand $ per accelerator-"
 	    "hour, %s\n", LEP_CURRENCY);
 done:
+	rows_free(rows, n);
 	for (i = 0; i < ncat; i++)
 		lep_catalog_free(cats[i]);
-	free(rows);
+	free(cats);
 	return err;
 }
 
@@ -263,25 +298,32 @@ static const struct lep_err *
 catalog_update(struct lep_ctx *ctx, const char *from, const char *only)
 {
 	const struct lep_err	*err = NULL;
+	struct lep_provider_info pi;
 	struct lep_catalog	*cat;
-	struct lep_buf		 got[8];
+	struct lep_buf		*got = NULL;
 	struct lep_json		*res, *arr, *o;
-	char			*src[8] = { NULL }, *dir, *path, *copy;
-	size_t			 i, n = 0, rows[8];
-	const char		*prov[8];
+	char			**src = NULL, *dir, *path, *copy;
+	size_t			 i, n = 0, *rows = NULL;
+	const char		**prov = NULL;
 
-	for (i = 0; i < LEP_ARRAY_SIZE(upstream); i++) {
-		if (only != NULL && strcmp(only, upstream[i].provider) != 0)
+	for (i = 0; lep_provider_nth(&pi, i) == 0; i++) {
+		if (pi.catalog_url == NULL ||
+		    (only != NULL && strcmp(only, pi.name) != 0))
 			continue;
-		prov[n] = upstream[i].provider;
+		got = xreallocarray(got, n + 1, sizeof(*got));
+		src = xreallocarray(src, n + 1, sizeof(*src));
+		rows = xreallocarray(rows, n + 1, sizeof(*rows));
+		prov = xreallocarray(prov, n + 1, sizeof(*prov));
+		prov[n] = pi.name;
+		src[n] = NULL;
 		lep_out_progress(&ctx->out, "fetching %s", prov[n]);
-		err = fetch_one(&got[n], from, prov[n], upstream[i].url,
+		err = fetch_one(&got[n], from, prov[n], pi.catalog_url,
 		    &src[n]);
 		if (err == NULL) {
 			/* Check it whole; the parse takes a copy. */
 			copy = xstrndup(got[n].buf, got[n].len);
 			err = lep_catalog_parse(&cat, prov[n], src[n], copy,
-			    got[n].len, 0);
+			    got[n].len, pi.catalog_flags);
 			if (err == NULL) {
 				rows[n] = cat->rows;
 				lep_catalog_free(cat);
@@ -328,6 +370,10 @@ done:
 		lep_buf_release(&got[i]);
 		free(src[i]);
 	}
+	free(got);
+	free(src);
+	free(rows);
+	free(prov);
 	return err;
 }
 

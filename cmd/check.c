@@ -98,18 +98,17 @@ cmd_check_exec(struct lep_ctx *ctx, const struct lep_args *args)
 {
 	const struct lep_err	*err, *first = NULL;
 	struct lep_config	 cfg = { ctx->home, &ctx->out };
+	struct lep_provider_info pi;
 	struct lep_provider	*p;
 	struct lep_json		*report, *all = lep_json_arr(), *o;
-	size_t			 i, n = args->npos;
+	size_t			 i;
 	const char		*name, *status;
-	int			 named = n > 0;
+	int			 named = args->npos > 0;
 
-	if (!named)
-		n = lep_provider_count;
-	for (i = 0; i < n; i++) {
-		name = named ? lep_args_pos(args, i) :
-		    lep_provider_table[i].name;
-		if (!named && lep_provider_table[i].ops == NULL)
+	for (i = 0; named ? i < args->npos : lep_provider_nth(&pi, i) == 0;
+	    i++) {
+		name = named ? lep_args_pos(args, i) : pi.name;
+		if (!named && !pi.built)
 			continue;
 		report = NULL;
 		p = NULL;
@@ -119,9 +118,8 @@ cmd_check_exec(struct lep_ctx *ctx, const struct lep_args *args)
 		if (report == NULL)
 			report = lep_json_obj();
 		status = "ok";
-		if (err != NULL && !named && lep_json_get_str(report,
-		    "url") == NULL && lep_json_get(report, "url_from") !=
-		    NULL) {
+		if (err != NULL && !named &&
+		    !lep_json_get_bool(report, "configured", 1)) {
 			status = "not configured";
 			err = NULL;
 		} else if (err != NULL)

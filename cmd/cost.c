@@ -20,7 +20,6 @@
 #include "../lib/spec.h"
 #include "../lib/util.h"
 
-#define HOURS_PER_MONTH	730
 
 static const struct lep_err *cmd_cost_exec(struct lep_ctx *,
 	    const struct lep_args *);
@@ -212,10 +211,10 @@ cost_spec(struct lep_ctx *ctx, const struct lep_args *args)
 			est = lep_json_obj();
 			lep_json_set(est, "min", money_json(lep_money_for(
 			    pl->choices[0].hourly, pl->machines,
-			    HOURS_PER_MONTH * 3600000LL)));
+			    LEP_HOURS_PER_MONTH * 3600000LL)));
 			lep_json_set(est, "max", money_json(lep_money_for(
 			    pl->choices[0].hourly, pl->machines_max,
-			    HOURS_PER_MONTH * 3600000LL)));
+			    LEP_HOURS_PER_MONTH * 3600000LL)));
 			lep_json_set(res, "month", est);
 		}
 		lep_out_result(&ctx->out, res);
@@ -244,13 +243,13 @@ cost_spec(struct lep_ctx *ctx, const struct lep_args *args)
 	    "replica(s)", LEP_CURRENCY);
 	if (sp->kind == LEP_SPEC_SERVICE)
 		lep_out_printf(&ctx->out, "a month (%d h) of the chosen offer: "
-		    "$%s (%d replicas) .. $%s (%d)\n", HOURS_PER_MONTH,
+		    "$%s (%d replicas) .. $%s (%d)\n", LEP_HOURS_PER_MONTH,
 		    lep_money_format(a, sizeof(a), lep_money_for(
 		    pl->choices[0].hourly, pl->machines,
-		    HOURS_PER_MONTH * 3600000LL)), pl->machines,
+		    LEP_HOURS_PER_MONTH * 3600000LL)), pl->machines,
 		    lep_money_format(b, sizeof(b), lep_money_for(
 		    pl->choices[0].hourly, pl->machines_max,
-		    HOURS_PER_MONTH * 3600000LL)), pl->machines_max);
+		    LEP_HOURS_PER_MONTH * 3600000LL)), pl->machines_max);
 done:
 	lep_plan_free(pl);
 	lep_spec_free(sp);

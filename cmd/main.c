@@ -13,7 +13,7 @@
 #include "../lib/error.h"
 #include "../lib/out.h"
 #include "../lib/util.h"
-#include "../providers/provider.h"
+#include "../lib/provider.h"
 
 static const struct lep_opt no_opts[] = {
 	{ NULL, 0, 0, NULL, NULL }
@@ -65,10 +65,9 @@ main(int argc, char **argv)
 	int			 used, json, rc, nt = 0;
 	size_t			 i;
 
-	if (argc >= 2 && strcmp(argv[1], LEP_SUPERVISOR_ARGV1) == 0)
-		return lep_provider_supervise(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], LEP_JOB_ARGV1) == 0)
-		return lep_provider_job_main(argc - 1, argv + 1);
+	lep_provider_init();
+	if (lep_provider_main(&rc, argc, argv))
+		return rc;
 	signal(SIGPIPE, SIG_IGN);
 	json = wants_json(argc, argv);
 

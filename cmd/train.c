@@ -87,6 +87,7 @@ cmd_train_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	struct lep_job		*j = NULL, *now = NULL;
 	struct sigaction	 sa, old;
 	struct timespec		 ts = { 0, 100 * 1000 * 1000 };
+	struct lep_provider_info pi;
 	long long		 lock_ms, t0 = lep_now_ms();
 	off_t			 off = 0;
 	char			*id;
@@ -112,9 +113,10 @@ cmd_train_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
 	id = xstrdup(j->id);
-	/* A remote engine is asked less often than this machine. */
-	if (strcmp(j->provider, "local") != 0)
-		ts.tv_nsec = 500 * 1000 * 1000;
+	/* Ask as often as the provider says it can take. */
+	if (lep_provider_info(&pi, j->provider) == 0 && pi.poll_ms > 0)
+		ts.tv_nsec = (long)(pi.poll_ms % 1000) * 1000 * 1000,
+		ts.tv_sec = pi.poll_ms / 1000;
 	/* Follow: the log on stderr (a terminal's, or -v), until it ends. */
 	while (!interrupted) {
 		pass_log(j->log_path, &off, ctx->out.quiet ||

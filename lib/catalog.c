@@ -27,9 +27,6 @@
 
 #define CATALOG_MAX	(64u * 1024 * 1024)
 
-const char *const lep_catalog_providers[] = { "aws", "gcp", "azure" };
-const size_t lep_catalog_nproviders = LEP_ARRAY_SIZE(lep_catalog_providers);
-
 enum col {
 	C_INSTANCE,
 	C_ACC_NAME,
@@ -356,7 +353,7 @@ lep_catalog_parse(struct lep_catalog **out, const char *provider,
 	*out = NULL;
 	c = lep_catalog_new(provider);
 	c->buf = text;
-	gcp = strcmp(provider, "gcp") == 0;
+	gcp = (flags & LEP_CATALOG_PAIR_HOSTS) != 0;
 	lep_csv_init(&csv, text, len);
 	ncols = lep_csv_row(&csv, f);
 	if (ncols <= 0 || csv.bad) {

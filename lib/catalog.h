@@ -38,10 +38,6 @@ struct lep_catalog {
 	size_t			 nowned;
 };
 
-/* The providers that have a catalog file. */
-extern const char *const lep_catalog_providers[];
-extern const size_t lep_catalog_nproviders;
-
 /*
  * Where PROVIDER's catalog is: HOME/catalog/ (written by catalog update),
  * else the installed share/lepton/catalog, else catalog/ beside the
@@ -51,6 +47,11 @@ char	*lep_catalog_path(const char *home, const char *provider);
 
 /* Keep only offers with accelerators (a GPU spec needs no others). */
 #define LEP_CATALOG_ACCELERATED	0x1
+/*
+ * The file lists accelerators apart from the hosts that take them (GCP's
+ * layout): pair each with its host types (the provider table says so).
+ */
+#define LEP_CATALOG_PAIR_HOSTS	0x2
 
 /* Errors: NOT_FOUND, FAILED ("FILE:LINE: ..." for bad content). */
 const struct lep_err *lep_catalog_load(struct lep_catalog **out,

@@ -1,11 +1,12 @@
 /*
  * config.h: the user's settings in HOME/config.json (optional): what an
- * hour of this machine or of the Slurm cluster costs, so plans can compare
- * "our hardware" with the clouds. Absent values are 0.
+ * hour of each provider's own hardware costs, so plans can compare "our
+ * hardware" with the clouds (absent values are 0), and a section per
+ * provider that its driver reads (lepton(1) FILES shows them):
  *
- *   {"rates": {"local": {"hourly": "0.10", "gpu": {"H100": "2.50"}},
- *              "slurm": {"gpu": {"A100": "1.20", "*": "1.00"}}},
- *    "slurm": {"gpus": {"A100": 8}, "cpus": 128, "memory": 1024}}
+ *   {"rates": {PROVIDER: {"hourly": "0.10", "gpu": {"A100": "1.20",
+ *                                                   "*": "1.00"}}},
+ *    PROVIDER: {...}}
  */
 #ifndef LEPTON_LIB_CONFIG_H
 #define LEPTON_LIB_CONFIG_H
@@ -32,7 +33,7 @@ const struct lep_err *lep_config_rate(int64_t *hourly_out,
 const struct lep_err *lep_config_gpu_rate(int64_t *out,
 	    const struct lep_config_file *, const char *provider,
 	    const char *gpu);
-/* A section of the file ("slurm"), borrowed; NULL when absent. */
+/* A provider's section of the file, borrowed; NULL when absent. */
 const struct lep_json *lep_config_get(const struct lep_config_file *,
 	    const char *key);
 

@@ -160,9 +160,3 @@ lep_random_hex(char *out, size_t nbytes)
 	lep_wipe(buf, sizeof(buf));
 	return NULL;
 }
-
-void
-lep_wipe(void *p, size_t n)
-{
-	explicit_bzero(p, n);
-}

@@ -26,7 +26,4 @@ const struct lep_err *lep_sha256_file(char hex[LEP_SHA256_HEX],
 
 /* n random bytes as 2n hex digits into out (2n+1 bytes). */
 const struct lep_err *lep_random_hex(char *out, size_t nbytes);
-/* Wipe memory that held a secret; not optimised away. */
-void	 lep_wipe(void *, size_t);
-
 #endif

@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto.h"
 #include "error.h"
 #include "json.h"
 #include "util.h"
@@ -155,8 +154,8 @@ lep_write_json(const char *path, const struct lep_json *j, mode_t mode)
 	return err;
 }
 
-static const struct lep_err *
-read_fd(struct lep_buf *b, int fd, const char *path, size_t max)
+const struct lep_err *
+lep_read_fd(struct lep_buf *b, int fd, const char *path, size_t max)
 {
 	char	 chunk[8192];
 	ssize_t	 n;
@@ -190,33 +189,7 @@ lep_read_file(struct lep_buf *b, const char *path, size_t max)
 	/* Size the buffer once: big catalogs are read whole. */
 	if (fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= max)
 		lep_buf_init(b, (size_t)st.st_size), b->max = max;
-	err = read_fd(b, fd, path, max);
-	close(fd);
-	return err;
-}
-
-const struct lep_err *
-lep_read_secret_file(struct lep_buf *b, const char *path, size_t max)
-{
-	const struct lep_err	*err;
-	struct stat		 st;
-	int			 fd;
-
-	lep_buf_init_max(b, max);
-	if ((err = lep_open_read(&fd, path, O_NOFOLLOW)) != NULL)
-		return err;
-	if (fstat(fd, &st) == -1) {
-		err = lep_err_errno(LEP_E_FAILED, "cannot stat '%s'", path);
-	} else if (st.st_uid != geteuid()) {
-		err = lep_err_new(LEP_E_AUTH, "'%s' holds secrets but belongs "
-		    "to another user", path);
-	} else if (st.st_mode & 077) {
-		err = lep_err_hint(lep_err_new(LEP_E_AUTH, "'%s' holds secrets "
-		    "but others may read it (mode %03o)", path,
-		    (unsigned int)(st.st_mode & 0777)), "chmod 600 '%s'",
-		    path);
-	} else
-		err = read_fd(b, fd, path, max);
+	err = lep_read_fd(b, fd, path, max);
 	close(fd);
 	return err;
 }

@@ -1,6 +1,6 @@
 /*
  * fs.h: files written atomically, directories made on demand, bounded
- * reads, secret files, and the state lock.
+ * reads, and the state lock (secret files: lib/creds.h).
  */
 #ifndef LEPTON_LIB_FS_H
 #define LEPTON_LIB_FS_H
@@ -43,11 +43,8 @@ const struct lep_err *lep_write_json(const char *path,
 const struct lep_err *lep_read_file(struct lep_buf *b, const char *path,
 	    size_t max);
 
-/*
- * Read a file that holds secrets: refused (LEP_E_AUTH) when group or
- * others may read it, or when another user owns it.
- */
-const struct lep_err *lep_read_secret_file(struct lep_buf *b,
+/* The rest of an open fd, as lep_read_file (b is initialised by the caller). */
+const struct lep_err *lep_read_fd(struct lep_buf *b, int fd,
 	    const char *path, size_t max);
 
 /* rm -rf of a directory we own (best effort, no symlinks followed). */

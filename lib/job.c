@@ -23,14 +23,12 @@
 #include "json.h"
 #include "ledger.h"
 #include "out.h"
+#include "plan.h"
 #include "provider.h"
 #include "registry.h"
-#include "service.h"
 #include "spec.h"
 #include "state.h"
 #include "util.h"
-
-#define COMPLETE_LOCK_MS	(5 * 60 * 1000)
 
 static char *
 index_path(const char *home, const char *id)
@@ -62,7 +60,8 @@ lep_job_provider(struct lep_provider **out, struct lep_ctx *ctx,
 	free(p);
 	if (err == NULL) {
 		pname = lep_json_get_str(j, "provider");
-		err = lep_provider_open(out, pname ? pname : "local", &cfg);
+		err = lep_provider_open(out, pname ? pname :
+		    lep_provider_default(), &cfg);
 	}
 	lep_json_free(j);
 	return err;
@@ -103,11 +102,11 @@ lep_job_train(struct lep_job **out, struct lep_ctx *ctx,
 		return lep_err_hint(lep_err_new(LEP_E_USAGE, "%s: kind "
 		    "'service' is deployed, not trained", sp->file), "'lepton "
 		    "deploy %s'", sp->file);
-	pname = lep_service_provider_for(sp);
+	pname = lep_plan_provider(sp);
 	if ((err = lep_provider_open(&p, pname, &cfg)) != NULL)
 		return err;
 	if ((err = lep_provider_check(p, sp)) != NULL ||
-	    (err = lep_service_price(&seg, ctx, sp, pname)) != NULL)
+	    (err = lep_plan_price(&seg, ctx->home, sp, pname)) != NULL)
 		goto done;
 	/* An input model (fine-tuning): version or alias. */
 	if (sp->has_model && (sp->model.version || sp->model.alias)) {
@@ -269,119 +268,4 @@ lep_job_list(struct lep_job ***out, size_t *n_out, struct lep_ctx *ctx)
 	*out = v;
 	*n_out = n;
 	return NULL;
-}
-
-/* metrics.json in the output, or beside it. */
-static struct lep_json *
-read_metrics(const char *output)
-{
-	struct lep_json	*m = NULL;
-	struct lep_buf	 b;
-	char		*p, *dir, *slash;
-
-	p = xasprintf("%s/metrics.json", output);
-	if (lep_read_file(&b, p, 1 << 20) == NULL)
-		(void)lep_json_parse(&m, b.buf, b.len, p);
-	lep_buf_release(&b);
-	free(p);
-	if (m != NULL)
-		return m;
-	dir = xstrdup(output);
-	if ((slash = strrchr(dir, '/')) != NULL) {
-		*slash = '\0';
-		p = xasprintf("%s/metrics.json", dir);
-		if (lep_read_file(&b, p, 1 << 20) == NULL)
-			(void)lep_json_parse(&m, b.buf, b.len, p);
-		lep_buf_release(&b);
-		free(p);
-	}
-	free(dir);
-	return m;
-}
-
-const struct lep_err *
-lep_job_complete(char **model_out, char **why_out, const char *home,
-    const struct lep_job_result *r)
-{
-	const struct lep_err	*err;
-	const struct lep_spec	*sp = r->spec;
-	struct lep_state	*st = NULL;
-	struct lep_json		*rec, *src, *metrics = NULL, *manifest = NULL;
-	struct lep_txn		 txn;
-	struct stat		 sb;
-	const char		*state = r->state, *model;
-	char			*version = NULL, *parent = NULL, *msg, *path;
-	char			 ts[32];
-	int			 lockfd = -1, created = 0;
-
-	*model_out = *why_out = NULL;
-	memset(&txn, 0, sizeof(txn));
-	model = sp->has_model ? sp->model.name : sp->name;
-	if ((err = lep_lock(&lockfd, home, COMPLETE_LOCK_MS)) != NULL ||
-	    (err = lep_state_open(&st, home, 1)) != NULL)
-		goto done;
-	if (strcmp(state, "succeeded") == 0 && r->output != NULL) {
-		if (stat(r->output, &sb) == -1) {
-			state = "failed";
-			*why_out = xasprintf("job.outputs.model '%s' was not "
-			    "written", sp->job.output_model);
-		} else {
-			metrics = read_metrics(r->output);
-			(void)lep_registry_resolve(&parent, st, model, NULL);
-			src = lep_json_obj();
-			lep_json_set_str(src, "kind", "job");
-			lep_json_set_str(src, "job", r->id);
-			lep_json_set_str(src, "spec", sp->file);
-			lep_json_set_str(src, "provider", r->provider);
-			err = lep_registry_register(&version, &created,
-			    &manifest, &txn, st, home, model, r->output, src,
-			    metrics, parent);
-			lep_json_free(src);
-			if (err != NULL)
-				goto done;
-			*model_out = xasprintf("%s@%s", model, version);
-		}
-	} else if (r->message != NULL)
-		*why_out = xstrdup(r->message);
-	rec = lep_json_obj();
-	lep_json_set_str(rec, "id", r->id);
-	lep_json_set_str(rec, "name", sp->name);
-	lep_json_set_str(rec, "provider", r->provider);
-	lep_json_set_str(rec, "dir", sp->dir);
-	lep_json_set_str(rec, "state", state);
-	lep_json_set_int(rec, "exit_code", r->exit_code);
-	lep_format_time(ts, sizeof(ts), r->started);
-	lep_json_set_str(rec, "started", ts);
-	lep_format_time(ts, sizeof(ts), r->ended);
-	lep_json_set_str(rec, "ended", ts);
-	lep_json_set_str(rec, "model", *model_out);
-	lep_json_set(rec, "metrics", metrics ? lep_json_dup(metrics) :
-	    lep_json_null());
-	lep_json_set(rec, "spec", lep_spec_to_json(sp));
-	path = xasprintf("jobs/%s.json", r->id);
-	lep_txn_put(&txn, path, lep_json_print(rec, 1));
-	free(path);
-	lep_json_free(rec);
-	if (version != NULL)
-		msg = xasprintf("train %s %s (job %s)\n\nLepton-Command: train\n"
-		    "Lepton-Job: %s\nLepton-Provider: %s\nLepton-Model: %s\n"
-		    "Lepton-Outcome: %s\n", model, version, r->id, r->id,
-		    r->provider, *model_out, state);
-	else
-		msg = xasprintf("train %s: job %s %s\n\nLepton-Command: train\n"
-		    "Lepton-Job: %s\nLepton-Provider: %s\nLepton-Outcome: %s\n",
-		    model, r->id, state, r->id, r->provider, state);
-	err = lep_txn_commit(NULL, st, &txn, msg);
-	free(msg);
-	if (err == NULL)
-		err = lep_ledger_record(home, r->id, NULL, lep_epoch_ms());
-done:
-	lep_txn_release(&txn);
-	lep_json_free(metrics);
-	lep_json_free(manifest);
-	lep_state_close(st);
-	lep_unlock(lockfd);
-	free(version);
-	free(parent);
-	return err;
 }

@@ -1,7 +1,7 @@
 /*
  * job.h: training jobs: submit through the spec's provider, follow, and
  * when one ends, record it in the state repository and register its
- * output as the model's next version.
+ * output as the model's next version (lib/record.c does that part).
  */
 #ifndef LEPTON_LIB_JOB_H
 #define LEPTON_LIB_JOB_H
@@ -12,27 +12,6 @@ struct lep_ctx;
 struct lep_err;
 struct lep_job;
 struct lep_spec;
-
-/* How a job ended, as its runner saw it. */
-struct lep_job_result {
-	const char		*id;
-	const struct lep_spec	*spec;
-	const char		*provider;
-	const char		*state;		/* succeeded failed cancelled */
-	const char		*message;	/* or NULL */
-	int			 exit_code;
-	long long		 started, ended;	/* epoch seconds */
-	const char		*output;	/* job.outputs.model, absolute */
-};
-
-/*
- * Record a finished job (one commit: jobs/ID.json, and on success the
- * output's manifest and tag), taking the state lock itself. *model_out:
- * "iris@v3" when a version was registered, else NULL; caller frees.
- * *why_out: why nothing was registered, or NULL; caller frees.
- */
-const struct lep_err *lep_job_complete(char **model_out, char **why_out,
-	    const char *home, const struct lep_job_result *);
 
 /* Check, price and submit a job spec. Errors: deploy's, and USAGE. */
 const struct lep_err *lep_job_train(struct lep_job **out, struct lep_ctx *,

@@ -10,7 +10,6 @@
 
 #include <cJSON.h>
 
-#include "crypto.h"
 #include "error.h"
 #include "util.h"
 

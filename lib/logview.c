@@ -15,7 +15,7 @@
 
 #include "json.h"
 #include "out.h"
-#include "../providers/provider.h"
+#include "types.h"
 
 static volatile sig_atomic_t	 interrupted;
 

@@ -25,4 +25,7 @@ char	*lep_money_format(char *buf, size_t len, int64_t micro);
  */
 int64_t	 lep_money_for(int64_t price_per_hour, int64_t count, int64_t ms);
 
+/* A month of hours, as the clouds' monthly prices count it (365 x 24 / 12). */
+#define LEP_HOURS_PER_MONTH	730
+
 #endif

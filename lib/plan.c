@@ -6,6 +6,7 @@
  */
 #include "plan.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "config.h"
 #include "error.h"
 #include "json.h"
+#include "ledger.h"
 #include "money.h"
 #include "provider.h"
 #include "spec.h"
@@ -233,57 +235,6 @@ explain(struct lep_plan *pl, const struct lep_spec *sp,
 	lep_buf_release(&what);
 }
 
-/* Offers a cluster declares in config.json ("slurm": {"gpus": ...}). */
-static const struct lep_err *
-cluster_offers(struct lep_catalog **out, const struct lep_config_file *cf,
-    const char *provider)
-{
-	const struct lep_json	*cl = lep_config_get(cf, provider), *gpus, *g;
-	const struct lep_err	*err;
-	struct lep_catalog	*c;
-	struct lep_offer	 o;
-	int64_t			 hourly, rate;
-	long long		 n, k;
-	size_t			 i;
-
-	*out = NULL;
-	if (cl == NULL)
-		return NULL;
-	if ((err = lep_config_rate(&hourly, cf, provider)) != NULL)
-		return err;
-	c = lep_catalog_new(provider);
-	memset(&o, 0, sizeof(o));
-	o.instance = "cluster";
-	o.acc_name = "";
-	o.region = lep_json_get_str(cl, "region") ?
-	    lep_json_get_str(cl, "region") : provider;
-	o.zone = "";
-	o.elastic = 1;
-	o.vcpus = lep_json_get_ll(cl, "cpus", &n) == 0 ? (double)n : -1;
-	o.mem = lep_json_get_ll(cl, "memory", &n) == 0 ? (double)n : -1;
-	o.price = hourly;
-	o.spot = -1;
-	lep_catalog_add(c, &o);
-	gpus = lep_json_get(cl, "gpus");
-	for (i = 0; i < lep_json_len(gpus); i++) {
-		g = lep_json_at(gpus, i);
-		if ((err = lep_config_gpu_rate(&rate, cf, provider,
-		    lep_json_key(g))) != NULL) {
-			lep_catalog_free(c);
-			return err;
-		}
-		n = (long long)lep_json_number(g);
-		o.acc_name = lep_json_key(g);
-		for (k = 1; k <= n && k <= 64; k++) {
-			o.acc_count = (int)k;
-			o.price = hourly + rate * k;
-			lep_catalog_add(c, &o);
-		}
-	}
-	*out = c;
-	return NULL;
-}
-
 static int
 provider_allowed(const struct lep_spec *sp, const struct lep_plan_opts *opts,
     const char *name)
@@ -294,23 +245,15 @@ provider_allowed(const struct lep_spec *sp, const struct lep_plan_opts *opts,
 	    in_list(sp->placement.providers, sp->placement.nproviders, name);
 }
 
-/* A slurmrestd to ask: SLURMRESTD_URL, or slurm.url in config.json. */
+/* Is name the one provider this plan may use? */
 static int
-slurm_reachable(const struct lep_config_file *cf)
-{
-	const char	*v = getenv("SLURMRESTD_URL");
-
-	return (v != NULL && *v != '\0') ||
-	    lep_json_get_str(lep_config_get(cf, "slurm"), "url") != NULL;
-}
-
-static int
-only_slurm(const struct lep_spec *sp, const struct lep_plan_opts *opts)
+only_provider(const struct lep_spec *sp, const struct lep_plan_opts *opts,
+    const char *name)
 {
 	if (opts->provider != NULL)
-		return strcmp(opts->provider, "slurm") == 0;
+		return strcmp(opts->provider, name) == 0;
 	return sp->placement.nproviders == 1 &&
-	    strcmp(sp->placement.providers[0], "slurm") == 0;
+	    strcmp(sp->placement.providers[0], name) == 0;
 }
 
 static void
@@ -320,64 +263,64 @@ add_cat(struct lep_plan *pl, struct lep_catalog *c)
 	pl->cats[pl->ncats++] = c;
 }
 
+/* What a built provider offers, asked through its offers hook. */
+static const struct lep_err *
+driver_offers(struct lep_catalog **out, const struct lep_spec *sp,
+    const struct lep_plan_opts *opts, const char *name)
+{
+	const struct lep_err	*err;
+	struct lep_provider	*p = NULL;
+	struct lep_config	 pcfg = { opts->home, NULL };
+
+	if ((err = lep_provider_open(&p, name, &pcfg)) == NULL)
+		err = lep_provider_offers(out, p);
+	lep_provider_close(p);
+	/* An engine that cannot be reached fails only a plan that needs it. */
+	if (lep_err_unreachable(err) && !only_provider(sp, opts, name))
+		err = NULL;
+	return err;
+}
+
+/* What a provider not built yet would cost: its public price catalog. */
+static const struct lep_err *
+catalog_offers(struct lep_catalog **out, const struct lep_spec *sp,
+    const struct lep_plan_opts *opts, const struct lep_provider_info *pi)
+{
+	const struct lep_err	*err;
+	char			*path;
+
+	if ((path = lep_catalog_path(opts->home, pi->name)) == NULL)
+		return lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "no price "
+		    "catalog for '%s'", pi->name), "'lepton catalog update' "
+		    "fetches them");
+	err = lep_catalog_load(out, pi->name, path, pi->catalog_flags |
+	    (sp->resources.naccels ? LEP_CATALOG_ACCELERATED : 0));
+	free(path);
+	return err;
+}
+
+/* The offers of every provider the spec allows, in the table's order. */
 static const struct lep_err *
 load_catalogs(struct lep_plan *pl, const struct lep_spec *sp,
     const struct lep_plan_opts *opts)
 {
 	const struct lep_err	*err = NULL;
-	struct lep_config_file	 cf;
-	struct lep_provider	*p = NULL;
-	struct lep_config	 pcfg = { opts->home, NULL };
-	struct lep_catalog	*c = NULL;
-	char			*path;
+	struct lep_provider_info pi;
+	struct lep_catalog	*c;
 	size_t			 i;
 
-	if (provider_allowed(sp, opts, "local")) {
-		if ((err = lep_provider_open(&p, "local", &pcfg)) == NULL)
-			err = lep_provider_offers(&c, p);
-		lep_provider_close(p);
-		if (err != NULL)
-			return err;
-		add_cat(pl, c);
-	}
-	if (provider_allowed(sp, opts, "slurm")) {
-		if ((err = lep_config_load(&cf, opts->home)) != NULL)
-			return err;
-		if (slurm_reachable(&cf)) {
-			/* The cluster's own nodes, from slurmrestd. */
-			if ((err = lep_provider_open(&p, "slurm",
-			    &pcfg)) == NULL)
-				err = lep_provider_offers(&c, p);
-			lep_provider_close(p);
-			p = NULL;
-			/* Only a plan that must use slurm fails with it. */
-			if (err != NULL && !only_slurm(sp, opts))
-				err = NULL;
-		} else
-			err = cluster_offers(&c, &cf, "slurm");
-		lep_config_release(&cf);
-		if (err != NULL)
-			return err;
+	for (i = 0; err == NULL && lep_provider_nth(&pi, i) == 0; i++) {
+		if (!provider_allowed(sp, opts, pi.name))
+			continue;
+		c = NULL;
+		if (pi.has_offers)
+			err = driver_offers(&c, sp, opts, pi.name);
+		else if (pi.catalog_url != NULL)
+			err = catalog_offers(&c, sp, opts, &pi);
 		if (c != NULL)
 			add_cat(pl, c);
-		c = NULL;
 	}
-	for (i = 0; i < lep_catalog_nproviders; i++) {
-		if (!provider_allowed(sp, opts, lep_catalog_providers[i]))
-			continue;
-		path = lep_catalog_path(opts->home, lep_catalog_providers[i]);
-		if (path == NULL)
-			return lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "no "
-			    "price catalog for '%s'", lep_catalog_providers[i]),
-			    "'lepton catalog update' fetches them");
-		err = lep_catalog_load(&c, lep_catalog_providers[i], path,
-		    sp->resources.naccels ? LEP_CATALOG_ACCELERATED : 0);
-		free(path);
-		if (err != NULL)
-			return err;
-		add_cat(pl, c);
-	}
-	return NULL;
+	return err;
 }
 
 const struct lep_err *
@@ -510,4 +453,114 @@ lep_plan_free(struct lep_plan *pl)
 	free(pl->choices);
 	free(pl->nearest);
 	free(pl);
+}
+
+/* The first provider in placement.providers this lepton has built. */
+const char *
+lep_plan_provider(const struct lep_spec *sp)
+{
+	struct lep_provider_info pi;
+	size_t			 i;
+
+	if (sp->placement.nproviders == 0)
+		return lep_provider_default();
+	for (i = 0; i < sp->placement.nproviders; i++)
+		if (lep_provider_info(&pi, sp->placement.providers[i]) == 0 &&
+		    pi.built)
+			return pi.name;
+	return sp->placement.providers[0];
+}
+
+static int64_t
+dollars_micro(double d)
+{
+	char	 buf[64];
+	int64_t	 v = 0;
+
+	snprintf(buf, sizeof(buf), "%.6f", d);
+	(void)lep_money_parse(&v, buf);
+	return v;
+}
+
+/*
+ * Price the spec on its provider, and refuse it over its budget:
+ * placement.max_hourly against the replicas it starts, service.max_cost
+ * against a month (LEP_HOURS_PER_MONTH) at max replicas. Errors: INFEASIBLE,
+ * OVER_BUDGET. *seg_out gets what the ledger will record.
+ */
+const struct lep_err *
+lep_plan_price(struct lep_segment *seg, const char *home,
+    const struct lep_spec *sp, const char *pname)
+{
+	const struct lep_err	*err;
+	struct lep_plan_opts	 po;
+	struct lep_plan		*pl = NULL;
+	const struct lep_choice	*c;
+	int64_t			 hourly, limit;
+	char			 a[32], b[32], d[32];
+
+	memset(&po, 0, sizeof(po));
+	po.home = home;
+	po.provider = pname;
+	if ((err = lep_plan_new(&pl, sp, &po)) != NULL)
+		return err;
+	if (pl->n == 0) {
+		err = lep_err_new(LEP_E_INFEASIBLE, "%s: %s", sp->file,
+		    pl->why);
+		goto done;
+	}
+	c = &pl->choices[0];
+	hourly = c->hourly * pl->machines;
+	if (sp->placement.has_max_hourly &&
+	    hourly > (limit = dollars_micro(sp->placement.max_hourly))) {
+		err = lep_err_new(LEP_E_OVER_BUDGET, "%s: %d x $%s/h on %s %s "
+		    "is $%s/h, over placement.max_hourly $%s/h", sp->file,
+		    pl->machines, lep_money_format(a, sizeof(a), c->hourly),
+		    pname, c->offer->instance, lep_money_format(b, sizeof(b),
+		    hourly), lep_money_format(d, sizeof(d), limit));
+		goto done;
+	}
+	if (sp->kind == LEP_SPEC_SERVICE && sp->service.has_max_cost &&
+	    c->hourly * pl->machines_max * LEP_HOURS_PER_MONTH >
+	    (limit = dollars_micro(sp->service.max_cost))) {
+		err = lep_err_new(LEP_E_OVER_BUDGET, "%s: a month (%d h) of "
+		    "%d x $%s/h on %s is $%s, over service.max_cost $%s",
+		    sp->file, LEP_HOURS_PER_MONTH, pl->machines_max, lep_money_format(a, sizeof(a),
+		    c->hourly), pname, lep_money_format(b, sizeof(b),
+		    c->hourly * pl->machines_max * LEP_HOURS_PER_MONTH), lep_money_format(d,
+		    sizeof(d), limit));
+		goto done;
+	}
+	if (sp->kind == LEP_SPEC_JOB && sp->job.has_max_cost) {
+		if (sp->job.max_duration == 0) {
+			err = lep_err_new(LEP_E_SPEC, "%s: job.max_cost needs "
+			    "job.max_duration, to bound what the job costs",
+			    sp->file);
+			goto done;
+		}
+		limit = dollars_micro(sp->job.max_cost);
+		if (lep_money_for(c->hourly, pl->machines,
+		    sp->job.max_duration * 1000) > limit) {
+			err = lep_err_new(LEP_E_OVER_BUDGET, "%s: %d x $%s/h on "
+			    "%s for job.max_duration %llds is $%s, over "
+			    "job.max_cost $%s", sp->file, pl->machines,
+			    lep_money_format(a, sizeof(a), c->hourly), pname,
+			    sp->job.max_duration, lep_money_format(b,
+			    sizeof(b), lep_money_for(c->hourly, pl->machines,
+			    sp->job.max_duration * 1000)), lep_money_format(d,
+			    sizeof(d), limit));
+			goto done;
+		}
+	}
+	memset(seg, 0, sizeof(*seg));
+	seg->kind = sp->kind == LEP_SPEC_SERVICE ? "service" : "job";
+	seg->model = sp->has_model ? sp->model.name : "";
+	seg->provider = (char *)(uintptr_t)pname;
+	seg->region = xstrdup(c->offer->region);
+	seg->instance = xstrdup(c->offer->instance);
+	seg->machines = pl->machines;
+	seg->price = c->hourly;
+done:
+	lep_plan_free(pl);
+	return err;
 }

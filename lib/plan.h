@@ -12,6 +12,7 @@
 struct lep_catalog;
 struct lep_err;
 struct lep_offer;
+struct lep_segment;
 struct lep_spec;
 
 struct lep_plan_opts {
@@ -55,5 +56,18 @@ struct lep_plan {
 const struct lep_err *lep_plan_new(struct lep_plan **out,
 	    const struct lep_spec *sp, const struct lep_plan_opts *);
 void	 lep_plan_free(struct lep_plan *);
+
+/*
+ * The provider a spec runs on: the first built one in placement.providers,
+ * or the default. Borrowed (from the table or the spec).
+ */
+const char *lep_plan_provider(const struct lep_spec *);
+/*
+ * Price sp on provider pname and refuse it over budget (max_hourly,
+ * service.max_cost, job.max_cost). Errors: INFEASIBLE, OVER_BUDGET, SPEC.
+ * *seg: what the ledger records; free its region and instance.
+ */
+const struct lep_err *lep_plan_price(struct lep_segment *seg,
+	    const char *home, const struct lep_spec *, const char *pname);
 
 #endif

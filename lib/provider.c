@@ -3,6 +3,8 @@
  */
 #include "provider.h"
 
+#include "../providers/provider.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,87 @@ struct lep_provider {
 	void				*state;
 	struct lep_out			*out;
 };
+
+static void
+fill_info(struct lep_provider_info *out, const struct lep_provider_entry *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->name = e->name;
+	out->built = e->ops != NULL;
+	out->catalog_url = e->catalog_url;
+	out->catalog_flags = e->catalog_flags;
+	if (e->ops != NULL) {
+		out->caps = e->ops->caps;
+		out->poll_ms = e->ops->poll_ms;
+		out->has_offers = e->ops->offers != NULL;
+	}
+}
+
+int
+lep_provider_nth(struct lep_provider_info *out, size_t i)
+{
+	if (i >= lep_provider_count)
+		return -1;
+	fill_info(out, &lep_provider_table[i]);
+	return 0;
+}
+
+int
+lep_provider_info(struct lep_provider_info *out, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < lep_provider_count; i++)
+		if (strcmp(lep_provider_table[i].name, name) == 0)
+			return lep_provider_nth(out, i);
+	return -1;
+}
+
+const char *
+lep_provider_default(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < lep_provider_count; i++)
+		if (lep_provider_table[i].ops != NULL)
+			return lep_provider_table[i].name;
+	abort();	/* a lepton with no provider built is a build bug */
+}
+
+void
+lep_provider_init(void)
+{
+	static const char	**names;
+	size_t			 i;
+
+	if (names != NULL)
+		return;
+	names = xcalloc(lep_provider_count, sizeof(*names));
+	for (i = 0; i < lep_provider_count; i++)
+		names[i] = lep_provider_table[i].name;
+	lep_spec_set_providers(names, lep_provider_count);
+}
+
+int
+lep_provider_main(int *rc, int argc, char **argv)
+{
+	const struct lep_provider_main	*m;
+	size_t				 i;
+
+	if (argc < 2 || strncmp(argv[1], "__", 2) != 0)
+		return 0;
+	for (i = 0; i < lep_provider_count; i++) {
+		if (lep_provider_table[i].ops == NULL)
+			continue;
+		for (m = lep_provider_table[i].ops->mains; m != NULL &&
+		    m->argv1 != NULL; m++)
+			if (strcmp(m->argv1, argv[1]) == 0) {
+				*rc = m->main(argc - 1, argv + 1);
+				return 1;
+			}
+	}
+	return 0;
+}
 
 const struct lep_err *
 lep_provider_open(struct lep_provider **out, const char *name,
@@ -87,11 +170,107 @@ finish(const struct lep_provider *p, const char *hook, long long t0,
 	return lep_err_provider(err, p->ops->name);
 }
 
+/* What a spec asks of a provider, and the capability each needs. */
+static const struct {
+	unsigned int	 cap;
+	const char	*what;		/* what the provider cannot do */
+} cap_names[] = {
+	{ LEP_CAP_SERVICE, "serve (kind: service)" },
+	{ LEP_CAP_JOB, "run jobs (kind: job)" },
+	{ LEP_CAP_GPU, "place accelerators" },
+	{ LEP_CAP_CANARY, "run canary rollouts" },
+	{ LEP_CAP_MULTINODE, "run a job on several nodes" },
+	{ LEP_CAP_REPLICAS, "serve more than one replica" },
+	{ LEP_CAP_PARTITION, "pick a partition or an account" },
+};
+
+/* The spec key that needs cap, as "key: value", or NULL when none. */
+static char *
+key_needing(const struct lep_spec *sp, unsigned int cap)
+{
+	int	 svc = sp->kind == LEP_SPEC_SERVICE;
+
+	switch (cap) {
+	case LEP_CAP_SERVICE:
+		return svc ? xstrdup("kind: service") : NULL;
+	case LEP_CAP_JOB:
+		return svc ? NULL : xstrdup("kind: job");
+	case LEP_CAP_GPU:
+		return sp->resources.naccels > 0 ? xasprintf("resources."
+		    "accelerators: %s", sp->resources.accels[0].name) : NULL;
+	case LEP_CAP_CANARY:
+		return svc && lep_streq(sp->service.strategy, "canary") ?
+		    xstrdup("service.rollout.strategy: canary") : NULL;
+	case LEP_CAP_MULTINODE:
+		return !svc && sp->job.nodes > 1 ? xasprintf("job.nodes: %d",
+		    sp->job.nodes) : NULL;
+	case LEP_CAP_REPLICAS:
+		return svc && sp->service.replicas_max > 1 ?
+		    xasprintf("service.replicas: %d", sp->service.replicas_max) :
+		    NULL;
+	case LEP_CAP_PARTITION:
+		if (sp->placement.partition != NULL)
+			return xasprintf("placement.partition: %s",
+			    sp->placement.partition);
+		return sp->placement.account != NULL ? xasprintf("placement."
+		    "account: %s", sp->placement.account) : NULL;
+	}
+	return NULL;
+}
+
+/* The built providers that have cap, as "a, b", or NULL when none. */
+static char *
+providers_with(unsigned int cap)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+	size_t		 i;
+
+	for (i = 0; i < lep_provider_count; i++)
+		if (lep_provider_table[i].ops != NULL &&
+		    (lep_provider_table[i].ops->caps & cap))
+			lep_buf_addf(&b, "%s%s", b.len ? ", " : "",
+			    lep_provider_table[i].name);
+	if (b.len > 0)
+		return lep_buf_detach(&b, NULL);
+	lep_buf_release(&b);
+	return NULL;
+}
+
+/*
+ * Refuse what the provider's capabilities say it cannot honour, before
+ * anything starts: never accept a key and ignore it.
+ */
+static const struct lep_err *
+check_caps(const struct lep_provider *p, const struct lep_spec *sp)
+{
+	const struct lep_err	*err = NULL;
+	char			*key, *who;
+	size_t			 i;
+
+	for (i = 0; i < LEP_ARRAY_SIZE(cap_names) && err == NULL; i++) {
+		if ((p->ops->caps & cap_names[i].cap) ||
+		    (key = key_needing(sp, cap_names[i].cap)) == NULL)
+			continue;
+		err = lep_err_new(LEP_E_UNSUPPORTED, "%s: provider '%s' cannot "
+		    "honour '%s': it cannot %s", sp->file, p->ops->name, key,
+		    cap_names[i].what);
+		if ((who = providers_with(cap_names[i].cap)) != NULL)
+			err = lep_err_hint(err, "placement: {providers: [...]} "
+			    "can name one that can: %s", who);
+		free(who);
+		free(key);
+	}
+	return lep_err_provider(err, p->ops->name);
+}
+
 const struct lep_err *
 lep_provider_check(struct lep_provider *p, const struct lep_spec *sp)
 {
-	long long	 t0 = lep_now_ms();
+	const struct lep_err	*err;
+	long long		 t0 = lep_now_ms();
 
+	if ((err = check_caps(p, sp)) != NULL)
+		return err;
 	if (p->ops->check == NULL)
 		return NULL;	/* nothing to check is not a refusal */
 	return finish(p, "check", t0, p->ops->check(p->state, sp));
@@ -156,27 +335,6 @@ lep_provider_endpoint(char **url_out, char **token_out,
 		return unsupported(p, "serve predictions");
 	return finish(p, "endpoint", t0, p->ops->endpoint(url_out, token_out,
 	    p->state, name));
-}
-
-const struct lep_err *
-lep_provider_secret_env(struct lep_json **out, const char *const *names,
-    size_t n, const char *command)
-{
-	const char	*v;
-	size_t		 i;
-
-	*out = lep_json_obj();
-	for (i = 0; i < n; i++) {
-		if ((v = getenv(names[i])) == NULL) {
-			lep_json_free_wiped(*out);
-			*out = NULL;
-			return lep_err_hint(lep_err_new(LEP_E_AUTH, "secret "
-			    "'%s' is not set in the environment", names[i]),
-			    "export %s before 'lepton %s'", names[i], command);
-		}
-		lep_json_set_str(*out, names[i], v);
-	}
-	return NULL;
 }
 
 const struct lep_err *
@@ -254,94 +412,3 @@ lep_provider_cancel(struct lep_job **out, struct lep_provider *p,
 	    grace_s));
 }
 
-void
-lep_job_free(struct lep_job *j)
-{
-	if (j == NULL)
-		return;
-	free(j->id);
-	free(j->name);
-	free(j->provider);
-	free(j->state);
-	free(j->message);
-	free(j->log_path);
-	free(j->model);
-	free(j);
-}
-
-void
-lep_deployment_free(struct lep_deployment *d)
-{
-	if (d == NULL)
-		return;
-	free(d->name);
-	free(d->provider);
-	free(d->state);
-	free(d->message);
-	free(d->endpoint);
-	free(d->spec_sha256);
-	free(d->log_dir);
-	free(d->replicas);
-	free(d->canary_replicas);
-	free(d);
-}
-
-static struct lep_json *
-replicas_json(const struct lep_replica *v, size_t n)
-{
-	struct lep_json	*reps = lep_json_arr(), *r;
-	size_t		 i;
-
-	for (i = 0; i < n; i++) {
-		r = lep_json_obj();
-		lep_json_set_int(r, "index", v[i].index);
-		lep_json_set_int(r, "pid", v[i].pid);
-		lep_json_set_int(r, "port", v[i].port);
-		lep_json_set_str(r, "state", v[i].state);
-		lep_json_set_int(r, "restarts", v[i].restarts);
-		lep_json_push(reps, r);
-	}
-	return reps;
-}
-
-struct lep_json *
-lep_deployment_json(const struct lep_deployment *d)
-{
-	struct lep_json	*j, *c;
-	char		 ts[32];
-
-	j = lep_json_obj();
-	lep_json_set_str(j, "name", d->name);
-	lep_json_set_str(j, "provider", d->provider);
-	lep_json_set_str(j, "state", d->state);
-	if (d->message != NULL)
-		lep_json_set_str(j, "message", d->message);
-	lep_json_set_str(j, "endpoint", d->endpoint);
-	lep_json_set_int(j, "revision", d->revision);
-	lep_json_set_int(j, "ready", d->ready);
-	lep_json_set_int(j, "desired", d->desired);
-	if (d->spec_sha256 != NULL)
-		lep_json_set_str(j, "spec_sha256", d->spec_sha256);
-	if (d->created) {
-		lep_format_time(ts, sizeof(ts), d->created);
-		lep_json_set_str(j, "created", ts);
-	}
-	if (d->updated) {
-		lep_format_time(ts, sizeof(ts), d->updated);
-		lep_json_set_str(j, "updated", ts);
-	}
-	if (d->supervisor_pid)
-		lep_json_set_int(j, "supervisor_pid", d->supervisor_pid);
-	if (d->log_dir != NULL)
-		lep_json_set_str(j, "log_dir", d->log_dir);
-	lep_json_set(j, "replicas", replicas_json(d->replicas, d->nreplicas));
-	if (d->canary) {
-		c = lep_json_obj();
-		lep_json_set_int(c, "revision", d->canary);
-		lep_json_set_int(c, "percent", d->canary_percent);
-		lep_json_set(c, "replicas", replicas_json(d->canary_replicas,
-		    d->ncanary));
-		lep_json_set(j, "canary", c);
-	}
-	return j;
-}

@@ -6,9 +6,43 @@
 #ifndef LEPTON_LIB_PROVIDER_H
 #define LEPTON_LIB_PROVIDER_H
 
-#include "../providers/provider.h"
+#include <stddef.h>
+
+#include "types.h"
+
+struct lep_catalog;
+struct lep_err;
+struct lep_spec;
 
 struct lep_provider;
+
+/* A provider as the table lists it (see providers/provider.h). */
+struct lep_provider_info {
+	const char	*name;
+	int		 built;
+	unsigned int	 caps;		/* LEP_CAP_* */
+	int		 poll_ms;	/* how often to ask it; 0 when not built */
+	const char	*catalog_url;	/* its public price catalog, or NULL */
+	int		 catalog_flags;	/* LEP_CATALOG_* */
+	int		 has_offers;	/* it prices offers itself */
+};
+
+/* The i-th provider lepton knows, in table order: 0, or -1 past the end. */
+int	 lep_provider_nth(struct lep_provider_info *out, size_t i);
+/* By name: 0, or -1 when lepton knows no such provider. */
+int	 lep_provider_info(struct lep_provider_info *out, const char *name);
+/* Where a spec without placement.providers runs: the first built row. */
+const char *lep_provider_default(void);
+/*
+ * Give the spec checker the table's names (placement.providers); call
+ * once at start, before any spec is read.
+ */
+void	 lep_provider_init(void);
+/*
+ * When argv[1] names a provider's hidden entry point (a supervisor, a job
+ * runner), run it and return 1 with *rc its exit status; else return 0.
+ */
+int	 lep_provider_main(int *rc, int argc, char **argv);
 
 /* Errors: NOT_FOUND (unknown name), UNSUPPORTED (known, not built). */
 const struct lep_err *lep_provider_open(struct lep_provider **out,
@@ -39,22 +73,10 @@ const struct lep_err *lep_provider_job_status(struct lep_job **out,
 const struct lep_err *lep_provider_cancel(struct lep_job **out,
 	    struct lep_provider *, const char *id, int grace_s);
 
-/* Errors: UNSUPPORTED when the provider has no offers of its own. */
-/*
- * The values of the secrets named, from lepton's environment, as a JSON
- * object (free with lep_json_free_wiped). Errors: AUTH (one is not set;
- * the hint names 'lepton COMMAND').
- */
-const struct lep_err *lep_provider_secret_env(struct lep_json **out,
-	    const char *const *names, size_t n, const char *command);
-
 /* What the provider found about itself (see provider.h's probe). */
 const struct lep_err *lep_provider_probe(struct lep_json **report,
 	    struct lep_provider *);
 const struct lep_err *lep_provider_offers(struct lep_catalog **out,
 	    struct lep_provider *);
-
-/* The deployment as JSON (for --json and the record). */
-struct lep_json *lep_deployment_json(const struct lep_deployment *);
 
 #endif

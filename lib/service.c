@@ -116,23 +116,6 @@ other_provider_stopped(struct lep_ctx *ctx, const char *name,
 	    name);
 }
 
-/* The first provider in placement.providers this lepton has built. */
-const char *
-lep_service_provider_for(const struct lep_spec *sp)
-{
-	size_t	 i, k;
-
-	if (sp->placement.nproviders == 0)
-		return "local";
-	for (i = 0; i < sp->placement.nproviders; i++)
-		for (k = 0; k < lep_provider_count; k++)
-			if (strcmp(lep_provider_table[k].name,
-			    sp->placement.providers[i]) == 0 &&
-			    lep_provider_table[k].ops != NULL)
-				return lep_provider_table[k].name;
-	return sp->placement.providers[0];
-}
-
 /*
  * What makes two deploys the same: the normalised spec, the directory it
  * runs in, and the bytes of the model (its version's digest).
@@ -176,100 +159,6 @@ stamp_from_record(struct lep_deployment *d, const struct lep_json *rec)
 	}
 	if (d->revision == 0 && lep_json_get_ll(rec, "revision", &v) == 0)
 		d->revision = (int)v;
-}
-
-static int64_t
-dollars_micro(double d)
-{
-	char	 buf[64];
-	int64_t	 v = 0;
-
-	snprintf(buf, sizeof(buf), "%.6f", d);
-	(void)lep_money_parse(&v, buf);
-	return v;
-}
-
-/*
- * Price the spec on its provider, and refuse it over its budget:
- * placement.max_hourly against the replicas it starts, service.max_cost
- * against a month (730 h) at max replicas. Errors: INFEASIBLE,
- * OVER_BUDGET. *seg_out gets what the ledger will record.
- */
-const struct lep_err *
-lep_service_price(struct lep_segment *seg, struct lep_ctx *ctx,
-    const struct lep_spec *sp, const char *pname)
-{
-	const struct lep_err	*err;
-	struct lep_plan_opts	 po;
-	struct lep_plan		*pl = NULL;
-	const struct lep_choice	*c;
-	int64_t			 hourly, limit;
-	char			 a[32], b[32], d[32];
-
-	memset(&po, 0, sizeof(po));
-	po.home = ctx->home;
-	po.provider = pname;
-	if ((err = lep_plan_new(&pl, sp, &po)) != NULL)
-		return err;
-	if (pl->n == 0) {
-		err = lep_err_new(LEP_E_INFEASIBLE, "%s: %s", sp->file,
-		    pl->why);
-		goto done;
-	}
-	c = &pl->choices[0];
-	hourly = c->hourly * pl->machines;
-	if (sp->placement.has_max_hourly &&
-	    hourly > (limit = dollars_micro(sp->placement.max_hourly))) {
-		err = lep_err_new(LEP_E_OVER_BUDGET, "%s: %d x $%s/h on %s %s "
-		    "is $%s/h, over placement.max_hourly $%s/h", sp->file,
-		    pl->machines, lep_money_format(a, sizeof(a), c->hourly),
-		    pname, c->offer->instance, lep_money_format(b, sizeof(b),
-		    hourly), lep_money_format(d, sizeof(d), limit));
-		goto done;
-	}
-	if (sp->kind == LEP_SPEC_SERVICE && sp->service.has_max_cost &&
-	    c->hourly * pl->machines_max * 730 >
-	    (limit = dollars_micro(sp->service.max_cost))) {
-		err = lep_err_new(LEP_E_OVER_BUDGET, "%s: a month (730 h) of "
-		    "%d x $%s/h on %s is $%s, over service.max_cost $%s",
-		    sp->file, pl->machines_max, lep_money_format(a, sizeof(a),
-		    c->hourly), pname, lep_money_format(b, sizeof(b),
-		    c->hourly * pl->machines_max * 730), lep_money_format(d,
-		    sizeof(d), limit));
-		goto done;
-	}
-	if (sp->kind == LEP_SPEC_JOB && sp->job.has_max_cost) {
-		if (sp->job.max_duration == 0) {
-			err = lep_err_new(LEP_E_SPEC, "%s: job.max_cost needs "
-			    "job.max_duration, to bound what the job costs",
-			    sp->file);
-			goto done;
-		}
-		limit = dollars_micro(sp->job.max_cost);
-		if (lep_money_for(c->hourly, pl->machines,
-		    sp->job.max_duration * 1000) > limit) {
-			err = lep_err_new(LEP_E_OVER_BUDGET, "%s: %d x $%s/h on "
-			    "%s for job.max_duration %llds is $%s, over "
-			    "job.max_cost $%s", sp->file, pl->machines,
-			    lep_money_format(a, sizeof(a), c->hourly), pname,
-			    sp->job.max_duration, lep_money_format(b,
-			    sizeof(b), lep_money_for(c->hourly, pl->machines,
-			    sp->job.max_duration * 1000)), lep_money_format(d,
-			    sizeof(d), limit));
-			goto done;
-		}
-	}
-	memset(seg, 0, sizeof(*seg));
-	seg->kind = sp->kind == LEP_SPEC_SERVICE ? "service" : "job";
-	seg->model = sp->has_model ? sp->model.name : "";
-	seg->provider = (char *)(uintptr_t)pname;
-	seg->region = xstrdup(c->offer->region);
-	seg->instance = xstrdup(c->offer->instance);
-	seg->machines = pl->machines;
-	seg->price = c->hourly;
-done:
-	lep_plan_free(pl);
-	return err;
 }
 
 /* "Key: value" trailer of a commit message, or NULL. Caller frees. */
@@ -710,11 +599,11 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	*out = NULL;
 	memset(&txn, 0, sizeof(txn));
 	memset(&seg, 0, sizeof(seg));
-	pname = lep_service_provider_for(sp);
+	pname = lep_plan_provider(sp);
 	if ((err = open_provider(&p, ctx, pname)) != NULL)
 		return err;
 	if ((err = lep_provider_check(p, sp)) != NULL ||
-	    (err = lep_service_price(&seg, ctx, sp, pname)) != NULL)
+	    (err = lep_plan_price(&seg, ctx->home, sp, pname)) != NULL)
 		goto done;
 	if (ctx->dry_run) {
 		struct lep_deployment	*d = xcalloc(1, sizeof(*d));
@@ -797,7 +686,8 @@ provider_of(struct lep_provider **out, struct lep_json **rec_out,
 	if ((err = record_load(rec_out, ctx, name)) != NULL)
 		return err;
 	pname = lep_json_get_str(*rec_out, "provider");
-	return open_provider(out, ctx, pname ? pname : "local");
+	return open_provider(out, ctx, pname ? pname :
+	    lep_provider_default());
 }
 
 const struct lep_err *
@@ -1206,7 +1096,7 @@ lep_service_rollback(struct lep_deployment **out, size_t *to_out,
 		goto done;
 	if ((err = open_provider(&p, ctx, pname)) != NULL ||
 	    (err = lep_provider_check(p, sp)) != NULL ||
-	    (err = lep_service_price(&seg, ctx, sp, pname)) != NULL)
+	    (err = lep_plan_price(&seg, ctx->home, sp, pname)) != NULL)
 		goto done;
 	if (version != NULL)
 		subject = xasprintf("rollback %s to revision %zu (%s) on %s",

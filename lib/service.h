@@ -46,16 +46,6 @@ const struct lep_err *lep_service_target(struct lep_target *,
 	    struct lep_ctx *, const char *name);
 void	 lep_target_release(struct lep_target *);
 
-/* The provider a spec runs on: the first built in placement.providers. */
-const char *lep_service_provider_for(const struct lep_spec *);
-/*
- * Price sp on provider pname and refuse it over budget (max_hourly,
- * service.max_cost, job.max_cost). Errors: INFEASIBLE, OVER_BUDGET, SPEC.
- * *seg: what the ledger records; free its region and instance.
- */
-const struct lep_err *lep_service_price(struct lep_segment *seg,
-	    struct lep_ctx *, const struct lep_spec *, const char *pname);
-
 /* One revision of a deployment: a commit that changed its record. */
 struct lep_revision {
 	size_t		 number;	/* 1 = the first */

@@ -25,10 +25,16 @@
 #include "json.h"
 #include "util.h"
 
-const char *const lep_spec_providers[] = {
-	"local", "slurm", "kubernetes", "aws", "gcp", "azure", "lepton",
-};
-const size_t lep_spec_nproviders = LEP_ARRAY_SIZE(lep_spec_providers);
+/* The provider table's names (lep_spec_set_providers), borrowed. */
+static const char *const	*known_providers;
+static size_t			 nknown_providers;
+
+void
+lep_spec_set_providers(const char *const *names, size_t n)
+{
+	known_providers = names;
+	nknown_providers = n;
+}
 
 enum ytype {
 	Y_SCALAR,
@@ -931,15 +937,18 @@ parse_placement(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 			return sfail(s, v, "'providers' is empty: leave it "
 			    "out to allow every provider");
 	}
+	if (sp->placement.nproviders > 0 && known_providers == NULL)
+		return sfail(s, v, "BUG: no provider table to check "
+		    "'providers' against");
 	for (i = 0; i < sp->placement.nproviders; i++) {
-		for (j = 0; j < lep_spec_nproviders; j++)
+		for (j = 0; j < nknown_providers; j++)
 			if (strcmp(sp->placement.providers[i],
-			    lep_spec_providers[j]) == 0)
+			    known_providers[j]) == 0)
 				break;
-		if (j < lep_spec_nproviders)
+		if (j < nknown_providers)
 			continue;
 		hint = lep_did_you_mean(sp->placement.providers[i],
-		    lep_spec_providers, lep_spec_nproviders);
+		    known_providers, nknown_providers);
 		return sfail(s, v->kids[i], "unknown provider '%s'%s%s%s",
 		    sp->placement.providers[i], hint ? " (did you mean '" : "",
 		    hint ? hint : "", hint ? "'?)" : "");

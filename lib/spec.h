@@ -104,7 +104,7 @@ struct lep_spec {
 		double		 abort_p99_ms;
 		char		*protocol;	/* json | kserve-v2 | openai */
 		int		 has_max_cost;
-		double		 max_cost;	/* USD per month (730 h) */
+		double		 max_cost;	/* USD per month (LEP_HOURS_PER_MONTH) */
 	} service;
 
 	struct {
@@ -138,8 +138,11 @@ void	 lep_spec_free(struct lep_spec *);
 /* The normalised spec: defaults filled in; itself a valid spec. */
 struct lep_json *lep_spec_to_json(const struct lep_spec *);
 
-/* Known provider names, for placement.providers and did-you-mean. */
-extern const char *const lep_spec_providers[];
-extern const size_t lep_spec_nproviders;
+/*
+ * The provider names placement.providers may hold (and did-you-mean
+ * offers), borrowed for good: the provider table's, handed over once at
+ * start by lep_provider_init (the table sits in a layer above this one).
+ */
+void	 lep_spec_set_providers(const char *const *names, size_t n);
 
 #endif

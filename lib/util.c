@@ -24,6 +24,12 @@ lep_die_oom(void)
 	_exit(70);
 }
 
+void
+lep_wipe(void *p, size_t n)
+{
+	explicit_bzero(p, n);
+}
+
 void *
 xmalloc(size_t n)
 {

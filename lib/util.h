@@ -28,6 +28,8 @@ char	*xstrndup(const char *, size_t);
 char	*xasprintf(const char *, ...) LEP_PRINTF(1, 2);
 char	*xvasprintf(const char *, va_list) LEP_PRINTF(1, 0);
 LEP_NORETURN void lep_die_oom(void);
+/* Wipe memory that held a secret; not optimised away. */
+void	 lep_wipe(void *, size_t);
 
 /*
  * A growable NUL-terminated string. After LEP_BUF_INIT or lep_buf_init*,

@@ -20,12 +20,12 @@
 #include <unistd.h>
 
 #include "local-priv.h"
+#include "../lib/creds.h"
 #include "../lib/crypto.h"
 #include "../lib/error.h"
 #include "../lib/fs.h"
-#include "../lib/job.h"
+#include "../lib/record.h"
 #include "../lib/json.h"
-#include "../lib/provider.h"
 #include "../lib/proc.h"
 #include "../lib/spec.h"
 #include "../lib/util.h"
@@ -141,7 +141,7 @@ local_submit(struct lep_job **out, void *state,
 	if (err != NULL)
 		goto done;
 	/* Secret values, for the runner only: 0600, removed when it ends. */
-	if ((err = lep_provider_secret_env(&env, req->secret_names,
+	if ((err = lep_creds_secret_env(&env, req->secret_names,
 	    req->nsecrets, "train")) != NULL)
 		goto done;
 	j = lep_json_obj();
@@ -269,7 +269,7 @@ run_step(struct runner *r, const struct lep_spec *sp, const char *cmd,
 }
 
 int
-lep_provider_job_main(int argc, char **argv)
+local_job_main(int argc, char **argv)
 {
 	const struct lep_err	*err;
 	struct lep_job_result	 res;
@@ -310,7 +310,7 @@ lep_provider_job_main(int argc, char **argv)
 		    "spec_file"), lep_json_get_str(meta, "dir"));
 	free(p);
 	p = job_path(r.home, r.id, "secrets.json");
-	if (err == NULL && (err = lep_read_secret_file(&b, p, 1 << 20)) ==
+	if (err == NULL && (err = lep_creds_read_file(&b, p, LEP_CREDS_FILE_MAX)) ==
 	    NULL)
 		err = lep_json_parse(&secrets, b.buf, b.len, p);
 	lep_wipe(b.buf, b.len);
@@ -382,7 +382,7 @@ lep_provider_job_main(int argc, char **argv)
 	lep_json_set_int(r.st, "exit_code", rc);
 	lep_json_set_int(r.st, "ended", res.ended);
 	runner_write(&r);
-	err = lep_job_complete(&model, &why_not, r.home, &res);
+	err = lep_record_job(&model, &why_not, r.home, &res);
 	if (err != NULL) {
 		/* Ran, but not recorded: say so; nothing is lost but that. */
 		lep_json_set_str(r.st, "message", err->msg);

@@ -85,4 +85,10 @@ const struct lep_err *local_job_status(struct lep_job **, void *,
 const struct lep_err *local_cancel(struct lep_job **, void *, const char *,
 	    int);
 
+/* The hidden entry points (see struct lep_provider_main). */
+#define LEP_SUPERVISOR_ARGV1	"__supervise"	/* a deployment's supervisor */
+#define LEP_JOB_ARGV1		"__job"		/* the runner of one job */
+int	 lep_provider_supervise(int argc, char **argv);	/* local-super.c */
+int	 local_job_main(int argc, char **argv);		/* local-job.c */
+
 #endif

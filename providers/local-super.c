@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "local-priv.h"
+#include "../lib/creds.h"
 #include "../lib/crypto.h"
 #include "../lib/error.h"
 #include "../lib/fs.h"
@@ -218,7 +219,7 @@ load_secrets(void)
 	char		*p;
 
 	p = path_of("secrets.json");
-	if (lep_read_secret_file(&b, p, 1 << 20) == NULL &&
+	if (lep_creds_read_file(&b, p, LEP_CREDS_FILE_MAX) == NULL &&
 	    lep_json_parse(&j, b.buf, b.len, p) == NULL) {
 		if ((tok = lep_json_get_str(j, "token")) != NULL) {
 			if (S.token != NULL) {

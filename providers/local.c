@@ -26,11 +26,11 @@
 #include "local-priv.h"
 #include "../lib/catalog.h"
 #include "../lib/config.h"
+#include "../lib/creds.h"
 #include "../lib/crypto.h"
 #include "../lib/error.h"
 #include "../lib/fs.h"
 #include "../lib/json.h"
-#include "../lib/provider.h"
 #include "../lib/logview.h"
 #include "../lib/out.h"
 #include "../lib/proc.h"
@@ -464,7 +464,7 @@ write_secrets(struct local_state *ls, const char *name,
 	char			 fresh[65], *p;
 
 	p = dep_path(ls, name, "secrets.json");
-	err = lep_read_secret_file(&b, p, 1 << 20);
+	err = lep_creds_read_file(&b, p, LEP_CREDS_FILE_MAX);
 	if (err == NULL)
 		err = lep_json_parse(&old, b.buf, b.len, p);
 	lep_wipe(b.buf, b.len);
@@ -483,7 +483,7 @@ write_secrets(struct local_state *ls, const char *name,
 		lep_json_set_str(j, "token", fresh);
 		lep_wipe(fresh, sizeof(fresh));
 	}
-	if ((err = lep_provider_secret_env(&env, req->secret_names,
+	if ((err = lep_creds_secret_env(&env, req->secret_names,
 	    req->nsecrets, "deploy")) != NULL) {
 		lep_json_free_wiped(j);
 		goto done;
@@ -948,7 +948,7 @@ local_endpoint(char **url_out, char **token_out, void *state,
 		return err;
 	}
 	p = dep_path(ls, name, "secrets.json");
-	err = lep_read_secret_file(&b, p, 1 << 20);
+	err = lep_creds_read_file(&b, p, LEP_CREDS_FILE_MAX);
 	if (err == NULL)
 		err = lep_json_parse(&j, b.buf, b.len, p);
 	if (err == NULL && lep_json_get_str(j, "token") != NULL)
@@ -1081,10 +1081,19 @@ done:
 	return err;
 }
 
+static const struct lep_provider_main local_mains[] = {
+	{ LEP_SUPERVISOR_ARGV1, lep_provider_supervise },
+	{ LEP_JOB_ARGV1, local_job_main },
+	{ NULL, NULL },
+};
+
 const struct lep_provider_ops provider_local = {
 	.name = "local",
 	.abi = LEP_PROVIDER_ABI,
-	.caps = LEP_CAP_SERVICE | LEP_CAP_GPU,
+	.caps = LEP_CAP_SERVICE | LEP_CAP_JOB | LEP_CAP_GPU | LEP_CAP_CANARY |
+	    LEP_CAP_REPLICAS,
+	.poll_ms = 100,		/* this machine: cheap to ask */
+	.mains = local_mains,
 	.open = local_open,
 	.close = local_close,
 	.check = local_check,

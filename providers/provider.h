@@ -1,11 +1,13 @@
 /*
  * provider.h: the ops table every driver fills. A NULL hook means
- * "unsupported"; cmd/ never calls a hook directly (lib/provider.c does).
+ * "unsupported"; only lib/provider.c calls a hook, or reads the table.
  */
 #ifndef LEPTON_PROVIDERS_PROVIDER_H
 #define LEPTON_PROVIDERS_PROVIDER_H
 
 #include <stddef.h>
+
+#include "../lib/types.h"
 
 struct lep_catalog;
 struct lep_err;
@@ -15,94 +17,35 @@ struct lep_spec;
 
 #define LEP_PROVIDER_ABI	1
 
-#define LEP_CAP_SERVICE		0x1	/* deploy/status/logs/remove */
-#define LEP_CAP_JOB		0x2	/* submit/job_status/cancel */
-#define LEP_CAP_GPU		0x4	/* can place accelerators */
+/*
+ * What a driver can honour. lib/provider.c refuses a spec that asks for
+ * more (exit 9, naming the provider and the key) before the driver sees it.
+ */
+#define LEP_CAP_SERVICE		0x01	/* kind: service */
+#define LEP_CAP_JOB		0x02	/* kind: job */
+#define LEP_CAP_GPU		0x04	/* resources.accelerators */
+#define LEP_CAP_CANARY		0x08	/* rollout.strategy: canary */
+#define LEP_CAP_MULTINODE	0x10	/* job.nodes above 1 */
+#define LEP_CAP_REPLICAS	0x20	/* service.replicas above 1 */
+#define LEP_CAP_PARTITION	0x40	/* placement.partition, .account */
 
-/* argv[1] that turns lepton into the local provider's supervisor. */
-#define LEP_SUPERVISOR_ARGV1	"__supervise"
-
-struct lep_config {
-	const char	*home;		/* LEPTON_HOME */
-	struct lep_out	*out;		/* progress and warnings */
-};
-
-struct lep_replica {
-	int		 index;
-	int		 revision;
-	long		 pid;		/* 0: not running */
-	int		 port;
-	char		 state[16];	/* starting ready restarting exited */
-	int		 restarts;
-};
-
-struct lep_deployment {
-	char			*name;
-	char			*provider;
-	char			*state;		/* starting running degraded
-						   stopped failed */
-	char			*message;	/* why, when not running */
-	char			*endpoint;	/* stable base URL */
-	char			*spec_sha256;
-	char			*log_dir;
-	int			 revision;
-	int			 ready;
-	int			 desired;
-	long long		 created;	/* epoch seconds */
-	long long		 updated;
-	long			 supervisor_pid;
-	struct lep_replica	*replicas;
-	size_t			 nreplicas;
-	int			 unchanged;	/* deploy had nothing to do */
-	int			 canary;	/* a revision taking a share */
-	int			 canary_percent;
-	struct lep_replica	*canary_replicas;
-	size_t			 ncanary;
-};
-
-struct lep_deploy_req {
-	const struct lep_spec	*spec;
-	const char		*spec_sha256;
-	const char		*model_dir;	/* absolute, or NULL */
-	int			 revision;
-	const char *const	*secret_names;	/* values from environ */
-	size_t			 nsecrets;
-};
-
-/* A job as its provider reports it. */
-struct lep_job {
-	char		*id;
-	char		*name;
-	char		*provider;
-	char		*state;		/* running succeeded failed cancelled */
-	char		*message;	/* why, when not succeeded */
-	int		 exit_code;	/* -1 while running */
-	long long	 started;	/* epoch seconds */
-	long long	 ended;		/* 0 while running */
-	long		 pid;		/* 0 when not running */
-	char		*log_path;
-	char		*model;		/* "iris@v3" once registered, or NULL */
-};
-
-struct lep_submit_req {
-	const struct lep_spec	*spec;
-	const char		*id;		/* chosen by lib/job.c */
-	const char		*model_dir;	/* an input model, or NULL */
-	const char *const	*secret_names;
-	size_t			 nsecrets;
-};
-
-struct lep_logs_req {
-	int		 follow;
-	long		 tail;		/* -1: all */
-	int		 replica;	/* -1: every replica */
-	int		 setup;		/* the setup log instead */
+/*
+ * A hidden entry point: 'lepton ARGV1 ...' runs main instead of a command
+ * (a supervisor, a job runner). Its argv starts at ARGV1.
+ */
+struct lep_provider_main {
+	const char	*argv1;		/* "__" and a word */
+	int		 (*main)(int argc, char **argv);
 };
 
 struct lep_provider_ops {
 	const char	*name;
 	unsigned int	 abi;
 	unsigned int	 caps;
+	/* How often to ask about a running job or a deploy, in ms. */
+	int		 poll_ms;
+	/* Hidden entry points, ended by a NULL argv1; or NULL. */
+	const struct lep_provider_main *mains;
 
 	const struct lep_err *(*open)(void **state_out,
 			     const struct lep_config *);
@@ -135,7 +78,8 @@ struct lep_provider_ops {
 	/*
 	 * Is it usable here: configuration, credentials (which source won),
 	 * the engine answering. *report (caller frees) says what was found,
-	 * even when an error says what failed.
+	 * even when an error says what failed; "configured": false in it
+	 * says the user has not set this provider up at all.
 	 */
 	const struct lep_err *(*probe)(struct lep_json **report, void *state);
 	/* The base URL and bearer token (caller frees, wipes the token). */
@@ -143,24 +87,22 @@ struct lep_provider_ops {
 			     void *state, const char *name);
 };
 
+/*
+ * One row per provider lepton knows, built or not ("not built yet" and
+ * "unknown" are different messages). The first built row is the default.
+ * This table is the only place in lepton that names a provider.
+ */
 struct lep_provider_entry {
 	const char			*name;
 	const struct lep_provider_ops	*ops;	/* NULL: not built yet */
+	const char			*catalog_url;	/* its public price
+							   catalog, or NULL */
+	int				 catalog_flags;	/* LEP_CATALOG_* */
 };
 
 extern const struct lep_provider_entry lep_provider_table[];
 extern const size_t lep_provider_count;
 extern const struct lep_provider_ops provider_local;
 extern const struct lep_provider_ops provider_slurm;
-
-void	 lep_deployment_free(struct lep_deployment *);
-void	 lep_job_free(struct lep_job *);
-
-/* The local provider's supervisor process (lepton __supervise ...). */
-int	 lep_provider_supervise(int argc, char **argv);
-
-/* argv[1] that turns lepton into the runner of one local job. */
-#define LEP_JOB_ARGV1		"__job"
-int	 lep_provider_job_main(int argc, char **argv);
 
 #endif

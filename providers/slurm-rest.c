@@ -18,6 +18,7 @@
 
 #include "slurm-priv.h"
 #include "../lib/config.h"
+#include "../lib/creds.h"
 #include "../lib/crypto.h"
 #include "../lib/error.h"
 #include "../lib/fs.h"
@@ -37,29 +38,36 @@ env_nonempty(const char *name)
 	return v != NULL && *v != '\0' ? xstrdup(v) : NULL;
 }
 
+/* "SLURM_JWT=..." as scontrol token prints it, or the bare token. */
+static char *
+parse_token(const char *text, size_t n)
+{
+	while (n > 0 && isspace((unsigned char)text[n - 1]))
+		n--;
+	if (n > 10 && strncmp(text, "SLURM_JWT=", 10) == 0)
+		return xstrndup(text + 10, n - 10);
+	return xstrndup(text, n);
+}
+
+/* The token's sources, in the order slurm's own tools read them. */
 static const struct lep_err *
-read_token_file(char **out, const char *path)
+read_token(struct slurm_state *s)
 {
 	const struct lep_err	*err;
-	struct lep_buf		 b;
-	size_t			 n;
+	struct lep_cred		 c;
+	struct lep_cred_source	 src[] = {
+		{ "SLURM_JWT", LEP_CRED_ENV, "SLURM_JWT", NULL },
+		{ "config token_file", LEP_CRED_FILE, s->token_file,
+		    parse_token },
+	};
 
-	*out = NULL;
-	if ((err = lep_read_secret_file(&b, path, 64 * 1024)) != NULL) {
-		lep_buf_release(&b);
-		return err;
-	}
-	n = b.len;
-	while (n > 0 && isspace((unsigned char)b.buf[n - 1]))
-		n--;
-	/* "SLURM_JWT=..." as scontrol token prints it, or the bare token. */
-	if (n > 10 && strncmp(b.buf, "SLURM_JWT=", 10) == 0)
-		*out = xstrndup(b.buf + 10, n - 10);
-	else
-		*out = xstrndup(b.buf, n);
-	lep_wipe(b.buf, b.len);
-	lep_buf_release(&b);
-	return NULL;
+	err = lep_creds_resolve(&c, src, LEP_ARRAY_SIZE(src));
+	if (err == NULL) {
+		s->token = c.value;	/* slurm_state_free wipes it */
+		s->token_from = c.source;
+	} else
+		lep_cred_release(&c);
+	return err;
 }
 
 const struct lep_err *
@@ -106,13 +114,8 @@ slurm_state_new(struct slurm_state **out, const char *home,
 	}
 	if ((v = lep_json_get_str(c, "token_file")) != NULL)
 		s->token_file = xstrdup(v);
-	if ((s->token = env_nonempty("SLURM_JWT")) != NULL)
-		s->token_from = "SLURM_JWT";
-	else if (s->token_file != NULL) {
-		if ((err = read_token_file(&s->token, s->token_file)) != NULL)
-			goto fail;
-		s->token_from = "config token_file";
-	}
+	if ((err = read_token(s)) != NULL)
+		goto fail;
 	if ((v = lep_json_get_str(c, "partition")) != NULL)
 		s->partition = xstrdup(v);
 	if ((v = lep_json_get_str(c, "account")) != NULL)

@@ -33,13 +33,13 @@
 #include "slurm-priv.h"
 #include "../lib/catalog.h"
 #include "../lib/config.h"
+#include "../lib/creds.h"
 #include "../lib/crypto.h"
 #include "../lib/error.h"
 #include "../lib/fs.h"
 #include "../lib/http.h"
-#include "../lib/job.h"
+#include "../lib/record.h"
 #include "../lib/json.h"
-#include "../lib/provider.h"
 #include "../lib/logview.h"
 #include "../lib/out.h"
 #include "../lib/spec.h"
@@ -216,16 +216,6 @@ slurm_check(void *state, const struct lep_spec *sp)
 	int			 want = sp->kind == LEP_SPEC_JOB &&
 				     sp->job.nodes > 1 ? sp->job.nodes : 1;
 
-	if (sp->kind == LEP_SPEC_SERVICE && sp->service.replicas_min > 1)
-		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "%s: the "
-		    "slurm provider serves one replica per deployment, not "
-		    "%d", sp->file, sp->service.replicas_min), "use "
-		    "'replicas: 1' on slurm (or the local provider)");
-	if (sp->kind == LEP_SPEC_SERVICE &&
-	    lep_streq(sp->service.strategy, "canary"))
-		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "%s: the "
-		    "slurm provider has no canary rollouts", sp->file),
-		    "use 'rollout: {strategy: replace}' on slurm");
 	if ((err = get_nodes(&ans, s)) != NULL)
 		return err;
 	nodes = lep_json_get(ans, "nodes");
@@ -253,6 +243,61 @@ slurm_check(void *state, const struct lep_spec *sp)
 	return NULL;
 }
 
+/*
+ * With no slurmrestd to ask, the offers the cluster declares in
+ * config.json ("slurm": {"gpus": {"A100": 8}, "cpus": 128, ...}), so that
+ * a plan can still be priced; none when it declares nothing.
+ */
+static const struct lep_err *
+declared_offers(struct lep_catalog **out, const struct lep_config_file *cf)
+{
+	const char		*provider = provider_slurm.name;
+	const struct lep_json	*cl = lep_config_get(cf, provider), *gpus, *g;
+	const struct lep_err	*err;
+	struct lep_catalog	*c;
+	struct lep_offer	 o;
+	int64_t			 hourly, rate;
+	long long		 n, k;
+	size_t			 i;
+
+	*out = NULL;
+	if (cl == NULL)
+		return NULL;
+	if ((err = lep_config_rate(&hourly, cf, provider)) != NULL)
+		return err;
+	c = lep_catalog_new(provider);
+	memset(&o, 0, sizeof(o));
+	o.instance = "cluster";
+	o.acc_name = "";
+	o.region = lep_json_get_str(cl, "region") ?
+	    lep_json_get_str(cl, "region") : provider;
+	o.zone = "";
+	o.elastic = 1;
+	o.vcpus = lep_json_get_ll(cl, "cpus", &n) == 0 ? (double)n : -1;
+	o.mem = lep_json_get_ll(cl, "memory", &n) == 0 ? (double)n : -1;
+	o.price = hourly;
+	o.spot = -1;
+	lep_catalog_add(c, &o);
+	gpus = lep_json_get(cl, "gpus");
+	for (i = 0; i < lep_json_len(gpus); i++) {
+		g = lep_json_at(gpus, i);
+		if ((err = lep_config_gpu_rate(&rate, cf, provider,
+		    lep_json_key(g))) != NULL) {
+			lep_catalog_free(c);
+			return err;
+		}
+		n = (long long)lep_json_number(g);
+		o.acc_name = lep_json_key(g);
+		for (k = 1; k <= n && k <= 64; k++) {
+			o.acc_count = (int)k;
+			o.price = hourly + rate * k;
+			lep_catalog_add(c, &o);
+		}
+	}
+	*out = c;
+	return NULL;
+}
+
 static const struct lep_err *
 slurm_offers(struct lep_catalog **out, void *state)
 {
@@ -270,6 +315,11 @@ slurm_offers(struct lep_catalog **out, void *state)
 	*out = NULL;
 	if ((err = lep_config_load(&cf, s->home)) != NULL)
 		return err;
+	if (s->url == NULL) {
+		err = declared_offers(out, &cf);
+		lep_config_release(&cf);
+		return err;
+	}
 	if ((err = lep_config_rate(&hourly, &cf, "slurm")) != NULL ||
 	    (err = get_nodes(&ans, s)) != NULL) {
 		lep_config_release(&cf);
@@ -692,7 +742,7 @@ start_run(long long *sid, struct slurm_state *s, const struct lep_spec *sp,
 				     sp->job.nodes : 1;
 
 	*sid = 0;
-	if ((err = lep_provider_secret_env(&secrets, (const char *const *)
+	if ((err = lep_creds_secret_env(&secrets, (const char *const *)
 	    sp->secrets, sp->nsecrets, service ? "deploy" : "train")) !=
 	    NULL || (err = write_run_dir(probe, dir, sp)) != NULL) {
 		lep_json_free_wiped(secrets);
@@ -982,7 +1032,7 @@ reconcile(struct slurm_state *s, const char *id, struct lep_json **recp)
 		res.state = phase = "failed";
 		res.output = NULL;
 	}
-	if ((err = lep_job_complete(&model, &why, s->home, &res)) != NULL) {
+	if ((err = lep_record_job(&model, &why, s->home, &res)) != NULL) {
 		free(p);
 		goto done;
 	}
@@ -1117,7 +1167,7 @@ svc_token(char **out, const struct slurm_state *s, const char *name)
 	char			 fresh[65], *p = svc_path(s, name, "token");
 
 	*out = NULL;
-	err = lep_read_secret_file(&b, p, 1024);
+	err = lep_creds_read_file(&b, p, 1024);
 	if (err == NULL) {
 		b.buf[strcspn(b.buf, "\n")] = '\0';
 		*out = xstrdup(b.buf);
@@ -1574,6 +1624,7 @@ slurm_probe(struct lep_json **report, void *state)
 	lep_json_set_str(r, "user_from", s->user_from);
 	lep_json_set_str(r, "token_from", s->token_from);
 	lep_json_set_str(r, "shared_dir", s->dir);
+	lep_json_set_bool(r, "configured", s->url != NULL);
 	s->fresh = 1;	/* a check asks the server, not a cache */
 	if ((err = slurm_discover(s)) != NULL)
 		return err;
@@ -1611,7 +1662,9 @@ slurm_probe(struct lep_json **report, void *state)
 const struct lep_provider_ops provider_slurm = {
 	.name = "slurm",
 	.abi = LEP_PROVIDER_ABI,
-	.caps = LEP_CAP_SERVICE | LEP_CAP_JOB | LEP_CAP_GPU,
+	.caps = LEP_CAP_SERVICE | LEP_CAP_JOB | LEP_CAP_GPU |
+	    LEP_CAP_MULTINODE | LEP_CAP_PARTITION,
+	.poll_ms = 500,		/* a remote engine: ask it less often */
 	.open = slurm_open,
 	.close = slurm_close,
 	.check = slurm_check,

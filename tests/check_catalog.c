@@ -169,7 +169,7 @@ START_TEST(test_gcp_pairs_accelerators_with_hosts_in_the_zone)
 	struct lep_catalog	*c;
 	size_t			 i, a100 = 0;
 
-	ck_assert_ptr_null(parse_text(&c, "gcp", text, 0));
+	ck_assert_ptr_null(parse_text(&c, "gcp", text, LEP_CATALOG_PAIR_HOSTS));
 	for (i = 0; i < c->n; i++) {
 		const struct lep_offer	*o = &c->offers[i];
 

@@ -12,6 +12,7 @@
 
 #include "check_lepton.h"
 #include "../lib/error.h"
+#include "../lib/creds.h"
 #include "../lib/fs.h"
 #include "../lib/util.h"
 
@@ -43,14 +44,14 @@ START_TEST(test_fs_secret_file_refused_when_readable)
 
 	p = xasprintf("%s/secret.json", test_sandbox());
 	test_write(p, "{\"token\": \"abc\"}", 0644);
-	err = lep_read_secret_file(&b, p, 1024);
+	err = lep_creds_read_file(&b, p, 1024);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_int_eq(err->code, LEP_E_AUTH);
 	ck_assert_ptr_nonnull(strstr(err->hint, "chmod 600"));
 	ck_assert_ptr_null(strstr(err->msg, "abc"));	/* never the secret */
 	lep_buf_release(&b);
 	chmod(p, 0600);
-	ck_assert_ptr_null(lep_read_secret_file(&b, p, 1024));
+	ck_assert_ptr_null(lep_creds_read_file(&b, p, 1024));
 	ck_assert_str_eq(b.buf, "{\"token\": \"abc\"}");
 	lep_buf_release(&b);
 	free(p);

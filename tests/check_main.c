@@ -17,6 +17,7 @@
 
 #include "check_lepton.h"
 #include "../lib/fs.h"
+#include "../lib/provider.h"
 #include "../lib/util.h"
 
 extern char **environ;
@@ -201,6 +202,7 @@ main(void)
 		return 1;
 	}
 	clean_environment();
+	lep_provider_init();
 	home = xasprintf("%s/home", sandbox);
 	setenv("LEPTON_HOME", home, 1);
 	free(home);
