@@ -56,7 +56,7 @@ else
 BIN		= $(BUILD)/lepton
 endif
 
-.PHONY: all check unit e2e e2e-slurm demo deps deps-slurm asan valgrind bench lint install \
+.PHONY: all check layers unit e2e e2e-slurm demo deps deps-slurm asan valgrind bench lint install \
 	gpu-bundle \
 	clean
 
@@ -87,7 +87,11 @@ deps-slurm:
 # The test suite: Check units, then end to end against the real binary.
 check: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/check_lepton
-	@$(MAKE) --no-print-directory unit e2e e2e-slurm
+	@$(MAKE) --no-print-directory layers unit e2e e2e-slurm
+
+# Arrows between cmd/, lib/ and providers/ point down only (tools/layers).
+layers: all
+	@sh tools/layers -b $(BUILD)
 
 unit: $(BUILD)/check_lepton
 	LEPTON=$(abspath $(BIN)) $(BUILD)/check_lepton

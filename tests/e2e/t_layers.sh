@@ -1,0 +1,81 @@
+# t_layers.sh: tools/layers passes on this tree and fails on each kind of
+# wrong-way reach planted in a copy of it (issue 10).
+
+# The objects the binary under test was built from.
+layers_build() {
+	b=$(dirname "$LEPTON")
+	[ -f "$b/lib/util.o" ] || b=$ROOT/build
+	echo "$b"
+}
+
+# A copy of the sources and objects to plant a violation in.
+layers_copy() {
+	mkdir -p "$T/src" "$T/obj"
+	cp -r "$ROOT/lib" "$ROOT/cmd" "$ROOT/providers" "$T/src/"
+	b=$(layers_build)
+	cp -r "$b/lib" "$b/cmd" "$b/providers" "$T/obj/"
+}
+
+test_layers_pass_on_this_tree() {
+	run sh "$ROOT/tools/layers" -s "$ROOT" -b "$(layers_build)"
+	expect_rc 0
+	expect_out "layers: ok"
+}
+
+test_layers_fail_on_a_core_file_including_orchestration() {
+	layers_copy
+	sed -i 's|^#include "util.h"|#include "util.h"\n#include "service.h"|' \
+	    "$T/src/lib/fs.c"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 1
+	expect_err "lib/fs.c (layer 1) includes lib/service.h (layer 3)"
+}
+
+test_layers_fail_on_a_driver_including_a_command() {
+	layers_copy
+	echo '#include "../cmd/cmd.h"' >>"$T/src/providers/local.c"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 1
+	expect_err "providers/local.c (layer 2) includes cmd/cmd.h (layer 4)"
+}
+
+test_layers_fail_on_a_core_call_upward() {
+	layers_copy
+	printf 'int lep_service_get(void *, void *, const char *);\n%s\n' \
+	    'int f(void) { return lep_service_get(0, 0, 0); }' >"$T/up.c"
+	cc -c -o "$T/obj/lib/money.o" "$T/up.c" || fail "cc"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 1
+	expect_err "lib/money.c (layer 1) calls lep_service_get of lib/service"
+}
+
+test_layers_fail_on_a_cycle_between_core_modules() {
+	layers_copy
+	# money calls ledger, which (through its own object) calls money.
+	printf 'int lep_ledger_record(void);\n%s\n' \
+	    'int lep_money_x(void) { return lep_ledger_record(); }' >"$T/c.c"
+	cc -c -o "$T/c.o" "$T/c.c" || fail "cc"
+	ld -r -o "$T/obj/lib/money2.o" "$T/obj/lib/money.o" "$T/c.o" ||
+	    fail "ld"
+	mv "$T/obj/lib/money2.o" "$T/obj/lib/money.o"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 1
+	expect_err "cycle"
+	expect_err "lib/money"
+}
+
+test_layers_fail_on_a_provider_name_outside_the_table() {
+	layers_copy
+	echo 'static const char *d = "slurm";' >>"$T/src/cmd/train.c"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 1
+	expect_err 'provider name "slurm" outside the table: cmd/train.c'
+}
+
+test_layers_fail_on_a_third_party_header_outside_its_wrapper() {
+	layers_copy
+	echo '#include <curl/curl.h>' >>"$T/src/lib/plan.c"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 1
+	expect_err "lib/plan.c includes <curl/curl.h>"
+}
