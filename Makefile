@@ -147,7 +147,7 @@ lint:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 \
-	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris \
+	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris/model \
 	    $(DESTDIR)$(PREFIX)/share/lepton/examples/echo-llm \
 	    $(DESTDIR)$(PREFIX)/share/lepton/catalog
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/lepton
@@ -157,6 +157,10 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/lepton/catalog/
 	install -m 0644 examples/iris/*.py examples/iris/*.yaml \
 	    examples/iris/iris.csv $(DESTDIR)$(PREFIX)/share/lepton/examples/iris/
+	install -m 0755 examples/iris/demo.sh \
+	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris/
+	install -m 0644 examples/iris/model/*.json \
+	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris/model/
 	install -m 0644 examples/echo-llm/* \
 	    $(DESTDIR)$(PREFIX)/share/lepton/examples/echo-llm/
 
