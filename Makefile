@@ -18,20 +18,31 @@ PKGS		= libcurl libcjson yaml-0.1 libcrypto libgit2 check
 # libyaml and cJSON are linked; libcurl, libcrypto and libgit2 are loaded
 # on first use (lib/dl.c) so that commands which never touch them start
 # as fast as a hello world. Their sonames are read from the -dev links.
+# Every $(shell) runs once, here (:=), not at each use.
 LIBDIR		:= $(shell pkg-config --variable=libdir libcurl 2>/dev/null)
 soname		= $(shell objdump -p $(LIBDIR)/$(1) 2>/dev/null | \
 		    awk '/SONAME/ { print $$2 }')
+SONAME_CURL	:= $(or $(call soname,libcurl.so),libcurl.so.4)
+SONAME_CRYPTO	:= $(or $(call soname,libcrypto.so),libcrypto.so.3)
+SONAME_GIT2	:= $(or $(call soname,libgit2.so),libgit2.so.1.5)
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs libcjson yaml-0.1 2>/dev/null)
+PKG_LIBS_CHECK	:= $(shell pkg-config --libs check 2>/dev/null)
 
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's (dpkg-buildflags' hardening
+# flags, say); ours come first on every line. WERROR=0 drops -Werror for
+# packagers whose newer compilers warn where ours does not.
 CFLAGS		?= -O2 -g
-WARN		= -std=c11 -Wall -Wextra -Werror
-CPPFLAGS_ALL	= -D_GNU_SOURCE -DLEPTON_VERSION='"$(VERSION)"' \
+WERROR		?= 1
+WARN		:= -std=c11 -Wall -Wextra $(if $(filter 0,$(WERROR)),,-Werror)
+CPPFLAGS_ALL	:= -D_GNU_SOURCE -DLEPTON_VERSION='"$(VERSION)"' \
 		  -DLEP_DATADIR='"$(PREFIX)/share/lepton"' \
-		  -DLEP_SONAME_CURL='"$(or $(call soname,libcurl.so),libcurl.so.4)"' \
-		  -DLEP_SONAME_CRYPTO='"$(or $(call soname,libcrypto.so),libcrypto.so.3)"' \
-		  -DLEP_SONAME_GIT2='"$(or $(call soname,libgit2.so),libgit2.so.1.5)"' \
-		  $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_BIN	= $(shell pkg-config --libs libcjson yaml-0.1 2>/dev/null) -ldl
-LDLIBS_TEST	= $(LDLIBS_BIN) $(shell pkg-config --libs check 2>/dev/null)
+		  -DLEP_SONAME_CURL='"$(SONAME_CURL)"' \
+		  -DLEP_SONAME_CRYPTO='"$(SONAME_CRYPTO)"' \
+		  -DLEP_SONAME_GIT2='"$(SONAME_GIT2)"' \
+		  $(PKG_CFLAGS)
+LDLIBS_BIN	:= $(PKG_LIBS) -ldl
+LDLIBS_TEST	:= $(LDLIBS_BIN) $(PKG_LIBS_CHECK)
 SAN		?=
 ifeq ($(SAN),1)
 SANFLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -64,17 +75,17 @@ all: $(BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS_ALL) -MMD -MP -c -o $@ $<
+	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS_ALL) $(CPPFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/liblepton.a: $(LIB_OBJS) $(CMD_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
 $(BIN): $(BUILD)/cmd/main.o $(BUILD)/liblepton.a
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_BIN)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BIN)
 
 $(BUILD)/check_lepton: $(TEST_OBJS) $(BUILD)/liblepton.a
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_TEST)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_TEST)
 
 -include $(DEPS)
 
@@ -119,7 +130,7 @@ demo: deps all
 	@sh examples/iris/demo.sh $(abspath $(BIN))
 
 $(BUILD)/gen_versions: $(BUILD)/tests/bench/gen_versions.o $(BUILD)/liblepton.a
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_BIN)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BIN)
 
 bench: all $(BUILD)/gen_versions
 	@GEN_VERSIONS=$(abspath $(BUILD)/gen_versions) sh tests/bench.sh \
@@ -140,7 +151,7 @@ lint:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 \
-	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris \
+	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris/model \
 	    $(DESTDIR)$(PREFIX)/share/lepton/examples/echo-llm \
 	    $(DESTDIR)$(PREFIX)/share/lepton/catalog
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/lepton
@@ -150,6 +161,10 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/lepton/catalog/
 	install -m 0644 examples/iris/*.py examples/iris/*.yaml \
 	    examples/iris/iris.csv $(DESTDIR)$(PREFIX)/share/lepton/examples/iris/
+	install -m 0755 examples/iris/demo.sh \
+	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris/
+	install -m 0644 examples/iris/model/*.json \
+	    $(DESTDIR)$(PREFIX)/share/lepton/examples/iris/model/
 	install -m 0644 examples/echo-llm/* \
 	    $(DESTDIR)$(PREFIX)/share/lepton/examples/echo-llm/
 

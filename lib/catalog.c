@@ -53,39 +53,63 @@ file_exists(const char *p)
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* DIR/catalog/PROVIDER.csv when it exists, else NULL. */
+static char *
+catalog_in(const char *dir, const char *provider)
+{
+	char	*p;
+
+	p = xasprintf("%s/catalog/%s.csv", dir, provider);
+	if (!file_exists(p)) {
+		free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+/*
+ * The binary's directory is read here, when a catalog is wanted, not at
+ * start-up: most commands never need one. /proc/self/exe is already free
+ * of symbolic links, so its parent directory is textual.
+ */
 char *
 lep_catalog_path(const char *home, const char *provider)
 {
-	char	 exe[PATH_MAX], *p, *slash;
+	char	 exe[PATH_MAX], *bin = NULL, *share, *slash, *p = NULL;
 	ssize_t	 n;
 
-	if (home != NULL) {
-		p = xasprintf("%s/catalog/%s.csv", home, provider);
-		if (file_exists(p))
-			return p;
-		free(p);
-	}
-	p = xasprintf("%s/catalog/%s.csv", LEP_DATADIR, provider);
-	if (file_exists(p))
-		return p;
-	free(p);
-	/* Run from the build tree: catalog/ sits beside ./lepton. */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
+	if (home != NULL)
+		p = catalog_in(home, provider);
+	if (p == NULL &&
+	    (n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
 		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL)
+		if ((slash = strrchr(exe, '/')) != NULL) {
 			*slash = '\0';
-		p = xasprintf("%s/catalog/%s.csv", exe, provider);
-		if (file_exists(p))
-			return p;
-		free(p);
-		/* Tests run from build/: one level up. */
-		p = xasprintf("%s/../catalog/%s.csv", exe, provider);
-		if (file_exists(p))
-			return p;
-		free(p);
+			bin = exe;
+		}
 	}
-	return NULL;
+	/*
+	 * Installed: PREFIX/bin/lepton reads PREFIX/share/lepton, wherever
+	 * `make install` put it, whatever PREFIX was when it was built.
+	 */
+	if (p == NULL && bin != NULL &&
+	    (slash = strrchr(bin, '/')) != NULL) {
+		share = xasprintf("%.*s/share/lepton", (int)(slash - bin), bin);
+		p = catalog_in(share, provider);
+		free(share);
+	}
+	if (p == NULL)
+		p = catalog_in(LEP_DATADIR, provider);
+	/* Run from the build tree: catalog/ sits beside ./lepton. */
+	if (p == NULL && bin != NULL)
+		p = catalog_in(bin, provider);
+	/* Tests run from build/: one level up. */
+	if (p == NULL && bin != NULL) {
+		share = xasprintf("%s/..", bin);
+		p = catalog_in(share, provider);
+		free(share);
+	}
+	return p;
 }
 
 struct lep_catalog *
