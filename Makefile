@@ -111,8 +111,9 @@ e2e: $(BIN)
 	@LEPTON=$(abspath $(BIN)) sh tests/e2e/run.sh
 
 # A real two-node Slurm cluster on 127.0.0.1; one SKIP line without it.
-e2e-slurm: $(BIN)
-	@LEPTON=$(abspath $(BIN)) sh tests/e2e/slurm.sh
+e2e-slurm: $(BIN) $(BUILD)/check_lepton
+	@LEPTON=$(abspath $(BIN)) CHECK_LEPTON=$(abspath $(BUILD)/check_lepton) \
+	    sh tests/e2e/slurm.sh
 
 asan:
 	@LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \

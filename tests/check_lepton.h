@@ -19,6 +19,7 @@ Suite	*suite_catalog(void);
 Suite	*suite_plan(void);
 Suite	*suite_registry(void);
 Suite	*suite_slurm(void);
+Suite	*suite_contract(void);
 
 /* The sandbox made by check_main.c for this run (a fresh temp dir). */
 const char *test_sandbox(void);

@@ -2,7 +2,7 @@
 # slurm.sh: the Slurm suite. Starts a real two-node Slurm cluster
 # (tests/engines/slurm: munged, slurmctld, two slurmd, slurmrestd on
 # 127.0.0.1), runs tests/e2e/slurm_tests.sh against it through run.sh,
-# and stops it. Prints one SKIP line when this machine cannot run Slurm
+# and the provider contract suite (CHECK_LEPTON), and stops it. Prints one SKIP line when this machine cannot run Slurm
 # (not root, or the packages missing: 'make deps-slurm').
 : "${LEPTON:?set LEPTON to the binary under test}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +33,16 @@ SLURMRESTD_URL=$(sed -n 's/^SLURMRESTD_URL=//p' "$CL/up.out")
 SLURM_JWT=$(cat "$CL/jwt")
 SLURM_CONF="$CL/slurm.conf"
 export SLURMRESTD_URL SLURM_JWT SLURM_CONF
+crc=0
+# The provider contract (tests/check_contract.c) on this cluster, with the
+# Check binary built beside lepton ($CHECK_LEPTON).
+if [ -n "${CHECK_LEPTON:-}" ]; then
+	LEP_CONTRACT_PROVIDERS=slurm LEP_TEST_KEEP_ENV=SLURM_JWT \
+	    CK_RUN_SUITE=contract "$CHECK_LEPTON"
+	crc=$?
+fi
 E2E_FILES="$here/slurm_tests.sh" sh "$here/run.sh"
 rc=$?
+[ $rc = 0 ] && rc=$crc
 echo "figure: Slurm suite s: $(($(date +%s) - t0))"
 exit $rc

@@ -1,0 +1,434 @@
+/*
+ * check_contract.c: the provider contract. Every provider is driven
+ * through the same hooks (lib/provider.h) on the same tiny specs: probe,
+ * check, deploy, status, logs, stop; submit, job status, cancel; unknown
+ * names; and refusing, with exit 9, whatever its capability bits say it
+ * cannot do. A new provider joins by adding its row to `rows`.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_lepton.h"
+#include "../lib/error.h"
+#include "../lib/fs.h"
+#include "../lib/json.h"
+#include "../lib/out.h"
+#include "../lib/provider.h"
+#include "../lib/spec.h"
+#include "../lib/util.h"
+#include "../providers/provider.h"
+
+static const struct contract_row {
+	const char	*provider;
+	/*
+	 * The row runs when this variable is set (the engine the suite
+	 * started says where it is), or always when NULL.
+	 * LEP_CONTRACT_PROVIDERS="a b" picks rows by name instead.
+	 */
+	const char	*needs_env;
+	int		 deadline_s;	/* for anything to start or end */
+} rows[] = {
+	{ "local", NULL, 60 },
+	{ "slurm", "SLURMRESTD_URL", 120 },
+};
+
+static const struct contract_row	*picked[LEP_ARRAY_SIZE(rows)];
+static int				 npicked;
+
+/* One open provider, its output, and a directory for its specs. */
+struct ct {
+	const struct contract_row	*row;
+	struct lep_provider		*p;
+	struct lep_out			 out;
+	struct lep_config		 cfg;
+	char				*dir;
+	char				 tag[32];	/* unique per test */
+};
+
+static void
+ct_open(struct ct *c, int i)
+{
+	static int	 seq;
+
+	memset(c, 0, sizeof(*c));
+	c->row = picked[i];
+	lep_out_init(&c->out, "contract");
+	c->out.quiet = 1;
+	c->cfg.home = getenv("LEPTON_HOME");
+	c->cfg.out = &c->out;
+	snprintf(c->tag, sizeof(c->tag), "ct%ld-%d", (long)getpid(), ++seq);
+	c->dir = xasprintf("%s/%s", test_sandbox(), c->tag);
+	ck_assert_ptr_null(lep_mkdirs(c->dir, 0755));
+	ck_assert_ptr_null(lep_provider_open(&c->p, c->row->provider,
+	    &c->cfg));
+}
+
+static void
+ct_close(struct ct *c)
+{
+	lep_provider_close(c->p);
+	lep_out_release(&c->out);
+	free(c->dir);
+}
+
+/* Parse yaml (a format with %s for the tag) as c->dir/NAME.yaml. */
+static struct lep_spec *
+ct_spec(struct ct *c, const char *fmt)
+{
+	struct lep_spec	*sp;
+	char		*text, *path;
+
+	text = xasprintf(fmt, c->tag);
+	path = xasprintf("%s/spec.yaml", c->dir);
+	test_write(path, text, 0644);
+	ck_assert_ptr_null(lep_spec_load(&sp, path));
+	free(path);
+	free(text);
+	return sp;
+}
+
+static int
+expired(const struct ct *c, time_t t0)
+{
+	return time(NULL) - t0 > c->row->deadline_s;
+}
+
+static void
+nap(void)
+{
+	struct timespec	 ts = { 0, 200 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The provider's logs for name, as written to stdout, in a string. */
+static char *
+ct_logs(struct ct *c, const char *name)
+{
+	const struct lep_err	*err;
+	struct lep_logs_req	 req = { 0, -1, -1, 0 };
+	char			*path, *text;
+	int			 fd, saved;
+
+	path = xasprintf("%s/logs.out", c->dir);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+	err = lep_provider_logs(c->p, name, &req, &c->out);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	ck_assert_msg(err == NULL, "logs: %s", err ? err->msg : "");
+	text = test_slurp(path, NULL);
+	free(path);
+	return text != NULL ? text : xstrdup("");
+}
+
+static const char service_yaml[] =
+    "kind: service\n"
+    "name: %s\n"
+    "run: echo contract-hello; exec python3 -m http.server "
+    "\"$LEPTON_PORT\" --bind 127.0.0.1\n"
+    "env: {PYTHONUNBUFFERED: \"1\"}\n"
+    "service:\n"
+    "  readiness: {path: /, timeout: 60}\n"
+    "  replicas: 1\n";
+
+START_TEST(test_contract_probe_reports_what_it_found)
+{
+	const struct lep_err	*err;
+	struct lep_json		*report = NULL;
+	struct ct		 c;
+
+	ct_open(&c, _i);
+	err = lep_provider_probe(&report, c.p);
+	ck_assert_msg(err == NULL, "%s: probe: %s", c.row->provider,
+	    err ? err->msg : "");
+	ck_assert_ptr_nonnull(report);
+	lep_json_free(report);
+	ct_close(&c);
+}
+END_TEST
+
+START_TEST(test_contract_service_deploys_serves_logs_and_stops)
+{
+	const struct lep_err	*err;
+	struct lep_deploy_req	 req;
+	struct lep_deployment	*d = NULL;
+	struct lep_spec		*sp;
+	struct ct		 c;
+	char			*logs = NULL, *url = NULL, *token = NULL;
+	time_t			 t0 = time(NULL);
+
+	ct_open(&c, _i);
+	sp = ct_spec(&c, service_yaml);
+	ck_assert_ptr_null(lep_provider_check(c.p, sp));
+	memset(&req, 0, sizeof(req));
+	req.spec = sp;
+	req.spec_sha256 = "0000000000000000000000000000000000000000000000000"
+	    "000000000000000";
+	req.revision = 1;
+	err = lep_provider_deploy(&d, c.p, &req);
+	ck_assert_msg(err == NULL, "deploy: %s", err ? err->msg : "");
+	ck_assert_str_eq(d->name, c.tag);
+	ck_assert_str_eq(d->provider, c.row->provider);
+	/* Status until it runs with its one replica ready. */
+	while (!lep_streq(d->state, "running") || d->ready < 1) {
+		ck_assert_msg(!lep_streq(d->state, "failed"), "failed: %s",
+		    d->message ? d->message : "");
+		ck_assert_msg(!expired(&c, t0), "not running: %s", d->state);
+		lep_deployment_free(d);
+		nap();
+		err = lep_provider_status(&d, c.p, c.tag);
+		ck_assert_msg(err == NULL, "status: %s", err ? err->msg : "");
+	}
+	lep_deployment_free(d);
+	err = lep_provider_endpoint(&url, &token, c.p, c.tag);
+	ck_assert_msg(err == NULL, "endpoint: %s", err ? err->msg : "");
+	ck_assert(lep_starts_with(url, "http"));
+	/* The replica's own output reaches its logs. */
+	while (logs == NULL || strstr(logs, "contract-hello") == NULL) {
+		ck_assert_msg(logs == NULL || !expired(&c, t0), "logs lack "
+		    "the replica's line: %s", logs);
+		free(logs);
+		logs = ct_logs(&c, c.tag);
+		if (strstr(logs, "contract-hello") == NULL)
+			nap();
+	}
+	err = lep_provider_remove(&d, c.p, c.tag, 5);
+	ck_assert_msg(err == NULL, "remove: %s", err ? err->msg : "");
+	ck_assert_str_eq(d->state, "stopped");
+	lep_deployment_free(d);
+	d = NULL;
+	err = lep_provider_status(&d, c.p, c.tag);
+	ck_assert(err == NULL ? lep_streq(d->state, "stopped") :
+	    err->code == LEP_E_NOT_FOUND);
+	lep_deployment_free(d);
+	if (token != NULL)
+		lep_wipe(token, strlen(token));
+	free(token);
+	free(url);
+	free(logs);
+	lep_spec_free(sp);
+	ct_close(&c);
+}
+END_TEST
+
+/* Submit the job spec yaml; wait for the job to end; return it. */
+static struct lep_job *
+run_job(struct ct *c, const char *yaml, int cancel)
+{
+	const struct lep_err	*err;
+	struct lep_submit_req	 req;
+	struct lep_job		*j = NULL;
+	struct lep_spec		*sp;
+	time_t			 t0 = time(NULL);
+
+	sp = ct_spec(c, yaml);
+	ck_assert_ptr_null(lep_provider_check(c->p, sp));
+	memset(&req, 0, sizeof(req));
+	req.spec = sp;
+	req.id = c->tag;
+	err = lep_provider_submit(&j, c->p, &req);
+	ck_assert_msg(err == NULL, "submit: %s", err ? err->msg : "");
+	ck_assert_str_eq(j->id, c->tag);
+	ck_assert_str_eq(j->provider, c->row->provider);
+	if (cancel) {
+		lep_job_free(j);
+		err = lep_provider_cancel(&j, c->p, c->tag, 2);
+		ck_assert_msg(err == NULL, "cancel: %s", err ? err->msg : "");
+	}
+	while (lep_streq(j->state, "running")) {
+		ck_assert_msg(!expired(c, t0), "still running");
+		lep_job_free(j);
+		nap();
+		err = lep_provider_job_status(&j, c->p, c->tag);
+		ck_assert_msg(err == NULL, "job status: %s", err ? err->msg :
+		    "");
+	}
+	lep_spec_free(sp);
+	return j;
+}
+
+START_TEST(test_contract_job_runs_to_success)
+{
+	struct lep_job	*j;
+	struct ct	 c;
+
+	ct_open(&c, _i);
+	j = run_job(&c, "kind: job\nname: %s\nrun: echo contract-job\n", 0);
+	ck_assert_msg(lep_streq(j->state, "succeeded"), "%s: %s", j->state,
+	    j->message ? j->message : "");
+	ck_assert_int_eq(j->exit_code, 0);
+	ck_assert(j->ended >= j->started);
+	lep_job_free(j);
+	ct_close(&c);
+}
+END_TEST
+
+START_TEST(test_contract_job_failure_keeps_its_exit_code)
+{
+	struct lep_job	*j;
+	struct ct	 c;
+
+	ct_open(&c, _i);
+	j = run_job(&c, "kind: job\nname: %s\nrun: exit 7\n", 0);
+	ck_assert_str_eq(j->state, "failed");
+	ck_assert_int_eq(j->exit_code, 7);
+	lep_job_free(j);
+	ct_close(&c);
+}
+END_TEST
+
+START_TEST(test_contract_job_cancel_ends_it)
+{
+	struct lep_job	*j;
+	struct ct	 c;
+
+	ct_open(&c, _i);
+	j = run_job(&c, "kind: job\nname: %s\nrun: sleep 300\n", 1);
+	ck_assert_msg(lep_streq(j->state, "cancelled"), "%s", j->state);
+	lep_job_free(j);
+	ct_close(&c);
+}
+END_TEST
+
+START_TEST(test_contract_unknown_names_are_not_found)
+{
+	const struct lep_err	*err;
+	struct lep_deployment	*d = NULL;
+	struct lep_job		*j = NULL;
+	struct ct		 c;
+
+	ct_open(&c, _i);
+	err = lep_provider_status(&d, c.p, "ct-never-deployed");
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, LEP_E_NOT_FOUND);
+	ck_assert_ptr_null(d);
+	err = lep_provider_job_status(&j, c.p, "ct-never-submitted");
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, LEP_E_NOT_FOUND);
+	ck_assert_ptr_null(j);
+	ct_close(&c);
+}
+END_TEST
+
+/* A spec that needs each capability, and the key the refusal names. */
+static const struct {
+	unsigned int	 cap;
+	const char	*yaml;
+	const char	*key;
+} needs[] = {
+	{ LEP_CAP_SERVICE, "kind: service\nname: %s\nrun: \"true\"\n",
+	    "kind: service" },
+	{ LEP_CAP_JOB, "kind: job\nname: %s\nrun: \"true\"\n", "kind: job" },
+	{ LEP_CAP_GPU, "kind: job\nname: %s\nrun: \"true\"\n"
+	    "resources: {accelerators: \"A100:1\"}\n",
+	    "resources.accelerators: A100" },
+	{ LEP_CAP_CANARY, "kind: service\nname: %s\nrun: \"true\"\n"
+	    "service: {rollout: {strategy: canary, percent: 10}}\n",
+	    "service.rollout.strategy: canary" },
+	{ LEP_CAP_MULTINODE, "kind: job\nname: %s\nrun: \"true\"\n"
+	    "job: {nodes: 2}\n", "job.nodes: 2" },
+	{ LEP_CAP_REPLICAS, "kind: service\nname: %s\nrun: \"true\"\n"
+	    "service: {replicas: 3}\n", "service.replicas: 3" },
+	{ LEP_CAP_PARTITION, "kind: job\nname: %s\nrun: \"true\"\n"
+	    "placement: {partition: nowhere}\n",
+	    "placement.partition: nowhere" },
+};
+
+START_TEST(test_contract_refuses_what_its_capabilities_lack)
+{
+	const struct lep_err	*err;
+	struct lep_provider_info pi;
+	struct lep_spec		*sp;
+	struct ct		 c;
+	char			 want[64];
+	size_t			 k, refused = 0;
+
+	ct_open(&c, _i);
+	ck_assert_int_eq(lep_provider_info(&pi, c.row->provider), 0);
+	snprintf(want, sizeof(want), "provider '%s'", c.row->provider);
+	for (k = 0; k < LEP_ARRAY_SIZE(needs); k++) {
+		sp = ct_spec(&c, needs[k].yaml);
+		err = lep_provider_check(c.p, sp);
+		if (pi.caps & needs[k].cap) {
+			/* It may not fit here, but it is not refused. */
+			ck_assert_msg(err == NULL ||
+			    err->code != LEP_E_UNSUPPORTED, "%s refused: %s",
+			    needs[k].key, err ? err->msg : "");
+		} else {
+			ck_assert_msg(err != NULL, "%s accepted", needs[k].key);
+			ck_assert_int_eq(err->code, LEP_E_UNSUPPORTED);
+			ck_assert_int_eq(lep_err_exit(err), 9);
+			ck_assert_msg(strstr(err->msg, want) != NULL &&
+			    strstr(err->msg, needs[k].key) != NULL,
+			    "'%s' names not '%s' and '%s'", err->msg, want,
+			    needs[k].key);
+			ck_assert_str_eq(err->provider, c.row->provider);
+			refused++;
+		}
+		lep_spec_free(sp);
+	}
+	/* Every provider built today lacks at least one of them. */
+	ck_assert_msg(refused > 0 || pi.caps == 0x7f, "nothing refused");
+	ct_close(&c);
+}
+END_TEST
+
+static void
+pick_rows(void)
+{
+	const char	*env = getenv("LEP_CONTRACT_PROVIDERS");
+	char		 word[64], *only = NULL;
+	size_t		 i;
+
+	npicked = 0;
+	if (env != NULL)
+		only = xasprintf(" %s ", env);
+	for (i = 0; i < LEP_ARRAY_SIZE(rows); i++) {
+		if (only != NULL) {
+			snprintf(word, sizeof(word), " %s ", rows[i].provider);
+			if (strstr(only, word) == NULL)
+				continue;
+		} else if (rows[i].needs_env != NULL &&
+		    getenv(rows[i].needs_env) == NULL)
+			continue;
+		picked[npicked++] = &rows[i];
+	}
+	free(only);
+}
+
+Suite *
+suite_contract(void)
+{
+	Suite	*s = suite_create("contract");
+	TCase	*tc = tcase_create("contract");
+
+	pick_rows();
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_contract_probe_reports_what_it_found, 0,
+	    npicked);
+	tcase_add_loop_test(tc,
+	    test_contract_service_deploys_serves_logs_and_stops, 0, npicked);
+	tcase_add_loop_test(tc, test_contract_job_runs_to_success, 0,
+	    npicked);
+	tcase_add_loop_test(tc, test_contract_job_failure_keeps_its_exit_code,
+	    0, npicked);
+	tcase_add_loop_test(tc, test_contract_job_cancel_ends_it, 0, npicked);
+	tcase_add_loop_test(tc, test_contract_unknown_names_are_not_found, 0,
+	    npicked);
+	tcase_add_loop_test(tc,
+	    test_contract_refuses_what_its_capabilities_lack, 0, npicked);
+	suite_add_tcase(s, tc);
+	return s;
+}
