@@ -12,7 +12,8 @@
 struct lep_ctx;
 struct lep_err;
 
-#define CMD_MUTATES	0x1	/* changes state: adds --dry-run */
+#define CMD_MUTATES	0x1	/* changes state: adds --dry-run and
+				   --lock-timeout */
 
 struct lep_cmd {
 	const char		*name;
@@ -31,7 +32,7 @@ struct lep_cmd {
 extern const struct lep_cmd *const lep_cmd_table[];
 extern const size_t lep_cmd_count;
 extern const struct lep_opt lep_global_opts[];
-extern const struct lep_opt lep_dry_run_opt[];
+extern const struct lep_opt lep_mutate_opts[];
 
 const struct lep_cmd *lep_cmd_find(const char *name);
 void	 lep_cmd_print_overview(FILE *);

@@ -77,7 +77,7 @@ lep_cmd_print_help(FILE *fp, const struct lep_cmd *cmd)
 		fputs("\noptions:\n", fp);
 		print_opts(fp, cmd->opts);
 		if (cmd->flags & CMD_MUTATES)
-			print_opts(fp, lep_dry_run_opt);
+			print_opts(fp, lep_mutate_opts);
 	}
 	fputs("\nglobal options:\n", fp);
 	print_opts(fp, lep_global_opts);

@@ -104,10 +104,11 @@ main(int argc, char **argv)
 		return usage_error(NULL, err, json);
 	}
 
-	/* The command's own options, then --dry-run, then the globals. */
+	/* The command's own options, then --dry-run and --lock-timeout,
+	 * then the globals. */
 	tables[nt++] = cmd->opts ? cmd->opts : no_opts;
 	if (cmd->flags & CMD_MUTATES)
-		tables[nt++] = lep_dry_run_opt;
+		tables[nt++] = lep_mutate_opts;
 	tables[nt++] = lep_global_opts;
 	tables[nt] = NULL;
 	if (used + 1 < argc && strcmp(name, argv[used + 1]) == 0)

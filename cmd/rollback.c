@@ -18,8 +18,6 @@ static const struct lep_err *cmd_rollback_exec(struct lep_ctx *,
 static const struct lep_opt rollback_opts[] = {
 	{ "to", 't', LEP_OPT_VALUE, "REV",
 	    "a revision number, a model version (v3) or a commit id" },
-	{ "lock-timeout", 0, LEP_OPT_VALUE, "SECONDS",
-	    "wait this long for another lepton's lock (default 10)" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 

@@ -16,8 +16,6 @@ static const struct lep_err *cmd_state_exec(struct lep_ctx *,
 	    const struct lep_args *);
 
 static const struct lep_opt state_opts[] = {
-	{ "lock-timeout", 0, LEP_OPT_VALUE, "SECONDS",
-	    "wait this long for another lepton's lock (default 10)" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 

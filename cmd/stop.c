@@ -19,8 +19,6 @@ static const struct lep_err *cmd_stop_exec(struct lep_ctx *,
 static const struct lep_opt stop_opts[] = {
 	{ "grace", 0, LEP_OPT_VALUE, "SECONDS",
 	    "time between SIGTERM and SIGKILL (default 10)" },
-	{ "lock-timeout", 0, LEP_OPT_VALUE, "SECONDS",
-	    "wait this long for another lepton's lock (default 10)" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 

@@ -40,9 +40,12 @@ const struct lep_opt lep_global_opts[] = {
 	{ NULL, 0, 0, NULL, NULL }
 };
 
-const struct lep_opt lep_dry_run_opt[] = {
+/* Every command that changes state takes these (CMD_MUTATES). */
+const struct lep_opt lep_mutate_opts[] = {
 	{ "dry-run", 'n', LEP_OPT_FLAG, NULL, "say what would change; "
 	    "change nothing" },
+	{ "lock-timeout", 0, LEP_OPT_VALUE, "SECONDS",
+	    "wait this long for another lepton's lock (default 10)" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 

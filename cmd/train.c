@@ -26,8 +26,6 @@ static const struct lep_err *cmd_train_exec(struct lep_ctx *,
 static const struct lep_opt train_opts[] = {
 	{ "detach", 'd', LEP_OPT_FLAG, NULL,
 	    "return once the job runs; follow it with 'lepton logs -f ID'" },
-	{ "lock-timeout", 0, LEP_OPT_VALUE, "SECONDS",
-	    "wait this long for another lepton's lock (default 10)" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 
