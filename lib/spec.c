@@ -1,8 +1,6 @@
 /*
- * spec.c: read a spec with libyaml's event parser into a small tree that
- * keeps every node's line and column, refusing what YAML allows but a spec
- * must not have (tabs, duplicate keys, tags, alias bombs, several
- * documents); then check the tree against the schema of lepton-spec(5).
+ * spec.c: load a spec file, read it as YAML (yaml.c) and check the tree
+ * against the schema of lepton-spec(5), with FILE:LINE:COL in every error.
  */
 #include "spec.h"
 
@@ -18,396 +16,22 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
 #include "error.h"
 #include "fs.h"
 #include "json.h"
 #include "util.h"
+#include "yaml.h"
 
 const char *const lep_spec_providers[] = {
 	"local", "slurm", "kubernetes", "aws", "gcp", "azure", "lepton",
 };
 const size_t lep_spec_nproviders = LEP_ARRAY_SIZE(lep_spec_providers);
 
-enum ytype {
-	Y_SCALAR,
-	Y_MAP,
-	Y_SEQ,
-};
-
-struct ynode {
-	enum ytype	  type;
-	int		  line, col;	/* 1-based */
-	char		 *val;		/* scalar text */
-	size_t		  len;
-	int		  plain;	/* unquoted scalar: may be null/int... */
-	struct ynode	**kids;		/* map: key, value, key, value... */
-	size_t		  n;
-};
-
-struct yanchor {
-	char		*name;
-	struct ynode	*node;
-};
-
-struct yparse {
-	const char		*file;
-	yaml_parser_t		 parser;
-	struct yanchor		*anchors;
-	size_t			 nanchors;
-	size_t			 nodes;
-	size_t			 aliases;
-	const struct lep_err	*err;
-};
-
-/* --- the tree ------------------------------------------------------ */
-
-static void
-ynode_free(struct ynode *n)
-{
-	size_t	 i;
-
-	if (n == NULL)
-		return;
-	for (i = 0; i < n->n; i++)
-		ynode_free(n->kids[i]);
-	free(n->kids);
-	free(n->val);
-	free(n);
-}
-
-static void
-ynode_add(struct ynode *parent, struct ynode *kid)
-{
-	parent->kids = xreallocarray(parent->kids, parent->n + 1,
-	    sizeof(*parent->kids));
-	parent->kids[parent->n++] = kid;
-}
-
-static const struct lep_err *
-yerr(struct yparse *yp, int line, int col, const char *fmt, ...)
-    LEP_PRINTF(4, 5);
-
-static const struct lep_err *
-yerr(struct yparse *yp, int line, int col, const char *fmt, ...)
-{
-	char	 msg[768];
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (yp->err == NULL)
-		yp->err = lep_err_new(LEP_E_SPEC, "%s:%d:%d: %s", yp->file,
-		    line, col, msg);
-	return yp->err;
-}
-
-static int
-ycount(struct yparse *yp, int line, int col)
-{
-	if (++yp->nodes > LEP_SPEC_MAX_NODES) {
-		yerr(yp, line, col, "spec has more than %d nodes "
-		    "(aliases expanding without bound?)", LEP_SPEC_MAX_NODES);
-		return -1;
-	}
-	return 0;
-}
-
 /*
- * Expand an alias: a deep copy that keeps each node's own position; every
- * copied node counts against the bound, reported at the alias (at_line,
- * at_col), which is what made them.
+ * The schema below was written when the tree lived here; it still calls
+ * the tree's node a ynode.
  */
-static struct ynode *
-ynode_copy(struct yparse *yp, const struct ynode *n, int at_line, int at_col)
-{
-	struct ynode	*c, *k;
-	size_t		 i;
-
-	if (ycount(yp, at_line, at_col) == -1)
-		return NULL;
-	c = xcalloc(1, sizeof(*c));
-	c->type = n->type;
-	c->line = n->line;
-	c->col = n->col;
-	c->plain = n->plain;
-	if (n->val != NULL)
-		c->val = xstrndup(n->val, n->len);
-	c->len = n->len;
-	for (i = 0; i < n->n; i++) {
-		if ((k = ynode_copy(yp, n->kids[i], at_line, at_col)) == NULL) {
-			ynode_free(c);
-			return NULL;
-		}
-		ynode_add(c, k);
-	}
-	return c;
-}
-
-static int
-ynext(struct yparse *yp, yaml_event_t *ev)
-{
-	if (!yaml_parser_parse(&yp->parser, ev)) {
-		const char	*problem = yp->parser.problem ?
-		    yp->parser.problem : "invalid YAML";
-		yaml_mark_t	 m = yp->parser.problem_mark;
-
-		if (yp->parser.context != NULL)
-			yerr(yp, (int)m.line + 1, (int)m.column + 1, "%s %s",
-			    problem, yp->parser.context);
-		else
-			yerr(yp, (int)m.line + 1, (int)m.column + 1, "%s",
-			    problem);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-yanchor_add(struct yparse *yp, const unsigned char *name, struct ynode *n)
-{
-	yp->anchors = xreallocarray(yp->anchors, yp->nanchors + 1,
-	    sizeof(*yp->anchors));
-	yp->anchors[yp->nanchors].name = xstrdup((const char *)name);
-	yp->anchors[yp->nanchors].node = n;
-	yp->nanchors++;
-}
-
-static struct ynode *yparse_node(struct yparse *, yaml_event_t *, int);
-
-/* Parse children until the closing event; ev is the opening event. */
-static struct ynode *
-yparse_collection(struct yparse *yp, yaml_event_t *ev, int depth)
-{
-	struct ynode	*n, *key, *val;
-	yaml_event_t	 kid;
-	yaml_event_type_t end;
-	size_t		 i;
-	int		 is_map = ev->type == YAML_MAPPING_START_EVENT;
-
-	n = xcalloc(1, sizeof(*n));
-	n->type = is_map ? Y_MAP : Y_SEQ;
-	n->line = (int)ev->start_mark.line + 1;
-	n->col = (int)ev->start_mark.column + 1;
-	end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
-	for (;;) {
-		if (ynext(yp, &kid) == -1)
-			goto fail;
-		if (kid.type == end) {
-			yaml_event_delete(&kid);
-			break;
-		}
-		key = yparse_node(yp, &kid, depth + 1);
-		if (key == NULL)
-			goto fail;
-		if (!is_map) {
-			ynode_add(n, key);
-			continue;
-		}
-		if (key->type != Y_SCALAR) {
-			yerr(yp, key->line, key->col,
-			    "mapping keys must be plain words");
-			ynode_free(key);
-			goto fail;
-		}
-		for (i = 0; i < n->n; i += 2) {
-			if (strcmp(n->kids[i]->val, key->val) == 0) {
-				yerr(yp, key->line, key->col,
-				    "duplicate key '%s' (first at line %d, "
-				    "column %d)", key->val, n->kids[i]->line,
-				    n->kids[i]->col);
-				ynode_free(key);
-				goto fail;
-			}
-		}
-		if (ynext(yp, &kid) == -1) {
-			ynode_free(key);
-			goto fail;
-		}
-		val = yparse_node(yp, &kid, depth + 1);
-		if (val == NULL) {
-			ynode_free(key);
-			goto fail;
-		}
-		ynode_add(n, key);
-		ynode_add(n, val);
-	}
-	return n;
-fail:
-	ynode_free(n);
-	return NULL;
-}
-
-/* Takes ownership of ev. */
-static struct ynode *
-yparse_node(struct yparse *yp, yaml_event_t *ev, int depth)
-{
-	struct ynode		*n = NULL;
-	const unsigned char	*anchor = NULL, *tag = NULL;
-	int			 line, col;
-	size_t			 i;
-
-	line = (int)ev->start_mark.line + 1;
-	col = (int)ev->start_mark.column + 1;
-	if (depth > LEP_SPEC_MAX_DEPTH) {
-		yerr(yp, line, col, "nesting deeper than %d levels",
-		    LEP_SPEC_MAX_DEPTH);
-		goto done;
-	}
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		anchor = ev->data.scalar.anchor;
-		tag = ev->data.scalar.tag;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = ev->data.sequence_start.anchor;
-		tag = ev->data.sequence_start.tag;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		anchor = ev->data.mapping_start.anchor;
-		tag = ev->data.mapping_start.tag;
-		break;
-	default:
-		break;
-	}
-	if (tag != NULL) {
-		yerr(yp, line, col, "YAML tags such as '%s' are not allowed "
-		    "in a spec", (const char *)tag);
-		goto done;
-	}
-	if (ycount(yp, line, col) == -1)
-		goto done;
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		if (ev->data.scalar.length > LEP_SPEC_MAX_SCALAR) {
-			yerr(yp, line, col, "value is %zu bytes, more than "
-			    "the %d allowed", ev->data.scalar.length,
-			    LEP_SPEC_MAX_SCALAR);
-			goto done;
-		}
-		if (memchr(ev->data.scalar.value, '\0',
-		    ev->data.scalar.length) != NULL) {
-			yerr(yp, line, col, "value holds a NUL character");
-			goto done;
-		}
-		n = xcalloc(1, sizeof(*n));
-		n->type = Y_SCALAR;
-		n->line = line;
-		n->col = col;
-		n->val = xstrndup((const char *)ev->data.scalar.value,
-		    ev->data.scalar.length);
-		n->len = ev->data.scalar.length;
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		n = yparse_collection(yp, ev, depth);
-		break;
-	case YAML_ALIAS_EVENT:
-		if (++yp->aliases > LEP_SPEC_MAX_ALIASES) {
-			yerr(yp, line, col, "more than %d aliases in one spec",
-			    LEP_SPEC_MAX_ALIASES);
-			goto done;
-		}
-		for (i = yp->nanchors; i > 0; i--) {
-			if (strcmp(yp->anchors[i - 1].name,
-			    (const char *)ev->data.alias.anchor) == 0)
-				break;
-		}
-		if (i == 0) {
-			yerr(yp, line, col, "alias '*%s' names no anchor "
-			    "defined before it",
-			    (const char *)ev->data.alias.anchor);
-			goto done;
-		}
-		yp->nodes--;	/* the copy counts itself */
-		n = ynode_copy(yp, yp->anchors[i - 1].node, line, col);
-		if (n != NULL) {
-			n->line = line;
-			n->col = col;
-		}
-		break;
-	default:
-		yerr(yp, line, col, "unexpected YAML event");
-		break;
-	}
-	if (n != NULL && anchor != NULL)
-		yanchor_add(yp, anchor, n);
-done:
-	yaml_event_delete(ev);
-	return n;
-}
-
-static struct ynode *
-yload(struct yparse *yp, const char *text, size_t len)
-{
-	struct ynode	*root = NULL;
-	yaml_event_t	 ev;
-	size_t		 i;
-	int		 line = 1, col = 1;
-
-	/* Tabs: YAML forbids them in indentation; we forbid them outright. */
-	for (i = 0; i < len; i++) {
-		if (text[i] == '\t') {
-			yerr(yp, line, col, "tab character: indent with "
-			    "spaces");
-			return NULL;
-		}
-		if (text[i] == '\n') {
-			line++;
-			col = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80)
-			col++;
-	}
-	if (!yaml_parser_initialize(&yp->parser))
-		lep_die_oom();
-	yaml_parser_set_input_string(&yp->parser, (const unsigned char *)text,
-	    len);
-	if (ynext(yp, &ev) == -1)
-		goto done;
-	yaml_event_delete(&ev);		/* stream start */
-	if (ynext(yp, &ev) == -1)
-		goto done;
-	if (ev.type == YAML_STREAM_END_EVENT) {
-		yaml_event_delete(&ev);
-		yerr(yp, 1, 1, "empty spec: expected a mapping with 'kind', "
-		    "'name' and 'run'");
-		goto done;
-	}
-	yaml_event_delete(&ev);		/* document start */
-	if (ynext(yp, &ev) == -1)
-		goto done;
-	root = yparse_node(yp, &ev, 0);
-	if (root == NULL)
-		goto done;
-	if (ynext(yp, &ev) == -1)
-		goto fail;
-	yaml_event_delete(&ev);		/* document end */
-	if (ynext(yp, &ev) == -1)
-		goto fail;
-	if (ev.type != YAML_STREAM_END_EVENT) {
-		yerr(yp, (int)ev.start_mark.line + 1,
-		    (int)ev.start_mark.column + 1, "a second document: one "
-		    "spec per file");
-		yaml_event_delete(&ev);
-		goto fail;
-	}
-	yaml_event_delete(&ev);
-	goto done;
-fail:
-	ynode_free(root);
-	root = NULL;
-done:
-	yaml_parser_delete(&yp->parser);
-	for (i = 0; i < yp->nanchors; i++)
-		free(yp->anchors[i].name);
-	free(yp->anchors);
-	yp->anchors = NULL;
-	yp->nanchors = 0;
-	return root;
-}
+#define ynode	lep_yaml_node
 
 /* --- the schema ---------------------------------------------------- */
 
@@ -458,9 +82,9 @@ skind(const struct ynode *n)
 {
 	const char	*v, *p;
 
-	if (n->type == Y_MAP)
+	if (n->type == LEP_YAML_MAP)
 		return S_MAP;
-	if (n->type == Y_SEQ)
+	if (n->type == LEP_YAML_SEQ)
 		return S_SEQ;
 	if (!n->plain)
 		return S_STRING;
@@ -509,12 +133,7 @@ want(struct sctx *s, const struct ynode *n, enum skind k, const char *key)
 static const struct ynode *
 sget(const struct ynode *map, const char *key)
 {
-	size_t	 i;
-
-	for (i = 0; i + 1 < map->n; i += 2)
-		if (strcmp(map->kids[i]->val, key) == 0)
-			return map->kids[i + 1];
-	return NULL;
+	return lep_yaml_get(map, key);
 }
 
 static int
@@ -1246,7 +865,7 @@ spec_from_tree(struct sctx *s, struct lep_spec *sp, const struct ynode *top)
 	char			*kind = NULL;
 	int			 rc = -1;
 
-	if (top->type != Y_MAP)
+	if (top->type != LEP_YAML_MAP)
 		return sfail(s, top, "a spec must be a mapping with 'kind', "
 		    "'name' and 'run', not %s", skind_name(skind(top)));
 	if (check_keys(s, top, "the spec", keys, LEP_ARRAY_SIZE(keys)) == -1 ||
@@ -1306,23 +925,35 @@ const struct lep_err *
 lep_spec_parse(struct lep_spec **out, const char *name, const char *dir,
     const char *text, size_t len)
 {
-	struct yparse	 yp;
-	struct sctx	 s;
-	struct ynode	*root;
-	struct lep_spec	*sp;
+	static const struct lep_yaml_limits lim = {
+		.max_scalar = LEP_SPEC_MAX_SCALAR,
+		.max_aliases = LEP_SPEC_MAX_ALIASES,
+		.max_nodes = LEP_SPEC_MAX_NODES,
+		.max_depth = LEP_SPEC_MAX_DEPTH,
+	};
+	const struct lep_err	*err;
+	struct sctx		 s;
+	struct ynode		*root = NULL;
+	struct lep_spec		*sp = NULL;
 
 	*out = NULL;
-	memset(&yp, 0, sizeof(yp));
-	yp.file = name;
-	if (len > LEP_SPEC_MAX_FILE)
-		return lep_err_new(LEP_E_SPEC, "%s:1:1: spec is %zu bytes, "
+	if (len > LEP_SPEC_MAX_FILE) {
+		err = lep_err_new(LEP_E_SPEC, "%s:1:1: spec is %zu bytes, "
 		    "more than the %d allowed", name, len, LEP_SPEC_MAX_FILE);
-	if (memchr(text, '\0', len) != NULL)
-		return lep_err_new(LEP_E_SPEC, "%s:1:1: spec holds a NUL "
+		goto done;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		err = lep_err_new(LEP_E_SPEC, "%s:1:1: spec holds a NUL "
 		    "byte: not a text file", name);
-	root = yload(&yp, text, len);
-	if (root == NULL)
-		return yp.err;
+		goto done;
+	}
+	if ((err = lep_yaml_load(&root, name, text, len, &lim)) != NULL)
+		goto done;
+	if (root == NULL) {
+		err = lep_err_new(LEP_E_SPEC, "%s:1:1: empty spec: expected a "
+		    "mapping with 'kind', 'name' and 'run'", name);
+		goto done;
+	}
 	sp = xcalloc(1, sizeof(*sp));
 	sp->file = xstrdup(name);
 	sp->dir = xstrdup(dir);
@@ -1330,13 +961,14 @@ lep_spec_parse(struct lep_spec **out, const char *name, const char *dir,
 	memset(&s, 0, sizeof(s));
 	s.file = name;
 	if (spec_from_tree(&s, sp, root) == -1) {
-		ynode_free(root);
+		err = s.err;
 		lep_spec_free(sp);
-		return s.err;
+		sp = NULL;
 	}
-	ynode_free(root);
+done:
+	lep_yaml_free(root);
 	*out = sp;
-	return NULL;
+	return err;
 }
 
 const struct lep_err *
