@@ -732,6 +732,95 @@ parse_rollout(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 	return 0;
 }
 
+/* 'auto' (0: lepton picks) or a TCP port. */
+static int
+parse_port(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	const struct ynode	*v = sget(m, "port");
+	int			 rc = 0;
+
+	if (v == NULL)
+		;
+	else if (skind(v) == S_STRING && strcmp(v->val, "auto") == 0)
+		sp->service.port = 0;
+	else if (skind(v) != S_INT)
+		rc = sfail(s, v, "'port' must be 'auto' or a number from 1 to "
+		    "65535, not %s", skind_name(skind(v)));
+	else
+		rc = get_int(s, m, "port", &sp->service.port, 1, 65535);
+	return rc;
+}
+
+/* An HTTP path, named what in messages; replaces *out when given. */
+static int
+get_path(struct sctx *s, const struct ynode *map, const char *key,
+    const char *what, char **out)
+{
+	char	*p = NULL;
+	int	 rc = -1;
+
+	if (get_string(s, map, key, &p, 0) == -1)
+		goto done;
+	if (p != NULL && p[0] != '/') {
+		sfail(s, sget(map, key), "%s must start with '/'", what);
+		goto done;
+	}
+	if (p != NULL) {
+		free(*out);
+		*out = p;
+		p = NULL;
+	}
+	rc = 0;
+done:
+	free(p);
+	return rc;
+}
+
+static int
+parse_readiness(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	static const char *const keys[] = { "path", "timeout" };
+
+	if (check_keys(s, m, "'readiness'", keys, LEP_ARRAY_SIZE(keys)) ==
+	    -1 || get_path(s, m, "path", "readiness 'path'",
+	    &sp->service.ready_path) == -1 ||
+	    get_duration(s, m, "timeout", &sp->service.ready_timeout, 1,
+	    3600) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+parse_protocol(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	static const char *const protocols[] = {
+		"json", "kserve-v2", "openai",
+	};
+	char	*p = NULL;
+	size_t	 i;
+	int	 rc = -1;
+
+	if (get_string(s, m, "protocol", &p, 0) == -1)
+		goto done;
+	if (p != NULL) {
+		for (i = 0; i < LEP_ARRAY_SIZE(protocols); i++)
+			if (strcmp(p, protocols[i]) == 0)
+				break;
+		if (i == LEP_ARRAY_SIZE(protocols)) {
+			sfail(s, sget(m, "protocol"), "'protocol' must be "
+			    "'json', 'kserve-v2' or 'openai'");
+			goto done;
+		}
+		free(sp->service.protocol);
+		sp->service.protocol = p;
+		p = NULL;
+	}
+	rc = 0;
+done:
+	free(p);
+	return rc;
+}
+
 static int
 parse_service(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 {
@@ -739,80 +828,20 @@ parse_service(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 		"port", "path", "readiness", "replicas", "rollout", "protocol",
 		"max_cost",
 	};
-	static const char *const ready_keys[] = { "path", "timeout" };
-	static const char *const protocols[] = {
-		"json", "kserve-v2", "openai",
-	};
-	const struct ynode	*v, *rd, *ro;
-	char			*p = NULL;
-	size_t			 i;
+	const struct ynode	*rd, *ro;
 
-	if (check_keys(s, m, "'service'", keys, LEP_ARRAY_SIZE(keys)) == -1)
+	if (check_keys(s, m, "'service'", keys, LEP_ARRAY_SIZE(keys)) == -1 ||
+	    parse_port(s, sp, m) == -1 ||
+	    get_path(s, m, "path", "'path'", &sp->service.path) == -1 ||
+	    get_map(s, m, "readiness", &rd) == -1 ||
+	    (rd != NULL && parse_readiness(s, sp, rd) == -1) ||
+	    get_num(s, m, "max_cost", &sp->service.max_cost,
+	    &sp->service.has_max_cost, 0, 1e9) == -1 ||
+	    parse_replicas(s, sp, m) == -1 ||
+	    get_map(s, m, "rollout", &ro) == -1 ||
+	    (ro != NULL && parse_rollout(s, sp, ro) == -1) ||
+	    parse_protocol(s, sp, m) == -1)
 		return -1;
-	if ((v = sget(m, "port")) != NULL) {
-		if (skind(v) == S_STRING && strcmp(v->val, "auto") == 0)
-			sp->service.port = 0;
-		else if (skind(v) != S_INT)
-			return sfail(s, v, "'port' must be 'auto' or a number "
-			    "from 1 to 65535, not %s", skind_name(skind(v)));
-		else if (get_int(s, m, "port", &sp->service.port, 1,
-		    65535) == -1)
-			return -1;
-	}
-	if (get_string(s, m, "path", &p, 0) == -1)
-		return -1;
-	if (p != NULL) {
-		if (p[0] != '/') {
-			free(p);
-			return sfail(s, sget(m, "path"), "'path' must start "
-			    "with '/'");
-		}
-		free(sp->service.path);
-		sp->service.path = p;
-	}
-	if (get_map(s, m, "readiness", &rd) == -1)
-		return -1;
-	if (rd != NULL) {
-		if (check_keys(s, rd, "'readiness'", ready_keys,
-		    LEP_ARRAY_SIZE(ready_keys)) == -1)
-			return -1;
-		p = NULL;
-		if (get_string(s, rd, "path", &p, 0) == -1)
-			return -1;
-		if (p != NULL) {
-			if (p[0] != '/') {
-				free(p);
-				return sfail(s, sget(rd, "path"), "readiness "
-				    "'path' must start with '/'");
-			}
-			free(sp->service.ready_path);
-			sp->service.ready_path = p;
-		}
-		if (get_duration(s, rd, "timeout", &sp->service.ready_timeout,
-		    1, 3600) == -1)
-			return -1;
-	}
-	if (get_num(s, m, "max_cost", &sp->service.max_cost,
-	    &sp->service.has_max_cost, 0, 1e9) == -1)
-		return -1;
-	if (parse_replicas(s, sp, m) == -1 || get_map(s, m, "rollout", &ro) ==
-	    -1 || (ro != NULL && parse_rollout(s, sp, ro) == -1))
-		return -1;
-	p = NULL;
-	if (get_string(s, m, "protocol", &p, 0) == -1)
-		return -1;
-	if (p != NULL) {
-		for (i = 0; i < LEP_ARRAY_SIZE(protocols); i++)
-			if (strcmp(p, protocols[i]) == 0)
-				break;
-		if (i == LEP_ARRAY_SIZE(protocols)) {
-			free(p);
-			return sfail(s, sget(m, "protocol"), "'protocol' must "
-			    "be 'json', 'kserve-v2' or 'openai'");
-		}
-		free(sp->service.protocol);
-		sp->service.protocol = p;
-	}
 	return 0;
 }
 
