@@ -739,11 +739,9 @@ parse_port(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 	const struct ynode	*v = sget(m, "port");
 	int			 rc = 0;
 
-	if (v == NULL)
-		;
-	else if (skind(v) == S_STRING && strcmp(v->val, "auto") == 0)
+	if (v != NULL && skind(v) == S_STRING && strcmp(v->val, "auto") == 0)
 		sp->service.port = 0;
-	else if (skind(v) != S_INT)
+	else if (v != NULL && skind(v) != S_INT)
 		rc = sfail(s, v, "'port' must be 'auto' or a number from 1 to "
 		    "65535, not %s", skind_name(skind(v)));
 	else
