@@ -358,10 +358,10 @@ parse_accel(struct sctx *s, const struct ynode *at, const char *text,
     const struct ynode *count_node, struct lep_accel *out)
 {
 	const char	*colon = strchr(text, ':');
-	size_t		 namelen = colon ? (size_t)(colon - text) : strlen(text);
+	size_t		 namelen, i;
 	long long	 count = 1;
-	size_t		 i;
 
+	namelen = colon ? (size_t)(colon - text) : strlen(text);
 	if (namelen == 0 || namelen > 64)
 		return sfail(s, at, "accelerator '%s' needs a name, as in "
 		    "'A100:1'", text);
@@ -431,9 +431,9 @@ parse_accels(struct sctx *s, struct lep_spec *sp, const struct ynode *v)
 		if (v->n == 0)
 			return sfail(s, v, "'accelerators' list is empty");
 		for (i = 0; i < v->n; i++) {
-			if (want(s, v->kids[i], S_STRING, "accelerators") == -1 ||
-			    add_accel(s, sp, v->kids[i], v->kids[i]->val,
-			    NULL) == -1)
+			if (want(s, v->kids[i], S_STRING, "accelerators") ==
+			    -1 || add_accel(s, sp, v->kids[i],
+			    v->kids[i]->val, NULL) == -1)
 				return -1;
 		}
 		return 0;
