@@ -1,8 +1,6 @@
 /*
- * spec.c: read a spec with libyaml's event parser into a small tree that
- * keeps every node's line and column, refusing what YAML allows but a spec
- * must not have (tabs, duplicate keys, tags, alias bombs, several
- * documents); then check the tree against the schema of lepton-spec(5).
+ * spec.c: load a spec file, read it as YAML (yaml.c) and check the tree
+ * against the schema of lepton-spec(5), with FILE:LINE:COL in every error.
  */
 #include "spec.h"
 
@@ -18,12 +16,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
 #include "error.h"
 #include "fs.h"
 #include "json.h"
 #include "util.h"
+#include "yaml.h"
 
 /* The provider table's names (lep_spec_set_providers), borrowed. */
 static const char *const	*known_providers;
@@ -36,384 +33,11 @@ lep_spec_set_providers(const char *const *names, size_t n)
 	nknown_providers = n;
 }
 
-enum ytype {
-	Y_SCALAR,
-	Y_MAP,
-	Y_SEQ,
-};
-
-struct ynode {
-	enum ytype	  type;
-	int		  line, col;	/* 1-based */
-	char		 *val;		/* scalar text */
-	size_t		  len;
-	int		  plain;	/* unquoted scalar: may be null/int... */
-	struct ynode	**kids;		/* map: key, value, key, value... */
-	size_t		  n;
-};
-
-struct yanchor {
-	char		*name;
-	struct ynode	*node;
-};
-
-struct yparse {
-	const char		*file;
-	yaml_parser_t		 parser;
-	struct yanchor		*anchors;
-	size_t			 nanchors;
-	size_t			 nodes;
-	size_t			 aliases;
-	const struct lep_err	*err;
-};
-
-/* --- the tree ------------------------------------------------------ */
-
-static void
-ynode_free(struct ynode *n)
-{
-	size_t	 i;
-
-	if (n == NULL)
-		return;
-	for (i = 0; i < n->n; i++)
-		ynode_free(n->kids[i]);
-	free(n->kids);
-	free(n->val);
-	free(n);
-}
-
-static void
-ynode_add(struct ynode *parent, struct ynode *kid)
-{
-	parent->kids = xreallocarray(parent->kids, parent->n + 1,
-	    sizeof(*parent->kids));
-	parent->kids[parent->n++] = kid;
-}
-
-static const struct lep_err *
-yerr(struct yparse *yp, int line, int col, const char *fmt, ...)
-    LEP_PRINTF(4, 5);
-
-static const struct lep_err *
-yerr(struct yparse *yp, int line, int col, const char *fmt, ...)
-{
-	char	 msg[768];
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (yp->err == NULL)
-		yp->err = lep_err_new(LEP_E_SPEC, "%s:%d:%d: %s", yp->file,
-		    line, col, msg);
-	return yp->err;
-}
-
-static int
-ycount(struct yparse *yp, int line, int col)
-{
-	if (++yp->nodes > LEP_SPEC_MAX_NODES) {
-		yerr(yp, line, col, "spec has more than %d nodes "
-		    "(aliases expanding without bound?)", LEP_SPEC_MAX_NODES);
-		return -1;
-	}
-	return 0;
-}
-
 /*
- * Expand an alias: a deep copy that keeps each node's own position; every
- * copied node counts against the bound, reported at the alias (at_line,
- * at_col), which is what made them.
+ * The schema below was written when the tree lived here; it still calls
+ * the tree's node a ynode.
  */
-static struct ynode *
-ynode_copy(struct yparse *yp, const struct ynode *n, int at_line, int at_col)
-{
-	struct ynode	*c, *k;
-	size_t		 i;
-
-	if (ycount(yp, at_line, at_col) == -1)
-		return NULL;
-	c = xcalloc(1, sizeof(*c));
-	c->type = n->type;
-	c->line = n->line;
-	c->col = n->col;
-	c->plain = n->plain;
-	if (n->val != NULL)
-		c->val = xstrndup(n->val, n->len);
-	c->len = n->len;
-	for (i = 0; i < n->n; i++) {
-		if ((k = ynode_copy(yp, n->kids[i], at_line, at_col)) == NULL) {
-			ynode_free(c);
-			return NULL;
-		}
-		ynode_add(c, k);
-	}
-	return c;
-}
-
-static int
-ynext(struct yparse *yp, yaml_event_t *ev)
-{
-	if (!yaml_parser_parse(&yp->parser, ev)) {
-		const char	*problem = yp->parser.problem ?
-		    yp->parser.problem : "invalid YAML";
-		yaml_mark_t	 m = yp->parser.problem_mark;
-
-		if (yp->parser.context != NULL)
-			yerr(yp, (int)m.line + 1, (int)m.column + 1, "%s %s",
-			    problem, yp->parser.context);
-		else
-			yerr(yp, (int)m.line + 1, (int)m.column + 1, "%s",
-			    problem);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-yanchor_add(struct yparse *yp, const unsigned char *name, struct ynode *n)
-{
-	yp->anchors = xreallocarray(yp->anchors, yp->nanchors + 1,
-	    sizeof(*yp->anchors));
-	yp->anchors[yp->nanchors].name = xstrdup((const char *)name);
-	yp->anchors[yp->nanchors].node = n;
-	yp->nanchors++;
-}
-
-static struct ynode *yparse_node(struct yparse *, yaml_event_t *, int);
-
-/* Parse children until the closing event; ev is the opening event. */
-static struct ynode *
-yparse_collection(struct yparse *yp, yaml_event_t *ev, int depth)
-{
-	struct ynode	*n, *key, *val;
-	yaml_event_t	 kid;
-	yaml_event_type_t end;
-	size_t		 i;
-	int		 is_map = ev->type == YAML_MAPPING_START_EVENT;
-
-	n = xcalloc(1, sizeof(*n));
-	n->type = is_map ? Y_MAP : Y_SEQ;
-	n->line = (int)ev->start_mark.line + 1;
-	n->col = (int)ev->start_mark.column + 1;
-	end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
-	for (;;) {
-		if (ynext(yp, &kid) == -1)
-			goto fail;
-		if (kid.type == end) {
-			yaml_event_delete(&kid);
-			break;
-		}
-		key = yparse_node(yp, &kid, depth + 1);
-		if (key == NULL)
-			goto fail;
-		if (!is_map) {
-			ynode_add(n, key);
-			continue;
-		}
-		if (key->type != Y_SCALAR) {
-			yerr(yp, key->line, key->col,
-			    "mapping keys must be plain words");
-			ynode_free(key);
-			goto fail;
-		}
-		for (i = 0; i < n->n; i += 2) {
-			if (strcmp(n->kids[i]->val, key->val) == 0) {
-				yerr(yp, key->line, key->col,
-				    "duplicate key '%s' (first at line %d, "
-				    "column %d)", key->val, n->kids[i]->line,
-				    n->kids[i]->col);
-				ynode_free(key);
-				goto fail;
-			}
-		}
-		if (ynext(yp, &kid) == -1) {
-			ynode_free(key);
-			goto fail;
-		}
-		val = yparse_node(yp, &kid, depth + 1);
-		if (val == NULL) {
-			ynode_free(key);
-			goto fail;
-		}
-		ynode_add(n, key);
-		ynode_add(n, val);
-	}
-	return n;
-fail:
-	ynode_free(n);
-	return NULL;
-}
-
-/* Takes ownership of ev. */
-static struct ynode *
-yparse_node(struct yparse *yp, yaml_event_t *ev, int depth)
-{
-	struct ynode		*n = NULL;
-	const unsigned char	*anchor = NULL, *tag = NULL;
-	int			 line, col;
-	size_t			 i;
-
-	line = (int)ev->start_mark.line + 1;
-	col = (int)ev->start_mark.column + 1;
-	if (depth > LEP_SPEC_MAX_DEPTH) {
-		yerr(yp, line, col, "nesting deeper than %d levels",
-		    LEP_SPEC_MAX_DEPTH);
-		goto done;
-	}
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		anchor = ev->data.scalar.anchor;
-		tag = ev->data.scalar.tag;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = ev->data.sequence_start.anchor;
-		tag = ev->data.sequence_start.tag;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		anchor = ev->data.mapping_start.anchor;
-		tag = ev->data.mapping_start.tag;
-		break;
-	default:
-		break;
-	}
-	if (tag != NULL) {
-		yerr(yp, line, col, "YAML tags such as '%s' are not allowed "
-		    "in a spec", (const char *)tag);
-		goto done;
-	}
-	if (ycount(yp, line, col) == -1)
-		goto done;
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		if (ev->data.scalar.length > LEP_SPEC_MAX_SCALAR) {
-			yerr(yp, line, col, "value is %zu bytes, more than "
-			    "the %d allowed", ev->data.scalar.length,
-			    LEP_SPEC_MAX_SCALAR);
-			goto done;
-		}
-		if (memchr(ev->data.scalar.value, '\0',
-		    ev->data.scalar.length) != NULL) {
-			yerr(yp, line, col, "value holds a NUL character");
-			goto done;
-		}
-		n = xcalloc(1, sizeof(*n));
-		n->type = Y_SCALAR;
-		n->line = line;
-		n->col = col;
-		n->val = xstrndup((const char *)ev->data.scalar.value,
-		    ev->data.scalar.length);
-		n->len = ev->data.scalar.length;
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		n = yparse_collection(yp, ev, depth);
-		break;
-	case YAML_ALIAS_EVENT:
-		if (++yp->aliases > LEP_SPEC_MAX_ALIASES) {
-			yerr(yp, line, col, "more than %d aliases in one spec",
-			    LEP_SPEC_MAX_ALIASES);
-			goto done;
-		}
-		for (i = yp->nanchors; i > 0; i--) {
-			if (strcmp(yp->anchors[i - 1].name,
-			    (const char *)ev->data.alias.anchor) == 0)
-				break;
-		}
-		if (i == 0) {
-			yerr(yp, line, col, "alias '*%s' names no anchor "
-			    "defined before it",
-			    (const char *)ev->data.alias.anchor);
-			goto done;
-		}
-		yp->nodes--;	/* the copy counts itself */
-		n = ynode_copy(yp, yp->anchors[i - 1].node, line, col);
-		if (n != NULL) {
-			n->line = line;
-			n->col = col;
-		}
-		break;
-	default:
-		yerr(yp, line, col, "unexpected YAML event");
-		break;
-	}
-	if (n != NULL && anchor != NULL)
-		yanchor_add(yp, anchor, n);
-done:
-	yaml_event_delete(ev);
-	return n;
-}
-
-static struct ynode *
-yload(struct yparse *yp, const char *text, size_t len)
-{
-	struct ynode	*root = NULL;
-	yaml_event_t	 ev;
-	size_t		 i;
-	int		 line = 1, col = 1;
-
-	/* Tabs: YAML forbids them in indentation; we forbid them outright. */
-	for (i = 0; i < len; i++) {
-		if (text[i] == '\t') {
-			yerr(yp, line, col, "tab character: indent with "
-			    "spaces");
-			return NULL;
-		}
-		if (text[i] == '\n') {
-			line++;
-			col = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80)
-			col++;
-	}
-	if (!yaml_parser_initialize(&yp->parser))
-		lep_die_oom();
-	yaml_parser_set_input_string(&yp->parser, (const unsigned char *)text,
-	    len);
-	if (ynext(yp, &ev) == -1)
-		goto done;
-	yaml_event_delete(&ev);		/* stream start */
-	if (ynext(yp, &ev) == -1)
-		goto done;
-	if (ev.type == YAML_STREAM_END_EVENT) {
-		yaml_event_delete(&ev);
-		yerr(yp, 1, 1, "empty spec: expected a mapping with 'kind', "
-		    "'name' and 'run'");
-		goto done;
-	}
-	yaml_event_delete(&ev);		/* document start */
-	if (ynext(yp, &ev) == -1)
-		goto done;
-	root = yparse_node(yp, &ev, 0);
-	if (root == NULL)
-		goto done;
-	if (ynext(yp, &ev) == -1)
-		goto fail;
-	yaml_event_delete(&ev);		/* document end */
-	if (ynext(yp, &ev) == -1)
-		goto fail;
-	if (ev.type != YAML_STREAM_END_EVENT) {
-		yerr(yp, (int)ev.start_mark.line + 1,
-		    (int)ev.start_mark.column + 1, "a second document: one "
-		    "spec per file");
-		yaml_event_delete(&ev);
-		goto fail;
-	}
-	yaml_event_delete(&ev);
-	goto done;
-fail:
-	ynode_free(root);
-	root = NULL;
-done:
-	yaml_parser_delete(&yp->parser);
-	for (i = 0; i < yp->nanchors; i++)
-		free(yp->anchors[i].name);
-	free(yp->anchors);
-	yp->anchors = NULL;
-	yp->nanchors = 0;
-	return root;
-}
+#define ynode	lep_yaml_node
 
 /* --- the schema ---------------------------------------------------- */
 
@@ -464,9 +88,9 @@ skind(const struct ynode *n)
 {
 	const char	*v, *p;
 
-	if (n->type == Y_MAP)
+	if (n->type == LEP_YAML_MAP)
 		return S_MAP;
-	if (n->type == Y_SEQ)
+	if (n->type == LEP_YAML_SEQ)
 		return S_SEQ;
 	if (!n->plain)
 		return S_STRING;
@@ -515,12 +139,7 @@ want(struct sctx *s, const struct ynode *n, enum skind k, const char *key)
 static const struct ynode *
 sget(const struct ynode *map, const char *key)
 {
-	size_t	 i;
-
-	for (i = 0; i + 1 < map->n; i += 2)
-		if (strcmp(map->kids[i]->val, key) == 0)
-			return map->kids[i + 1];
-	return NULL;
+	return lep_yaml_get(map, key);
 }
 
 static int
@@ -745,10 +364,10 @@ parse_accel(struct sctx *s, const struct ynode *at, const char *text,
     const struct ynode *count_node, struct lep_accel *out)
 {
 	const char	*colon = strchr(text, ':');
-	size_t		 namelen = colon ? (size_t)(colon - text) : strlen(text);
+	size_t		 namelen, i;
 	long long	 count = 1;
-	size_t		 i;
 
+	namelen = colon ? (size_t)(colon - text) : strlen(text);
 	if (namelen == 0 || namelen > 64)
 		return sfail(s, at, "accelerator '%s' needs a name, as in "
 		    "'A100:1'", text);
@@ -818,9 +437,9 @@ parse_accels(struct sctx *s, struct lep_spec *sp, const struct ynode *v)
 		if (v->n == 0)
 			return sfail(s, v, "'accelerators' list is empty");
 		for (i = 0; i < v->n; i++) {
-			if (want(s, v->kids[i], S_STRING, "accelerators") == -1 ||
-			    add_accel(s, sp, v->kids[i], v->kids[i]->val,
-			    NULL) == -1)
+			if (want(s, v->kids[i], S_STRING, "accelerators") ==
+			    -1 || add_accel(s, sp, v->kids[i],
+			    v->kids[i]->val, NULL) == -1)
 				return -1;
 		}
 		return 0;
@@ -1122,6 +741,93 @@ parse_rollout(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 	return 0;
 }
 
+/* 'auto' (0: lepton picks) or a TCP port. */
+static int
+parse_port(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	const struct ynode	*v = sget(m, "port");
+	int			 rc = 0;
+
+	if (v != NULL && skind(v) == S_STRING && strcmp(v->val, "auto") == 0)
+		sp->service.port = 0;
+	else if (v != NULL && skind(v) != S_INT)
+		rc = sfail(s, v, "'port' must be 'auto' or a number from 1 to "
+		    "65535, not %s", skind_name(skind(v)));
+	else
+		rc = get_int(s, m, "port", &sp->service.port, 1, 65535);
+	return rc;
+}
+
+/* An HTTP path, named what in messages; replaces *out when given. */
+static int
+get_path(struct sctx *s, const struct ynode *map, const char *key,
+    const char *what, char **out)
+{
+	char	*p = NULL;
+	int	 rc = -1;
+
+	if (get_string(s, map, key, &p, 0) == -1)
+		goto done;
+	if (p != NULL && p[0] != '/') {
+		sfail(s, sget(map, key), "%s must start with '/'", what);
+		goto done;
+	}
+	if (p != NULL) {
+		free(*out);
+		*out = p;
+		p = NULL;
+	}
+	rc = 0;
+done:
+	free(p);
+	return rc;
+}
+
+static int
+parse_readiness(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	static const char *const keys[] = { "path", "timeout" };
+
+	if (check_keys(s, m, "'readiness'", keys, LEP_ARRAY_SIZE(keys)) ==
+	    -1 || get_path(s, m, "path", "readiness 'path'",
+	    &sp->service.ready_path) == -1 ||
+	    get_duration(s, m, "timeout", &sp->service.ready_timeout, 1,
+	    3600) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+parse_protocol(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+{
+	static const char *const protocols[] = {
+		"json", "kserve-v2", "openai",
+	};
+	char	*p = NULL;
+	size_t	 i;
+	int	 rc = -1;
+
+	if (get_string(s, m, "protocol", &p, 0) == -1)
+		goto done;
+	if (p != NULL) {
+		for (i = 0; i < LEP_ARRAY_SIZE(protocols); i++)
+			if (strcmp(p, protocols[i]) == 0)
+				break;
+		if (i == LEP_ARRAY_SIZE(protocols)) {
+			sfail(s, sget(m, "protocol"), "'protocol' must be "
+			    "'json', 'kserve-v2' or 'openai'");
+			goto done;
+		}
+		free(sp->service.protocol);
+		sp->service.protocol = p;
+		p = NULL;
+	}
+	rc = 0;
+done:
+	free(p);
+	return rc;
+}
+
 static int
 parse_service(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 {
@@ -1129,80 +835,20 @@ parse_service(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 		"port", "path", "readiness", "replicas", "rollout", "protocol",
 		"max_cost",
 	};
-	static const char *const ready_keys[] = { "path", "timeout" };
-	static const char *const protocols[] = {
-		"json", "kserve-v2", "openai",
-	};
-	const struct ynode	*v, *rd, *ro;
-	char			*p = NULL;
-	size_t			 i;
+	const struct ynode	*rd, *ro;
 
-	if (check_keys(s, m, "'service'", keys, LEP_ARRAY_SIZE(keys)) == -1)
+	if (check_keys(s, m, "'service'", keys, LEP_ARRAY_SIZE(keys)) == -1 ||
+	    parse_port(s, sp, m) == -1 ||
+	    get_path(s, m, "path", "'path'", &sp->service.path) == -1 ||
+	    get_map(s, m, "readiness", &rd) == -1 ||
+	    (rd != NULL && parse_readiness(s, sp, rd) == -1) ||
+	    get_num(s, m, "max_cost", &sp->service.max_cost,
+	    &sp->service.has_max_cost, 0, 1e9) == -1 ||
+	    parse_replicas(s, sp, m) == -1 ||
+	    get_map(s, m, "rollout", &ro) == -1 ||
+	    (ro != NULL && parse_rollout(s, sp, ro) == -1) ||
+	    parse_protocol(s, sp, m) == -1)
 		return -1;
-	if ((v = sget(m, "port")) != NULL) {
-		if (skind(v) == S_STRING && strcmp(v->val, "auto") == 0)
-			sp->service.port = 0;
-		else if (skind(v) != S_INT)
-			return sfail(s, v, "'port' must be 'auto' or a number "
-			    "from 1 to 65535, not %s", skind_name(skind(v)));
-		else if (get_int(s, m, "port", &sp->service.port, 1,
-		    65535) == -1)
-			return -1;
-	}
-	if (get_string(s, m, "path", &p, 0) == -1)
-		return -1;
-	if (p != NULL) {
-		if (p[0] != '/') {
-			free(p);
-			return sfail(s, sget(m, "path"), "'path' must start "
-			    "with '/'");
-		}
-		free(sp->service.path);
-		sp->service.path = p;
-	}
-	if (get_map(s, m, "readiness", &rd) == -1)
-		return -1;
-	if (rd != NULL) {
-		if (check_keys(s, rd, "'readiness'", ready_keys,
-		    LEP_ARRAY_SIZE(ready_keys)) == -1)
-			return -1;
-		p = NULL;
-		if (get_string(s, rd, "path", &p, 0) == -1)
-			return -1;
-		if (p != NULL) {
-			if (p[0] != '/') {
-				free(p);
-				return sfail(s, sget(rd, "path"), "readiness "
-				    "'path' must start with '/'");
-			}
-			free(sp->service.ready_path);
-			sp->service.ready_path = p;
-		}
-		if (get_duration(s, rd, "timeout", &sp->service.ready_timeout,
-		    1, 3600) == -1)
-			return -1;
-	}
-	if (get_num(s, m, "max_cost", &sp->service.max_cost,
-	    &sp->service.has_max_cost, 0, 1e9) == -1)
-		return -1;
-	if (parse_replicas(s, sp, m) == -1 || get_map(s, m, "rollout", &ro) ==
-	    -1 || (ro != NULL && parse_rollout(s, sp, ro) == -1))
-		return -1;
-	p = NULL;
-	if (get_string(s, m, "protocol", &p, 0) == -1)
-		return -1;
-	if (p != NULL) {
-		for (i = 0; i < LEP_ARRAY_SIZE(protocols); i++)
-			if (strcmp(p, protocols[i]) == 0)
-				break;
-		if (i == LEP_ARRAY_SIZE(protocols)) {
-			free(p);
-			return sfail(s, sget(m, "protocol"), "'protocol' must "
-			    "be 'json', 'kserve-v2' or 'openai'");
-		}
-		free(sp->service.protocol);
-		sp->service.protocol = p;
-	}
 	return 0;
 }
 
@@ -1255,7 +901,7 @@ spec_from_tree(struct sctx *s, struct lep_spec *sp, const struct ynode *top)
 	char			*kind = NULL;
 	int			 rc = -1;
 
-	if (top->type != Y_MAP)
+	if (top->type != LEP_YAML_MAP)
 		return sfail(s, top, "a spec must be a mapping with 'kind', "
 		    "'name' and 'run', not %s", skind_name(skind(top)));
 	if (check_keys(s, top, "the spec", keys, LEP_ARRAY_SIZE(keys)) == -1 ||
@@ -1315,23 +961,35 @@ const struct lep_err *
 lep_spec_parse(struct lep_spec **out, const char *name, const char *dir,
     const char *text, size_t len)
 {
-	struct yparse	 yp;
-	struct sctx	 s;
-	struct ynode	*root;
-	struct lep_spec	*sp;
+	static const struct lep_yaml_limits lim = {
+		.max_scalar = LEP_SPEC_MAX_SCALAR,
+		.max_aliases = LEP_SPEC_MAX_ALIASES,
+		.max_nodes = LEP_SPEC_MAX_NODES,
+		.max_depth = LEP_SPEC_MAX_DEPTH,
+	};
+	const struct lep_err	*err;
+	struct sctx		 s;
+	struct ynode		*root = NULL;
+	struct lep_spec		*sp = NULL;
 
 	*out = NULL;
-	memset(&yp, 0, sizeof(yp));
-	yp.file = name;
-	if (len > LEP_SPEC_MAX_FILE)
-		return lep_err_new(LEP_E_SPEC, "%s:1:1: spec is %zu bytes, "
+	if (len > LEP_SPEC_MAX_FILE) {
+		err = lep_err_new(LEP_E_SPEC, "%s:1:1: spec is %zu bytes, "
 		    "more than the %d allowed", name, len, LEP_SPEC_MAX_FILE);
-	if (memchr(text, '\0', len) != NULL)
-		return lep_err_new(LEP_E_SPEC, "%s:1:1: spec holds a NUL "
+		goto done;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		err = lep_err_new(LEP_E_SPEC, "%s:1:1: spec holds a NUL "
 		    "byte: not a text file", name);
-	root = yload(&yp, text, len);
-	if (root == NULL)
-		return yp.err;
+		goto done;
+	}
+	if ((err = lep_yaml_load(&root, name, text, len, &lim)) != NULL)
+		goto done;
+	if (root == NULL) {
+		err = lep_err_new(LEP_E_SPEC, "%s:1:1: empty spec: expected a "
+		    "mapping with 'kind', 'name' and 'run'", name);
+		goto done;
+	}
 	sp = xcalloc(1, sizeof(*sp));
 	sp->file = xstrdup(name);
 	sp->dir = xstrdup(dir);
@@ -1339,13 +997,14 @@ lep_spec_parse(struct lep_spec **out, const char *name, const char *dir,
 	memset(&s, 0, sizeof(s));
 	s.file = name;
 	if (spec_from_tree(&s, sp, root) == -1) {
-		ynode_free(root);
+		err = s.err;
 		lep_spec_free(sp);
-		return s.err;
+		sp = NULL;
 	}
-	ynode_free(root);
+done:
+	lep_yaml_free(root);
 	*out = sp;
-	return NULL;
+	return err;
 }
 
 const struct lep_err *
@@ -1449,191 +1108,4 @@ lep_spec_free(struct lep_spec *sp)
 	free(sp->service.protocol);
 	free(sp->job.output_model);
 	free(sp);
-}
-
-/* --- the normalised form ------------------------------------------- */
-
-static struct lep_json *
-strv_json(char **v, size_t n)
-{
-	struct lep_json	*a = lep_json_arr();
-	size_t		 i;
-
-	for (i = 0; i < n; i++)
-		lep_json_push(a, lep_json_str(v[i]));
-	return a;
-}
-
-static struct lep_json *
-amount_json(double v, int plus)
-{
-	char	 buf[64];
-
-	if (!plus)
-		return lep_json_num(v);
-	snprintf(buf, sizeof(buf), "%g+", v);
-	return lep_json_str(buf);
-}
-
-static struct lep_json *
-accels_json(const struct lep_spec *sp)
-{
-	struct lep_json	*j;
-	char		 buf[96];
-	size_t		 i;
-
-	if (sp->resources.accel_any) {
-		j = lep_json_obj();
-		for (i = 0; i < sp->resources.naccels; i++)
-			lep_json_set_int(j, sp->resources.accels[i].name,
-			    sp->resources.accels[i].count);
-		return j;
-	}
-	if (sp->resources.naccels == 1) {
-		snprintf(buf, sizeof(buf), "%s:%d",
-		    sp->resources.accels[0].name,
-		    sp->resources.accels[0].count);
-		return lep_json_str(buf);
-	}
-	j = lep_json_arr();
-	for (i = 0; i < sp->resources.naccels; i++) {
-		snprintf(buf, sizeof(buf), "%s:%d",
-		    sp->resources.accels[i].name,
-		    sp->resources.accels[i].count);
-		lep_json_push(j, lep_json_str(buf));
-	}
-	return j;
-}
-
-static struct lep_json *
-service_json(const struct lep_spec *sp)
-{
-	struct lep_json	*svc, *o, *ab;
-
-	svc = lep_json_obj();
-	if (sp->service.port == 0)
-		lep_json_set_str(svc, "port", "auto");
-	else
-		lep_json_set_int(svc, "port", sp->service.port);
-	lep_json_set_str(svc, "path", sp->service.path);
-	o = lep_json_obj();
-	lep_json_set_str(o, "path", sp->service.ready_path);
-	lep_json_set_int(o, "timeout", sp->service.ready_timeout);
-	lep_json_set(svc, "readiness", o);
-	o = lep_json_obj();
-	lep_json_set_int(o, "min", sp->service.replicas_min);
-	lep_json_set_int(o, "max", sp->service.replicas_max);
-	if (sp->service.has_target_qps)
-		lep_json_set_num(o, "target_qps", sp->service.target_qps);
-	lep_json_set(svc, "replicas", o);
-	o = lep_json_obj();
-	lep_json_set_str(o, "strategy", sp->service.strategy);
-	if (sp->service.canary_percent)
-		lep_json_set_int(o, "percent", sp->service.canary_percent);
-	lep_json_set_int(o, "bake", sp->service.bake);
-	if (sp->service.has_abort_error_rate || sp->service.has_abort_p99) {
-		ab = lep_json_obj();
-		if (sp->service.has_abort_error_rate)
-			lep_json_set_num(ab, "error_rate",
-			    sp->service.abort_error_rate);
-		if (sp->service.has_abort_p99)
-			lep_json_set_num(ab, "p99_ms",
-			    sp->service.abort_p99_ms);
-		lep_json_set(o, "abort_if", ab);
-	}
-	lep_json_set(svc, "rollout", o);
-	lep_json_set_str(svc, "protocol", sp->service.protocol);
-	if (sp->service.has_max_cost)
-		lep_json_set_num(svc, "max_cost", sp->service.max_cost);
-	return svc;
-}
-
-struct lep_json *
-lep_spec_to_json(const struct lep_spec *sp)
-{
-	struct lep_json	*j, *o;
-	size_t		 i;
-
-	j = lep_json_obj();
-	lep_json_set_str(j, "kind", sp->kind == LEP_SPEC_SERVICE ? "service" :
-	    "job");
-	lep_json_set_str(j, "name", sp->name);
-	if (sp->has_model) {
-		o = lep_json_obj();
-		lep_json_set_str(o, "name", sp->model.name);
-		if (sp->model.path)
-			lep_json_set_str(o, "path", sp->model.path);
-		if (sp->model.version)
-			lep_json_set_str(o, "version", sp->model.version);
-		if (sp->model.alias)
-			lep_json_set_str(o, "alias", sp->model.alias);
-		lep_json_set(j, "model", o);
-	}
-	if (sp->has_resources) {
-		o = lep_json_obj();
-		if (sp->resources.naccels)
-			lep_json_set(o, "accelerators", accels_json(sp));
-		if (sp->resources.has_cpus)
-			lep_json_set(o, "cpus", amount_json(sp->resources.cpus,
-			    sp->resources.cpus_plus));
-		if (sp->resources.has_memory)
-			lep_json_set(o, "memory", amount_json(
-			    sp->resources.memory, sp->resources.memory_plus));
-		lep_json_set_bool(o, "spot", sp->resources.spot);
-		lep_json_set(j, "resources", o);
-	}
-	if (sp->has_placement) {
-		o = lep_json_obj();
-		if (sp->placement.nproviders)
-			lep_json_set(o, "providers", strv_json(
-			    sp->placement.providers,
-			    sp->placement.nproviders));
-		if (sp->placement.nregions)
-			lep_json_set(o, "regions", strv_json(
-			    sp->placement.regions, sp->placement.nregions));
-		if (sp->placement.nzones)
-			lep_json_set(o, "zones", strv_json(
-			    sp->placement.zones, sp->placement.nzones));
-		if (sp->placement.has_max_hourly)
-			lep_json_set_num(o, "max_hourly",
-			    sp->placement.max_hourly);
-		if (sp->placement.partition)
-			lep_json_set_str(o, "partition",
-			    sp->placement.partition);
-		if (sp->placement.account)
-			lep_json_set_str(o, "account", sp->placement.account);
-		lep_json_set(j, "placement", o);
-	}
-	if (sp->setup)
-		lep_json_set_str(j, "setup", sp->setup);
-	lep_json_set_str(j, "run", sp->run);
-	if (sp->nenv) {
-		o = lep_json_obj();
-		for (i = 0; i < sp->nenv; i++)
-			lep_json_set_str(o, sp->env[i].key, sp->env[i].value);
-		lep_json_set(j, "env", o);
-	}
-	if (sp->nsecrets)
-		lep_json_set(j, "secrets", strv_json(sp->secrets,
-		    sp->nsecrets));
-	if (sp->kind == LEP_SPEC_SERVICE)
-		lep_json_set(j, "service", service_json(sp));
-	else {
-		o = lep_json_obj();
-		lep_json_set_int(o, "nodes", sp->job.nodes);
-		lep_json_set_int(o, "max_restarts", sp->job.max_restarts);
-		if (sp->job.output_model) {
-			struct lep_json	*outs = lep_json_obj();
-
-			lep_json_set_str(outs, "model", sp->job.output_model);
-			lep_json_set(o, "outputs", outs);
-		}
-		if (sp->job.has_max_cost)
-			lep_json_set_num(o, "max_cost", sp->job.max_cost);
-		if (sp->job.max_duration)
-			lep_json_set_int(o, "max_duration",
-			    sp->job.max_duration);
-		lep_json_set(j, "job", o);
-	}
-	return j;
 }

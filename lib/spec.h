@@ -1,6 +1,6 @@
 /*
  * spec.h: the strict YAML spec (kind: service | job) and its normalised
- * JSON form. Only spec.c includes libyaml.
+ * JSON form. Only yaml.c includes libyaml.
  */
 #ifndef LEPTON_LIB_SPEC_H
 #define LEPTON_LIB_SPEC_H
