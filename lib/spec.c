@@ -33,12 +33,6 @@ lep_spec_set_providers(const char *const *names, size_t n)
 	nknown_providers = n;
 }
 
-/*
- * The schema below was written when the tree lived here; it still calls
- * the tree's node a ynode.
- */
-#define ynode	lep_yaml_node
-
 /* --- the schema ---------------------------------------------------- */
 
 enum skind {
@@ -57,11 +51,11 @@ struct sctx {
 };
 
 static int
-sfail(struct sctx *s, const struct ynode *n, const char *fmt, ...)
+sfail(struct sctx *s, const struct lep_yaml_node *n, const char *fmt, ...)
     LEP_PRINTF(3, 4);
 
 static int
-sfail(struct sctx *s, const struct ynode *n, const char *fmt, ...)
+sfail(struct sctx *s, const struct lep_yaml_node *n, const char *fmt, ...)
 {
 	char	 msg[768];
 	va_list	 ap;
@@ -84,7 +78,7 @@ all_digits(const char *p)
 }
 
 static enum skind
-skind(const struct ynode *n)
+skind(const struct lep_yaml_node *n)
 {
 	const char	*v, *p;
 
@@ -126,7 +120,7 @@ skind_name(enum skind k)
 }
 
 static int
-want(struct sctx *s, const struct ynode *n, enum skind k, const char *key)
+want(struct sctx *s, const struct lep_yaml_node *n, enum skind k, const char *key)
 {
 	enum skind	 got = skind(n);
 
@@ -136,14 +130,14 @@ want(struct sctx *s, const struct ynode *n, enum skind k, const char *key)
 	    skind_name(got));
 }
 
-static const struct ynode *
-sget(const struct ynode *map, const char *key)
+static const struct lep_yaml_node *
+sget(const struct lep_yaml_node *map, const char *key)
 {
 	return lep_yaml_get(map, key);
 }
 
 static int
-check_keys(struct sctx *s, const struct ynode *map, const char *where,
+check_keys(struct sctx *s, const struct lep_yaml_node *map, const char *where,
     const char *const *allowed, size_t n)
 {
 	const char	*hint;
@@ -167,10 +161,10 @@ check_keys(struct sctx *s, const struct ynode *map, const char *where,
 }
 
 static int
-get_string(struct sctx *s, const struct ynode *map, const char *key,
+get_string(struct sctx *s, const struct lep_yaml_node *map, const char *key,
     char **out, int required)
 {
-	const struct ynode	*v = sget(map, key);
+	const struct lep_yaml_node	*v = sget(map, key);
 
 	if (v == NULL) {
 		if (required)
@@ -186,10 +180,10 @@ get_string(struct sctx *s, const struct ynode *map, const char *key,
 }
 
 static int
-get_ll(struct sctx *s, const struct ynode *map, const char *key,
+get_ll(struct sctx *s, const struct lep_yaml_node *map, const char *key,
     long long *out, long long min, long long max)
 {
-	const struct ynode	*v = sget(map, key);
+	const struct lep_yaml_node	*v = sget(map, key);
 	long long		 n;
 
 	if (v == NULL)
@@ -204,7 +198,7 @@ get_ll(struct sctx *s, const struct ynode *map, const char *key,
 }
 
 static int
-get_int(struct sctx *s, const struct ynode *map, const char *key, int *out,
+get_int(struct sctx *s, const struct lep_yaml_node *map, const char *key, int *out,
     int min, int max)
 {
 	long long	 n = *out;
@@ -216,10 +210,10 @@ get_int(struct sctx *s, const struct ynode *map, const char *key, int *out,
 }
 
 static int
-get_num(struct sctx *s, const struct ynode *map, const char *key,
+get_num(struct sctx *s, const struct lep_yaml_node *map, const char *key,
     double *out, int *has, double min, double max)
 {
-	const struct ynode	*v = sget(map, key);
+	const struct lep_yaml_node	*v = sget(map, key);
 	double			 d;
 
 	if (v == NULL)
@@ -236,9 +230,9 @@ get_num(struct sctx *s, const struct ynode *map, const char *key,
 }
 
 static int
-get_bool(struct sctx *s, const struct ynode *map, const char *key, int *out)
+get_bool(struct sctx *s, const struct lep_yaml_node *map, const char *key, int *out)
 {
-	const struct ynode	*v = sget(map, key);
+	const struct lep_yaml_node	*v = sget(map, key);
 
 	if (v == NULL)
 		return 0;
@@ -250,10 +244,10 @@ get_bool(struct sctx *s, const struct ynode *map, const char *key, int *out)
 
 /* An integer of seconds, or a string such as "90s", "5m", "2h". */
 static int
-get_duration(struct sctx *s, const struct ynode *map, const char *key,
+get_duration(struct sctx *s, const struct lep_yaml_node *map, const char *key,
     long long *out, long long min, long long max)
 {
-	const struct ynode	*v = sget(map, key);
+	const struct lep_yaml_node	*v = sget(map, key);
 	enum skind		 k;
 	long long		 n;
 
@@ -274,10 +268,10 @@ get_duration(struct sctx *s, const struct ynode *map, const char *key,
 }
 
 static int
-get_str_list(struct sctx *s, const struct ynode *map, const char *key,
+get_str_list(struct sctx *s, const struct lep_yaml_node *map, const char *key,
     char ***out, size_t *nout)
 {
-	const struct ynode	*v = sget(map, key);
+	const struct lep_yaml_node	*v = sget(map, key);
 	size_t			 i, j;
 
 	if (v == NULL)
@@ -301,10 +295,10 @@ get_str_list(struct sctx *s, const struct ynode *map, const char *key,
 }
 
 static int
-get_map(struct sctx *s, const struct ynode *map, const char *key,
-    const struct ynode **out)
+get_map(struct sctx *s, const struct lep_yaml_node *map, const char *key,
+    const struct lep_yaml_node **out)
 {
-	const struct ynode	*v = sget(map, key);
+	const struct lep_yaml_node	*v = sget(map, key);
 
 	*out = NULL;
 	if (v == NULL)
@@ -348,7 +342,7 @@ valid_env_name(const char *p)
 }
 
 static int
-check_name(struct sctx *s, const struct ynode *map, const char *key,
+check_name(struct sctx *s, const struct lep_yaml_node *map, const char *key,
     const char *value)
 {
 	if (value == NULL || valid_name(value))
@@ -360,8 +354,8 @@ check_name(struct sctx *s, const struct ynode *map, const char *key,
 
 /* "A100", "A100:2", "a100-80gb:8". */
 static int
-parse_accel(struct sctx *s, const struct ynode *at, const char *text,
-    const struct ynode *count_node, struct lep_accel *out)
+parse_accel(struct sctx *s, const struct lep_yaml_node *at, const char *text,
+    const struct lep_yaml_node *count_node, struct lep_accel *out)
 {
 	const char	*colon = strchr(text, ':');
 	size_t		 namelen, i;
@@ -402,8 +396,8 @@ parse_accel(struct sctx *s, const struct ynode *at, const char *text,
 }
 
 static int
-add_accel(struct sctx *s, struct lep_spec *sp, const struct ynode *at,
-    const char *text, const struct ynode *count_node)
+add_accel(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *at,
+    const char *text, const struct lep_yaml_node *count_node)
 {
 	struct lep_accel	 a;
 	size_t			 i;
@@ -424,7 +418,7 @@ add_accel(struct sctx *s, struct lep_spec *sp, const struct ynode *at,
 }
 
 static int
-parse_accels(struct sctx *s, struct lep_spec *sp, const struct ynode *v)
+parse_accels(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *v)
 {
 	size_t	 i;
 
@@ -448,7 +442,7 @@ parse_accels(struct sctx *s, struct lep_spec *sp, const struct ynode *v)
 			return sfail(s, v, "'accelerators' set is empty");
 		sp->resources.accel_any = 1;
 		for (i = 0; i < v->n; i += 2) {
-			const struct ynode	*cnt = v->kids[i + 1];
+			const struct lep_yaml_node	*cnt = v->kids[i + 1];
 
 			if (skind(cnt) == S_NULL)
 				cnt = NULL;
@@ -466,10 +460,10 @@ parse_accels(struct sctx *s, struct lep_spec *sp, const struct ynode *v)
 
 /* cpus: 2 | 0.5 | "2+"; memory likewise, in GiB. */
 static int
-get_amount(struct sctx *s, const struct ynode *map, const char *key,
+get_amount(struct sctx *s, const struct lep_yaml_node *map, const char *key,
     double *out, int *plus, int *has, double max)
 {
-	const struct ynode	*v = sget(map, key);
+	const struct lep_yaml_node	*v = sget(map, key);
 	enum skind		 k;
 	char			*text;
 	size_t			 len;
@@ -501,12 +495,12 @@ get_amount(struct sctx *s, const struct ynode *map, const char *key,
 }
 
 static int
-parse_resources(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+parse_resources(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = {
 		"accelerators", "cpus", "memory", "spot",
 	};
-	const struct ynode	*v;
+	const struct lep_yaml_node	*v;
 
 	if (check_keys(s, m, "'resources'", keys, LEP_ARRAY_SIZE(keys)) == -1)
 		return -1;
@@ -525,13 +519,13 @@ parse_resources(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 }
 
 static int
-parse_placement(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+parse_placement(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = {
 		"providers", "regions", "zones", "max_hourly",
 		"partition", "account",
 	};
-	const struct ynode	*v;
+	const struct lep_yaml_node	*v;
 	const char		*hint;
 	size_t			 i, j;
 
@@ -576,7 +570,7 @@ parse_placement(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 }
 
 static int
-parse_model(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+parse_model(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = {
 		"name", "path", "version", "alias",
@@ -613,9 +607,9 @@ parse_model(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 }
 
 static int
-parse_env(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+parse_env(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
 {
-	const struct ynode	*k, *v;
+	const struct lep_yaml_node	*k, *v;
 	enum skind		 kind;
 	size_t			 i;
 
@@ -642,9 +636,9 @@ parse_env(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 }
 
 static int
-parse_secrets(struct sctx *s, struct lep_spec *sp, const struct ynode *top)
+parse_secrets(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *top)
 {
-	const struct ynode	*v = sget(top, "secrets");
+	const struct lep_yaml_node	*v = sget(top, "secrets");
 	size_t			 i, j;
 
 	if (get_str_list(s, top, "secrets", &sp->secrets, &sp->nsecrets) == -1)
@@ -664,10 +658,10 @@ parse_secrets(struct sctx *s, struct lep_spec *sp, const struct ynode *top)
 }
 
 static int
-parse_replicas(struct sctx *s, struct lep_spec *sp, const struct ynode *svc)
+parse_replicas(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *svc)
 {
 	static const char *const keys[] = { "min", "max", "target_qps" };
-	const struct ynode	*v = sget(svc, "replicas");
+	const struct lep_yaml_node	*v = sget(svc, "replicas");
 
 	if (v == NULL)
 		return 0;
@@ -702,13 +696,13 @@ parse_replicas(struct sctx *s, struct lep_spec *sp, const struct ynode *svc)
 }
 
 static int
-parse_rollout(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+parse_rollout(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = {
 		"strategy", "percent", "bake", "abort_if",
 	};
 	static const char *const abort_keys[] = { "error_rate", "p99_ms" };
-	const struct ynode	*ab;
+	const struct lep_yaml_node	*ab;
 
 	if (check_keys(s, m, "'rollout'", keys, LEP_ARRAY_SIZE(keys)) == -1)
 		return -1;
@@ -743,9 +737,9 @@ parse_rollout(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 
 /* 'auto' (0: lepton picks) or a TCP port. */
 static int
-parse_port(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+parse_port(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
 {
-	const struct ynode	*v = sget(m, "port");
+	const struct lep_yaml_node	*v = sget(m, "port");
 	int			 rc = 0;
 
 	if (v != NULL && skind(v) == S_STRING && strcmp(v->val, "auto") == 0)
@@ -760,7 +754,7 @@ parse_port(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 
 /* An HTTP path, named what in messages; replaces *out when given. */
 static int
-get_path(struct sctx *s, const struct ynode *map, const char *key,
+get_path(struct sctx *s, const struct lep_yaml_node *map, const char *key,
     const char *what, char **out)
 {
 	char	*p = NULL;
@@ -784,7 +778,7 @@ done:
 }
 
 static int
-parse_readiness(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+parse_readiness(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = { "path", "timeout" };
 
@@ -798,7 +792,7 @@ parse_readiness(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 }
 
 static int
-parse_protocol(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+parse_protocol(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
 {
 	static const char *const protocols[] = {
 		"json", "kserve-v2", "openai",
@@ -829,13 +823,13 @@ done:
 }
 
 static int
-parse_service(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+parse_service(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = {
 		"port", "path", "readiness", "replicas", "rollout", "protocol",
 		"max_cost",
 	};
-	const struct ynode	*rd, *ro;
+	const struct lep_yaml_node	*rd, *ro;
 
 	if (check_keys(s, m, "'service'", keys, LEP_ARRAY_SIZE(keys)) == -1 ||
 	    parse_port(s, sp, m) == -1 ||
@@ -853,13 +847,13 @@ parse_service(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
 }
 
 static int
-parse_job(struct sctx *s, struct lep_spec *sp, const struct ynode *m)
+parse_job(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = {
 		"nodes", "max_restarts", "outputs", "max_cost", "max_duration",
 	};
 	static const char *const out_keys[] = { "model" };
-	const struct ynode	*o;
+	const struct lep_yaml_node	*o;
 
 	if (check_keys(s, m, "'job'", keys, LEP_ARRAY_SIZE(keys)) == -1 ||
 	    get_int(s, m, "nodes", &sp->job.nodes, 1, 1024) == -1 ||
@@ -891,13 +885,13 @@ spec_defaults(struct lep_spec *sp)
 }
 
 static int
-spec_from_tree(struct sctx *s, struct lep_spec *sp, const struct ynode *top)
+spec_from_tree(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *top)
 {
 	static const char *const keys[] = {
 		"kind", "name", "model", "resources", "placement", "setup",
 		"run", "env", "secrets", "service", "job",
 	};
-	const struct ynode	*m;
+	const struct lep_yaml_node	*m;
 	char			*kind = NULL;
 	int			 rc = -1;
 
@@ -969,7 +963,7 @@ lep_spec_parse(struct lep_spec **out, const char *name, const char *dir,
 	};
 	const struct lep_err	*err;
 	struct sctx		 s;
-	struct ynode		*root = NULL;
+	struct lep_yaml_node		*root = NULL;
 	struct lep_spec		*sp = NULL;
 
 	*out = NULL;
