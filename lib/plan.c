@@ -525,10 +525,11 @@ lep_plan_price(struct lep_segment *seg, const char *home,
 	    (limit = dollars_micro(sp->service.max_cost))) {
 		err = lep_err_new(LEP_E_OVER_BUDGET, "%s: a month (%d h) of "
 		    "%d x $%s/h on %s is $%s, over service.max_cost $%s",
-		    sp->file, LEP_HOURS_PER_MONTH, pl->machines_max, lep_money_format(a, sizeof(a),
-		    c->hourly), pname, lep_money_format(b, sizeof(b),
-		    c->hourly * pl->machines_max * LEP_HOURS_PER_MONTH), lep_money_format(d,
-		    sizeof(d), limit));
+		    sp->file, LEP_HOURS_PER_MONTH, pl->machines_max,
+		    lep_money_format(a, sizeof(a), c->hourly), pname,
+		    lep_money_format(b, sizeof(b), c->hourly *
+		    pl->machines_max * LEP_HOURS_PER_MONTH),
+		    lep_money_format(d, sizeof(d), limit));
 		goto done;
 	}
 	if (sp->kind == LEP_SPEC_JOB && sp->job.has_max_cost) {

@@ -205,9 +205,10 @@ key_needing(const struct lep_spec *sp, unsigned int cap)
 		return !svc && sp->job.nodes > 1 ? xasprintf("job.nodes: %d",
 		    sp->job.nodes) : NULL;
 	case LEP_CAP_REPLICAS:
-		return svc && sp->service.replicas_max > 1 ?
-		    xasprintf("service.replicas: %d", sp->service.replicas_max) :
-		    NULL;
+		if (!svc || sp->service.replicas_max <= 1)
+			return NULL;
+		return xasprintf("service.replicas: %d",
+		    sp->service.replicas_max);
 	case LEP_CAP_PARTITION:
 		if (sp->placement.partition != NULL)
 			return xasprintf("placement.partition: %s",

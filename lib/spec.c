@@ -120,7 +120,8 @@ skind_name(enum skind k)
 }
 
 static int
-want(struct sctx *s, const struct lep_yaml_node *n, enum skind k, const char *key)
+want(struct sctx *s, const struct lep_yaml_node *n, enum skind k,
+    const char *key)
 {
 	enum skind	 got = skind(n);
 
@@ -198,8 +199,8 @@ get_ll(struct sctx *s, const struct lep_yaml_node *map, const char *key,
 }
 
 static int
-get_int(struct sctx *s, const struct lep_yaml_node *map, const char *key, int *out,
-    int min, int max)
+get_int(struct sctx *s, const struct lep_yaml_node *map, const char *key,
+    int *out, int min, int max)
 {
 	long long	 n = *out;
 
@@ -230,7 +231,8 @@ get_num(struct sctx *s, const struct lep_yaml_node *map, const char *key,
 }
 
 static int
-get_bool(struct sctx *s, const struct lep_yaml_node *map, const char *key, int *out)
+get_bool(struct sctx *s, const struct lep_yaml_node *map, const char *key,
+    int *out)
 {
 	const struct lep_yaml_node	*v = sget(map, key);
 
@@ -495,7 +497,8 @@ get_amount(struct sctx *s, const struct lep_yaml_node *map, const char *key,
 }
 
 static int
-parse_resources(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
+parse_resources(struct sctx *s, struct lep_spec *sp,
+    const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = {
 		"accelerators", "cpus", "memory", "spot",
@@ -519,7 +522,8 @@ parse_resources(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node 
 }
 
 static int
-parse_placement(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
+parse_placement(struct sctx *s, struct lep_spec *sp,
+    const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = {
 		"providers", "regions", "zones", "max_hourly",
@@ -636,7 +640,8 @@ parse_env(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
 }
 
 static int
-parse_secrets(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *top)
+parse_secrets(struct sctx *s, struct lep_spec *sp,
+    const struct lep_yaml_node *top)
 {
 	const struct lep_yaml_node	*v = sget(top, "secrets");
 	size_t			 i, j;
@@ -658,7 +663,8 @@ parse_secrets(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *t
 }
 
 static int
-parse_replicas(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *svc)
+parse_replicas(struct sctx *s, struct lep_spec *sp,
+    const struct lep_yaml_node *svc)
 {
 	static const char *const keys[] = { "min", "max", "target_qps" };
 	const struct lep_yaml_node	*v = sget(svc, "replicas");
@@ -696,7 +702,8 @@ parse_replicas(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *
 }
 
 static int
-parse_rollout(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
+parse_rollout(struct sctx *s, struct lep_spec *sp,
+    const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = {
 		"strategy", "percent", "bake", "abort_if",
@@ -778,7 +785,8 @@ done:
 }
 
 static int
-parse_readiness(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
+parse_readiness(struct sctx *s, struct lep_spec *sp,
+    const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = { "path", "timeout" };
 
@@ -792,7 +800,8 @@ parse_readiness(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node 
 }
 
 static int
-parse_protocol(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
+parse_protocol(struct sctx *s, struct lep_spec *sp,
+    const struct lep_yaml_node *m)
 {
 	static const char *const protocols[] = {
 		"json", "kserve-v2", "openai",
@@ -823,7 +832,8 @@ done:
 }
 
 static int
-parse_service(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *m)
+parse_service(struct sctx *s, struct lep_spec *sp,
+    const struct lep_yaml_node *m)
 {
 	static const char *const keys[] = {
 		"port", "path", "readiness", "replicas", "rollout", "protocol",
@@ -885,7 +895,8 @@ spec_defaults(struct lep_spec *sp)
 }
 
 static int
-spec_from_tree(struct sctx *s, struct lep_spec *sp, const struct lep_yaml_node *top)
+spec_from_tree(struct sctx *s, struct lep_spec *sp,
+    const struct lep_yaml_node *top)
 {
 	static const char *const keys[] = {
 		"kind", "name", "model", "resources", "placement", "setup",
