@@ -2,12 +2,14 @@
  * check_error.c: the exit code table is stable, unique, and documented in
  * lepton(1) under EXIT STATUS.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check_lepton.h"
 #include "../lib/error.h"
+#include "../lib/util.h"
 
 START_TEST(test_error_codes_are_unique)
 {
@@ -27,6 +29,23 @@ START_TEST(test_error_codes_are_unique)
 END_TEST
 
 /* The numbers scripts depend on: never to change. */
+/* Every code of the enum has its row: none falls back to another. */
+START_TEST(test_error_every_code_has_a_row)
+{
+	int	 c;
+
+	for (c = LEP_E_FAILED; c < LEP_E__COUNT; c++)
+		ck_assert_int_eq(lep_err_info((enum lep_code)c)->code, c);
+}
+END_TEST
+
+/* A code without a row stops a debug build (assert), never exits 1. */
+START_TEST(test_error_unknown_code_aborts)
+{
+	(void)lep_err_info(LEP_E__COUNT);
+}
+END_TEST
+
 START_TEST(test_error_codes_are_stable)
 {
 	ck_assert_int_eq(lep_err_info(LEP_E_USAGE)->exit, 2);
@@ -82,6 +101,11 @@ suite_error(void)
 
 	tcase_add_test(tc, test_error_codes_are_unique);
 	tcase_add_test(tc, test_error_codes_are_stable);
+	tcase_add_test(tc, test_error_every_code_has_a_row);
+	/* It aborts: only where each test has a process of its own. */
+	if (!lep_streq(getenv("CK_FORK"), "no"))
+		tcase_add_test_raise_signal(tc, test_error_unknown_code_aborts,
+		    SIGABRT);
 	tcase_add_test(tc, test_error_codes_in_man_page);
 	tcase_add_test(tc, test_error_ring_keeps_recent_errors);
 	suite_add_tcase(s, tc);
