@@ -64,7 +64,7 @@ struct local_state {
 	struct lep_out	*out;
 	int		 gpus_known;
 	int		 ngpus;
-	char		 gpu_names[16][96];
+	char		**gpu_names;	/* nvidia-smi's, as many as it has */
 };
 
 

@@ -65,6 +65,9 @@ local_close(void *state)
 
 	if (ls == NULL)
 		return;
+	while (ls->ngpus > 0)
+		free(ls->gpu_names[--ls->ngpus]);
+	free(ls->gpu_names);
 	free(ls->home);
 	free(ls);
 }
@@ -101,8 +104,8 @@ local_detect_gpus(struct local_state *ls)
 		lep_buf_release(&b);
 		return;
 	}
-	for (line = strtok_r(b.buf, "\n", &save); line != NULL &&
-	    ls->ngpus < 16; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(b.buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
 		if ((name = strchr(line, ',')) == NULL)
 			continue;
 		name++;
@@ -110,9 +113,9 @@ local_detect_gpus(struct local_state *ls)
 			name++;
 		if ((end = strchr(name, ',')) != NULL)
 			*end = '\0';
-		lep_strlcpy(ls->gpu_names[ls->ngpus], name,
-		    sizeof(ls->gpu_names[0]));
-		ls->ngpus++;
+		ls->gpu_names = xreallocarray(ls->gpu_names,
+		    (size_t)ls->ngpus + 1, sizeof(*ls->gpu_names));
+		ls->gpu_names[ls->ngpus++] = xstrdup(name);
 	}
 	lep_buf_release(&b);
 }

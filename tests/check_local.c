@@ -99,6 +99,23 @@ START_TEST(test_local_counts_gpus_from_nvidia_smi)
 }
 END_TEST
 
+/* A machine with more GPUs than an old fixed array held (16) has them all. */
+START_TEST(test_local_counts_every_gpu_of_a_big_machine)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+	int		 i;
+
+	for (i = 0; i < 24; i++)
+		lep_buf_addf(&b, "%d, NVIDIA H100 80GB HBM3, 81559 MiB\\n", i);
+	fake_nvidia_smi(b.buf);
+	lep_buf_release(&b);
+	ck_assert_ptr_null(check_spec("kind: service\nname: g\nrun: x\n"
+	    "resources:\n  accelerators: H100:8\nservice:\n  replicas: 3\n"));
+	ck_assert_int_eq(check_spec("kind: service\nname: g\nrun: x\n"
+	    "resources:\n  accelerators: H100:25\n")->code, LEP_E_INFEASIBLE);
+}
+END_TEST
+
 START_TEST(test_local_no_accelerators_needs_no_gpu)
 {
 	setenv("PATH", "/usr/bin:/bin", 1);
@@ -183,6 +200,7 @@ suite_local(void)
 
 	tcase_add_test(tc, test_local_refuses_gpus_without_nvidia_smi);
 	tcase_add_test(tc, test_local_counts_gpus_from_nvidia_smi);
+	tcase_add_test(tc, test_local_counts_every_gpu_of_a_big_machine);
 	tcase_add_test(tc, test_local_no_accelerators_needs_no_gpu);
 	tcase_add_test(tc, test_proc_alive_checks_start_time);
 	tcase_add_test(tc, test_proc_capture_output_status_and_timeout);
