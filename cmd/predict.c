@@ -2,32 +2,25 @@
  * predict.c: `lepton predict NAME|URL`: one JSON request, or a JSONL batch
  * whose responses come back as JSONL in input order.
  */
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cmd.h"
 #include "../lib/args.h"
-#include "../lib/crypto.h"
 #include "../lib/ctx.h"
 #include "../lib/error.h"
-#include "../lib/fs.h"
 #include "../lib/hdr.h"
 #include "../lib/http.h"
 #include "../lib/json.h"
 #include "../lib/out.h"
-#include "../lib/provider.h"
-#include "../lib/service.h"
-#include "../lib/sse.h"
+#include "../lib/predict.h"
+#include "../lib/predict-priv.h"	/* until batch and load move */
 #include "../lib/util.h"
 #include "../lib/wire.h"
-
-#define PREDICT_MAX_INPUT	(256u * 1024 * 1024)
 
 static const struct lep_err *cmd_predict_exec(struct lep_ctx *,
 	    const struct lep_args *);
@@ -95,332 +88,38 @@ const struct lep_cmd cmd_predict_entry = {
 	.exec = cmd_predict_exec,
 };
 
-static const struct lep_err *
-read_stream(struct lep_buf *b, FILE *fp, const char *what)
-{
-	char	 chunk[65536];
-	size_t	 n;
-
-	lep_buf_init_max(b, PREDICT_MAX_INPUT);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (lep_buf_addn(b, chunk, n) == -1)
-			return lep_err_new(LEP_E_USAGE, "%s is larger than %u "
-			    "bytes", what, PREDICT_MAX_INPUT);
-	if (ferror(fp))
-		return lep_err_errno(LEP_E_FAILED, "cannot read %s", what);
-	return NULL;
-}
-
-static const struct lep_err *
-read_input(struct lep_buf *b, const char *spec)
-{
-	if (spec == NULL || strcmp(spec, "-") == 0 || strcmp(spec, "@-") == 0)
-		return read_stream(b, stdin, "standard input");
-	if (spec[0] == '@')
-		return lep_read_file(b, spec + 1, PREDICT_MAX_INPUT);
-	lep_buf_init(b, 0);
-	lep_buf_add(b, spec);
-	return NULL;
-}
-
 /*
  * The request body: -i KEY=VALUE pairs as one object, else -d's JSON (or
- * @file, or standard input); checked to be one JSON value.
+ * @file, or standard input).
  */
 static const struct lep_err *
 request_body(struct lep_buf *body, const struct lep_args *args)
 {
 	const struct lep_err	*err;
-	struct lep_json		*obj, *v, *check = NULL;
-	const char		*kv, *eq;
-	char			*key, *text;
+	const char		**kv;
 	size_t			 i, n = lep_args_count(args, "input");
 
-	if (n > 0) {
-		if (lep_args_has(args, "data"))
-			return lep_err_new(LEP_E_USAGE, "-i and -d exclude each "
-			    "other");
-		obj = lep_json_obj();
-		for (i = 0; i < n; i++) {
-			kv = lep_args_nth(args, "input", i);
-			if ((eq = strchr(kv, '=')) == NULL || eq == kv) {
-				lep_json_free(obj);
-				return lep_err_new(LEP_E_USAGE, "-i wants "
-				    "KEY=VALUE, not '%s'", kv);
-			}
-			key = xstrndup(kv, (size_t)(eq - kv));
-			if (lep_json_parse(&v, eq + 1, strlen(eq + 1),
-			    "value") != NULL)
-				v = lep_json_str(eq + 1);
-			lep_json_set(obj, key, v);
-			free(key);
-		}
-		text = lep_json_print(obj, 0);
-		lep_json_free(obj);
-		lep_buf_init(body, 0);
-		lep_buf_add(body, text);
-		free(text);
-		return NULL;
-	}
-	if ((err = read_input(body, lep_args_get(args, "data"))) != NULL)
-		return err;
-	if ((err = lep_json_parse(&check, body->buf, body->len,
-	    "request body")) != NULL) {
-		lep_buf_release(body);
-		return lep_err_new(LEP_E_USAGE, "%s", err->msg);
-	}
-	lep_json_free(check);
-	return NULL;
-}
-
-static const struct lep_err *
-status_error(long status, const char *body, const char *url)
-{
-	enum lep_code	 code;
-	char		 snippet[201];
-	size_t		 i;
-
-	lep_strlcpy(snippet, body, sizeof(snippet));
-	for (i = 0; snippet[i]; i++)
-		if (snippet[i] == '\n' || snippet[i] == '\r')
-			snippet[i] = ' ';
-	if (status == 401 || status == 403)
-		code = LEP_E_AUTH;
-	else if (status == 404)
-		code = LEP_E_NOT_FOUND;
-	else if (status >= 500)
-		code = LEP_E_PROVIDER;
-	else
-		code = LEP_E_FAILED;
-	return lep_err_http(lep_err_new(code, "%s: HTTP %ld: %s", url, status,
-	    snippet), (int)status);
-}
-
-/* The response as one JSON value: parsed if it is JSON, else a string. */
-static struct lep_json *
-body_json(const struct lep_http_resp *r)
-{
-	struct lep_json	*j = NULL;
-
-	if (r->body.len > 0 && lep_json_parse(&j, r->body.buf, r->body.len,
-	    "response") == NULL)
-		return j;
-	return lep_json_str(r->body.buf);
-}
-
-/* An OpenAI-compatible stream: tokens as they come, and their timing. */
-struct tokens {
-	struct lep_ctx	*ctx;
-	struct lep_sse	 sse;
-	struct lep_hdr	*itl;		/* inter-token latency, us */
-	struct lep_buf	 text;
-	long long	 t0, last, ttft;	/* us */
-	size_t		 n;
-	int		 done, bad;
-};
-
-static void
-on_token_event(void *arg, const char *event, const char *data, size_t len)
-{
-	struct tokens	*tk = arg;
-	struct lep_json	*j = NULL, *choice;
-	const char	*piece;
-	long long	 now = lep_now_us();
-
-	(void)event;
-	if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
-		tk->done = 1;
-		return;
-	}
-	if (lep_json_parse(&j, data, len, "event") != NULL) {
-		tk->bad++;
-		return;
-	}
-	choice = lep_json_at(lep_json_get(j, "choices"), 0);
-	piece = lep_json_get_str(lep_json_get(choice, "delta"), "content");
-	if (piece == NULL)
-		piece = lep_json_get_str(choice, "text");
-	if (piece != NULL && *piece != '\0') {
-		if (tk->n == 0)
-			tk->ttft = now - tk->t0;
-		else
-			lep_hdr_record(tk->itl, (uint64_t)(now - tk->last));
-		tk->last = now;
-		tk->n++;
-		if (tk->ctx->out.json)
-			lep_buf_add(&tk->text, piece);
-		else {
-			lep_out_write(&tk->ctx->out, piece, strlen(piece));
-			fflush(stdout);
-		}
-	}
-	lep_json_free(j);
-}
-
-static void
-on_stream_data(void *arg, const char *p, size_t n)
-{
-	struct tokens	*tk = arg;
-
-	if (lep_sse_feed(&tk->sse, p, n) == -1)
-		tk->bad++;
-}
-
-static const struct lep_err *
-predict_stream(struct lep_ctx *ctx, const struct lep_http_req *req)
-{
-	const struct lep_err	*err;
-	struct lep_http_resp	 resp;
-	struct lep_json		*res, *itl;
-	struct tokens		 tk;
-	char			*line;
-
-	memset(&tk, 0, sizeof(tk));
-	tk.ctx = ctx;
-	tk.itl = lep_hdr_new();
-	lep_buf_init(&tk.text, 0);
-	lep_sse_init(&tk.sse, on_token_event, &tk);
-	tk.t0 = lep_now_us();
-	lep_http_resp_init(&resp);
-	err = lep_http_stream(&resp, req, on_stream_data, &tk);
-	lep_sse_end(&tk.sse);
-	if (err == NULL && (resp.status < 200 || resp.status > 299))
-		err = status_error(resp.status, resp.body.buf, req->url);
-	if (err == NULL && tk.n == 0)
-		err = lep_err_new(LEP_E_PROVIDER, "%s: the stream held no "
-		    "token%s", req->url, tk.bad ? " (and unparsable events)" :
-		    "");
-	if (err == NULL && ctx->out.json) {
-		res = lep_json_obj();
-		lep_json_set_str(res, "text", tk.text.buf);
-		lep_json_set_int(res, "tokens", (long long)tk.n);
-		lep_json_set_num(res, "ttft_ms", (double)tk.ttft / 1000.0);
-		itl = lep_json_obj();
-		lep_json_set_num(itl, "p50", (double)lep_hdr_percentile(
-		    tk.itl, 50) / 1000.0);
-		lep_json_set_num(itl, "p99", (double)lep_hdr_percentile(
-		    tk.itl, 99) / 1000.0);
-		lep_json_set_num(itl, "max", (double)lep_hdr_max(tk.itl) /
-		    1000.0);
-		lep_json_set_num(itl, "mean", lep_hdr_mean(tk.itl) / 1000.0);
-		lep_json_set(res, "inter_token_ms", itl);
-		lep_json_set_bool(res, "done", tk.done);
-		lep_out_result(&ctx->out, res);
-	} else if (err == NULL) {
-		lep_out_write(&ctx->out, "\n", 1);
-		/* The text is the result; its timing goes beside it. */
-		line = xasprintf("%zu tokens, time to first %.1f ms, between "
-		    "tokens p50 %.1f ms p99 %.1f ms max %.1f ms", tk.n,
-		    (double)tk.ttft / 1000.0, (double)lep_hdr_percentile(tk.itl,
-		    50) / 1000.0, (double)lep_hdr_percentile(tk.itl, 99) /
-		    1000.0, (double)lep_hdr_max(tk.itl) / 1000.0);
-		if (!ctx->out.quiet)
-			lep_out_stderr("lepton: predict: ", line);
-		free(line);
-	}
-	lep_sse_release(&tk.sse);
-	lep_buf_release(&tk.text);
-	lep_hdr_free(tk.itl);
-	lep_http_resp_release(&resp);
+	if (n > 0 && lep_args_has(args, "data"))
+		return lep_err_new(LEP_E_USAGE, "-i and -d exclude each other");
+	kv = xcalloc(n + 1, sizeof(*kv));
+	for (i = 0; i < n; i++)
+		kv[i] = lep_args_nth(args, "input", i);
+	err = lep_predict_body(body, lep_args_get(args, "data"), kv, n);
+	free(kv);
 	return err;
 }
 
-/* A POST of body to url with the token, the timeout and --cacert. */
-static void
-post_req(struct lep_http_req *req, const char *url, const char *body,
-    size_t len, const char *token, long timeout_ms,
+static const struct lep_err *
+predict_one(struct lep_ctx *ctx, const struct lep_predict *p,
     const struct lep_args *args)
 {
-	memset(req, 0, sizeof(*req));
-	req->method = "POST";
-	req->url = url;
-	req->body = body;
-	req->body_len = len;
-	req->bearer = token;
-	req->timeout_ms = timeout_ms;
-	req->retries = 2;	/* only when nothing was sent: see http.c */
-	req->cacert = lep_args_get(args, "cacert");
-}
-
-/* Does the JSON body ask for a stream ("stream": true)? */
-static int
-wants_stream(const struct lep_buf *body, int *chat)
-{
-	struct lep_json	*j = NULL;
-	int		 s = 0;
-
-	*chat = 1;
-	if (lep_json_parse(&j, body->buf, body->len, "body") == NULL) {
-		s = lep_json_get_bool(j, "stream", 0);
-		*chat = lep_json_get(j, "messages") != NULL ||
-		    lep_json_get(j, "prompt") == NULL;
-	}
-	lep_json_free(j);
-	return s;
-}
-
-static const struct lep_err *predict_one_send(struct lep_ctx *,
-	    const struct lep_http_req *);
-
-static const struct lep_err *
-predict_one(struct lep_ctx *ctx, const char *url, const char *token,
-    const struct lep_args *args, long timeout_ms, const char *protocol)
-{
 	const struct lep_err	*err;
-	struct lep_http_req	 req;
 	struct lep_buf		 body;
-	char			*alt = NULL;
-	int			 stream = 0, chat;
 
 	if ((err = request_body(&body, args)) != NULL)
 		return err;
-	post_req(&req, url, body.buf, body.len, token, timeout_ms, args);
-	if (strcmp(protocol, "openai") == 0) {
-		stream = wants_stream(&body, &chat);
-		/* A deployment's chat URL serves a prompt at completions. */
-		if (!chat && lep_ends_with(url, "/v1/chat/completions")) {
-			alt = xasprintf("%.*s/v1/completions", (int)(strlen(url) -
-			    strlen("/v1/chat/completions")), url);
-			req.url = alt;
-		}
-	}
-	if (stream)
-		err = predict_stream(ctx, &req);
-	else
-		err = predict_one_send(ctx, &req);
+	err = lep_predict_one(ctx, p, &body);
 	lep_buf_release(&body);
-	free(alt);
-	return err;
-}
-
-static const struct lep_err *
-predict_one_send(struct lep_ctx *ctx, const struct lep_http_req *reqp)
-{
-	const struct lep_err	*err;
-	struct lep_http_resp	 resp;
-	struct lep_json		*res;
-	const char		*url = reqp->url;
-
-	lep_http_resp_init(&resp);
-	err = lep_http_do(&resp, reqp);
-	if (err == NULL && (resp.status < 200 || resp.status > 299))
-		err = status_error(resp.status, resp.body.buf, url);
-	if (err == NULL) {
-		if (ctx->out.json) {
-			res = lep_json_obj();
-			lep_json_set_int(res, "status", resp.status);
-			lep_json_set_num(res, "latency_ms",
-			    resp.seconds * 1000.0);
-			lep_json_set(res, "response", body_json(&resp));
-			lep_out_result(&ctx->out, res);
-		} else {
-			lep_out_write(&ctx->out, resp.body.buf, resp.body.len);
-			if (resp.body.len == 0 ||
-			    resp.body.buf[resp.body.len - 1] != '\n')
-				lep_out_write(&ctx->out, "\n", 1);
-		}
-	}
-	lep_http_resp_release(&resp);
 	return err;
 }
 
@@ -528,11 +227,12 @@ batch_done(void *arg, size_t k, const struct lep_http_resp *r,
 	size_t		 i = bt->slot[k];
 
 	if (err == NULL && (r->status < 200 || r->status > 299))
-		err = status_error(r->status, r->body.buf, "endpoint");
+		err = lep_predict_http_error(r->status, r->body.buf,
+		    "endpoint");
 	if (err != NULL)
 		line_failed(bt, i, err->http_status, err->msg);
 	else
-		bt->results[i] = body_json(r);
+		bt->results[i] = lep_predict_response_json(r);
 	batch_flush(bt);
 }
 
@@ -543,7 +243,7 @@ batch_done(void *arg, size_t k, const struct lep_http_resp *r,
  */
 static const struct lep_err *
 batch_pass(struct lep_ctx *ctx, const struct lep_buf *input, const char *url,
-    const char *token, const struct lep_args *args, long timeout_ms,
+    const struct lep_predict *pr, const struct lep_args *args,
     long long conc, const struct lep_json *shadow, int shadow_rev,
     struct lep_json **collect)
 {
@@ -583,8 +283,8 @@ batch_pass(struct lep_ctx *ctx, const struct lep_buf *input, const char *url,
 		    "input") != NULL)
 			line_failed(&bt, bt.n, 0, "not JSON");
 		else {
-			post_req(&reqs[nreq], url, in.buf + start, i - start,
-			    token, timeout_ms, args);
+			lep_predict_request(&reqs[nreq], pr, url, in.buf + start,
+			    i - start);
 			bt.slot[nreq++] = bt.n;
 		}
 		lep_json_free(check);
@@ -646,9 +346,8 @@ done:
 }
 
 static const struct lep_err *
-predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
-    const struct lep_args *args, long timeout_ms, const char *shadow_url,
-    int shadow_rev)
+predict_batch(struct lep_ctx *ctx, const struct lep_predict *p,
+    const struct lep_args *args)
 {
 	const struct lep_err	*err;
 	struct lep_json		*shadow = NULL;
@@ -659,19 +358,15 @@ predict_batch(struct lep_ctx *ctx, const char *url, const char *token,
 	if ((err = lep_args_int(&conc, args, "concurrency", 4, 1,
 	    1024)) != NULL)
 		return err;
-	if (strcmp(file, "-") == 0)
-		err = read_stream(&in, stdin, "standard input");
-	else
-		err = lep_read_file(&in, file, PREDICT_MAX_INPUT);
-	if (err != NULL)
+	if ((err = lep_predict_read(&in, file)) != NULL)
 		return err;
 	/* --shadow: the same lines to the other revision first, kept. */
-	if (shadow_url != NULL)
-		err = batch_pass(ctx, &in, shadow_url, token, args, timeout_ms,
-		    conc, NULL, 0, &shadow);
+	if (p->shadow_url != NULL)
+		err = batch_pass(ctx, &in, p->shadow_url, p, args, conc, NULL,
+		    0, &shadow);
 	if (err == NULL || err->code == LEP_E_FAILED)
-		err = batch_pass(ctx, &in, url, token, args, timeout_ms, conc,
-		    shadow, shadow_rev, NULL);
+		err = batch_pass(ctx, &in, p->url, p, args, conc, shadow,
+		    p->shadow, NULL);
 	lep_json_free(shadow);
 	lep_buf_release(&in);
 	return err;
@@ -709,8 +404,8 @@ ms_json(uint64_t us)
 }
 
 static const struct lep_err *
-predict_load(struct lep_ctx *ctx, const char *url, const char *token,
-    const struct lep_args *args, long timeout_ms)
+predict_load(struct lep_ctx *ctx, const struct lep_predict *p,
+    const struct lep_args *args)
 {
 	static const double	 pcts[] = { 50, 90, 99, 99.9 };
 	static const char *const pnames[] = { "p50", "p90", "p99", "p99.9" };
@@ -730,11 +425,11 @@ predict_load(struct lep_ctx *ctx, const char *url, const char *token,
 	memset(&r, 0, sizeof(r));
 	engine = lep_args_get(args, "engine");
 	if (engine == NULL)
-		engine = lep_starts_with(url, "http://") ? "lean" : "curl";
+		engine = lep_starts_with(p->url, "http://") ? "lean" : "curl";
 	if (strcmp(engine, "lean") != 0 && strcmp(engine, "curl") != 0)
 		return lep_err_new(LEP_E_USAGE, "--engine is 'lean' or 'curl', "
 		    "not '%s'", engine);
-	if (strcmp(engine, "lean") == 0 && !lep_starts_with(url, "http://"))
+	if (strcmp(engine, "lean") == 0 && !lep_starts_with(p->url, "http://"))
 		return lep_err_hint(lep_err_new(LEP_E_USAGE, "the lean engine "
 		    "speaks plain http:// only"), "--engine curl for https://");
 	if (rv != NULL && (lep_parse_double(&rate, rv) == -1 || rate <= 0 ||
@@ -753,7 +448,7 @@ predict_load(struct lep_ctx *ctx, const char *url, const char *token,
 		    "--requests");
 	if ((err = request_body(&body, args)) != NULL)
 		return err;
-	post_req(&req, url, body.buf, body.len, token, timeout_ms, args);
+	lep_predict_request(&req, p, p->url, body.buf, body.len);
 	o.req = &req;
 	o.concurrency = (int)conc;
 	o.rate = rate;
@@ -833,90 +528,19 @@ predict_load(struct lep_ctx *ctx, const char *url, const char *token,
 	return NULL;
 }
 
-/* The URL that asks base in protocol's way. */
-static char *
-endpoint_url(const char *base, const char *protocol,
-    const struct lep_target *t)
+static int
+is_url(const char *s)
 {
-	if (strcmp(protocol, "kserve-v2") == 0)
-		return xasprintf("%s/v2/models/%s/infer", base, t->model);
-	if (strcmp(protocol, "openai") == 0)
-		return xasprintf("%s/v1/chat/completions", base);
-	return xasprintf("%s%s", base, t->path);
+	return lep_starts_with(s, "http://") || lep_starts_with(s, "https://");
 }
 
-/* The base URL of a ready replica of revision rev, from d's record. */
+/* The checks of options that go together, before anything is asked. */
 static const struct lep_err *
-revision_base(char **out, const struct lep_deployment *d, int rev)
+check_opts(const struct lep_args *args, const char *protocol, long long rev,
+    long long shadow)
 {
-	const struct lep_replica	*r;
-	size_t				 i, n;
+	const char	*target = lep_args_pos(args, 0);
 
-	*out = NULL;
-	if (rev == d->revision) {
-		r = d->replicas;
-		n = d->nreplicas;
-	} else if (d->canary > 0 && rev == d->canary) {
-		r = d->canary_replicas;
-		n = d->ncanary;
-	} else
-		return lep_err_hint(lep_err_new(LEP_E_NOT_RUNNING, "revision "
-		    "%d of '%s' is not serving", rev, d->name), d->canary > 0 ?
-		    "it serves its current revision and a canary" :
-		    "'lepton status NAME' shows the revision serving");
-	for (i = 0; i < n; i++)
-		if (strcmp(r[i].state, "ready") == 0 && r[i].port > 0) {
-			*out = xasprintf("http://127.0.0.1:%d", r[i].port);
-			return NULL;
-		}
-	return lep_err_new(LEP_E_NOT_RUNNING, "revision %d of '%s' has no "
-	    "ready replica to ask directly", rev, d->name);
-}
-
-/*
- * --revision: point t->base at that revision's replica; --shadow: *shadow
- * gets the shadow revision's base.
- */
-static const struct lep_err *
-revision_bases(struct lep_ctx *ctx, const char *name, struct lep_target *t,
-    int rev, int shadow, char **shadow_base)
-{
-	const struct lep_err	*err;
-	struct lep_deployment	*d = NULL;
-	char			*base = NULL;
-
-	*shadow_base = NULL;
-	if ((err = lep_service_get(&d, ctx, name)) != NULL)
-		return err;
-	if (rev > 0 && (err = revision_base(&base, d, rev)) == NULL) {
-		free(t->base);
-		t->base = base;
-	}
-	if (err == NULL && shadow > 0)
-		err = revision_base(shadow_base, d, shadow);
-	lep_deployment_free(d);
-	return err;
-}
-
-static const struct lep_err *
-cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
-{
-	const struct lep_err	*err;
-	struct lep_target	 t;
-	const char		*target = lep_args_pos(args, 0), *env;
-	const char		*protocol = lep_args_get(args, "protocol");
-	char			*url = NULL, *token = NULL, *shadow_url = NULL;
-	char			*base;
-	long long		 timeout, rev, shadow;
-
-	memset(&t, 0, sizeof(t));
-	if ((err = lep_args_int(&timeout, args, "timeout", 30, 1,
-	    86400)) != NULL ||
-	    (err = lep_args_int(&rev, args, "revision", 0, 1,
-	    INT_MAX)) != NULL ||
-	    (err = lep_args_int(&shadow, args, "shadow", 0, 1,
-	    INT_MAX)) != NULL)
-		return err;
 	if (shadow > 0 && !lep_args_has(args, "file"))
 		return lep_err_new(LEP_E_USAGE, "--shadow compares a batch; it "
 		    "needs --file");
@@ -927,36 +551,33 @@ cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	    strcmp(protocol, "kserve-v2") != 0 && strcmp(protocol, "openai") != 0)
 		return lep_err_new(LEP_E_USAGE, "--protocol is json, kserve-v2 "
 		    "or openai, not '%s'", protocol);
-	if ((rev > 0 || shadow > 0) && (lep_starts_with(target, "http://") ||
-	    lep_starts_with(target, "https://")))
+	if ((rev > 0 || shadow > 0) && is_url(target))
 		return lep_err_new(LEP_E_USAGE, "--revision and --shadow name a "
 		    "deployment's revision; '%s' is a URL", target);
-	if (lep_starts_with(target, "http://") ||
-	    lep_starts_with(target, "https://")) {
-		/* A URL is asked as it is. */
-		url = xstrdup(target);
-		if ((env = getenv("LEPTON_TOKEN")) != NULL && *env != '\0')
-			token = xstrdup(env);
-		if (protocol == NULL)
-			protocol = "json";
-	} else {
-		if ((err = lep_service_target(&t, ctx, target)) != NULL)
-			return err;
-		if (protocol == NULL)
-			protocol = t.protocol;
-		if (rev > 0 || shadow > 0) {
-			if ((err = revision_bases(ctx, target, &t, (int)rev,
-			    (int)shadow, &base)) != NULL) {
-				lep_target_release(&t);
-				return err;
-			}
-			if (base != NULL)
-				shadow_url = endpoint_url(base, protocol, &t);
-			free(base);
-		}
-		url = endpoint_url(t.base, protocol, &t);
-		token = t.token ? xstrdup(t.token) : NULL;
-	}
+	return NULL;
+}
+
+static const struct lep_err *
+cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
+{
+	const struct lep_err	*err;
+	struct lep_predict	 p;
+	const char		*protocol = lep_args_get(args, "protocol");
+	long long		 timeout, rev, shadow;
+
+	memset(&p, 0, sizeof(p));
+	if ((err = lep_args_int(&timeout, args, "timeout", 30, 1,
+	    86400)) != NULL ||
+	    (err = lep_args_int(&rev, args, "revision", 0, 1,
+	    INT_MAX)) != NULL ||
+	    (err = lep_args_int(&shadow, args, "shadow", 0, 1,
+	    INT_MAX)) != NULL ||
+	    (err = check_opts(args, protocol, rev, shadow)) != NULL ||
+	    (err = lep_predict_target(&p, ctx, lep_args_pos(args, 0), protocol,
+	    (int)rev, (int)shadow)) != NULL)
+		goto done;
+	p.cacert = lep_args_get(args, "cacert");
+	p.timeout_ms = (long)timeout * 1000;
 	if (lep_args_has(args, "duration") || lep_args_has(args, "requests") ||
 	    lep_args_has(args, "rate")) {
 		/* --shadow needs --file, so it stops here too. */
@@ -964,20 +585,12 @@ cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 			err = lep_err_new(LEP_E_USAGE, "a load run sends -d's "
 			    "body; --file is for batches");
 		else
-			err = predict_load(ctx, url, token, args,
-			    timeout * 1000);
+			err = predict_load(ctx, &p, args);
 	} else if (lep_args_has(args, "file"))
-		err = predict_batch(ctx, url, token, args, timeout * 1000,
-		    shadow_url, (int)shadow);
+		err = predict_batch(ctx, &p, args);
 	else
-		err = predict_one(ctx, url, token, args, timeout * 1000,
-		    protocol);
-	if (token != NULL) {
-		lep_wipe(token, strlen(token));
-		free(token);
-	}
-	lep_target_release(&t);
-	free(url);
-	free(shadow_url);
+		err = predict_one(ctx, &p, args);
+done:
+	lep_predict_release(&p);
 	return err;
 }

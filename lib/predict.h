@@ -1,0 +1,56 @@
+/*
+ * predict.h: ask a deployment (or a URL) in its protocol's way: one
+ * request, a JSONL batch printed in input order, or a load run.
+ */
+#ifndef LEPTON_LIB_PREDICT_H
+#define LEPTON_LIB_PREDICT_H
+
+#include <stddef.h>
+
+struct lep_buf;
+struct lep_ctx;
+struct lep_err;
+
+/* Where and how to ask. */
+struct lep_predict {
+	char		*url;		/* the endpoint, in protocol's way */
+	char		*shadow_url;	/* --shadow's endpoint, or NULL */
+	char		*token;		/* bearer token or NULL; wiped */
+	char		*protocol;	/* json, kserve-v2, openai */
+	int		 shadow;	/* the shadow revision, or 0 */
+	const char	*cacert;	/* borrowed: CA bundle, or NULL */
+	long		 timeout_ms;	/* per request */
+};
+
+/*
+ * Resolve target, an http(s):// URL (token from $LEPTON_TOKEN) or a
+ * deployment's name, into out. protocol: json, kserve-v2 or openai, or
+ * NULL for the deployment's (json for a URL). rev > 0: ask revision
+ * rev's replica directly; shadow > 0: out->shadow_url asks revision
+ * shadow's. out->cacert and out->timeout_ms are left to the caller.
+ * Errors: NOT_FOUND, NOT_RUNNING. out: lep_predict_release, also on error.
+ */
+const struct lep_err *lep_predict_target(struct lep_predict *out,
+	    struct lep_ctx *, const char *target, const char *protocol,
+	    int rev, int shadow);
+void	 lep_predict_release(struct lep_predict *);
+
+/*
+ * The request body: the nkv KEY=VALUE strings of kv as one object (VALUE
+ * is JSON, else text), or when nkv is 0, data: JSON text, @FILE, or
+ * NULL, "-" or "@-" for standard input, checked to be one JSON value.
+ * Errors: USAGE, NOT_FOUND, FAILED. out: lep_buf_release (on success).
+ */
+const struct lep_err *lep_predict_body(struct lep_buf *out, const char *data,
+	    const char *const *kv, size_t nkv);
+
+/*
+ * POST body and print the response (--json: status, latency and the
+ * response). openai with "stream": true prints tokens as they come, and
+ * their timing on stderr. Errors: from HTTP status (AUTH, NOT_FOUND,
+ * PROVIDER, FAILED) and lib/http's.
+ */
+const struct lep_err *lep_predict_one(struct lep_ctx *,
+	    const struct lep_predict *, const struct lep_buf *body);
+
+#endif
