@@ -97,17 +97,20 @@ lep_predict_body(struct lep_buf *out, const char *data,
 	const struct lep_err	*err;
 	struct lep_json		*check = NULL;
 
-	if (nkv > 0)
-		return body_object(out, kv, nkv);
+	if (nkv > 0) {
+		err = body_object(out, kv, nkv);
+		goto done;
+	}
 	if ((err = read_input(out, data)) != NULL)
-		return err;
+		goto done;
 	if ((err = lep_json_parse(&check, out->buf, out->len,
 	    "request body")) != NULL) {
 		lep_buf_release(out);
-		return lep_err_new(LEP_E_USAGE, "%s", err->msg);
+		err = lep_err_new(LEP_E_USAGE, "%s", err->msg);
 	}
 	lep_json_free(check);
-	return NULL;
+done:
+	return err;
 }
 
 const struct lep_err *
@@ -217,33 +220,35 @@ on_stream_data(void *arg, const char *p, size_t n)
 		tk->bad++;
 }
 
-/* After a stream: --json, the text and its timing; else the timing. */
+/* --json: the text, with its timing, is the result. */
 static void
-stream_report(struct lep_ctx *ctx, const struct tokens *tk)
+stream_json(struct lep_ctx *ctx, const struct tokens *tk)
 {
 	struct lep_json	*res, *itl;
-	char		*line;
 
-	if (ctx->out.json) {
-		res = lep_json_obj();
-		lep_json_set_str(res, "text", tk->text.buf);
-		lep_json_set_int(res, "tokens", (long long)tk->n);
-		lep_json_set_num(res, "ttft_ms", (double)tk->ttft / 1000.0);
-		itl = lep_json_obj();
-		lep_json_set_num(itl, "p50", (double)lep_hdr_percentile(
-		    tk->itl, 50) / 1000.0);
-		lep_json_set_num(itl, "p99", (double)lep_hdr_percentile(
-		    tk->itl, 99) / 1000.0);
-		lep_json_set_num(itl, "max", (double)lep_hdr_max(tk->itl) /
-		    1000.0);
-		lep_json_set_num(itl, "mean", lep_hdr_mean(tk->itl) / 1000.0);
-		lep_json_set(res, "inter_token_ms", itl);
-		lep_json_set_bool(res, "done", tk->done);
-		lep_out_result(&ctx->out, res);
-		return;
-	}
+	res = lep_json_obj();
+	lep_json_set_str(res, "text", tk->text.buf);
+	lep_json_set_int(res, "tokens", (long long)tk->n);
+	lep_json_set_num(res, "ttft_ms", (double)tk->ttft / 1000.0);
+	itl = lep_json_obj();
+	lep_json_set_num(itl, "p50", (double)lep_hdr_percentile(tk->itl, 50) /
+	    1000.0);
+	lep_json_set_num(itl, "p99", (double)lep_hdr_percentile(tk->itl, 99) /
+	    1000.0);
+	lep_json_set_num(itl, "max", (double)lep_hdr_max(tk->itl) / 1000.0);
+	lep_json_set_num(itl, "mean", lep_hdr_mean(tk->itl) / 1000.0);
+	lep_json_set(res, "inter_token_ms", itl);
+	lep_json_set_bool(res, "done", tk->done);
+	lep_out_result(&ctx->out, res);
+}
+
+/* The text, printed as it came, is the result; its timing goes beside. */
+static void
+stream_timing(struct lep_ctx *ctx, const struct tokens *tk)
+{
+	char	*line;
+
 	lep_out_write(&ctx->out, "\n", 1);
-	/* The text is the result; its timing goes beside it. */
 	line = xasprintf("%zu tokens, time to first %.1f ms, between tokens "
 	    "p50 %.1f ms p99 %.1f ms max %.1f ms", tk->n,
 	    (double)tk->ttft / 1000.0, (double)lep_hdr_percentile(tk->itl,
@@ -277,8 +282,10 @@ send_stream(struct lep_ctx *ctx, const struct lep_http_req *req)
 		err = lep_err_new(LEP_E_PROVIDER, "%s: the stream held no "
 		    "token%s", req->url, tk.bad ? " (and unparsable events)" :
 		    "");
-	if (err == NULL)
-		stream_report(ctx, &tk);
+	if (err == NULL && ctx->out.json)
+		stream_json(ctx, &tk);
+	else if (err == NULL)
+		stream_timing(ctx, &tk);
 	lep_sse_release(&tk.sse);
 	lep_buf_release(&tk.text);
 	lep_hdr_free(tk.itl);
