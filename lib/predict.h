@@ -53,4 +53,16 @@ const struct lep_err *lep_predict_body(struct lep_buf *out, const char *data,
 const struct lep_err *lep_predict_one(struct lep_ctx *,
 	    const struct lep_predict *, const struct lep_buf *body);
 
+/*
+ * Send every line of file ("-": standard input), concurrency at a time,
+ * and print one JSON line per input line in input order (--json: one
+ * result). A line that fails prints {"line": N, "error": ...} and the
+ * rest go on, unless fail_fast. With p->shadow_url, every line goes there
+ * first and the lines answered differently are reported. Errors: FAILED
+ * (some lines failed), USAGE, NOT_FOUND, and lib/http's.
+ */
+const struct lep_err *lep_predict_batch(struct lep_ctx *,
+	    const struct lep_predict *, const char *file, int concurrency,
+	    int fail_fast);
+
 #endif
