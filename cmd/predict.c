@@ -3,24 +3,15 @@
  * whose responses come back as JSONL in input order.
  */
 #include <limits.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "../lib/args.h"
-#include "../lib/ctx.h"
 #include "../lib/error.h"
-#include "../lib/hdr.h"
 #include "../lib/http.h"
-#include "../lib/json.h"
-#include "../lib/out.h"
 #include "../lib/predict.h"
-#include "../lib/predict-priv.h"	/* until batch and load move */
 #include "../lib/util.h"
-#include "../lib/wire.h"
 
 static const struct lep_err *cmd_predict_exec(struct lep_ctx *,
 	    const struct lep_args *);
@@ -137,160 +128,70 @@ predict_batch(struct lep_ctx *ctx, const struct lep_predict *p,
 	return err;
 }
 
-static volatile int	 load_stop;
-
-static void
-on_load_sigint(int sig)
-{
-	(void)sig;
-	load_stop = 1;
-}
-
 static const struct lep_err *
 duration_opt(long long *ms_out, const struct lep_args *args, const char *name)
 {
-	const char	*v = lep_args_get(args, name);
-	long long	 s;
+	const struct lep_err	*err = NULL;
+	const char		*v = lep_args_get(args, name);
+	long long		 s;
 
 	*ms_out = 0;
-	if (v == NULL)
-		return NULL;
-	if (lep_parse_duration(&s, v) == -1 || s > 86400)
-		return lep_err_new(LEP_E_USAGE, "--%s wants a duration such as "
+	if (v != NULL && (lep_parse_duration(&s, v) == -1 || s > 86400))
+		err = lep_err_new(LEP_E_USAGE, "--%s wants a duration such as "
 		    "30, 30s or 5m, not '%s'", name, v);
-	*ms_out = s * 1000;
-	return NULL;
+	else if (v != NULL)
+		*ms_out = s * 1000;
+	return err;
 }
 
-static struct lep_json *
-ms_json(uint64_t us)
+/* --rate, -c, -n, --duration and --warmup of a load run. */
+static const struct lep_err *
+load_opts(struct lep_load_opts *o, const struct lep_args *args)
 {
-	return lep_json_num((double)us / 1000.0);
+	const struct lep_err	*err;
+	const char		*rv = lep_args_get(args, "rate");
+	long long		 conc;
+
+	memset(o, 0, sizeof(*o));
+	if (rv != NULL && (lep_parse_double(&o->rate, rv) == -1 ||
+	    o->rate <= 0 || o->rate > 1e6))
+		err = lep_err_new(LEP_E_USAGE, "--rate wants requests per "
+		    "second, more than 0, not '%s'", rv);
+	else if ((err = lep_args_int(&conc, args, "concurrency", o->rate > 0 ?
+	    256 : 4, 1, 10000)) == NULL &&
+	    (err = lep_args_int(&o->requests, args, "requests", 0, 1,
+	    1000000000)) == NULL &&
+	    (err = duration_opt(&o->duration_ms, args, "duration")) == NULL &&
+	    (err = duration_opt(&o->warmup_ms, args, "warmup")) == NULL) {
+		o->concurrency = (int)conc;
+		if (o->duration_ms == 0 && o->requests == 0)
+			err = lep_err_new(LEP_E_USAGE, "a load run needs "
+			    "--duration or --requests");
+	}
+	return err;
 }
 
 static const struct lep_err *
 predict_load(struct lep_ctx *ctx, const struct lep_predict *p,
     const struct lep_args *args)
 {
-	static const double	 pcts[] = { 50, 90, 99, 99.9 };
-	static const char *const pnames[] = { "p50", "p90", "p99", "p99.9" };
 	const struct lep_err	*err;
-	struct lep_load_result	 r;
 	struct lep_load_opts	 o;
-	struct lep_http_req	 req;
-	struct lep_json		*res, *lat, *errs;
 	struct lep_buf		 body;
-	struct sigaction	 sa, old;
-	const char		*rv = lep_args_get(args, "rate"), *engine;
-	long long		 conc;
-	double			 rate = 0;
-	size_t			 i;
+	const char		*engine;
 
-	memset(&o, 0, sizeof(o));
-	memset(&r, 0, sizeof(r));
-	engine = lep_args_get(args, "engine");
-	if (engine == NULL)
-		engine = lep_starts_with(p->url, "http://") ? "lean" : "curl";
-	if (strcmp(engine, "lean") != 0 && strcmp(engine, "curl") != 0)
-		return lep_err_new(LEP_E_USAGE, "--engine is 'lean' or 'curl', "
-		    "not '%s'", engine);
-	if (strcmp(engine, "lean") == 0 && !lep_starts_with(p->url, "http://"))
-		return lep_err_hint(lep_err_new(LEP_E_USAGE, "the lean engine "
-		    "speaks plain http:// only"), "--engine curl for https://");
-	if (rv != NULL && (lep_parse_double(&rate, rv) == -1 || rate <= 0 ||
-	    rate > 1e6))
-		return lep_err_new(LEP_E_USAGE, "--rate wants requests per "
-		    "second, more than 0, not '%s'", rv);
-	if ((err = lep_args_int(&conc, args, "concurrency", rate > 0 ? 256 :
-	    4, 1, 10000)) != NULL ||
-	    (err = lep_args_int(&o.requests, args, "requests", 0, 1,
-	    1000000000)) != NULL ||
-	    (err = duration_opt(&o.duration_ms, args, "duration")) != NULL ||
-	    (err = duration_opt(&o.warmup_ms, args, "warmup")) != NULL)
-		return err;
-	if (o.duration_ms == 0 && o.requests == 0)
-		return lep_err_new(LEP_E_USAGE, "a load run needs --duration or "
-		    "--requests");
-	if ((err = request_body(&body, args)) != NULL)
-		return err;
-	lep_predict_request(&req, p, p->url, body.buf, body.len);
-	o.req = &req;
-	o.concurrency = (int)conc;
-	o.rate = rate;
-	o.stop = &load_stop;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_load_sigint;
-	sigemptyset(&sa.sa_mask);
-	load_stop = 0;
-	sigaction(SIGINT, &sa, &old);
-	/* Plain http: the lean client; https: libcurl, TLS verified. */
-	if (strcmp(engine, "lean") == 0)
-		err = lep_wire_load(&r, &o);
-	else
-		err = lep_http_load(&r, &o);
-	sigaction(SIGINT, &old, NULL);
-	lep_buf_release(&body);
-	if (err != NULL) {
-		lep_hdr_free(r.latency);
-		return err;
+	/* --shadow needs --file, so it stops here too. */
+	if (lep_args_has(args, "file"))
+		err = lep_err_new(LEP_E_USAGE, "a load run sends -d's body; "
+		    "--file is for batches");
+	else if ((err = lep_predict_engine(&engine, p->url,
+	    lep_args_get(args, "engine"))) == NULL &&
+	    (err = load_opts(&o, args)) == NULL &&
+	    (err = request_body(&body, args)) == NULL) {
+		err = lep_predict_load(ctx, p, &body, engine, &o);
+		lep_buf_release(&body);
 	}
-	if (ctx->out.json) {
-		res = lep_json_obj();
-		lep_json_set_str(res, "mode", rate > 0 ? "open" : "closed");
-		if (rate > 0)
-			lep_json_set_num(res, "rate", rate);
-		lep_json_set_int(res, "concurrency", conc);
-		lep_json_set_num(res, "seconds", r.seconds);
-		lep_json_set_int(res, "requests", r.sent);
-		lep_json_set_num(res, "throughput", r.seconds > 0 ?
-		    (double)lep_hdr_count(r.latency) / r.seconds : 0);
-		lep_json_set_int(res, "ok", r.ok);
-		errs = lep_json_obj();
-		lep_json_set_int(errs, "connect", r.err_connect);
-		lep_json_set_int(errs, "timeout", r.err_timeout);
-		lep_json_set_int(errs, "other", r.err_other);
-		lep_json_set_int(errs, "http_4xx", r.status[4]);
-		lep_json_set_int(errs, "http_5xx", r.status[5]);
-		lep_json_set(res, "errors", errs);
-		lat = lep_json_obj();
-		for (i = 0; i < LEP_ARRAY_SIZE(pcts); i++)
-			lep_json_set(lat, pnames[i], ms_json(lep_hdr_percentile(
-			    r.latency, pcts[i])));
-		lep_json_set(lat, "max", ms_json(lep_hdr_max(r.latency)));
-		lep_json_set_num(lat, "mean", lep_hdr_mean(r.latency) / 1000.0);
-		lep_json_set(res, "latency_ms", lat);
-		lep_json_set_int(res, "late", r.late);
-		lep_json_set_bool(res, "interrupted", r.stopped);
-		lep_out_result(&ctx->out, res);
-	} else {
-		if (rate > 0)
-			lep_out_printf(&ctx->out, "open loop at %g req/s, %lld in "
-			    "flight at most, %.2fs%s\n", rate, conc, r.seconds,
-			    r.stopped ? " (interrupted)" : "");
-		else
-			lep_out_printf(&ctx->out, "closed loop, %lld in flight, "
-			    "%.2fs%s\n", conc, r.seconds, r.stopped ?
-			    " (interrupted)" : "");
-		lep_out_printf(&ctx->out, "requests   %lld (%.1f/s), ok %lld; "
-		    "errors: connect %lld, timeout %lld, other %lld, 4xx %lld, "
-		    "5xx %lld\n", r.sent, r.seconds > 0 ?
-		    (double)lep_hdr_count(r.latency) / r.seconds : 0, r.ok,
-		    r.err_connect, r.err_timeout, r.err_other, r.status[4],
-		    r.status[5]);
-		lep_out_printf(&ctx->out, "latency    ");
-		for (i = 0; i < LEP_ARRAY_SIZE(pcts); i++)
-			lep_out_printf(&ctx->out, "%s %.3f ms  ", pnames[i],
-			    (double)lep_hdr_percentile(r.latency, pcts[i]) /
-			    1000.0);
-		lep_out_printf(&ctx->out, "max %.3f ms\n",
-		    (double)lep_hdr_max(r.latency) / 1000.0);
-		if (rate > 0)
-			lep_out_printf(&ctx->out, "(open loop: from each "
-			    "request's intended send time; %lld started late)\n",
-			    r.late);
-	}
-	lep_hdr_free(r.latency);
-	return NULL;
+	return err;
 }
 
 static int
@@ -344,14 +245,9 @@ cmd_predict_exec(struct lep_ctx *ctx, const struct lep_args *args)
 	p.cacert = lep_args_get(args, "cacert");
 	p.timeout_ms = (long)timeout * 1000;
 	if (lep_args_has(args, "duration") || lep_args_has(args, "requests") ||
-	    lep_args_has(args, "rate")) {
-		/* --shadow needs --file, so it stops here too. */
-		if (lep_args_has(args, "file"))
-			err = lep_err_new(LEP_E_USAGE, "a load run sends -d's "
-			    "body; --file is for batches");
-		else
-			err = predict_load(ctx, &p, args);
-	} else if (lep_args_has(args, "file"))
+	    lep_args_has(args, "rate"))
+		err = predict_load(ctx, &p, args);
+	else if (lep_args_has(args, "file"))
 		err = predict_batch(ctx, &p, args);
 	else
 		err = predict_one(ctx, &p, args);

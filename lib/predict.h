@@ -10,6 +10,7 @@
 struct lep_buf;
 struct lep_ctx;
 struct lep_err;
+struct lep_load_opts;
 
 /* Where and how to ask. */
 struct lep_predict {
@@ -64,5 +65,22 @@ const struct lep_err *lep_predict_one(struct lep_ctx *,
 const struct lep_err *lep_predict_batch(struct lep_ctx *,
 	    const struct lep_predict *, const char *file, int concurrency,
 	    int fail_fast);
+
+/*
+ * The client for a load run on url: engine ("lean" or "curl"), or NULL
+ * for lean on http://, curl on https://. *out: borrowed (engine or a
+ * constant). Errors: USAGE.
+ */
+const struct lep_err *lep_predict_engine(const char **out, const char *url,
+	    const char *engine);
+/*
+ * A load run of body to p->url on engine (from lep_predict_engine) as o
+ * says (its req and stop are set here), ended early by Ctrl-C; prints
+ * throughput, latency percentiles and errors by class. Errors: only
+ * set-up failures.
+ */
+const struct lep_err *lep_predict_load(struct lep_ctx *,
+	    const struct lep_predict *p, const struct lep_buf *body,
+	    const char *engine, const struct lep_load_opts *o);
 
 #endif
