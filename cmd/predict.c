@@ -91,12 +91,15 @@ request_body(struct lep_buf *body, const struct lep_args *args)
 	size_t			 i, n = lep_args_count(args, "input");
 
 	if (n > 0 && lep_args_has(args, "data"))
-		return lep_err_new(LEP_E_USAGE, "-i and -d exclude each other");
-	kv = xcalloc(n + 1, sizeof(*kv));
-	for (i = 0; i < n; i++)
-		kv[i] = lep_args_nth(args, "input", i);
-	err = lep_predict_body(body, lep_args_get(args, "data"), kv, n);
-	free(kv);
+		err = lep_err_new(LEP_E_USAGE, "-i and -d exclude each other");
+	else {
+		kv = xcalloc(n + 1, sizeof(*kv));
+		for (i = 0; i < n; i++)
+			kv[i] = lep_args_nth(args, "input", i);
+		err = lep_predict_body(body, lep_args_get(args, "data"), kv,
+		    n);
+		free(kv);
+	}
 	return err;
 }
 
@@ -194,33 +197,30 @@ predict_load(struct lep_ctx *ctx, const struct lep_predict *p,
 	return err;
 }
 
-static int
-is_url(const char *s)
-{
-	return lep_starts_with(s, "http://") || lep_starts_with(s, "https://");
-}
-
 /* The checks of options that go together, before anything is asked. */
 static const struct lep_err *
 check_opts(const struct lep_args *args, const char *protocol, long long rev,
     long long shadow)
 {
-	const char	*target = lep_args_pos(args, 0);
+	const struct lep_err	*err = NULL;
+	const char		*target = lep_args_pos(args, 0);
 
 	if (shadow > 0 && !lep_args_has(args, "file"))
-		return lep_err_new(LEP_E_USAGE, "--shadow compares a batch; it "
+		err = lep_err_new(LEP_E_USAGE, "--shadow compares a batch; it "
 		    "needs --file");
-	if (lep_args_has(args, "data") && lep_args_has(args, "file"))
-		return lep_err_new(LEP_E_USAGE, "--data and --file exclude "
+	else if (lep_args_has(args, "data") && lep_args_has(args, "file"))
+		err = lep_err_new(LEP_E_USAGE, "--data and --file exclude "
 		    "each other");
-	if (protocol != NULL && strcmp(protocol, "json") != 0 &&
-	    strcmp(protocol, "kserve-v2") != 0 && strcmp(protocol, "openai") != 0)
-		return lep_err_new(LEP_E_USAGE, "--protocol is json, kserve-v2 "
+	else if (protocol != NULL && strcmp(protocol, "json") != 0 &&
+	    strcmp(protocol, "kserve-v2") != 0 &&
+	    strcmp(protocol, "openai") != 0)
+		err = lep_err_new(LEP_E_USAGE, "--protocol is json, kserve-v2 "
 		    "or openai, not '%s'", protocol);
-	if ((rev > 0 || shadow > 0) && is_url(target))
-		return lep_err_new(LEP_E_USAGE, "--revision and --shadow name a "
+	else if ((rev > 0 || shadow > 0) && (lep_starts_with(target,
+	    "http://") || lep_starts_with(target, "https://")))
+		err = lep_err_new(LEP_E_USAGE, "--revision and --shadow name a "
 		    "deployment's revision; '%s' is a URL", target);
-	return NULL;
+	return err;
 }
 
 static const struct lep_err *

@@ -93,7 +93,8 @@ batch_flush(struct batch *bt)
 		if (bt->compare != NULL && !same_json(bt->results[bt->next],
 		    lep_json_at(bt->compare, bt->next))) {
 			s = xasprintf("line %zu: revision %d answers "
-			    "differently", bt->lineno[bt->next], bt->shadow_rev);
+			    "differently", bt->lineno[bt->next],
+			    bt->shadow_rev);
 			lep_out_stderr("lepton: predict: shadow: ", s);
 			free(s);
 			bt->ndiff++;
@@ -178,8 +179,8 @@ batch_lines(struct batch *bt, struct lep_http_req *reqs, struct lep_buf *in,
 		    "input") != NULL)
 			line_failed(bt, bt->n, 0, "not JSON");
 		else {
-			lep_predict_request(&reqs[nreq], p, url, in->buf + start,
-			    i - start);
+			lep_predict_request(&reqs[nreq], p, url,
+			    in->buf + start, i - start);
 			bt->slot[nreq++] = bt->n;
 		}
 		lep_json_free(check);

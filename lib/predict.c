@@ -357,8 +357,9 @@ lep_predict_one(struct lep_ctx *ctx, const struct lep_predict *p,
 		stream = wants_stream(body, &chat);
 		/* A deployment's chat URL serves a prompt at completions. */
 		if (!chat && lep_ends_with(url, "/v1/chat/completions")) {
-			alt = xasprintf("%.*s/v1/completions", (int)(strlen(url) -
-			    strlen("/v1/chat/completions")), url);
+			alt = xasprintf("%.*s/v1/completions",
+			    (int)(strlen(url) - strlen("/v1/chat/completions")),
+			    url);
 			req.url = alt;
 		}
 	}

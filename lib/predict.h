@@ -26,9 +26,9 @@ struct lep_predict {
 /*
  * Resolve target, an http(s):// URL (token from $LEPTON_TOKEN) or a
  * deployment's name, into out. protocol: json, kserve-v2 or openai, or
- * NULL for the deployment's (json for a URL). rev > 0: ask revision
- * rev's replica directly; shadow > 0: out->shadow_url asks revision
- * shadow's. out->cacert and out->timeout_ms are left to the caller.
+ * NULL for the deployment's (json for a URL). For a deployment, rev > 0:
+ * ask revision rev's replica directly; shadow > 0: out->shadow_url asks
+ * revision shadow's. out->cacert and out->timeout_ms are the caller's.
  * Errors: NOT_FOUND, NOT_RUNNING. out: lep_predict_release, also on error.
  */
 const struct lep_err *lep_predict_target(struct lep_predict *out,
