@@ -268,22 +268,144 @@ run_step(struct runner *r, const struct lep_spec *sp, const char *cmd,
 	return 128 + WTERMSIG(status);
 }
 
+/* The job's record, spec and secrets, as local_submit left them. */
+static const struct lep_err *
+runner_load(struct lep_json **meta, struct lep_spec **sp,
+    struct lep_json **secrets, const struct runner *r)
+{
+	const struct lep_err	*err;
+	struct lep_buf		 b = LEP_BUF_INIT;
+	char			*p;
+
+	p = job_path(r->home, r->id, "meta.json");
+	err = local_read_json(meta, p);
+	free(p);
+	p = job_path(r->home, r->id, "spec.json");
+	if (err == NULL)
+		err = lep_spec_load_saved(sp, p, lep_json_get_str(*meta,
+		    "spec_file"), lep_json_get_str(*meta, "dir"));
+	free(p);
+	p = job_path(r->home, r->id, "secrets.json");
+	if (err == NULL && (err = lep_creds_read_file(&b, p,
+	    LEP_CREDS_FILE_MAX)) == NULL)
+		err = lep_json_parse(secrets, b.buf, b.len, p);
+	lep_wipe(b.buf, b.len);
+	lep_buf_release(&b);
+	(void)unlink(p);	/* read once; never kept */
+	free(p);
+	return err;
+}
+
+/* The environment of the job's steps; free with local_env_free. */
+static char **
+runner_env(const struct runner *r, const struct lep_spec *sp,
+    const struct lep_json *meta, const struct lep_json *secrets)
+{
+	const char	*output = lep_json_get_str(meta, "output");
+	const char	*model_dir = lep_json_get_str(meta, "model_dir");
+	char		*extra[10], **env;
+	size_t		 n = 0, i;
+	int		 port = lep_free_port();
+
+	extra[n++] = xasprintf("LEPTON_JOB_ID=%s", r->id);
+	extra[n++] = xstrdup("LEPTON_NODE_RANK=0");
+	extra[n++] = xstrdup("LEPTON_NUM_NODES=1");
+	extra[n++] = xstrdup("LEPTON_MASTER_ADDR=127.0.0.1");
+	extra[n++] = xasprintf("LEPTON_MASTER_PORT=%d", port > 0 ? port :
+	    29500);
+	if (output != NULL)
+		extra[n++] = xasprintf("LEPTON_OUTPUT_MODEL=%s", output);
+	if (model_dir != NULL)
+		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", model_dir);
+	extra[n] = NULL;
+	env = local_env_build(sp, lep_json_get(secrets, "env"),
+	    (const char *const *)extra, lep_json_get_str(meta,
+	    "cuda_visible_devices"));
+	for (i = 0; i < n; i++)
+		free(extra[i]);
+	return env;
+}
+
+/* setup, then run, within job.max_duration; their exit status. */
+static int
+runner_steps(struct runner *r, const struct lep_spec *sp, char **env,
+    const char *output, const char **why)
+{
+	long long	 deadline = 0;
+	char		*log = job_path(r->home, r->id, "log");
+	int		 rc = 0;
+
+	if (sp->job.max_duration > 0)
+		deadline = lep_now_ms() + sp->job.max_duration * 1000;
+	/* A stale output must not pass for this run's. */
+	if (output != NULL)
+		lep_remove_tree(output);
+	if (sp->setup != NULL)
+		rc = run_step(r, sp, sp->setup, env, log, deadline, why);
+	if (rc == 0 && !cancelled)
+		rc = run_step(r, sp, sp->run, env, log, deadline, why);
+	free(log);
+	return rc;
+}
+
+/* Record how it ended (registry, ledger) and say so in state.json. */
+static void
+runner_record(struct runner *r, const struct lep_spec *sp,
+    const char *output, int rc, const char *why)
+{
+	const struct lep_err	*err;
+	struct lep_job_result	 res;
+	char			*model = NULL, *why_not = NULL;
+
+	memset(&res, 0, sizeof(res));
+	res.id = r->id;
+	res.spec = sp;
+	res.provider = provider_local.name;
+	res.exit_code = rc;
+	res.started = (long long)lep_json_number(lep_json_get(r->st,
+	    "started"));
+	res.ended = (long long)time(NULL);
+	res.output = output;
+	if (cancelled)
+		res.state = "cancelled";
+	else if (rc == 0 && why == NULL)
+		res.state = "succeeded";
+	else
+		res.state = "failed";
+	res.message = why;
+	lep_json_set_str(r->st, "phase", "recording");
+	lep_json_set_int(r->st, "exit_code", rc);
+	lep_json_set_int(r->st, "ended", res.ended);
+	runner_write(r);
+	err = lep_record_job(&model, &why_not, r->home, &res);
+	if (err != NULL) {
+		/* Ran, but not recorded: say so; nothing is lost but that. */
+		lep_json_set_str(r->st, "message", err->msg);
+		fprintf(stderr, "lepton: job %s: %s\n", r->id, err->msg);
+	} else if (why_not != NULL)
+		lep_json_set_str(r->st, "message", why_not);
+	if (why_not != NULL && strcmp(res.state, "succeeded") == 0)
+		res.state = "failed";	/* no output: nothing to register */
+	lep_json_set_str(r->st, "phase", res.state);
+	if (model != NULL)
+		lep_json_set_str(r->st, "model", model);
+	runner_write(r);
+	free(model);
+	free(why_not);
+}
+
+/* lepton __job HOME ID: run one local job, then record it. */
 int
 local_job_main(int argc, char **argv)
 {
 	const struct lep_err	*err;
-	struct lep_job_result	 res;
 	struct lep_json		*meta = NULL, *secrets = NULL;
 	struct lep_spec		*sp = NULL;
-	struct lep_buf		 b;
 	struct sigaction	 sa;
 	struct runner		 r;
-	const char		*why = NULL, *output, *cuda, *model_dir;
-	char			*p, *log, **env, *extra[10], *model = NULL;
-	char			*why_not = NULL;
-	long long		 deadline = 0;
-	size_t			 n = 0, i;
-	int			 rc = 0, port;
+	const char		*why = NULL, *output;
+	char			**env;
+	int			 rc = 0;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: lepton %s HOME ID\n", LEP_JOB_ARGV1);
@@ -300,24 +422,7 @@ local_job_main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
-	p = job_path(r.home, r.id, "meta.json");
-	err = local_read_json(&meta, p);
-	free(p);
-	p = job_path(r.home, r.id, "spec.json");
-	if (err == NULL)
-		err = lep_spec_load_saved(&sp, p, lep_json_get_str(meta,
-		    "spec_file"), lep_json_get_str(meta, "dir"));
-	free(p);
-	p = job_path(r.home, r.id, "secrets.json");
-	if (err == NULL && (err = lep_creds_read_file(&b, p, LEP_CREDS_FILE_MAX)) ==
-	    NULL)
-		err = lep_json_parse(&secrets, b.buf, b.len, p);
-	lep_wipe(b.buf, b.len);
-	lep_buf_release(&b);
-	(void)unlink(p);	/* read once; never kept */
-	free(p);
-	if (err != NULL) {
+	if ((err = runner_load(&meta, &sp, &secrets, &r)) != NULL) {
 		fprintf(stderr, "lepton: job %s: %s\n", r.id, err->msg);
 		rc = 1;
 		goto done;
@@ -329,80 +434,17 @@ local_job_main(int argc, char **argv)
 	lep_json_set_str(r.st, "phase", "running");
 	lep_json_set_int(r.st, "started", (long long)time(NULL));
 	runner_write(&r);
-
 	output = lep_json_get_str(meta, "output");
-	cuda = lep_json_get_str(meta, "cuda_visible_devices");
-	model_dir = lep_json_get_str(meta, "model_dir");
-	port = lep_free_port();
-	extra[n++] = xasprintf("LEPTON_JOB_ID=%s", r.id);
-	extra[n++] = xstrdup("LEPTON_NODE_RANK=0");
-	extra[n++] = xstrdup("LEPTON_NUM_NODES=1");
-	extra[n++] = xstrdup("LEPTON_MASTER_ADDR=127.0.0.1");
-	extra[n++] = xasprintf("LEPTON_MASTER_PORT=%d", port > 0 ? port :
-	    29500);
-	if (output != NULL)
-		extra[n++] = xasprintf("LEPTON_OUTPUT_MODEL=%s", output);
-	if (model_dir != NULL)
-		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", model_dir);
-	extra[n] = NULL;
-	env = local_env_build(sp, lep_json_get(secrets, "env"),
-	    (const char *const *)extra, cuda);
-	log = job_path(r.home, r.id, "log");
-	if (sp->job.max_duration > 0)
-		deadline = lep_now_ms() + sp->job.max_duration * 1000;
-	/* A stale output must not pass for this run's. */
-	if (output != NULL)
-		lep_remove_tree(output);
-	if (sp->setup != NULL)
-		rc = run_step(&r, sp, sp->setup, env, log, deadline, &why);
-	if (rc == 0 && !cancelled)
-		rc = run_step(&r, sp, sp->run, env, log, deadline, &why);
+	env = runner_env(&r, sp, meta, secrets);
+	rc = runner_steps(&r, sp, env, output, &why);
 	local_env_free(env);
-	free(log);
-	for (i = 0; i < n; i++)
-		free(extra[i]);
-
-	memset(&res, 0, sizeof(res));
-	res.id = r.id;
-	res.spec = sp;
-	res.provider = "local";
-	res.exit_code = rc;
-	res.started = (long long)lep_json_number(lep_json_get(r.st,
-	    "started"));
-	res.ended = (long long)time(NULL);
-	res.output = output;
-	if (cancelled)
-		res.state = "cancelled";
-	else if (rc == 0 && why == NULL)
-		res.state = "succeeded";
-	else
-		res.state = "failed";
-	res.message = why;
-	lep_json_set_str(r.st, "phase", "recording");
-	lep_json_set_int(r.st, "exit_code", rc);
-	lep_json_set_int(r.st, "ended", res.ended);
-	runner_write(&r);
-	err = lep_record_job(&model, &why_not, r.home, &res);
-	if (err != NULL) {
-		/* Ran, but not recorded: say so; nothing is lost but that. */
-		lep_json_set_str(r.st, "message", err->msg);
-		fprintf(stderr, "lepton: job %s: %s\n", r.id, err->msg);
-	} else if (why_not != NULL)
-		lep_json_set_str(r.st, "message", why_not);
-	if (why_not != NULL && strcmp(res.state, "succeeded") == 0)
-		res.state = "failed";	/* no output: nothing to register */
-	lep_json_set_str(r.st, "phase", res.state);
-	if (model != NULL)
-		lep_json_set_str(r.st, "model", model);
-	runner_write(&r);
+	runner_record(&r, sp, output, rc, why);
 	rc = 0;
 done:
 	lep_json_free(r.st);
 	lep_json_free(meta);
 	lep_json_free(secrets);
 	lep_spec_free(sp);
-	free(model);
-	free(why_not);
 	free(r.state_path);
 	return rc;
 }
