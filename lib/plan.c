@@ -323,6 +323,90 @@ load_catalogs(struct lep_plan *pl, const struct lep_spec *sp,
 	return err;
 }
 
+/* Every allowed offer that holds the spec; passed[] counts each stage. */
+static void
+scan(struct lep_plan *pl, const struct lep_spec *sp,
+    const struct lep_plan_opts *opts, struct lep_catalog *const *cats,
+    size_t ncats, size_t passed[ST_OK + 1])
+{
+	const struct lep_offer	*o;
+	struct lep_choice	*c;
+	enum stage		 st;
+	size_t			 i, k;
+	int			 pref;
+
+	for (i = 0; i < ncats; i++) {
+		if (!provider_allowed(sp, opts, cats[i]->provider))
+			continue;
+		lep_strlcpy(pl->providers + strlen(pl->providers),
+		    pl->providers[0] ? ", " : "", sizeof(pl->providers) -
+		    strlen(pl->providers));
+		lep_strlcpy(pl->providers + strlen(pl->providers),
+		    cats[i]->provider, sizeof(pl->providers) -
+		    strlen(pl->providers));
+		for (k = 0; k < cats[i]->n; k++) {
+			o = &cats[i]->offers[k];
+			pref = 0;
+			st = check_offer(sp, opts, o, pl->spot, &pref);
+			passed[st]++;
+			if (st != ST_OK)
+				continue;
+			pl->choices = xreallocarray(pl->choices, pl->n + 1,
+			    sizeof(*pl->choices));
+			c = &pl->choices[pl->n++];
+			c->offer = o;
+			c->hourly = pl->spot ? o->spot : o->price;
+			c->pref = pref;
+		}
+	}
+}
+
+/*
+ * When nothing fits: the constraint after which nothing was left, why,
+ * and the nearest offers (those that failed only that constraint).
+ */
+static void
+explain_none(struct lep_plan *pl, const struct lep_spec *sp,
+    const struct lep_plan_opts *opts, struct lep_catalog *const *cats,
+    size_t ncats, const size_t passed[ST_OK + 1])
+{
+	const struct lep_offer	*o;
+	struct lep_choice	*near = NULL;
+	enum stage		 st, killer;
+	size_t			 i, k, beyond, nnear = 0;
+	int			 pref, by_price = 0;
+
+	if (pl->providers[0] == '\0')
+		lep_strlcpy(pl->providers, "no provider",
+		    sizeof(pl->providers));
+	for (killer = ST_ACCEL; killer < ST_OK; killer++) {
+		for (beyond = 0, st = killer + 1; st <= ST_OK; st++)
+			beyond += passed[st];
+		if (beyond == 0)
+			break;
+	}
+	explain(pl, sp, opts, killer);
+	for (i = 0; i < ncats && killer != ST_ACCEL; i++) {
+		if (!provider_allowed(sp, opts, cats[i]->provider))
+			continue;
+		for (k = 0; k < cats[i]->n; k++) {
+			o = &cats[i]->offers[k];
+			pref = 0;
+			if (check_offer(sp, opts, o, pl->spot, &pref) != killer)
+				continue;
+			near = xreallocarray(near, nnear + 1, sizeof(*near));
+			near[nnear].offer = o;
+			near[nnear].hourly = o->price >= 0 ? o->price : o->spot;
+			near[nnear].pref = pref;
+			nnear++;
+		}
+	}
+	if (nnear > 1)
+		qsort_r(near, nnear, sizeof(*near), cmp_choice, &by_price);
+	pl->nnearest = dedupe(near, nnear);
+	pl->nearest = near;
+}
+
 const struct lep_err *
 lep_plan_new(struct lep_plan **out, const struct lep_spec *sp,
     const struct lep_plan_opts *opts)
@@ -330,11 +414,9 @@ lep_plan_new(struct lep_plan **out, const struct lep_spec *sp,
 	const struct lep_err	*err;
 	struct lep_catalog *const *cats;
 	struct lep_plan		*pl;
-	struct lep_choice	*near = NULL;
-	size_t			 ncats, i, k, passed[ST_OK + 1], nnear = 0;
+	size_t			 ncats, i, passed[ST_OK + 1];
 	long long		 t0 = lep_now_ms();
-	enum stage		 st, killer;
-	int			 pref, ordered, by_price = 0;
+	int			 ordered;
 
 	*out = NULL;
 	pl = xcalloc(1, sizeof(*pl));
@@ -363,78 +445,14 @@ lep_plan_new(struct lep_plan **out, const struct lep_spec *sp,
 			    cats[i]->n;
 	t0 = lep_now_ms();
 	memset(passed, 0, sizeof(passed));
-	for (i = 0; i < ncats; i++) {
-		if (!provider_allowed(sp, opts, cats[i]->provider))
-			continue;
-		lep_strlcpy(pl->providers + strlen(pl->providers),
-		    pl->providers[0] ? ", " : "", sizeof(pl->providers) -
-		    strlen(pl->providers));
-		lep_strlcpy(pl->providers + strlen(pl->providers),
-		    cats[i]->provider, sizeof(pl->providers) -
-		    strlen(pl->providers));
-		for (k = 0; k < cats[i]->n; k++) {
-			const struct lep_offer	*o = &cats[i]->offers[k];
-
-			pref = 0;
-			st = check_offer(sp, opts, o, pl->spot, &pref);
-			passed[st]++;
-			if (st != ST_OK)
-				continue;
-			pl->choices = xreallocarray(pl->choices, pl->n + 1,
-			    sizeof(*pl->choices));
-			pl->choices[pl->n].offer = o;
-			pl->choices[pl->n].hourly = pl->spot ? o->spot :
-			    o->price;
-			pl->choices[pl->n].pref = pref;
-			pl->n++;
-		}
-	}
+	scan(pl, sp, opts, cats, ncats, passed);
 	ordered = sp->resources.naccels > 1 && !sp->resources.accel_any;
 	if (pl->n > 1)
 		qsort_r(pl->choices, pl->n, sizeof(*pl->choices), cmp_choice,
 		    &ordered);
 	pl->n = dedupe(pl->choices, pl->n);
-	if (pl->n == 0) {
-		if (pl->providers[0] == '\0')
-			lep_strlcpy(pl->providers, "no provider",
-			    sizeof(pl->providers));
-		/* The constraint after which nothing was left. */
-		for (killer = ST_ACCEL; killer < ST_OK; killer++) {
-			size_t	 beyond = 0;
-
-			for (st = killer + 1; st <= ST_OK; st++)
-				beyond += passed[st];
-			if (beyond == 0)
-				break;
-		}
-		explain(pl, sp, opts, killer);
-		/* The nearest: those that failed only that constraint. */
-		for (i = 0; i < ncats && killer != ST_ACCEL; i++) {
-			if (!provider_allowed(sp, opts, cats[i]->provider))
-				continue;
-			for (k = 0; k < cats[i]->n; k++) {
-				const struct lep_offer *o = &cats[i]->offers[k];
-
-				pref = 0;
-				if (check_offer(sp, opts, o, pl->spot,
-				    &pref) != killer)
-					continue;
-				near = xreallocarray(near, nnear + 1,
-				    sizeof(*near));
-				near[nnear].offer = o;
-				near[nnear].hourly = o->price >= 0 ? o->price :
-				    o->spot;
-				near[nnear].pref = pref;
-				nnear++;
-			}
-		}
-		if (nnear > 1)
-			qsort_r(near, nnear, sizeof(*near), cmp_choice,
-			    &by_price);
-		nnear = dedupe(near, nnear);
-		pl->nearest = near;
-		pl->nnearest = nnear;
-	}
+	if (pl->n == 0)
+		explain_none(pl, sp, opts, cats, ncats, passed);
 	pl->plan_ms = lep_now_ms() - t0;
 	*out = pl;
 	return NULL;
