@@ -47,12 +47,37 @@ start_job(long long *sid, struct slurm_state *s, const struct lep_spec *sp,
 	if (model_dir != NULL)
 		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", model_dir);
 	extra[n] = NULL;
-	err = slurm_start_run(sid, s, sp, id, dir, (const char *const *)extra, 0);
+	err = slurm_start_run(sid, s, sp, id, dir, (const char *const *)extra,
+	    0);
 	for (i = 0; i < n; i++)
 		free(extra[i]);
 	return err;
 }
 
+
+/* The job's record (job.json) as submitted: its first Slurm job is sid. */
+static struct lep_json *
+new_rec(const struct lep_submit_req *req, const char *output, long long sid)
+{
+	const struct lep_spec	*sp = req->spec;
+	struct lep_json		*rec = lep_json_obj();
+
+	lep_json_set_str(rec, "id", req->id);
+	lep_json_set_str(rec, "name", sp->name);
+	lep_json_set_str(rec, "spec_file", sp->file);
+	lep_json_set_str(rec, "dir", sp->dir);
+	if (output != NULL)
+		lep_json_set_str(rec, "output", output);
+	if (req->model_dir != NULL)
+		lep_json_set_str(rec, "model_dir", req->model_dir);
+	lep_json_set(rec, "slurm_ids", lep_json_arr());
+	lep_json_push(lep_json_get(rec, "slurm_ids"), lep_json_int(sid));
+	lep_json_set_int(rec, "restarts", 0);
+	lep_json_set_int(rec, "max_restarts", sp->job.max_restarts);
+	lep_json_set_int(rec, "started", (long long)time(NULL));
+	lep_json_set_str(rec, "phase", "running");
+	return rec;
+}
 
 const struct lep_err *
 slurm_submit(struct lep_job **out, void *state,
@@ -78,21 +103,7 @@ slurm_submit(struct lep_job **out, void *state,
 	if ((err = start_job(&sid, s, sp, req->id, dir, output,
 	    req->model_dir)) != NULL)
 		goto done;
-	rec = lep_json_obj();
-	lep_json_set_str(rec, "id", req->id);
-	lep_json_set_str(rec, "name", sp->name);
-	lep_json_set_str(rec, "spec_file", sp->file);
-	lep_json_set_str(rec, "dir", sp->dir);
-	if (output != NULL)
-		lep_json_set_str(rec, "output", output);
-	if (req->model_dir != NULL)
-		lep_json_set_str(rec, "model_dir", req->model_dir);
-	lep_json_set(rec, "slurm_ids", lep_json_arr());
-	lep_json_push(lep_json_get(rec, "slurm_ids"), lep_json_int(sid));
-	lep_json_set_int(rec, "restarts", 0);
-	lep_json_set_int(rec, "max_restarts", sp->job.max_restarts);
-	lep_json_set_int(rec, "started", (long long)time(NULL));
-	lep_json_set_str(rec, "phase", "running");
+	rec = new_rec(req, output, sid);
 	p = xasprintf("%s/job.json", dir);
 	err = lep_write_json(p, rec, 0600);
 	free(p);
@@ -185,129 +196,133 @@ rec_spec(struct lep_spec **out, const struct lep_json *rec, const char *dir)
 	return err;
 }
 
-/*
- * Bring the record up to date with Slurm: resubmit, or record the end
- * (once: under a lock of the job's own, the record re-read inside it).
- */
+/* Take the job's own lock: one lepton at a time records its end. */
 static const struct lep_err *
-reconcile(struct slurm_state *s, const char *id, struct lep_json **recp)
+job_lock(int *fd_out, const char *dir, const char *id)
 {
 	const struct lep_err	*err = NULL;
-	struct lep_json		*rec, *sj = NULL;
-	struct lep_spec		*sp = NULL;
-	struct lep_job_result	 res;
-	const char		*phase, *st;
-	char			*dir = slurm_job_dir(s, id), *p, *msg = NULL;
-	char			*model = NULL, *why = NULL, *over = NULL;
-	long long		 sid, restarts = 0, maxr = 0, requeued;
-	int			 fd, retry, code, sig;
+	char			*p = xasprintf("%s/lock", dir);
+	int			 fd;
 
-	p = xasprintf("%s/lock", dir);
 	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	free(p);
-	if (fd == -1 || flock(fd, LOCK_EX) == -1) {
+	if (fd == -1 || flock(fd, LOCK_EX) == -1)
 		err = lep_err_errno(LEP_E_FAILED, "cannot lock job %s", id);
-		goto done;
-	}
-	p = xasprintf("%s/job.json", dir);
-	err = lep_read_json(&rec, p, 4 << 20);
-	if (err != NULL) {
-		free(p);
-		goto done;
-	}
-	lep_json_free(*recp);
-	*recp = rec;
-	phase = lep_json_get_str(rec, "phase");
-	if (!lep_streq(phase, "running")) {
-		free(p);
-		goto done;
-	}
-	sid = last_id(rec);
-	if ((err = slurm_get_job(&sj, s, sid)) != NULL) {
-		if (err->code != LEP_E_NOT_FOUND) {
-			free(p);
-			goto done;
-		}
+	*fd_out = fd;
+	return err;
+}
+
+/* The Slurm job's record, or a FAILED one when Slurm forgot the job. */
+static const struct lep_err *
+job_or_forgotten(struct lep_json **out, struct slurm_state *s, long long sid)
+{
+	const struct lep_err	*err;
+
+	err = slurm_get_job(out, s, sid);
+	if (err != NULL && err->code == LEP_E_NOT_FOUND) {
 		/* Forgotten (MinJobAge passed) before anyone looked. */
 		err = NULL;
-		sj = lep_json_obj();
-		lep_json_set_str(sj, "job_state", "FAILED");
-		lep_json_set_str(sj, "state_reason", "ForgottenBySlurm");
+		*out = lep_json_obj();
+		lep_json_set_str(*out, "job_state", "FAILED");
+		lep_json_set_str(*out, "state_reason", "ForgottenBySlurm");
 	}
-	st = slurm_job_state(sj);
-	phase = slurm_map_state(st, &retry);
+	return err;
+}
+
+/*
+ * A job Slurm still runs: is it over job.max_restarts? Slurm requeued it
+ * itself (a node failed, it was preempted; some servers ignore "requeue":
+ * false): that counts too. Then it is cancelled, and *over says why
+ * (caller frees). Otherwise its message in rec: why it is pending.
+ */
+static void
+update_running(char **over, struct slurm_state *s, struct lep_json *rec,
+    const struct lep_json *sj, long long sid)
+{
+	const char	*reason = lep_json_get_str(sj, "state_reason");
+	char		*msg = NULL;
+	long long	 restarts = 0, maxr = 0, requeued;
+
+	*over = NULL;
 	(void)lep_json_get_ll(rec, "restarts", &restarts);
 	(void)lep_json_get_ll(rec, "max_restarts", &maxr);
 	requeued = slurm_num(sj, "restart_cnt", 0);
-	if (strcmp(phase, "running") == 0 && restarts + requeued > maxr) {
-		/*
-		 * Slurm requeued it itself (a node failed, it was
-		 * preempted; some servers ignore "requeue": false): that
-		 * counts against job.max_restarts too.
-		 */
+	if (restarts + requeued > maxr) {
 		(void)slurm_cancel_job(s, sid);
-		over = xasprintf("Slurm requeued job %lld %lld time(s), over "
+		*over = xasprintf("Slurm requeued job %lld %lld time(s), over "
 		    "job.max_restarts %lld", sid, requeued, maxr);
-		phase = "failed";
-	} else if (strcmp(phase, "running") == 0) {
-		const char	*reason = lep_json_get_str(sj, "state_reason");
-
-		if (lep_streq(st, "PENDING") && reason != NULL)
+	} else {
+		if (lep_streq(slurm_job_state(sj), "PENDING") && reason != NULL)
 			msg = xasprintf("pending in Slurm (%s)", reason);
 		lep_json_set(rec, "message", msg ? lep_json_str(msg) :
 		    lep_json_null());
-		goto save;
+		free(msg);
 	}
-	if ((err = rec_spec(&sp, rec, dir)) != NULL) {
-		free(p);
-		goto done;
-	}
-	if (over == NULL && retry && restarts < sp->job.max_restarts) {
-		if (s->out != NULL)
-			lep_out_warn(s->out, "job %s: Slurm job %lld %s; "
-			    "submitting it again (restart %lld of %d)", id, sid,
-			    st, restarts + 1, sp->job.max_restarts);
-		if ((err = resubmit(s, rec, dir, sp)) == NULL)
-			goto save;
-		free(p);
-		goto done;
-	}
+}
+
+/*
+ * What lib/record is told of the job's end: phase, why (over: lepton
+ * ended it; else Slurm's words unless it succeeded), exit and times.
+ * *msg: res->message, caller frees.
+ */
+static void
+end_result(struct lep_job_result *res, char **msg, const struct lep_json *rec,
+    const struct lep_json *sj, long long sid, const char *phase,
+    const char *over)
+{
+	int	 code, sig;
+
 	slurm_job_exit(sj, &code, &sig);
 	if (over != NULL) {
-		msg = over;
-		over = NULL;
+		*msg = xstrdup(over);
 		code = 1;
 	} else
-		msg = strcmp(phase, "succeeded") ? slurm_end_message(sj, sid) : NULL;
+		*msg = strcmp(phase, "succeeded") ? slurm_end_message(sj, sid) :
+		    NULL;
+	res->provider = "slurm";
+	res->state = phase;
+	res->message = *msg;
+	res->exit_code = code >= 0 ? code : (sig > 0 ? 128 + sig : 1);
+	res->started = slurm_num(sj, "start_time", 0);
+	res->ended = slurm_num(sj, "end_time", 0);
+	if (res->ended <= 0 || res->ended > (long long)time(NULL))
+		res->ended = (long long)time(NULL);
+	/* A job ended while pending has an expected start, or none. */
+	if (res->started <= 0 || res->started > res->ended)
+		(void)lep_json_get_ll(rec, "started", &res->started);
+	res->output = lep_json_get_str(rec, "output");
+	if (strcmp(phase, "succeeded") == 0 && res->output != NULL &&
+	    access(res->output, F_OK) == -1) {
+		/* Nothing to register: say where it may have gone. */
+		*msg = xasprintf("job.outputs.model '%s' is not here: the job "
+		    "did not write it, or wrote it on storage this machine "
+		    "does not share with the cluster", res->output);
+		res->message = *msg;
+		res->state = "failed";
+		res->output = NULL;
+	}
+}
+
+/*
+ * Record the job's end (lib/record: history, its output registered) and
+ * write it into rec. over: why lepton failed a job Slurm still ran.
+ */
+static const struct lep_err *
+record_end(struct slurm_state *s, const char *id, struct lep_json *rec,
+    const struct lep_json *sj, const struct lep_spec *sp, long long sid,
+    const char *phase, const char *over)
+{
+	const struct lep_err	*err;
+	struct lep_job_result	 res;
+	char			*msg = NULL, *model = NULL, *why = NULL;
+
 	memset(&res, 0, sizeof(res));
 	res.id = id;
 	res.spec = sp;
-	res.provider = "slurm";
-	res.state = phase;
-	res.message = msg;
-	res.exit_code = code >= 0 ? code : (sig > 0 ? 128 + sig : 1);
-	res.started = slurm_num(sj, "start_time", 0);
-	res.ended = slurm_num(sj, "end_time", 0);
-	if (res.ended <= 0 || res.ended > (long long)time(NULL))
-		res.ended = (long long)time(NULL);
-	/* A job ended while pending has an expected start, or none. */
-	if (res.started <= 0 || res.started > res.ended)
-		(void)lep_json_get_ll(rec, "started", &res.started);
-	res.output = lep_json_get_str(rec, "output");
-	if (strcmp(phase, "succeeded") == 0 && res.output != NULL &&
-	    access(res.output, F_OK) == -1) {
-		/* Nothing to register: say where it may have gone. */
-		msg = xasprintf("job.outputs.model '%s' is not here: the job "
-		    "did not write it, or wrote it on storage this machine "
-		    "does not share with the cluster", res.output);
-		res.message = msg;
-		res.state = phase = "failed";
-		res.output = NULL;
-	}
-	if ((err = lep_record_job(&model, &why, s->home, &res)) != NULL) {
-		free(p);
+	end_result(&res, &msg, rec, sj, sid, phase, over);
+	phase = res.state;
+	if ((err = lep_record_job(&model, &why, s->home, &res)) != NULL)
 		goto done;
-	}
 	if (why != NULL && strcmp(phase, "succeeded") == 0)
 		phase = "failed";	/* no output: nothing registered */
 	lep_json_set_str(rec, "phase", phase);
@@ -318,19 +333,72 @@ reconcile(struct slurm_state *s, const char *id, struct lep_json **recp)
 	    lep_json_str(msg) : lep_json_null());
 	if (model != NULL)
 		lep_json_set_str(rec, "model", model);
+done:
+	free(msg);
+	free(model);
+	free(why);
+	return err;
+}
+
+/*
+ * Bring the record up to date with Slurm: resubmit, or record the end
+ * (once: under a lock of the job's own, the record re-read inside it).
+ */
+static const struct lep_err *
+reconcile(struct slurm_state *s, const char *id, struct lep_json **recp)
+{
+	const struct lep_err	*err;
+	struct lep_json		*rec, *sj = NULL;
+	struct lep_spec		*sp = NULL;
+	const char		*phase, *st;
+	char			*dir = slurm_job_dir(s, id), *p = NULL;
+	char			*over = NULL;
+	long long		 sid, restarts = 0;
+	int			 fd = -1, retry;
+
+	if ((err = job_lock(&fd, dir, id)) != NULL)
+		goto done;
+	p = xasprintf("%s/job.json", dir);
+	if ((err = lep_read_json(&rec, p, 4 << 20)) != NULL)
+		goto done;
+	lep_json_free(*recp);
+	*recp = rec;
+	if (!lep_streq(lep_json_get_str(rec, "phase"), "running"))
+		goto done;
+	sid = last_id(rec);
+	if ((err = job_or_forgotten(&sj, s, sid)) != NULL)
+		goto done;
+	st = slurm_job_state(sj);
+	phase = slurm_map_state(st, &retry);
+	if (strcmp(phase, "running") == 0) {
+		update_running(&over, s, rec, sj, sid);
+		if (over == NULL)
+			goto save;
+		phase = "failed";
+	}
+	if ((err = rec_spec(&sp, rec, dir)) != NULL)
+		goto done;
+	(void)lep_json_get_ll(rec, "restarts", &restarts);
+	if (over == NULL && retry && restarts < sp->job.max_restarts) {
+		if (s->out != NULL)
+			lep_out_warn(s->out, "job %s: Slurm job %lld %s; "
+			    "submitting it again (restart %lld of %d)", id, sid,
+			    st, restarts + 1, sp->job.max_restarts);
+		err = resubmit(s, rec, dir, sp);
+	} else
+		err = record_end(s, id, rec, sj, sp, sid, phase, over);
+	if (err != NULL)
+		goto done;
 save:
 	err = lep_write_json(p, rec, 0600);
-	free(p);
 done:
 	if (fd != -1)
 		close(fd);
 	lep_json_free(sj);
 	lep_spec_free(sp);
-	free(msg);
 	free(over);
-	free(model);
-	free(why);
 	free(dir);
+	free(p);
 	return err;
 }
 
@@ -347,20 +415,21 @@ slurm_job_status(struct lep_job **out, void *state, const char *id)
 	p = xasprintf("%s/job.json", dir);
 	free(dir);
 	if (stat(p, &sb) == -1) {
-		free(p);
-		return lep_err_new(LEP_E_NOT_FOUND, "no job '%s' on the slurm "
+		err = lep_err_new(LEP_E_NOT_FOUND, "no job '%s' on the slurm "
 		    "provider", id);
+		goto done;
 	}
-	free(p);
 	err = reconcile(s, id, &rec);
 	if (rec != NULL)
 		*out = job_from_rec(s, rec);
-	lep_json_free(rec);
 	if (err != NULL && *out != NULL) {
 		/* Slurm unreachable: say what we last knew, and why. */
 		lep_job_free(*out);
 		*out = NULL;
 	}
+done:
+	lep_json_free(rec);
+	free(p);
 	return err;
 }
 
@@ -375,22 +444,25 @@ slurm_cancel(struct lep_job **out, void *state, const char *id, int grace_s)
 
 	*out = NULL;
 	if ((err = slurm_job_status(&j, s, id)) != NULL)
-		return err;
+		goto done;
 	if (strcmp(j->state, "running") != 0) {
 		*out = j;
-		return NULL;
+		j = NULL;
+		goto done;
 	}
-	lep_job_free(j);
 	dir = slurm_job_dir(s, id);
 	p = xasprintf("%s/job.json", dir);
 	free(dir);
 	err = lep_read_json(&rec, p, 4 << 20);
 	free(p);
 	if (err == NULL && (err = slurm_cancel_job(s, last_id(rec))) == NULL) {
-		end = slurm_wait_end(s, last_id(rec), grace_s > 0 ? grace_s + 5 : 5);
+		end = slurm_wait_end(s, last_id(rec), grace_s > 0 ?
+		    grace_s + 5 : 5);
 		lep_json_free(end);
 		err = slurm_job_status(out, s, id);
 	}
+done:
+	lep_job_free(j);
 	lep_json_free(rec);
 	return err;
 }
