@@ -176,19 +176,105 @@ job_env(const struct lep_spec *sp, const struct lep_json *secret_env,
 	return e;
 }
 
+/* A number as v0.0.39 on wants it: {"set", "infinite", "number"}. */
+static struct lep_json *
+set_number(long long n)
+{
+	struct lep_json	*v = lep_json_obj();
+
+	lep_json_set_bool(v, "set", 1);
+	lep_json_set_bool(v, "infinite", 0);
+	lep_json_set_int(v, "number", n);
+	return v;
+}
+
+/* env as "K=V" strings (v0.0.39 on); frees env, wiping it. */
+static struct lep_json *
+env_strings(struct lep_json *env)
+{
+	struct lep_json	*a = lep_json_arr();
+	size_t		 i;
+
+	for (i = 0; i < lep_json_len(env); i++) {
+		const struct lep_json	*m = lep_json_at(env, i);
+		char	*kv = xasprintf("%s=%s", lep_json_key(m),
+		    lep_json_string(m));
+
+		lep_json_push(a, lep_json_str(kv));
+		lep_wipe(kv, strlen(kv));
+		free(kv);
+	}
+	lep_json_free_wiped(env);
+	return a;
+}
+
+/*
+ * The fields that changed shape, as v0.0.39 on wants them: the script
+ * inside the job. A resubmitted job's output follows the first one's
+ * (open_mode). lepton resubmits (job.max_restarts), not Slurm behind it;
+ * the v0.0.38 parser reads "requeue": false as true, so there it is left
+ * to the cluster's JobRequeue (reconcile counts its requeues).
+ */
+static void
+body_newer(struct lep_json *job, const char *script, struct lep_json *env,
+    int nodes, long long limit_min, long long mem, const char *gres)
+{
+	struct lep_json	*a;
+	char		*t;
+
+	lep_json_set_bool(job, "requeue", 0);
+	a = lep_json_arr();
+	lep_json_push(a, lep_json_str("APPEND"));
+	lep_json_set(job, "open_mode", a);
+	lep_json_set_int(job, "minimum_nodes", nodes);
+	lep_json_set_int(job, "maximum_nodes", nodes);
+	if (limit_min > 0)
+		lep_json_set(job, "time_limit", set_number(limit_min));
+	if (mem > 0)
+		lep_json_set(job, "memory_per_node", set_number(mem));
+	if (gres != NULL) {
+		t = xasprintf("gres/%s", gres);
+		lep_json_set_str(job, "tres_per_node", t);
+		free(t);
+	}
+	lep_json_set(job, "environment", env_strings(env));
+	lep_json_set_str(job, "script", script);
+}
+
+/* The same fields up to v0.0.38: the script beside the job. */
+static void
+body_older(struct lep_json *body, struct lep_json *job, const char *script,
+    struct lep_json *env, int nodes, long long limit_min, long long mem,
+    const char *gres)
+{
+	struct lep_json	*a;
+
+	lep_json_set_str(job, "open_mode", "append");
+	a = lep_json_arr();
+	lep_json_push(a, lep_json_int(nodes));
+	lep_json_push(a, lep_json_int(nodes));
+	lep_json_set(job, "nodes", a);
+	if (limit_min > 0)
+		lep_json_set_int(job, "time_limit", limit_min);
+	if (mem > 0)
+		lep_json_set_int(job, "memory_per_node", mem);
+	if (gres != NULL)
+		lep_json_set_str(job, "gres", gres);
+	lep_json_set(job, "environment", env);
+	lep_json_set_str(body, "script", script);
+}
+
 /* The submit request in the shape the server's version wants. */
 static struct lep_json *
 submit_body(const struct slurm_state *s, const struct lep_spec *sp,
     const char *name, const char *script, const char *log,
     struct lep_json *env, int nodes, long long limit_min)
 {
-	struct lep_json	*body = lep_json_obj(), *job = lep_json_obj(), *a;
+	struct lep_json	*body = lep_json_obj(), *job = lep_json_obj();
 	const char	*part = slurm_partition(s, sp);
 	const char	*acct = sp->placement.account ? sp->placement.account :
 			    s->account;
-	int		 newer = s->api >= SLURM_API_NEW_SHAPES;
 	long long	 cpus = 1, mem = 0;
-	size_t		 i;
 	char		*gres = NULL;
 
 	if (sp->resources.has_cpus && sp->resources.cpus > 1)
@@ -208,74 +294,14 @@ submit_body(const struct slurm_state *s, const struct lep_spec *sp,
 	lep_json_set_int(job, "tasks", nodes);
 	lep_json_set_int(job, "tasks_per_node", 1);
 	lep_json_set_int(job, "cpus_per_task", cpus);
-	/*
-	 * A resubmitted job's output follows the first one's (open_mode).
-	 * lepton resubmits (job.max_restarts), not Slurm behind it; the
-	 * v0.0.38 parser reads "requeue": false as true, so there it is
-	 * left to the cluster's JobRequeue (reconcile counts its requeues).
-	 */
-	if (newer) {
-		struct lep_json	*v;
-
-		lep_json_set_bool(job, "requeue", 0);
-		a = lep_json_arr();
-		lep_json_push(a, lep_json_str("APPEND"));
-		lep_json_set(job, "open_mode", a);
-		lep_json_set_int(job, "minimum_nodes", nodes);
-		lep_json_set_int(job, "maximum_nodes", nodes);
-		if (limit_min > 0) {
-			v = lep_json_obj();
-			lep_json_set_bool(v, "set", 1);
-			lep_json_set_bool(v, "infinite", 0);
-			lep_json_set_int(v, "number", limit_min);
-			lep_json_set(job, "time_limit", v);
-		}
-		if (mem > 0) {
-			v = lep_json_obj();
-			lep_json_set_bool(v, "set", 1);
-			lep_json_set_bool(v, "infinite", 0);
-			lep_json_set_int(v, "number", mem);
-			lep_json_set(job, "memory_per_node", v);
-		}
-		if (gres != NULL) {
-			char	*t = xasprintf("gres/%s", gres);
-
-			lep_json_set_str(job, "tres_per_node", t);
-			free(t);
-		}
-		a = lep_json_arr();
-		for (i = 0; i < lep_json_len(env); i++) {
-			const struct lep_json	*m = lep_json_at(env, i);
-			char	*kv = xasprintf("%s=%s", lep_json_key(m),
-			    lep_json_string(m));
-
-			lep_json_push(a, lep_json_str(kv));
-			lep_wipe(kv, strlen(kv));
-			free(kv);
-		}
-		lep_json_set(job, "environment", a);
-		lep_json_free_wiped(env);
-		lep_json_set_str(job, "script", script);
-	} else {
-		lep_json_set_str(job, "open_mode", "append");
-		a = lep_json_arr();
-		lep_json_push(a, lep_json_int(nodes));
-		lep_json_push(a, lep_json_int(nodes));
-		lep_json_set(job, "nodes", a);
-		if (limit_min > 0)
-			lep_json_set_int(job, "time_limit", limit_min);
-		if (mem > 0)
-			lep_json_set_int(job, "memory_per_node", mem);
-		if (gres != NULL)
-			lep_json_set_str(job, "gres", gres);
-		lep_json_set(job, "environment", env);
-		lep_json_set_str(body, "script", script);
-	}
+	if (s->api >= SLURM_API_NEW_SHAPES)
+		body_newer(job, script, env, nodes, limit_min, mem, gres);
+	else
+		body_older(body, job, script, env, nodes, limit_min, mem, gres);
 	free(gres);
 	lep_json_set(body, "job", job);
 	return body;
 }
-
 static const struct lep_err *
 submit(long long *id_out, struct slurm_state *s, struct lep_json *body)
 {
@@ -338,7 +364,8 @@ struct lep_json *
 slurm_wait_end(struct slurm_state *s, long long id, int grace_s)
 {
 	struct lep_json	*j = NULL;
-	long long	 t0 = lep_now_ms(), until = t0 + (long long)grace_s * 1000;
+	long long	 t0 = lep_now_ms();
+	long long	 until = t0 + (long long)grace_s * 1000;
 	int		 retry;
 
 	for (;;) {
