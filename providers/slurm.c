@@ -219,8 +219,8 @@ svc_wait_ready(char **url_out, struct slurm_state *s, long long sid,
 	struct lep_json	*sj = NULL;
 	long long	 t0 = lep_now_ms();
 	long long	 until = t0 + sp->service.ready_timeout * 1000;
-	const char	*path = sp->service.ready_path ? sp->service.ready_path :
-			    "/";
+	const char	*path = sp->service.ready_path ?
+			    sp->service.ready_path : "/";
 	char		*url = NULL, *msg;
 	const struct lep_err *err = NULL;
 	int		 retry;
@@ -259,6 +259,83 @@ svc_wait_ready(char **url_out, struct slurm_state *s, long long sid,
 	return err;
 }
 
+/*
+ * The deployment's state (a new one: created now), the Slurm job of the
+ * revision it serves (*old, 0: none), and any revision an interrupted
+ * deploy left starting, cancelled.
+ */
+static const struct lep_err *
+svc_begin(struct lep_json **st_out, long long *old, struct slurm_state *s,
+    const char *name, long long now)
+{
+	const struct lep_err	*err;
+	struct lep_json		*st = NULL;
+	long long		 stale = 0;
+
+	*old = 0;
+	if ((err = svc_read(&st, s, name)) != NULL) {
+		if (err->code != LEP_E_NOT_FOUND)
+			goto done;
+		err = NULL;
+		st = lep_json_obj();
+		lep_json_set_int(st, "created", now);
+	}
+	if (!lep_json_get_bool(st, "stopped", 0))
+		(void)lep_json_get_ll(st, "slurm_id", old);
+	/* A deploy that died while its revision started left it behind. */
+	if (lep_json_get_ll(st, "starting_id", &stale) == 0 && stale > 0) {
+		if (s->out != NULL)
+			lep_out_warn(s->out, "%s: cancelling Slurm job %lld, "
+			    "left starting by an interrupted deploy", name,
+			    stale);
+		(void)slurm_cancel_job(s, stale);
+	}
+done:
+	*st_out = st;
+	return err;
+}
+
+/* Submit the revision's Slurm job, its LEPTON_* environment with it. */
+static const struct lep_err *
+svc_start(long long *sid, struct slurm_state *s,
+    const struct lep_deploy_req *req, const char *rdir, const char *token)
+{
+	const struct lep_spec	*sp = req->spec;
+	const struct lep_err	*err;
+	char			*extra[8];
+	size_t			 n = 0, i;
+
+	extra[n++] = xasprintf("LEPTON_DEPLOYMENT=%s", sp->name);
+	extra[n++] = xasprintf("LEPTON_REVISION=%d", req->revision);
+	extra[n++] = xstrdup("LEPTON_REPLICA=0");
+	extra[n++] = xasprintf("LEPTON_TOKEN=%s", token);
+	if (req->model_dir != NULL)
+		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", req->model_dir);
+	extra[n] = NULL;
+	err = slurm_start_run(sid, s, sp, sp->name, rdir,
+	    (const char *const *)extra, 1);
+	for (i = 0; i < n; i++) {
+		lep_wipe(extra[i], strlen(extra[i]));
+		free(extra[i]);
+	}
+	return err;
+}
+
+/* The state once revision's Slurm job sid serves at url. */
+static void
+svc_serving(struct lep_json *st, const struct lep_deploy_req *req,
+    long long sid, const char *url, const char *rdir, long long now)
+{
+	lep_json_set(st, "starting_id", lep_json_null());
+	lep_json_set_int(st, "slurm_id", sid);
+	lep_json_set_int(st, "revision", req->revision);
+	lep_json_set_str(st, "endpoint", url);
+	lep_json_set_str(st, "dir", rdir);
+	lep_json_set_str(st, "spec_sha256", req->spec_sha256);
+	lep_json_set_bool(st, "stopped", 0);
+	lep_json_set_int(st, "updated", now);
+}
+
 static const struct lep_err *
 slurm_deploy(struct lep_deployment **out, void *state,
     const struct lep_deploy_req *req)
@@ -267,47 +344,20 @@ slurm_deploy(struct lep_deployment **out, void *state,
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
 	struct lep_json		*st = NULL;
-	char			*rdir, *log, *token = NULL;
-	char			*url = NULL, *extra[8], *sdir;
-	long long		 sid, old = 0, stale = 0, now = time(NULL);
-	size_t			 n = 0, i;
+	char			*rdir, *log, *token = NULL, *url = NULL, *sdir;
+	long long		 sid, old = 0, now = time(NULL);
 
 	*out = NULL;
 	rdir = xasprintf("%s/services/%s/r%d", s->dir, sp->name, req->revision);
 	log = xasprintf("%s/log", rdir);
 	sdir = xasprintf("%s/services/%s", s->dir, sp->name);
 	if ((err = slurm_discover(s)) != NULL ||
-	    (err = lep_mkdirs(sdir, 0700)) != NULL)
-		goto done;
-	if ((err = svc_read(&st, s, sp->name)) != NULL) {
-		if (err->code != LEP_E_NOT_FOUND)
-			goto done;
-		err = NULL;
-		st = lep_json_obj();
-		lep_json_set_int(st, "created", now);
-	}
-	if (!lep_json_get_bool(st, "stopped", 0))
-		(void)lep_json_get_ll(st, "slurm_id", &old);
-	/* A deploy that died while its revision started left it behind. */
-	if (lep_json_get_ll(st, "starting_id", &stale) == 0 && stale > 0) {
-		if (s->out != NULL)
-			lep_out_warn(s->out, "%s: cancelling Slurm job %lld, "
-			    "left starting by an interrupted deploy", sp->name,
-			    stale);
-		(void)slurm_cancel_job(s, stale);
-	}
-	if ((err = svc_token(&token, s, sp->name)) != NULL)
+	    (err = lep_mkdirs(sdir, 0700)) != NULL ||
+	    (err = svc_begin(&st, &old, s, sp->name, now)) != NULL ||
+	    (err = svc_token(&token, s, sp->name)) != NULL)
 		goto done;
 	(void)unlink(log);
-	extra[n++] = xasprintf("LEPTON_DEPLOYMENT=%s", sp->name);
-	extra[n++] = xasprintf("LEPTON_REVISION=%d", req->revision);
-	extra[n++] = xstrdup("LEPTON_REPLICA=0");
-	extra[n++] = xasprintf("LEPTON_TOKEN=%s", token);
-	if (req->model_dir != NULL)
-		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", req->model_dir);
-	extra[n] = NULL;
-	if ((err = slurm_start_run(&sid, s, sp, sp->name, rdir,
-	    (const char *const *)extra, 1)) != NULL)
+	if ((err = svc_start(&sid, s, req, rdir, token)) != NULL)
 		goto done;
 	lep_json_set_int(st, "starting_id", sid);
 	if ((err = svc_write(s, sp->name, st)) != NULL) {
@@ -324,14 +374,7 @@ slurm_deploy(struct lep_deployment **out, void *state,
 		(void)svc_write(s, sp->name, st);
 		goto done;
 	}
-	lep_json_set(st, "starting_id", lep_json_null());
-	lep_json_set_int(st, "slurm_id", sid);
-	lep_json_set_int(st, "revision", req->revision);
-	lep_json_set_str(st, "endpoint", url);
-	lep_json_set_str(st, "dir", rdir);
-	lep_json_set_str(st, "spec_sha256", req->spec_sha256);
-	lep_json_set_bool(st, "stopped", 0);
-	lep_json_set_int(st, "updated", now);
+	svc_serving(st, req, sid, url, rdir, now);
 	if ((err = svc_write(s, sp->name, st)) != NULL) {
 		(void)slurm_cancel_job(s, sid);
 		goto done;
@@ -340,10 +383,6 @@ slurm_deploy(struct lep_deployment **out, void *state,
 		(void)slurm_cancel_job(s, old);
 	*out = svc_deployment(sp->name, st, "running", NULL, 1);
 done:
-	for (i = 0; i < n; i++) {
-		lep_wipe(extra[i], strlen(extra[i]));
-		free(extra[i]);
-	}
 	if (token != NULL) {
 		lep_wipe(token, strlen(token));
 		free(token);
