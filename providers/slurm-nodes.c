@@ -300,6 +300,19 @@ slurm_offers(struct lep_catalog **out, void *state)
 	return NULL;
 }
 
+/* Push the string str onto the array a unless a holds it already. */
+static void
+add_once(struct lep_json *a, const char *str)
+{
+	size_t	 m;
+
+	for (m = 0; m < lep_json_len(a); m++)
+		if (lep_streq(lep_json_string(lep_json_at(a, m)), str))
+			break;
+	if (m == lep_json_len(a))
+		lep_json_push(a, lep_json_str(str));
+}
+
 const struct lep_err *
 slurm_probe(struct lep_json **report, void *state)
 {
@@ -332,17 +345,8 @@ slurm_probe(struct lep_json **report, void *state)
 		const struct lep_json	*ps = lep_json_get(n, "partitions");
 
 		usable += node_usable(n);
-		for (k = 0; k < lep_json_len(ps); k++) {
-			const char	*pn = lep_json_string(lep_json_at(ps, k));
-			size_t		 m;
-
-			for (m = 0; m < lep_json_len(parts); m++)
-				if (lep_streq(lep_json_string(lep_json_at(
-				    parts, m)), pn))
-					break;
-			if (m == lep_json_len(parts))
-				lep_json_push(parts, lep_json_str(pn));
-		}
+		for (k = 0; k < lep_json_len(ps); k++)
+			add_once(parts, lep_json_string(lep_json_at(ps, k)));
 	}
 	lep_json_set_int(r, "nodes", (long long)lep_json_len(nodes));
 	lep_json_set_int(r, "nodes_usable", (long long)usable);
