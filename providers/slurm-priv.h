@@ -1,6 +1,8 @@
 /*
- * slurm-priv.h: what the Slurm provider's REST client (slurm-rest.c) and
- * its hooks (slurm.c) share. Files under the shared directory
+ * slurm-priv.h: what the Slurm provider's files share: the REST client
+ * (slurm-rest.c), the nodes (slurm-nodes.c), one batch job (slurm-batch.c),
+ * training jobs (slurm-job.c) and services with the ops table (slurm.c).
+ * Files under the shared directory
  * (config slurm.shared_dir, default HOME/slurm), which the cluster's nodes
  * must see at the same path:
  *
@@ -15,9 +17,13 @@
 
 #include <stddef.h>
 
+struct lep_catalog;
 struct lep_err;
+struct lep_job;
 struct lep_json;
 struct lep_out;
+struct lep_spec;
+struct lep_submit_req;
 
 /* The oldest and newest slurmrestd API this lepton speaks (v0.0.N). */
 #define SLURM_API_MIN		36
@@ -101,5 +107,56 @@ const char *slurm_map_state(const char *slurm_state, int *retry);
 /* The token's claims, checked here before the server is asked:
    expired, or for another user. Errors: AUTH. */
 const struct lep_err *slurm_token_check(const char *token, const char *user);
+
+/* slurm-nodes.c */
+
+/* The leading decimal number of s (0 when none, or over 2^20). */
+int	 slurm_lead_int(const char *s);
+/* The partition a spec asks for, else config's; NULL: the default. */
+const char *slurm_partition(const struct slurm_state *,
+	    const struct lep_spec *);
+/* Hooks: can the cluster hold sp (INFEASIBLE: no), what its nodes offer
+   (or config.json declares, without slurmrestd), what `check` reports. */
+const struct lep_err *slurm_check(void *, const struct lep_spec *);
+const struct lep_err *slurm_offers(struct lep_catalog **, void *);
+const struct lep_err *slurm_probe(struct lep_json **, void *);
+
+/* slurm-batch.c */
+
+/* Wait before asking Slurm again: often at first (since_ms), then less. */
+void	 slurm_poll_pause(long long since_ms);
+/*
+ * Write a run directory (dir) and submit its batch script as name: a job
+ * (and a job again after NODE_FAIL or PREEMPTED: same log, a new Slurm
+ * job), or a service's revision. extra: LEPTON_* "K=V" lines, NULL-ended.
+ * *sid: the Slurm job. Errors: those of slurm_call, FAILED (files).
+ */
+const struct lep_err *slurm_start_run(long long *sid, struct slurm_state *,
+	    const struct lep_spec *, const char *name, const char *dir,
+	    const char *const *extra, int service);
+/* The Slurm job's record (jobs[0]), caller frees; NOT_FOUND once Slurm
+   forgot it. */
+const struct lep_err *slurm_get_job(struct lep_json **out,
+	    struct slurm_state *, long long id);
+/* Cancel a Slurm job; one gone or finished already is no error. */
+const struct lep_err *slurm_cancel_job(struct slurm_state *, long long id);
+/* Wait up to grace_s for a job to end; its final record (caller frees),
+   or NULL. */
+struct lep_json *slurm_wait_end(struct slurm_state *, long long id,
+	    int grace_s);
+/* Why a finished Slurm job did not succeed, in words; caller frees. */
+char	*slurm_end_message(const struct lep_json *job, long long id);
+
+/* slurm-job.c */
+
+/* SHARED/jobs/ID; caller frees. */
+char	*slurm_job_dir(const struct slurm_state *, const char *id);
+/* Job hooks, for the ops table in slurm.c. */
+const struct lep_err *slurm_submit(struct lep_job **, void *,
+	    const struct lep_submit_req *);
+const struct lep_err *slurm_job_status(struct lep_job **, void *,
+	    const char *);
+const struct lep_err *slurm_cancel(struct lep_job **, void *, const char *,
+	    int);
 
 #endif
