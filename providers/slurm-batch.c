@@ -21,8 +21,8 @@
 #include "../lib/util.h"
 
 #define SLURM_POLL_FAST_MS	100	/* the first seconds of a wait */
-#define SLURM_POLL_MS		500	/* after them */
 #define SLURM_FAST_FOR_MS	5000
+
 void
 slurm_poll_pause(long long since_ms)
 {

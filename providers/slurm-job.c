@@ -118,7 +118,7 @@ slurm_submit(struct lep_job **out, void *state,
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->id = xstrdup(req->id);
 	(*out)->name = xstrdup(sp->name);
-	(*out)->provider = xstrdup("slurm");
+	(*out)->provider = xstrdup(provider_slurm.name);
 	(*out)->state = xstrdup("running");
 	(*out)->exit_code = -1;
 	(*out)->started = (long long)time(NULL);
@@ -149,7 +149,7 @@ job_from_rec(const struct slurm_state *s, const struct lep_json *rec)
 	j->id = xstrdup(lep_json_get_str(rec, "id"));
 	j->name = xstrdup(lep_json_get_str(rec, "name") ?
 	    lep_json_get_str(rec, "name") : "");
-	j->provider = xstrdup("slurm");
+	j->provider = xstrdup(provider_slurm.name);
 	j->state = xstrdup(lep_json_get_str(rec, "phase") ?
 	    lep_json_get_str(rec, "phase") : "running");
 	j->exit_code = lep_json_get_ll(rec, "exit_code", &n) == 0 ? (int)n : -1;
@@ -279,7 +279,7 @@ end_result(struct lep_job_result *res, char **msg, const struct lep_json *rec,
 	} else
 		*msg = strcmp(phase, "succeeded") ? slurm_end_message(sj, sid) :
 		    NULL;
-	res->provider = "slurm";
+	res->provider = provider_slurm.name;
 	res->state = phase;
 	res->message = *msg;
 	res->exit_code = code >= 0 ? code : (sig > 0 ? 128 + sig : 1);

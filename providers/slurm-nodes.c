@@ -254,12 +254,13 @@ slurm_offers(struct lep_catalog **out, void *state)
 		lep_config_release(&cf);
 		return err;
 	}
-	if ((err = lep_config_rate(&hourly, &cf, "slurm")) != NULL ||
+	if ((err = lep_config_rate(&hourly, &cf,
+	    provider_slurm.name)) != NULL ||
 	    (err = get_nodes(&ans, s)) != NULL) {
 		lep_config_release(&cf);
 		return err;
 	}
-	c = lep_catalog_new("slurm");
+	c = lep_catalog_new(provider_slurm.name);
 	nodes = lep_json_get(ans, "nodes");
 	for (i = 0; i < lep_json_len(nodes); i++) {
 		const struct lep_json	*n = lep_json_at(nodes, i);
@@ -270,7 +271,7 @@ slurm_offers(struct lep_catalog **out, void *state)
 		memset(&o, 0, sizeof(o));
 		o.instance = lep_json_get_str(n, "name");
 		o.region = lep_json_len(ps) > 0 ?
-		    lep_json_string(lep_json_at(ps, 0)) : "slurm";
+		    lep_json_string(lep_json_at(ps, 0)) : provider_slurm.name;
 		o.zone = "";
 		o.acc_name = "";
 		o.vcpus = (double)slurm_num(n, "cpus", 0);
@@ -281,7 +282,7 @@ slurm_offers(struct lep_catalog **out, void *state)
 		lep_catalog_add(c, &o);
 		parse_gres(&g, lep_json_get_str(n, "gres"));
 		if (g.count > 0 && (err = lep_config_gpu_rate(&rate, &cf,
-		    "slurm", g.name[0] ? g.name : "gpu")) != NULL)
+		    provider_slurm.name, g.name[0] ? g.name : "gpu")) != NULL)
 			break;
 		for (k = 1; k <= g.count && k <= 64; k++) {
 			o.acc_name = g.name[0] ? g.name : "gpu";

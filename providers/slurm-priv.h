@@ -26,6 +26,9 @@ struct lep_spec;
 struct lep_submit_req;
 
 /* The oldest and newest slurmrestd API this lepton speaks (v0.0.N). */
+/* How often to ask slurmctld about a job, once the first seconds pass. */
+#define SLURM_POLL_MS		500
+
 #define SLURM_API_MIN		36
 #define SLURM_API_MAX		44
 /* From v0.0.39 on: script inside "job", environment as "K=V" strings,

@@ -86,7 +86,7 @@ slurm_state_new(struct slurm_state **out, const char *home,
 	*out = NULL;
 	if ((err = lep_config_load(&cf, home)) != NULL)
 		return err;
-	c = lep_config_get(&cf, "slurm");
+	c = lep_config_get(&cf, provider_slurm.name);
 	s = xcalloc(1, sizeof(*s));
 	s->home = xstrdup(home);
 	s->out = o;

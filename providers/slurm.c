@@ -181,7 +181,7 @@ svc_deployment(const char *name, const struct lep_json *st,
 	long long		 n;
 
 	d->name = xstrdup(name);
-	d->provider = xstrdup("slurm");
+	d->provider = xstrdup(provider_slurm.name);
 	d->state = xstrdup(state);
 	d->message = msg ? xstrdup(msg) : NULL;
 	v = lep_json_get_str(st, "endpoint");
@@ -584,7 +584,7 @@ const struct lep_provider_ops provider_slurm = {
 	.abi = LEP_PROVIDER_ABI,
 	.caps = LEP_CAP_SERVICE | LEP_CAP_JOB | LEP_CAP_GPU |
 	    LEP_CAP_MULTINODE | LEP_CAP_PARTITION,
-	.poll_ms = 500,		/* a remote engine: ask it less often */
+	.poll_ms = SLURM_POLL_MS,	/* a remote engine: ask it less often */
 	.open = slurm_open,
 	.close = slurm_close,
 	.check = slurm_check,
