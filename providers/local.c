@@ -677,6 +677,96 @@ wait_ready(struct lep_deployment **out, struct local_state *ls,
 	return err;
 }
 
+/*
+ * A supervisor from before: *alive when it serves on (its pid and port),
+ * else whatever replicas it left behind are killed and its state goes.
+ */
+static void
+earlier_supervisor(struct local_state *ls, const char *dir, int *alive,
+    long long *pid, long long *port)
+{
+	struct lep_json	*st = NULL;
+	char		*p = xasprintf("%s/state.json", dir);
+	int		 orphans;
+
+	*alive = 0;
+	*pid = *port = 0;
+	if (local_read_json(&st, p) == NULL) {
+		*alive = sup_alive(st);
+		(void)lep_json_get_ll(st, "pid", pid);
+		(void)lep_json_get_ll(st, "port", port);
+		if (!*alive) {
+			signal_replicas(st, SIGKILL, &orphans);
+			if (orphans > 0)
+				lep_out_warn(ls->out, "killed %d replica "
+				    "process(es) left behind by a supervisor "
+				    "that died", orphans);
+			(void)unlink(p);
+		}
+	}
+	lep_json_free(st);
+	free(p);
+}
+
+/* The revision's spec and meta (GPUs per replica, the port to keep). */
+static const struct lep_err *
+write_revision(struct local_state *ls, const char *dir,
+    const struct lep_deploy_req *req, long long port, int per)
+{
+	const struct lep_spec	*sp = req->spec;
+	const struct lep_err	*err;
+	struct lep_json		*meta = NULL, *cuda;
+	char			*p, *gpus;
+	int			 i;
+
+	p = xasprintf("%s/rev-%d.json", dir, req->revision);
+	err = local_save_spec(&meta, p, sp, req->model_dir);
+	free(p);
+	if (err != NULL)
+		return err;
+	lep_json_set_int(meta, "revision", req->revision);
+	lep_json_set_str(meta, "spec_sha256", req->spec_sha256);
+	if (port > 0)
+		lep_json_set_int(meta, "prefer_port", port);
+	local_detect_gpus(ls);
+	if (ls->ngpus > 0) {
+		/* Confine each replica to its own GPUs, or to none. */
+		cuda = lep_json_arr();
+		for (i = 0; i < sp->service.replicas_min; i++) {
+			gpus = local_gpu_list(i * per, per);
+			lep_json_push(cuda, lep_json_str(gpus));
+			free(gpus);
+		}
+		lep_json_set(meta, "cuda_visible_devices", cuda);
+	}
+	p = xasprintf("%s/rev-%d.meta.json", dir, req->revision);
+	err = lep_write_json(p, meta, 0644);
+	free(p);
+	lep_json_free(meta);
+	return err;
+}
+
+/* Tell the running supervisor (SIGHUP), or start one. */
+static const struct lep_err *
+wake_supervisor(long *sup, struct local_state *ls, const char *name,
+    int alive, long long pid)
+{
+	const struct lep_err	*err;
+	char			*p;
+
+	if (alive) {
+		*sup = (long)pid;
+		if (kill((pid_t)*sup, SIGHUP) == -1)
+			return lep_err_errno(LEP_E_FAILED, "cannot signal the "
+			    "supervisor (pid %ld)", *sup);
+		return NULL;
+	}
+	p = dep_path(ls, name, "logs/supervisor.log");
+	err = local_spawn_lepton(sup, ls->home, LEP_SUPERVISOR_ARGV1, name, p);
+	free(p);
+	return err;
+}
+
 static const struct lep_err *
 local_deploy(struct lep_deployment **out, void *state,
     const struct lep_deploy_req *req)
@@ -684,11 +774,10 @@ local_deploy(struct lep_deployment **out, void *state,
 	struct local_state	*ls = state;
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
-	struct lep_json		*st = NULL, *meta = NULL, *cuda;
-	char			*dir = NULL, *p = NULL;
-	long long		 pid = 0, port = 0;
+	char			*dir = NULL, *p;
+	long long		 pid, port;
 	long			 sup = 0;
-	int			 per, i, orphans, alive = 0;
+	int			 per, alive;
 
 	*out = NULL;
 	if (sp->kind != LEP_SPEC_SERVICE)
@@ -702,76 +791,13 @@ local_deploy(struct lep_deployment **out, void *state,
 	free(p);
 	if (err != NULL)
 		goto done;
-
-	/* A supervisor from before: serve on, or clean up after it. */
-	p = xasprintf("%s/state.json", dir);
-	if (local_read_json(&st, p) == NULL) {
-		alive = sup_alive(st);
-		(void)lep_json_get_ll(st, "pid", &pid);
-		(void)lep_json_get_ll(st, "port", &port);
-		if (!alive) {
-			signal_replicas(st, SIGKILL, &orphans);
-			if (orphans > 0)
-				lep_out_warn(ls->out, "killed %d replica "
-				    "process(es) left behind by a supervisor "
-				    "that died", orphans);
-			(void)unlink(p);
-		}
-	}
-	free(p);
-	p = NULL;
-
-	if ((err = write_secrets(ls, sp->name, req)) != NULL)
-		goto done;
-	p = xasprintf("%s/rev-%d.json", dir, req->revision);
-	err = local_save_spec(&meta, p, sp, req->model_dir);
-	free(p);
-	if (err != NULL)
-		goto done;
-	lep_json_set_int(meta, "revision", req->revision);
-	lep_json_set_str(meta, "spec_sha256", req->spec_sha256);
-	if (port > 0)
-		lep_json_set_int(meta, "prefer_port", port);
-	local_detect_gpus(ls);
-	if (ls->ngpus > 0) {
-		/* Confine each replica to its own GPUs, or to none. */
-		cuda = lep_json_arr();
-		for (i = 0; i < sp->service.replicas_min; i++) {
-			char	*gpus = local_gpu_list((int)i * per, per);
-
-			lep_json_push(cuda, lep_json_str(gpus));
-			free(gpus);
-		}
-		lep_json_set(meta, "cuda_visible_devices", cuda);
-	}
-	p = xasprintf("%s/rev-%d.meta.json", dir, req->revision);
-	err = lep_write_json(p, meta, 0644);
-	free(p);
-	if (err != NULL)
-		goto done;
-	if ((err = write_desired(ls, sp->name, req->revision)) != NULL)
-		goto done;
-
-	if (alive) {
-		sup = (long)pid;
-		if (kill((pid_t)sup, SIGHUP) == -1) {
-			err = lep_err_errno(LEP_E_FAILED, "cannot signal the "
-			    "supervisor (pid %ld)", sup);
-			goto done;
-		}
-	} else {
-		p = dep_path(ls, sp->name, "logs/supervisor.log");
-		err = local_spawn_lepton(&sup, ls->home, LEP_SUPERVISOR_ARGV1,
-		    sp->name, p);
-		free(p);
-		p = NULL;
-		if (err != NULL)
-			goto done;
-	}
-	err = wait_ready(out, ls, sp->name, req->revision, sup);
+	earlier_supervisor(ls, dir, &alive, &pid, &port);
+	if ((err = write_secrets(ls, sp->name, req)) == NULL &&
+	    (err = write_revision(ls, dir, req, port, per)) == NULL &&
+	    (err = write_desired(ls, sp->name, req->revision)) == NULL &&
+	    (err = wake_supervisor(&sup, ls, sp->name, alive, pid)) == NULL)
+		err = wait_ready(out, ls, sp->name, req->revision, sup);
 done:
-	lep_json_free(st);
-	lep_json_free(meta);
 	free(dir);
 	return err;
 }
