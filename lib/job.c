@@ -78,6 +78,101 @@ lep_job_exists(struct lep_ctx *ctx, const char *id)
 	return rc;
 }
 
+/* The input model a fine-tuning job names (version or alias), or none. */
+static const struct lep_err *
+input_model(char **version, char **model_dir, struct lep_ctx *ctx,
+    const struct lep_spec *sp)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_state	*st = NULL;
+
+	*version = *model_dir = NULL;
+	if (!sp->has_model || (!sp->model.version && !sp->model.alias))
+		return NULL;
+	if ((err = lep_state_open(&st, ctx->home, 0)) == NULL &&
+	    (err = lep_registry_resolve(version, st, sp->model.name,
+	    sp->model.version ? sp->model.version : sp->model.alias)) == NULL)
+		err = lep_registry_materialize(model_dir, st, ctx->home,
+		    sp->model.name, *version);
+	lep_state_close(st);
+	return err;
+}
+
+/* A new job's id: NAME-YYYYmmdd-HHMMSS-XXXX. Caller frees. */
+static const struct lep_err *
+new_id(char **out, const struct lep_spec *sp)
+{
+	const struct lep_err	*err;
+	struct tm		 tm;
+	time_t			 now = time(NULL);
+	char			 rnd[9], stamp[32];
+
+	*out = NULL;
+	if ((err = lep_random_hex(rnd, 2)) != NULL)
+		return err;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	*out = xasprintf("%s-%s-%s", sp->name, stamp, rnd);
+	return NULL;
+}
+
+/* HOME/jobs/ID.json: which provider runs the job. */
+static const struct lep_err *
+write_index(const char *home, const char *id, const struct lep_spec *sp,
+    const char *pname)
+{
+	const struct lep_err	*err;
+	struct lep_json		*j;
+	char			*path;
+
+	path = xasprintf("%s/jobs", home);
+	err = lep_mkdirs(path, 0700);
+	free(path);
+	if (err != NULL)
+		return err;
+	j = lep_json_obj();
+	lep_json_set_str(j, "id", id);
+	lep_json_set_str(j, "name", sp->name);
+	lep_json_set_str(j, "provider", pname);
+	lep_json_set_int(j, "created", (long long)time(NULL));
+	path = index_path(home, id);
+	err = lep_write_json(path, j, 0644);
+	free(path);
+	lep_json_free(j);
+	return err;
+}
+
+/* Index, submit, and open the job's ledger segment (its runner ends it). */
+static const struct lep_err *
+submit(struct lep_job **out, struct lep_ctx *ctx, struct lep_provider *p,
+    const struct lep_spec *sp, char *id, const char *model_dir,
+    struct lep_segment *seg)
+{
+	const struct lep_err	*err;
+	struct lep_submit_req	 req;
+	char			*path;
+
+	if ((err = write_index(ctx->home, id, sp, lep_provider_name(p))) !=
+	    NULL)
+		return err;
+	memset(&req, 0, sizeof(req));
+	req.spec = sp;
+	req.id = id;
+	req.model_dir = model_dir;
+	req.secret_names = (const char *const *)sp->secrets;
+	req.nsecrets = sp->nsecrets;
+	if ((err = lep_provider_submit(out, p, &req)) != NULL) {
+		/* Nothing runs: no index that names a job. */
+		path = index_path(ctx->home, id);
+		(void)unlink(path);
+		free(path);
+		return err;
+	}
+	seg->what = id;
+	seg->revision = 0;
+	return lep_ledger_record(ctx->home, id, seg, lep_epoch_ms());
+}
+
 const struct lep_err *
 lep_job_train(struct lep_job **out, struct lep_ctx *ctx,
     const struct lep_spec *sp, long long lock_ms)
@@ -85,15 +180,9 @@ lep_job_train(struct lep_job **out, struct lep_ctx *ctx,
 	const struct lep_err	*err;
 	struct lep_config	 cfg = { ctx->home, &ctx->out };
 	struct lep_provider	*p = NULL;
-	struct lep_state	*st = NULL;
-	struct lep_submit_req	 req;
 	struct lep_segment	 seg;
-	struct lep_json		*j;
-	struct tm		 tm;
 	const char		*pname;
-	char			 rnd[9], stamp[32], *id = NULL, *path;
-	char			*version = NULL, *model_dir = NULL;
-	time_t			 now = time(NULL);
+	char			*id = NULL, *version = NULL, *model_dir = NULL;
 	int			 lockfd = -1;
 
 	*out = NULL;
@@ -106,18 +195,9 @@ lep_job_train(struct lep_job **out, struct lep_ctx *ctx,
 	if ((err = lep_provider_open(&p, pname, &cfg)) != NULL)
 		return err;
 	if ((err = lep_provider_check(p, sp)) != NULL ||
-	    (err = lep_plan_price(&seg, ctx->home, sp, pname)) != NULL)
+	    (err = lep_plan_price(&seg, ctx->home, sp, pname)) != NULL ||
+	    (err = input_model(&version, &model_dir, ctx, sp)) != NULL)
 		goto done;
-	/* An input model (fine-tuning): version or alias. */
-	if (sp->has_model && (sp->model.version || sp->model.alias)) {
-		if ((err = lep_state_open(&st, ctx->home, 0)) != NULL ||
-		    (err = lep_registry_resolve(&version, st, sp->model.name,
-		    sp->model.version ? sp->model.version :
-		    sp->model.alias)) != NULL ||
-		    (err = lep_registry_materialize(&model_dir, st, ctx->home,
-		    sp->model.name, version)) != NULL)
-			goto done;
-	}
 	if (ctx->dry_run) {
 		*out = xcalloc(1, sizeof(**out));
 		(*out)->name = xstrdup(sp->name);
@@ -125,51 +205,13 @@ lep_job_train(struct lep_job **out, struct lep_ctx *ctx,
 		(*out)->state = xstrdup("planned");
 		goto done;
 	}
-	if ((err = lep_random_hex(rnd, 2)) != NULL)
-		goto done;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	id = xasprintf("%s-%s-%s", sp->name, stamp, rnd);
-	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL)
-		goto done;
-	path = xasprintf("%s/jobs", ctx->home);
-	err = lep_mkdirs(path, 0700);
-	free(path);
-	if (err != NULL)
-		goto done;
-	j = lep_json_obj();
-	lep_json_set_str(j, "id", id);
-	lep_json_set_str(j, "name", sp->name);
-	lep_json_set_str(j, "provider", pname);
-	lep_json_set_int(j, "created", (long long)now);
-	path = index_path(ctx->home, id);
-	err = lep_write_json(path, j, 0644);
-	free(path);
-	lep_json_free(j);
-	if (err != NULL)
-		goto done;
-	memset(&req, 0, sizeof(req));
-	req.spec = sp;
-	req.id = id;
-	req.model_dir = model_dir;
-	req.secret_names = (const char *const *)sp->secrets;
-	req.nsecrets = sp->nsecrets;
-	if ((err = lep_provider_submit(out, p, &req)) != NULL) {
-		/* Nothing runs: no index that names a job. */
-		path = index_path(ctx->home, id);
-		(void)unlink(path);
-		free(path);
-		goto done;
-	}
-	/* The job's segment opens now; its runner closes it. */
-	seg.what = id;
-	seg.revision = 0;
-	err = lep_ledger_record(ctx->home, id, &seg, lep_epoch_ms());
+	if ((err = new_id(&id, sp)) == NULL &&
+	    (err = lep_lock(&lockfd, ctx->home, lock_ms)) == NULL)
+		err = submit(out, ctx, p, sp, id, model_dir, &seg);
 done:
 	lep_unlock(lockfd);
 	free(seg.region);
 	free(seg.instance);
-	lep_state_close(st);
 	lep_provider_close(p);
 	free(version);
 	free(model_dir);
