@@ -1,13 +1,14 @@
 /*
  * local-super.c: the local provider's supervisor, one process per
  * deployment (`lepton __supervise HOME NAME`). It owns the deployment's
- * stable endpoint port and forwards each TCP connection to a ready replica
- * of the active revision; it runs setup once per revision, starts the
- * replicas in their own process groups, probes readiness, restarts
- * crashed replicas with backoff, and on SIGHUP brings up the revision
- * named in `desired` beside the old one, switches new connections to it
- * once every replica is ready, and drains the old one. SIGTERM stops all.
- * It writes what it does to state.json, which `lepton` reads.
+ * stable endpoint port, whose proxy (local-proxy.c) forwards each TCP
+ * connection to a ready replica of the active revision (or the canary).
+ * It runs setup once per revision, starts the replicas in their own
+ * process groups, probes readiness, restarts crashed replicas with
+ * backoff, and on SIGHUP brings up the revision named in `desired` beside
+ * the old one, switches new connections to it once every replica is
+ * ready, and drains the old one. SIGTERM stops all. It writes what it
+ * does to state.json, which `lepton` reads.
  */
 #include "provider.h"
 
@@ -17,7 +18,6 @@
 #include <sys/wait.h>
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -42,84 +42,12 @@
 
 extern char **environ;
 
-#define CONN_BUF	16384
-
-enum rstate {
-	R_IDLE,
-	R_WAIT,		/* crashed: waiting out the backoff */
-	R_STARTING,	/* spawned, probing */
-	R_READY,
-	R_DEAD,
-};
-
 static const char *const rstate_names[] = {
 	"idle", "restarting", "starting", "ready", "exited",
 };
 
-enum vphase {
-	V_SETUP,
-	V_STARTING,
-	V_READY,
-	V_DRAINING,
-	V_STOPPING,
-	V_FAILED,
-	V_GONE,
-};
-
 static const char *const vphase_names[] = {
 	"setup", "starting", "ready", "draining", "stopping", "failed", "gone",
-};
-
-struct probe {
-	int		 fd;		/* -1: none in flight */
-	int		 sent;
-	char		 buf[64];
-	size_t		 len;
-	long long	 deadline;
-};
-
-struct replica {
-	int			 index;
-	pid_t			 pid;
-	unsigned long long	 start;
-	int			 port;
-	enum rstate		 st;
-	int			 restarts;
-	long long		 next_ms;	/* R_WAIT: when to start */
-	long long		 probe_ms;	/* next probe */
-	long long		 ready_by;	/* R_STARTING deadline */
-	long long		 ready_since;
-	struct probe		 pr;
-	int			 conns;
-	char			*cuda;		/* CUDA_VISIBLE_DEVICES or NULL */
-};
-
-struct rev {
-	int		 num;
-	struct lep_spec	*spec;
-	char		*model_dir;
-	int		 prefer_port;	/* the endpoint port it had before */
-	enum vphase	 phase;
-	pid_t		 setup_pid;
-	int		 setup_started;
-	long long	 deadline;
-	long long	 drain_by;
-	long long	 kill_at;
-	int		 killed;
-	char		 msg[512];
-	struct replica	*reps;
-	int		 nreps;
-	unsigned int	 rr;
-	struct rev	*next;
-};
-
-struct conn {
-	int		 cfd, bfd;
-	struct replica	*rep;
-	char		 up[CONN_BUF], down[CONN_BUF];
-	size_t		 ul, uo, dl, dof;
-	int		 c_eof, b_eof, b_shut, c_shut, dead;
-	struct conn	*next;
 };
 
 struct sup {
@@ -127,9 +55,9 @@ struct sup {
 	int		 lfd;
 	int		 port;
 	struct rev	*revs, *active, *pending;
-	struct rev	*canary;	/* ready, taking canary_pct of traffic */
+	struct rev	*canary;	/* ready, takes canary_pct of traffic */
 	int		 canary_pct;
-	struct conn	*conns;
+	struct local_conn *conns;
 	int		 sigfd[2];
 	int		 stopping;
 	int		 fail_exit;
@@ -714,155 +642,6 @@ probe_io(struct rev *v, struct replica *r, short revents)
 	    r->pr.buf[9] == '2');
 }
 
-/* --- the proxy ------------------------------------------------------- */
-
-static int
-connect_loopback(int port)
-{
-	struct sockaddr_in	 sin;
-	int			 fd, one = 1;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	return fd;
-}
-
-static void
-accept_conn(void)
-{
-	static const char unavailable[] = "HTTP/1.1 503 Service Unavailable\r\n"
-	    "Content-Type: application/json\r\nContent-Length: 37\r\n"
-	    "Connection: close\r\n\r\n{\"error\": \"no replica is ready yet\"}\n";
-	struct rev	*v = S.active, *pick[2];
-	struct conn	*c;
-	int		 cfd, bfd = -1, tries, one = 1, k;
-	unsigned int	 i = 0;
-
-	cfd = accept4(S.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd == -1)
-		return;
-	(void)setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* The traffic split: canary_pct of connections go to the canary. */
-	pick[0] = S.active;
-	pick[1] = S.canary;
-	if (S.canary != NULL && (int)(random() % 100) < S.canary_pct) {
-		pick[0] = S.canary;
-		pick[1] = S.active;
-	}
-	for (k = 0; k < 2 && bfd == -1; k++) {
-		v = pick[k];
-		for (tries = 0; v != NULL && tries < v->nreps && bfd == -1;
-		    tries++) {
-			i = v->rr++ % (unsigned int)v->nreps;
-			if (v->reps[i].st != R_READY)
-				continue;
-			bfd = connect_loopback(v->reps[i].port);
-		}
-	}
-	if (bfd == -1) {
-		(void)!write(cfd, unavailable, sizeof(unavailable) - 1);
-		close(cfd);
-		return;
-	}
-	c = xcalloc(1, sizeof(*c));
-	c->cfd = cfd;
-	c->bfd = bfd;
-	c->rep = &v->reps[i];
-	c->rep->conns++;
-	c->next = S.conns;
-	S.conns = c;
-}
-
-static void
-conn_close(struct conn *c)
-{
-	c->dead = 1;
-}
-
-/* Move bytes one way: from src into buf, and from buf into dst. */
-static void
-pump(struct conn *c, int src, int dst, char *buf, size_t *len, size_t *off,
-    int *src_eof, int *dst_shut, short src_ev)
-{
-	ssize_t	 n;
-
-	if ((src_ev & (POLLIN | POLLHUP | POLLERR)) && *len == 0 &&
-	    !*src_eof) {
-		n = read(src, buf, CONN_BUF);
-		if (n > 0) {
-			*len = (size_t)n;
-			*off = 0;
-		} else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			*src_eof = 1;
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			conn_close(c);
-			return;
-		}
-	}
-	/* Non-blocking: try the write whenever bytes wait (EAGAIN is fine). */
-	if (*len > *off) {
-		n = write(dst, buf + *off, *len - *off);
-		if (n > 0) {
-			*off += (size_t)n;
-			if (*off == *len)
-				*len = *off = 0;
-		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			conn_close(c);
-			return;
-		}
-	}
-	if (*src_eof && *len == 0 && !*dst_shut) {
-		shutdown(dst, SHUT_WR);
-		*dst_shut = 1;
-	}
-}
-
-static void
-conn_io(struct conn *c, short cev, short bev)
-{
-	if ((cev & POLLERR) || (bev & POLLERR)) {
-		conn_close(c);
-		return;
-	}
-	pump(c, c->cfd, c->bfd, c->up, &c->ul, &c->uo, &c->c_eof, &c->b_shut,
-	    cev);
-	if (!c->dead)
-		pump(c, c->bfd, c->cfd, c->down, &c->dl, &c->dof, &c->b_eof,
-		    &c->c_shut, bev);
-	if (c->c_eof && c->b_eof && c->ul == 0 && c->dl == 0)
-		conn_close(c);
-}
-
-static void
-sweep_conns(void)
-{
-	struct conn	**pp = &S.conns, *c;
-
-	while ((c = *pp) != NULL) {
-		if (!c->dead) {
-			pp = &c->next;
-			continue;
-		}
-		close(c->cfd);
-		close(c->bfd);
-		if (c->rep != NULL)
-			c->rep->conns--;
-		*pp = c->next;
-		free(c);
-	}
-}
-
 static int
 rev_conns(const struct rev *v)
 {
@@ -871,17 +650,6 @@ rev_conns(const struct rev *v)
 	for (i = 0; i < v->nreps; i++)
 		n += v->reps[i].conns;
 	return n;
-}
-
-static void
-close_rev_conns(struct rev *v)
-{
-	struct conn	*c;
-
-	for (c = S.conns; c != NULL; c = c->next)
-		if (c->rep >= v->reps && c->rep < v->reps + v->nreps)
-			conn_close(c);
-	sweep_conns();
 }
 
 /* --- revisions ------------------------------------------------------- */
@@ -961,7 +729,7 @@ rev_tick(struct rev *v)
 		break;
 	case V_DRAINING:
 		if (rev_conns(v) == 0 || now >= v->drain_by) {
-			close_rev_conns(v);
+			local_proxy_close(&S.conns, v);
 			slog("revision %d: drained; stopping it", v->num);
 			rev_terminate(v, V_STOPPING);
 		}
@@ -1086,7 +854,6 @@ static void
 begin_stop(void)
 {
 	struct rev	*v;
-	struct conn	*c;
 
 	if (S.stopping)
 		return;
@@ -1095,9 +862,7 @@ begin_stop(void)
 	if (S.lfd != -1)
 		close(S.lfd);
 	S.lfd = -1;
-	for (c = S.conns; c != NULL; c = c->next)
-		conn_close(c);
-	sweep_conns();
+	local_proxy_close(&S.conns, NULL);
 	for (v = S.revs; v != NULL; v = v->next)
 		if (v->phase != V_GONE && v->phase != V_FAILED)
 			rev_terminate(v, V_STOPPING);
@@ -1123,29 +888,11 @@ drop_gone(void)
 	}
 }
 
+/* The stable endpoint's socket; its port in S.port. */
 static int
 listen_on(int port)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	int			 fd, one = 1;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(fd, 512) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
-		close(fd);
-		return -1;
-	}
-	S.port = ntohs(sin.sin_port);
-	return fd;
+	return local_proxy_listen(port, &S.port);
 }
 
 /* --- the loop -------------------------------------------------------- */
@@ -1154,7 +901,6 @@ static int
 super_loop(void)
 {
 	struct pollfd	*pfd = NULL;
-	struct conn	*c;
 	struct rev	*v;
 	size_t		 n, cap = 0, k;
 	char		 sigs[64];
@@ -1162,9 +908,7 @@ super_loop(void)
 	int		 i, chld, hup, term;
 
 	for (;;) {
-		n = 2;
-		for (c = S.conns; c != NULL; c = c->next)
-			n += 2;
+		n = 2 + local_proxy_npoll(S.conns);
 		for (v = S.revs; v != NULL; v = v->next)
 			n += (size_t)v->nreps;
 		if (n > cap) {
@@ -1176,16 +920,8 @@ super_loop(void)
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = S.lfd;
 		pfd[n++].events = POLLIN;
-		for (c = S.conns; c != NULL; c = c->next) {
-			pfd[n].fd = c->cfd;
-			pfd[n].events = (c->ul == 0 && !c->c_eof ? POLLIN : 0) |
-			    (c->dl > c->dof ? POLLOUT : 0);
-			n++;
-			pfd[n].fd = c->bfd;
-			pfd[n].events = (c->dl == 0 && !c->b_eof ? POLLIN : 0) |
-			    (c->ul > c->uo ? POLLOUT : 0);
-			n++;
-		}
+		local_proxy_poll(S.conns, pfd + n);
+		n += local_proxy_npoll(S.conns);
 		for (v = S.revs; v != NULL; v = v->next) {
 			for (i = 0; i < v->nreps; i++) {
 				pfd[n].fd = v->reps[i].pr.fd;
@@ -1212,16 +948,11 @@ super_loop(void)
 			}
 		}
 		if ((pfd[1].revents & POLLIN) && S.lfd != -1)
-			accept_conn();
+			local_proxy_accept(&S.conns, S.lfd, S.active, S.canary,
+			    S.canary_pct);
 		/* The conns and probes in pfd are those from before accept. */
-		k = 2;
-		for (c = S.conns; c != NULL; c = c->next) {
-			if (k >= n || pfd[k].fd != c->cfd)
-				continue;
-			conn_io(c, pfd[k].revents, pfd[k + 1].revents);
-			k += 2;
-		}
-		sweep_conns();
+		k = 2 + local_proxy_io(S.conns, pfd + 2, n - 2);
+		local_proxy_sweep(&S.conns);
 		for (v = S.revs; v != NULL; v = v->next) {
 			for (i = 0; i < v->nreps; i++, k++) {
 				struct replica	*r = &v->reps[i];
