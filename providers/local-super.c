@@ -897,75 +897,127 @@ listen_on(int port)
 
 /* --- the loop -------------------------------------------------------- */
 
+/*
+ * What to poll: the signal pipe, the endpoint, the proxy's connections,
+ * then every replica's probe (fd -1 when none is in flight). Returns how
+ * many entries; *pfdp grows to hold them.
+ */
+static size_t
+poll_fill(struct pollfd **pfdp, size_t *capp)
+{
+	struct pollfd	*pfd;
+	struct rev	*v;
+	size_t		 n, k;
+	int		 i;
+
+	n = 2 + local_proxy_npoll(S.conns);
+	for (v = S.revs; v != NULL; v = v->next)
+		n += (size_t)v->nreps;
+	if (n > *capp) {
+		*capp = n * 2;
+		*pfdp = xreallocarray(*pfdp, *capp, sizeof(**pfdp));
+	}
+	pfd = *pfdp;
+	pfd[0].fd = S.sigfd[0];
+	pfd[0].events = POLLIN;
+	pfd[1].fd = S.lfd;
+	pfd[1].events = POLLIN;
+	local_proxy_poll(S.conns, pfd + 2);
+	n = 2 + local_proxy_npoll(S.conns);
+	for (v = S.revs; v != NULL; v = v->next) {
+		for (i = 0; i < v->nreps; i++) {
+			pfd[n].fd = v->reps[i].pr.fd;
+			pfd[n].events = v->reps[i].pr.sent ? POLLIN : POLLOUT;
+			n++;
+		}
+	}
+	for (k = 0; k < n; k++)
+		pfd[k].revents = 0;
+	return n;
+}
+
+/* Drain the signal pipe: which signals came since the last look. */
+static void
+read_signals(int *chld, int *hup, int *term)
+{
+	char	 sigs[64];
+	ssize_t	 got, k;
+
+	while ((got = read(S.sigfd[0], sigs, sizeof(sigs))) > 0) {
+		for (k = 0; k < got; k++) {
+			*chld |= sigs[k] == 'C';
+			*hup |= sigs[k] == 'H';
+			*term |= sigs[k] == 'T';
+		}
+	}
+}
+
+/* The probes, from pfd[k] on, in the order poll_fill put them. */
+static void
+probes_io(const struct pollfd *pfd, size_t k, size_t n)
+{
+	struct rev	*v;
+	int		 i;
+
+	for (v = S.revs; v != NULL; v = v->next) {
+		for (i = 0; i < v->nreps; i++, k++) {
+			struct replica	*r = &v->reps[i];
+
+			if (k >= n || r->pr.fd == -1 || pfd[k].fd != r->pr.fd)
+				continue;
+			if (pfd[k].revents)
+				probe_io(v, r, pfd[k].revents);
+			else if (lep_now_ms() >= r->pr.deadline)
+				probe_done(v, r, 0);
+		}
+	}
+}
+
+/*
+ * The pending revision is ready: a canary beside the active one when
+ * its strategy says so, else it serves everything.
+ */
+static void
+pending_ready(void)
+{
+	if (S.active != NULL && S.canary == NULL &&
+	    lep_streq(S.pending->spec->service.strategy, "canary")) {
+		/* Beside the active one, for its share. */
+		S.canary = S.pending;
+		S.pending = NULL;
+		S.canary_pct = S.canary->spec->service.canary_percent ?
+		    S.canary->spec->service.canary_percent : 10;
+		S.dirty = 1;
+		slog("revision %d: canary at %d%%", S.canary->num,
+		    S.canary_pct);
+	} else
+		switch_to_pending();
+}
+
 static int
 super_loop(void)
 {
 	struct pollfd	*pfd = NULL;
 	struct rev	*v;
 	size_t		 n, cap = 0, k;
-	char		 sigs[64];
-	ssize_t		 got;
-	int		 i, chld, hup, term;
+	int		 chld, hup, term;
 
 	for (;;) {
-		n = 2 + local_proxy_npoll(S.conns);
-		for (v = S.revs; v != NULL; v = v->next)
-			n += (size_t)v->nreps;
-		if (n > cap) {
-			cap = n * 2;
-			pfd = xreallocarray(pfd, cap, sizeof(*pfd));
-		}
-		n = 0;
-		pfd[n].fd = S.sigfd[0];
-		pfd[n++].events = POLLIN;
-		pfd[n].fd = S.lfd;
-		pfd[n++].events = POLLIN;
-		local_proxy_poll(S.conns, pfd + n);
-		n += local_proxy_npoll(S.conns);
-		for (v = S.revs; v != NULL; v = v->next) {
-			for (i = 0; i < v->nreps; i++) {
-				pfd[n].fd = v->reps[i].pr.fd;
-				pfd[n].events = v->reps[i].pr.sent ? POLLIN :
-				    POLLOUT;
-				n++;
-			}
-		}
-		for (k = 0; k < n; k++)
-			pfd[k].revents = 0;
+		n = poll_fill(&pfd, &cap);
 		if (poll(pfd, (nfds_t)n, 50) == -1 && errno != EINTR) {
 			slog("poll: %s", strerror(errno));
 			break;
 		}
 		chld = hup = term = 0;
-		if (pfd[0].revents & POLLIN) {
-			while ((got = read(S.sigfd[0], sigs,
-			    sizeof(sigs))) > 0) {
-				for (k = 0; k < (size_t)got; k++) {
-					chld |= sigs[k] == 'C';
-					hup |= sigs[k] == 'H';
-					term |= sigs[k] == 'T';
-				}
-			}
-		}
+		if (pfd[0].revents & POLLIN)
+			read_signals(&chld, &hup, &term);
 		if ((pfd[1].revents & POLLIN) && S.lfd != -1)
 			local_proxy_accept(&S.conns, S.lfd, S.active, S.canary,
 			    S.canary_pct);
 		/* The conns and probes in pfd are those from before accept. */
 		k = 2 + local_proxy_io(S.conns, pfd + 2, n - 2);
 		local_proxy_sweep(&S.conns);
-		for (v = S.revs; v != NULL; v = v->next) {
-			for (i = 0; i < v->nreps; i++, k++) {
-				struct replica	*r = &v->reps[i];
-
-				if (k >= n || r->pr.fd == -1 ||
-				    pfd[k].fd != r->pr.fd)
-					continue;
-				if (pfd[k].revents)
-					probe_io(v, r, pfd[k].revents);
-				else if (lep_now_ms() >= r->pr.deadline)
-					probe_done(v, r, 0);
-			}
-		}
+		probes_io(pfd, k, n);
 		if (chld)
 			reap();
 		if (hup)
@@ -974,21 +1026,8 @@ super_loop(void)
 			begin_stop();
 		for (v = S.revs; v != NULL; v = v->next)
 			rev_tick(v);
-		if (S.pending != NULL && S.pending->phase == V_READY) {
-			if (S.active != NULL && S.canary == NULL &&
-			    lep_streq(S.pending->spec->service.strategy,
-			    "canary")) {
-				/* Beside the active one, for its share. */
-				S.canary = S.pending;
-				S.pending = NULL;
-				S.canary_pct = S.canary->spec->service.canary_percent ?
-				    S.canary->spec->service.canary_percent : 10;
-				S.dirty = 1;
-				slog("revision %d: canary at %d%%", S.canary->num,
-				    S.canary_pct);
-			} else
-				switch_to_pending();
-		}
+		if (S.pending != NULL && S.pending->phase == V_READY)
+			pending_ready();
 		if (S.fail_exit && !S.stopping)
 			begin_stop();
 		drop_gone();
