@@ -654,22 +654,16 @@ rev_conns(const struct rev *v)
 
 /* --- revisions ------------------------------------------------------- */
 
+/* V_SETUP, once: start the spec's setup, or go on without one. */
 static void
-rev_tick(struct rev *v)
+rev_setup_start(struct rev *v)
 {
-	long long	 now = lep_now_ms();
-	char		 log[64];
-	int		 i, ready = 0;
+	char	 log[64];
 
-	switch (v->phase) {
-	case V_SETUP:
-		if (v->setup_started)
-			break;
-		v->setup_started = 1;
-		if (v->spec->setup == NULL) {
-			v->phase = V_STARTING;
-			break;
-		}
+	v->setup_started = 1;
+	if (v->spec->setup == NULL)
+		v->phase = V_STARTING;
+	else {
 		snprintf(log, sizeof(log), "r%d-setup.log", v->num);
 		v->setup_pid = spawn(v, NULL, v->spec->setup, log);
 		if (v->setup_pid <= 0) {
@@ -679,53 +673,85 @@ rev_tick(struct rev *v)
 			slog("revision %d: setup started (pid %ld)", v->num,
 			    (long)v->setup_pid);
 		S.dirty = 1;
+	}
+}
+
+/*
+ * V_STARTING: start every replica, then probe them until all are ready
+ * or the revision's deadline passes.
+ */
+static void
+rev_tick_starting(struct rev *v, long long now)
+{
+	int	 i, ready = 0;
+
+	if (v->deadline == 0) {
+		v->deadline = now + v->spec->service.ready_timeout * 1000;
+		for (i = 0; i < v->nreps; i++)
+			replica_start(v, &v->reps[i]);
+	}
+	for (i = 0; i < v->nreps; i++) {
+		struct replica	*r = &v->reps[i];
+
+		if (r->st == R_READY)
+			ready++;
+		else if (r->st == R_STARTING && r->pr.fd == -1 &&
+		    now >= r->probe_ms)
+			probe_start(r);
+	}
+	if (ready == v->nreps) {
+		v->phase = V_READY;
+		S.dirty = 1;
+		slog("revision %d: all %d replicas ready", v->num, v->nreps);
+	} else if (now >= v->deadline)
+		rev_fail(v, "readiness probe GET %s did not pass within %llds "
+		    "(%d of %d replicas ready); see 'lepton logs %s'",
+		    v->spec->service.ready_path,
+		    v->spec->service.ready_timeout, ready, v->nreps, S.name);
+}
+
+/*
+ * V_READY: restart crashed replicas once their backoff is over, probe
+ * the restarted ones, and kill those not ready in time.
+ */
+static void
+rev_tick_ready(struct rev *v, long long now)
+{
+	int	 i;
+
+	for (i = 0; i < v->nreps; i++) {
+		struct replica	*r = &v->reps[i];
+
+		if (r->st == R_WAIT && now >= r->next_ms)
+			replica_start(v, r);
+		else if (r->st == R_STARTING && r->pr.fd == -1 &&
+		    now >= r->probe_ms)
+			probe_start(r);
+		if (r->st == R_STARTING && now >= r->ready_by && r->pid > 0) {
+			slog("revision %d replica %d: not ready within %llds; "
+			    "killing it", v->num, i,
+			    v->spec->service.ready_timeout);
+			kill(-r->pid, SIGKILL);
+			r->ready_by = now + 1000000;
+		}
+	}
+}
+
+static void
+rev_tick(struct rev *v)
+{
+	long long	 now = lep_now_ms();
+
+	switch (v->phase) {
+	case V_SETUP:
+		if (!v->setup_started)
+			rev_setup_start(v);
 		break;
 	case V_STARTING:
-		if (v->deadline == 0) {
-			v->deadline = now + v->spec->service.ready_timeout *
-			    1000;
-			for (i = 0; i < v->nreps; i++)
-				replica_start(v, &v->reps[i]);
-		}
-		for (i = 0; i < v->nreps; i++) {
-			struct replica	*r = &v->reps[i];
-
-			if (r->st == R_READY)
-				ready++;
-			else if (r->st == R_STARTING && r->pr.fd == -1 &&
-			    now >= r->probe_ms)
-				probe_start(r);
-		}
-		if (ready == v->nreps) {
-			v->phase = V_READY;
-			S.dirty = 1;
-			slog("revision %d: all %d replicas ready", v->num,
-			    v->nreps);
-		} else if (now >= v->deadline)
-			rev_fail(v, "readiness probe GET %s did not pass "
-			    "within %llds (%d of %d replicas ready); see "
-			    "'lepton logs %s'", v->spec->service.ready_path,
-			    v->spec->service.ready_timeout, ready, v->nreps,
-			    S.name);
+		rev_tick_starting(v, now);
 		break;
 	case V_READY:
-		for (i = 0; i < v->nreps; i++) {
-			struct replica	*r = &v->reps[i];
-
-			if (r->st == R_WAIT && now >= r->next_ms)
-				replica_start(v, r);
-			else if (r->st == R_STARTING && r->pr.fd == -1 &&
-			    now >= r->probe_ms)
-				probe_start(r);
-			if (r->st == R_STARTING && now >= r->ready_by &&
-			    r->pid > 0) {
-				slog("revision %d replica %d: not ready "
-				    "within %llds; killing it", v->num, i,
-				    v->spec->service.ready_timeout);
-				kill(-r->pid, SIGKILL);
-				r->ready_by = now + 1000000;
-			}
-		}
+		rev_tick_ready(v, now);
 		break;
 	case V_DRAINING:
 		if (rev_conns(v) == 0 || now >= v->drain_by) {
