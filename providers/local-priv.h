@@ -129,7 +129,7 @@ struct replica {
 	long long		 ready_by;	/* R_STARTING deadline */
 	long long		 ready_since;
 	struct probe		 pr;
-	int			 conns;		/* the proxy's, to it */
+	int			 conns;		/* proxied connections to it */
 	char			*cuda;	/* CUDA_VISIBLE_DEVICES or NULL */
 };
 
