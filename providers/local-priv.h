@@ -1,7 +1,8 @@
 /*
  * local-priv.h: what the local provider's command side (local.c) and its
  * supervisor process (local-super.c) share: file names under
- * HOME/local/NAME/ and the grace periods.
+ * HOME/local/NAME/ and the grace periods; and what the supervisor shares
+ * with its proxy (local-proxy.c): its revision records.
  *
  *   rev-N.json       the normalised spec of revision N (a valid spec)
  *   rev-N.meta.json  its directory, model directory and spec hash
@@ -90,5 +91,111 @@ const struct lep_err *local_cancel(struct lep_job **, void *, const char *,
 #define LEP_JOB_ARGV1		"__job"		/* the runner of one job */
 int	 lep_provider_supervise(int argc, char **argv);	/* local-super.c */
 int	 local_job_main(int argc, char **argv);		/* local-job.c */
+
+/*
+ * The supervisor's records (local-super.c). The proxy reads which
+ * replicas are ready and on which port, turns each revision's rr and
+ * counts its connections in each replica's conns.
+ */
+enum rstate {
+	R_IDLE,
+	R_WAIT,		/* crashed: waiting out the backoff */
+	R_STARTING,	/* spawned, probing */
+	R_READY,
+	R_DEAD,
+};
+
+enum vphase {
+	V_SETUP,
+	V_STARTING,
+	V_READY,
+	V_DRAINING,
+	V_STOPPING,
+	V_FAILED,
+	V_GONE,
+};
+
+struct probe {
+	int		 fd;		/* -1: none in flight */
+	int		 sent;
+	char		 buf[64];
+	size_t		 len;
+	long long	 deadline;
+};
+
+struct replica {
+	int			 index;
+	pid_t			 pid;
+	unsigned long long	 start;
+	int			 port;
+	enum rstate		 st;
+	int			 restarts;
+	long long		 next_ms;	/* R_WAIT: when to start */
+	long long		 probe_ms;	/* next probe */
+	long long		 ready_by;	/* R_STARTING deadline */
+	long long		 ready_since;
+	struct probe		 pr;
+	int			 conns;		/* proxied connections to it */
+	char			*cuda;	/* CUDA_VISIBLE_DEVICES or NULL */
+};
+
+struct rev {
+	int		 num;
+	struct lep_spec	*spec;
+	char		*model_dir;
+	int		 prefer_port;	/* the endpoint port it had before */
+	enum vphase	 phase;
+	pid_t		 setup_pid;
+	int		 setup_started;
+	long long	 deadline;
+	long long	 drain_by;
+	long long	 kill_at;
+	int		 killed;
+	char		 msg[512];
+	struct replica	*reps;
+	int		 nreps;
+	unsigned int	 rr;		/* the proxy's next replica */
+	struct rev	*next;
+};
+
+/*
+ * The proxy (local-proxy.c): the deployment's stable endpoint. It splices
+ * each connection it accepts to a ready replica; connections are a list,
+ * newest first, that the supervisor holds and polls.
+ */
+struct local_conn;
+struct pollfd;
+
+/*
+ * Listen on 127.0.0.1:port (0: any free port), non-blocking; the port
+ * it got in *port_out. The socket, or -1 with errno.
+ */
+int	 local_proxy_listen(int port, int *port_out);
+/*
+ * Accept one connection on lfd and connect it to a ready replica: to
+ * canary first for canary_pct of connections (canary may be NULL; the
+ * draw is random(), which the supervisor seeds), to active first for the
+ * rest, each revision's replicas in turn. When none is ready the client
+ * gets a 503 and is closed.
+ */
+void	 local_proxy_accept(struct local_conn **, int lfd, struct rev *active,
+	    struct rev *canary, int canary_pct);
+/* The pollfd entries the connections need: two each. */
+size_t	 local_proxy_npoll(const struct local_conn *);
+/* Fill pfd with them (local_proxy_npoll entries). */
+void	 local_proxy_poll(const struct local_conn *, struct pollfd *pfd);
+/*
+ * Move bytes for the connections polled in pfd[0..n), matched by fd:
+ * those accepted since are skipped. Returns the entries used.
+ */
+size_t	 local_proxy_io(struct local_conn *, const struct pollfd *pfd,
+	    size_t n);
+/*
+ * Close the connections to v's replicas (v NULL: all of them), then
+ * free every closed one.
+ */
+void	 local_proxy_close(struct local_conn **, const struct rev *v);
+/* Free the closed connections. */
+void	 local_proxy_sweep(struct local_conn **);
 
 #endif

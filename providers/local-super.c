@@ -1,13 +1,14 @@
 /*
  * local-super.c: the local provider's supervisor, one process per
  * deployment (`lepton __supervise HOME NAME`). It owns the deployment's
- * stable endpoint port and forwards each TCP connection to a ready replica
- * of the active revision; it runs setup once per revision, starts the
- * replicas in their own process groups, probes readiness, restarts
- * crashed replicas with backoff, and on SIGHUP brings up the revision
- * named in `desired` beside the old one, switches new connections to it
- * once every replica is ready, and drains the old one. SIGTERM stops all.
- * It writes what it does to state.json, which `lepton` reads.
+ * stable endpoint port, whose proxy (local-proxy.c) forwards each TCP
+ * connection to a ready replica of the active revision (or the canary).
+ * It runs setup once per revision, starts the replicas in their own
+ * process groups, probes readiness, restarts crashed replicas with
+ * backoff, and on SIGHUP brings up the revision named in `desired` beside
+ * the old one, switches new connections to it once every replica is
+ * ready, and drains the old one. SIGTERM stops all. It writes what it
+ * does to state.json, which `lepton` reads.
  */
 #include "provider.h"
 
@@ -17,7 +18,6 @@
 #include <sys/wait.h>
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -43,84 +43,12 @@
 
 extern char **environ;
 
-#define CONN_BUF	16384
-
-enum rstate {
-	R_IDLE,
-	R_WAIT,		/* crashed: waiting out the backoff */
-	R_STARTING,	/* spawned, probing */
-	R_READY,
-	R_DEAD,
-};
-
 static const char *const rstate_names[] = {
 	"idle", "restarting", "starting", "ready", "exited",
 };
 
-enum vphase {
-	V_SETUP,
-	V_STARTING,
-	V_READY,
-	V_DRAINING,
-	V_STOPPING,
-	V_FAILED,
-	V_GONE,
-};
-
 static const char *const vphase_names[] = {
 	"setup", "starting", "ready", "draining", "stopping", "failed", "gone",
-};
-
-struct probe {
-	int		 fd;		/* -1: none in flight */
-	int		 sent;
-	char		 buf[64];
-	size_t		 len;
-	long long	 deadline;
-};
-
-struct replica {
-	int			 index;
-	pid_t			 pid;
-	unsigned long long	 start;
-	int			 port;
-	enum rstate		 st;
-	int			 restarts;
-	long long		 next_ms;	/* R_WAIT: when to start */
-	long long		 probe_ms;	/* next probe */
-	long long		 ready_by;	/* R_STARTING deadline */
-	long long		 ready_since;
-	struct probe		 pr;
-	int			 conns;
-	char			*cuda;		/* CUDA_VISIBLE_DEVICES or NULL */
-};
-
-struct rev {
-	int		 num;
-	struct lep_spec	*spec;
-	char		*model_dir;
-	int		 prefer_port;	/* the endpoint port it had before */
-	enum vphase	 phase;
-	pid_t		 setup_pid;
-	int		 setup_started;
-	long long	 deadline;
-	long long	 drain_by;
-	long long	 kill_at;
-	int		 killed;
-	char		 msg[512];
-	struct replica	*reps;
-	int		 nreps;
-	unsigned int	 rr;
-	struct rev	*next;
-};
-
-struct conn {
-	int		 cfd, bfd;
-	struct replica	*rep;
-	char		 up[CONN_BUF], down[CONN_BUF];
-	size_t		 ul, uo, dl, dof;
-	int		 c_eof, b_eof, b_shut, c_shut, dead;
-	struct conn	*next;
 };
 
 struct sup {
@@ -128,9 +56,9 @@ struct sup {
 	int		 lfd;
 	int		 port;
 	struct rev	*revs, *active, *pending;
-	struct rev	*canary;	/* ready, taking canary_pct of traffic */
+	struct rev	*canary;	/* ready, takes canary_pct of traffic */
 	int		 canary_pct;
-	struct conn	*conns;
+	struct local_conn *conns;
 	int		 sigfd[2];
 	int		 stopping;
 	int		 fail_exit;
@@ -715,155 +643,6 @@ probe_io(struct rev *v, struct replica *r, short revents)
 	    r->pr.buf[9] == '2');
 }
 
-/* --- the proxy ------------------------------------------------------- */
-
-static int
-connect_loopback(int port)
-{
-	struct sockaddr_in	 sin;
-	int			 fd, one = 1;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	return fd;
-}
-
-static void
-accept_conn(void)
-{
-	static const char unavailable[] = "HTTP/1.1 503 Service Unavailable\r\n"
-	    "Content-Type: application/json\r\nContent-Length: 37\r\n"
-	    "Connection: close\r\n\r\n{\"error\": \"no replica is ready yet\"}\n";
-	struct rev	*v = S.active, *pick[2];
-	struct conn	*c;
-	int		 cfd, bfd = -1, tries, one = 1, k;
-	unsigned int	 i = 0;
-
-	cfd = accept4(S.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd == -1)
-		return;
-	(void)setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* The traffic split: canary_pct of connections go to the canary. */
-	pick[0] = S.active;
-	pick[1] = S.canary;
-	if (S.canary != NULL && (int)(random() % 100) < S.canary_pct) {
-		pick[0] = S.canary;
-		pick[1] = S.active;
-	}
-	for (k = 0; k < 2 && bfd == -1; k++) {
-		v = pick[k];
-		for (tries = 0; v != NULL && tries < v->nreps && bfd == -1;
-		    tries++) {
-			i = v->rr++ % (unsigned int)v->nreps;
-			if (v->reps[i].st != R_READY)
-				continue;
-			bfd = connect_loopback(v->reps[i].port);
-		}
-	}
-	if (bfd == -1) {
-		(void)!write(cfd, unavailable, sizeof(unavailable) - 1);
-		close(cfd);
-		return;
-	}
-	c = xcalloc(1, sizeof(*c));
-	c->cfd = cfd;
-	c->bfd = bfd;
-	c->rep = &v->reps[i];
-	c->rep->conns++;
-	c->next = S.conns;
-	S.conns = c;
-}
-
-static void
-conn_close(struct conn *c)
-{
-	c->dead = 1;
-}
-
-/* Move bytes one way: from src into buf, and from buf into dst. */
-static void
-pump(struct conn *c, int src, int dst, char *buf, size_t *len, size_t *off,
-    int *src_eof, int *dst_shut, short src_ev)
-{
-	ssize_t	 n;
-
-	if ((src_ev & (POLLIN | POLLHUP | POLLERR)) && *len == 0 &&
-	    !*src_eof) {
-		n = read(src, buf, CONN_BUF);
-		if (n > 0) {
-			*len = (size_t)n;
-			*off = 0;
-		} else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			*src_eof = 1;
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			conn_close(c);
-			return;
-		}
-	}
-	/* Non-blocking: try the write whenever bytes wait (EAGAIN is fine). */
-	if (*len > *off) {
-		n = write(dst, buf + *off, *len - *off);
-		if (n > 0) {
-			*off += (size_t)n;
-			if (*off == *len)
-				*len = *off = 0;
-		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			conn_close(c);
-			return;
-		}
-	}
-	if (*src_eof && *len == 0 && !*dst_shut) {
-		shutdown(dst, SHUT_WR);
-		*dst_shut = 1;
-	}
-}
-
-static void
-conn_io(struct conn *c, short cev, short bev)
-{
-	if ((cev & POLLERR) || (bev & POLLERR)) {
-		conn_close(c);
-		return;
-	}
-	pump(c, c->cfd, c->bfd, c->up, &c->ul, &c->uo, &c->c_eof, &c->b_shut,
-	    cev);
-	if (!c->dead)
-		pump(c, c->bfd, c->cfd, c->down, &c->dl, &c->dof, &c->b_eof,
-		    &c->c_shut, bev);
-	if (c->c_eof && c->b_eof && c->ul == 0 && c->dl == 0)
-		conn_close(c);
-}
-
-static void
-sweep_conns(void)
-{
-	struct conn	**pp = &S.conns, *c;
-
-	while ((c = *pp) != NULL) {
-		if (!c->dead) {
-			pp = &c->next;
-			continue;
-		}
-		close(c->cfd);
-		close(c->bfd);
-		if (c->rep != NULL)
-			c->rep->conns--;
-		*pp = c->next;
-		free(c);
-	}
-}
-
 static int
 rev_conns(const struct rev *v)
 {
@@ -874,35 +653,18 @@ rev_conns(const struct rev *v)
 	return n;
 }
 
-static void
-close_rev_conns(struct rev *v)
-{
-	struct conn	*c;
-
-	for (c = S.conns; c != NULL; c = c->next)
-		if (c->rep >= v->reps && c->rep < v->reps + v->nreps)
-			conn_close(c);
-	sweep_conns();
-}
-
 /* --- revisions ------------------------------------------------------- */
 
+/* V_SETUP, once: start the spec's setup, or go on without one. */
 static void
-rev_tick(struct rev *v)
+rev_setup_start(struct rev *v)
 {
-	long long	 now = lep_now_ms();
-	char		 log[64];
-	int		 i, ready = 0;
+	char	 log[64];
 
-	switch (v->phase) {
-	case V_SETUP:
-		if (v->setup_started)
-			break;
-		v->setup_started = 1;
-		if (v->spec->setup == NULL) {
-			v->phase = V_STARTING;
-			break;
-		}
+	v->setup_started = 1;
+	if (v->spec->setup == NULL)
+		v->phase = V_STARTING;
+	else {
 		snprintf(log, sizeof(log), "r%d-setup.log", v->num);
 		v->setup_pid = spawn(v, NULL, v->spec->setup, log);
 		if (v->setup_pid <= 0) {
@@ -912,57 +674,89 @@ rev_tick(struct rev *v)
 			slog("revision %d: setup started (pid %ld)", v->num,
 			    (long)v->setup_pid);
 		S.dirty = 1;
+	}
+}
+
+/*
+ * V_STARTING: start every replica, then probe them until all are ready
+ * or the revision's deadline passes.
+ */
+static void
+rev_tick_starting(struct rev *v, long long now)
+{
+	int	 i, ready = 0;
+
+	if (v->deadline == 0) {
+		v->deadline = now + v->spec->service.ready_timeout * 1000;
+		for (i = 0; i < v->nreps; i++)
+			replica_start(v, &v->reps[i]);
+	}
+	for (i = 0; i < v->nreps; i++) {
+		struct replica	*r = &v->reps[i];
+
+		if (r->st == R_READY)
+			ready++;
+		else if (r->st == R_STARTING && r->pr.fd == -1 &&
+		    now >= r->probe_ms)
+			probe_start(r);
+	}
+	if (ready == v->nreps) {
+		v->phase = V_READY;
+		S.dirty = 1;
+		slog("revision %d: all %d replicas ready", v->num, v->nreps);
+	} else if (now >= v->deadline)
+		rev_fail(v, "readiness probe GET %s did not pass within %llds "
+		    "(%d of %d replicas ready); see 'lepton logs %s'",
+		    v->spec->service.ready_path,
+		    v->spec->service.ready_timeout, ready, v->nreps, S.name);
+}
+
+/*
+ * V_READY: restart crashed replicas once their backoff is over, probe
+ * the restarted ones, and kill those not ready in time.
+ */
+static void
+rev_tick_ready(struct rev *v, long long now)
+{
+	int	 i;
+
+	for (i = 0; i < v->nreps; i++) {
+		struct replica	*r = &v->reps[i];
+
+		if (r->st == R_WAIT && now >= r->next_ms)
+			replica_start(v, r);
+		else if (r->st == R_STARTING && r->pr.fd == -1 &&
+		    now >= r->probe_ms)
+			probe_start(r);
+		if (r->st == R_STARTING && now >= r->ready_by && r->pid > 0) {
+			slog("revision %d replica %d: not ready within %llds; "
+			    "killing it", v->num, i,
+			    v->spec->service.ready_timeout);
+			kill(-r->pid, SIGKILL);
+			r->ready_by = now + 1000000;
+		}
+	}
+}
+
+static void
+rev_tick(struct rev *v)
+{
+	long long	 now = lep_now_ms();
+
+	switch (v->phase) {
+	case V_SETUP:
+		if (!v->setup_started)
+			rev_setup_start(v);
 		break;
 	case V_STARTING:
-		if (v->deadline == 0) {
-			v->deadline = now + v->spec->service.ready_timeout *
-			    1000;
-			for (i = 0; i < v->nreps; i++)
-				replica_start(v, &v->reps[i]);
-		}
-		for (i = 0; i < v->nreps; i++) {
-			struct replica	*r = &v->reps[i];
-
-			if (r->st == R_READY)
-				ready++;
-			else if (r->st == R_STARTING && r->pr.fd == -1 &&
-			    now >= r->probe_ms)
-				probe_start(r);
-		}
-		if (ready == v->nreps) {
-			v->phase = V_READY;
-			S.dirty = 1;
-			slog("revision %d: all %d replicas ready", v->num,
-			    v->nreps);
-		} else if (now >= v->deadline)
-			rev_fail(v, "readiness probe GET %s did not pass "
-			    "within %llds (%d of %d replicas ready); see "
-			    "'lepton logs %s'", v->spec->service.ready_path,
-			    v->spec->service.ready_timeout, ready, v->nreps,
-			    S.name);
+		rev_tick_starting(v, now);
 		break;
 	case V_READY:
-		for (i = 0; i < v->nreps; i++) {
-			struct replica	*r = &v->reps[i];
-
-			if (r->st == R_WAIT && now >= r->next_ms)
-				replica_start(v, r);
-			else if (r->st == R_STARTING && r->pr.fd == -1 &&
-			    now >= r->probe_ms)
-				probe_start(r);
-			if (r->st == R_STARTING && now >= r->ready_by &&
-			    r->pid > 0) {
-				slog("revision %d replica %d: not ready "
-				    "within %llds; killing it", v->num, i,
-				    v->spec->service.ready_timeout);
-				kill(-r->pid, SIGKILL);
-				r->ready_by = now + 1000000;
-			}
-		}
+		rev_tick_ready(v, now);
 		break;
 	case V_DRAINING:
 		if (rev_conns(v) == 0 || now >= v->drain_by) {
-			close_rev_conns(v);
+			local_proxy_close(&S.conns, v);
 			slog("revision %d: drained; stopping it", v->num);
 			rev_terminate(v, V_STOPPING);
 		}
@@ -1087,7 +881,6 @@ static void
 begin_stop(void)
 {
 	struct rev	*v;
-	struct conn	*c;
 
 	if (S.stopping)
 		return;
@@ -1096,9 +889,7 @@ begin_stop(void)
 	if (S.lfd != -1)
 		close(S.lfd);
 	S.lfd = -1;
-	for (c = S.conns; c != NULL; c = c->next)
-		conn_close(c);
-	sweep_conns();
+	local_proxy_close(&S.conns, NULL);
 	for (v = S.revs; v != NULL; v = v->next)
 		if (v->phase != V_GONE && v->phase != V_FAILED)
 			rev_terminate(v, V_STOPPING);
@@ -1124,118 +915,136 @@ drop_gone(void)
 	}
 }
 
+/* The stable endpoint's socket; its port in S.port. */
 static int
 listen_on(int port)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	int			 fd, one = 1;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(fd, 512) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
-		close(fd);
-		return -1;
-	}
-	S.port = ntohs(sin.sin_port);
-	return fd;
+	return local_proxy_listen(port, &S.port);
 }
 
 /* --- the loop -------------------------------------------------------- */
+
+/*
+ * What to poll: the signal pipe, the endpoint, the proxy's connections,
+ * then every replica's probe (fd -1 when none is in flight). Returns how
+ * many entries; *pfdp grows to hold them.
+ */
+static size_t
+poll_fill(struct pollfd **pfdp, size_t *capp)
+{
+	struct pollfd	*pfd;
+	struct rev	*v;
+	size_t		 n, k;
+	int		 i;
+
+	n = 2 + local_proxy_npoll(S.conns);
+	for (v = S.revs; v != NULL; v = v->next)
+		n += (size_t)v->nreps;
+	if (n > *capp) {
+		*capp = n * 2;
+		*pfdp = xreallocarray(*pfdp, *capp, sizeof(**pfdp));
+	}
+	pfd = *pfdp;
+	pfd[0].fd = S.sigfd[0];
+	pfd[0].events = POLLIN;
+	pfd[1].fd = S.lfd;
+	pfd[1].events = POLLIN;
+	local_proxy_poll(S.conns, pfd + 2);
+	n = 2 + local_proxy_npoll(S.conns);
+	for (v = S.revs; v != NULL; v = v->next) {
+		for (i = 0; i < v->nreps; i++) {
+			pfd[n].fd = v->reps[i].pr.fd;
+			pfd[n].events = v->reps[i].pr.sent ? POLLIN : POLLOUT;
+			n++;
+		}
+	}
+	for (k = 0; k < n; k++)
+		pfd[k].revents = 0;
+	return n;
+}
+
+/* Drain the signal pipe: which signals came since the last look. */
+static void
+read_signals(int *chld, int *hup, int *term)
+{
+	char	 sigs[64];
+	ssize_t	 got, k;
+
+	while ((got = read(S.sigfd[0], sigs, sizeof(sigs))) > 0) {
+		for (k = 0; k < got; k++) {
+			*chld |= sigs[k] == 'C';
+			*hup |= sigs[k] == 'H';
+			*term |= sigs[k] == 'T';
+		}
+	}
+}
+
+/* The probes, from pfd[k] on, in the order poll_fill put them. */
+static void
+probes_io(const struct pollfd *pfd, size_t k, size_t n)
+{
+	struct rev	*v;
+	int		 i;
+
+	for (v = S.revs; v != NULL; v = v->next) {
+		for (i = 0; i < v->nreps; i++, k++) {
+			struct replica	*r = &v->reps[i];
+
+			if (k >= n || r->pr.fd == -1 || pfd[k].fd != r->pr.fd)
+				continue;
+			if (pfd[k].revents)
+				probe_io(v, r, pfd[k].revents);
+			else if (lep_now_ms() >= r->pr.deadline)
+				probe_done(v, r, 0);
+		}
+	}
+}
+
+/*
+ * The pending revision is ready: a canary beside the active one when
+ * its strategy says so, else it serves everything.
+ */
+static void
+pending_ready(void)
+{
+	if (S.active != NULL && S.canary == NULL &&
+	    lep_streq(S.pending->spec->service.strategy, "canary")) {
+		/* Beside the active one, for its share. */
+		S.canary = S.pending;
+		S.pending = NULL;
+		S.canary_pct = S.canary->spec->service.canary_percent ?
+		    S.canary->spec->service.canary_percent : 10;
+		S.dirty = 1;
+		slog("revision %d: canary at %d%%", S.canary->num,
+		    S.canary_pct);
+	} else
+		switch_to_pending();
+}
 
 static int
 super_loop(void)
 {
 	struct pollfd	*pfd = NULL;
-	struct conn	*c;
 	struct rev	*v;
 	size_t		 n, cap = 0, k;
-	char		 sigs[64];
-	ssize_t		 got;
-	int		 i, chld, hup, term;
+	int		 chld, hup, term;
 
 	for (;;) {
-		n = 2;
-		for (c = S.conns; c != NULL; c = c->next)
-			n += 2;
-		for (v = S.revs; v != NULL; v = v->next)
-			n += (size_t)v->nreps;
-		if (n > cap) {
-			cap = n * 2;
-			pfd = xreallocarray(pfd, cap, sizeof(*pfd));
-		}
-		n = 0;
-		pfd[n].fd = S.sigfd[0];
-		pfd[n++].events = POLLIN;
-		pfd[n].fd = S.lfd;
-		pfd[n++].events = POLLIN;
-		for (c = S.conns; c != NULL; c = c->next) {
-			pfd[n].fd = c->cfd;
-			pfd[n].events = (c->ul == 0 && !c->c_eof ? POLLIN : 0) |
-			    (c->dl > c->dof ? POLLOUT : 0);
-			n++;
-			pfd[n].fd = c->bfd;
-			pfd[n].events = (c->dl == 0 && !c->b_eof ? POLLIN : 0) |
-			    (c->ul > c->uo ? POLLOUT : 0);
-			n++;
-		}
-		for (v = S.revs; v != NULL; v = v->next) {
-			for (i = 0; i < v->nreps; i++) {
-				pfd[n].fd = v->reps[i].pr.fd;
-				pfd[n].events = v->reps[i].pr.sent ? POLLIN :
-				    POLLOUT;
-				n++;
-			}
-		}
-		for (k = 0; k < n; k++)
-			pfd[k].revents = 0;
+		n = poll_fill(&pfd, &cap);
 		if (poll(pfd, (nfds_t)n, 50) == -1 && errno != EINTR) {
 			slog("poll: %s", strerror(errno));
 			break;
 		}
 		chld = hup = term = 0;
-		if (pfd[0].revents & POLLIN) {
-			while ((got = read(S.sigfd[0], sigs,
-			    sizeof(sigs))) > 0) {
-				for (k = 0; k < (size_t)got; k++) {
-					chld |= sigs[k] == 'C';
-					hup |= sigs[k] == 'H';
-					term |= sigs[k] == 'T';
-				}
-			}
-		}
+		if (pfd[0].revents & POLLIN)
+			read_signals(&chld, &hup, &term);
 		if ((pfd[1].revents & POLLIN) && S.lfd != -1)
-			accept_conn();
+			local_proxy_accept(&S.conns, S.lfd, S.active, S.canary,
+			    S.canary_pct);
 		/* The conns and probes in pfd are those from before accept. */
-		k = 2;
-		for (c = S.conns; c != NULL; c = c->next) {
-			if (k >= n || pfd[k].fd != c->cfd)
-				continue;
-			conn_io(c, pfd[k].revents, pfd[k + 1].revents);
-			k += 2;
-		}
-		sweep_conns();
-		for (v = S.revs; v != NULL; v = v->next) {
-			for (i = 0; i < v->nreps; i++, k++) {
-				struct replica	*r = &v->reps[i];
-
-				if (k >= n || r->pr.fd == -1 ||
-				    pfd[k].fd != r->pr.fd)
-					continue;
-				if (pfd[k].revents)
-					probe_io(v, r, pfd[k].revents);
-				else if (lep_now_ms() >= r->pr.deadline)
-					probe_done(v, r, 0);
-			}
-		}
+		k = 2 + local_proxy_io(S.conns, pfd + 2, n - 2);
+		local_proxy_sweep(&S.conns);
+		probes_io(pfd, k, n);
 		if (chld)
 			reap();
 		if (hup)
@@ -1244,21 +1053,8 @@ super_loop(void)
 			begin_stop();
 		for (v = S.revs; v != NULL; v = v->next)
 			rev_tick(v);
-		if (S.pending != NULL && S.pending->phase == V_READY) {
-			if (S.active != NULL && S.canary == NULL &&
-			    lep_streq(S.pending->spec->service.strategy,
-			    "canary")) {
-				/* Beside the active one, for its share. */
-				S.canary = S.pending;
-				S.pending = NULL;
-				S.canary_pct = S.canary->spec->service.canary_percent ?
-				    S.canary->spec->service.canary_percent : 10;
-				S.dirty = 1;
-				slog("revision %d: canary at %d%%", S.canary->num,
-				    S.canary_pct);
-			} else
-				switch_to_pending();
-		}
+		if (S.pending != NULL && S.pending->phase == V_READY)
+			pending_ready();
 		if (S.fail_exit && !S.stopping)
 			begin_stop();
 		drop_gone();
