@@ -89,7 +89,7 @@ const struct lep_err *local_cancel(struct lep_job **, void *, const char *,
 /* The hidden entry points (see struct lep_provider_main). */
 #define LEP_SUPERVISOR_ARGV1	"__supervise"	/* a deployment's supervisor */
 #define LEP_JOB_ARGV1		"__job"		/* the runner of one job */
-int	 lep_provider_supervise(int argc, char **argv);	/* local-super.c */
+int	 local_supervise_main(int argc, char **argv);	/* local-super.c */
 int	 local_job_main(int argc, char **argv);		/* local-job.c */
 
 /*

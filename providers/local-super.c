@@ -41,7 +41,6 @@
 #include "../lib/spec.h"
 #include "../lib/util.h"
 
-extern char **environ;
 
 static const char *const rstate_names[] = {
 	"idle", "restarting", "starting", "ready", "exited",
@@ -1068,7 +1067,7 @@ super_loop(void)
 }
 
 int
-lep_provider_supervise(int argc, char **argv)
+local_supervise_main(int argc, char **argv)
 {
 	struct sigaction	 sa;
 	struct rev		*v;

@@ -1111,7 +1111,7 @@ done:
 }
 
 static const struct lep_provider_main local_mains[] = {
-	{ LEP_SUPERVISOR_ARGV1, lep_provider_supervise },
+	{ LEP_SUPERVISOR_ARGV1, local_supervise_main },
 	{ LEP_JOB_ARGV1, local_job_main },
 	{ NULL, NULL },
 };
