@@ -41,7 +41,6 @@
 #include "../lib/spec.h"
 #include "../lib/util.h"
 
-
 static const char *const rstate_names[] = {
 	"idle", "restarting", "starting", "ready", "exited",
 };
@@ -1066,10 +1065,52 @@ super_loop(void)
 	return S.fail_exit ? 1 : 0;
 }
 
+/* Signals reach the loop through S.sigfd; the canary split is seeded. */
+static int
+super_signals(void)
+{
+	struct sigaction	 sa;
+	unsigned int		 seed = (unsigned int)getpid();
+
+	if (pipe2(S.sigfd, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* The canary split: a different draw in every supervisor. */
+	(void)!getrandom(&seed, sizeof(seed), 0);
+	srandom(seed);
+	return 0;
+}
+
+static void
+super_free(void)
+{
+	struct rev	*v;
+
+	while (S.revs != NULL) {
+		v = S.revs;
+		S.revs = v->next;
+		rev_free(v);
+	}
+	if (S.token != NULL) {
+		lep_wipe(S.token, strlen(S.token));
+		free(S.token);
+	}
+	lep_json_free(S.secret_env);
+	free(S.dir);
+	free(S.logdir);
+}
+
 int
 local_supervise_main(int argc, char **argv)
 {
-	struct sigaction	 sa;
 	struct rev		*v;
 	char			 why[512];
 	int			 want, port, rc;
@@ -1086,26 +1127,9 @@ local_supervise_main(int argc, char **argv)
 	S.dir = xasprintf("%s/local/%s", S.home, S.name);
 	S.logdir = xasprintf("%s/logs", S.dir);
 	S.start = lep_proc_start_time((long)getpid());
-	if (pipe2(S.sigfd, O_CLOEXEC | O_NONBLOCK) == -1)
+	if (super_signals() == -1)
 		return 1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
 	load_secrets();
-	{
-		/* The canary split: a different draw in every supervisor. */
-		unsigned int	 seed = (unsigned int)getpid();
-
-		(void)!getrandom(&seed, sizeof(seed), 0);
-		srandom(seed);
-	}
 	want = read_desired();
 	v = want > 0 ? rev_load(want, why, sizeof(why)) : NULL;
 	if (v == NULL) {
@@ -1114,6 +1138,7 @@ local_supervise_main(int argc, char **argv)
 		    sizeof(S.failmsg));
 		slog("%s", S.failmsg);
 		write_state(1);
+		super_free();
 		return 1;
 	}
 	port = v->spec->service.port;
@@ -1128,6 +1153,7 @@ local_supervise_main(int argc, char **argv)
 		slog("%s", S.failmsg);
 		rev_free(v);
 		write_state(1);
+		super_free();
 		return 1;
 	}
 	slog("supervisor %ld: endpoint http://127.0.0.1:%d, revision %d",
@@ -1138,17 +1164,6 @@ local_supervise_main(int argc, char **argv)
 	rc = super_loop();
 	write_state(1);
 	slog("supervisor exits (%s)", rc ? S.failmsg : "stopped");
-	while (S.revs != NULL) {
-		v = S.revs;
-		S.revs = v->next;
-		rev_free(v);
-	}
-	if (S.token != NULL) {
-		lep_wipe(S.token, strlen(S.token));
-		free(S.token);
-	}
-	lep_json_free(S.secret_env);
-	free(S.dir);
-	free(S.logdir);
+	super_free();
 	return rc;
 }
