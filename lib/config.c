@@ -22,7 +22,7 @@ lep_config_load(struct lep_config_file *cf, const char *home)
 
 	memset(cf, 0, sizeof(*cf));
 	cf->path = xasprintf("%s/config.json", home);
-	err = lep_read_file(&b, cf->path, 1 << 20);
+	err = lep_read_file(&b, cf->path, LEP_FILE_MAX);
 	if (err != NULL && err->code == LEP_E_NOT_FOUND) {
 		lep_buf_release(&b);
 		cf->root = lep_json_obj();

@@ -6,6 +6,13 @@
 #define LEPTON_LIB_FS_H
 
 #include <stddef.h>
+
+/*
+ * Caps on the files lepton reads whole: a record, config.json or a job's
+ * metrics.json; and a driver's own state (replica lists, job records).
+ */
+#define LEP_FILE_MAX		(1u << 20)
+#define LEP_DRIVER_FILE_MAX	(4u << 20)
 #include <sys/types.h>
 
 struct lep_buf;

@@ -49,7 +49,7 @@ lep_job_provider(struct lep_provider **out, struct lep_ctx *ctx,
 
 	*out = NULL;
 	p = index_path(ctx->home, id);
-	err = lep_read_file(&b, p, 1 << 20);
+	err = lep_read_file(&b, p, LEP_FILE_MAX);
 	if (err == NULL)
 		err = lep_json_parse(&j, b.buf, b.len, p);
 	else if (err->code == LEP_E_NOT_FOUND)

@@ -24,7 +24,7 @@ extern char **environ;
 const struct lep_err *
 local_read_json(struct lep_json **out, const char *path)
 {
-	return lep_read_json(out, path, 4 << 20);
+	return lep_read_json(out, path, LEP_DRIVER_FILE_MAX);
 }
 
 unsigned long long

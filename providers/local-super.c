@@ -197,7 +197,7 @@ rev_load(int num, char *why, size_t whylen)
 	mp = path_of("rev-%d.meta.json", num);
 	lep_buf_init(&b, 0);
 	lep_buf_init(&mb, 0);
-	if ((err = lep_read_file(&mb, mp, 1 << 20)) != NULL ||
+	if ((err = lep_read_file(&mb, mp, LEP_FILE_MAX)) != NULL ||
 	    (err = lep_json_parse(&meta, mb.buf, mb.len, mp)) != NULL ||
 	    (err = lep_read_file(&b, sp, LEP_SPEC_MAX_FILE)) != NULL) {
 		lep_strlcpy(why, err->msg, whylen);

@@ -359,7 +359,7 @@ reconcile(struct slurm_state *s, const char *id, struct lep_json **recp)
 	if ((err = job_lock(&fd, dir, id)) != NULL)
 		goto done;
 	p = xasprintf("%s/job.json", dir);
-	if ((err = lep_read_json(&rec, p, 4 << 20)) != NULL)
+	if ((err = lep_read_json(&rec, p, LEP_DRIVER_FILE_MAX)) != NULL)
 		goto done;
 	lep_json_free(*recp);
 	*recp = rec;
@@ -453,7 +453,7 @@ slurm_cancel(struct lep_job **out, void *state, const char *id, int grace_s)
 	dir = slurm_job_dir(s, id);
 	p = xasprintf("%s/job.json", dir);
 	free(dir);
-	err = lep_read_json(&rec, p, 4 << 20);
+	err = lep_read_json(&rec, p, LEP_DRIVER_FILE_MAX);
 	free(p);
 	if (err == NULL && (err = slurm_cancel_job(s, last_id(rec))) == NULL) {
 		end = slurm_wait_end(s, last_id(rec), grace_s > 0 ?

@@ -28,6 +28,8 @@ struct lep_submit_req;
 /* The oldest and newest slurmrestd API this lepton speaks (v0.0.N). */
 /* How often to ask slurmctld about a job, once the first seconds pass. */
 #define SLURM_POLL_MS		500
+/* What a ping may answer. */
+#define SLURM_PING_MAX		(1u << 20)
 
 #define SLURM_API_MIN		36
 #define SLURM_API_MAX		44

@@ -69,7 +69,7 @@ svc_read(struct lep_json **out, const struct slurm_state *s,
 	const struct lep_err	*err;
 	char			*p = svc_path(s, name, "state.json");
 
-	err = lep_read_json(out, p, 4 << 20);
+	err = lep_read_json(out, p, LEP_DRIVER_FILE_MAX);
 	free(p);
 	if (err != NULL && err->code == LEP_E_NOT_FOUND)
 		return lep_err_new(LEP_E_NOT_FOUND, "no deployment '%s' on "
@@ -163,7 +163,7 @@ probe_ready(const char *url, const char *path)
 	req.url = u;
 	req.timeout_ms = SLURM_PROBE_MS;
 	req.connect_timeout_ms = SLURM_PROBE_MS;
-	req.max_body = 1 << 20;
+	req.max_body = SLURM_PING_MAX;
 	lep_http_resp_init(&resp);
 	ok = lep_http_do(&resp, &req) == NULL && resp.status >= 200 &&
 	    resp.status < 300;
