@@ -2,24 +2,17 @@
  * cost.c: `lepton cost SPEC` prices a spec across every allowed provider
  * before it runs; `lepton cost report` says what has been spent.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cmd.h"
 #include "../lib/args.h"
-#include "../lib/catalog.h"
 #include "../lib/ctx.h"
 #include "../lib/error.h"
-#include "../lib/json.h"
 #include "../lib/ledger.h"
-#include "../lib/money.h"
-#include "../lib/out.h"
 #include "../lib/plan.h"
 #include "../lib/spec.h"
 #include "../lib/util.h"
-
 
 static const struct lep_err *cmd_cost_exec(struct lep_ctx *,
 	    const struct lep_args *);
@@ -65,7 +58,7 @@ cost_spec(struct lep_ctx *ctx, const struct lep_args *args)
 	struct lep_plan_cost	*pc = NULL;
 	struct lep_spec		*sp = NULL;
 	const char		*hv = lep_args_get(args, "hours");
-	double			 hours = 0;	/* the spec's */
+	double			 hours = 0;	/* 0: the spec's default */
 
 	if ((err = lep_spec_load(&sp, lep_args_pos(args, 0))) != NULL)
 		goto done;
@@ -108,104 +101,15 @@ parse_since(int64_t *out, const char *s)
 static const struct lep_err *
 cost_report(struct lep_ctx *ctx, const struct lep_args *args)
 {
-	const struct lep_err	*err;
-	struct lep_segment	*segs = NULL;
-	struct lep_spend	*sp = NULL;
-	struct lep_json		*res, *arr, *o;
-	const char		*by = lep_args_get(args, "by");
+	const struct lep_err	*err = NULL;
 	const char		*since = lep_args_get(args, "since");
-	int64_t			 since_ms = 0, now = lep_epoch_ms(), total;
-	size_t			 nseg = 0, n = 0, i;
-	char			 m[32], a[32], b[32], p[32];
+	int64_t			 since_ms = 0;
 
-	if (since != NULL && (err = parse_since(&since_ms, since)) != NULL)
-		return err;
-	if ((err = lep_ledger_read(&segs, &nseg, ctx->home)) != NULL)
-		return err;
-	if ((err = lep_ledger_spend(&sp, &n, &total, segs, nseg, since_ms,
-	    now, by)) != NULL)
-		goto done;
-	if (ctx->out.json) {
-		res = lep_json_obj();
-		lep_format_time(a, sizeof(a), since_ms / 1000);
-		lep_format_time(b, sizeof(b), now / 1000);
-		lep_json_set_str(res, "since", a);
-		lep_json_set_str(res, "until", b);
-		lep_json_set_str(res, "currency", LEP_CURRENCY);
-		lep_json_set_str(res, "by", by ? by : "segment");
-		arr = lep_json_arr();
-		for (i = 0; i < n; i++) {
-			o = lep_json_obj();
-			if (by == NULL) {
-				const struct lep_segment *sg =
-				    &segs[strtoul(sp[i].key, NULL, 10)];
-
-				lep_json_set_str(o, "deployment", sg->what);
-				lep_json_set_int(o, "revision", sg->revision);
-				lep_json_set_str(o, "provider", sg->provider);
-				lep_json_set_str(o, "region", sg->region);
-				lep_json_set_str(o, "instance", sg->instance);
-				lep_json_set_int(o, "machines", sg->machines);
-				lep_json_set_str(o, "price", lep_money_format(
-				    p, sizeof(p), sg->price));
-				lep_format_time(a, sizeof(a),
-				    sg->start_ms / 1000);
-				lep_json_set_str(o, "start", a);
-				if (sg->end_ms) {
-					lep_format_time(a, sizeof(a),
-					    sg->end_ms / 1000);
-					lep_json_set_str(o, "end", a);
-				} else
-					lep_json_set(o, "end", lep_json_null());
-			} else
-				lep_json_set_str(o, "key", sp[i].key);
-			lep_json_set_int(o, "machine_ms", sp[i].machine_ms);
-			lep_json_set_str(o, "amount", lep_money_format(m,
-			    sizeof(m), sp[i].micro));
-			lep_json_push(arr, o);
-		}
-		lep_json_set(res, "rows", arr);
-		lep_json_set_str(res, "total", lep_money_format(m, sizeof(m),
-		    total));
-		lep_out_result(&ctx->out, res);
-		goto done;
-	}
-	if (by == NULL)
-		lep_out_printf(&ctx->out, "%-20s %-4s %-8s %-14s %-9s %4s "
-		    "%10s %20s %20s %10s\n", "DEPLOYMENT", "REV", "PROVIDER",
-		    "INSTANCE", "$/H", "MACH", "HOURS", "START", "END",
-		    "AMOUNT");
-	else
-		lep_out_printf(&ctx->out, "%-24s %12s %14s\n", "KEY",
-		    "MACH-HOURS", "AMOUNT");
-	for (i = 0; i < n; i++) {
-		if (by == NULL) {
-			const struct lep_segment *sg =
-			    &segs[strtoul(sp[i].key, NULL, 10)];
-
-			lep_format_time(a, sizeof(a), sg->start_ms / 1000);
-			if (sg->end_ms)
-				lep_format_time(b, sizeof(b),
-				    sg->end_ms / 1000);
-			else
-				lep_strlcpy(b, "running", sizeof(b));
-			lep_out_printf(&ctx->out, "%-20s %-4d %-8s %-14s %-9s "
-			    "%4d %10.4f %20s %20s %10s\n", sg->what,
-			    sg->revision, sg->provider, sg->instance,
-			    lep_money_format(p, sizeof(p), sg->price),
-			    sg->machines, (double)sp[i].machine_ms / 3.6e6 /
-			    sg->machines, a, b, lep_money_format(m, sizeof(m),
-			    sp[i].micro));
-		} else
-			lep_out_printf(&ctx->out, "%-24s %12.4f %14s\n",
-			    sp[i].key, (double)sp[i].machine_ms / 3.6e6,
-			    lep_money_format(m, sizeof(m), sp[i].micro));
-	}
-	lep_out_printf(&ctx->out, "total: $%s %s\n", lep_money_format(m,
-	    sizeof(m), total), LEP_CURRENCY);
-done:
-	lep_spend_free(sp, n);
-	lep_segments_free(segs, nseg);
+	if (since != NULL)
+		err = parse_since(&since_ms, since);
+	if (err == NULL)
+		err = lep_ledger_report(&ctx->out, ctx->home, since_ms,
+		    lep_args_get(args, "by"));
 	return err;
 }
 
