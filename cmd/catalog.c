@@ -222,6 +222,28 @@ fetch_one(struct lep_buf *b, const char *from, const char *provider,
 	return NULL;
 }
 
+/* What catalog update replaced, and from where, for --json. */
+static void
+update_json(struct lep_out *out, const char *dir, const char **prov,
+    char **src, const size_t *rows, size_t n)
+{
+	struct lep_json	*res, *arr, *o;
+	size_t		 i;
+
+	res = lep_json_obj();
+	arr = lep_json_arr();
+	for (i = 0; i < n; i++) {
+		o = lep_json_obj();
+		lep_json_set_str(o, "provider", prov[i]);
+		lep_json_set_str(o, "source", src[i]);
+		lep_json_set_int(o, "rows", (long long)rows[i]);
+		lep_json_push(arr, o);
+	}
+	lep_json_set(res, "updated", arr);
+	lep_json_set_str(res, "dir", dir);
+	lep_out_result(out, res);
+}
+
 static const struct lep_err *
 catalog_update(struct lep_ctx *ctx, const char *from, const char *only)
 {
@@ -229,7 +251,6 @@ catalog_update(struct lep_ctx *ctx, const char *from, const char *only)
 	struct lep_provider_info pi;
 	struct lep_catalog	*cat;
 	struct lep_buf		*got = NULL;
-	struct lep_json		*res, *arr, *o;
 	char			**src = NULL, *dir, *path, *copy;
 	size_t			 i, n = 0, *rows = NULL;
 	const char		**prov = NULL;
@@ -274,20 +295,9 @@ catalog_update(struct lep_ctx *ctx, const char *from, const char *only)
 		err = lep_write_atomic(path, got[i].buf, got[i].len, 0644);
 		free(path);
 	}
-	if (err == NULL && ctx->out.json) {
-		res = lep_json_obj();
-		arr = lep_json_arr();
-		for (i = 0; i < n; i++) {
-			o = lep_json_obj();
-			lep_json_set_str(o, "provider", prov[i]);
-			lep_json_set_str(o, "source", src[i]);
-			lep_json_set_int(o, "rows", (long long)rows[i]);
-			lep_json_push(arr, o);
-		}
-		lep_json_set(res, "updated", arr);
-		lep_json_set_str(res, "dir", dir);
-		lep_out_result(&ctx->out, res);
-	} else if (err == NULL) {
+	if (err == NULL && ctx->out.json)
+		update_json(&ctx->out, dir, prov, src, rows, n);
+	else if (err == NULL) {
 		for (i = 0; i < n; i++)
 			lep_out_printf(&ctx->out, "%s: %zu rows from %s\n",
 			    prov[i], rows[i], src[i]);
