@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -50,61 +49,6 @@ const struct lep_cmd cmd_catalog_entry = {
 	.exec = cmd_catalog_exec,
 };
 
-struct accel_row {
-	const char	 *name;		/* borrowed from a catalog */
-	int		 *counts;
-	int		  ncounts;
-	int64_t		 *best;		/* per catalog, micro-USD per
-					   accelerator-hour; -1: none */
-	const struct lep_offer **where;	/* per catalog */
-};
-
-static struct accel_row *
-find_row(struct accel_row **rows, size_t *n, const char *name, size_t ncat)
-{
-	struct accel_row	*r;
-	size_t			 i;
-
-	for (i = 0; i < *n; i++)
-		if (strcasecmp((*rows)[i].name, name) == 0)
-			return &(*rows)[i];
-	*rows = xreallocarray(*rows, *n + 1, sizeof(**rows));
-	r = &(*rows)[(*n)++];
-	memset(r, 0, sizeof(*r));
-	r->name = name;
-	r->best = xreallocarray(NULL, ncat, sizeof(*r->best));
-	r->where = xcalloc(ncat, sizeof(*r->where));
-	for (i = 0; i < ncat; i++)
-		r->best[i] = -1;
-	return r;
-}
-
-static void
-add_count(struct accel_row *r, int count)
-{
-	int	 c;
-
-	for (c = 0; c < r->ncounts; c++)
-		if (r->counts[c] == count)
-			return;
-	r->counts = xreallocarray(r->counts, (size_t)r->ncounts + 1,
-	    sizeof(*r->counts));
-	r->counts[r->ncounts++] = count;
-}
-
-static void
-rows_free(struct accel_row *rows, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		free(rows[i].counts);
-		free(rows[i].best);
-		free(rows[i].where);
-	}
-	free(rows);
-}
-
 /* Every catalog on this machine (or only's), for the accelerator list. */
 static const struct lep_err *
 load_all(struct lep_catalog ***out, size_t *n_out, struct lep_ctx *ctx,
@@ -134,17 +78,72 @@ load_all(struct lep_catalog ***out, size_t *n_out, struct lep_ctx *ctx,
 	return err;
 }
 
-static int
-cmp_row(const void *a, const void *b)
+static void
+list_json(struct lep_out *out, struct lep_catalog *const *cats, size_t ncat,
+    const struct lep_accel_row *rows, size_t n)
 {
-	return strcasecmp(((const struct accel_row *)a)->name,
-	    ((const struct accel_row *)b)->name);
+	struct lep_json	*res, *arr, *o, *best, *b;
+	size_t		 i, p;
+	char		 m[32];
+	int		 c;
+
+	res = lep_json_obj();
+	lep_json_set_str(res, "currency", LEP_CURRENCY);
+	arr = lep_json_arr();
+	for (i = 0; i < n; i++) {
+		o = lep_json_obj();
+		lep_json_set_str(o, "name", rows[i].name);
+		b = lep_json_arr();
+		for (c = 0; c < rows[i].ncounts; c++)
+			lep_json_push(b, lep_json_int(rows[i].counts[c]));
+		lep_json_set(o, "counts", b);
+		best = lep_json_obj();
+		for (p = 0; p < ncat; p++) {
+			if (rows[i].best[p] < 0)
+				continue;
+			b = lep_json_obj();
+			lep_json_set_str(b, "per_accelerator_hour",
+			    lep_money_format(m, sizeof(m), rows[i].best[p]));
+			lep_json_set_str(b, "instance",
+			    rows[i].where[p]->instance);
+			lep_json_set_str(b, "region", rows[i].where[p]->region);
+			lep_json_set(best, cats[p]->provider, b);
+		}
+		lep_json_set(o, "cheapest", best);
+		lep_json_push(arr, o);
+	}
+	lep_json_set(res, "accelerators", arr);
+	lep_out_result(out, res);
 }
 
-static int
-cmp_int(const void *a, const void *b)
+static void
+list_text(struct lep_out *out, struct lep_catalog *const *cats, size_t ncat,
+    const struct lep_accel_row *rows, size_t n)
 {
-	return *(const int *)a - *(const int *)b;
+	size_t		 i, p;
+	char		 m[32];
+	int		 c;
+
+	lep_out_printf(out, "%-26s %-18s", "ACCELERATOR", "COUNTS");
+	for (p = 0; p < ncat; p++)
+		lep_out_printf(out, " %10s", cats[p]->provider);
+	lep_out_printf(out, "\n");
+	for (i = 0; i < n; i++) {
+		struct lep_buf	 cb = LEP_BUF_INIT;
+
+		for (c = 0; c < rows[i].ncounts; c++)
+			lep_buf_addf(&cb, "%s%d", c ? "," : "",
+			    rows[i].counts[c]);
+		lep_out_printf(out, "%-26s %-18s", rows[i].name, cb.buf);
+		lep_buf_release(&cb);
+		for (p = 0; p < ncat; p++)
+			lep_out_printf(out, " %10s", rows[i].best[p] < 0 ?
+			    "-" : lep_money_format(m, sizeof(m),
+			    rows[i].best[p]));
+		lep_out_printf(out, "\n");
+	}
+	lep_out_printf(out, "\ncheapest on-demand $ per accelerator-hour, "
+	    "%s\n", LEP_CURRENCY);
 }
 
 static const struct lep_err *
@@ -152,11 +151,8 @@ catalog_list(struct lep_ctx *ctx, const char *only)
 {
 	const struct lep_err	*err;
 	struct lep_catalog	**cats = NULL;
-	struct accel_row	*rows = NULL, *r;
-	struct lep_json		*res, *arr, *o, *best, *b;
-	size_t			 n = 0, ncat = 0, i, k, p;
-	char			 m[32];
-	int			 c;
+	struct lep_accel_row	*rows = NULL;
+	size_t			 n = 0, ncat = 0, i;
 
 	if ((err = load_all(&cats, &ncat, ctx, only)) != NULL)
 		goto done;
@@ -166,81 +162,13 @@ catalog_list(struct lep_ctx *ctx, const char *only)
 		    "'lepton catalog update' fetches them");
 		goto done;
 	}
-	for (p = 0; p < ncat; p++) {
-		for (k = 0; k < cats[p]->n; k++) {
-			const struct lep_offer	*o = &cats[p]->offers[k];
-			int64_t			 per;
-
-			if (o->acc_count <= 0 || o->price < 0)
-				continue;
-			r = find_row(&rows, &n, o->acc_name, ncat);
-			add_count(r, o->acc_count);
-			per = o->price / o->acc_count;
-			if (r->best[p] < 0 || per < r->best[p]) {
-				r->best[p] = per;
-				r->where[p] = o;
-			}
-		}
-	}
-	if (n > 1)
-		qsort(rows, n, sizeof(*rows), cmp_row);
-	for (i = 0; i < n; i++)
-		qsort(rows[i].counts, (size_t)rows[i].ncounts, sizeof(int),
-		    cmp_int);
-	if (ctx->out.json) {
-		res = lep_json_obj();
-		lep_json_set_str(res, "currency", LEP_CURRENCY);
-		arr = lep_json_arr();
-		for (i = 0; i < n; i++) {
-			o = lep_json_obj();
-			lep_json_set_str(o, "name", rows[i].name);
-			b = lep_json_arr();
-			for (c = 0; c < rows[i].ncounts; c++)
-				lep_json_push(b, lep_json_int(rows[i].counts[c]));
-			lep_json_set(o, "counts", b);
-			best = lep_json_obj();
-			for (p = 0; p < ncat; p++) {
-				if (rows[i].best[p] < 0)
-					continue;
-				b = lep_json_obj();
-				lep_json_set_str(b, "per_accelerator_hour",
-				    lep_money_format(m, sizeof(m),
-				    rows[i].best[p]));
-				lep_json_set_str(b, "instance",
-				    rows[i].where[p]->instance);
-				lep_json_set_str(b, "region",
-				    rows[i].where[p]->region);
-				lep_json_set(best, cats[p]->provider, b);
-			}
-			lep_json_set(o, "cheapest", best);
-			lep_json_push(arr, o);
-		}
-		lep_json_set(res, "accelerators", arr);
-		lep_out_result(&ctx->out, res);
-		goto done;
-	}
-	lep_out_printf(&ctx->out, "%-26s %-18s", "ACCELERATOR", "COUNTS");
-	for (p = 0; p < ncat; p++)
-		lep_out_printf(&ctx->out, " %10s", cats[p]->provider);
-	lep_out_printf(&ctx->out, "\n");
-	for (i = 0; i < n; i++) {
-		struct lep_buf	 cb = LEP_BUF_INIT;
-
-		for (c = 0; c < rows[i].ncounts; c++)
-			lep_buf_addf(&cb, "%s%d", c ? "," : "",
-			    rows[i].counts[c]);
-		lep_out_printf(&ctx->out, "%-26s %-18s", rows[i].name, cb.buf);
-		lep_buf_release(&cb);
-		for (p = 0; p < ncat; p++)
-			lep_out_printf(&ctx->out, " %10s", rows[i].best[p] < 0 ?
-			    "-" : lep_money_format(m, sizeof(m),
-			    rows[i].best[p]));
-		lep_out_printf(&ctx->out, "\n");
-	}
-	lep_out_printf(&ctx->out, "\ncheapest on-demand $ per accelerator-"
-	    "hour, %s\n", LEP_CURRENCY);
+	lep_catalog_accels(&rows, &n, cats, ncat);
+	if (ctx->out.json)
+		list_json(&ctx->out, cats, ncat, rows, n);
+	else
+		list_text(&ctx->out, cats, ncat, rows, n);
 done:
-	rows_free(rows, n);
+	lep_catalog_accels_free(rows, n);
 	for (i = 0; i < ncat; i++)
 		lep_catalog_free(cats[i]);
 	free(cats);
@@ -294,6 +222,28 @@ fetch_one(struct lep_buf *b, const char *from, const char *provider,
 	return NULL;
 }
 
+/* What catalog update replaced, and from where, for --json. */
+static void
+update_json(struct lep_out *out, const char *dir, const char **prov,
+    char **src, const size_t *rows, size_t n)
+{
+	struct lep_json	*res, *arr, *o;
+	size_t		 i;
+
+	res = lep_json_obj();
+	arr = lep_json_arr();
+	for (i = 0; i < n; i++) {
+		o = lep_json_obj();
+		lep_json_set_str(o, "provider", prov[i]);
+		lep_json_set_str(o, "source", src[i]);
+		lep_json_set_int(o, "rows", (long long)rows[i]);
+		lep_json_push(arr, o);
+	}
+	lep_json_set(res, "updated", arr);
+	lep_json_set_str(res, "dir", dir);
+	lep_out_result(out, res);
+}
+
 static const struct lep_err *
 catalog_update(struct lep_ctx *ctx, const char *from, const char *only)
 {
@@ -301,7 +251,6 @@ catalog_update(struct lep_ctx *ctx, const char *from, const char *only)
 	struct lep_provider_info pi;
 	struct lep_catalog	*cat;
 	struct lep_buf		*got = NULL;
-	struct lep_json		*res, *arr, *o;
 	char			**src = NULL, *dir, *path, *copy;
 	size_t			 i, n = 0, *rows = NULL;
 	const char		**prov = NULL;
@@ -346,20 +295,9 @@ catalog_update(struct lep_ctx *ctx, const char *from, const char *only)
 		err = lep_write_atomic(path, got[i].buf, got[i].len, 0644);
 		free(path);
 	}
-	if (err == NULL && ctx->out.json) {
-		res = lep_json_obj();
-		arr = lep_json_arr();
-		for (i = 0; i < n; i++) {
-			o = lep_json_obj();
-			lep_json_set_str(o, "provider", prov[i]);
-			lep_json_set_str(o, "source", src[i]);
-			lep_json_set_int(o, "rows", (long long)rows[i]);
-			lep_json_push(arr, o);
-		}
-		lep_json_set(res, "updated", arr);
-		lep_json_set_str(res, "dir", dir);
-		lep_out_result(&ctx->out, res);
-	} else if (err == NULL) {
+	if (err == NULL && ctx->out.json)
+		update_json(&ctx->out, dir, prov, src, rows, n);
+	else if (err == NULL) {
 		for (i = 0; i < n; i++)
 			lep_out_printf(&ctx->out, "%s: %zu rows from %s\n",
 			    prov[i], rows[i], src[i]);

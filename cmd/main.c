@@ -53,56 +53,88 @@ usage_error(const char *cmd, const struct lep_err *err, int json)
 	return rc;
 }
 
-int
-main(int argc, char **argv)
-{
-	const struct lep_opt	*tables[4];
+/* What main carries from one step to the next. */
+struct dispatch {
+	int			 argc;
+	char			**argv;
+	int			 json;	/* --json anywhere */
+	struct lep_args		 g;	/* before the command */
+	struct lep_args		 a;	/* the command's */
+	int			 used;	/* argv words g took */
+	const char		*name;
 	const struct lep_cmd	*cmd;
-	const struct lep_err	*err;
-	struct lep_args		 g, a;
-	struct lep_ctx		 ctx;
-	const char		*name, *hint, *cands[64];
-	int			 used, json, rc, nt = 0;
-	size_t			 i;
+};
 
-	lep_provider_init();
-	if (lep_provider_main(&rc, argc, argv))
-		return rc;
-	signal(SIGPIPE, SIG_IGN);
-	json = wants_json(argc, argv);
+/*
+ * The options before the command, and the command's name. 0 when that is
+ * all there is to do (an error, or no command), with *rc the exit status.
+ */
+static int
+parse_globals(struct dispatch *d, int *rc)
+{
+	const struct lep_opt	*tables[3];
+	const struct lep_err	*err;
+	int			 go_on = 0;
 
 	tables[0] = lep_global_opts;
 	tables[1] = top_opts;
 	tables[2] = NULL;
-	err = lep_args_parse(&g, tables, argc - 1, argv + 1, 1, &used);
+	err = lep_args_parse(&d->g, tables, d->argc - 1, d->argv + 1, 1,
+	    &d->used);
 	if (err != NULL) {
-		lep_args_release(&g);
-		return usage_error(NULL, err, json);
+		*rc = usage_error(NULL, err, d->json);
+		goto done;
 	}
-	if (lep_args_has(&g, "version"))
-		name = "version";
-	else if (used + 1 < argc)
-		name = argv[used + 1];
-	else if (lep_args_has(&g, "help"))
-		name = "help";
+	if (lep_args_has(&d->g, "version"))
+		d->name = "version";
+	else if (d->used + 1 < d->argc)
+		d->name = d->argv[d->used + 1];
+	else if (lep_args_has(&d->g, "help"))
+		d->name = "help";
 	else {
-		lep_args_release(&g);
 		lep_cmd_print_overview(stderr);
-		return 2;
+		*rc = 2;
+		goto done;
 	}
-	cmd = lep_cmd_find(name);
-	if (cmd == NULL) {
-		for (i = 0; i < lep_cmd_count && i < 64; i++)
-			cands[i] = lep_cmd_table[i]->name;
-		hint = lep_did_you_mean(name, cands, i);
-		err = lep_err_new(LEP_E_USAGE, "unknown command '%s'", name);
-		if (hint != NULL)
-			lep_err_hint(err, "did you mean 'lepton %s'?", hint);
-		else
-			lep_err_hint(err, "'lepton help' lists the commands");
-		lep_args_release(&g);
-		return usage_error(NULL, err, json);
-	}
+	go_on = 1;
+done:
+	return go_on;
+}
+
+/* The command by its exact name; else 0, saying what it might have been. */
+static int
+find_command(struct dispatch *d, int *rc)
+{
+	const struct lep_err	*err;
+	const char		*hint, *cands[64];
+	size_t			 i;
+
+	if ((d->cmd = lep_cmd_find(d->name)) != NULL)
+		goto done;
+	for (i = 0; i < lep_cmd_count && i < 64; i++)
+		cands[i] = lep_cmd_table[i]->name;
+	hint = lep_did_you_mean(d->name, cands, i);
+	err = lep_err_new(LEP_E_USAGE, "unknown command '%s'", d->name);
+	if (hint != NULL)
+		lep_err_hint(err, "did you mean 'lepton %s'?", hint);
+	else
+		lep_err_hint(err, "'lepton help' lists the commands");
+	*rc = usage_error(NULL, err, d->json);
+done:
+	return d->cmd != NULL;
+}
+
+/*
+ * The command's options and arguments. 0 when that is all there is to do
+ * (--help, a usage error), with *rc the exit status.
+ */
+static int
+parse_command(struct dispatch *d, int *rc)
+{
+	const struct lep_opt	*tables[4];
+	const struct lep_cmd	*cmd = d->cmd;
+	const struct lep_err	*err;
+	int			 nt = 0, go_on = 0;
 
 	/* The command's own options, then --dry-run and --lock-timeout,
 	 * then the globals. */
@@ -111,46 +143,79 @@ main(int argc, char **argv)
 		tables[nt++] = lep_mutate_opts;
 	tables[nt++] = lep_global_opts;
 	tables[nt] = NULL;
-	if (used + 1 < argc && strcmp(name, argv[used + 1]) == 0)
-		used++;
-	err = lep_args_parse(&a, tables, argc - 1 - used, argv + 1 + used, 0,
-	    NULL);
-	if (err == NULL && (lep_args_has(&a, "help") ||
-	    lep_args_has(&g, "help"))) {
+	if (d->used + 1 < d->argc && strcmp(d->name, d->argv[d->used + 1]) == 0)
+		d->used++;
+	err = lep_args_parse(&d->a, tables, d->argc - 1 - d->used,
+	    d->argv + 1 + d->used, 0, NULL);
+	if (err == NULL && (lep_args_has(&d->a, "help") ||
+	    lep_args_has(&d->g, "help"))) {
 		lep_cmd_print_help(stdout, cmd);
-		lep_args_release(&g);
-		lep_args_release(&a);
-		return fflush(stdout) == 0 ? 0 : 1;
+		*rc = fflush(stdout) == 0 ? 0 : 1;
+		goto done;
 	}
-	if (err == NULL && (int)a.npos < cmd->min_args)
+	if (err == NULL && (int)d->a.npos < cmd->min_args)
 		err = lep_err_new(LEP_E_USAGE, "missing argument");
-	if (err == NULL && cmd->max_args >= 0 && (int)a.npos > cmd->max_args)
+	if (err == NULL && cmd->max_args >= 0 && (int)d->a.npos > cmd->max_args)
 		err = lep_err_new(LEP_E_USAGE, "unexpected argument '%s'",
-		    a.pos[cmd->max_args]);
+		    d->a.pos[cmd->max_args]);
 	if (err != NULL) {
 		if (err->hint[0] == '\0')
 			lep_err_hint(err, "usage: lepton %s %s", cmd->name,
 			    cmd->usage);
-		lep_args_release(&g);
-		lep_args_release(&a);
-		return usage_error(cmd->name, err, json);
+		*rc = usage_error(cmd->name, err, d->json);
+		goto done;
 	}
+	go_on = 1;
+done:
+	return go_on;
+}
+
+/* Set up the context, run the command, print its error: the exit status. */
+static int
+run_command(struct dispatch *d)
+{
+	const struct lep_cmd	*cmd = d->cmd;
+	const struct lep_err	*err;
+	struct lep_ctx		 ctx;
+	int			 rc;
 
 	memset(&ctx, 0, sizeof(ctx));
 	lep_out_init(&ctx.out, cmd->name);
-	ctx.out.json = lep_args_has(&a, "json") || lep_args_has(&g, "json");
-	ctx.out.quiet = lep_args_has(&a, "quiet") || lep_args_has(&g, "quiet");
-	ctx.out.verbose = lep_args_has(&a, "verbose") ||
-	    lep_args_has(&g, "verbose");
-	ctx.dry_run = lep_args_has(&a, "dry-run");
-	err = lep_home_resolve(&ctx.home, lep_args_get(&a, "home") ?
-	    lep_args_get(&a, "home") : lep_args_get(&g, "home"));
+	ctx.out.json = lep_args_has(&d->a, "json") ||
+	    lep_args_has(&d->g, "json");
+	ctx.out.quiet = lep_args_has(&d->a, "quiet") ||
+	    lep_args_has(&d->g, "quiet");
+	ctx.out.verbose = lep_args_has(&d->a, "verbose") ||
+	    lep_args_has(&d->g, "verbose");
+	ctx.dry_run = lep_args_has(&d->a, "dry-run");
+	err = lep_home_resolve(&ctx.home, lep_args_get(&d->a, "home") ?
+	    lep_args_get(&d->a, "home") : lep_args_get(&d->g, "home"));
 	if (err == NULL)
-		err = cmd->exec(&ctx, &a);
+		err = cmd->exec(&ctx, &d->a);
 	rc = lep_out_finish(&ctx.out, err);
 	lep_out_release(&ctx.out);
 	free(ctx.home);
-	lep_args_release(&g);
-	lep_args_release(&a);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dispatch	 d;
+	int		 rc;
+
+	lep_provider_init();
+	if (lep_provider_main(&rc, argc, argv))
+		return rc;
+	signal(SIGPIPE, SIG_IGN);
+	memset(&d, 0, sizeof(d));
+	d.argc = argc;
+	d.argv = argv;
+	d.json = wants_json(argc, argv);
+	if (parse_globals(&d, &rc) && find_command(&d, &rc) &&
+	    parse_command(&d, &rc))
+		rc = run_command(&d);
+	lep_args_release(&d.g);
+	lep_args_release(&d.a);
 	return rc;
 }

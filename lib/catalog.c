@@ -361,105 +361,137 @@ gcp_pair(struct lep_catalog *c, int flags)
 	free(rows);
 }
 
+/* Where each column is (idx[C_ZONE] may be -1), from the header row f. */
+static const struct lep_err *
+map_header(int *idx, char **f, int ncols, const char *name)
+{
+	const struct lep_err	*err = NULL;
+	int			 i, k;
+
+	for (k = 0; k < C__COUNT && err == NULL; k++) {
+		idx[k] = -1;
+		for (i = 0; i < ncols; i++)
+			if (strcmp(f[i], col_names[k]) == 0)
+				idx[k] = i;
+		if (idx[k] == -1 && k != C_ZONE)
+			err = lep_err_new(LEP_E_FAILED, "%s:1: the header has "
+			    "no '%s' column", name, col_names[k]);
+	}
+	return err;
+}
+
+/*
+ * Is a row worth an offer? With LEP_CATALOG_ACCELERATED one without an
+ * accelerator is not, unless GCP prices it as the host of one.
+ */
+static int
+wanted_row(char **f, const int *idx, int flags)
+{
+	const char	*inst = f[idx[C_INSTANCE]];
+
+	if (!(flags & LEP_CATALOG_ACCELERATED) || f[idx[C_ACC_NAME]][0] != '\0')
+		return 1;
+	return (flags & LEP_CATALOG_PAIR_HOSTS) &&
+	    (gcp_gpu_only_host(inst) || lep_starts_with(inst, "n1-"));
+}
+
+/* Fill o from row f, line line of name; its strings stay in f. */
+static const struct lep_err *
+parse_row(struct lep_offer *o, char **f, const int *idx, const char *name,
+    size_t line)
+{
+	const struct lep_err	*err = NULL;
+	double			 d;
+
+	o->instance = f[idx[C_INSTANCE]];
+	o->acc_name = f[idx[C_ACC_NAME]];
+	o->region = f[idx[C_REGION]];
+	o->zone = idx[C_ZONE] >= 0 ? f[idx[C_ZONE]] : "";
+	o->vcpus = num_field(f[idx[C_VCPUS]]);
+	o->mem = num_field(f[idx[C_MEM]]);
+	d = num_field(f[idx[C_ACC_COUNT]]);
+	if (o->vcpus == -2 || o->mem == -2 || d == -2 || d > 4096 ||
+	    (d >= 0 && d != (double)(int)d)) {
+		err = lep_err_new(LEP_E_FAILED, "%s:%zu: vCPUs, MemoryGiB and "
+		    "AcceleratorCount must be numbers", name, line);
+		goto done;
+	}
+	o->acc_count = d > 0 ? (int)d : 0;
+	if (o->acc_name[0] == '\0')
+		o->acc_count = 0;
+	if ((err = price_field(&o->price, f[idx[C_PRICE]], name, line,
+	    "Price")) != NULL || (err = price_field(&o->spot, f[idx[C_SPOT]],
+	    name, line, "SpotPrice")) != NULL)
+		goto done;
+	if (o->region[0] == '\0')
+		err = lep_err_new(LEP_E_FAILED, "%s:%zu: no Region", name,
+		    line);
+done:
+	return err;
+}
+
+/* Every row after the header into c's offers; c->rows counts them. */
+static const struct lep_err *
+parse_rows(struct lep_catalog *c, struct lep_csv *csv, const int *idx,
+    int ncols, const char *name, int flags)
+{
+	const struct lep_err	*err = NULL;
+	char			*f[LEP_CSV_MAX_FIELDS];
+	int			 nf;
+
+	while (err == NULL && (nf = lep_csv_row(csv, f)) != -1) {
+		if (csv->bad) {
+			err = lep_err_new(LEP_E_FAILED, "%s:%zu: malformed "
+			    "row (an unclosed quote, or a last line cut "
+			    "short)", name, csv->line);
+			break;
+		}
+		if (nf == 1 && f[0][0] == '\0')
+			continue;	/* a blank line */
+		if (nf != ncols) {
+			err = lep_err_new(LEP_E_FAILED, "%s:%zu: %d fields, "
+			    "the header has %d", name, csv->line, nf, ncols);
+			break;
+		}
+		c->rows++;
+		if (wanted_row(f, idx, flags))
+			err = parse_row(new_offer(c), f, idx, name, csv->line);
+	}
+	if (err == NULL && c->rows == 0)
+		err = lep_err_new(LEP_E_FAILED, "%s: no rows", name);
+	return err;
+}
+
 const struct lep_err *
 lep_catalog_parse(struct lep_catalog **out, const char *provider,
     const char *name, char *text, size_t len, int flags)
 {
 	const struct lep_err	*err = NULL;
 	struct lep_catalog	*c;
-	struct lep_offer	*o;
 	struct lep_csv		 csv;
 	char			*f[LEP_CSV_MAX_FIELDS];
-	int			 idx[C__COUNT], nf, ncols, i, k, gcp;
-	double			 d;
-	const char		*inst;
+	int			 idx[C__COUNT], ncols;
 
 	*out = NULL;
 	c = lep_catalog_new(provider);
 	c->buf = text;
-	gcp = (flags & LEP_CATALOG_PAIR_HOSTS) != 0;
 	lep_csv_init(&csv, text, len);
 	ncols = lep_csv_row(&csv, f);
-	if (ncols <= 0 || csv.bad) {
+	if (ncols <= 0 || csv.bad)
 		err = lep_err_new(LEP_E_FAILED, "%s: no CSV header", name);
-		goto done;
-	}
-	for (k = 0; k < C__COUNT; k++) {
-		idx[k] = -1;
-		for (i = 0; i < ncols; i++)
-			if (strcmp(f[i], col_names[k]) == 0)
-				idx[k] = i;
-		if (idx[k] == -1 && k != C_ZONE) {
-			err = lep_err_new(LEP_E_FAILED, "%s:1: the header has "
-			    "no '%s' column", name, col_names[k]);
-			goto done;
-		}
-	}
-	while ((nf = lep_csv_row(&csv, f)) != -1) {
-		if (csv.bad) {
-			err = lep_err_new(LEP_E_FAILED, "%s:%zu: malformed "
-			    "row (an unclosed quote, or a last line cut "
-			    "short)", name, csv.line);
-			goto done;
-		}
-		if (nf == 1 && f[0][0] == '\0')
-			continue;	/* a blank line */
-		if (nf != ncols) {
-			err = lep_err_new(LEP_E_FAILED, "%s:%zu: %d fields, "
-			    "the header has %d", name, csv.line, nf, ncols);
-			goto done;
-		}
-		c->rows++;
-		if ((flags & LEP_CATALOG_ACCELERATED) &&
-		    f[idx[C_ACC_NAME]][0] == '\0') {
-			/* No accelerator: useless, but as a GCP GPU host. */
-			inst = f[idx[C_INSTANCE]];
-			if (!gcp || !(gcp_gpu_only_host(inst) ||
-			    lep_starts_with(inst, "n1-")))
-				continue;
-		}
-		o = new_offer(c);
-		o->instance = f[idx[C_INSTANCE]];
-		o->acc_name = f[idx[C_ACC_NAME]];
-		o->region = f[idx[C_REGION]];
-		o->zone = idx[C_ZONE] >= 0 ? f[idx[C_ZONE]] : "";
-		o->vcpus = num_field(f[idx[C_VCPUS]]);
-		o->mem = num_field(f[idx[C_MEM]]);
-		d = num_field(f[idx[C_ACC_COUNT]]);
-		if (o->vcpus == -2 || o->mem == -2 || d == -2 || d > 4096 ||
-		    (d >= 0 && d != (double)(int)d)) {
-			err = lep_err_new(LEP_E_FAILED, "%s:%zu: vCPUs, "
-			    "MemoryGiB and AcceleratorCount must be numbers",
-			    name, csv.line);
-			goto done;
-		}
-		o->acc_count = d > 0 ? (int)d : 0;
-		if (o->acc_name[0] == '\0')
-			o->acc_count = 0;
-		if ((err = price_field(&o->price, f[idx[C_PRICE]], name,
-		    csv.line, "Price")) != NULL ||
-		    (err = price_field(&o->spot, f[idx[C_SPOT]], name,
-		    csv.line, "SpotPrice")) != NULL)
-			goto done;
-		if (o->region[0] == '\0') {
-			err = lep_err_new(LEP_E_FAILED, "%s:%zu: no Region",
-			    name, csv.line);
-			goto done;
-		}
-	}
-	if (c->rows == 0) {
-		err = lep_err_new(LEP_E_FAILED, "%s: no rows", name);
-		goto done;
-	}
-	if (gcp)
-		gcp_pair(c, flags);
-done:
+	if (err == NULL)
+		err = map_header(idx, f, ncols, name);
+	if (err == NULL)
+		err = parse_rows(c, &csv, idx, ncols, name, flags);
 	if (err != NULL) {
 		lep_catalog_free(c);
-		return err;
+		goto done;
 	}
+	if (flags & LEP_CATALOG_PAIR_HOSTS)
+		gcp_pair(c, flags);
 	*out = c;
-	return NULL;
+done:
+	return err;
 }
 
 const struct lep_err *

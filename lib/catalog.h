@@ -70,6 +70,28 @@ void	 lep_catalog_add(struct lep_catalog *, const struct lep_offer *);
 void	 lep_catalog_free(struct lep_catalog *);
 
 /*
+ * One accelerator across catalogs: the counts it comes in and, per
+ * catalog, the cheapest on-demand price of one accelerator-hour.
+ */
+struct lep_accel_row {
+	const char		 *name;		/* borrowed from a catalog */
+	int			 *counts;	/* ascending */
+	int			  ncounts;
+	int64_t			 *best;		/* per catalog, micro-USD;
+						   -1: none */
+	const struct lep_offer	**where;	/* per catalog: at best */
+};
+
+/*
+ * Every accelerator offered at a price in cats[0..ncat), sorted by name
+ * (without case). *out borrows from cats; free with
+ * lep_catalog_accels_free.
+ */
+void	 lep_catalog_accels(struct lep_accel_row **out, size_t *n_out,
+	    struct lep_catalog *const *cats, size_t ncat);
+void	 lep_catalog_accels_free(struct lep_accel_row *, size_t);
+
+/*
  * Accelerator names as the catalogs spell them, compared without case and
  * through aliases ("a100-40gb" is "A100", "nvidia-h100-80gb" is "H100").
  */

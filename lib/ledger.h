@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct lep_err;
+struct lep_out;
 
 struct lep_segment {
 	char	*what;		/* the deployment */
@@ -49,6 +50,14 @@ const struct lep_err *lep_ledger_spend(struct lep_spend **out, size_t *n_out,
 	    int64_t *total_out, const struct lep_segment *, size_t nseg,
 	    int64_t since_ms, int64_t now_ms, const char *by);
 void	 lep_spend_free(struct lep_spend *, size_t);
+
+/*
+ * `lepton cost report`: the spend from since_ms to now, grouped as
+ * lep_ledger_spend does, printed as a table or JSON. Errors: those of
+ * lep_ledger_read and lep_ledger_spend.
+ */
+const struct lep_err *lep_ledger_report(struct lep_out *, const char *home,
+	    int64_t since_ms, const char *by);
 
 /* Milliseconds since the epoch, wall clock. */
 int64_t	 lep_epoch_ms(void);

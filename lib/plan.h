@@ -12,6 +12,7 @@
 struct lep_catalog;
 struct lep_err;
 struct lep_offer;
+struct lep_out;
 struct lep_segment;
 struct lep_spec;
 
@@ -69,5 +70,29 @@ const char *lep_plan_provider(const struct lep_spec *);
  */
 const struct lep_err *lep_plan_price(struct lep_segment *seg,
 	    const char *home, const struct lep_spec *, const char *pname);
+
+/* A plan priced for `lepton cost`. */
+struct lep_plan_cost {
+	const struct lep_spec	*spec;		/* borrowed */
+	struct lep_plan		*plan;		/* owned; n > 0 */
+	double			 hours;
+	int64_t			*totals;	/* per choice: hours x machines */
+	int64_t			 month_min;	/* a service: a month at min */
+	int64_t			 month_max;	/* and max replicas; else -1 */
+};
+
+/*
+ * Plan sp and price every choice over hours (<= 0: a job's max_duration,
+ * else 1). Says on diag (-v) how long the plan took. Errors: those of
+ * lep_plan_new, INFEASIBLE (with the nearest offers as its hint).
+ * *out borrows sp; free with lep_plan_cost_free.
+ */
+const struct lep_err *lep_plan_cost(struct lep_plan_cost **out,
+	    struct lep_out *diag, const struct lep_spec *sp,
+	    const struct lep_plan_opts *, double hours);
+/* The cheapest offers (all of them with all), as a table or JSON. */
+void	 lep_plan_cost_print(struct lep_out *, const struct lep_plan_cost *,
+	    int all);
+void	 lep_plan_cost_free(struct lep_plan_cost *);
 
 #endif
