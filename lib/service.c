@@ -30,6 +30,7 @@
 #include "registry.h"
 #include "spec.h"
 #include "state.h"
+#include "trailer.h"
 #include "util.h"
 
 static char *
@@ -159,24 +160,6 @@ stamp_from_record(struct lep_deployment *d, const struct lep_json *rec)
 	}
 	if (d->revision == 0 && lep_json_get_ll(rec, "revision", &v) == 0)
 		d->revision = (int)v;
-}
-
-/* "Key: value" trailer of a commit message, or NULL. Caller frees. */
-static char *
-trailer(const char *msg, const char *key)
-{
-	const char	*p = msg;
-	size_t		 klen = strlen(key);
-
-	while (p != NULL && *p != '\0') {
-		if (strncmp(p, key, klen) == 0 && p[klen] == ':' &&
-		    p[klen + 1] == ' ')
-			return xstrndup(p + klen + 2, strcspn(p + klen + 2,
-			    "\n"));
-		if ((p = strchr(p, '\n')) != NULL)
-			p++;
-	}
-	return NULL;
 }
 
 /*
@@ -322,14 +305,45 @@ static char *
 commit_message(const struct apply *a, const char *outcome)
 {
 	struct lep_buf	 b = LEP_BUF_INIT;
+	char		*model = a->model == NULL ? NULL :
+			    xasprintf("%s@%s", a->model, a->version);
+	struct lep_trailer kv[] = {
+		{ LEP_TRAILER_COMMAND, a->command },
+		{ LEP_TRAILER_DEPLOYMENT, a->sp->name },
+		{ LEP_TRAILER_PROVIDER, a->pname },
+		{ LEP_TRAILER_MODEL, model },
+		{ LEP_TRAILER_SPEC, a->hex },
+		{ LEP_TRAILER_OUTCOME, outcome },
+	};
 
-	lep_buf_addf(&b, "%s\n\nLepton-Command: %s\nLepton-Deployment: %s\n"
-	    "Lepton-Provider: %s\n", a->subject, a->command, a->sp->name,
-	    a->pname);
-	if (a->model != NULL)
-		lep_buf_addf(&b, "Lepton-Model: %s@%s\n", a->model, a->version);
-	lep_buf_addf(&b, "Lepton-Spec-Sha256: %s\nLepton-Outcome: %s\n",
-	    a->hex, outcome);
+	lep_trailer_format(&b, a->subject, kv, LEP_ARRAY_SIZE(kv));
+	free(model);
+	return lep_buf_detach(&b, NULL);
+}
+
+/* The restoring commit has the trailers of the revision it restores. */
+static char *
+restore_message(const struct apply *a, const char *prev, size_t number)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+	char		*model = lep_trailer_get(prev, LEP_TRAILER_MODEL);
+	char		*spec = lep_trailer_get(prev, LEP_TRAILER_SPEC);
+	char		*subject;
+	struct lep_trailer kv[] = {
+		{ LEP_TRAILER_COMMAND, "rollback" },
+		{ LEP_TRAILER_DEPLOYMENT, a->sp->name },
+		{ LEP_TRAILER_PROVIDER, a->pname },
+		{ LEP_TRAILER_MODEL, model },
+		{ LEP_TRAILER_SPEC, spec ? spec : "" },
+		{ LEP_TRAILER_OUTCOME, "ready" },
+	};
+
+	subject = xasprintf("rollback %s to revision %zu (automatic)",
+	    a->sp->name, number);
+	lep_trailer_format(&b, subject, kv, LEP_ARRAY_SIZE(kv));
+	free(subject);
+	free(model);
+	free(spec);
 	return lep_buf_detach(&b, NULL);
 }
 
@@ -444,30 +458,15 @@ apply(struct lep_deployment **out, struct lep_ctx *ctx,
 		err = cerr;
 	if (err != NULL) {
 		/* Automatic rollback: the last healthy revision serves on. */
-		outcome = nhist > 0 ? trailer(hist[0].message,
-		    "Lepton-Outcome") : NULL;
+		outcome = nhist > 0 ? lep_trailer_get(hist[0].message,
+		    LEP_TRAILER_OUTCOME) : NULL;
 		if (lep_streq(outcome, "ready") &&
 		    lep_state_read(&prev, st, hist[0].oid, path) == NULL &&
 		    (!baked || reapply(ctx, p, st, name, &prev,
 		    (int)rev + 2) == NULL)) {
 			struct lep_change	 ch = { path, prev.buf, prev.len };
 
-			char	*model = trailer(hist[0].message,
-			    "Lepton-Model");
-			char	*spec = trailer(hist[0].message,
-			    "Lepton-Spec-Sha256");
-
-			/* The same trailers as the revision it restores. */
-			msg = xasprintf("rollback %s to revision %zu "
-			    "(automatic)\n\nLepton-Command: rollback\n"
-			    "Lepton-Deployment: %s\nLepton-Provider: %s\n"
-			    "%s%s%sLepton-Spec-Sha256: %s\n"
-			    "Lepton-Outcome: ready\n", name, nhist, name,
-			    a->pname, model ? "Lepton-Model: " : "",
-			    model ? model : "", model ? "\n" : "",
-			    spec ? spec : "");
-			free(model);
-			free(spec);
+			msg = restore_message(a, hist[0].message, nhist);
 			if (lep_state_commit(NULL, st, &ch, 1, msg) == NULL) {
 				restore = xasprintf("%s; rolled back to "
 				    "revision %zu, which %s", err->msg, nhist,
@@ -792,7 +791,14 @@ commit_stop(struct lep_ctx *ctx, const char *name, const char *pname)
 	const struct lep_err	*err;
 	struct lep_state	*st;
 	struct lep_change	 ch;
-	char			*msg, *path;
+	struct lep_buf		 msg = LEP_BUF_INIT;
+	char			*subject, *path;
+	struct lep_trailer	 kv[] = {
+		{ LEP_TRAILER_COMMAND, "stop" },
+		{ LEP_TRAILER_DEPLOYMENT, name },
+		{ LEP_TRAILER_PROVIDER, pname },
+		{ LEP_TRAILER_OUTCOME, "stopped" },
+	};
 
 	if ((err = lep_state_open(&st, ctx->home, 1)) != NULL)
 		return err;
@@ -800,11 +806,11 @@ commit_stop(struct lep_ctx *ctx, const char *name, const char *pname)
 	ch.path = path;
 	ch.data = NULL;
 	ch.len = 0;
-	msg = xasprintf("stop %s on %s\n\nLepton-Command: stop\n"
-	    "Lepton-Deployment: %s\nLepton-Provider: %s\n"
-	    "Lepton-Outcome: stopped\n", name, pname, name, pname);
-	err = lep_state_commit(NULL, st, &ch, 1, msg);
-	free(msg);
+	subject = xasprintf("stop %s on %s", name, pname);
+	lep_trailer_format(&msg, subject, kv, LEP_ARRAY_SIZE(kv));
+	err = lep_state_commit(NULL, st, &ch, 1, msg.buf);
+	lep_buf_release(&msg);
+	free(subject);
 	free(path);
 	lep_state_close(st);
 	return err;
@@ -935,11 +941,11 @@ fill_revision(struct lep_revision *r, const struct lep_state_entry *e,
 	memcpy(r->blob, e->blob, sizeof(r->blob));
 	r->time = e->time;
 	r->author = xstrdup(e->author);
-	r->model = trailer(e->message, "Lepton-Model");
-	r->spec_sha256 = trailer(e->message, "Lepton-Spec-Sha256");
-	r->provider = trailer(e->message, "Lepton-Provider");
-	r->outcome = trailer(e->message, "Lepton-Outcome");
-	r->command = trailer(e->message, "Lepton-Command");
+	r->model = lep_trailer_get(e->message, LEP_TRAILER_MODEL);
+	r->spec_sha256 = lep_trailer_get(e->message, LEP_TRAILER_SPEC);
+	r->provider = lep_trailer_get(e->message, LEP_TRAILER_PROVIDER);
+	r->outcome = lep_trailer_get(e->message, LEP_TRAILER_OUTCOME);
+	r->command = lep_trailer_get(e->message, LEP_TRAILER_COMMAND);
 	r->subject = xstrndup(e->message, strcspn(e->message, "\n"));
 }
 
