@@ -197,10 +197,15 @@ target_read(struct target *t, struct lep_state *st, const char *to)
 		    "revisions", t->name);
 	}
 	t->r = &t->h[i];
-	if (lep_state_read(&t->b, st, t->r->commit, t->path) != NULL)
+	if (is_stop(t->r))
 		return lep_err_new(LEP_E_CONFLICT, "revision %zu of '%s' is a "
 		    "stop: there is nothing to return to", t->r->number,
 		    t->name);
+	if ((err = lep_state_read(&t->b, st, t->r->commit, t->path)) != NULL)
+		/* The log saw the blob: it is missing, not absent. */
+		return err->code != LEP_E_NOT_FOUND ? err : lep_err_new(
+		    LEP_E_FAILED, "state repository: revision %zu of '%s': "
+		    "object %s is missing", t->r->number, t->name, t->r->blob);
 	if ((err = lep_json_parse(&t->rec, t->b.buf, t->b.len,
 	    t->path)) != NULL)
 		return err;

@@ -130,8 +130,8 @@ lep_service_movable(struct lep_ctx *ctx, const char *name, const char *pname)
 	struct lep_json		*rec = NULL;
 
 	/* Never deployed, or its record gone: nothing runs anywhere. */
-	if (service_record_load(&rec, ctx, name) != NULL)
-		return NULL;
+	if ((err = service_record_load(&rec, ctx, name)) != NULL)
+		return err->code == LEP_E_NOT_FOUND ? NULL : err;
 	err = other_provider_stopped(ctx, name, lep_json_get_str(rec,
 	    "provider"), pname);
 	lep_json_free(rec);
