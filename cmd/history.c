@@ -8,9 +8,9 @@
 #include "../lib/args.h"
 #include "../lib/ctx.h"
 #include "../lib/error.h"
+#include "../lib/history.h"
 #include "../lib/json.h"
 #include "../lib/out.h"
-#include "../lib/service.h"
 #include "../lib/util.h"
 
 static const struct lep_err *cmd_history_exec(struct lep_ctx *,
@@ -47,7 +47,7 @@ cmd_history_exec(struct lep_ctx *ctx, const struct lep_args *args)
 
 	if ((err = lep_args_int(&max, args, "max", 0, 0, 1000000000)) != NULL)
 		return err;
-	err = lep_service_history(&h, &n, ctx, lep_args_pos(args, 0),
+	err = lep_history_list(&h, &n, ctx, lep_args_pos(args, 0),
 	    (size_t)max);
 	if (err != NULL)
 		return err;
@@ -87,6 +87,6 @@ cmd_history_exec(struct lep_ctx *ctx, const struct lep_args *args)
 			    h[i].outcome ? h[i].outcome : "-", h[i].commit);
 		}
 	}
-	lep_revisions_free(h, n);
+	lep_history_free(h, n);
 	return NULL;
 }

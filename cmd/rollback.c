@@ -6,10 +6,10 @@
 #include "../lib/args.h"
 #include "../lib/ctx.h"
 #include "../lib/error.h"
+#include "../lib/history.h"
 #include "../lib/json.h"
 #include "../lib/out.h"
 #include "../lib/provider.h"
-#include "../lib/service.h"
 #include "../lib/util.h"
 
 static const struct lep_err *cmd_rollback_exec(struct lep_ctx *,
@@ -50,7 +50,7 @@ cmd_rollback_exec(struct lep_ctx *ctx, const struct lep_args *args)
 
 	if ((err = lep_cmd_lock_timeout(&lock_ms, args)) != NULL)
 		return err;
-	err = lep_service_rollback(&d, &to, ctx, lep_args_pos(args, 0),
+	err = lep_history_rollback(&d, &to, ctx, lep_args_pos(args, 0),
 	    lep_args_get(args, "to"), lock_ms);
 	if (err != NULL)
 		return err;

@@ -17,6 +17,7 @@
 #include "registry.h"
 #include "spec.h"
 #include "state.h"
+#include "trailer.h"
 #include "util.h"
 
 /* A runner may wait this long for deploys and trains to let go. */
@@ -50,50 +51,58 @@ read_metrics(const char *output)
 	return m;
 }
 
-const struct lep_err *
-lep_record_job(char **model_out, char **why_out, const char *home,
+/*
+ * A succeeded job's output registered as the model's next version in txn:
+ * *version_out and *model_out ("iris@v3"), or *state_out "failed" and
+ * *why_out when the output is missing. *metrics_out: its metrics.json.
+ */
+static const struct lep_err *
+register_output(char **version_out, char **model_out, char **why_out,
+    const char **state_out, struct lep_json **metrics_out,
+    struct lep_txn *txn, struct lep_state *st, const char *home,
     const struct lep_job_result *r)
 {
 	const struct lep_err	*err;
 	const struct lep_spec	*sp = r->spec;
-	struct lep_state	*st = NULL;
-	struct lep_json		*rec, *src, *metrics = NULL, *manifest = NULL;
-	struct lep_txn		 txn;
+	struct lep_json		*src, *manifest = NULL;
 	struct stat		 sb;
-	const char		*state = r->state, *model;
-	char			*version = NULL, *parent = NULL, *msg, *path;
-	char			 ts[32];
-	int			 lockfd = -1, created = 0;
+	const char		*model;
+	char			*parent = NULL;
+	int			 created = 0;
 
-	*model_out = *why_out = NULL;
-	memset(&txn, 0, sizeof(txn));
 	model = sp->has_model ? sp->model.name : sp->name;
-	if ((err = lep_lock(&lockfd, home, RECORD_LOCK_MS)) != NULL ||
-	    (err = lep_state_open(&st, home, 1)) != NULL)
-		goto done;
-	if (strcmp(state, "succeeded") == 0 && r->output != NULL) {
-		if (stat(r->output, &sb) == -1) {
-			state = "failed";
-			*why_out = xasprintf("job.outputs.model '%s' was not "
-			    "written", sp->job.output_model);
-		} else {
-			metrics = read_metrics(r->output);
-			(void)lep_registry_resolve(&parent, st, model, NULL);
-			src = lep_json_obj();
-			lep_json_set_str(src, "kind", "job");
-			lep_json_set_str(src, "job", r->id);
-			lep_json_set_str(src, "spec", sp->file);
-			lep_json_set_str(src, "provider", r->provider);
-			err = lep_registry_register(&version, &created,
-			    &manifest, &txn, st, home, model, r->output, src,
-			    metrics, parent);
-			lep_json_free(src);
-			if (err != NULL)
-				goto done;
-			*model_out = xasprintf("%s@%s", model, version);
-		}
-	} else if (r->message != NULL)
-		*why_out = xstrdup(r->message);
+	if (stat(r->output, &sb) == -1) {
+		*state_out = "failed";
+		*why_out = xasprintf("job.outputs.model '%s' was not written",
+		    sp->job.output_model);
+		return NULL;
+	}
+	*metrics_out = read_metrics(r->output);
+	(void)lep_registry_resolve(&parent, st, model, NULL);
+	src = lep_json_obj();
+	lep_json_set_str(src, "kind", "job");
+	lep_json_set_str(src, "job", r->id);
+	lep_json_set_str(src, "spec", sp->file);
+	lep_json_set_str(src, "provider", r->provider);
+	err = lep_registry_register(version_out, &created, &manifest, txn, st,
+	    home, model, r->output, src, *metrics_out, parent);
+	if (err == NULL)
+		*model_out = xasprintf("%s@%s", model, *version_out);
+	lep_json_free(src);
+	lep_json_free(manifest);
+	free(parent);
+	return err;
+}
+
+/* jobs/ID.json: how the job ended, and the spec it ran. Caller frees. */
+static char *
+job_record_text(const struct lep_job_result *r, const char *state,
+    const char *model, const struct lep_json *metrics)
+{
+	const struct lep_spec	*sp = r->spec;
+	struct lep_json		*rec;
+	char			*text, ts[32];
+
 	rec = lep_json_obj();
 	lep_json_set_str(rec, "id", r->id);
 	lep_json_set_str(rec, "name", sp->name);
@@ -105,23 +114,71 @@ lep_record_job(char **model_out, char **why_out, const char *home,
 	lep_json_set_str(rec, "started", ts);
 	lep_format_time(ts, sizeof(ts), r->ended);
 	lep_json_set_str(rec, "ended", ts);
-	lep_json_set_str(rec, "model", *model_out);
+	lep_json_set_str(rec, "model", model);
 	lep_json_set(rec, "metrics", metrics ? lep_json_dup(metrics) :
 	    lep_json_null());
 	lep_json_set(rec, "spec", lep_spec_to_json(sp));
-	path = xasprintf("jobs/%s.json", r->id);
-	lep_txn_put(&txn, path, lep_json_print(rec, 1));
-	free(path);
+	text = lep_json_print(rec, 1);
 	lep_json_free(rec);
+	return text;
+}
+
+/* The train commit's message; model is "iris@v3" or NULL. Caller frees. */
+static char *
+job_message(const struct lep_job_result *r, const char *state,
+    const char *version, const char *model)
+{
+	const struct lep_spec	*sp = r->spec;
+	struct lep_buf		 b = LEP_BUF_INIT;
+	const char		*name;
+	char			*subject;
+	struct lep_trailer	 kv[] = {
+		{ LEP_TRAILER_COMMAND, "train" },
+		{ LEP_TRAILER_JOB, r->id },
+		{ LEP_TRAILER_PROVIDER, r->provider },
+		{ LEP_TRAILER_MODEL, model },
+		{ LEP_TRAILER_OUTCOME, state },
+	};
+
+	name = sp->has_model ? sp->model.name : sp->name;
 	if (version != NULL)
-		msg = xasprintf("train %s %s (job %s)\n\nLepton-Command: train\n"
-		    "Lepton-Job: %s\nLepton-Provider: %s\nLepton-Model: %s\n"
-		    "Lepton-Outcome: %s\n", model, version, r->id, r->id,
-		    r->provider, *model_out, state);
+		subject = xasprintf("train %s %s (job %s)", name, version,
+		    r->id);
 	else
-		msg = xasprintf("train %s: job %s %s\n\nLepton-Command: train\n"
-		    "Lepton-Job: %s\nLepton-Provider: %s\nLepton-Outcome: %s\n",
-		    model, r->id, state, r->id, r->provider, state);
+		subject = xasprintf("train %s: job %s %s", name, r->id, state);
+	lep_trailer_format(&b, subject, kv, LEP_ARRAY_SIZE(kv));
+	free(subject);
+	return lep_buf_detach(&b, NULL);
+}
+
+const struct lep_err *
+lep_record_job(char **model_out, char **why_out, const char *home,
+    const struct lep_job_result *r)
+{
+	const struct lep_err	*err;
+	struct lep_state	*st = NULL;
+	struct lep_json		*metrics = NULL;
+	struct lep_txn		 txn;
+	const char		*state = r->state;
+	char			*version = NULL, *msg, *path;
+	int			 lockfd = -1;
+
+	*model_out = *why_out = NULL;
+	memset(&txn, 0, sizeof(txn));
+	if ((err = lep_lock(&lockfd, home, RECORD_LOCK_MS)) != NULL ||
+	    (err = lep_state_open(&st, home, 1)) != NULL)
+		goto done;
+	if (strcmp(state, "succeeded") == 0 && r->output != NULL) {
+		if ((err = register_output(&version, model_out, why_out,
+		    &state, &metrics, &txn, st, home, r)) != NULL)
+			goto done;
+	} else if (r->message != NULL)
+		*why_out = xstrdup(r->message);
+	path = xasprintf("jobs/%s.json", r->id);
+	lep_txn_put(&txn, path, job_record_text(r, state, *model_out,
+	    metrics));
+	free(path);
+	msg = job_message(r, state, version, *model_out);
 	err = lep_txn_commit(NULL, st, &txn, msg);
 	free(msg);
 	if (err == NULL)
@@ -129,10 +186,8 @@ lep_record_job(char **model_out, char **why_out, const char *home,
 done:
 	lep_txn_release(&txn);
 	lep_json_free(metrics);
-	lep_json_free(manifest);
 	lep_state_close(st);
 	lep_unlock(lockfd);
 	free(version);
-	free(parent);
 	return err;
 }

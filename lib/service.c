@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +27,10 @@
 #include "plan.h"
 #include "provider.h"
 #include "registry.h"
+#include "service-priv.h"
 #include "spec.h"
 #include "state.h"
+#include "trailer.h"
 #include "util.h"
 
 static char *
@@ -38,8 +39,8 @@ record_path(const struct lep_ctx *ctx, const char *name)
 	return xasprintf("%s/deployments/%s.json", ctx->home, name);
 }
 
-static const struct lep_err *
-record_load(struct lep_json **out, const struct lep_ctx *ctx,
+const struct lep_err *
+service_record_load(struct lep_json **out, const struct lep_ctx *ctx,
     const char *name)
 {
 	const struct lep_err	*err;
@@ -59,8 +60,8 @@ record_load(struct lep_json **out, const struct lep_ctx *ctx,
 	return err;
 }
 
-static const struct lep_err *
-record_save(const struct lep_ctx *ctx, const char *name,
+const struct lep_err *
+service_record_save(const struct lep_ctx *ctx, const char *name,
     const struct lep_json *rec)
 {
 	const struct lep_err	*err;
@@ -75,6 +76,12 @@ record_save(const struct lep_ctx *ctx, const char *name,
 	err = lep_write_json(p, rec, 0644);
 	free(p);
 	return err;
+}
+
+char *
+lep_service_state_path(const char *name)
+{
+	return xasprintf("deployments/%s.json", name);
 }
 
 static const struct lep_err *
@@ -116,6 +123,69 @@ other_provider_stopped(struct lep_ctx *ctx, const char *name,
 	    name);
 }
 
+const struct lep_err *
+lep_service_movable(struct lep_ctx *ctx, const char *name, const char *pname)
+{
+	const struct lep_err	*err;
+	struct lep_json		*rec = NULL;
+
+	/* Never deployed, or its record gone: nothing runs anywhere. */
+	if ((err = service_record_load(&rec, ctx, name)) != NULL)
+		return err->code == LEP_E_NOT_FOUND ? NULL : err;
+	err = other_provider_stopped(ctx, name, lep_json_get_str(rec,
+	    "provider"), pname);
+	lep_json_free(rec);
+	return err;
+}
+
+const struct lep_err *
+lep_service_prepare(struct lep_provider **out, struct lep_segment *seg,
+    struct lep_ctx *ctx, const struct lep_spec *sp, const char *pname)
+{
+	const struct lep_err	*err;
+
+	if ((err = open_provider(out, ctx, pname)) != NULL)
+		return err;
+	if ((err = lep_provider_check(*out, sp)) == NULL)
+		err = lep_plan_price(seg, ctx->home, sp, pname);
+	return err;
+}
+
+struct lep_deployment *
+lep_service_planned(const char *name, const char *pname)
+{
+	struct lep_deployment	*d = xcalloc(1, sizeof(*d));
+
+	d->name = xstrdup(name);
+	d->provider = xstrdup(pname);
+	d->state = xstrdup("planned");
+	return d;
+}
+
+const struct lep_err *
+lep_service_record_spec(struct lep_spec **sp_out, char **model_dir_out,
+    struct lep_ctx *ctx, struct lep_state *st, const struct lep_json *rec,
+    const char *label)
+{
+	const struct lep_err	*err;
+	const struct lep_json	*m = lep_json_get(rec, "model");
+	const char		*model, *version;
+	char			*text;
+
+	*sp_out = NULL;
+	*model_dir_out = NULL;
+	model = lep_json_get_str(m, "name");
+	version = lep_json_get_str(m, "version");
+	text = lep_json_print(lep_json_get(rec, "spec"), 0);
+	err = lep_spec_parse(sp_out, label, lep_json_get_str(rec, "dir"),
+	    text, strlen(text));
+	free(text);
+	if (err == NULL && model != NULL && version != NULL)
+		err = lep_registry_materialize(model_dir_out, st, ctx->home,
+		    model, version);
+	return err;
+}
+
 /*
  * What makes two deploys the same: the normalised spec, the directory it
  * runs in, and the bytes of the model (its version's digest).
@@ -143,8 +213,8 @@ spec_hash(char hex[LEP_SHA256_HEX], const struct lep_spec *sp,
 	return NULL;
 }
 
-static void
-stamp_from_record(struct lep_deployment *d, const struct lep_json *rec)
+void
+service_stamp(struct lep_deployment *d, const struct lep_json *rec)
 {
 	long long	 v;
 	const char	*s;
@@ -159,24 +229,6 @@ stamp_from_record(struct lep_deployment *d, const struct lep_json *rec)
 	}
 	if (d->revision == 0 && lep_json_get_ll(rec, "revision", &v) == 0)
 		d->revision = (int)v;
-}
-
-/* "Key: value" trailer of a commit message, or NULL. Caller frees. */
-static char *
-trailer(const char *msg, const char *key)
-{
-	const char	*p = msg;
-	size_t		 klen = strlen(key);
-
-	while (p != NULL && *p != '\0') {
-		if (strncmp(p, key, klen) == 0 && p[klen] == ':' &&
-		    p[klen + 1] == ' ')
-			return xstrndup(p + klen + 2, strcspn(p + klen + 2,
-			    "\n"));
-		if ((p = strchr(p, '\n')) != NULL)
-			p++;
-	}
-	return NULL;
 }
 
 /*
@@ -205,318 +257,6 @@ record_text(const struct lep_spec *sp, const char *pname, const char *model,
 	text = lep_json_print(j, 1);
 	lep_json_free(j);
 	return text;
-}
-
-static char *
-record_path_git(const char *name)
-{
-	return xasprintf("deployments/%s.json", name);
-}
-
-/* What one apply of a spec to its provider needs. */
-struct apply {
-	const struct lep_spec	*sp;
-	const char		*pname;
-	const char		*model;		/* or NULL */
-	const char		*version;
-	const char		*model_dir;
-	const char		*hex;
-	const char		*subject;	/* of the commit */
-	const char		*command;	/* deploy, rollback */
-	struct lep_txn		*txn;		/* the record joins it */
-	char			*record;	/* owned: joins the txn */
-	const struct lep_segment *seg;
-};
-
-/*
- * rollout.bake: watch the new revision for that long; a replica that
- * crashes (is restarted) or a deployment that stops running fails it.
- */
-static const struct lep_err *
-bake(struct lep_ctx *ctx, struct lep_provider *p, const struct apply *a)
-{
-	const struct lep_err	*err = NULL;
-	struct lep_deployment	*d = NULL;
-	struct timespec		 ts = { 0, 200 * 1000 * 1000 };
-	long long		 end = lep_now_ms() + a->sp->service.bake * 1000;
-	size_t			 i;
-
-	while (err == NULL && lep_now_ms() < end) {
-		lep_out_progress(&ctx->out, "%s: baking, %llds left",
-		    a->sp->name, (end - lep_now_ms()) / 1000 + 1);
-		nanosleep(&ts, NULL);
-		if ((err = lep_provider_status(&d, p, a->sp->name)) != NULL)
-			break;
-		/* A canary's own replicas, else the active ones. */
-		for (i = 0; i < (d->canary ? d->ncanary : d->nreplicas); i++)
-			if ((d->canary ? d->canary_replicas :
-			    d->replicas)[i].restarts > 0)
-				err = lep_err_new(LEP_E_FAILED, "replica %zu "
-				    "of the new revision crashed during "
-				    "rollout.bake (%llds)", i,
-				    a->sp->service.bake);
-		if (err == NULL && !lep_streq(d->state, "running"))
-			err = lep_err_new(LEP_E_FAILED, "the new revision went "
-			    "%s during rollout.bake", d->state);
-		lep_deployment_free(d);
-		d = NULL;
-	}
-	lep_out_progress_done(&ctx->out);
-	return err;
-}
-
-/*
- * Start a recorded revision again (its old replicas are gone): the
- * record's spec, directory and model version, as provider revision rev.
- */
-static const struct lep_err *
-reapply(struct lep_ctx *ctx, struct lep_provider *p, struct lep_state *st,
-    const char *name, const struct lep_buf *record, int rev)
-{
-	const struct lep_err	*err;
-	struct lep_deployment	*d = NULL;
-	struct lep_deploy_req	 req;
-	struct lep_spec		*sp = NULL;
-	struct lep_json		*rec = NULL, *spec;
-	const char		*dir, *model, *version;
-	char			*text = NULL, *model_dir = NULL;
-
-	if ((err = lep_json_parse(&rec, record->buf, record->len,
-	    name)) != NULL)
-		return err;
-	dir = lep_json_get_str(rec, "dir");
-	spec = lep_json_get(rec, "spec");
-	model = lep_json_get_str(lep_json_get(rec, "model"), "name");
-	version = lep_json_get_str(lep_json_get(rec, "model"), "version");
-	if (dir == NULL || spec == NULL) {
-		err = lep_err_new(LEP_E_FAILED, "%s: not a deployment record",
-		    name);
-		goto done;
-	}
-	text = lep_json_print(spec, 0);
-	if ((err = lep_spec_parse(&sp, name, dir, text, strlen(text))) != NULL)
-		goto done;
-	if (model != NULL && version != NULL && (err =
-	    lep_registry_materialize(&model_dir, st, ctx->home, model,
-	    version)) != NULL)
-		goto done;
-	memset(&req, 0, sizeof(req));
-	req.spec = sp;
-	req.spec_sha256 = lep_json_get_str(rec, "spec_sha256") ?
-	    lep_json_get_str(rec, "spec_sha256") : "";
-	req.model_dir = model_dir;
-	req.revision = rev;
-	req.secret_names = (const char *const *)sp->secrets;
-	req.nsecrets = sp->nsecrets;
-	err = lep_provider_deploy(&d, p, &req);
-done:
-	lep_deployment_free(d);
-	lep_spec_free(sp);
-	lep_json_free(rec);
-	free(text);
-	free(model_dir);
-	return err;
-}
-
-static char *
-commit_message(const struct apply *a, const char *outcome)
-{
-	struct lep_buf	 b = LEP_BUF_INIT;
-
-	lep_buf_addf(&b, "%s\n\nLepton-Command: %s\nLepton-Deployment: %s\n"
-	    "Lepton-Provider: %s\n", a->subject, a->command, a->sp->name,
-	    a->pname);
-	if (a->model != NULL)
-		lep_buf_addf(&b, "Lepton-Model: %s@%s\n", a->model, a->version);
-	lep_buf_addf(&b, "Lepton-Spec-Sha256: %s\nLepton-Outcome: %s\n",
-	    a->hex, outcome);
-	return lep_buf_detach(&b, NULL);
-}
-
-/*
- * A canary whose deploy was interrupted keeps its share until someone
- * decides; the next deploy or rollback decides: it goes, and the revision
- * the history says is serving goes on serving.
- */
-static void
-abort_stale_canary(struct lep_ctx *ctx, struct lep_provider *p,
-    const char *name)
-{
-	struct lep_deployment	*d = NULL, *after = NULL;
-	int			 canary;
-
-	if (lep_provider_status(&d, p, name) != NULL || d == NULL)
-		return;		/* nothing deployed yet, or nothing to say */
-	canary = d->canary;
-	lep_deployment_free(d);
-	if (canary <= 0)
-		return;
-	lep_out_warn(&ctx->out, "%s: revision %d was left as a canary by an "
-	    "interrupted deploy; removing it", name, canary);
-	/* A failure here shows again as the deploy's own. */
-	(void)lep_provider_update(&after, p, name, canary, "abort");
-	lep_deployment_free(after);
-}
-
-/*
- * Start the revision on the provider, then record it in one commit whose
- * outcome says how it went. If it failed and an earlier revision was
- * healthy, that one still serves (the provider never stopped it): a second
- * commit restores its record. Under the state lock.
- */
-static const struct lep_err *
-apply(struct lep_deployment **out, struct lep_ctx *ctx,
-    struct lep_provider *p, struct lep_state *st, struct apply *a)
-{
-	const struct lep_err	*err, *cerr;
-	struct lep_state_entry	*hist = NULL;
-	struct lep_deploy_req	 req;
-	struct lep_json		*rec = NULL;
-	struct lep_buf		 prev;
-	char			*path, *msg, *outcome, *restore;
-	size_t			 nhist = 0;
-	int			 baked;
-	long long		 rev = 0, now = (long long)time(NULL);
-	const char		*name = a->sp->name;
-
-	*out = NULL;
-	path = record_path_git(name);
-	lep_buf_init(&prev, 0);
-	if ((err = lep_state_log(&hist, &nhist, st, path, 0)) != NULL)
-		goto done;
-	if ((err = record_load(&rec, ctx, name)) != NULL) {
-		if (err->code != LEP_E_NOT_FOUND)
-			goto done;
-		err = NULL;
-		rec = lep_json_obj();
-		lep_json_set_str(rec, "name", name);
-		lep_json_set_int(rec, "created", now);
-	}
-	(void)lep_json_get_ll(rec, "revision", &rev);
-	/* Never reuse a number: the provider's or the history's. */
-	if ((long long)nhist > rev)
-		rev = (long long)nhist;
-	lep_json_set_str(rec, "provider", a->pname);
-	lep_json_set_int(rec, "revision", rev + 1);
-	lep_json_set_int(rec, "updated", now);
-	if ((err = record_save(ctx, name, rec)) != NULL)
-		goto done;
-	memset(&req, 0, sizeof(req));
-	req.spec = a->sp;
-	req.spec_sha256 = a->hex;
-	req.model_dir = a->model_dir;
-	req.revision = (int)rev + 1;
-	req.secret_names = (const char *const *)a->sp->secrets;
-	req.nsecrets = a->sp->nsecrets;
-	abort_stale_canary(ctx, p, name);
-	err = lep_provider_deploy(out, p, &req);
-	baked = 0;
-	if (err == NULL && (*out)->canary == (int)rev + 1) {
-		/*
-		 * A canary takes its share while it bakes, beside the active
-		 * revision; then it takes everything, or it goes and the
-		 * active one never noticed.
-		 */
-		struct lep_deployment	*d = NULL;
-
-		if ((err = bake(ctx, p, a)) == NULL) {
-			if ((err = lep_provider_update(&d, p, name,
-			    (int)rev + 1, "promote")) == NULL) {
-				lep_deployment_free(*out);
-				*out = d;
-			}
-		} else
-			(void)lep_provider_update(&d, p, name, (int)rev + 1,
-			    "abort");
-		if (err != NULL)
-			lep_deployment_free(d);
-	} else if (err == NULL && a->sp->kind == LEP_SPEC_SERVICE &&
-	    a->sp->service.bake > 0 && nhist > 0 &&
-	    (err = bake(ctx, p, a)) != NULL)
-		baked = 1;	/* the old replicas are gone: start them again */
-
-	lep_txn_put(a->txn, path, a->record);
-	a->record = NULL;
-	msg = commit_message(a, err == NULL ? "ready" : "failed");
-	cerr = lep_txn_commit(NULL, st, a->txn, msg);
-	free(msg);
-	if (err == NULL && cerr != NULL)
-		err = cerr;
-	if (err != NULL) {
-		/* Automatic rollback: the last healthy revision serves on. */
-		outcome = nhist > 0 ? trailer(hist[0].message,
-		    "Lepton-Outcome") : NULL;
-		if (lep_streq(outcome, "ready") &&
-		    lep_state_read(&prev, st, hist[0].oid, path) == NULL &&
-		    (!baked || reapply(ctx, p, st, name, &prev,
-		    (int)rev + 2) == NULL)) {
-			struct lep_change	 ch = { path, prev.buf, prev.len };
-
-			char	*model = trailer(hist[0].message,
-			    "Lepton-Model");
-			char	*spec = trailer(hist[0].message,
-			    "Lepton-Spec-Sha256");
-
-			/* The same trailers as the revision it restores. */
-			msg = xasprintf("rollback %s to revision %zu "
-			    "(automatic)\n\nLepton-Command: rollback\n"
-			    "Lepton-Deployment: %s\nLepton-Provider: %s\n"
-			    "%s%s%sLepton-Spec-Sha256: %s\n"
-			    "Lepton-Outcome: ready\n", name, nhist, name,
-			    a->pname, model ? "Lepton-Model: " : "",
-			    model ? model : "", model ? "\n" : "",
-			    spec ? spec : "");
-			free(model);
-			free(spec);
-			if (lep_state_commit(NULL, st, &ch, 1, msg) == NULL) {
-				restore = xasprintf("%s; rolled back to "
-				    "revision %zu, which %s", err->msg, nhist,
-				    baked ? "serves again" : "still serves");
-				if (baked) {
-					lep_json_set_int(rec, "revision",
-					    rev + 2);
-					(void)record_save(ctx, name, rec);
-				}
-				err = lep_err_hint(lep_err_new(err->code, "%s",
-				    restore), "'lepton history %s' shows both",
-				    name);
-				free(restore);
-			}
-			free(msg);
-		}
-		free(outcome);
-		goto done;
-	}
-	lep_json_set_str(rec, "spec_sha256", a->hex);
-	lep_json_set_str(rec, "spec_file", a->sp->file);
-	lep_json_set_str(rec, "spec_dir", a->sp->dir);
-	lep_json_set_str(rec, "predict_path", a->sp->service.path);
-	lep_json_set_str(rec, "protocol", a->sp->service.protocol);
-	if (a->model != NULL) {
-		lep_json_set_str(rec, "model", a->model);
-		lep_json_set_str(rec, "model_version", a->version);
-	} else {
-		lep_json_set(rec, "model", lep_json_null());
-		lep_json_set(rec, "model_version", lep_json_null());
-	}
-	err = record_save(ctx, name, rec);
-	stamp_from_record(*out, rec);
-	if (err == NULL && a->seg != NULL) {
-		struct lep_segment	 seg = *a->seg;
-
-		/* The old revision's segment ends, the new one's starts. */
-		seg.what = (char *)(uintptr_t)name;
-		seg.revision = (int)rev + 1;
-		err = lep_ledger_record(ctx->home, name, &seg, lep_epoch_ms());
-	}
-done:
-	free(a->record);
-	a->record = NULL;
-	lep_buf_release(&prev);
-	lep_state_entries_free(hist, nhist);
-	lep_json_free(rec);
-	free(path);
-	return err;
 }
 
 /* The spec's model, registered by content or resolved, and its files. */
@@ -579,68 +319,73 @@ spec_model(char **version_out, char **dir_out, char **digest_out,
 	return err;
 }
 
+/*
+ * The deployment as recorded, if it is: it must not run on another
+ * provider, and with the same spec and model running there is nothing to
+ * do (*out: the running deployment, marked unchanged; else NULL).
+ */
+static const struct lep_err *
+unchanged(struct lep_deployment **out, struct lep_ctx *ctx,
+    struct lep_provider *p, const struct lep_spec *sp, const char *pname,
+    const char *hex)
+{
+	const struct lep_err	*err;
+	struct lep_deployment	*cur = NULL;
+	struct lep_json		*rec = NULL;
+
+	*out = NULL;
+	if ((err = service_record_load(&rec, ctx, sp->name)) != NULL)
+		return err->code == LEP_E_NOT_FOUND ? NULL : err;
+	err = other_provider_stopped(ctx, sp->name, lep_json_get_str(rec,
+	    "provider"), pname);
+	if (err == NULL &&
+	    lep_streq(lep_json_get_str(rec, "spec_sha256"), hex) &&
+	    lep_provider_status(&cur, p, sp->name) == NULL &&
+	    lep_streq(cur->state, "running")) {
+		cur->unchanged = 1;
+		service_stamp(cur, rec);
+		*out = cur;
+		cur = NULL;
+	}
+	lep_deployment_free(cur);
+	lep_json_free(rec);
+	return err;
+}
+
 const struct lep_err *
 lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
     const struct lep_spec *sp, long long lock_ms)
 {
 	const struct lep_err	*err;
 	struct lep_provider	*p = NULL;
-	struct lep_deployment	*cur = NULL;
 	struct lep_state	*st = NULL;
 	struct lep_segment	 seg;
 	struct lep_txn		 txn;
-	struct lep_json		*rec = NULL;
-	struct apply		 a;
-	const char		*pname, *old;
+	struct lep_apply	 a;
+	const char		*pname;
 	char			 hex[LEP_SHA256_HEX], *model_dir = NULL;
-	char			*version = NULL, *subject = NULL, *digest = NULL;
+	char			*version = NULL, *subject = NULL;
+	char			*digest = NULL;
 	int			 lockfd = -1;
 
 	*out = NULL;
 	memset(&txn, 0, sizeof(txn));
 	memset(&seg, 0, sizeof(seg));
 	pname = lep_plan_provider(sp);
-	if ((err = open_provider(&p, ctx, pname)) != NULL)
-		return err;
-	if ((err = lep_provider_check(p, sp)) != NULL ||
-	    (err = lep_plan_price(&seg, ctx->home, sp, pname)) != NULL)
+	if ((err = lep_service_prepare(&p, &seg, ctx, sp, pname)) != NULL)
 		goto done;
 	if (ctx->dry_run) {
-		struct lep_deployment	*d = xcalloc(1, sizeof(*d));
-
-		d->name = xstrdup(sp->name);
-		d->provider = xstrdup(pname);
-		d->state = xstrdup("planned");
-		*out = d;
+		*out = lep_service_planned(sp->name, pname);
 		goto done;
 	}
 	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL ||
 	    (err = lep_state_open(&st, ctx->home, 1)) != NULL ||
 	    (err = spec_model(&version, &model_dir, &digest, &txn, ctx, st,
 	    sp)) != NULL ||
-	    (err = spec_hash(hex, sp, digest)) != NULL)
+	    (err = spec_hash(hex, sp, digest)) != NULL ||
+	    (err = unchanged(out, ctx, p, sp, pname, hex)) != NULL ||
+	    *out != NULL)
 		goto done;
-	if ((err = record_load(&rec, ctx, sp->name)) != NULL) {
-		if (err->code != LEP_E_NOT_FOUND)
-			goto done;
-		err = NULL;
-	}
-	if (rec != NULL) {
-		old = lep_json_get_str(rec, "provider");
-		if ((err = other_provider_stopped(ctx, sp->name, old,
-		    pname)) != NULL)
-			goto done;
-		/* The same spec and model, running: nothing to do. */
-		if (lep_streq(lep_json_get_str(rec, "spec_sha256"), hex) &&
-		    lep_provider_status(&cur, p, sp->name) == NULL &&
-		    lep_streq(cur->state, "running")) {
-			cur->unchanged = 1;
-			stamp_from_record(cur, rec);
-			*out = cur;
-			cur = NULL;
-			goto done;
-		}
-	}
 	if (version != NULL)
 		subject = xasprintf("deploy %s %s on %s", sp->name, version,
 		    pname);
@@ -658,15 +403,13 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	a.txn = &txn;
 	a.record = record_text(sp, pname, a.model, version, hex);
 	a.seg = &seg;
-	err = apply(out, ctx, p, st, &a);
+	err = lep_service_apply(out, ctx, p, st, &a);
 done:
 	free(seg.region);
 	free(seg.instance);
 	lep_txn_release(&txn);
 	lep_state_close(st);
 	lep_unlock(lockfd);
-	lep_deployment_free(cur);
-	lep_json_free(rec);
 	lep_provider_close(p);
 	free(model_dir);
 	free(version);
@@ -683,7 +426,7 @@ provider_of(struct lep_provider **out, struct lep_json **rec_out,
 	const char		*pname;
 
 	*out = NULL;
-	if ((err = record_load(rec_out, ctx, name)) != NULL)
+	if ((err = service_record_load(rec_out, ctx, name)) != NULL)
 		return err;
 	pname = lep_json_get_str(*rec_out, "provider");
 	return open_provider(out, ctx, pname ? pname :
@@ -713,7 +456,7 @@ lep_service_get(struct lep_deployment **out, struct lep_ctx *ctx,
 		err = NULL;
 	}
 	if (err == NULL)
-		stamp_from_record(*out, rec);
+		service_stamp(*out, rec);
 	lep_json_free(rec);
 	lep_provider_close(p);
 	return err;
@@ -792,19 +535,26 @@ commit_stop(struct lep_ctx *ctx, const char *name, const char *pname)
 	const struct lep_err	*err;
 	struct lep_state	*st;
 	struct lep_change	 ch;
-	char			*msg, *path;
+	struct lep_buf		 msg = LEP_BUF_INIT;
+	char			*subject, *path;
+	struct lep_trailer	 kv[] = {
+		{ LEP_TRAILER_COMMAND, "stop" },
+		{ LEP_TRAILER_DEPLOYMENT, name },
+		{ LEP_TRAILER_PROVIDER, pname },
+		{ LEP_TRAILER_OUTCOME, "stopped" },
+	};
 
 	if ((err = lep_state_open(&st, ctx->home, 1)) != NULL)
 		return err;
-	path = record_path_git(name);
+	path = lep_service_state_path(name);
 	ch.path = path;
 	ch.data = NULL;
 	ch.len = 0;
-	msg = xasprintf("stop %s on %s\n\nLepton-Command: stop\n"
-	    "Lepton-Deployment: %s\nLepton-Provider: %s\n"
-	    "Lepton-Outcome: stopped\n", name, pname, name, pname);
-	err = lep_state_commit(NULL, st, &ch, 1, msg);
-	free(msg);
+	subject = xasprintf("stop %s on %s", name, pname);
+	lep_trailer_format(&msg, subject, kv, LEP_ARRAY_SIZE(kv));
+	err = lep_state_commit(NULL, st, &ch, 1, msg.buf);
+	lep_buf_release(&msg);
+	free(subject);
 	free(path);
 	lep_state_close(st);
 	return err;
@@ -831,8 +581,8 @@ lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
 	err = lep_provider_remove(out, p, name, grace_s);
 	if (err == NULL) {
 		lep_json_set_int(rec, "updated", (long long)time(NULL));
-		err = record_save(ctx, name, rec);
-		stamp_from_record(*out, rec);
+		err = service_record_save(ctx, name, rec);
+		service_stamp(*out, rec);
 	}
 	if (err == NULL)
 		err = lep_ledger_record(ctx->home, name, NULL, lep_epoch_ms());
@@ -901,248 +651,4 @@ lep_target_release(struct lep_target *t)
 	free(t->protocol);
 	free(t->model);
 	memset(t, 0, sizeof(*t));
-}
-
-static void
-revision_free(struct lep_revision *r)
-{
-	free(r->commit);
-	free(r->author);
-	free(r->model);
-	free(r->spec_sha256);
-	free(r->provider);
-	free(r->outcome);
-	free(r->command);
-	free(r->subject);
-}
-
-void
-lep_revisions_free(struct lep_revision *v, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		revision_free(&v[i]);
-	free(v);
-}
-
-static void
-fill_revision(struct lep_revision *r, const struct lep_state_entry *e,
-    size_t number)
-{
-	r->number = number;
-	r->commit = xstrdup(e->oid);
-	memcpy(r->blob, e->blob, sizeof(r->blob));
-	r->time = e->time;
-	r->author = xstrdup(e->author);
-	r->model = trailer(e->message, "Lepton-Model");
-	r->spec_sha256 = trailer(e->message, "Lepton-Spec-Sha256");
-	r->provider = trailer(e->message, "Lepton-Provider");
-	r->outcome = trailer(e->message, "Lepton-Outcome");
-	r->command = trailer(e->message, "Lepton-Command");
-	r->subject = xstrndup(e->message, strcspn(e->message, "\n"));
-}
-
-const struct lep_err *
-lep_service_history(struct lep_revision **out, size_t *n_out,
-    struct lep_ctx *ctx, const char *name, size_t max)
-{
-	const struct lep_err	*err;
-	struct lep_state_entry	*e = NULL;
-	struct lep_state	*st = NULL;
-	size_t			 n = 0, i, total;
-	char			*path;
-
-	*out = NULL;
-	*n_out = 0;
-	if ((err = lep_state_open(&st, ctx->home, 0)) != NULL) {
-		if (err->code != LEP_E_NOT_FOUND)
-			return err;
-		return lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "no "
-		    "deployment named '%s' in the history", name),
-		    "'lepton status' lists them");
-	}
-	path = record_path_git(name);
-	err = lep_state_log(&e, &n, st, path, 0);
-	free(path);
-	lep_state_close(st);
-	if (err != NULL)
-		return err;
-	if (n == 0) {
-		free(e);
-		return lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "no "
-		    "deployment named '%s' in the history", name),
-		    "'lepton status' lists them");
-	}
-	total = n;
-	if (max != 0 && n > max)
-		n = max;
-	*out = xcalloc(n, sizeof(**out));
-	for (i = 0; i < n; i++)
-		fill_revision(&(*out)[i], &e[i], total - i);
-	*n_out = n;
-	lep_state_entries_free(e, total);
-	return NULL;
-}
-
-/* --to: a revision number, a model version (vN) or a commit id. */
-static long
-pick_target(const struct lep_revision *h, size_t n, const char *to,
-    const char *name)
-{
-	long long	 num;
-	size_t		 i;
-	char		*want;
-
-	if (to == NULL) {
-		/* The last healthy revision before this one, that differs. */
-		for (i = 1; i < n; i++)
-			if (lep_streq(h[i].outcome, "ready") && h[i].blob[0] &&
-			    strspn(h[i].blob, "0") != strlen(h[i].blob) &&
-			    strcmp(h[i].blob, h[0].blob) != 0)
-				return (long)i;
-		return -1;
-	}
-	if (lep_parse_ll(&num, to) == 0) {
-		for (i = 0; i < n; i++)
-			if ((long long)h[i].number == num)
-				return (long)i;
-		return -1;
-	}
-	if (to[0] == 'v' && lep_parse_ll(&num, to + 1) == 0) {
-		want = xasprintf("%s@%s", name, to);
-		for (i = 0; i < n; i++)
-			if (lep_streq(h[i].outcome, "ready") && h[i].model &&
-			    strcmp(h[i].model + strcspn(h[i].model, "@"),
-			    want + strcspn(want, "@")) == 0) {
-				free(want);
-				return (long)i;
-			}
-		free(want);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		if (strlen(to) >= 4 && lep_starts_with(h[i].commit, to))
-			return (long)i;
-	return -1;
-}
-
-const struct lep_err *
-lep_service_rollback(struct lep_deployment **out, size_t *to_out,
-    struct lep_ctx *ctx, const char *name, const char *to, long long lock_ms)
-{
-	const struct lep_err	*err;
-	struct lep_revision	*h = NULL;
-	struct lep_provider	*p = NULL;
-	struct lep_state	*st = NULL;
-	struct lep_spec		*sp = NULL;
-	struct lep_segment	 seg;
-	struct lep_json		*rec = NULL, *spec, *cur = NULL;
-	struct lep_txn		 txn;
-	struct lep_buf		 b;
-	struct apply		 a;
-	const char		*dir, *model, *version, *pname;
-	char			*path, *text = NULL, *model_dir = NULL;
-	char			*subject = NULL;
-	size_t			 n = 0;
-	long			 i;
-	int			 lockfd = -1;
-
-	*out = NULL;
-	*to_out = 0;
-	memset(&txn, 0, sizeof(txn));
-	memset(&seg, 0, sizeof(seg));
-	lep_buf_init(&b, 0);
-	path = record_path_git(name);
-	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL ||
-	    (err = lep_service_history(&h, &n, ctx, name, 0)) != NULL ||
-	    (err = lep_state_open(&st, ctx->home, 1)) != NULL)
-		goto done;
-	if ((i = pick_target(h, n, to, name)) < 0) {
-		err = to ? lep_err_new(LEP_E_NOT_FOUND, "'%s' has no revision "
-		    "'%s'", name, to) : lep_err_new(LEP_E_NOT_FOUND, "'%s' has "
-		    "no earlier healthy revision to return to", name);
-		lep_err_hint(err, "'lepton history %s' lists its revisions",
-		    name);
-		goto done;
-	}
-	if ((err = lep_state_read(&b, st, h[i].commit, path)) != NULL) {
-		err = lep_err_new(LEP_E_CONFLICT, "revision %zu of '%s' is a "
-		    "stop: there is nothing to return to", h[i].number, name);
-		goto done;
-	}
-	if ((err = lep_json_parse(&rec, b.buf, b.len, path)) != NULL)
-		goto done;
-	dir = lep_json_get_str(rec, "dir");
-	pname = lep_json_get_str(rec, "provider");
-	spec = lep_json_get(rec, "spec");
-	model = lep_json_get_str(lep_json_get(rec, "model"), "name");
-	version = lep_json_get_str(lep_json_get(rec, "model"), "version");
-	if (dir == NULL || pname == NULL || spec == NULL) {
-		err = lep_err_new(LEP_E_FAILED, "%s at %.12s: not a deployment "
-		    "record", path, h[i].commit);
-		goto done;
-	}
-	text = lep_json_print(spec, 0);
-	if ((err = lep_spec_parse(&sp, path, dir, text, strlen(text))) != NULL)
-		goto done;
-	if (model != NULL && version != NULL && (err =
-	    lep_registry_materialize(&model_dir, st, ctx->home, model,
-	    version)) != NULL)
-		goto done;
-	if (record_load(&cur, ctx, name) == NULL &&
-	    (err = other_provider_stopped(ctx, name, lep_json_get_str(cur,
-	    "provider"), pname)) != NULL)
-		goto done;
-	if ((err = open_provider(&p, ctx, pname)) != NULL ||
-	    (err = lep_provider_check(p, sp)) != NULL ||
-	    (err = lep_plan_price(&seg, ctx->home, sp, pname)) != NULL)
-		goto done;
-	if (version != NULL)
-		subject = xasprintf("rollback %s to revision %zu (%s) on %s",
-		    name, h[i].number, version, pname);
-	else
-		subject = xasprintf("rollback %s to revision %zu on %s", name,
-		    h[i].number, pname);
-	memset(&a, 0, sizeof(a));
-	a.sp = sp;
-	a.pname = pname;
-	a.model = model;
-	a.version = version;
-	a.model_dir = model_dir;
-	a.hex = lep_json_get_str(rec, "spec_sha256") ?
-	    lep_json_get_str(rec, "spec_sha256") : "";
-	a.subject = subject;
-	a.command = "rollback";
-	a.txn = &txn;
-	/* The old record's very bytes: the same blob in git. */
-	a.record = xstrndup(b.buf, b.len);
-	a.seg = &seg;
-	if (ctx->dry_run) {
-		free(a.record);
-		*out = xcalloc(1, sizeof(**out));
-		(*out)->name = xstrdup(name);
-		(*out)->provider = xstrdup(pname);
-		(*out)->state = xstrdup("planned");
-	} else
-		err = apply(out, ctx, p, st, &a);
-	if (err == NULL)
-		*to_out = h[i].number;
-done:
-	free(seg.region);
-	free(seg.instance);
-	lep_txn_release(&txn);
-	lep_revisions_free(h, n);
-	lep_state_close(st);
-	lep_unlock(lockfd);
-	lep_provider_close(p);
-	lep_spec_free(sp);
-	lep_json_free(rec);
-	lep_json_free(cur);
-	lep_buf_release(&b);
-	free(text);
-	free(model_dir);
-	free(subject);
-	free(path);
-	return err;
 }

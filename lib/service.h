@@ -12,8 +12,12 @@ struct lep_ctx;
 struct lep_segment;
 struct lep_deployment;
 struct lep_err;
+struct lep_json;
 struct lep_logs_req;
+struct lep_provider;
 struct lep_spec;
+struct lep_state;
+struct lep_txn;
 
 /*
  * Deploy or update. Errors: SPEC, INFEASIBLE, UNSUPPORTED, LOCKED,
@@ -46,35 +50,68 @@ const struct lep_err *lep_service_target(struct lep_target *,
 	    struct lep_ctx *, const char *name);
 void	 lep_target_release(struct lep_target *);
 
-/* One revision of a deployment: a commit that changed its record. */
-struct lep_revision {
-	size_t		 number;	/* 1 = the first */
-	char		*commit;
-	char		 blob[41];	/* the record's blob ("0..." if none) */
-	long long	 time;
-	char		*author;
-	char		*model;		/* "iris@v3", or NULL */
-	char		*spec_sha256;
-	char		*provider;
-	char		*outcome;	/* ready, failed, stopped */
-	char		*command;	/* deploy, rollback, stop */
-	char		*subject;
-};
+/*
+ * For rollback (lib/history.c), which applies a recorded revision again
+ * the way deploy applies a new one.
+ */
 
-/* Newest first, at most max (0: all). Errors: NOT_FOUND. */
-const struct lep_err *lep_service_history(struct lep_revision **out,
-	    size_t *n_out, struct lep_ctx *, const char *name, size_t max);
-void	 lep_revisions_free(struct lep_revision *, size_t);
+/* Where a deployment's record lives in the state repository. Caller frees. */
+char	*lep_service_state_path(const char *name);
 
 /*
- * Put the deployment back on an earlier revision (to: a revision number,
- * a model version or a commit id; NULL: the last healthy one before the
- * current), as a new commit restoring that revision's record and applied
- * to the provider. *to_out: the number of the revision returned to.
- * Errors: NOT_FOUND (no such revision), LOCKED, and deploy's.
+ * A recorded revision's spec (its "spec" and "dir"; label names it in
+ * errors) and its model version's files (*model_dir_out, NULL without a
+ * model). Errors: SPEC, NOT_FOUND (the model version). Caller frees both
+ * (lep_spec_free, free).
  */
-const struct lep_err *lep_service_rollback(struct lep_deployment **out,
-	    size_t *to_out, struct lep_ctx *, const char *name,
-	    const char *to, long long lock_ms);
+const struct lep_err *lep_service_record_spec(struct lep_spec **sp_out,
+	    char **model_dir_out, struct lep_ctx *, struct lep_state *,
+	    const struct lep_json *rec, const char *label);
+
+/*
+ * Open provider pname, check that sp fits it, and price the revision
+ * into *seg (its region and instance: caller frees). *out:
+ * lep_provider_close. Errors: the provider's, INFEASIBLE, OVER_BUDGET.
+ */
+const struct lep_err *lep_service_prepare(struct lep_provider **out,
+	    struct lep_segment *seg, struct lep_ctx *, const struct lep_spec *,
+	    const char *pname);
+
+/*
+ * A deployment recorded on another provider must be stopped there before
+ * it runs on pname. Errors: CONFLICT, and reading its record's.
+ */
+const struct lep_err *lep_service_movable(struct lep_ctx *, const char *name,
+	    const char *pname);
+
+/* What --dry-run reports: name "planned" on pname. lep_deployment_free. */
+struct lep_deployment *lep_service_planned(const char *name,
+	    const char *pname);
+
+/* What one apply of a spec to its provider needs: all borrowed but record. */
+struct lep_apply {
+	const struct lep_spec	*sp;
+	const char		*pname;
+	const char		*model;		/* or NULL */
+	const char		*version;
+	const char		*model_dir;
+	const char		*hex;
+	const char		*subject;	/* of the commit */
+	const char		*command;	/* deploy, rollback */
+	struct lep_txn		*txn;		/* the record joins it */
+	char			*record;	/* owned: joins the txn */
+	const struct lep_segment *seg;
+};
+
+/*
+ * Start the revision on p, then record it in one commit whose outcome
+ * says how it went; if it failed and the revision before was healthy,
+ * that one serves on and a second commit restores its record. Under the
+ * state lock, st open for writing; a->record is taken whatever happens.
+ * Errors: deploy's. *out: lep_deployment_free.
+ */
+const struct lep_err *lep_service_apply(struct lep_deployment **out,
+	    struct lep_ctx *, struct lep_provider *, struct lep_state *,
+	    struct lep_apply *);
 
 #endif

@@ -31,7 +31,8 @@
 	X(git_libgit2_init) X(git_libgit2_opts) X(git_error_last) \
 	X(git_repository_open_ext) X(git_repository_init) \
 	X(git_repository_free) X(git_repository_config) \
-	X(git_repository_set_head) X(git_config_set_string) \
+	X(git_repository_set_head) X(git_repository_head_unborn) \
+	X(git_config_set_string) \
 	X(git_config_free) X(git_revparse_single) X(git_object_free) \
 	X(git_object_type) X(git_object_id) X(git_blob_rawcontent) \
 	X(git_blob_rawsize) X(git_blob_create_from_buffer) \
@@ -591,22 +592,59 @@ lep_state_reflog_count(size_t *out, struct lep_state *st, const char *ref)
 	return NULL;
 }
 
-/* The id of path's blob in commit c, or zeros. */
-static void
+/*
+ * The id of path's blob in tree tree_id, or zeros when path is not there.
+ * Errors: FAILED (the tree cannot be read).
+ */
+static const struct lep_err *
 path_blob(git_oid *out, git_repository *repo, const git_oid *tree_id,
     const char *path)
 {
-	git_tree	*tree;
-	git_tree_entry	*e;
+	const struct lep_err	*err = NULL;
+	git_tree		*tree;
+	git_tree_entry		*e;
+	int			 rc;
 
 	memset(out, 0, sizeof(*out));
 	if (G.git_tree_lookup(&tree, repo, tree_id) != 0)
-		return;
-	if (G.git_tree_entry_bypath(&e, tree, path) == 0) {
+		return git_fail(LEP_E_FAILED, path);
+	if ((rc = G.git_tree_entry_bypath(&e, tree, path)) == 0) {
 		*out = *G.git_tree_entry_id(e);
 		G.git_tree_entry_free(e);
-	}
+	} else if (rc != GIT_ENOTFOUND)
+		err = git_fail(LEP_E_FAILED, path);
 	G.git_tree_free(tree);
+	return err;
+}
+
+/*
+ * Did commit c change path (from its first parent)? *mine: path's blob in
+ * c, or zeros. Errors: FAILED.
+ */
+static const struct lep_err *
+path_changed(int *out, git_oid *mine, git_repository *repo,
+    const git_commit *c, const char *path)
+{
+	const struct lep_err	*err;
+	git_commit		*p;
+	git_oid			 theirs;
+
+	*out = 0;
+	if ((err = path_blob(mine, repo, G.git_commit_tree_id(c),
+	    path)) != NULL)
+		return err;
+	memset(&theirs, 0, sizeof(theirs));
+	if (G.git_commit_parentcount(c) > 0) {
+		if (G.git_commit_lookup(&p, repo,
+		    G.git_commit_parent_id(c, 0)) != 0)
+			return git_fail(LEP_E_FAILED, "log");
+		err = path_blob(&theirs, repo, G.git_commit_tree_id(p), path);
+		G.git_commit_free(p);
+		if (err != NULL)
+			return err;
+	}
+	*out = !G.git_oid_equal(mine, &theirs);
+	return NULL;
 }
 
 const struct lep_err *
@@ -617,38 +655,37 @@ lep_state_log(struct lep_state_entry **out, size_t *n_out,
 	struct lep_state_entry	*v = NULL, *e;
 	const git_signature	*a;
 	git_revwalk		*walk;
-	git_commit		*c, *p;
-	git_oid			 id, mine, theirs;
+	git_commit		*c;
+	git_oid			 id, mine;
 	size_t			 n = 0;
+	int			 rc = 0, changed;
 
 	*out = NULL;
 	*n_out = 0;
+	/* Only an unborn HEAD is "no commit yet"; a damaged one is an error. */
+	if ((rc = G.git_repository_head_unborn(st->repo)) != 0)
+		return rc == 1 ? NULL : git_fail(LEP_E_FAILED, "log: HEAD");
 	if (G.git_revwalk_new(&walk, st->repo) != 0)
 		return git_fail(LEP_E_FAILED, "log");
 	G.git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
 	if (G.git_revwalk_push_head(walk) != 0) {
+		err = git_fail(LEP_E_FAILED, "log: HEAD");
 		G.git_revwalk_free(walk);
-		return NULL;		/* no commit yet */
+		return err;
 	}
-	while ((max == 0 || n < max) && G.git_revwalk_next(&id, walk) == 0) {
+	while ((max == 0 || n < max) &&
+	    (rc = G.git_revwalk_next(&id, walk)) == 0) {
 		if (G.git_commit_lookup(&c, st->repo, &id) != 0) {
 			err = git_fail(LEP_E_FAILED, "log");
 			break;
 		}
 		memset(&mine, 0, sizeof(mine));
 		if (path != NULL) {
-			path_blob(&mine, st->repo, G.git_commit_tree_id(c),
-			    path);
-			memset(&theirs, 0, sizeof(theirs));
-			if (G.git_commit_parentcount(c) > 0 &&
-			    G.git_commit_lookup(&p, st->repo,
-			    G.git_commit_parent_id(c, 0)) == 0) {
-				path_blob(&theirs, st->repo,
-				    G.git_commit_tree_id(p), path);
-				G.git_commit_free(p);
-			}
-			if (G.git_oid_equal(&mine, &theirs)) {
+			err = path_changed(&changed, &mine, st->repo, c, path);
+			if (err != NULL || !changed) {
 				G.git_commit_free(c);
+				if (err != NULL)
+					break;
 				continue;
 			}
 		}
@@ -665,6 +702,8 @@ lep_state_log(struct lep_state_entry **out, size_t *n_out,
 		    G.git_commit_message(c) : "");
 		G.git_commit_free(c);
 	}
+	if (err == NULL && rc != 0 && rc != GIT_ITEROVER)
+		err = git_fail(LEP_E_FAILED, "log");
 	G.git_revwalk_free(walk);
 	if (err != NULL) {
 		lep_state_entries_free(v, n);

@@ -7,6 +7,7 @@
 #include "check_lepton.h"
 #include "../lib/hdr.h"
 #include "../lib/sse.h"
+#include "../lib/trailer.h"
 #include "../lib/util.h"
 #include "../lib/wire.h"
 
@@ -268,6 +269,35 @@ START_TEST(test_sse_chunk_boundaries_anywhere)
 }
 END_TEST
 
+START_TEST(test_trailer_round_trip)
+{
+	struct lep_buf		 b = LEP_BUF_INIT;
+	struct lep_trailer	 kv[] = {
+		{ LEP_TRAILER_COMMAND, "deploy" },
+		{ LEP_TRAILER_MODEL, NULL },
+		{ LEP_TRAILER_SPEC, "" },
+		{ LEP_TRAILER_OUTCOME, "ready" },
+	};
+	char			*v;
+
+	lep_trailer_format(&b, "deploy iris on local", kv,
+	    LEP_ARRAY_SIZE(kv));
+	ck_assert_str_eq(b.buf, "deploy iris on local\n\n"
+	    "Lepton-Command: deploy\nLepton-Spec-Sha256: \n"
+	    "Lepton-Outcome: ready\n");
+	v = lep_trailer_get(b.buf, LEP_TRAILER_OUTCOME);
+	ck_assert_str_eq(v, "ready");
+	free(v);
+	v = lep_trailer_get(b.buf, LEP_TRAILER_SPEC);
+	ck_assert_str_eq(v, "");
+	free(v);
+	/* Absent, and a key that is only a prefix of another. */
+	ck_assert_ptr_null(lep_trailer_get(b.buf, LEP_TRAILER_MODEL));
+	ck_assert_ptr_null(lep_trailer_get(b.buf, "Lepton"));
+	lep_buf_release(&b);
+}
+END_TEST
+
 Suite *
 suite_util(void)
 {
@@ -287,6 +317,7 @@ suite_util(void)
 	tcase_add_test(tc, test_hdr_percentiles_of_a_known_distribution);
 	tcase_add_test(tc, test_wire_finds_where_responses_end);
 	tcase_add_test(tc, test_sse_chunk_boundaries_anywhere);
+	tcase_add_test(tc, test_trailer_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
 }

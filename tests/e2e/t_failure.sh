@@ -106,3 +106,57 @@ test_predict_errors_have_their_codes() {
 	expect_rc 2
 	expect_err "request body: line 1 col 1: invalid JSON"
 }
+
+# Two revisions of a small service; $S is its state repository.
+two_revisions() {
+	s=$(spec_in <<'YAML'
+kind: service
+name: web
+run: exec python3 -m http.server "$LEPTON_PORT"
+service:
+  readiness: {path: /, timeout: 20}
+YAML
+)
+	run $LEPTON deploy "$s"
+	expect_rc 0
+	printf 'env: {COLOUR: blue}\n' >>"$s"
+	run $LEPTON deploy "$s"
+	expect_rc 0
+	S=$LEPTON_HOME/state
+}
+
+# A state repository that cannot be read is an error, never "stopped" or
+# "not deployed": as root, chmod stops nothing, so corrupt a git object.
+test_unreadable_revision_is_an_error_not_a_stop() {
+	two_revisions
+	blob=$(git -C "$S" rev-parse HEAD~1:deployments/web.json)
+	obj=$S/objects/$(echo "$blob" | cut -c1-2)/$(echo "$blob" | cut -c3-)
+	[ -f "$obj" ] || fail "no loose object $obj"
+	chmod u+w "$obj"
+	echo "not zlib" >"$obj"
+	run $LEPTON rollback web
+	expect_rc 1
+	expect_err "state repository"
+	grep -q "is a stop" "$err" && fail "a corrupt object read as a stop"
+	run $LEPTON --json status web
+	[ "$(jget "$out" 'd["result"]["revision"]')" = 2 ] || fail "moved"
+}
+
+# A damaged HEAD ref is not "no history yet".
+test_corrupt_head_is_an_error_not_not_deployed() {
+	two_revisions
+	echo "0123 not an object id" >"$S/refs/heads/main"
+	run $LEPTON history web
+	expect_rc 1
+	expect_err "state repository"
+	run $LEPTON rollback web
+	expect_rc 1
+	expect_err "state repository"
+	# A changed spec: the deploy must not start before it can record.
+	sed -i 's/blue/red/' "$s"
+	run $LEPTON deploy "$s"
+	expect_rc 1
+	expect_err "state repository"
+	run $LEPTON --json status web
+	[ "$(jget "$out" 'd["result"]["revision"]')" = 2 ] || fail "deployed"
+}

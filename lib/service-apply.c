@@ -1,0 +1,385 @@
+/*
+ * service-apply.c: one revision of a deployment started on its provider
+ * and recorded as one commit, and the automatic rollback when it fails.
+ */
+#include "service.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctx.h"
+#include "error.h"
+#include "json.h"
+#include "ledger.h"
+#include "provider.h"
+#include "registry.h"
+#include "service-priv.h"
+#include "spec.h"
+#include "state.h"
+#include "trailer.h"
+#include "util.h"
+
+/* One apply under way: what its steps hand on. */
+struct run {
+	char			*path;		/* the record in git */
+	struct lep_state_entry	*hist;		/* its commits, newest first */
+	size_t			 nhist;
+	struct lep_json		*rec;		/* HOME/deployments/NAME.json */
+	int			 rev;		/* the new revision's number */
+	int			 baked;		/* bake failed: old ones gone */
+};
+
+/*
+ * rollout.bake: watch the new revision for that long; a replica that
+ * crashes (is restarted) or a deployment that stops running fails it.
+ */
+static const struct lep_err *
+bake(struct lep_ctx *ctx, struct lep_provider *p, const struct lep_apply *a)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_deployment	*d = NULL;
+	struct timespec		 ts = { 0, 200 * 1000 * 1000 };
+	long long		 end;
+	size_t			 i;
+
+	end = lep_now_ms() + a->sp->service.bake * 1000;
+	while (err == NULL && lep_now_ms() < end) {
+		lep_out_progress(&ctx->out, "%s: baking, %llds left",
+		    a->sp->name, (end - lep_now_ms()) / 1000 + 1);
+		nanosleep(&ts, NULL);
+		if ((err = lep_provider_status(&d, p, a->sp->name)) != NULL)
+			break;
+		/* A canary's own replicas, else the active ones. */
+		for (i = 0; i < (d->canary ? d->ncanary : d->nreplicas); i++)
+			if ((d->canary ? d->canary_replicas :
+			    d->replicas)[i].restarts > 0)
+				err = lep_err_new(LEP_E_FAILED, "replica %zu "
+				    "of the new revision crashed during "
+				    "rollout.bake (%llds)", i,
+				    a->sp->service.bake);
+		if (err == NULL && !lep_streq(d->state, "running"))
+			err = lep_err_new(LEP_E_FAILED, "the new revision went "
+			    "%s during rollout.bake", d->state);
+		lep_deployment_free(d);
+		d = NULL;
+	}
+	lep_out_progress_done(&ctx->out);
+	return err;
+}
+
+/*
+ * Start a recorded revision again (its old replicas are gone): the
+ * record's spec, directory and model version, as provider revision rev.
+ */
+static const struct lep_err *
+reapply(struct lep_ctx *ctx, struct lep_provider *p, struct lep_state *st,
+    const char *name, const struct lep_buf *record, int rev)
+{
+	const struct lep_err	*err;
+	struct lep_deployment	*d = NULL;
+	struct lep_deploy_req	 req;
+	struct lep_spec		*sp = NULL;
+	struct lep_json		*rec = NULL;
+	char			*model_dir = NULL;
+
+	if ((err = lep_json_parse(&rec, record->buf, record->len,
+	    name)) != NULL)
+		return err;
+	if (lep_json_get_str(rec, "dir") == NULL ||
+	    lep_json_get(rec, "spec") == NULL) {
+		err = lep_err_new(LEP_E_FAILED, "%s: not a deployment record",
+		    name);
+		goto done;
+	}
+	if ((err = lep_service_record_spec(&sp, &model_dir, ctx, st, rec,
+	    name)) != NULL)
+		goto done;
+	memset(&req, 0, sizeof(req));
+	req.spec = sp;
+	req.spec_sha256 = lep_json_get_str(rec, "spec_sha256") ?
+	    lep_json_get_str(rec, "spec_sha256") : "";
+	req.model_dir = model_dir;
+	req.revision = rev;
+	req.secret_names = (const char *const *)sp->secrets;
+	req.nsecrets = sp->nsecrets;
+	err = lep_provider_deploy(&d, p, &req);
+done:
+	lep_deployment_free(d);
+	lep_spec_free(sp);
+	lep_json_free(rec);
+	free(model_dir);
+	return err;
+}
+
+static char *
+commit_message(const struct lep_apply *a, const char *outcome)
+{
+	struct lep_buf		 b = LEP_BUF_INIT;
+	char			*model = a->model == NULL ? NULL :
+				    xasprintf("%s@%s", a->model, a->version);
+	struct lep_trailer	 kv[] = {
+		{ LEP_TRAILER_COMMAND, a->command },
+		{ LEP_TRAILER_DEPLOYMENT, a->sp->name },
+		{ LEP_TRAILER_PROVIDER, a->pname },
+		{ LEP_TRAILER_MODEL, model },
+		{ LEP_TRAILER_SPEC, a->hex },
+		{ LEP_TRAILER_OUTCOME, outcome },
+	};
+
+	lep_trailer_format(&b, a->subject, kv, LEP_ARRAY_SIZE(kv));
+	free(model);
+	return lep_buf_detach(&b, NULL);
+}
+
+/* The restoring commit has the trailers of the revision it restores. */
+static char *
+restore_message(const struct lep_apply *a, const char *prev, size_t number)
+{
+	struct lep_buf		 b = LEP_BUF_INIT;
+	char			*model, *spec, *subject;
+	struct lep_trailer	 kv[] = {
+		{ LEP_TRAILER_COMMAND, "rollback" },
+		{ LEP_TRAILER_DEPLOYMENT, a->sp->name },
+		{ LEP_TRAILER_PROVIDER, a->pname },
+		{ LEP_TRAILER_MODEL, NULL },
+		{ LEP_TRAILER_SPEC, NULL },
+		{ LEP_TRAILER_OUTCOME, "ready" },
+	};
+
+	kv[3].value = model = lep_trailer_get(prev, LEP_TRAILER_MODEL);
+	spec = lep_trailer_get(prev, LEP_TRAILER_SPEC);
+	kv[4].value = spec ? spec : "";
+	subject = xasprintf("rollback %s to revision %zu (automatic)",
+	    a->sp->name, number);
+	lep_trailer_format(&b, subject, kv, LEP_ARRAY_SIZE(kv));
+	free(subject);
+	free(model);
+	free(spec);
+	return lep_buf_detach(&b, NULL);
+}
+
+/*
+ * A canary whose deploy was interrupted keeps its share until someone
+ * decides; the next deploy or rollback decides: it goes, and the revision
+ * the history says is serving goes on serving.
+ */
+static void
+abort_stale_canary(struct lep_ctx *ctx, struct lep_provider *p,
+    const char *name)
+{
+	struct lep_deployment	*d = NULL, *after = NULL;
+	int			 canary;
+
+	if (lep_provider_status(&d, p, name) != NULL || d == NULL)
+		return;		/* nothing deployed yet, or nothing to say */
+	canary = d->canary;
+	lep_deployment_free(d);
+	if (canary <= 0)
+		return;
+	lep_out_warn(&ctx->out, "%s: revision %d was left as a canary by an "
+	    "interrupted deploy; removing it", name, canary);
+	/* A failure here shows again as the deploy's own. */
+	(void)lep_provider_update(&after, p, name, canary, "abort");
+	lep_deployment_free(after);
+}
+
+/*
+ * The record's history and the new revision's number, never one used
+ * before (by the record or by the history); the record takes it at once.
+ */
+static const struct lep_err *
+next_revision(struct run *r, struct lep_ctx *ctx, struct lep_state *st,
+    const struct lep_apply *a)
+{
+	const struct lep_err	*err;
+	const char		*name = a->sp->name;
+	long long		 rev = 0, now = (long long)time(NULL);
+
+	if ((err = lep_state_log(&r->hist, &r->nhist, st, r->path, 0)) != NULL)
+		return err;
+	if ((err = service_record_load(&r->rec, ctx, name)) != NULL) {
+		if (err->code != LEP_E_NOT_FOUND)
+			return err;
+		r->rec = lep_json_obj();
+		lep_json_set_str(r->rec, "name", name);
+		lep_json_set_int(r->rec, "created", now);
+	}
+	(void)lep_json_get_ll(r->rec, "revision", &rev);
+	/* Never reuse a number: the provider's or the history's. */
+	if ((long long)r->nhist > rev)
+		rev = (long long)r->nhist;
+	r->rev = (int)rev + 1;
+	lep_json_set_str(r->rec, "provider", a->pname);
+	lep_json_set_int(r->rec, "revision", r->rev);
+	lep_json_set_int(r->rec, "updated", now);
+	return service_record_save(ctx, name, r->rec);
+}
+
+/*
+ * Deploy revision r->rev. A canary takes its share while it bakes, beside
+ * the active revision; then it takes everything, or it goes and the active
+ * one never noticed. Without a canary, an update bakes alone, and if that
+ * fails the old replicas are already gone (r->baked).
+ */
+static const struct lep_err *
+start_revision(struct lep_deployment **out, struct run *r,
+    struct lep_ctx *ctx, struct lep_provider *p, const struct lep_apply *a)
+{
+	const struct lep_err	*err;
+	struct lep_deployment	*d = NULL;
+	struct lep_deploy_req	 req;
+	const char		*name = a->sp->name;
+
+	memset(&req, 0, sizeof(req));
+	req.spec = a->sp;
+	req.spec_sha256 = a->hex;
+	req.model_dir = a->model_dir;
+	req.revision = r->rev;
+	req.secret_names = (const char *const *)a->sp->secrets;
+	req.nsecrets = a->sp->nsecrets;
+	abort_stale_canary(ctx, p, name);
+	if ((err = lep_provider_deploy(out, p, &req)) != NULL)
+		return err;
+	if ((*out)->canary == r->rev) {
+		if ((err = bake(ctx, p, a)) != NULL)
+			(void)lep_provider_update(&d, p, name, r->rev, "abort");
+		else if ((err = lep_provider_update(&d, p, name, r->rev,
+		    "promote")) == NULL) {
+			lep_deployment_free(*out);
+			*out = d;
+			d = NULL;
+		}
+		lep_deployment_free(d);
+	} else if (a->sp->kind == LEP_SPEC_SERVICE &&
+	    a->sp->service.bake > 0 && r->nhist > 0 &&
+	    (err = bake(ctx, p, a)) != NULL)
+		r->baked = 1;	/* the old replicas are gone: restart them */
+	return err;
+}
+
+/* The record joins the txn: one commit whose outcome says how it went. */
+static const struct lep_err *
+commit_revision(struct lep_state *st, struct lep_apply *a,
+    const struct run *r, const char *outcome)
+{
+	const struct lep_err	*err;
+	char			*msg;
+
+	lep_txn_put(a->txn, r->path, a->record);
+	a->record = NULL;
+	msg = commit_message(a, outcome);
+	err = lep_txn_commit(NULL, st, a->txn, msg);
+	free(msg);
+	return err;
+}
+
+/*
+ * Automatic rollback after failure: if the revision before was healthy it
+ * still serves (the provider never stopped it) or, after a failed bake,
+ * is started again; a second commit restores its record. Returns the
+ * error to report: failure, saying so when it rolled back.
+ */
+static const struct lep_err *
+restore_previous(struct lep_ctx *ctx, struct lep_provider *p,
+    struct lep_state *st, const struct lep_apply *a, struct run *r,
+    const struct lep_err *failure)
+{
+	const struct lep_err	*err = failure;
+	const char		*name = a->sp->name;
+	struct lep_change	 ch;
+	struct lep_buf		 prev;
+	char			*outcome, *msg = NULL, *why;
+
+	lep_buf_init(&prev, 0);
+	outcome = r->nhist > 0 ? lep_trailer_get(r->hist[0].message,
+	    LEP_TRAILER_OUTCOME) : NULL;
+	if (!lep_streq(outcome, "ready") ||
+	    lep_state_read(&prev, st, r->hist[0].oid, r->path) != NULL ||
+	    (r->baked && reapply(ctx, p, st, name, &prev, r->rev + 1) != NULL))
+		goto done;
+	ch.path = r->path;
+	ch.data = prev.buf;
+	ch.len = prev.len;
+	msg = restore_message(a, r->hist[0].message, r->nhist);
+	if (lep_state_commit(NULL, st, &ch, 1, msg) != NULL)
+		goto done;
+	why = xasprintf("%s; rolled back to revision %zu, which %s",
+	    failure->msg, r->nhist, r->baked ? "serves again" :
+	    "still serves");
+	if (r->baked) {
+		lep_json_set_int(r->rec, "revision", r->rev + 1);
+		(void)service_record_save(ctx, name, r->rec);
+	}
+	err = lep_err_hint(lep_err_new(failure->code, "%s", why),
+	    "'lepton history %s' shows both", name);
+	free(why);
+done:
+	lep_buf_release(&prev);
+	free(outcome);
+	free(msg);
+	return err;
+}
+
+/* A healthy revision: the record says what serves, the ledger where. */
+static const struct lep_err *
+finish_record(struct lep_deployment *d, struct lep_ctx *ctx,
+    const struct lep_apply *a, const struct run *r)
+{
+	const struct lep_err	*err;
+	struct lep_segment	 seg;
+	const char		*name = a->sp->name;
+
+	lep_json_set_str(r->rec, "spec_sha256", a->hex);
+	lep_json_set_str(r->rec, "spec_file", a->sp->file);
+	lep_json_set_str(r->rec, "spec_dir", a->sp->dir);
+	lep_json_set_str(r->rec, "predict_path", a->sp->service.path);
+	lep_json_set_str(r->rec, "protocol", a->sp->service.protocol);
+	if (a->model != NULL) {
+		lep_json_set_str(r->rec, "model", a->model);
+		lep_json_set_str(r->rec, "model_version", a->version);
+	} else {
+		lep_json_set(r->rec, "model", lep_json_null());
+		lep_json_set(r->rec, "model_version", lep_json_null());
+	}
+	err = service_record_save(ctx, name, r->rec);
+	service_stamp(d, r->rec);
+	if (err == NULL && a->seg != NULL) {
+		/* The old revision's segment ends, the new one's starts. */
+		seg = *a->seg;
+		seg.what = (char *)(uintptr_t)name;
+		seg.revision = r->rev;
+		err = lep_ledger_record(ctx->home, name, &seg, lep_epoch_ms());
+	}
+	return err;
+}
+
+const struct lep_err *
+lep_service_apply(struct lep_deployment **out, struct lep_ctx *ctx,
+    struct lep_provider *p, struct lep_state *st, struct lep_apply *a)
+{
+	const struct lep_err	*err, *cerr;
+	struct run		 r;
+
+	*out = NULL;
+	memset(&r, 0, sizeof(r));
+	r.path = lep_service_state_path(a->sp->name);
+	if ((err = next_revision(&r, ctx, st, a)) != NULL)
+		goto done;
+	err = start_revision(out, &r, ctx, p, a);
+	cerr = commit_revision(st, a, &r, err == NULL ? "ready" : "failed");
+	if (err == NULL)
+		err = cerr;
+	if (err != NULL)
+		err = restore_previous(ctx, p, st, a, &r, err);
+	else
+		err = finish_record(*out, ctx, a, &r);
+done:
+	free(a->record);
+	a->record = NULL;
+	lep_state_entries_free(r.hist, r.nhist);
+	lep_json_free(r.rec);
+	free(r.path);
+	return err;
+}
