@@ -32,7 +32,7 @@ read_metrics(const char *output)
 	char		*p, *dir, *slash;
 
 	p = xasprintf("%s/metrics.json", output);
-	if (lep_read_file(&b, p, 1 << 20) == NULL)
+	if (lep_read_file(&b, p, LEP_FILE_MAX) == NULL)
 		(void)lep_json_parse(&m, b.buf, b.len, p);
 	lep_buf_release(&b);
 	free(p);
@@ -42,7 +42,7 @@ read_metrics(const char *output)
 	if ((slash = strrchr(dir, '/')) != NULL) {
 		*slash = '\0';
 		p = xasprintf("%s/metrics.json", dir);
-		if (lep_read_file(&b, p, 1 << 20) == NULL)
+		if (lep_read_file(&b, p, LEP_FILE_MAX) == NULL)
 			(void)lep_json_parse(&m, b.buf, b.len, p);
 		lep_buf_release(&b);
 		free(p);

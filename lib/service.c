@@ -49,7 +49,7 @@ service_record_load(struct lep_json **out, const struct lep_ctx *ctx,
 
 	*out = NULL;
 	p = record_path(ctx, name);
-	err = lep_read_file(&b, p, 1 << 20);
+	err = lep_read_file(&b, p, LEP_FILE_MAX);
 	if (err == NULL)
 		err = lep_json_parse(out, b.buf, b.len, p);
 	else if (err->code == LEP_E_NOT_FOUND)
@@ -291,7 +291,7 @@ spec_model(char **version_out, char **dir_out, char **digest_out,
 	    xasprintf("%s/%s", sp->dir, sp->model.path);
 	/* A metrics.json beside the model comes along. */
 	mpath = xasprintf("%s/metrics.json", path);
-	if (lep_read_file(&mb, mpath, 1 << 20) == NULL)
+	if (lep_read_file(&mb, mpath, LEP_FILE_MAX) == NULL)
 		(void)lep_json_parse(&metrics, mb.buf, mb.len, mpath);
 	lep_buf_release(&mb);
 	free(mpath);
