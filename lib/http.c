@@ -349,15 +349,74 @@ lep_http_many(const struct lep_http_req *reqs, size_t n, int concurrency,
 	return lep_http_many_until(reqs, n, concurrency, done, arg, NULL);
 }
 
+/* Set x up again on its own easy handle, for reqs[idx], try `tries`. */
+static void
+xfer_reuse(struct xfer *x, const struct lep_http_req *req, size_t idx,
+    int tries)
+{
+	CURL	*e = x->easy;
+
+	x->easy = NULL;
+	if (x->headers != NULL)
+		C.slist_free_all(x->headers);
+	x->headers = NULL;
+	lep_http_resp_release(&x->resp);
+	xfer_setup(x, req, e);
+	x->index = idx;
+	x->tries = tries;
+	x->not_before = 0;
+}
+
+/* A many-run: its requests, where it is, and whom to tell. */
+struct many {
+	const struct lep_http_req	*reqs;
+	size_t				 n, next, finished;
+	CURLM				*multi;
+	lep_http_done_fn		 done;
+	void				*arg;
+	volatile int			*stop;
+};
+
+static int
+many_stopped(const struct many *m)
+{
+	return m->stop != NULL && *m->stop;
+}
+
+/* One transfer ended: retry it later, or report it and start the next. */
+static void
+many_done(struct many *m, struct xfer *x, CURLcode rc)
+{
+	C.multi_remove_handle(m->multi, x->easy);
+	if (rc == CURLE_OK) {
+		C.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE,
+		    &x->resp.status);
+		C.easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &x->resp.seconds);
+	}
+	if (should_retry(x, rc)) {
+		xfer_reuse(x, &m->reqs[x->index], x->index, x->tries + 1);
+		x->not_before = lep_now_ms() + backoff_ms(x->tries - 1);
+		return;
+	}
+	m->done(m->arg, x->index, rc == CURLE_OK ? &x->resp : NULL,
+	    rc == CURLE_OK ? NULL : xfer_error(x, rc));
+	m->finished++;
+	if (m->next < m->n && !many_stopped(m)) {
+		xfer_reuse(x, &m->reqs[m->next], m->next, 1);
+		m->next++;
+		C.multi_add_handle(m->multi, x->easy);
+	}
+}
+
 const struct lep_err *
 lep_http_many_until(const struct lep_http_req *reqs, size_t n,
     int concurrency, lep_http_done_fn done, void *arg, volatile int *stop)
 {
 	const struct lep_err	*err;
-	struct xfer		*slots;
-	CURLM			*multi;
+	struct xfer		*slots, *x;
+	struct many		 m = { reqs, n, 0, 0, NULL, done, arg, stop };
 	CURLMsg			*msg;
-	size_t			 next = 0, finished = 0, i;
+	size_t			 i;
 	int			 running, left, nslots;
 	long long		 now;
 
@@ -368,70 +427,26 @@ lep_http_many_until(const struct lep_http_req *reqs, size_t n,
 	nslots = (size_t)concurrency < n ? concurrency : (int)n;
 	if (nslots == 0)
 		return NULL;
-	multi = C.multi_init();
-	if (multi == NULL)
+	if ((m.multi = C.multi_init()) == NULL)
 		lep_die_oom();
-	C.multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)nslots);
+	C.multi_setopt(m.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)nslots);
 	slots = xcalloc((size_t)nslots, sizeof(*slots));
 	for (i = 0; i < (size_t)nslots; i++) {
-		xfer_setup(&slots[i], &reqs[next], NULL);
-		slots[i].index = next++;
+		xfer_setup(&slots[i], &reqs[m.next], NULL);
+		slots[i].index = m.next++;
 		slots[i].tries = 1;
 		C.easy_setopt(slots[i].easy, CURLOPT_PRIVATE, &slots[i]);
-		C.multi_add_handle(multi, slots[i].easy);
+		C.multi_add_handle(m.multi, slots[i].easy);
 	}
 	/* Stopped: what is in flight finishes, nothing more starts. */
-	while (finished < n && !(stop != NULL && *stop && finished == next)) {
-		C.multi_perform(multi, &running);
-		while ((msg = C.multi_info_read(multi, &left)) != NULL) {
-			struct xfer	*x;
-			CURLcode	 rc = msg->data.result;
-
+	while (m.finished < n && !(many_stopped(&m) && m.finished == m.next)) {
+		C.multi_perform(m.multi, &running);
+		while ((msg = C.multi_info_read(m.multi, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			C.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 			    (char **)&x);
-			C.multi_remove_handle(multi, x->easy);
-			if (rc == CURLE_OK) {
-				C.easy_getinfo(x->easy,
-				    CURLINFO_RESPONSE_CODE, &x->resp.status);
-				C.easy_getinfo(x->easy, CURLINFO_TOTAL_TIME,
-				    &x->resp.seconds);
-			}
-			if (should_retry(x, rc)) {
-				CURL	*e = x->easy;
-				size_t	 idx = x->index;
-				int	 tries = x->tries;
-
-				x->easy = NULL;
-				if (x->headers != NULL)
-					C.slist_free_all(x->headers);
-				x->headers = NULL;
-				lep_http_resp_release(&x->resp);
-				xfer_setup(x, &reqs[idx], e);
-				x->index = idx;
-				x->tries = tries + 1;
-				x->not_before = lep_now_ms() +
-				    backoff_ms(tries);
-				continue;
-			}
-			done(arg, x->index, rc == CURLE_OK ? &x->resp : NULL,
-			    rc == CURLE_OK ? NULL : xfer_error(x, rc));
-			finished++;
-			if (next < n && !(stop != NULL && *stop)) {
-				CURL	*e = x->easy;
-
-				x->easy = NULL;
-				if (x->headers != NULL)
-					C.slist_free_all(x->headers);
-				x->headers = NULL;
-				lep_http_resp_release(&x->resp);
-				xfer_setup(x, &reqs[next], e);
-				x->index = next++;
-				x->tries = 1;
-				x->not_before = 0;
-				C.multi_add_handle(multi, x->easy);
-			}
+			many_done(&m, x, msg->data.result);
 		}
 		/* Re-add transfers whose backoff has passed. */
 		now = lep_now_ms();
@@ -439,17 +454,17 @@ lep_http_many_until(const struct lep_http_req *reqs, size_t n,
 			if (slots[i].not_before != 0 &&
 			    slots[i].not_before <= now) {
 				slots[i].not_before = 0;
-				C.multi_add_handle(multi, slots[i].easy);
+				C.multi_add_handle(m.multi, slots[i].easy);
 			}
 		}
-		if (finished < n && !(stop != NULL && *stop &&
-		    finished == next))
-			C.multi_poll(multi, NULL, 0, 50, NULL);
+		if (m.finished < n && !(many_stopped(&m) &&
+		    m.finished == m.next))
+			C.multi_poll(m.multi, NULL, 0, 50, NULL);
 	}
 	for (i = 0; i < (size_t)nslots; i++)
 		xfer_release(&slots[i]);
 	free(slots);
-	C.multi_cleanup(multi);
+	C.multi_cleanup(m.multi);
 	return NULL;
 }
 

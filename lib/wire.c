@@ -313,20 +313,91 @@ on_event(struct run *w, struct conn *c, unsigned int ev)
 	finish(w, c, status, 0);
 }
 
+/* The one request every connection sends, whole (it may hold a token). */
+static void
+build_request(struct lep_buf *b, const struct lep_load_opts *o,
+    const char *host, const char *port, const char *path)
+{
+	lep_buf_addf(b, "POST %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: "
+	    "lepton/%s\r\nAccept: */*\r\n", path, host, port, LEPTON_VERSION);
+	if (o->req->body != NULL)
+		lep_buf_addf(b, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    o->req->content_type ? o->req->content_type :
+		    "application/json", o->req->body_len);
+	if (o->req->bearer != NULL)
+		lep_buf_addf(b, "Authorization: Bearer %s\r\n",
+		    o->req->bearer);
+	lep_buf_add(b, "\r\n");
+	if (o->req->body != NULL)
+		lep_buf_addn(b, o->req->body, o->req->body_len);
+}
+
+/* Start what the clock says is due on the idle connections. */
+static void
+start_due(struct run *w, struct lep_load_clock *c, struct conn *conns,
+    int n, long long now)
+{
+	const struct lep_load_opts	*o = w->o;
+	long long			 when;
+	int				 i;
+
+	for (i = 0; i < n; i++) {
+		if (conns[i].st != C_IDLE)
+			continue;
+		if (!lep_load_clock_next(c, w->r, now, &when))
+			break;
+		start(w, &conns[i], when, when >= c->counted_from);
+		if (o->requests > 0 && c->started >= o->requests)
+			break;
+	}
+}
+
+/* Open loop until the clock ends the run and the last answer is in. */
+static void
+run_loop(struct run *w, struct lep_load_clock *c, struct conn *conns, int n)
+{
+	struct epoll_event	 evs[256];
+	long long		 now, wait_us;
+	int			 i, e, nev, stopping = 0;
+
+	for (;;) {
+		now = lep_now_us();
+		if (lep_load_clock_over(c, w->o, now))
+			stopping = 1;
+		if (!stopping)
+			start_due(w, c, conns, n, now);
+		if (stopping && w->inflight == 0)
+			break;
+		wait_us = 50000;
+		if (c->interval > 0 && !stopping && c->next_due - now < wait_us)
+			wait_us = c->next_due - now;
+		nev = epoll_wait(w->ep, evs, (int)LEP_ARRAY_SIZE(evs),
+		    wait_us > 0 ? (int)(wait_us / 1000) : 0);
+		for (e = 0; e < nev; e++)
+			on_event(w, evs[e].data.ptr, evs[e].events);
+		/* Requests past their timeout: the connection goes too. */
+		now = lep_now_us();
+		for (i = 0; i < n; i++) {
+			if (conns[i].st != C_IDLE && now > conns[i].deadline) {
+				conn_close(w->ep, &conns[i]);
+				finish(w, &conns[i], 0, 2);
+			}
+		}
+	}
+}
+
 const struct lep_err *
 lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 {
 	const struct lep_err	*err = NULL;
 	struct addrinfo		 hints;
-	struct epoll_event	 evs[256];
 	struct lep_buf		 b = LEP_BUF_INIT;
 	struct conn		*conns;
 	struct run		 w;
 	char			*host = NULL, *port = NULL, *path = NULL;
 	struct lep_load_clock	 c;
-	long long		 now, wait_us;
 	int			 n = o->concurrency > 0 ? o->concurrency : 1;
-	int			 i, e, nev, rc, stopping = 0;
+	int			 i, rc;
 
 	memset(r, 0, sizeof(*r));
 	r->latency = lep_hdr_new();
@@ -342,18 +413,7 @@ lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 		    gai_strerror(rc));
 		goto done;
 	}
-	lep_buf_addf(&b, "POST %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: "
-	    "lepton/%s\r\nAccept: */*\r\n", path, host, port, LEPTON_VERSION);
-	if (o->req->body != NULL)
-		lep_buf_addf(&b, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-		    o->req->content_type ? o->req->content_type :
-		    "application/json", o->req->body_len);
-	if (o->req->bearer != NULL)
-		lep_buf_addf(&b, "Authorization: Bearer %s\r\n",
-		    o->req->bearer);
-	lep_buf_add(&b, "\r\n");
-	if (o->req->body != NULL)
-		lep_buf_addn(&b, o->req->body, o->req->body_len);
+	build_request(&b, o, host, port, path);
 	w.req = b.buf;
 	w.reqlen = b.len;
 	w.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -367,39 +427,7 @@ lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 		conns[i].rbuf = xmalloc(RBUF);
 	}
 	lep_load_clock_init(&c, o);
-	for (;;) {
-		now = lep_now_us();
-		if (lep_load_clock_over(&c, o, now))
-			stopping = 1;
-		for (i = 0; i < n && !stopping; i++) {
-			long long	 when;
-
-			if (conns[i].st != C_IDLE)
-				continue;
-			if (!lep_load_clock_next(&c, r, now, &when))
-				break;
-			start(&w, &conns[i], when, when >= c.counted_from);
-			if (o->requests > 0 && c.started >= o->requests)
-				break;
-		}
-		if (stopping && w.inflight == 0)
-			break;
-		wait_us = 50000;
-		if (c.interval > 0 && !stopping && c.next_due - now < wait_us)
-			wait_us = c.next_due - now;
-		nev = epoll_wait(w.ep, evs, (int)LEP_ARRAY_SIZE(evs),
-		    wait_us > 0 ? (int)(wait_us / 1000) : 0);
-		for (e = 0; e < nev; e++)
-			on_event(&w, evs[e].data.ptr, evs[e].events);
-		/* Requests past their timeout: the connection goes too. */
-		now = lep_now_us();
-		for (i = 0; i < n; i++) {
-			if (conns[i].st != C_IDLE && now > conns[i].deadline) {
-				conn_close(w.ep, &conns[i]);
-				finish(&w, &conns[i], 0, 2);
-			}
-		}
-	}
+	run_loop(&w, &c, conns, n);
 	lep_load_clock_end(&c, r, o, lep_now_us());
 	for (i = 0; i < n; i++) {
 		conn_close(w.ep, &conns[i]);
