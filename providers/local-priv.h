@@ -2,7 +2,8 @@
  * local-priv.h: what the local provider's command side (local.c) and its
  * supervisor process (local-super.c) share: file names under
  * HOME/local/NAME/ and the grace periods; and what the supervisor shares
- * with its proxy (local-proxy.c): its revision records.
+ * with its readiness probes (local-probe.c) and its proxy (local-proxy.c):
+ * its revision records.
  *
  *   rev-N.json       the normalised spec of revision N (a valid spec)
  *   rev-N.meta.json  its directory, model directory and spec hash
@@ -157,6 +158,22 @@ struct rev {
 	unsigned int	 rr;		/* the proxy's next replica */
 	struct rev	*next;
 };
+
+/*
+ * Readiness probes (local-probe.c): one GET of the spec's ready path in
+ * flight per starting replica, in r->pr.
+ */
+/* Connect to the replica's port; on failure the next try is scheduled. */
+void	 local_probe_start(struct replica *);
+/*
+ * Move the probe on: revents from poll, or 0 (then only its deadline
+ * counts). 1 when the replica answered 2xx; the probe is closed then, and
+ * when it failed, with the next one scheduled.
+ */
+int	 local_probe_check(struct replica *, const char *path,
+	    short revents);
+/* Close the probe in flight, if any. */
+void	 local_probe_close(struct replica *);
 
 /*
  * The proxy (local-proxy.c): the deployment's stable endpoint. It splices

@@ -13,12 +13,8 @@
 #include "provider.h"
 
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -383,6 +379,16 @@ replica_start(struct rev *v, struct replica *r)
 	S.dirty = 1;
 }
 
+/* Its probe passed: it takes connections. */
+static void
+replica_ready(struct rev *v, struct replica *r)
+{
+	r->st = R_READY;
+	r->ready_since = lep_now_ms();
+	S.dirty = 1;
+	slog("revision %d replica %d: ready", v->num, r->index);
+}
+
 static int
 rev_alive(const struct rev *v)
 {
@@ -409,21 +415,13 @@ rev_signal(struct rev *v, int sig)
 }
 
 static void
-close_probe(struct replica *r)
-{
-	if (r->pr.fd != -1)
-		close(r->pr.fd);
-	r->pr.fd = -1;
-}
-
-static void
 rev_terminate(struct rev *v, enum vphase phase)
 {
 	int	 i;
 
 	v->phase = phase;
 	for (i = 0; i < v->nreps; i++)
-		close_probe(&v->reps[i]);
+		local_probe_close(&v->reps[i]);
 	rev_signal(v, SIGTERM);
 	v->kill_at = lep_now_ms() + LOCAL_GRACE_S * 1000;
 	S.dirty = 1;
@@ -481,7 +479,7 @@ replica_exited(struct rev *v, struct replica *r, int status)
 	kill(-r->pid, SIGKILL);
 	r->pid = 0;
 	r->start = 0;
-	close_probe(r);
+	local_probe_close(r);
 	S.dirty = 1;
 	if (v->phase == V_STARTING) {
 		r->st = R_DEAD;
@@ -557,90 +555,6 @@ reap(void)
 	}
 }
 
-/* --- readiness probes ------------------------------------------------ */
-
-static void
-probe_start(struct replica *r)
-{
-	struct sockaddr_in	 sin;
-	int			 fd;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)r->port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
-	    errno != EINPROGRESS) {
-		close(fd);
-		r->probe_ms = lep_now_ms() + LOCAL_PROBE_MS;
-		return;
-	}
-	r->pr.fd = fd;
-	r->pr.sent = 0;
-	r->pr.len = 0;
-	r->pr.deadline = lep_now_ms() + 2000;
-}
-
-static void
-probe_done(struct rev *v, struct replica *r, int ok)
-{
-	close_probe(r);
-	if (!ok) {
-		r->probe_ms = lep_now_ms() + LOCAL_PROBE_MS;
-		return;
-	}
-	r->st = R_READY;
-	r->ready_since = lep_now_ms();
-	S.dirty = 1;
-	slog("revision %d replica %d: ready", v->num, r->index);
-}
-
-static void
-probe_io(struct rev *v, struct replica *r, short revents)
-{
-	char		*req;
-	ssize_t		 n;
-	int		 soerr = 0;
-	socklen_t	 len = sizeof(soerr);
-
-	if (!r->pr.sent) {
-		if (getsockopt(r->pr.fd, SOL_SOCKET, SO_ERROR, &soerr,
-		    &len) == -1 || soerr != 0) {
-			probe_done(v, r, 0);
-			return;
-		}
-		req = xasprintf("GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n"
-		    "User-Agent: lepton-probe\r\nConnection: close\r\n\r\n",
-		    v->spec->service.ready_path, r->port);
-		n = write(r->pr.fd, req, strlen(req));
-		free(req);
-		if (n <= 0) {
-			probe_done(v, r, 0);
-			return;
-		}
-		r->pr.sent = 1;
-		return;
-	}
-	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
-		return;
-	n = read(r->pr.fd, r->pr.buf + r->pr.len,
-	    sizeof(r->pr.buf) - 1 - r->pr.len);
-	if (n <= 0) {
-		probe_done(v, r, 0);
-		return;
-	}
-	r->pr.len += (size_t)n;
-	r->pr.buf[r->pr.len] = '\0';
-	if (r->pr.len < 12)
-		return;
-	/* "HTTP/1.x 2xx": ready on any 2xx. */
-	probe_done(v, r, strncmp(r->pr.buf, "HTTP/1.", 7) == 0 &&
-	    r->pr.buf[9] == '2');
-}
-
 static int
 rev_conns(const struct rev *v)
 {
@@ -696,7 +610,7 @@ rev_tick_starting(struct rev *v, long long now)
 			ready++;
 		else if (r->st == R_STARTING && r->pr.fd == -1 &&
 		    now >= r->probe_ms)
-			probe_start(r);
+			local_probe_start(r);
 	}
 	if (ready == v->nreps) {
 		v->phase = V_READY;
@@ -725,7 +639,7 @@ rev_tick_ready(struct rev *v, long long now)
 			replica_start(v, r);
 		else if (r->st == R_STARTING && r->pr.fd == -1 &&
 		    now >= r->probe_ms)
-			probe_start(r);
+			local_probe_start(r);
 		if (r->st == R_STARTING && now >= r->ready_by && r->pid > 0) {
 			slog("revision %d replica %d: not ready within %llds; "
 			    "killing it", v->num, i,
@@ -990,10 +904,9 @@ probes_io(const struct pollfd *pfd, size_t k, size_t n)
 
 			if (k >= n || r->pr.fd == -1 || pfd[k].fd != r->pr.fd)
 				continue;
-			if (pfd[k].revents)
-				probe_io(v, r, pfd[k].revents);
-			else if (lep_now_ms() >= r->pr.deadline)
-				probe_done(v, r, 0);
+			if (local_probe_check(r, v->spec->service.ready_path,
+			    pfd[k].revents))
+				replica_ready(v, r);
 		}
 	}
 }
