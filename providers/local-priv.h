@@ -2,7 +2,9 @@
  * local-priv.h: what the local provider's command side (local.c) and its
  * supervisor process (local-super.c) share: file names under
  * HOME/local/NAME/ and the grace periods; and what the supervisor shares
- * with its proxy (local-proxy.c): its revision records.
+ * with the life of a revision (local-rev.c), its readiness probes
+ * (local-probe.c) and its proxy (local-proxy.c): its state and revision
+ * records.
  *
  *   rev-N.json       the normalised spec of revision N (a valid spec)
  *   rev-N.meta.json  its directory, model directory and spec hash
@@ -21,12 +23,15 @@
 
 #include <sys/types.h>
 
+#include "../lib/util.h"
+
 struct lep_err;
 struct lep_job;
 struct lep_out;
 struct lep_json;
 struct lep_spec;
 struct lep_submit_req;
+struct local_conn;
 
 /* A JSON file of at most 4 MiB. Errors: NOT_FOUND, FAILED. */
 const struct lep_err *local_read_json(struct lep_json **out, const char *path);
@@ -159,11 +164,106 @@ struct rev {
 };
 
 /*
+ * The supervisor's state (local-super.c), one per process; local-rev.c
+ * moves its revisions along.
+ */
+struct local_sup {
+	char		*home, *name, *dir, *logdir;
+	int		 lfd;
+	int		 port;
+	struct rev	*revs, *active, *pending;
+	struct rev	*canary;	/* ready, takes canary_pct of traffic */
+	int		 canary_pct;
+	struct local_conn *conns;
+	int		 sigfd[2];
+	int		 stopping;
+	int		 fail_exit;
+	char		 failmsg[512];
+	int		 last_failed;
+	char		 last_failed_msg[512];
+	int		 dirty;
+	long long	 written_ms;
+	char		*token;
+	struct lep_json	*secret_env;
+	unsigned long long start;
+};
+
+/* A line, time-stamped, to the supervisor's log (stderr). */
+void	 local_slog(const char *fmt, ...) LEP_PRINTF(1, 2);
+/* A file under the deployment's directory; free it. */
+char	*local_sup_path(const struct local_sup *, const char *fmt, ...)
+	    LEP_PRINTF(2, 3);
+/*
+ * Start cmd for v's replica r (r NULL: v's setup) with its environment,
+ * output to logs/log. The pid, or -1, logged.
+ */
+pid_t	 local_sup_spawn(struct local_sup *, const struct rev *v,
+	    const struct replica *r, const char *cmd, const char *log);
+/* Start r on a free port, to be probed; or R_WAIT a second to retry. */
+void	 local_replica_start(struct local_sup *, struct rev *,
+	    struct replica *);
+
+/*
+ * Revisions (local-rev.c). Each is on s->revs; s->active, s->pending and
+ * s->canary point into that list.
+ */
+/*
+ * Revision num from rev-N.json and its meta record, in V_SETUP; NULL
+ * with why set when it cannot be read.
+ */
+struct rev *local_rev_load(struct local_sup *, int num, char *why,
+	    size_t whylen);
+/* Append v to s->revs, which owns it from then on. */
+void	 local_rev_add(struct local_sup *, struct rev *v);
+/* Accepts NULL. */
+void	 local_rev_free(struct rev *);
+/* Into phase: SIGTERM now, SIGKILL after LOCAL_GRACE_S. */
+void	 local_rev_terminate(struct local_sup *, struct rev *,
+	    enum vphase phase);
+/*
+ * v failed with the message given: it stops, and when it was pending it
+ * is the last failed one (and the supervisor's failure when nothing
+ * else serves).
+ */
+void	 local_rev_fail(struct local_sup *, struct rev *v, const char *fmt,
+	    ...) LEP_PRINTF(3, 4);
+/* Move v on in its phase: setup, start, probe, restart, drain, kill. */
+void	 local_rev_tick(struct local_sup *, struct rev *v);
+/*
+ * The file `canary` says "promote N" (N serves everything; the old
+ * active drains, and only when want is N) or "abort N" (N stops; the
+ * active never stopped). Returns 1 when it acted.
+ */
+int	 local_rev_canary(struct local_sup *, int want);
+/*
+ * The pending revision is ready: a canary beside the active one when
+ * its strategy says so, else it serves everything.
+ */
+void	 local_rev_pending_ready(struct local_sup *);
+/* Free the revisions gone that nothing points to and no one uses. */
+void	 local_rev_sweep(struct local_sup *);
+
+/*
+ * Readiness probes (local-probe.c): one GET of the spec's ready path in
+ * flight per starting replica, in r->pr.
+ */
+/* Connect to the replica's port; on failure the next try is scheduled. */
+void	 local_probe_start(struct replica *);
+/*
+ * Move the probe on: revents from poll, or 0 (then only its deadline
+ * counts). 1 when the replica answered 2xx; the probe is closed then, and
+ * when it failed, with the next one scheduled.
+ */
+int	 local_probe_check(struct replica *, const char *path,
+	    short revents);
+/* Close the probe in flight, if any. */
+void	 local_probe_close(struct replica *);
+
+/*
  * The proxy (local-proxy.c): the deployment's stable endpoint. It splices
  * each connection it accepts to a ready replica; connections are a list,
  * newest first, that the supervisor holds and polls.
  */
-struct local_conn;
 struct pollfd;
 
 /*

@@ -8,17 +8,15 @@
  * backoff, and on SIGHUP brings up the revision named in `desired` beside
  * the old one, switches new connections to it once every replica is
  * ready, and drains the old one. SIGTERM stops all. It writes what it
- * does to state.json, which `lepton` reads.
+ * does to state.json, which `lepton` reads. Here are its loop, signals,
+ * files and the replicas' processes; a revision's life is in local-rev.c,
+ * the readiness probes in local-probe.c.
  */
 #include "provider.h"
 
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,34 +47,10 @@ static const char *const vphase_names[] = {
 	"setup", "starting", "ready", "draining", "stopping", "failed", "gone",
 };
 
-struct sup {
-	char		*home, *name, *dir, *logdir;
-	int		 lfd;
-	int		 port;
-	struct rev	*revs, *active, *pending;
-	struct rev	*canary;	/* ready, takes canary_pct of traffic */
-	int		 canary_pct;
-	struct local_conn *conns;
-	int		 sigfd[2];
-	int		 stopping;
-	int		 fail_exit;
-	char		 failmsg[512];
-	int		 last_failed;
-	char		 last_failed_msg[512];
-	int		 dirty;
-	long long	 written_ms;
-	char		*token;
-	struct lep_json	*secret_env;
-	unsigned long long start;
-};
+static struct local_sup	 S;
 
-static struct sup	 S;
-
-static void
-slog(const char *fmt, ...) LEP_PRINTF(1, 2);
-
-static void
-slog(const char *fmt, ...)
+void
+local_slog(const char *fmt, ...)
 {
 	char	 ts[32], *msg;
 	va_list	 ap;
@@ -102,16 +76,13 @@ on_signal(int sig)
 
 /* --- files ----------------------------------------------------------- */
 
-static char *
-path_of(const char *fmt, ...) LEP_PRINTF(1, 2);
-
-static char *
-path_of(const char *fmt, ...)
+char *
+local_sup_path(const struct local_sup *s, const char *fmt, ...)
 {
 	struct lep_buf	 b = LEP_BUF_INIT;
 	va_list		 ap;
 
-	lep_buf_addf(&b, "%s/", S.dir);
+	lep_buf_addf(&b, "%s/", s->dir);
 	va_start(ap, fmt);
 	lep_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
@@ -125,7 +96,7 @@ read_desired(void)
 	long long	 n = 0;
 	char		*p;
 
-	p = path_of("desired");
+	p = local_sup_path(&S, "desired");
 	if (lep_read_file(&b, p, 64) == NULL) {
 		b.buf[strcspn(b.buf, "\n")] = '\0';
 		if (lep_parse_ll(&n, b.buf) == -1)
@@ -144,7 +115,7 @@ load_secrets(void)
 	const char	*tok;
 	char		*p;
 
-	p = path_of("secrets.json");
+	p = local_sup_path(&S, "secrets.json");
 	if (lep_creds_read_file(&b, p, LEP_CREDS_FILE_MAX) == NULL &&
 	    lep_json_parse(&j, b.buf, b.len, p) == NULL) {
 		if ((tok = lep_json_get_str(j, "token")) != NULL) {
@@ -164,84 +135,37 @@ load_secrets(void)
 	free(p);
 }
 
-static void
-rev_free(struct rev *v)
+/* state.json's revisions, each with its replicas (none when final). */
+static struct lep_json *
+state_revisions(int final)
 {
-	int	 i;
+	struct lep_json	*revs, *r, *reps, *o;
+	struct rev	*v;
+	int		 i;
 
-	if (v == NULL)
-		return;
-	for (i = 0; i < v->nreps; i++) {
-		if (v->reps[i].pr.fd != -1)
-			close(v->reps[i].pr.fd);
-		free(v->reps[i].cuda);
+	revs = lep_json_arr();
+	for (v = final ? NULL : S.revs; v != NULL; v = v->next) {
+		r = lep_json_obj();
+		lep_json_set_int(r, "revision", v->num);
+		lep_json_set_str(r, "phase", vphase_names[v->phase]);
+		if (v->msg[0])
+			lep_json_set_str(r, "message", v->msg);
+		reps = lep_json_arr();
+		for (i = 0; i < v->nreps; i++) {
+			o = lep_json_obj();
+			lep_json_set_int(o, "index", i);
+			lep_json_set_int(o, "pid", v->reps[i].pid);
+			lep_json_set_num(o, "start", (double)v->reps[i].start);
+			lep_json_set_int(o, "port", v->reps[i].port);
+			lep_json_set_str(o, "state",
+			    rstate_names[v->reps[i].st]);
+			lep_json_set_int(o, "restarts", v->reps[i].restarts);
+			lep_json_push(reps, o);
+		}
+		lep_json_set(r, "replicas", reps);
+		lep_json_push(revs, r);
 	}
-	free(v->reps);
-	lep_spec_free(v->spec);
-	free(v->model_dir);
-	free(v);
-}
-
-static struct rev *
-rev_load(int num, char *why, size_t whylen)
-{
-	const struct lep_err	*err;
-	struct lep_json		*meta = NULL, *cuda;
-	struct lep_buf		 b, mb;
-	struct rev		*v = NULL;
-	const char		*dir, *md;
-	char			*sp, *mp;
-	int			 i;
-
-	sp = path_of("rev-%d.json", num);
-	mp = path_of("rev-%d.meta.json", num);
-	lep_buf_init(&b, 0);
-	lep_buf_init(&mb, 0);
-	if ((err = lep_read_file(&mb, mp, LEP_FILE_MAX)) != NULL ||
-	    (err = lep_json_parse(&meta, mb.buf, mb.len, mp)) != NULL ||
-	    (err = lep_read_file(&b, sp, LEP_SPEC_MAX_FILE)) != NULL) {
-		lep_strlcpy(why, err->msg, whylen);
-		goto done;
-	}
-	if ((dir = lep_json_get_str(meta, "dir")) == NULL) {
-		snprintf(why, whylen, "%s: no 'dir'", mp);
-		goto done;
-	}
-	v = xcalloc(1, sizeof(*v));
-	v->num = num;
-	v->setup_pid = 0;
-	if ((err = lep_spec_parse(&v->spec, sp, dir, b.buf, b.len)) != NULL) {
-		lep_strlcpy(why, err->msg, whylen);
-		rev_free(v);
-		v = NULL;
-		goto done;
-	}
-	if ((md = lep_json_get_str(meta, "model_dir")) != NULL)
-		v->model_dir = xstrdup(md);
-	{
-		long long	 pp = 0;
-
-		(void)lep_json_get_ll(meta, "prefer_port", &pp);
-		v->prefer_port = pp > 0 && pp < 65536 ? (int)pp : 0;
-	}
-	v->nreps = v->spec->service.replicas_min;
-	v->reps = xcalloc((size_t)v->nreps, sizeof(*v->reps));
-	cuda = lep_json_get(meta, "cuda_visible_devices");
-	for (i = 0; i < v->nreps; i++) {
-		v->reps[i].index = i;
-		v->reps[i].pr.fd = -1;
-		if (lep_json_string(lep_json_at(cuda, (size_t)i)) != NULL)
-			v->reps[i].cuda = xstrdup(lep_json_string(
-			    lep_json_at(cuda, (size_t)i)));
-	}
-	v->phase = V_SETUP;
-done:
-	lep_buf_release(&b);
-	lep_buf_release(&mb);
-	lep_json_free(meta);
-	free(sp);
-	free(mp);
-	return v;
+	return revs;
 }
 
 /*
@@ -251,10 +175,8 @@ done:
 static void
 write_state(int final)
 {
-	struct lep_json	*j, *revs, *r, *reps, *o;
-	struct rev	*v;
+	struct lep_json	*j, *o;
 	char		*p;
-	int		 i;
 
 	j = lep_json_obj();
 	lep_json_set_int(j, "pid", final ? 0 : (long long)getpid());
@@ -281,30 +203,8 @@ write_state(int final)
 		lep_json_set(j, "last_failed", o);
 	}
 	lep_json_set_int(j, "updated", (long long)time(NULL));
-	revs = lep_json_arr();
-	for (v = final ? NULL : S.revs; v != NULL; v = v->next) {
-		r = lep_json_obj();
-		lep_json_set_int(r, "revision", v->num);
-		lep_json_set_str(r, "phase", vphase_names[v->phase]);
-		if (v->msg[0])
-			lep_json_set_str(r, "message", v->msg);
-		reps = lep_json_arr();
-		for (i = 0; i < v->nreps; i++) {
-			o = lep_json_obj();
-			lep_json_set_int(o, "index", i);
-			lep_json_set_int(o, "pid", v->reps[i].pid);
-			lep_json_set_num(o, "start", (double)v->reps[i].start);
-			lep_json_set_int(o, "port", v->reps[i].port);
-			lep_json_set_str(o, "state",
-			    rstate_names[v->reps[i].st]);
-			lep_json_set_int(o, "restarts", v->reps[i].restarts);
-			lep_json_push(reps, o);
-		}
-		lep_json_set(r, "replicas", reps);
-		lep_json_push(revs, r);
-	}
-	lep_json_set(j, "revisions", revs);
-	p = path_of("state.json");
+	lep_json_set(j, "revisions", state_revisions(final));
+	p = local_sup_path(&S, "state.json");
 	(void)lep_write_json(p, j, 0644);
 	free(p);
 	lep_json_free(j);
@@ -316,24 +216,25 @@ write_state(int final)
 
 /* The replica's (or setup's, r NULL) environment: see local-env.c. */
 static char **
-build_env(const struct rev *v, const struct replica *r)
+build_env(const struct local_sup *s, const struct rev *v,
+    const struct replica *r)
 {
 	char	*extra[8];
 	char	**env;
 	size_t	 n = 0, i;
 
-	extra[n++] = xasprintf("LEPTON_DEPLOYMENT=%s", S.name);
+	extra[n++] = xasprintf("LEPTON_DEPLOYMENT=%s", s->name);
 	extra[n++] = xasprintf("LEPTON_REVISION=%d", v->num);
 	if (v->model_dir != NULL)
 		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", v->model_dir);
 	if (r != NULL) {
 		extra[n++] = xasprintf("LEPTON_PORT=%d", r->port);
 		extra[n++] = xasprintf("LEPTON_REPLICA=%d", r->index);
-		if (S.token != NULL)
-			extra[n++] = xasprintf("LEPTON_TOKEN=%s", S.token);
+		if (s->token != NULL)
+			extra[n++] = xasprintf("LEPTON_TOKEN=%s", s->token);
 	}
 	extra[n] = NULL;
-	env = local_env_build(v->spec, S.secret_env,
+	env = local_env_build(v->spec, s->secret_env,
 	    (const char *const *)extra, r != NULL ? r->cuda : NULL);
 	for (i = 0; i < n; i++) {
 		lep_wipe(extra[i], strlen(extra[i]));
@@ -342,32 +243,33 @@ build_env(const struct rev *v, const struct replica *r)
 	return env;
 }
 
-static pid_t
-spawn(const struct rev *v, const struct replica *r, const char *cmd,
-    const char *log)
+pid_t
+local_sup_spawn(struct local_sup *s, const struct rev *v,
+    const struct replica *r, const char *cmd, const char *log)
 {
 	char	**env, *logpath;
 	pid_t	  pid;
 
-	logpath = xasprintf("%s/%s", S.logdir, log);
-	env = build_env(v, r);
+	logpath = xasprintf("%s/%s", s->logdir, log);
+	env = build_env(s, v, r);
 	pid = local_spawn(v->spec->dir, cmd, logpath, env);
 	if (pid == -1)
-		slog("cannot start '%s': %s", log, strerror(errno));
+		local_slog("cannot start '%s': %s", log, strerror(errno));
 	local_env_free(env);
 	free(logpath);
 	return pid;
 }
 
-static void
-replica_start(struct rev *v, struct replica *r)
+void
+local_replica_start(struct local_sup *s, struct rev *v, struct replica *r)
 {
 	char	 log[64];
 	long long now = lep_now_ms();
 
 	r->port = lep_free_port();
 	snprintf(log, sizeof(log), "r%d-%d.log", v->num, r->index);
-	r->pid = r->port > 0 ? spawn(v, r, v->spec->run, log) : -1;
+	r->pid = r->port > 0 ? local_sup_spawn(s, v, r, v->spec->run,
+	    log) : -1;
 	if (r->pid <= 0) {
 		r->pid = 0;
 		r->st = R_WAIT;
@@ -378,80 +280,19 @@ replica_start(struct rev *v, struct replica *r)
 	r->st = R_STARTING;
 	r->probe_ms = now;
 	r->ready_by = now + v->spec->service.ready_timeout * 1000;
-	slog("revision %d replica %d: started pid %ld on port %d", v->num,
-	    r->index, (long)r->pid, r->port);
+	local_slog("revision %d replica %d: started pid %ld on port %d",
+	    v->num, r->index, (long)r->pid, r->port);
+	s->dirty = 1;
+}
+
+/* Its probe passed: it takes connections. */
+static void
+replica_ready(struct rev *v, struct replica *r)
+{
+	r->st = R_READY;
+	r->ready_since = lep_now_ms();
 	S.dirty = 1;
-}
-
-static int
-rev_alive(const struct rev *v)
-{
-	int	 i;
-
-	if (v->setup_pid > 0)
-		return 1;
-	for (i = 0; i < v->nreps; i++)
-		if (v->reps[i].pid > 0)
-			return 1;
-	return 0;
-}
-
-static void
-rev_signal(struct rev *v, int sig)
-{
-	int	 i;
-
-	if (v->setup_pid > 0)
-		kill(-v->setup_pid, sig);
-	for (i = 0; i < v->nreps; i++)
-		if (v->reps[i].pid > 0)
-			kill(-v->reps[i].pid, sig);
-}
-
-static void
-close_probe(struct replica *r)
-{
-	if (r->pr.fd != -1)
-		close(r->pr.fd);
-	r->pr.fd = -1;
-}
-
-static void
-rev_terminate(struct rev *v, enum vphase phase)
-{
-	int	 i;
-
-	v->phase = phase;
-	for (i = 0; i < v->nreps; i++)
-		close_probe(&v->reps[i]);
-	rev_signal(v, SIGTERM);
-	v->kill_at = lep_now_ms() + LOCAL_GRACE_S * 1000;
-	S.dirty = 1;
-}
-
-static void
-rev_fail(struct rev *v, const char *fmt, ...) LEP_PRINTF(2, 3);
-
-static void
-rev_fail(struct rev *v, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
-	va_end(ap);
-	slog("revision %d failed: %s", v->num, v->msg);
-	rev_terminate(v, V_FAILED);
-	if (v == S.pending) {
-		S.pending = NULL;
-		S.last_failed = v->num;
-		lep_strlcpy(S.last_failed_msg, v->msg,
-		    sizeof(S.last_failed_msg));
-		if (S.active == NULL && !S.stopping) {
-			lep_strlcpy(S.failmsg, v->msg, sizeof(S.failmsg));
-			S.fail_exit = 1;
-		}
-	}
+	local_slog("revision %d replica %d: ready", v->num, r->index);
 }
 
 static void
@@ -481,12 +322,12 @@ replica_exited(struct rev *v, struct replica *r, int status)
 	kill(-r->pid, SIGKILL);
 	r->pid = 0;
 	r->start = 0;
-	close_probe(r);
+	local_probe_close(r);
 	S.dirty = 1;
 	if (v->phase == V_STARTING) {
 		r->st = R_DEAD;
-		rev_fail(v, "replica %d exited (%s) before it was ready; "
-		    "see 'lepton logs %s'", r->index, how, S.name);
+		local_rev_fail(&S, v, "replica %d exited (%s) before it was "
+		    "ready; see 'lepton logs %s'", r->index, how, S.name);
 		return;
 	}
 	if (v->phase != V_READY || S.stopping) {
@@ -503,7 +344,7 @@ replica_exited(struct rev *v, struct replica *r, int status)
 	r->st = R_WAIT;
 	r->next_ms = lep_now_ms() + backoff;
 	r->ready_since = 0;
-	slog("revision %d replica %d exited (%s); restart %d in %lld ms",
+	local_slog("revision %d replica %d exited (%s); restart %d in %lld ms",
 	    v->num, r->index, how, r->restarts, backoff);
 	logpath = xasprintf("%s/r%d-%d.log", S.logdir, v->num, r->index);
 	fd = open(logpath, O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -517,33 +358,38 @@ replica_exited(struct rev *v, struct replica *r, int status)
 	free(logpath);
 }
 
+/* v's setup exited: on to V_STARTING when it succeeded. */
+static void
+setup_exited(struct rev *v, int status)
+{
+	char	 how[64];
+
+	kill(-v->setup_pid, SIGKILL);	/* what setup left */
+	v->setup_pid = 0;
+	if (v->phase != V_SETUP)
+		return;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		local_slog("revision %d: setup done", v->num);
+		v->phase = V_STARTING;
+		v->setup_started = 2;
+	} else {
+		describe_status(how, sizeof(how), status);
+		local_rev_fail(&S, v, "setup failed (%s); see 'lepton logs %s "
+		    "--setup'", how, S.name);
+	}
+}
+
 static void
 reap(void)
 {
 	struct rev	*v;
-	char		 how[64];
 	pid_t		 pid;
 	int		 status, i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (v = S.revs; v != NULL; v = v->next) {
 			if (v->setup_pid == pid) {
-				kill(-pid, SIGKILL);	/* what setup left */
-				v->setup_pid = 0;
-				if (v->phase != V_SETUP)
-					break;
-				if (WIFEXITED(status) &&
-				    WEXITSTATUS(status) == 0) {
-					slog("revision %d: setup done", v->num);
-					v->phase = V_STARTING;
-					v->setup_started = 2;
-				} else {
-					describe_status(how, sizeof(how),
-					    status);
-					rev_fail(v, "setup failed (%s); see "
-					    "'lepton logs %s --setup'", how,
-					    S.name);
-				}
+				setup_exited(v, status);
 				break;
 			}
 			for (i = 0; i < v->nreps; i++)
@@ -557,289 +403,6 @@ reap(void)
 	}
 }
 
-/* --- readiness probes ------------------------------------------------ */
-
-static void
-probe_start(struct replica *r)
-{
-	struct sockaddr_in	 sin;
-	int			 fd;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)r->port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
-	    errno != EINPROGRESS) {
-		close(fd);
-		r->probe_ms = lep_now_ms() + LOCAL_PROBE_MS;
-		return;
-	}
-	r->pr.fd = fd;
-	r->pr.sent = 0;
-	r->pr.len = 0;
-	r->pr.deadline = lep_now_ms() + 2000;
-}
-
-static void
-probe_done(struct rev *v, struct replica *r, int ok)
-{
-	close_probe(r);
-	if (!ok) {
-		r->probe_ms = lep_now_ms() + LOCAL_PROBE_MS;
-		return;
-	}
-	r->st = R_READY;
-	r->ready_since = lep_now_ms();
-	S.dirty = 1;
-	slog("revision %d replica %d: ready", v->num, r->index);
-}
-
-static void
-probe_io(struct rev *v, struct replica *r, short revents)
-{
-	char		*req;
-	ssize_t		 n;
-	int		 soerr = 0;
-	socklen_t	 len = sizeof(soerr);
-
-	if (!r->pr.sent) {
-		if (getsockopt(r->pr.fd, SOL_SOCKET, SO_ERROR, &soerr,
-		    &len) == -1 || soerr != 0) {
-			probe_done(v, r, 0);
-			return;
-		}
-		req = xasprintf("GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n"
-		    "User-Agent: lepton-probe\r\nConnection: close\r\n\r\n",
-		    v->spec->service.ready_path, r->port);
-		n = write(r->pr.fd, req, strlen(req));
-		free(req);
-		if (n <= 0) {
-			probe_done(v, r, 0);
-			return;
-		}
-		r->pr.sent = 1;
-		return;
-	}
-	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
-		return;
-	n = read(r->pr.fd, r->pr.buf + r->pr.len,
-	    sizeof(r->pr.buf) - 1 - r->pr.len);
-	if (n <= 0) {
-		probe_done(v, r, 0);
-		return;
-	}
-	r->pr.len += (size_t)n;
-	r->pr.buf[r->pr.len] = '\0';
-	if (r->pr.len < 12)
-		return;
-	/* "HTTP/1.x 2xx": ready on any 2xx. */
-	probe_done(v, r, strncmp(r->pr.buf, "HTTP/1.", 7) == 0 &&
-	    r->pr.buf[9] == '2');
-}
-
-static int
-rev_conns(const struct rev *v)
-{
-	int	 i, n = 0;
-
-	for (i = 0; i < v->nreps; i++)
-		n += v->reps[i].conns;
-	return n;
-}
-
-/* --- revisions ------------------------------------------------------- */
-
-/* V_SETUP, once: start the spec's setup, or go on without one. */
-static void
-rev_setup_start(struct rev *v)
-{
-	char	 log[64];
-
-	v->setup_started = 1;
-	if (v->spec->setup == NULL)
-		v->phase = V_STARTING;
-	else {
-		snprintf(log, sizeof(log), "r%d-setup.log", v->num);
-		v->setup_pid = spawn(v, NULL, v->spec->setup, log);
-		if (v->setup_pid <= 0) {
-			v->setup_pid = 0;
-			rev_fail(v, "cannot start setup");
-		} else
-			slog("revision %d: setup started (pid %ld)", v->num,
-			    (long)v->setup_pid);
-		S.dirty = 1;
-	}
-}
-
-/*
- * V_STARTING: start every replica, then probe them until all are ready
- * or the revision's deadline passes.
- */
-static void
-rev_tick_starting(struct rev *v, long long now)
-{
-	int	 i, ready = 0;
-
-	if (v->deadline == 0) {
-		v->deadline = now + v->spec->service.ready_timeout * 1000;
-		for (i = 0; i < v->nreps; i++)
-			replica_start(v, &v->reps[i]);
-	}
-	for (i = 0; i < v->nreps; i++) {
-		struct replica	*r = &v->reps[i];
-
-		if (r->st == R_READY)
-			ready++;
-		else if (r->st == R_STARTING && r->pr.fd == -1 &&
-		    now >= r->probe_ms)
-			probe_start(r);
-	}
-	if (ready == v->nreps) {
-		v->phase = V_READY;
-		S.dirty = 1;
-		slog("revision %d: all %d replicas ready", v->num, v->nreps);
-	} else if (now >= v->deadline)
-		rev_fail(v, "readiness probe GET %s did not pass within %llds "
-		    "(%d of %d replicas ready); see 'lepton logs %s'",
-		    v->spec->service.ready_path,
-		    v->spec->service.ready_timeout, ready, v->nreps, S.name);
-}
-
-/*
- * V_READY: restart crashed replicas once their backoff is over, probe
- * the restarted ones, and kill those not ready in time.
- */
-static void
-rev_tick_ready(struct rev *v, long long now)
-{
-	int	 i;
-
-	for (i = 0; i < v->nreps; i++) {
-		struct replica	*r = &v->reps[i];
-
-		if (r->st == R_WAIT && now >= r->next_ms)
-			replica_start(v, r);
-		else if (r->st == R_STARTING && r->pr.fd == -1 &&
-		    now >= r->probe_ms)
-			probe_start(r);
-		if (r->st == R_STARTING && now >= r->ready_by && r->pid > 0) {
-			slog("revision %d replica %d: not ready within %llds; "
-			    "killing it", v->num, i,
-			    v->spec->service.ready_timeout);
-			kill(-r->pid, SIGKILL);
-			r->ready_by = now + 1000000;
-		}
-	}
-}
-
-static void
-rev_tick(struct rev *v)
-{
-	long long	 now = lep_now_ms();
-
-	switch (v->phase) {
-	case V_SETUP:
-		if (!v->setup_started)
-			rev_setup_start(v);
-		break;
-	case V_STARTING:
-		rev_tick_starting(v, now);
-		break;
-	case V_READY:
-		rev_tick_ready(v, now);
-		break;
-	case V_DRAINING:
-		if (rev_conns(v) == 0 || now >= v->drain_by) {
-			local_proxy_close(&S.conns, v);
-			slog("revision %d: drained; stopping it", v->num);
-			rev_terminate(v, V_STOPPING);
-		}
-		break;
-	case V_STOPPING:
-	case V_FAILED:
-		if (!rev_alive(v)) {
-			v->phase = V_GONE;
-			S.dirty = 1;
-		} else if (now >= v->kill_at && !v->killed) {
-			rev_signal(v, SIGKILL);
-			v->killed = 1;
-		}
-		break;
-	case V_GONE:
-		break;
-	}
-}
-
-static void
-switch_to_pending(void)
-{
-	struct rev	*old = S.active;
-
-	S.active = S.pending;
-	S.pending = NULL;
-	S.dirty = 1;
-	slog("revision %d: serving", S.active->num);
-	if (old != NULL) {
-		old->phase = V_DRAINING;
-		old->drain_by = lep_now_ms() + LOCAL_DRAIN_S * 1000;
-	}
-}
-
-static void
-add_rev(struct rev *v)
-{
-	struct rev	**pp = &S.revs;
-
-	while (*pp != NULL)
-		pp = &(*pp)->next;
-	*pp = v;
-}
-
-/*
- * The file `canary` says "promote N" (N serves everything; the old
- * active drains) or "abort N" (N stops; the active never stopped).
- * Returns 1 when it acted.
- */
-static int
-canary_action(int want)
-{
-	struct lep_buf	 b;
-	long long	 n = 0;
-	char		*p, *sp;
-	int		 acted = 0;
-
-	p = path_of("canary");
-	if (lep_read_file(&b, p, 64) == NULL && (sp = strchr(b.buf, ' ')) !=
-	    NULL) {
-		b.buf[strcspn(b.buf, "\n")] = '\0';
-		(void)lep_parse_ll(&n, sp + 1);
-		if (n == S.canary->num && lep_starts_with(b.buf, "promote") &&
-		    want == n) {
-			S.pending = S.canary;
-			S.canary = NULL;
-			switch_to_pending();
-			acted = 1;
-		} else if (n == S.canary->num && lep_starts_with(b.buf,
-		    "abort")) {
-			struct rev	*v = S.canary;
-
-			S.canary = NULL;
-			lep_strlcpy(v->msg, "canary aborted", sizeof(v->msg));
-			slog("revision %d: canary aborted", v->num);
-			rev_terminate(v, V_STOPPING);
-			acted = 1;
-		}
-	}
-	lep_buf_release(&b);
-	free(p);
-	S.dirty = 1;
-	return acted;
-}
-
 static void
 on_hup(void)
 {
@@ -851,16 +414,17 @@ on_hup(void)
 	want = read_desired();
 	if (want <= 0 || S.stopping)
 		return;
-	if (S.canary != NULL && canary_action(want))
+	if (S.canary != NULL && local_rev_canary(&S, want))
 		return;
 	if (S.active != NULL && S.active->num == want) {
 		if (S.pending != NULL)
-			rev_fail(S.pending, "superseded by revision %d", want);
+			local_rev_fail(&S, S.pending, "superseded by "
+			    "revision %d", want);
 		return;
 	}
 	if (S.pending != NULL && S.pending->num == want)
 		return;
-	v = rev_load(want, why, sizeof(why));
+	v = local_rev_load(&S, want, why, sizeof(why));
 	if (v == NULL) {
 		S.last_failed = want;
 		lep_strlcpy(S.last_failed_msg, why, sizeof(S.last_failed_msg));
@@ -868,11 +432,12 @@ on_hup(void)
 		return;
 	}
 	if (S.pending != NULL)
-		rev_fail(S.pending, "superseded by revision %d", want);
-	add_rev(v);
+		local_rev_fail(&S, S.pending, "superseded by revision %d",
+		    want);
+	local_rev_add(&S, v);
 	S.pending = v;
 	S.dirty = 1;
-	slog("revision %d: starting", want);
+	local_slog("revision %d: starting", want);
 }
 
 static void
@@ -883,34 +448,18 @@ begin_stop(void)
 	if (S.stopping)
 		return;
 	S.stopping = 1;
-	slog("stopping");
+	local_slog("stopping");
 	if (S.lfd != -1)
 		close(S.lfd);
 	S.lfd = -1;
 	local_proxy_close(&S.conns, NULL);
 	for (v = S.revs; v != NULL; v = v->next)
 		if (v->phase != V_GONE && v->phase != V_FAILED)
-			rev_terminate(v, V_STOPPING);
+			local_rev_terminate(&S, v, V_STOPPING);
 	S.pending = NULL;
 	S.active = NULL;
 	S.canary = NULL;
 	S.dirty = 1;
-}
-
-static void
-drop_gone(void)
-{
-	struct rev	**pp = &S.revs, *v;
-
-	while ((v = *pp) != NULL) {
-		if (v->phase == V_GONE && v != S.active && v != S.pending &&
-		    v != S.canary && rev_conns(v) == 0) {
-			*pp = v->next;
-			rev_free(v);
-			continue;
-		}
-		pp = &v->next;
-	}
 }
 
 /* The stable endpoint's socket; its port in S.port. */
@@ -990,33 +539,11 @@ probes_io(const struct pollfd *pfd, size_t k, size_t n)
 
 			if (k >= n || r->pr.fd == -1 || pfd[k].fd != r->pr.fd)
 				continue;
-			if (pfd[k].revents)
-				probe_io(v, r, pfd[k].revents);
-			else if (lep_now_ms() >= r->pr.deadline)
-				probe_done(v, r, 0);
+			if (local_probe_check(r, v->spec->service.ready_path,
+			    pfd[k].revents))
+				replica_ready(v, r);
 		}
 	}
-}
-
-/*
- * The pending revision is ready: a canary beside the active one when
- * its strategy says so, else it serves everything.
- */
-static void
-pending_ready(void)
-{
-	if (S.active != NULL && S.canary == NULL &&
-	    lep_streq(S.pending->spec->service.strategy, "canary")) {
-		/* Beside the active one, for its share. */
-		S.canary = S.pending;
-		S.pending = NULL;
-		S.canary_pct = S.canary->spec->service.canary_percent ?
-		    S.canary->spec->service.canary_percent : 10;
-		S.dirty = 1;
-		slog("revision %d: canary at %d%%", S.canary->num,
-		    S.canary_pct);
-	} else
-		switch_to_pending();
 }
 
 static int
@@ -1030,7 +557,7 @@ super_loop(void)
 	for (;;) {
 		n = poll_fill(&pfd, &cap);
 		if (poll(pfd, (nfds_t)n, 50) == -1 && errno != EINTR) {
-			slog("poll: %s", strerror(errno));
+			local_slog("poll: %s", strerror(errno));
 			break;
 		}
 		chld = hup = term = 0;
@@ -1050,12 +577,12 @@ super_loop(void)
 		if (term)
 			begin_stop();
 		for (v = S.revs; v != NULL; v = v->next)
-			rev_tick(v);
+			local_rev_tick(&S, v);
 		if (S.pending != NULL && S.pending->phase == V_READY)
-			pending_ready();
+			local_rev_pending_ready(&S);
 		if (S.fail_exit && !S.stopping)
 			begin_stop();
-		drop_gone();
+		local_rev_sweep(&S);
 		if (S.stopping && S.revs == NULL)
 			break;
 		if (S.dirty || lep_now_ms() - S.written_ms > 2000)
@@ -1097,7 +624,7 @@ super_free(void)
 	while (S.revs != NULL) {
 		v = S.revs;
 		S.revs = v->next;
-		rev_free(v);
+		local_rev_free(v);
 	}
 	if (S.token != NULL) {
 		lep_wipe(S.token, strlen(S.token));
@@ -1131,12 +658,12 @@ local_supervise_main(int argc, char **argv)
 		return 1;
 	load_secrets();
 	want = read_desired();
-	v = want > 0 ? rev_load(want, why, sizeof(why)) : NULL;
+	v = want > 0 ? local_rev_load(&S, want, why, sizeof(why)) : NULL;
 	if (v == NULL) {
 		S.fail_exit = 1;
 		lep_strlcpy(S.failmsg, want > 0 ? why : "no desired revision",
 		    sizeof(S.failmsg));
-		slog("%s", S.failmsg);
+		local_slog("%s", S.failmsg);
 		write_state(1);
 		super_free();
 		return 1;
@@ -1150,20 +677,20 @@ local_supervise_main(int argc, char **argv)
 		S.fail_exit = 1;
 		snprintf(S.failmsg, sizeof(S.failmsg), "cannot listen on "
 		    "127.0.0.1:%d: %s", port, strerror(errno));
-		slog("%s", S.failmsg);
-		rev_free(v);
+		local_slog("%s", S.failmsg);
+		local_rev_free(v);
 		write_state(1);
 		super_free();
 		return 1;
 	}
-	slog("supervisor %ld: endpoint http://127.0.0.1:%d, revision %d",
+	local_slog("supervisor %ld: endpoint http://127.0.0.1:%d, revision %d",
 	    (long)getpid(), S.port, want);
-	add_rev(v);
+	local_rev_add(&S, v);
 	S.pending = v;
 	write_state(0);
 	rc = super_loop();
 	write_state(1);
-	slog("supervisor exits (%s)", rc ? S.failmsg : "stopped");
+	local_slog("supervisor exits (%s)", rc ? S.failmsg : "stopped");
 	super_free();
 	return rc;
 }

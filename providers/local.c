@@ -583,20 +583,129 @@ write_desired(struct local_state *ls, const char *name, long long revision)
 	return err;
 }
 
+/* Revision revision failed, says st's last_failed: why; else NULL. */
+static const struct lep_err *
+start_failed(struct local_state *ls, const char *name, int revision,
+    const struct lep_json *st)
+{
+	const struct lep_err	*err;
+	const struct lep_json	*lf;
+	const char		*msg;
+	long long		 n;
+
+	lf = lep_json_get(st, "last_failed");
+	if (lep_json_get_ll(lf, "revision", &n) != 0 || n != revision)
+		return NULL;
+	msg = lep_json_get_str(lf, "message");
+	err = lep_err_new(msg && lep_starts_with(msg, "readiness probe") ?
+	    LEP_E_TIMEOUT : LEP_E_FAILED, "revision %d of '%s' failed: %s",
+	    revision, name, msg ? msg : "unknown error");
+	/* The one that still serves is the desired one. */
+	if (lep_json_get_ll(st, "active", &n) == 0 && n > 0)
+		(void)write_desired(ls, name, n);
+	return err;
+}
+
+/*
+ * Whether the start of revision under supervisor sup_pid is over, by
+ * state.json st: 1 when it is (*errp says how; NULL: it serves, as the
+ * active revision or the canary), 0 while it goes on.
+ */
+static int
+start_over(const struct lep_err **errp, struct local_state *ls,
+    const char *name, int revision, long sup_pid, const struct lep_json *st)
+{
+	long long	 n, pid = 0;
+	const char	*msg;
+
+	(void)lep_json_get_ll(st, "pid", &pid);
+	if ((*errp = start_failed(ls, name, revision, st)) != NULL)
+		return 1;
+	if (pid == sup_pid && ((lep_json_get_ll(st, "active", &n) == 0 &&
+	    n == revision) || (lep_json_get_ll(st, "canary", &n) == 0 &&
+	    n == revision)))
+		return 1;
+	if (pid != sup_pid && lep_streq(lep_json_get_str(st, "phase"),
+	    "failed") && !lep_proc_alive(sup_pid, 0)) {
+		msg = lep_json_get_str(st, "message");
+		*errp = lep_err_new(msg && strstr(msg, "readiness probe") ?
+		    LEP_E_TIMEOUT : LEP_E_FAILED, "'%s' failed: %s", name,
+		    msg ? msg : "unknown error");
+		return 1;
+	}
+	if (!lep_proc_alive(sup_pid, 0)) {
+		*errp = lep_err_new(LEP_E_FAILED, "the supervisor of '%s' "
+		    "exited unexpectedly; see %s/local/%s/logs/supervisor.log",
+		    name, ls->home, name);
+		return 1;
+	}
+	return 0;
+}
+
+/* "NAME: revision N PHASE, K/M ready (Ss)" while it starts. */
+static void
+start_progress(struct local_state *ls, const char *name, int revision,
+    const struct lep_json *st, long long t0)
+{
+	const struct lep_json	*rev, *reps;
+	size_t			 i;
+	int			 ready;
+
+	rev = find_rev(st, revision);
+	reps = lep_json_get(rev, "replicas");
+	for (i = 0, ready = 0; i < lep_json_len(reps); i++)
+		ready += lep_streq(lep_json_get_str(lep_json_at(reps, i),
+		    "state"), "ready");
+	lep_out_progress(ls->out, "%s: revision %d %s, %d/%zu ready "
+	    "(%llds)", name, revision, rev ? lep_json_get_str(rev,
+	    "phase") : "starting", ready, lep_json_len(reps),
+	    (lep_now_ms() - t0) / 1000);
+}
+
+/*
+ * Until revision serves or fails, or SIGINT: state.json every 50 ms,
+ * with progress. The state that says it serves in *stp.
+ */
+static const struct lep_err *
+start_poll(struct lep_json **stp, struct local_state *ls, const char *name,
+    int revision, long sup_pid, const char *path)
+{
+	const struct lep_err	*err = NULL;
+	struct timespec		 ts = { 0, 50 * 1000 * 1000 };
+	long long		 t0 = lep_now_ms();
+
+	for (;;) {
+		lep_json_free(*stp);
+		*stp = NULL;
+		if (interrupted)
+			return lep_err_hint(lep_err_new(LEP_E_INTERRUPTED,
+			    "interrupted; revision %d of '%s' goes on starting "
+			    "in the background", revision, name), "'lepton "
+			    "status %s' shows how it does", name);
+		if (local_read_json(stp, path) != NULL) {
+			if (!lep_proc_alive(sup_pid, 0))
+				return lep_err_new(LEP_E_FAILED, "the "
+				    "supervisor exited before it started; see "
+				    "%s/local/%s/logs/supervisor.log", ls->home,
+				    name);
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (start_over(&err, ls, name, revision, sup_pid, *stp))
+			return err;
+		start_progress(ls, name, revision, *stp, t0);
+		nanosleep(&ts, NULL);
+	}
+}
+
 static const struct lep_err *
 wait_ready(struct lep_deployment **out, struct local_state *ls,
     const char *name, int revision, long sup_pid)
 {
-	const struct lep_err	*err = NULL;
-	const struct lep_json	*rev, *lf, *reps;
+	const struct lep_err	*err;
 	struct lep_json		*st = NULL;
 	struct sigaction	 sa, old;
-	struct timespec		 ts = { 0, 50 * 1000 * 1000 };
-	long long		 t0 = lep_now_ms(), n, pid;
-	const char		*phase, *msg;
 	char			*path;
-	size_t			 i;
-	int			 ready;
 
 	path = dep_path(ls, name, "state.json");
 	memset(&sa, 0, sizeof(sa));
@@ -604,70 +713,7 @@ wait_ready(struct lep_deployment **out, struct local_state *ls,
 	sigemptyset(&sa.sa_mask);
 	interrupted = 0;
 	sigaction(SIGINT, &sa, &old);
-	for (;;) {
-		lep_json_free(st);
-		st = NULL;
-		if (interrupted) {
-			err = lep_err_hint(lep_err_new(LEP_E_INTERRUPTED,
-			    "interrupted; revision %d of '%s' goes on starting "
-			    "in the background", revision, name), "'lepton "
-			    "status %s' shows how it does", name);
-			break;
-		}
-		if (local_read_json(&st, path) != NULL) {
-			if (!lep_proc_alive(sup_pid, 0)) {
-				err = lep_err_new(LEP_E_FAILED, "the supervisor "
-				    "exited before it started; see %s/local/%s/"
-				    "logs/supervisor.log", ls->home, name);
-				break;
-			}
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		pid = 0;
-		(void)lep_json_get_ll(st, "pid", &pid);
-		lf = lep_json_get(st, "last_failed");
-		if (lep_json_get_ll(lf, "revision", &n) == 0 && n == revision) {
-			msg = lep_json_get_str(lf, "message");
-			err = lep_err_new(msg && lep_starts_with(msg,
-			    "readiness probe") ? LEP_E_TIMEOUT : LEP_E_FAILED,
-			    "revision %d of '%s' failed: %s", revision, name,
-			    msg ? msg : "unknown error");
-			/* The one that still serves is the desired one. */
-			if (lep_json_get_ll(st, "active", &n) == 0 && n > 0)
-				(void)write_desired(ls, name, n);
-			break;
-		}
-		if (pid == sup_pid && ((lep_json_get_ll(st, "active", &n) == 0 &&
-		    n == revision) || (lep_json_get_ll(st, "canary", &n) == 0 &&
-		    n == revision)))
-			break;
-		phase = lep_json_get_str(st, "phase");
-		if (pid != sup_pid && lep_streq(phase, "failed") &&
-		    !lep_proc_alive(sup_pid, 0)) {
-			msg = lep_json_get_str(st, "message");
-			err = lep_err_new(msg && strstr(msg, "readiness probe") ?
-			    LEP_E_TIMEOUT : LEP_E_FAILED, "'%s' failed: %s",
-			    name, msg ? msg : "unknown error");
-			break;
-		}
-		if (!lep_proc_alive(sup_pid, 0)) {
-			err = lep_err_new(LEP_E_FAILED, "the supervisor of "
-			    "'%s' exited unexpectedly; see %s/local/%s/logs/"
-			    "supervisor.log", name, ls->home, name);
-			break;
-		}
-		rev = find_rev(st, revision);
-		reps = lep_json_get(rev, "replicas");
-		for (i = 0, ready = 0; i < lep_json_len(reps); i++)
-			ready += lep_streq(lep_json_get_str(lep_json_at(reps, i),
-			    "state"), "ready");
-		lep_out_progress(ls->out, "%s: revision %d %s, %d/%zu ready "
-		    "(%llds)", name, revision, rev ? lep_json_get_str(rev,
-		    "phase") : "starting", ready, lep_json_len(reps),
-		    (lep_now_ms() - t0) / 1000);
-		nanosleep(&ts, NULL);
-	}
+	err = start_poll(&st, ls, name, revision, sup_pid, path);
 	sigaction(SIGINT, &old, NULL);
 	lep_out_progress_done(ls->out);
 	if (err == NULL)
