@@ -39,8 +39,8 @@ const struct lep_cmd cmd_catalog_entry = {
 	    "catalogs with the counts offered and, per provider, the cheapest "
 	    "on-demand price of one accelerator-hour. 'update' fetches the "
 	    "public catalog of every provider that has one (SkyPilot's "
-	    "public files by default; --from a URL or directory holding PROVIDER/vms.csv or "
-	    "PROVIDER.csv), checks every header and row, and only when all "
+	    "public files by default; --from a URL or directory holding "
+	    "PROVIDER/vms.csv or PROVIDER.csv), checks every header and row, and only when all "
 	    "are good replaces the copies in $LEPTON_HOME/catalog/, each "
 	    "atomically; a failed or malformed download changes nothing.",
 	.opts = catalog_opts,

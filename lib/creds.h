@@ -33,7 +33,7 @@ struct lep_cred_source {
 
 struct lep_cred {
 	char		*value;		/* owned; NULL when no source had it */
-	const char	*source;	/* the winning source's name, borrowed */
+	const char	*source;	/* the winner's name, borrowed */
 };
 
 /*

@@ -21,7 +21,7 @@ struct lep_provider_info {
 	const char	*name;
 	int		 built;
 	unsigned int	 caps;		/* LEP_CAP_* */
-	int		 poll_ms;	/* how often to ask it; 0 when not built */
+	int		 poll_ms;	/* how often to ask it (0: not built) */
 	const char	*catalog_url;	/* its public price catalog, or NULL */
 	int		 catalog_flags;	/* LEP_CATALOG_* */
 	int		 has_offers;	/* it prices offers itself */
