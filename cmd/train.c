@@ -2,12 +2,8 @@
  * train.c: `lepton train SPEC` runs a job, follows it, and on success
  * registers its output as the model's next version.
  */
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cmd.h"
 #include "../lib/args.h"
@@ -16,8 +12,8 @@
 #include "../lib/job.h"
 #include "../lib/json.h"
 #include "../lib/out.h"
-#include "../lib/provider.h"
 #include "../lib/spec.h"
+#include "../lib/types.h"
 #include "../lib/util.h"
 
 static const struct lep_err *cmd_train_exec(struct lep_ctx *,
@@ -49,46 +45,14 @@ const struct lep_cmd cmd_train_entry = {
 	.exec = cmd_train_exec,
 };
 
-static volatile sig_atomic_t	 interrupted;
-
-static void
-on_sigint(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-
-/* Copy what the job's log gained since *off to stderr. */
-static void
-pass_log(const char *path, off_t *off, int quiet)
-{
-	char	 buf[65536];
-	ssize_t	 n;
-	FILE	*fp;
-
-	if (quiet || (fp = fopen(path, "r")) == NULL)
-		return;
-	if (fseeko(fp, *off, SEEK_SET) == 0)
-		while ((n = (ssize_t)fread(buf, 1, sizeof(buf), fp)) > 0) {
-			(void)!write(STDERR_FILENO, buf, (size_t)n);
-			*off += n;
-		}
-	fclose(fp);
-}
-
 static const struct lep_err *
 cmd_train_exec(struct lep_ctx *ctx, const struct lep_args *args)
 {
 	const struct lep_err	*err;
 	struct lep_spec		*sp = NULL;
 	struct lep_job		*j = NULL, *now = NULL;
-	struct sigaction	 sa, old;
-	struct timespec		 ts = { 0, 100 * 1000 * 1000 };
-	struct lep_provider_info pi;
+	struct lep_json		*o;
 	long long		 lock_ms, t0 = lep_now_ms();
-	off_t			 off = 0;
-	char			*id;
 
 	if ((err = lep_cmd_lock_timeout(&lock_ms, args)) != NULL ||
 	    (err = lep_spec_load(&sp, lep_args_pos(args, 0))) != NULL ||
@@ -106,52 +70,24 @@ cmd_train_exec(struct lep_ctx *ctx, const struct lep_args *args)
 			lep_out_printf(&ctx->out, "%s\n", j->id);
 		goto done;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
-	id = xstrdup(j->id);
-	/* Ask as often as the provider says it can take. */
-	if (lep_provider_info(&pi, j->provider) == 0 && pi.poll_ms > 0)
-		ts.tv_nsec = (long)(pi.poll_ms % 1000) * 1000 * 1000,
-		ts.tv_sec = pi.poll_ms / 1000;
-	/* Follow: the log on stderr (a terminal's, or -v), until it ends. */
-	while (!interrupted) {
-		pass_log(j->log_path, &off, ctx->out.quiet ||
-		    (!ctx->out.err_tty && !ctx->out.verbose));
-		lep_job_free(now);
-		now = NULL;
-		if ((err = lep_job_get(&now, ctx, id)) != NULL)
-			break;
-		if (strcmp(now->state, "running") != 0)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	sigaction(SIGINT, &old, NULL);
-	if (err == NULL && interrupted) {
-		err = lep_err_hint(lep_err_new(LEP_E_INTERRUPTED, "stopped "
-		    "following job %s; it goes on", id), "'lepton logs -f %s' "
-		    "follows it, 'lepton stop %s' ends it", id, id);
-	} else if (err == NULL) {
-		pass_log(j->log_path, &off, ctx->out.quiet ||
-		    (!ctx->out.err_tty && !ctx->out.verbose));
-		if (strcmp(now->state, "succeeded") != 0) {
-			err = lep_err_hint(lep_err_new(LEP_E_JOB_FAILED, "job %s "
-			    "%s (exit status %d)%s%s", id, now->state,
-			    now->exit_code, now->message ? ": " : "",
-			    now->message ? now->message : ""), "'lepton logs "
-			    "%s' shows its output", id);
-		} else if (ctx->out.json) {
-			struct lep_json	*o = lep_cmd_job_json(now);
-
-			lep_json_set_int(o, "elapsed_ms", lep_now_ms() - t0);
-			lep_out_result(&ctx->out, o);
-		} else
-			lep_out_printf(&ctx->out, "job %s succeeded in %.1fs: "
-			    "registered %s\n", id, (double)(lep_now_ms() - t0) /
-			    1000.0, now->model ? now->model : "nothing");
-	}
-	free(id);
+	/* The log on stderr (a terminal's, or -v), until the job ends. */
+	if ((err = lep_job_follow(&now, ctx, j, ctx->out.quiet ||
+	    (!ctx->out.err_tty && !ctx->out.verbose))) != NULL)
+		goto done;
+	if (strcmp(now->state, "succeeded") != 0) {
+		err = lep_err_hint(lep_err_new(LEP_E_JOB_FAILED, "job %s "
+		    "%s (exit status %d)%s%s", j->id, now->state,
+		    now->exit_code, now->message ? ": " : "",
+		    now->message ? now->message : ""), "'lepton logs "
+		    "%s' shows its output", j->id);
+	} else if (ctx->out.json) {
+		o = lep_cmd_job_json(now);
+		lep_json_set_int(o, "elapsed_ms", lep_now_ms() - t0);
+		lep_out_result(&ctx->out, o);
+	} else
+		lep_out_printf(&ctx->out, "job %s succeeded in %.1fs: "
+		    "registered %s\n", j->id, (double)(lep_now_ms() - t0) /
+		    1000.0, now->model ? now->model : "nothing");
 done:
 	lep_job_free(j);
 	lep_job_free(now);

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,4 +311,75 @@ lep_job_list(struct lep_job ***out, size_t *n_out, struct lep_ctx *ctx)
 	*out = v;
 	*n_out = n;
 	return NULL;
+}
+
+static volatile sig_atomic_t	 interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Copy what the job's log gained since *off to stderr. */
+static void
+pass_log(const char *path, off_t *off, int quiet)
+{
+	char	 buf[65536];
+	ssize_t	 n;
+	FILE	*fp;
+
+	if (quiet || path == NULL || (fp = fopen(path, "r")) == NULL)
+		return;
+	if (fseeko(fp, *off, SEEK_SET) == 0)
+		while ((n = (ssize_t)fread(buf, 1, sizeof(buf), fp)) > 0) {
+			(void)!write(STDERR_FILENO, buf, (size_t)n);
+			*off += n;
+		}
+	fclose(fp);
+}
+
+const struct lep_err *
+lep_job_follow(struct lep_job **out, struct lep_ctx *ctx,
+    const struct lep_job *j, int quiet)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_provider_info pi;
+	struct sigaction	 sa, old;
+	struct timespec		 ts = { 0, 100 * 1000 * 1000 };
+	off_t			 off = 0;
+
+	*out = NULL;
+	/* Ask as often as the provider says it can take. */
+	if (lep_provider_info(&pi, j->provider) == 0 && pi.poll_ms > 0) {
+		ts.tv_sec = pi.poll_ms / 1000;
+		ts.tv_nsec = (long)(pi.poll_ms % 1000) * 1000 * 1000;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old);
+	while (!interrupted) {
+		pass_log(j->log_path, &off, quiet);
+		lep_job_free(*out);
+		*out = NULL;
+		if ((err = lep_job_get(out, ctx, j->id)) != NULL ||
+		    strcmp((*out)->state, "running") != 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	sigaction(SIGINT, &old, NULL);
+	if (err == NULL && interrupted)
+		err = lep_err_hint(lep_err_new(LEP_E_INTERRUPTED, "stopped "
+		    "following job %s; it goes on", j->id), "'lepton logs -f "
+		    "%s' follows it, 'lepton stop %s' ends it", j->id, j->id);
+	else if (err == NULL)
+		pass_log(j->log_path, &off, quiet);
+	if (err != NULL) {
+		lep_job_free(*out);
+		*out = NULL;
+	}
+	return err;
 }

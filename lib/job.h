@@ -28,6 +28,14 @@ const struct lep_err *lep_job_cancel(struct lep_job **out, struct lep_ctx *,
 struct lep_provider;
 const struct lep_err *lep_job_provider(struct lep_provider **out,
 	    struct lep_ctx *, const char *id);
+/*
+ * Follow job j until it ends: its log on stderr (unless quiet), its
+ * provider asked every poll_ms. *out: the job as it ended (caller frees
+ * with lep_job_free). Errors: INTERRUPTED (Ctrl-C: the job goes on),
+ * and lep_job_get's.
+ */
+const struct lep_err *lep_job_follow(struct lep_job **out, struct lep_ctx *,
+	    const struct lep_job *j, int quiet);
 /* Is there a job with this id? */
 int	 lep_job_exists(struct lep_ctx *, const char *id);
 
