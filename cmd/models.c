@@ -94,31 +94,81 @@ models_list(struct lep_ctx *ctx, struct lep_state *st)
 	return err;
 }
 
+/* NAME@VERSION (or @ALIAS): that version's manifest, with its aliases. */
+static const struct lep_err *
+show_version(struct lep_ctx *ctx, struct lep_state *st, const char *name,
+    const char *ref)
+{
+	const struct lep_err	*err;
+	struct lep_json		*m = NULL;
+	char			*ver = NULL, *s, *al;
+
+	if ((err = lep_registry_resolve(&ver, st, name, ref)) == NULL &&
+	    (err = lep_registry_manifest(&m, st, name, ver)) == NULL) {
+		al = lep_registry_aliases_of(st, name, ver);
+		lep_json_set_str(m, "aliases", al);
+		free(al);
+		if (ctx->out.json) {
+			lep_out_result(&ctx->out, m);
+			m = NULL;
+		} else {
+			s = lep_json_print(m, 1);
+			lep_out_printf(&ctx->out, "%s\n", s);
+			free(s);
+		}
+	}
+	lep_json_free(m);
+	free(ver);
+	return err;
+}
+
+/* One row of 'models show NAME'; takes m (pushed to arr with --json). */
+static void
+show_row(struct lep_ctx *ctx, struct lep_json *arr, struct lep_json *m,
+    char **an, char **av, size_t na)
+{
+	struct lep_buf	 ab = LEP_BUF_INIT;
+	const char	*ver = lep_json_get_str(m, "version");
+	const char	*created = lep_json_get_str(m, "created");
+	const char	*parent = lep_json_get_str(m, "parent");
+	struct lep_json	*metrics;
+	long long	 size = 0;
+	size_t		 k;
+	char		*s;
+
+	for (k = 0; k < na; k++)
+		if (strcmp(av[k], ver) == 0)
+			lep_buf_addf(&ab, "%s%s", ab.len ? "," : "", an[k]);
+	lep_json_set_str(m, "aliases", ab.buf);
+	if (ctx->out.json) {
+		lep_json_push(arr, m);
+		lep_buf_release(&ab);
+		return;
+	}
+	metrics = lep_json_get(m, "metrics");
+	s = lep_json_type(metrics) == LEP_JSON_OBJECT ?
+	    lep_json_print(metrics, 0) : xstrdup("-");
+	(void)lep_json_get_ll(m, "size", &size);
+	lep_out_printf(&ctx->out, "%-8s %-20s %10lld %-8s %-10s %s\n", ver,
+	    created ? created : "-", size, parent ? parent : "-", ab.len ?
+	    ab.buf : "-", s);
+	free(s);
+	lep_json_free(m);
+	lep_buf_release(&ab);
+}
+
 static const struct lep_err *
 models_show(struct lep_ctx *ctx, struct lep_state *st, const char *arg)
 {
 	const struct lep_err	*err;
-	struct lep_json		*m = NULL, *res, *arr, *metrics, **all = NULL;
-	char			*name, *ref, *ver = NULL, *s, *al;
+	struct lep_json		*res, *arr, **all = NULL;
+	char			*name, *ref;
 	char			**an = NULL, **av = NULL;
 	size_t			 nv = 0, na = 0, i;
 
 	split_ref(&name, &ref, arg);
 	if (ref != NULL) {
-		if ((err = lep_registry_resolve(&ver, st, name, ref)) == NULL &&
-		    (err = lep_registry_manifest(&m, st, name, ver)) == NULL) {
-			al = lep_registry_aliases_of(st, name, ver);
-			lep_json_set_str(m, "aliases", al);
-			free(al);
-			if (ctx->out.json) {
-				lep_out_result(&ctx->out, m);
-				m = NULL;
-			} else {
-				s = lep_json_print(m, 1);
-				lep_out_printf(&ctx->out, "%s\n", s);
-				free(s);
-			}
-		}
+		err = show_version(ctx, st, name, ref);
 		goto done;
 	}
 	if ((err = lep_registry_all(&all, &nv, st, name)) != NULL ||
@@ -136,36 +186,8 @@ models_show(struct lep_ctx *ctx, struct lep_state *st, const char *arg)
 		    "VERSION", "CREATED", "BYTES", "PARENT", "ALIASES",
 		    "METRICS");
 	for (i = nv; i > 0; i--) {
-		struct lep_buf	 ab = LEP_BUF_INIT;
-		const char	*ver = lep_json_get_str(all[i - 1], "version");
-		size_t		 k;
-
-		m = all[i - 1];
+		show_row(ctx, arr, all[i - 1], an, av, na);
 		all[i - 1] = NULL;
-		for (k = 0; k < na; k++)
-			if (strcmp(av[k], ver) == 0)
-				lep_buf_addf(&ab, "%s%s", ab.len ? "," : "",
-				    an[k]);
-		lep_json_set_str(m, "aliases", ab.buf);
-		metrics = lep_json_get(m, "metrics");
-		s = lep_json_type(metrics) == LEP_JSON_OBJECT ?
-		    lep_json_print(metrics, 0) : xstrdup("-");
-		if (!ctx->out.json) {
-			long long	 size = 0;
-
-			(void)lep_json_get_ll(m, "size", &size);
-			lep_out_printf(&ctx->out, "%-8s %-20s %10lld %-8s "
-			    "%-10s %s\n", ver, lep_json_get_str(m,
-			    "created") ? lep_json_get_str(m, "created") : "-",
-			    size, lep_json_get_str(m, "parent") ?
-			    lep_json_get_str(m, "parent") : "-", ab.len ?
-			    ab.buf : "-", s);
-			lep_json_free(m);
-		} else
-			lep_json_push(arr, m);
-		m = NULL;
-		lep_buf_release(&ab);
-		free(s);
 	}
 	lep_json_set_str(res, "name", name);
 	lep_json_set(res, "versions", arr);
@@ -174,13 +196,11 @@ models_show(struct lep_ctx *ctx, struct lep_state *st, const char *arg)
 	else
 		lep_json_free(res);
 done:
-	lep_json_free(m);
 	for (i = 0; all != NULL && i < nv; i++)
 		lep_json_free(all[i]);
 	free(all);
 	lep_strv_free(an, na);
 	lep_strv_free(av, na);
-	free(ver);
 	free(name);
 	free(ref);
 	return err;
