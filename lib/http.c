@@ -548,17 +548,65 @@ lep_load_clock_end(const struct lep_load_clock *c, struct lep_load_result *r,
 	    1e6 : 0;
 }
 
+/* Start what the clock says is due on the idle slots; how many started. */
+static int
+load_start_due(struct slot *slots, int n, CURLM *multi,
+    struct lep_load_clock *c, struct lep_load_result *r,
+    const struct lep_load_opts *o, long long now)
+{
+	long long	 when;
+	int		 i, started = 0;
+
+	for (i = 0; i < n; i++) {
+		if (slots[i].busy)
+			continue;
+		if (!lep_load_clock_next(c, r, now, &when))
+			break;
+		slots[i].busy = 1;
+		slots[i].intended = when;
+		slots[i].counted = when >= c->counted_from;
+		lep_http_resp_release(&slots[i].x.resp);
+		lep_buf_init_max(&slots[i].x.resp.body, o->req->max_body ?
+		    o->req->max_body : LEP_HTTP_MAX_BODY);
+		C.multi_add_handle(multi, slots[i].x.easy);
+		started++;
+		if (o->requests > 0 && c->started >= o->requests)
+			break;
+	}
+	return started;
+}
+
+/* Record what finished; how many did. */
+static int
+load_reap(CURLM *multi, struct lep_load_result *r)
+{
+	struct slot	*s;
+	CURLMsg		*msg;
+	int		 left, done = 0;
+
+	while ((msg = C.multi_info_read(multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		C.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&s);
+		C.multi_remove_handle(multi, s->x.easy);
+		load_done(r, s, msg->data.result, lep_now_us());
+		s->busy = 0;
+		done++;
+	}
+	return done;
+}
+
 const struct lep_err *
 lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 {
 	const struct lep_err	*err;
 	struct slot		*slots;
 	CURLM			*multi;
-	CURLMsg			*msg;
 	struct lep_load_clock	 c;
-	long long		 now;
+	long long		 now, wait_ms;
 	int			 n = o->concurrency > 0 ? o->concurrency : 1;
-	int			 i, running, left, inflight = 0, stopping = 0;
+	int			 i, running, inflight = 0, stopping = 0;
 	int			 done;
 
 	memset(r, 0, sizeof(*r));
@@ -579,58 +627,27 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 		now = lep_now_us();
 		if (lep_load_clock_over(&c, o, now))
 			stopping = 1;
-		/* Start what is due, on the idle connections. */
-		for (i = 0; i < n && !stopping; i++) {
-			long long	 when;
-
-			if (slots[i].busy)
-				continue;
-			if (!lep_load_clock_next(&c, r, now, &when))
-				break;
-			slots[i].busy = 1;
-			slots[i].intended = when;
-			slots[i].counted = when >= c.counted_from;
-			lep_http_resp_release(&slots[i].x.resp);
-			lep_buf_init_max(&slots[i].x.resp.body, o->req->max_body ?
-			    o->req->max_body : LEP_HTTP_MAX_BODY);
-			C.multi_add_handle(multi, slots[i].x.easy);
-			inflight++;
-			if (o->requests > 0 && c.started >= o->requests)
-				break;
-		}
+		if (!stopping)
+			inflight += load_start_due(slots, n, multi, &c, r, o,
+			    now);
 		if (stopping && inflight == 0)
 			break;
 		C.multi_perform(multi, &running);
-		done = 0;
-		while ((msg = C.multi_info_read(multi, &left)) != NULL) {
-			struct slot	*s;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			C.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-			    (char **)&s);
-			C.multi_remove_handle(multi, s->x.easy);
-			load_done(r, s, msg->data.result, lep_now_us());
-			s->busy = 0;
-			inflight--;
-			done++;
-		}
+		done = load_reap(multi, r);
+		inflight -= done;
 		/* A closed loop refills at once what just finished. */
 		if (done > 0 && c.interval == 0)
 			continue;
 		/* Sleep until the next is due, or something happens. */
 		now = lep_now_us();
-		{
-			long long	 wait_ms = 50;
-
-			if (c.interval > 0 && !stopping && c.next_due > now)
-				wait_ms = (c.next_due - now) / 1000;
-			else if (c.interval > 0 && !stopping)
-				wait_ms = 0;
-			if (wait_ms > 50)
-				wait_ms = 50;
-			C.multi_poll(multi, NULL, 0, (int)wait_ms, NULL);
-		}
+		wait_ms = 50;
+		if (c.interval > 0 && !stopping && c.next_due > now)
+			wait_ms = (c.next_due - now) / 1000;
+		else if (c.interval > 0 && !stopping)
+			wait_ms = 0;
+		if (wait_ms > 50)
+			wait_ms = 50;
+		C.multi_poll(multi, NULL, 0, (int)wait_ms, NULL);
 	}
 	lep_load_clock_end(&c, r, o, lep_now_us());
 	for (i = 0; i < n; i++)
