@@ -25,8 +25,8 @@ const struct lep_cmd cmd_check_entry = {
 	    "in), say whether it is usable from here: where its engine is "
 	    "and where that setting came from (environment or config.json), "
 	    "which user and which token source won, and whether the engine "
-	    "answers and accepts them (slurm: the Slurm release, the API "
-	    "version picked, the nodes and partitions). With no names, a "
+	    "answers and accepts them (for a cluster: its release and API "
+	    "version, its nodes and partitions). With no names, a "
 	    "provider that is not configured is reported, not an error; a "
 	    "named one must work. Exits with the first failure's code: 4 "
 	    "for credentials, 7 for an engine that is down or not "
@@ -72,11 +72,7 @@ print_report(struct lep_out *o, const char *name, const struct lep_json *r,
 			    sizeof(buf) - strlen(buf));
 		print_line(o, "token", buf);
 	}
-	if ((v = lep_json_get_str(r, "release")) != NULL &&
-	    lep_json_get_ll(r, "api", &n) == 0) {
-		snprintf(buf, sizeof(buf), "Slurm %s, API v0.0.%lld", v, n);
-		print_line(o, "server", buf);
-	}
+	print_line(o, "server", lep_json_get_str(r, "server"));
 	if (lep_json_get_ll(r, "nodes", &n) == 0 &&
 	    lep_json_get_ll(r, "nodes_usable", &m) == 0) {
 		const struct lep_json	*ps = lep_json_get(r, "partitions");

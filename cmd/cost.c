@@ -72,6 +72,7 @@ cost_spec(struct lep_ctx *ctx, const struct lep_args *args)
 	opts.home = ctx->home;
 	opts.provider = lep_args_get(args, "provider");
 	opts.region = lep_args_get(args, "region");
+	opts.out = &ctx->out;
 	if ((err = lep_plan_cost(&pc, &ctx->out, sp, &opts, hours)) == NULL)
 		lep_plan_cost_print(&ctx->out, pc, lep_args_has(args, "all"));
 done:

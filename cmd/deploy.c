@@ -24,7 +24,8 @@ const struct lep_cmd cmd_deploy_entry = {
 	.summary = "start or update a service and wait until it is ready",
 	.usage = "[-n] [--lock-timeout SECONDS] SPEC",
 	.description = "Check SPEC, pick its provider (the first built one in "
-	    "placement.providers; local by default), start the service or "
+	    "placement.providers that can honour it; without the list, the "
+	    "default: this machine), start the service or "
 	    "replace its replicas with a new revision, and wait for the "
 	    "readiness probe. The endpoint URL stays the same across updates. "
 	    "Deploying an unchanged spec and model does nothing. If the new "

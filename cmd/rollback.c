@@ -29,9 +29,9 @@ const struct lep_cmd cmd_rollback_entry = {
 	    "current one, or on --to REV (a number from 'lepton history', a "
 	    "model version such as v3, or a commit id). The old revision's "
 	    "record is written back as a new revision (its bytes and git blob "
-	    "unchanged) and applied to the provider; on the local provider "
-	    "the old replicas start beside the current ones and take over the "
-	    "same endpoint with no failed request.",
+	    "unchanged) and applied to the provider; where lepton runs the "
+	    "replicas on this machine, the old ones start beside the current "
+	    "ones and take over the same endpoint with no failed request.",
 	.opts = rollback_opts,
 	.min_args = 1,
 	.max_args = 1,

@@ -17,6 +17,7 @@
 #include "json.h"
 #include "ledger.h"
 #include "money.h"
+#include "out.h"
 #include "provider.h"
 #include "spec.h"
 #include "util.h"
@@ -263,7 +264,11 @@ add_cat(struct lep_plan *pl, struct lep_catalog *c)
 	pl->cats[pl->ncats++] = c;
 }
 
-/* What a built provider offers, asked through its offers hook. */
+/*
+ * What a built provider offers, asked through its offers hook. One that
+ * cannot answer (down, not set up, a bad setting) fails only a plan that
+ * must use it; any other plan goes on without it, with a warning.
+ */
 static const struct lep_err *
 driver_offers(struct lep_catalog **out, const struct lep_spec *sp,
     const struct lep_plan_opts *opts, const char *name)
@@ -275,9 +280,12 @@ driver_offers(struct lep_catalog **out, const struct lep_spec *sp,
 	if ((err = lep_provider_open(&p, name, &pcfg)) == NULL)
 		err = lep_provider_offers(out, p);
 	lep_provider_close(p);
-	/* An engine that cannot be reached fails only a plan that needs it. */
-	if (lep_err_unreachable(err) && !only_provider(sp, opts, name))
+	if (err != NULL && !only_provider(sp, opts, name)) {
+		if (opts->out != NULL)
+			lep_out_warn(opts->out, "%s left out of the plan: %s",
+			    name, err->msg);
 		err = NULL;
+	}
 	return err;
 }
 
@@ -311,6 +319,10 @@ load_catalogs(struct lep_plan *pl, const struct lep_spec *sp,
 
 	for (i = 0; err == NULL && lep_provider_nth(&pi, i) == 0; i++) {
 		if (!provider_allowed(sp, opts, pi.name))
+			continue;
+		/* What a provider cannot honour is no offer of its. */
+		if (pi.built && !lep_provider_honours(&pi, sp) &&
+		    !only_provider(sp, opts, pi.name))
 			continue;
 		c = NULL;
 		if (pi.has_offers)
@@ -473,20 +485,27 @@ lep_plan_free(struct lep_plan *pl)
 	free(pl);
 }
 
-/* The first provider in placement.providers this lepton has built. */
+/* The provider a spec runs on (see plan.h). */
 const char *
 lep_plan_provider(const struct lep_spec *sp)
 {
 	struct lep_provider_info pi;
+	const char		*first = NULL;
 	size_t			 i;
 
 	if (sp->placement.nproviders == 0)
 		return lep_provider_default();
-	for (i = 0; i < sp->placement.nproviders; i++)
-		if (lep_provider_info(&pi, sp->placement.providers[i]) == 0 &&
-		    pi.built)
+	/* The first that can honour the spec; else the first built. */
+	for (i = 0; i < sp->placement.nproviders; i++) {
+		if (lep_provider_info(&pi, sp->placement.providers[i]) != 0 ||
+		    !pi.built)
+			continue;
+		if (lep_provider_honours(&pi, sp))
 			return pi.name;
-	return sp->placement.providers[0];
+		if (first == NULL)
+			first = pi.name;
+	}
+	return first != NULL ? first : sp->placement.providers[0];
 }
 
 static int64_t

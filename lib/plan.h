@@ -13,6 +13,7 @@ struct lep_catalog;
 struct lep_err;
 struct lep_offer;
 struct lep_out;
+struct lep_out;
 struct lep_segment;
 struct lep_spec;
 
@@ -23,6 +24,8 @@ struct lep_plan_opts {
 	/* Catalogs to use instead of loading them (tests); not owned. */
 	struct lep_catalog *const *catalogs;
 	size_t		 ncatalogs;
+	/* Warnings (a provider left out of the plan, and why), or NULL. */
+	struct lep_out	*out;
 };
 
 struct lep_choice {

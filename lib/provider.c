@@ -120,7 +120,8 @@ lep_provider_open(struct lep_provider **out, const char *name,
 		return lep_err_provider(lep_err_hint(lep_err_new(
 		    LEP_E_UNSUPPORTED, "provider '%s' is not built into this "
 		    "lepton yet", name), "use 'placement: {providers: "
-		    "[local]}' for now"), lep_provider_table[i].name);
+		    "[%s]}' for now", lep_provider_default()),
+		    lep_provider_table[i].name);
 	if (lep_provider_table[i].ops->abi != LEP_PROVIDER_ABI)
 		return lep_err_new(LEP_E_INTERNAL, "provider '%s' has ABI %u, "
 		    "not %u", name, lep_provider_table[i].ops->abi,
@@ -174,14 +175,19 @@ finish(const struct lep_provider *p, const char *hook, long long t0,
 static const struct {
 	unsigned int	 cap;
 	const char	*what;		/* what the provider cannot do */
+	const char	*instead;	/* how to ask for less, or NULL */
 } cap_names[] = {
-	{ LEP_CAP_SERVICE, "serve (kind: service)" },
-	{ LEP_CAP_JOB, "run jobs (kind: job)" },
-	{ LEP_CAP_GPU, "place accelerators" },
-	{ LEP_CAP_CANARY, "run canary rollouts" },
-	{ LEP_CAP_MULTINODE, "run a job on several nodes" },
-	{ LEP_CAP_REPLICAS, "serve more than one replica" },
-	{ LEP_CAP_PARTITION, "pick a partition or an account" },
+	{ LEP_CAP_SERVICE, "serve (kind: service)", NULL },
+	{ LEP_CAP_JOB, "run jobs (kind: job)", NULL },
+	{ LEP_CAP_GPU, "place accelerators", "leave out "
+	    "resources.accelerators" },
+	{ LEP_CAP_CANARY, "run canary rollouts", "use 'rollout: {strategy: "
+	    "replace}'" },
+	{ LEP_CAP_MULTINODE, "run a job on several nodes", "use 'nodes: 1'" },
+	{ LEP_CAP_REPLICAS, "serve more than one replica", "use "
+	    "'replicas: 1'" },
+	{ LEP_CAP_PARTITION, "pick a partition or an account", "leave out "
+	    "placement.partition and placement.account" },
 };
 
 /* The spec key that needs cap, as "key: value", or NULL when none. */
@@ -255,13 +261,38 @@ check_caps(const struct lep_provider *p, const struct lep_spec *sp)
 		err = lep_err_new(LEP_E_UNSUPPORTED, "%s: provider '%s' cannot "
 		    "honour '%s': it cannot %s", sp->file, p->ops->name, key,
 		    cap_names[i].what);
-		if ((who = providers_with(cap_names[i].cap)) != NULL)
-			err = lep_err_hint(err, "placement: {providers: [...]} "
-			    "can name one that can: %s", who);
+		who = providers_with(cap_names[i].cap);
+		if (who != NULL && cap_names[i].instead != NULL)
+			err = lep_err_hint(err, "%s, or a provider that can "
+			    "in placement.providers: %s", cap_names[i].instead,
+			    who);
+		else if (who != NULL)
+			err = lep_err_hint(err, "name a provider that can in "
+			    "placement.providers: %s", who);
+		else if (cap_names[i].instead != NULL)
+			err = lep_err_hint(err, "%s", cap_names[i].instead);
 		free(who);
 		free(key);
 	}
 	return lep_err_provider(err, p->ops->name);
+}
+
+int
+lep_provider_honours(const struct lep_provider_info *pi,
+    const struct lep_spec *sp)
+{
+	size_t	 i;
+	char	*key;
+
+	for (i = 0; i < LEP_ARRAY_SIZE(cap_names); i++) {
+		if (pi->caps & cap_names[i].cap)
+			continue;
+		if ((key = key_needing(sp, cap_names[i].cap)) != NULL) {
+			free(key);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 const struct lep_err *

@@ -31,6 +31,12 @@ struct lep_provider_info {
 int	 lep_provider_nth(struct lep_provider_info *out, size_t i);
 /* By name: 0, or -1 when lepton knows no such provider. */
 int	 lep_provider_info(struct lep_provider_info *out, const char *name);
+/*
+ * Can pi honour every key of sp its capabilities cover? (lep_provider_check
+ * refuses, with exit 9, what it cannot.)
+ */
+int	 lep_provider_honours(const struct lep_provider_info *pi,
+	    const struct lep_spec *sp);
 /* Where a spec without placement.providers runs: the first built row. */
 const char *lep_provider_default(void);
 /*

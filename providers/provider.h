@@ -28,6 +28,7 @@ struct lep_spec;
 #define LEP_CAP_MULTINODE	0x10	/* job.nodes above 1 */
 #define LEP_CAP_REPLICAS	0x20	/* service.replicas above 1 */
 #define LEP_CAP_PARTITION	0x40	/* placement.partition, .account */
+#define LEP_CAP_ALL		0x7f
 
 /*
  * A hidden entry point: 'lepton ARGV1 ...' runs main instead of a command
@@ -42,7 +43,7 @@ struct lep_provider_ops {
 	const char	*name;
 	unsigned int	 abi;
 	unsigned int	 caps;
-	/* How often to ask about a running job or a deploy, in ms. */
+	/* How often to ask about a running job, in ms. */
 	int		 poll_ms;
 	/* Hidden entry points, ended by a NULL argv1; or NULL. */
 	const struct lep_provider_main *mains;
@@ -79,7 +80,11 @@ struct lep_provider_ops {
 	 * Is it usable here: configuration, credentials (which source won),
 	 * the engine answering. *report (caller frees) says what was found,
 	 * even when an error says what failed; "configured": false in it
-	 * says the user has not set this provider up at all.
+	 * says the user has not set this provider up at all. lepton check
+	 * prints these keys when present: url and url_from, user and
+	 * user_from, token_from and token_accepted, server (the engine and
+	 * its version, one line), nodes, nodes_usable and partitions,
+	 * shared_dir.
 	 */
 	const struct lep_err *(*probe)(struct lep_json **report, void *state);
 	/* The base URL and bearer token (caller frees, wipes the token). */

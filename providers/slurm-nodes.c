@@ -321,6 +321,7 @@ slurm_probe(struct lep_json **report, void *state)
 	const struct lep_err	*err;
 	struct lep_json		*r, *ans = NULL, *nodes, *parts;
 	size_t			 i, k, usable = 0;
+	char			*server;
 
 	r = lep_json_obj();
 	*report = r;
@@ -336,6 +337,9 @@ slurm_probe(struct lep_json **report, void *state)
 		return err;
 	lep_json_set_str(r, "release", s->release);
 	lep_json_set_int(r, "api", s->api);
+	server = xasprintf("Slurm %s, API v0.0.%d", s->release, s->api);
+	lep_json_set_str(r, "server", server);
+	free(server);
 	lep_json_set_bool(r, "token_accepted", 1);
 	if ((err = get_nodes(&ans, s)) != NULL)
 		return err;

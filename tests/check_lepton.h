@@ -37,6 +37,8 @@ int	 test_run(char *const argv[], const char *in, char **out, char **err);
  * most max; freed at exit.
  */
 size_t	 test_list(char **out, size_t max, const char *dir, const char *suffix);
+/* Is word one of the words (space or comma separated) of list (or NULL)? */
+int	 test_word_in(const char *list, const char *word);
 /* The lepton binary under test ($LEPTON, else ./lepton). */
 const char *test_lepton(void);
 

@@ -160,6 +160,19 @@ test_run(char *const argv[], const char *in, char **out, char **err)
 	return 128 + WTERMSIG(status);
 }
 
+int
+test_word_in(const char *list, const char *word)
+{
+	size_t	 n = strlen(word);
+	const char *p;
+
+	for (p = list; p != NULL && (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ' || p[-1] == ',') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == ','))
+			return 1;
+	return 0;
+}
+
 static void
 clean_environment(void)
 {
@@ -167,7 +180,8 @@ clean_environment(void)
 		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 		"AWS_SESSION_TOKEN", "AWS_PROFILE",
 		"GOOGLE_APPLICATION_CREDENTIALS", "AZURE_CLIENT_SECRET",
-		"KUBECONFIG", "SLURM_JWT", "XDG_DATA_HOME",
+		"KUBECONFIG", "SLURM_JWT", "SLURMRESTD_URL", "SLURMRESTD_USER",
+		"XDG_DATA_HOME",
 	};
 	char	**e, *name;
 	const char *keep;
@@ -189,10 +203,9 @@ clean_environment(void)
 	 * itself (tests/e2e/slurm.sh runs the contract suite so).
 	 */
 	keep = getenv("LEP_TEST_KEEP_ENV");
-	for (i = 0; i < LEP_ARRAY_SIZE(drop); i++) {
-		if (keep == NULL || strstr(keep, drop[i]) == NULL)
+	for (i = 0; i < LEP_ARRAY_SIZE(drop); i++)
+		if (!test_word_in(keep, drop[i]))
 			unsetenv(drop[i]);
-	}
 	setenv("TZ", "UTC", 1);
 	setenv("LC_ALL", "C", 1);
 	setenv("HOME", sandbox, 1);

@@ -37,7 +37,7 @@ crc=0
 # The provider contract (tests/check_contract.c) on this cluster, with the
 # Check binary built beside lepton ($CHECK_LEPTON).
 if [ -n "${CHECK_LEPTON:-}" ]; then
-	LEP_CONTRACT_PROVIDERS=slurm LEP_TEST_KEEP_ENV=SLURM_JWT \
+	LEP_CONTRACT_PROVIDERS=slurm LEP_TEST_KEEP_ENV="SLURM_JWT SLURMRESTD_URL" \
 	    CK_RUN_SUITE=contract "$CHECK_LEPTON"
 	crc=$?
 fi

@@ -79,3 +79,47 @@ test_layers_fail_on_a_third_party_header_outside_its_wrapper() {
 	expect_rc 1
 	expect_err "lib/plan.c includes <curl/curl.h>"
 }
+
+test_layers_fail_on_a_provider_name_inside_a_message() {
+	layers_copy
+	echo 'static const char *m = "try placement: {providers: [slurm]}";' \
+	    >>"$T/src/lib/plan.c"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 1
+	expect_err 'provider name "slurm" outside the table: lib/plan.c'
+}
+
+test_layers_fail_on_a_driver_naming_another() {
+	layers_copy
+	echo 'static const char *m = "slurm";' >>"$T/src/providers/local.c"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 1
+	expect_err 'provider name "slurm" outside the table: providers/local.c'
+	# A path is not a name; a driver may name itself.
+	layers_copy
+	echo 'static const char *m = "/usr/local/share";' >>"$T/src/lib/plan.c"
+	echo 'static const char *m = "local";' >>"$T/src/providers/local-env.c"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 0
+}
+
+test_layers_fail_on_a_command_reading_the_table() {
+	layers_copy
+	printf 'extern const int lep_provider_table[];\n%s\n' \
+	    'int f(void) { return lep_provider_table[0]; }' >"$T/t.c"
+	cc -c -o "$T/t.o" "$T/t.c" || fail "cc"
+	ld -r -o "$T/obj/cmd/train2.o" "$T/obj/cmd/train.o" "$T/t.o" ||
+	    fail "ld"
+	mv "$T/obj/cmd/train2.o" "$T/obj/cmd/train.o"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 1
+	expect_err "cmd/train.c reads lep_provider_table"
+}
+
+test_layers_fail_on_a_missing_object() {
+	layers_copy
+	rm "$T/obj/lib/fs.o"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 1
+	expect_err "objects missing"
+}
