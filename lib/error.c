@@ -60,6 +60,16 @@ lep_err_new(enum lep_code code, const char *fmt, ...)
 }
 
 const struct lep_err *
+lep_err_vat(enum lep_code code, const char *file, int line, int col,
+    const char *fmt, va_list ap)
+{
+	char	 msg[768];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return lep_err_new(code, "%s:%d:%d: %s", file, line, col, msg);
+}
+
+const struct lep_err *
 lep_err_errno(enum lep_code code, const char *fmt, ...)
 {
 	struct lep_err	*e;

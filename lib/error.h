@@ -5,6 +5,8 @@
 #ifndef LEPTON_LIB_ERROR_H
 #define LEPTON_LIB_ERROR_H
 
+#include <stdarg.h>
+
 #include "util.h"
 
 /* Append-only: a retired code keeps its number. */
@@ -49,6 +51,9 @@ struct lep_err_info {
  */
 const struct lep_err *lep_err_new(enum lep_code, const char *fmt, ...)
 	    LEP_PRINTF(2, 3);
+/* "FILE:LINE:COL: message", the message at most 767 bytes. */
+const struct lep_err *lep_err_vat(enum lep_code, const char *file,
+	    int line, int col, const char *fmt, va_list);
 /* Like lep_err_new, with ": strerror(errno)" appended. */
 const struct lep_err *lep_err_errno(enum lep_code, const char *fmt, ...)
 	    LEP_PRINTF(2, 3);

@@ -18,15 +18,15 @@ int
 spec_fail(struct spec_ctx *s, const struct lep_yaml_node *n, const char *fmt,
     ...)
 {
-	char	 msg[768];
 	va_list	 ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (s->err == NULL)
-		s->err = lep_err_new(LEP_E_SPEC, "%s:%d:%d: %s", s->file,
-		    n->line, n->col, msg);
+	/* The first error stands: later ones are its consequences. */
+	if (s->err == NULL) {
+		va_start(ap, fmt);
+		s->err = lep_err_vat(LEP_E_SPEC, s->file, n->line, n->col,
+		    fmt, ap);
+		va_end(ap);
+	}
 	return -1;
 }
 

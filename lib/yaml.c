@@ -79,15 +79,14 @@ yerr(struct yparse *yp, int line, int col, const char *fmt, ...)
 static const struct lep_err *
 yerr(struct yparse *yp, int line, int col, const char *fmt, ...)
 {
-	char	 msg[768];
 	va_list	 ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (yp->err == NULL)
-		yp->err = lep_err_new(LEP_E_SPEC, "%s:%d:%d: %s", yp->file,
-		    line, col, msg);
+	if (yp->err == NULL) {
+		va_start(ap, fmt);
+		yp->err = lep_err_vat(LEP_E_SPEC, yp->file, line, col, fmt,
+		    ap);
+		va_end(ap);
+	}
 	return yp->err;
 }
 
