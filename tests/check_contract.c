@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,20 @@ START_TEST(test_contract_service_deploys_serves_logs_and_stops)
 }
 END_TEST
 
+/* The pid a job wrote to c->dir/pid, or 0. */
+static long
+job_pid(const struct ct *c)
+{
+	char	*p = xasprintf("%s/pid", c->dir), *text;
+	long	 pid = 0;
+
+	if ((text = test_slurp(p, NULL)) != NULL)
+		pid = strtol(text, NULL, 10);
+	free(text);
+	free(p);
+	return pid;
+}
+
 /* Submit the job spec yaml; wait for the job to end; return it. */
 static struct lep_job *
 run_job(struct ct *c, const char *yaml, int cancel)
@@ -243,6 +258,11 @@ run_job(struct ct *c, const char *yaml, int cancel)
 	ck_assert_str_eq(j->id, c->tag);
 	ck_assert_str_eq(j->provider, c->row->provider);
 	if (cancel) {
+		/* Once it runs (it writes its pid), not before. */
+		while (job_pid(c) <= 0) {
+			ck_assert_msg(!expired(c, t0), "never started");
+			nap();
+		}
 		lep_job_free(j);
 		err = lep_provider_cancel(&j, c->p, c->tag, 2);
 		ck_assert_msg(err == NULL, "cancel: %s", err ? err->msg : "");
@@ -293,11 +313,24 @@ START_TEST(test_contract_job_cancel_ends_it)
 {
 	struct lep_job	*j;
 	struct ct	 c;
+	char		*yaml;
+	long		 pid;
+	time_t		 t0;
 
 	ct_open(&c, _i);
-	j = run_job(&c, "kind: job\nname: %s\nrun: sleep 300\n", 1);
+	yaml = xasprintf("kind: job\nname: %%s\nrun: echo $$ >%s/pid; "
+	    "exec sleep 297\n", c.dir);
+	j = run_job(&c, yaml, 1);
 	ck_assert_msg(lep_streq(j->state, "cancelled"), "%s", j->state);
+	/* Cancelled means ended: its process is gone too. */
+	pid = job_pid(&c);
+	t0 = time(NULL);
+	while (kill((pid_t)pid, 0) == 0) {
+		ck_assert_msg(!expired(&c, t0), "process %ld survived", pid);
+		nap();
+	}
 	lep_job_free(j);
+	free(yaml);
 	ct_close(&c);
 }
 END_TEST
