@@ -106,14 +106,16 @@ static int
 find_command(struct dispatch *d, int *rc)
 {
 	const struct lep_err	*err;
-	const char		*hint, *cands[64];
+	const char		*hint, **cands;
 	size_t			 i;
 
 	if ((d->cmd = lep_cmd_find(d->name)) != NULL)
 		goto done;
-	for (i = 0; i < lep_cmd_count && i < 64; i++)
+	cands = xcalloc(lep_cmd_count, sizeof(*cands));
+	for (i = 0; i < lep_cmd_count; i++)
 		cands[i] = lep_cmd_table[i]->name;
-	hint = lep_did_you_mean(d->name, cands, i);
+	hint = lep_did_you_mean(d->name, cands, lep_cmd_count);
+	free(cands);
 	err = lep_err_new(LEP_E_USAGE, "unknown command '%s'", d->name);
 	if (hint != NULL)
 		lep_err_hint(err, "did you mean 'lepton %s'?", hint);

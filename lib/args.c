@@ -40,14 +40,18 @@ find_short(const struct lep_opt *const *tables, int c)
 static const char *
 suggest(const struct lep_opt *const *tables, const char *name)
 {
-	const char		*cands[128];
+	const char		**cands = NULL, *hint;
 	const struct lep_opt	*o;
 	size_t			 t, n = 0;
 
 	for (t = 0; tables[t] != NULL; t++)
-		for (o = tables[t]; o->name != NULL && n < 128; o++)
+		for (o = tables[t]; o->name != NULL; o++) {
+			cands = xreallocarray(cands, n + 1, sizeof(*cands));
 			cands[n++] = o->name;
-	return lep_did_you_mean(name, cands, n);
+		}
+	hint = lep_did_you_mean(name, cands, n);
+	free(cands);
+	return hint;
 }
 
 static void
@@ -59,15 +63,78 @@ add_val(struct lep_args *a, const struct lep_opt *o, const char *v)
 	a->nvals++;
 }
 
+/* --name, --name=value or --name value at argv[*i]. */
+static const struct lep_err *
+parse_long(struct lep_args *a, const struct lep_opt *const *tables,
+    int argc, char **argv, int *i)
+{
+	const struct lep_opt	*o;
+	const char		*arg = argv[*i] + 2, *eq, *hint;
+	char			 name[64];
+	size_t			 len;
+
+	eq = strchr(arg, '=');
+	len = eq ? (size_t)(eq - arg) : strlen(arg);
+	if ((o = find_long(tables, arg, len)) == NULL) {
+		lep_strlcpy(name, arg, len + 1 < sizeof(name) ? len + 1 :
+		    sizeof(name));
+		if ((hint = suggest(tables, name)) != NULL)
+			return lep_err_hint(lep_err_new(LEP_E_USAGE,
+			    "unknown option '--%s'", name), "did you mean "
+			    "'--%s'?", hint);
+		return lep_err_new(LEP_E_USAGE, "unknown option '--%s'", name);
+	}
+	if (o->type == LEP_OPT_FLAG) {
+		if (eq != NULL)
+			return lep_err_new(LEP_E_USAGE, "option '--%s' takes "
+			    "no value", o->name);
+		add_val(a, o, NULL);
+	} else if (eq != NULL)
+		add_val(a, o, eq + 1);
+	else if (*i + 1 >= argc)
+		return lep_err_new(LEP_E_USAGE, "option '--%s' needs a value",
+		    o->name);
+	else
+		add_val(a, o, argv[++*i]);
+	return NULL;
+}
+
+/* -abc (flags), -o value or -ovalue at argv[*i]. */
+static const struct lep_err *
+parse_short(struct lep_args *a, const struct lep_opt *const *tables,
+    int argc, char **argv, int *i)
+{
+	const struct lep_opt	*o;
+	const char		*arg = argv[*i];
+	int			 j;
+
+	for (j = 1; arg[j] != '\0'; j++) {
+		if ((o = find_short(tables, (unsigned char)arg[j])) == NULL)
+			return lep_err_new(LEP_E_USAGE, "unknown option '-%c'",
+			    arg[j]);
+		if (o->type == LEP_OPT_FLAG) {
+			add_val(a, o, NULL);
+			continue;
+		}
+		if (arg[j + 1] != '\0')
+			add_val(a, o, arg + j + 1);
+		else if (*i + 1 < argc)
+			add_val(a, o, argv[++*i]);
+		else
+			return lep_err_new(LEP_E_USAGE, "option '-%c' needs a "
+			    "value", arg[j]);
+		break;
+	}
+	return NULL;
+}
+
 const struct lep_err *
 lep_args_parse(struct lep_args *a, const struct lep_opt *const *tables,
     int argc, char **argv, int stop_at_pos, int *used_out)
 {
-	const struct lep_opt	*o;
-	const char		*arg, *eq, *hint;
-	char			 name[64];
-	int			 i, j, only_pos = 0;
-	size_t			 len;
+	const struct lep_err	*err;
+	const char		*arg;
+	int			 i, only_pos = 0;
 
 	memset(a, 0, sizeof(*a));
 	a->pos = xcalloc((size_t)argc + 1, sizeof(char *));
@@ -87,58 +154,10 @@ lep_args_parse(struct lep_args *a, const struct lep_opt *const *tables,
 			only_pos = 1;
 			continue;
 		}
-		if (arg[1] == '-') {
-			arg += 2;
-			eq = strchr(arg, '=');
-			len = eq ? (size_t)(eq - arg) : strlen(arg);
-			o = find_long(tables, arg, len);
-			if (o == NULL) {
-				lep_strlcpy(name, arg,
-				    len + 1 < sizeof(name) ? len + 1 :
-				    sizeof(name));
-				hint = suggest(tables, name);
-				if (hint != NULL)
-					return lep_err_hint(lep_err_new(
-					    LEP_E_USAGE, "unknown option '--%s'",
-					    name), "did you mean '--%s'?", hint);
-				return lep_err_new(LEP_E_USAGE,
-				    "unknown option '--%s'", name);
-			}
-			if (o->type == LEP_OPT_FLAG) {
-				if (eq != NULL)
-					return lep_err_new(LEP_E_USAGE,
-					    "option '--%s' takes no value",
-					    o->name);
-				add_val(a, o, NULL);
-			} else if (eq != NULL) {
-				add_val(a, o, eq + 1);
-			} else {
-				if (i + 1 >= argc)
-					return lep_err_new(LEP_E_USAGE,
-					    "option '--%s' needs a value",
-					    o->name);
-				add_val(a, o, argv[++i]);
-			}
-			continue;
-		}
-		for (j = 1; arg[j] != '\0'; j++) {
-			o = find_short(tables, (unsigned char)arg[j]);
-			if (o == NULL)
-				return lep_err_new(LEP_E_USAGE,
-				    "unknown option '-%c'", arg[j]);
-			if (o->type == LEP_OPT_FLAG) {
-				add_val(a, o, NULL);
-				continue;
-			}
-			if (arg[j + 1] != '\0')
-				add_val(a, o, arg + j + 1);
-			else if (i + 1 < argc)
-				add_val(a, o, argv[++i]);
-			else
-				return lep_err_new(LEP_E_USAGE,
-				    "option '-%c' needs a value", arg[j]);
-			break;
-		}
+		err = arg[1] == '-' ? parse_long(a, tables, argc, argv, &i) :
+		    parse_short(a, tables, argc, argv, &i);
+		if (err != NULL)
+			return err;
 	}
 	if (used_out != NULL)
 		*used_out = i;
