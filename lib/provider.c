@@ -188,6 +188,11 @@ static const struct {
 	    "'replicas: 1'" },
 	{ LEP_CAP_PARTITION, "pick a partition or an account", "leave out "
 	    "placement.partition and placement.account" },
+	{ LEP_CAP_AUTOSCALE, "scale replicas with load", "use one number: "
+	    "'replicas: N'" },
+	{ LEP_CAP_ABORT_IF, "measure a rollout against abort_if", "leave "
+	    "out rollout.abort_if" },
+	{ LEP_CAP_SPOT, "run on spot capacity", "use 'spot: false'" },
 };
 
 /* The spec key that needs cap, as "key: value", or NULL when none. */
@@ -211,10 +216,23 @@ key_needing(const struct lep_spec *sp, unsigned int cap)
 		return !svc && sp->job.nodes > 1 ? xasprintf("job.nodes: %d",
 		    sp->job.nodes) : NULL;
 	case LEP_CAP_REPLICAS:
-		if (!svc || sp->service.replicas_max <= 1)
+		if (!svc || sp->service.replicas_min <= 1)
 			return NULL;
 		return xasprintf("service.replicas: %d",
-		    sp->service.replicas_max);
+		    sp->service.replicas_min);
+	case LEP_CAP_AUTOSCALE:
+		if (!svc || (sp->service.replicas_max <=
+		    sp->service.replicas_min && !sp->service.has_target_qps))
+			return NULL;
+		return xasprintf("service.replicas: {min: %d, max: %d}",
+		    sp->service.replicas_min, sp->service.replicas_max);
+	case LEP_CAP_ABORT_IF:
+		return svc && (sp->service.has_abort_error_rate ||
+		    sp->service.has_abort_p99) ?
+		    xstrdup("service.rollout.abort_if") : NULL;
+	case LEP_CAP_SPOT:
+		return sp->resources.spot ? xstrdup("resources.spot: true") :
+		    NULL;
 	case LEP_CAP_PARTITION:
 		if (sp->placement.partition != NULL)
 			return xasprintf("placement.partition: %s",

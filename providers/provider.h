@@ -26,9 +26,12 @@ struct lep_spec;
 #define LEP_CAP_GPU		0x04	/* resources.accelerators */
 #define LEP_CAP_CANARY		0x08	/* rollout.strategy: canary */
 #define LEP_CAP_MULTINODE	0x10	/* job.nodes above 1 */
-#define LEP_CAP_REPLICAS	0x20	/* service.replicas above 1 */
+#define LEP_CAP_REPLICAS	0x20	/* more than one replica at once */
 #define LEP_CAP_PARTITION	0x40	/* placement.partition, .account */
-#define LEP_CAP_ALL		0x7f
+#define LEP_CAP_AUTOSCALE	0x80	/* replicas max above min, target_qps */
+#define LEP_CAP_ABORT_IF	0x100	/* rollout.abort_if, acted on */
+#define LEP_CAP_SPOT		0x200	/* resources.spot: true */
+#define LEP_CAP_ALL		0x3ff
 
 /*
  * A hidden entry point: 'lepton ARGV1 ...' runs main instead of a command

@@ -379,6 +379,14 @@ static const struct {
 	    "placement.partition: nowhere" },
 	{ LEP_CAP_PARTITION, "kind: job\nname: %s\nrun: \"true\"\n"
 	    "placement: {account: nobody}\n", "placement.account: nobody" },
+	{ LEP_CAP_AUTOSCALE, "kind: service\nname: %s\nrun: \"true\"\n"
+	    "service: {replicas: {min: 1, max: 4, target_qps: 5}}\n",
+	    "service.replicas: {min: 1, max: 4}" },
+	{ LEP_CAP_ABORT_IF, "kind: service\nname: %s\nrun: \"true\"\n"
+	    "service: {rollout: {abort_if: {p99_ms: 800}}}\n",
+	    "service.rollout.abort_if" },
+	{ LEP_CAP_SPOT, "kind: job\nname: %s\nrun: \"true\"\n"
+	    "resources: {spot: true}\n", "resources.spot: true" },
 };
 
 START_TEST(test_contract_refuses_what_its_capabilities_lack)
