@@ -262,36 +262,49 @@ providers_with(unsigned int cap)
 }
 
 /*
+ * The first row of cap_names that sp needs and caps lacks, with the key
+ * that needs it in *key (caller frees); -1 when caps covers sp.
+ */
+static int
+lacking(char **key, unsigned int caps, const struct lep_spec *sp)
+{
+	size_t	 i;
+
+	*key = NULL;
+	for (i = 0; i < LEP_ARRAY_SIZE(cap_names); i++)
+		if (!(caps & cap_names[i].cap) &&
+		    (*key = key_needing(sp, cap_names[i].cap)) != NULL)
+			return (int)i;
+	return -1;
+}
+
+/*
  * Refuse what the provider's capabilities say it cannot honour, before
  * anything starts: never accept a key and ignore it.
  */
 static const struct lep_err *
 check_caps(const struct lep_provider *p, const struct lep_spec *sp)
 {
-	const struct lep_err	*err = NULL;
+	const struct lep_err	*err;
 	char			*key, *who;
-	size_t			 i;
+	int			 i;
 
-	for (i = 0; i < LEP_ARRAY_SIZE(cap_names) && err == NULL; i++) {
-		if ((p->ops->caps & cap_names[i].cap) ||
-		    (key = key_needing(sp, cap_names[i].cap)) == NULL)
-			continue;
-		err = lep_err_new(LEP_E_UNSUPPORTED, "%s: provider '%s' cannot "
-		    "honour '%s': it cannot %s", sp->file, p->ops->name, key,
-		    cap_names[i].what);
-		who = providers_with(cap_names[i].cap);
-		if (who != NULL && cap_names[i].instead != NULL)
-			err = lep_err_hint(err, "%s, or a provider that can "
-			    "in placement.providers: %s", cap_names[i].instead,
-			    who);
-		else if (who != NULL)
-			err = lep_err_hint(err, "name a provider that can in "
-			    "placement.providers: %s", who);
-		else if (cap_names[i].instead != NULL)
-			err = lep_err_hint(err, "%s", cap_names[i].instead);
-		free(who);
-		free(key);
-	}
+	if ((i = lacking(&key, p->ops->caps, sp)) == -1)
+		return NULL;
+	err = lep_err_new(LEP_E_UNSUPPORTED, "%s: provider '%s' cannot "
+	    "honour '%s': it cannot %s", sp->file, p->ops->name, key,
+	    cap_names[i].what);
+	who = providers_with(cap_names[i].cap);
+	if (who != NULL && cap_names[i].instead != NULL)
+		err = lep_err_hint(err, "%s, or a provider that can in "
+		    "placement.providers: %s", cap_names[i].instead, who);
+	else if (who != NULL)
+		err = lep_err_hint(err, "name a provider that can in "
+		    "placement.providers: %s", who);
+	else if (cap_names[i].instead != NULL)
+		err = lep_err_hint(err, "%s", cap_names[i].instead);
+	free(who);
+	free(key);
 	return lep_err_provider(err, p->ops->name);
 }
 
@@ -299,18 +312,11 @@ int
 lep_provider_honours(const struct lep_provider_info *pi,
     const struct lep_spec *sp)
 {
-	size_t	 i;
 	char	*key;
+	int	 i = lacking(&key, pi->caps, sp);
 
-	for (i = 0; i < LEP_ARRAY_SIZE(cap_names); i++) {
-		if (pi->caps & cap_names[i].cap)
-			continue;
-		if ((key = key_needing(sp, cap_names[i].cap)) != NULL) {
-			free(key);
-			return 0;
-		}
-	}
-	return 1;
+	free(key);
+	return i == -1;
 }
 
 const struct lep_err *
