@@ -75,10 +75,6 @@ lep_creds_resolve(struct lep_cred *out, const struct lep_cred_source *v,
 			if ((s = getenv(v[i].where)) != NULL && *s != '\0')
 				out->value = xstrdup(s);
 			break;
-		case LEP_CRED_VALUE:
-			if (*v[i].where != '\0')
-				out->value = xstrdup(v[i].where);
-			break;
 		case LEP_CRED_FILE:
 			if ((err = from_file(&out->value, &v[i])) != NULL)
 				return err;

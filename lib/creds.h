@@ -19,7 +19,6 @@ struct lep_json;
 enum lep_cred_kind {
 	LEP_CRED_ENV,		/* where: a variable name; empty is unset */
 	LEP_CRED_FILE,		/* where: a path (0600, ours) */
-	LEP_CRED_VALUE,		/* where: the value itself (a config key's) */
 };
 
 /* One place a credential may come from. */

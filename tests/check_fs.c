@@ -58,6 +58,59 @@ START_TEST(test_fs_secret_file_refused_when_readable)
 }
 END_TEST
 
+static char *
+upper(const char *text, size_t n)
+{
+	char	*v = xstrndup(text, n);
+	size_t	 i;
+
+	for (i = 0; v[i] != '\0'; i++)
+		if (v[i] >= 'a' && v[i] <= 'z')
+			v[i] -= 'a' - 'A';
+	return v;
+}
+
+/* Sources in order: the first set wins; a bad file is an error. */
+START_TEST(test_creds_sources_in_order)
+{
+	const struct lep_err	*err;
+	struct lep_cred		 c;
+	char			*p = xasprintf("%s/tok", test_sandbox());
+	struct lep_cred_source	 src[] = {
+		{ "TEST_TOKEN", LEP_CRED_ENV, "LEP_TEST_TOKEN", NULL },
+		{ "file", LEP_CRED_FILE, p, upper },
+		{ "unset", LEP_CRED_FILE, NULL, NULL },
+	};
+
+	test_write(p, "from-file", 0600);
+	setenv("LEP_TEST_TOKEN", "from-env", 1);
+	ck_assert_ptr_null(lep_creds_resolve(&c, src, 3));
+	ck_assert_str_eq(c.value, "from-env");
+	ck_assert_str_eq(c.source, "TEST_TOKEN");
+	lep_cred_release(&c);
+	ck_assert_ptr_null(c.value);
+	/* Empty is unset: the file is next, through its parser. */
+	setenv("LEP_TEST_TOKEN", "", 1);
+	ck_assert_ptr_null(lep_creds_resolve(&c, src, 3));
+	ck_assert_str_eq(c.value, "FROM-FILE");
+	ck_assert_str_eq(c.source, "file");
+	lep_cred_release(&c);
+	/* A file others may read is refused, not passed over. */
+	chmod(p, 0640);
+	err = lep_creds_resolve(&c, src, 3);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, LEP_E_AUTH);
+	ck_assert_ptr_null(c.value);
+	lep_cred_release(&c);
+	/* None set up: no value, no error. */
+	unsetenv("LEP_TEST_TOKEN");
+	ck_assert_ptr_null(lep_creds_resolve(&c, src + 2, 1));
+	ck_assert_ptr_null(c.value);
+	ck_assert_ptr_null(c.source);
+	free(p);
+}
+END_TEST
+
 START_TEST(test_fs_read_file_caps_size)
 {
 	const struct lep_err	*err;
@@ -118,6 +171,7 @@ suite_fs(void)
 
 	tcase_add_test(tc, test_fs_write_atomic_replaces_with_mode);
 	tcase_add_test(tc, test_fs_secret_file_refused_when_readable);
+	tcase_add_test(tc, test_creds_sources_in_order);
 	tcase_add_test(tc, test_fs_read_file_caps_size);
 	tcase_add_test(tc, test_fs_lock_names_holder_and_is_released_on_death);
 	suite_add_tcase(s, tc);
