@@ -66,3 +66,55 @@ test_dry_run_changes_nothing() {
 	[ -e "$LEPTON_HOME/deployments" ] && fail "dry run recorded a deployment"
 	true
 }
+
+# Keys the provider cannot honour: exit 9 before anything starts, naming
+# the provider and the key, and nothing recorded (issue 10).
+test_keys_a_provider_cannot_honour_are_refused() {
+	printf 'kind: job\nname: wide\nrun: "echo ran >%s/ran"\njob: {nodes: 2}\n' \
+	    "$T" >"$T/wide.yaml"
+	run $LEPTON train "$T/wide.yaml"
+	expect_rc 9
+	expect_err "provider 'local' cannot honour 'job.nodes: 2'"
+	expect_err "hint: use 'nodes: 1', or a provider that can in placement.providers: slurm"
+	sleep 0.5
+	[ -e "$T/ran" ] && fail "the job ran"
+	ls "$LEPTON_HOME/jobs/"*.json >/dev/null 2>&1 && fail "a job was indexed"
+	printf 'kind: service\nname: auto\nrun: "sleep 60"\nservice: {replicas: {min: 1, max: 3}}\n' \
+	    >"$T/auto.yaml"
+	run $LEPTON --json deploy "$T/auto.yaml"
+	expect_rc 9
+	[ "$(jget "$out" 'd["error"]["code"]')" = unsupported ] || fail "code"
+	expect_err "'service.replicas: {min: 1, max: 3}'"
+	[ -e "$LEPTON_HOME/deployments/auto.json" ] && fail "recorded anyway"
+	# Listed with one that can, the one that can is taken (here: not set
+	# up, so it says so).
+	printf 'kind: job\nname: wide\nrun: "true"\nplacement: {providers: [local, slurm]}\njob: {nodes: 2}\n' \
+	    >"$T/wide2.yaml"
+	SLURMRESTD_URL= run $LEPTON train "$T/wide2.yaml"
+	expect_rc 7
+	expect_err "Slurm is not configured"
+	true
+}
+
+# A provider the plan does not need is left out when it cannot answer,
+# with a warning; a plan that needs it fails (issue 10 review).
+test_cost_leaves_out_a_provider_that_cannot_answer() {
+	mkdir -p "$LEPTON_HOME"
+	printf '{"slurm": {"token_file": "%s/none"}}\n' "$T" \
+	    >"$LEPTON_HOME/config.json"
+	unset SLURMRESTD_URL SLURM_JWT
+	run $LEPTON cost "$ROOT/examples/iris/train.yaml"
+	expect_rc 0
+	expect_err "warning: slurm left out of the plan"
+	expect_out "local"
+	run $LEPTON cost -p slurm "$ROOT/examples/iris/train.yaml"
+	expect_rc 5
+	expect_err "$T/none"
+	# What a provider cannot honour is no offer of its.
+	printf 'kind: job\nname: wide\nrun: "true"\njob: {nodes: 2}\n' >"$T/wide.yaml"
+	rm "$LEPTON_HOME/config.json"
+	run $LEPTON --json cost "$T/wide.yaml"
+	expect_rc 0
+	[ "$(jget "$out" 'sum(o["provider"] == "local" for o in d["result"]["offers"])')" = 0 ] ||
+	    fail "local offered for job.nodes: 2"
+}
