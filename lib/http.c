@@ -138,6 +138,20 @@ xfer_release(struct xfer *x)
 	lep_http_resp_release(&x->resp);
 }
 
+/* Called about once a second and on progress: a cancelled request ends. */
+static int
+on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	const struct lep_http_req	*req = arg;
+
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return *req->cancel != 0;
+}
+
 static void
 xfer_setup(struct xfer *x, const struct lep_http_req *req, CURL *reuse)
 {
@@ -163,12 +177,19 @@ xfer_setup(struct xfer *x, const struct lep_http_req *req, CURL *reuse)
 	C.easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	C.easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	C.easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ?
-	    req->timeout_ms : 60000L);
+	    req->timeout_ms : req->timeout_ms < 0 ? 0L : 60000L);
 	C.easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
 	    req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 5000L);
 	C.easy_setopt(x->easy, CURLOPT_USERAGENT, "lepton/" LEPTON_VERSION);
 	if (req->cacert != NULL)
 		C.easy_setopt(x->easy, CURLOPT_CAINFO, req->cacert);
+	/* Both set or reset: a reused handle keeps its options. */
+	C.easy_setopt(x->easy, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
+	C.easy_setopt(x->easy, CURLOPT_XFERINFOFUNCTION, req->cancel != NULL ?
+	    on_progress : NULL);
+	C.easy_setopt(x->easy, CURLOPT_XFERINFODATA, req);
+	C.easy_setopt(x->easy, CURLOPT_NOPROGRESS, req->cancel != NULL ? 0L :
+	    1L);
 	if (req->body != NULL) {
 		C.easy_setopt(x->easy, CURLOPT_POSTFIELDS, req->body);
 		C.easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -245,6 +266,9 @@ xfer_error(struct xfer *x, CURLcode rc)
 		    "than %zu bytes", x->req->url, x->resp.body.max);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return lep_err_new(LEP_E_TIMEOUT, "%s: %s", x->req->url, what);
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return lep_err_new(LEP_E_INTERRUPTED, "%s: cancelled",
+		    x->req->url);
 	return lep_err_new(LEP_E_PROVIDER, "%s: %s", x->req->url, what);
 }
 

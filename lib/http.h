@@ -6,6 +6,7 @@
 #ifndef LEPTON_LIB_HTTP_H
 #define LEPTON_LIB_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -24,11 +25,17 @@ struct lep_http_req {
 	const char *const *headers;	/* "Name: value" lines, may hold
 					   secrets: never logged */
 	size_t		 nheaders;
-	long		 timeout_ms;	/* whole request; default 60 s */
+	long		 timeout_ms;	/* whole request; default 60 s,
+					   -1: none (a stream for a life) */
 	long		 connect_timeout_ms;	/* default 5 s */
 	size_t		 max_body;	/* default LEP_HTTP_MAX_BODY */
 	int		 retries;	/* extra tries; see http.c for when */
 	const char	*cacert;	/* a private CA bundle, or NULL */
+	const char	*unix_socket;	/* connect to this socket instead
+					   of the URL's host (Docker) */
+	volatile sig_atomic_t *cancel;	/* set (by a signal): the request
+					   ends within a second, as
+					   LEP_E_INTERRUPTED */
 };
 
 struct lep_http_resp {
