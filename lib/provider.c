@@ -193,6 +193,8 @@ static const struct {
 	{ LEP_CAP_ABORT_IF, "measure a rollout against abort_if", "leave "
 	    "out rollout.abort_if" },
 	{ LEP_CAP_SPOT, "run on spot capacity", "use 'spot: false'" },
+	{ LEP_CAP_IMAGE, "run a container image", "leave out 'image' and "
+	    "give 'run'" },
 };
 
 /* The spec key that needs cap, as "key: value", or NULL when none. */
@@ -233,6 +235,11 @@ key_needing(const struct lep_spec *sp, unsigned int cap)
 	case LEP_CAP_SPOT:
 		return sp->resources.spot ? xstrdup("resources.spot: true") :
 		    NULL;
+	case LEP_CAP_IMAGE:
+		if (sp->image.ref != NULL)
+			return xasprintf("image: %s", sp->image.ref);
+		return sp->image.build != NULL ? xasprintf("image: {build: "
+		    "%s}", sp->image.build) : NULL;
 	case LEP_CAP_PARTITION:
 		if (sp->placement.partition != NULL)
 			return xasprintf("placement.partition: %s",

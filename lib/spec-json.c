@@ -193,9 +193,19 @@ lep_spec_to_json(const struct lep_spec *sp)
 		lep_json_set(j, "resources", resources_json(sp));
 	if (sp->has_placement)
 		lep_json_set(j, "placement", placement_json(sp));
+	if (sp->image.ref != NULL)
+		lep_json_set_str(j, "image", sp->image.ref);
+	else if (sp->image.build != NULL) {
+		o = lep_json_obj();
+		lep_json_set_str(o, "build", sp->image.build);
+		if (sp->image.dockerfile != NULL)
+			lep_json_set_str(o, "dockerfile", sp->image.dockerfile);
+		lep_json_set(j, "image", o);
+	}
 	if (sp->setup)
 		lep_json_set_str(j, "setup", sp->setup);
-	lep_json_set_str(j, "run", sp->run);
+	if (sp->run)
+		lep_json_set_str(j, "run", sp->run);
 	if (sp->nenv) {
 		o = lep_json_obj();
 		for (i = 0; i < sp->nenv; i++)

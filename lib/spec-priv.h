@@ -97,5 +97,8 @@ int	 spec_parse_service(struct spec_ctx *, struct lep_spec *,
 	    const struct lep_yaml_node *m);
 int	 spec_parse_job(struct spec_ctx *, struct lep_spec *,
 	    const struct lep_yaml_node *m);
+/* 'image' in top, when there: a reference or {build, dockerfile}. */
+int	 spec_parse_image(struct spec_ctx *, struct lep_spec *,
+	    const struct lep_yaml_node *top);
 
 #endif

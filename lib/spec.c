@@ -123,8 +123,8 @@ spec_from_tree(struct spec_ctx *s, struct lep_spec *sp,
     const struct lep_yaml_node *top)
 {
 	static const char *const keys[] = {
-		"kind", "name", "model", "resources", "placement", "setup",
-		"run", "env", "secrets", "service", "job",
+		"kind", "name", "model", "resources", "placement", "image",
+		"setup", "run", "env", "secrets", "service", "job",
 	};
 	const struct lep_yaml_node	*env;
 	int			 rc = 0;
@@ -138,7 +138,9 @@ spec_from_tree(struct spec_ctx *s, struct lep_spec *sp,
 	    parse_kind(s, sp, top) == -1 ||
 	    spec_get_string(s, top, "name", &sp->name, 1) == -1 ||
 	    spec_check_name(s, top, "name", sp->name) == -1 ||
-	    spec_get_string(s, top, "run", &sp->run, 1) == -1 ||
+	    spec_parse_image(s, sp, top) == -1 ||
+	    spec_get_string(s, top, "run", &sp->run, sp->image.ref == NULL &&
+	    sp->image.build == NULL) == -1 ||
 	    spec_get_string(s, top, "setup", &sp->setup, 0) == -1 ||
 	    parse_section(s, sp, top, "model", -1, parse_model) == -1 ||
 	    parse_section(s, sp, top, "resources", -1,
@@ -294,6 +296,10 @@ lep_spec_free(struct lep_spec *sp)
 	lep_strv_free(sp->placement.zones, sp->placement.nzones);
 	free(sp->placement.partition);
 	free(sp->placement.account);
+	free(sp->image.ref);
+	free(sp->image.build);
+	free(sp->image.build_dir);
+	free(sp->image.dockerfile);
 	free(sp->setup);
 	free(sp->run);
 	for (i = 0; i < sp->nenv; i++) {

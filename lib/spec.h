@@ -80,8 +80,19 @@ struct lep_spec {
 		char			 *account;	/* slurm */
 	} placement;
 
+	/* image: a reference or a build; all NULL without one. */
+	struct {
+		char			*ref;
+		char			*build;		/* as written */
+		char			*build_dir;	/* absolute */
+		char			*dockerfile;	/* in build; NULL:
+							   Dockerfile */
+		struct lep_spec_pos	 pos;
+	} image;
+
 	char			*setup;		/* NULL when absent */
-	char			*run;
+	char			*run;		/* NULL only with an image:
+						   its own command */
 	struct lep_kv		*env;
 	size_t			 nenv;
 	char			**secrets;

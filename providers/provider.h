@@ -31,7 +31,8 @@ struct lep_spec;
 #define LEP_CAP_AUTOSCALE	0x80	/* replicas max above min, target_qps */
 #define LEP_CAP_ABORT_IF	0x100	/* rollout.abort_if, acted on */
 #define LEP_CAP_SPOT		0x200	/* resources.spot: true */
-#define LEP_CAP_ALL		0x3ff
+#define LEP_CAP_IMAGE		0x400	/* image: runs containers */
+#define LEP_CAP_ALL		0x7ff
 
 /*
  * A hidden entry point: 'lepton ARGV1 ...' runs main instead of a command
@@ -112,5 +113,6 @@ extern const struct lep_provider_entry lep_provider_table[];
 extern const size_t lep_provider_count;
 extern const struct lep_provider_ops provider_local;
 extern const struct lep_provider_ops provider_slurm;
+extern const struct lep_provider_ops provider_containers;
 
 #endif

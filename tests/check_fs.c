@@ -14,6 +14,7 @@
 #include "../lib/error.h"
 #include "../lib/creds.h"
 #include "../lib/fs.h"
+#include "../lib/tar.h"
 #include "../lib/util.h"
 
 START_TEST(test_fs_write_atomic_replaces_with_mode)
@@ -163,6 +164,100 @@ START_TEST(test_fs_lock_names_holder_and_is_released_on_death)
 }
 END_TEST
 
+/* A build context through GNU tar, an independent reader: the listing
+   and the bytes that come out. */
+START_TEST(test_tar_dir_is_read_back_by_gnu_tar)
+{
+	const struct lep_err	*err;
+	struct lep_buf		 b;
+	char			*src, *p, *cmd, *list, *got, longname[160];
+	int			 rc;
+
+	src = xasprintf("%s/tarsrc", test_sandbox());
+	p = xasprintf("%s/sub/deeper", src);
+	ck_assert_ptr_null(lep_mkdirs(p, 0755));
+	free(p);
+	p = xasprintf("%s/Dockerfile", src);
+	test_write(p, "FROM scratch\n", 0644);
+	free(p);
+	p = xasprintf("%s/sub/deeper/data.bin", src);
+	test_write(p, "0123456789", 0600);
+	free(p);
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	p = xasprintf("%s/sub/%s", src, longname);
+	test_write(p, "long", 0644);
+	free(p);
+	p = xasprintf("%s/secret.key", src);
+	test_write(p, "nope", 0600);
+	free(p);
+	p = xasprintf("%s/sub/skip.log", src);
+	test_write(p, "nope", 0644);
+	free(p);
+	p = xasprintf("%s/sub/keep.log", src);
+	test_write(p, "kept", 0644);
+	free(p);
+	p = xasprintf("%s/link", src);
+	ck_assert_int_eq(symlink("Dockerfile", p), 0);
+	free(p);
+	p = xasprintf("%s/.dockerignore", src);
+	test_write(p, "# not these\n*.key\nsub/*.log\n!sub/keep.log\n", 0644);
+	free(p);
+	err = lep_tar_dir(&b, src, LEP_TAR_MAX);
+	ck_assert_msg(err == NULL, "%s", err ? err->msg : "");
+	ck_assert_int_eq(b.len % 512, 0);
+	p = xasprintf("%s/ctx.tar", test_sandbox());
+	{
+		FILE	*f = fopen(p, "w");
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(fwrite(b.buf, 1, b.len, f), b.len);
+		fclose(f);
+	}
+	lep_buf_release(&b);
+	list = xasprintf("%s/ctx.list", test_sandbox());
+	cmd = xasprintf("tar -tf %s | sort > %s && mkdir -p %s/out && "
+	    "tar -xf %s -C %s/out", p, list, test_sandbox(), p,
+	    test_sandbox());
+	rc = system(cmd);
+	ck_assert_int_eq(rc, 0);
+	got = test_slurp(list, NULL);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "Dockerfile\n") && strstr(got,
+	    "sub/deeper/data.bin\n") && strstr(got, "sub/keep.log\n") &&
+	    strstr(got, longname) && strstr(got, "link\n"), "listing: %s",
+	    got);
+	ck_assert_msg(strstr(got, "secret.key") == NULL &&
+	    strstr(got, "skip.log") == NULL, ".dockerignore not honoured: %s",
+	    got);
+	free(got);
+	free(cmd);
+	cmd = xasprintf("%s/out/sub/deeper/data.bin", test_sandbox());
+	got = test_slurp(cmd, NULL);
+	ck_assert_str_eq(got, "0123456789");
+	free(got);
+	free(cmd);
+	cmd = xasprintf("%s/out/sub/%s", test_sandbox(), longname);
+	got = test_slurp(cmd, NULL);
+	ck_assert_str_eq(got, "long");
+	free(got);
+	free(cmd);
+	/* Over its cap, and a FIFO: errors that name why. */
+	err = lep_tar_dir(&b, src, 4096);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->msg, "larger than"));
+	free(p);
+	p = xasprintf("%s/pipe", src);
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	err = lep_tar_dir(&b, src, LEP_TAR_MAX);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->msg, "pipe: not a file"));
+	free(p);
+	free(list);
+	free(src);
+}
+END_TEST
+
 Suite *
 suite_fs(void)
 {
@@ -170,6 +265,7 @@ suite_fs(void)
 	TCase	*tc = tcase_create("fs");
 
 	tcase_add_test(tc, test_fs_write_atomic_replaces_with_mode);
+	tcase_add_test(tc, test_tar_dir_is_read_back_by_gnu_tar);
 	tcase_add_test(tc, test_fs_secret_file_refused_when_readable);
 	tcase_add_test(tc, test_creds_sources_in_order);
 	tcase_add_test(tc, test_fs_read_file_caps_size);

@@ -1,0 +1,332 @@
+/*
+ * tar.c: ustar writing (POSIX.1-2001). Each entry is a 512-byte header
+ * then its data padded to 512; two zero blocks end the archive. A name
+ * that does not fit ustar's 100-byte name (or 155-byte prefix and name)
+ * gets a pax 'x' header before it, as GNU tar and Go's archive/tar write.
+ */
+#include "tar.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fs.h"
+#include "util.h"
+
+#define BLOCK	512
+
+struct ignore {
+	char	**pat;
+	int	 *neg;
+	size_t	  n;
+};
+
+struct tarw {
+	struct lep_buf	*out;
+	const char	*root;
+	struct ignore	 ign;
+	const struct lep_err *err;
+};
+
+static void
+octal(char *field, size_t len, unsigned long long v)
+{
+	char	 tmp[32];
+	int	 n;
+
+	/* len-1 digits and a NUL, as ustar has it (values here fit). */
+	n = snprintf(tmp, sizeof(tmp), "%0*llo", (int)len - 1, v);
+	if (n < 0 || (size_t)n >= len)
+		memset(tmp, '7', len - 1);
+	memcpy(field, tmp, len - 1);
+	field[len - 1] = '\0';
+}
+
+static int
+add(struct tarw *t, const void *p, size_t n)
+{
+	if (lep_buf_addn(t->out, p, n) == -1) {
+		t->err = lep_err_new(LEP_E_FAILED, "%s: the build context is "
+		    "larger than %zu bytes", t->root, t->out->max);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pad(struct tarw *t, size_t n)
+{
+	static const char	 zero[BLOCK];
+
+	return n % BLOCK ? add(t, zero, BLOCK - n % BLOCK) : 0;
+}
+
+/* ustar's split: prefix "/" name, or -1 when it cannot be split. */
+static int
+split_name(const char *path, char *prefix, char *name)
+{
+	size_t	 len = strlen(path), i;
+
+	if (len < 100) {
+		prefix[0] = '\0';
+		memcpy(name, path, len + 1);
+		return 0;
+	}
+	for (i = len; i-- > 0;)
+		if (path[i] == '/' && i < 155 && len - i - 1 < 100 &&
+		    len - i - 1 > 0) {
+			memcpy(prefix, path, i);
+			prefix[i] = '\0';
+			memcpy(name, path + i + 1, len - i);
+			return 0;
+		}
+	return -1;
+}
+
+static int
+header(struct tarw *t, const char *path, int type, unsigned long long size,
+    unsigned int mode, long long mtime, const char *link)
+{
+	unsigned char	 h[BLOCK];
+	char		 prefix[156], name[101];
+	unsigned int	 sum = 0;
+	size_t		 i;
+
+	memset(h, 0, sizeof(h));
+	if (split_name(path, prefix, name) == -1) {
+		prefix[0] = '\0';
+		lep_strlcpy(name, path, sizeof(name));
+	}
+	memcpy(h, name, strlen(name));
+	octal((char *)h + 100, 8, mode & 07777);
+	octal((char *)h + 108, 8, 0);
+	octal((char *)h + 116, 8, 0);
+	octal((char *)h + 124, 12, size);
+	octal((char *)h + 136, 12, mtime < 0 ? 0 : (unsigned long long)mtime);
+	memset(h + 148, ' ', 8);
+	h[156] = (unsigned char)type;
+	if (link != NULL)
+		memcpy(h + 157, link, strlen(link) < 100 ? strlen(link) : 99);
+	memcpy(h + 257, "ustar", 6);
+	memcpy(h + 263, "00", 2);
+	memcpy(h + 265, "root", 4);
+	memcpy(h + 297, "root", 4);
+	memcpy(h + 345, prefix, strlen(prefix));
+	for (i = 0; i < BLOCK; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum & 0777777);
+	return add(t, h, BLOCK);
+}
+
+/* "LEN key=value\n", where LEN counts the whole record, itself too. */
+static void
+pax_record(struct lep_buf *b, const char *key, const char *value)
+{
+	size_t	 body = strlen(key) + strlen(value) + 3, len, digits = 1;
+
+	for (;;) {
+		char	 tmp[24];
+
+		len = body + digits;
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%zu", len) == digits)
+			break;
+		digits++;
+	}
+	lep_buf_addf(b, "%zu %s=%s\n", len, key, value);
+}
+
+static int
+entry(struct tarw *t, const char *path, int type, unsigned long long size,
+    unsigned int mode, long long mtime, const char *link)
+{
+	struct lep_buf	 pax = LEP_BUF_INIT;
+	char		 prefix[156], name[101];
+	int		 rc = 0;
+
+	if (split_name(path, prefix, name) == -1)
+		pax_record(&pax, "path", path);
+	if (link != NULL && strlen(link) >= 100)
+		pax_record(&pax, "linkpath", link);
+	if (pax.len > 0)
+		rc = header(t, "PaxHeaders/entry", 'x', pax.len, 0644, mtime,
+		    NULL) == -1 || add(t, pax.buf, pax.len) == -1 ||
+		    pad(t, pax.len) == -1 ? -1 : 0;
+	lep_buf_release(&pax);
+	if (rc == -1)
+		return -1;
+	return header(t, path, type, size, mode, mtime, link);
+}
+
+/* .dockerignore, when there. */
+static void
+ignore_load(struct ignore *ign, const char *root)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+	char		*p = xasprintf("%s/.dockerignore", root), *line, *save;
+	char		*s;
+	size_t		 len;
+
+	if (lep_read_file(&b, p, LEP_FILE_MAX) == NULL) {
+		for (line = strtok_r(b.buf, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			s = line + strspn(line, " \t");
+			len = strlen(s);
+			while (len > 0 && strchr(" \t\r/", s[len - 1]))
+				s[--len] = '\0';
+			if (len == 0 || s[0] == '#')
+				continue;
+			ign->pat = xreallocarray(ign->pat, ign->n + 1,
+			    sizeof(char *));
+			ign->neg = xreallocarray(ign->neg, ign->n + 1,
+			    sizeof(int));
+			ign->neg[ign->n] = s[0] == '!';
+			s += s[0] == '!';
+			while (s[0] == '/' || (s[0] == '.' && s[1] == '/'))
+				s += s[0] == '/' ? 1 : 2;
+			ign->pat[ign->n++] = xstrdup(s);
+		}
+	}
+	lep_buf_release(&b);
+	free(p);
+}
+
+/* Whether rel (or a directory above it) is excluded; the last match wins. */
+static int
+ignored(const struct ignore *ign, const char *rel)
+{
+	char	 buf[4096];
+	size_t	 i, len;
+	int	 out = 0;
+
+	for (i = 0; i < ign->n; i++) {
+		lep_strlcpy(buf, rel, sizeof(buf));
+		for (;;) {
+			if (fnmatch(ign->pat[i], buf, FNM_PATHNAME) == 0) {
+				out = !ign->neg[i];
+				break;
+			}
+			len = strlen(buf);
+			while (len > 0 && buf[len - 1] != '/')
+				len--;
+			if (len == 0)
+				break;
+			buf[len - 1] = '\0';
+		}
+	}
+	return out;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk(struct tarw *, const char *rel);
+
+static int
+one(struct tarw *t, const char *rel)
+{
+	struct lep_buf	 data = LEP_BUF_INIT;
+	struct stat	 st;
+	char		*p = xasprintf("%s/%s", t->root, rel), link[4096];
+	ssize_t		 n;
+	int		 rc = -1;
+
+	if (lstat(p, &st) == -1)
+		t->err = lep_err_errno(LEP_E_FAILED, "%s", p);
+	else if (S_ISDIR(st.st_mode)) {
+		char	*d = xasprintf("%s/", rel);
+
+		rc = entry(t, d, '5', 0, st.st_mode, st.st_mtime, NULL);
+		free(d);
+		if (rc == 0)
+			rc = walk(t, rel);
+	} else if (S_ISLNK(st.st_mode)) {
+		if ((n = readlink(p, link, sizeof(link) - 1)) == -1)
+			t->err = lep_err_errno(LEP_E_FAILED, "%s", p);
+		else {
+			link[n] = '\0';
+			rc = entry(t, rel, '2', 0, 0777, st.st_mtime, link);
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		if ((t->err = lep_read_file(&data, p, t->out->max)) == NULL &&
+		    entry(t, rel, '0', data.len, st.st_mode, st.st_mtime,
+		    NULL) == 0 && add(t, data.buf, data.len) == 0)
+			rc = pad(t, data.len);
+	} else
+		t->err = lep_err_new(LEP_E_FAILED, "%s: not a file, directory "
+		    "or symbolic link: it cannot go in a build context "
+		    "(.dockerignore can leave it out)", p);
+	lep_buf_release(&data);
+	free(p);
+	return rc;
+}
+
+static int
+walk(struct tarw *t, const char *rel)
+{
+	struct dirent	*e;
+	DIR		*d;
+	char		*p, **names = NULL, *sub;
+	size_t		 n = 0, i;
+	int		 rc = 0;
+
+	p = rel[0] ? xasprintf("%s/%s", t->root, rel) : xstrdup(t->root);
+	if ((d = opendir(p)) == NULL) {
+		t->err = lep_err_errno(errno == ENOENT ? LEP_E_NOT_FOUND :
+		    LEP_E_FAILED, "%s", p);
+		free(p);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(char *));
+		names[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	free(p);
+	qsort(names, n, sizeof(char *), name_cmp);
+	for (i = 0; i < n; i++) {
+		sub = rel[0] ? xasprintf("%s/%s", rel, names[i]) :
+		    xstrdup(names[i]);
+		if (rc == 0 && !ignored(&t->ign, sub))
+			rc = one(t, sub);
+		free(sub);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+const struct lep_err *
+lep_tar_dir(struct lep_buf *out, const char *dir, size_t max)
+{
+	static const char	 end[2 * BLOCK];
+	struct tarw		 t;
+	size_t			 i;
+
+	lep_buf_init_max(out, max);
+	memset(&t, 0, sizeof(t));
+	t.out = out;
+	t.root = dir;
+	ignore_load(&t.ign, dir);
+	if (walk(&t, "") == 0)
+		(void)add(&t, end, sizeof(end));
+	for (i = 0; i < t.ign.n; i++)
+		free(t.ign.pat[i]);
+	free(t.ign.pat);
+	free(t.ign.neg);
+	if (t.err != NULL)
+		lep_buf_release(out);
+	return t.err;
+}

@@ -1,0 +1,29 @@
+/*
+ * tar.h: a directory as a tar stream (POSIX ustar, with pax headers for
+ * long names), in memory: the build context that the Docker Engine API's
+ * /build takes.
+ */
+#ifndef LEPTON_LIB_TAR_H
+#define LEPTON_LIB_TAR_H
+
+#include <stddef.h>
+
+struct lep_buf;
+struct lep_err;
+
+/* A build context's ceiling, in bytes. */
+#define LEP_TAR_MAX	(1024u * 1024 * 1024)
+
+/*
+ * Every regular file, directory and symbolic link under dir, in name
+ * order, owned by 0:0, into out (at most max bytes). Paths that
+ * dir/.dockerignore excludes are left out, as the docker CLI does: one
+ * pattern a line (fnmatch, '*' within one path component, a directory's
+ * match takes its tree, '!' puts back, '#' a comment; the last match
+ * wins). Errors: NOT_FOUND (no dir), FAILED (unreadable, over max, or a
+ * socket, FIFO or device in the tree: named).
+ */
+const struct lep_err *lep_tar_dir(struct lep_buf *out, const char *dir,
+	    size_t max);
+
+#endif
