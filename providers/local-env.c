@@ -21,6 +21,21 @@
 
 extern char **environ;
 
+const struct local_runtime local_processes = {
+	.name = "local",
+	.super_argv1 = LEP_SUPERVISOR_ARGV1,
+	.job_argv1 = LEP_JOB_ARGV1,
+};
+
+pid_t
+local_rt_spawn(const struct local_runtime *rt,
+    const struct local_spawn_req *req)
+{
+	if (rt->spawn != NULL)
+		return rt->spawn(req);
+	return local_spawn(req->dir, req->cmd, req->log, req->env);
+}
+
 const struct lep_err *
 local_read_json(struct lep_json **out, const char *path)
 {

@@ -1,6 +1,7 @@
 /*
  * local-job.c: training jobs on this machine. `lepton train` writes the
- * job's files under HOME/local/jobs/ID/ and starts a runner (`lepton
+ * job's files under HOME/local/jobs/ID/ (HOME/PROVIDER/... for a driver
+ * that builds on this one) and starts a runner (`lepton
  * __job HOME ID`) that outlives it: setup, then run, in a process group
  * of their own, the output to ID/log, max_duration enforced, SIGTERM
  * (lepton stop) forwarded. When the job ends, the runner records it and
@@ -30,16 +31,18 @@
 #include "../lib/spec.h"
 #include "../lib/util.h"
 
-static char *
-job_path(const char *home, const char *id, const char *file)
+char *
+local_job_path(const struct local_runtime *rt, const char *home,
+    const char *id, const char *file)
 {
-	return xasprintf("%s/local/jobs/%s/%s", home, id, file);
+	return xasprintf("%s/%s/jobs/%s/%s", home, rt->name, id, file);
 }
 
 /* --- the hooks, in the lepton command ----------------------------------- */
 
 static struct lep_job *
-job_from_state(const char *home, const char *id, const struct lep_json *st)
+job_from_state(const struct local_runtime *rt, const char *home,
+    const char *id, const struct lep_json *st)
 {
 	struct lep_job	*j = xcalloc(1, sizeof(*j));
 	const char	*phase = lep_json_get_str(st, "phase");
@@ -48,8 +51,8 @@ job_from_state(const char *home, const char *id, const struct lep_json *st)
 	j->id = xstrdup(id);
 	j->name = xstrdup(lep_json_get_str(st, "name") ?
 	    lep_json_get_str(st, "name") : "");
-	j->provider = xstrdup("local");
-	j->log_path = job_path(home, id, "log");
+	j->provider = xstrdup(rt->name);
+	j->log_path = local_job_path(rt, home, id, "log");
 	j->exit_code = lep_json_get_ll(st, "exit_code", &v) == 0 ? (int)v : -1;
 	j->started = lep_json_get_ll(st, "started", &v) == 0 ? v : 0;
 	j->ended = lep_json_get_ll(st, "ended", &v) == 0 ? v : 0;
@@ -82,15 +85,15 @@ local_job_status(struct lep_job **out, void *state, const char *id)
 	char			*p;
 
 	*out = NULL;
-	p = job_path(ls->home, id, "state.json");
+	p = local_job_path(ls->rt, ls->home, id, "state.json");
 	err = local_read_json(&st, p);
 	free(p);
 	if (err != NULL && err->code == LEP_E_NOT_FOUND)
-		return lep_err_new(LEP_E_NOT_FOUND, "no job '%s' on the local "
-		    "provider", id);
+		return lep_err_new(LEP_E_NOT_FOUND, "no job '%s' on the %s "
+		    "provider", id, ls->rt->name);
 	if (err != NULL)
 		return err;
-	*out = job_from_state(ls->home, id, st);
+	*out = job_from_state(ls->rt, ls->home, id, st);
 	lep_json_free(st);
 	return NULL;
 }
@@ -102,7 +105,7 @@ local_submit(struct lep_job **out, void *state,
 	struct local_state	*ls = state;
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
-	struct lep_json		*j, *env;
+	struct lep_json		*j, *env, *runtime = NULL;
 	struct timespec		 ts = { 0, 20 * 1000 * 1000 };
 	char			*dir, *p, *out_path = NULL;
 	long			 pid;
@@ -112,15 +115,24 @@ local_submit(struct lep_job **out, void *state,
 	*out = NULL;
 	if ((err = local_place_gpus(ls, sp, &per)) != NULL)
 		return err;
-	dir = xasprintf("%s/local/jobs/%s", ls->home, req->id);
-	if ((err = lep_mkdirs(dir, 0700)) != NULL)
+	if (ls->rt->prepare != NULL &&
+	    (err = ls->rt->prepare(ls, sp, &runtime)) != NULL)
+		return err;
+	dir = xasprintf("%s/%s/jobs/%s", ls->home, ls->rt->name, req->id);
+	if ((err = lep_mkdirs(dir, 0700)) != NULL) {
+		lep_json_free(runtime);
 		goto done;
-	p = job_path(ls->home, req->id, "spec.json");
+	}
+	p = local_job_path(ls->rt, ls->home, req->id, "spec.json");
 	err = local_save_spec(&j, p, sp, req->model_dir);
 	free(p);
-	if (err != NULL)
+	if (err != NULL) {
+		lep_json_free(runtime);
 		goto done;
+	}
 	lep_json_set_str(j, "id", req->id);
+	if (runtime != NULL)
+		lep_json_set(j, "runtime", runtime);
 	if (sp->job.output_model != NULL) {
 		out_path = sp->job.output_model[0] == '/' ?
 		    xstrdup(sp->job.output_model) : xasprintf("%s/%s",
@@ -134,7 +146,7 @@ local_submit(struct lep_job **out, void *state,
 		lep_json_set_str(j, "cuda_visible_devices", gpus);
 		free(gpus);
 	}
-	p = job_path(ls->home, req->id, "meta.json");
+	p = local_job_path(ls->rt, ls->home, req->id, "meta.json");
 	err = lep_write_json(p, j, 0644);
 	free(p);
 	lep_json_free(j);
@@ -146,14 +158,14 @@ local_submit(struct lep_job **out, void *state,
 		goto done;
 	j = lep_json_obj();
 	lep_json_set(j, "env", env);
-	p = job_path(ls->home, req->id, "secrets.json");
+	p = local_job_path(ls->rt, ls->home, req->id, "secrets.json");
 	err = lep_write_json(p, j, 0600);
 	free(p);
 	lep_json_free_wiped(j);
 	if (err != NULL)
 		goto done;
-	p = job_path(ls->home, req->id, "runner.log");
-	err = local_spawn_lepton(&pid, ls->home, LEP_JOB_ARGV1, req->id, p);
+	p = local_job_path(ls->rt, ls->home, req->id, "runner.log");
+	err = local_spawn_lepton(&pid, ls->home, ls->rt->job_argv1, req->id, p);
 	free(p);
 	if (err != NULL)
 		goto done;
@@ -190,7 +202,7 @@ local_cancel(struct lep_job **out, void *state, const char *id, int grace_s)
 		nanosleep(&ts, NULL);
 	if (lep_proc_alive((*out)->pid, 0)) {
 		/* The runner is stuck: end it and its job by PID. */
-		p = job_path(ls->home, id, "state.json");
+		p = local_job_path(ls->rt, ls->home, id, "state.json");
 		if (local_read_json(&st, p) == NULL) {
 			(void)lep_json_get_ll(st, "child", &child);
 			lep_json_free(st);
@@ -216,6 +228,7 @@ on_term(int sig)
 }
 
 struct runner {
+	const struct local_runtime *rt;
 	char			*home, *id, *state_path;
 	struct lep_json		*st;
 	unsigned long long	 start;
@@ -229,15 +242,29 @@ runner_write(struct runner *r)
 
 /* Run cmd to its end; its exit status, 128+N for a signal, or -1. */
 static int
-run_step(struct runner *r, const struct lep_spec *sp, const char *cmd,
-    char **env, const char *log, long long deadline_ms, const char **why)
+run_step(struct runner *r, const struct lep_spec *sp,
+    const struct lep_json *meta, const char *cmd, char **env,
+    const char *log, long long deadline_ms, const char **why)
 {
+	struct local_spawn_req	 req;
 	struct timespec	 ts = { 0, 50 * 1000 * 1000 };
 	long long	 kill_at = 0;
 	pid_t		 pid, got;
 	int		 status = 0, term_sent = 0;
 
-	pid = local_spawn(sp->dir, cmd, log, env);
+	memset(&req, 0, sizeof(req));
+	req.dir = sp->dir;
+	req.cmd = cmd;
+	req.log = log;
+	req.env = env;
+	req.spec = sp;
+	req.meta = meta;
+	req.home = r->home;
+	req.name = sp->name;
+	req.job_id = r->id;
+	req.output = lep_json_get_str(meta, "output");
+	req.replica = -1;
+	pid = local_rt_spawn(r->rt, &req);
 	if (pid == -1) {
 		*why = "cannot start the job";
 		return -1;
@@ -277,15 +304,15 @@ runner_load(struct lep_json **meta, struct lep_spec **sp,
 	struct lep_buf		 b = LEP_BUF_INIT;
 	char			*p;
 
-	p = job_path(r->home, r->id, "meta.json");
+	p = local_job_path(r->rt, r->home, r->id, "meta.json");
 	err = local_read_json(meta, p);
 	free(p);
-	p = job_path(r->home, r->id, "spec.json");
+	p = local_job_path(r->rt, r->home, r->id, "spec.json");
 	if (err == NULL)
 		err = lep_spec_load_saved(sp, p, lep_json_get_str(*meta,
 		    "spec_file"), lep_json_get_str(*meta, "dir"));
 	free(p);
-	p = job_path(r->home, r->id, "secrets.json");
+	p = local_job_path(r->rt, r->home, r->id, "secrets.json");
 	if (err == NULL && (err = lep_creds_read_file(&b, p,
 	    LEP_CREDS_FILE_MAX)) == NULL)
 		err = lep_json_parse(secrets, b.buf, b.len, p);
@@ -328,11 +355,12 @@ runner_env(const struct runner *r, const struct lep_spec *sp,
 
 /* setup, then run, within job.max_duration; their exit status. */
 static int
-runner_steps(struct runner *r, const struct lep_spec *sp, char **env,
-    const char *output, const char **why)
+runner_steps(struct runner *r, const struct lep_spec *sp,
+    const struct lep_json *meta, char **env, const char **why)
 {
+	const char	*output = lep_json_get_str(meta, "output");
 	long long	 deadline = 0;
-	char		*log = job_path(r->home, r->id, "log");
+	char		*log = local_job_path(r->rt, r->home, r->id, "log");
 	int		 rc = 0;
 
 	if (sp->job.max_duration > 0)
@@ -341,9 +369,9 @@ runner_steps(struct runner *r, const struct lep_spec *sp, char **env,
 	if (output != NULL)
 		lep_remove_tree(output);
 	if (sp->setup != NULL)
-		rc = run_step(r, sp, sp->setup, env, log, deadline, why);
+		rc = run_step(r, sp, meta, sp->setup, env, log, deadline, why);
 	if (rc == 0 && !cancelled)
-		rc = run_step(r, sp, sp->run, env, log, deadline, why);
+		rc = run_step(r, sp, meta, sp->run, env, log, deadline, why);
 	free(log);
 	return rc;
 }
@@ -360,7 +388,7 @@ runner_record(struct runner *r, const struct lep_spec *sp,
 	memset(&res, 0, sizeof(res));
 	res.id = r->id;
 	res.spec = sp;
-	res.provider = provider_local.name;
+	res.provider = r->rt->name;
 	res.exit_code = rc;
 	res.started = (long long)lep_json_number(lep_json_get(r->st,
 	    "started"));
@@ -394,9 +422,15 @@ runner_record(struct runner *r, const struct lep_spec *sp,
 	free(why_not);
 }
 
-/* lepton __job HOME ID: run one local job, then record it. */
 int
 local_job_main(int argc, char **argv)
+{
+	return local_job_run(&local_processes, argc, argv);
+}
+
+/* lepton __job HOME ID: run one local job, then record it. */
+int
+local_job_run(const struct local_runtime *rt, int argc, char **argv)
 {
 	const struct lep_err	*err;
 	struct lep_json		*meta = NULL, *secrets = NULL;
@@ -408,13 +442,14 @@ local_job_main(int argc, char **argv)
 	int			 rc = 0;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: lepton %s HOME ID\n", LEP_JOB_ARGV1);
+		fprintf(stderr, "usage: lepton %s HOME ID\n", rt->job_argv1);
 		return 2;
 	}
 	memset(&r, 0, sizeof(r));
+	r.rt = rt;
 	r.home = argv[1];
 	r.id = argv[2];
-	r.state_path = job_path(r.home, r.id, "state.json");
+	r.state_path = local_job_path(rt, r.home, r.id, "state.json");
 	r.start = lep_proc_start_time((long)getpid());
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -436,7 +471,7 @@ local_job_main(int argc, char **argv)
 	runner_write(&r);
 	output = lep_json_get_str(meta, "output");
 	env = runner_env(&r, sp, meta, secrets);
-	rc = runner_steps(&r, sp, env, output, &why);
+	rc = runner_steps(&r, sp, meta, env, &why);
 	local_env_free(env);
 	runner_record(&r, sp, output, rc, why);
 	rc = 0;

@@ -25,8 +25,15 @@
 
 #include "../lib/util.h"
 
+struct lep_catalog;
+struct lep_config;
+struct lep_deploy_req;
+struct lep_deployment;
 struct lep_err;
 struct lep_job;
+struct lep_logs_req;
+struct local_runtime;
+struct local_spawn_req;
 struct lep_out;
 struct lep_json;
 struct lep_spec;
@@ -63,9 +70,59 @@ void	  local_env_free(char **);
  */
 pid_t	  local_spawn(const char *dir, const char *cmd, const char *logpath,
 	    char **env);
+/* req through rt's spawn, or local_spawn when it has none. */
+pid_t	  local_rt_spawn(const struct local_runtime *,
+	    const struct local_spawn_req *);
+
+/*
+ * What one start of a child is: a replica (replica >= 0), a revision's
+ * setup (replica -1, revision > 0) or a job's step (job_id set).
+ */
+struct local_spawn_req {
+	const char		*dir;		/* the spec's directory */
+	const char		*cmd;		/* NULL: the image's own */
+	const char		*log;		/* output appended here */
+	char			**env;		/* local_env_build's */
+	const struct lep_spec	*spec;
+	const struct lep_json	*meta;		/* the revision's or job's */
+	const char		*home;
+	const char		*name;		/* deployment or job name */
+	const char		*job_id;	/* NULL: a service */
+	const char		*output;	/* a job's output directory */
+	int			 revision;
+	int			 replica;
+	int			 port;		/* the replica's, or 0 */
+};
+
+/*
+ * How the local machinery runs what it starts: each child a process on
+ * this machine (local_processes, the local provider), or something that
+ * stands for one, such as a runner that holds a container for as long as
+ * it lives (the containers driver builds on this one so). A NULL hook
+ * does what the local provider does.
+ */
+struct local_runtime {
+	const char	*name;		/* the provider's: HOME/NAME/... */
+	const char	*super_argv1;	/* its supervisor's hidden main */
+	const char	*job_argv1;	/* its job runner's */
+	/*
+	 * Command side, before a revision or job changes anything: get
+	 * what the spec needs (an image built) and say what it got in
+	 * *runtime, kept as "runtime" in the meta record that spawn gets
+	 * (state is the provider's, a struct local_state first).
+	 */
+	const struct lep_err *(*prepare)(void *state,
+		    const struct lep_spec *, struct lep_json **runtime);
+	/* Start one child: its pid (a process group of its own) or -1. */
+	pid_t		(*spawn)(const struct local_spawn_req *);
+	/* Clean up what children killed before their end left behind. */
+	void		(*sweep)(const char *home, const char *name);
+};
+extern const struct local_runtime local_processes;
 
 /* The local provider's state, made by open (local.c). */
 struct local_state {
+	const struct local_runtime *rt;
 	char		*home;
 	struct lep_out	*out;
 	int		 gpus_known;
@@ -96,6 +153,36 @@ const struct lep_err *local_cancel(struct lep_job **, void *, const char *,
 #define LEP_JOB_ARGV1		"__job"		/* the runner of one job */
 int	 local_supervise_main(int argc, char **argv);	/* local-super.c */
 int	 local_job_main(int argc, char **argv);		/* local-job.c */
+/* The same for another runtime (argv[0] is its hidden main's name). */
+int	 local_supervise_run(const struct local_runtime *, int argc,
+	    char **argv);
+int	 local_job_run(const struct local_runtime *, int argc, char **argv);
+
+/*
+ * The hooks of the local provider's ops table, for a driver that builds
+ * on it with a runtime of its own (state is a struct local_state, or
+ * starts with one).
+ */
+void	 local_state_init(struct local_state *, const struct local_runtime *,
+	    const struct lep_config *);
+void	 local_state_release(struct local_state *);
+const struct lep_err *local_check(void *, const struct lep_spec *);
+const struct lep_err *local_deploy(struct lep_deployment **, void *,
+	    const struct lep_deploy_req *);
+const struct lep_err *local_status(struct lep_deployment **, void *,
+	    const char *);
+const struct lep_err *local_logs(void *, const char *,
+	    const struct lep_logs_req *, struct lep_out *);
+const struct lep_err *local_remove(struct lep_deployment **, void *,
+	    const char *, int);
+const struct lep_err *local_update(struct lep_deployment **, void *,
+	    const char *, int, const char *);
+const struct lep_err *local_endpoint(char **, char **, void *,
+	    const char *);
+const struct lep_err *local_offers(struct lep_catalog **, void *);
+/* The job directory HOME/NAME/jobs/ID/file of a runtime; free it. */
+char	*local_job_path(const struct local_runtime *, const char *home,
+	    const char *id, const char *file);
 
 /*
  * The supervisor's records (local-super.c). The proxy reads which
@@ -147,6 +234,7 @@ struct replica {
 struct rev {
 	int		 num;
 	struct lep_spec	*spec;
+	struct lep_json	*meta;		/* rev-N.meta.json */
 	char		*model_dir;
 	int		 prefer_port;	/* the endpoint port it had before */
 	enum vphase	 phase;
@@ -168,6 +256,7 @@ struct rev {
  * moves its revisions along.
  */
 struct local_sup {
+	const struct local_runtime *rt;
 	char		*home, *name, *dir, *logdir;
 	int		 lfd;
 	int		 port;

@@ -32,6 +32,7 @@ local_rev_free(struct rev *v)
 	}
 	free(v->reps);
 	lep_spec_free(v->spec);
+	lep_json_free(v->meta);
 	free(v->model_dir);
 	free(v);
 }
@@ -98,6 +99,8 @@ local_rev_load(struct local_sup *s, int num, char *why, size_t whylen)
 		goto done;
 	}
 	rev_meta(v, meta);
+	v->meta = meta;
+	meta = NULL;
 	v->phase = V_SETUP;
 done:
 	lep_buf_release(&b);

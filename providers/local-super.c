@@ -219,7 +219,7 @@ static char **
 build_env(const struct local_sup *s, const struct rev *v,
     const struct replica *r)
 {
-	char	*extra[8];
+	char	*extra[9];
 	char	**env;
 	size_t	 n = 0, i;
 
@@ -229,6 +229,8 @@ build_env(const struct local_sup *s, const struct rev *v,
 		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", v->model_dir);
 	if (r != NULL) {
 		extra[n++] = xasprintf("LEPTON_PORT=%d", r->port);
+		/* The address to bind: a runtime may say another. */
+		extra[n++] = xstrdup("LEPTON_HOST=127.0.0.1");
 		extra[n++] = xasprintf("LEPTON_REPLICA=%d", r->index);
 		if (s->token != NULL)
 			extra[n++] = xasprintf("LEPTON_TOKEN=%s", s->token);
@@ -247,12 +249,25 @@ pid_t
 local_sup_spawn(struct local_sup *s, const struct rev *v,
     const struct replica *r, const char *cmd, const char *log)
 {
-	char	**env, *logpath;
-	pid_t	  pid;
+	struct local_spawn_req	 req;
+	char			**env, *logpath;
+	pid_t			  pid;
 
 	logpath = xasprintf("%s/%s", s->logdir, log);
 	env = build_env(s, v, r);
-	pid = local_spawn(v->spec->dir, cmd, logpath, env);
+	memset(&req, 0, sizeof(req));
+	req.dir = v->spec->dir;
+	req.cmd = cmd;
+	req.log = logpath;
+	req.env = env;
+	req.spec = v->spec;
+	req.meta = v->meta;
+	req.home = s->home;
+	req.name = s->name;
+	req.revision = v->num;
+	req.replica = r != NULL ? r->index : -1;
+	req.port = r != NULL ? r->port : 0;
+	pid = local_rt_spawn(s->rt, &req);
 	if (pid == -1)
 		local_slog("cannot start '%s': %s", log, strerror(errno));
 	local_env_free(env);
@@ -324,6 +339,9 @@ replica_exited(struct rev *v, struct replica *r, int status)
 	r->start = 0;
 	local_probe_close(r);
 	S.dirty = 1;
+	/* A runtime's leftovers of a child killed before its end. */
+	if (S.rt->sweep != NULL)
+		S.rt->sweep(S.home, S.name);
 	if (v->phase == V_STARTING) {
 		r->st = R_DEAD;
 		local_rev_fail(&S, v, "replica %d exited (%s) before it was "
@@ -638,20 +656,27 @@ super_free(void)
 int
 local_supervise_main(int argc, char **argv)
 {
+	return local_supervise_run(&local_processes, argc, argv);
+}
+
+int
+local_supervise_run(const struct local_runtime *rt, int argc, char **argv)
+{
 	struct rev		*v;
 	char			 why[512];
 	int			 want, port, rc;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: lepton %s HOME NAME\n",
-		    LEP_SUPERVISOR_ARGV1);
+		    rt->super_argv1);
 		return 2;
 	}
 	memset(&S, 0, sizeof(S));
+	S.rt = rt;
 	S.lfd = -1;
 	S.home = argv[1];
 	S.name = argv[2];
-	S.dir = xasprintf("%s/local/%s", S.home, S.name);
+	S.dir = xasprintf("%s/%s/%s", S.home, rt->name, S.name);
 	S.logdir = xasprintf("%s/logs", S.dir);
 	S.start = lep_proc_start_time((long)getpid());
 	if (super_signals() == -1)

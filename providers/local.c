@@ -46,14 +46,32 @@ on_sigint(int sig)
 	interrupted = 1;
 }
 
+void
+local_state_init(struct local_state *ls, const struct local_runtime *rt,
+    const struct lep_config *cfg)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->rt = rt;
+	ls->home = xstrdup(cfg->home);
+	ls->out = cfg->out;
+}
+
+void
+local_state_release(struct local_state *ls)
+{
+	while (ls->ngpus > 0)
+		free(ls->gpu_names[--ls->ngpus]);
+	free(ls->gpu_names);
+	free(ls->home);
+}
+
 static const struct lep_err *
 local_open(void **state_out, const struct lep_config *cfg)
 {
 	struct local_state	*ls;
 
 	ls = xcalloc(1, sizeof(*ls));
-	ls->home = xstrdup(cfg->home);
-	ls->out = cfg->out;
+	local_state_init(ls, &local_processes, cfg);
 	*state_out = ls;
 	return NULL;
 }
@@ -61,23 +79,19 @@ local_open(void **state_out, const struct lep_config *cfg)
 static void
 local_close(void *state)
 {
-	struct local_state	*ls = state;
-
-	if (ls == NULL)
+	if (state == NULL)
 		return;
-	while (ls->ngpus > 0)
-		free(ls->gpu_names[--ls->ngpus]);
-	free(ls->gpu_names);
-	free(ls->home);
-	free(ls);
+	local_state_release(state);
+	free(state);
 }
 
+/* HOME/PROVIDER/NAME[/file]: one directory per deployment. */
 static char *
 dep_path(const struct local_state *ls, const char *name, const char *file)
 {
 	if (file == NULL)
-		return xasprintf("%s/local/%s", ls->home, name);
-	return xasprintf("%s/local/%s/%s", ls->home, name, file);
+		return xasprintf("%s/%s/%s", ls->home, ls->rt->name, name);
+	return xasprintf("%s/%s/%s/%s", ls->home, ls->rt->name, name, file);
 }
 
 /* --- GPUs ------------------------------------------------------------ */
@@ -181,7 +195,7 @@ local_place_gpus(struct local_state *ls, const struct lep_spec *sp,
 	    ls->ngpus, ls->gpu_names[0]);
 }
 
-static const struct lep_err *
+const struct lep_err *
 local_check(void *state, const struct lep_spec *sp)
 {
 	int	 per;
@@ -212,9 +226,9 @@ catalog_gpu_name(char *out, size_t len, const char *smi)
 
 /*
  * This machine as offers: CPU only, and 1..N of each GPU model it has,
- * priced from HOME/config.json (rates.local), 0 by default.
+ * priced from HOME/config.json (rates.PROVIDER), 0 by default.
  */
-static const struct lep_err *
+const struct lep_err *
 local_offers(struct lep_catalog **out, void *state)
 {
 	struct local_state	*ls = state;
@@ -230,14 +244,14 @@ local_offers(struct lep_catalog **out, void *state)
 	*out = NULL;
 	if ((err = lep_config_load(&cf, ls->home)) != NULL)
 		return err;
-	if ((err = lep_config_rate(&hourly, &cf, "local")) != NULL)
+	if ((err = lep_config_rate(&hourly, &cf, ls->rt->name)) != NULL)
 		goto done;
 	local_detect_gpus(ls);
-	c = lep_catalog_new("local");
+	c = lep_catalog_new(ls->rt->name);
 	memset(&o, 0, sizeof(o));
 	o.instance = "this-machine";
 	o.acc_name = "";
-	o.region = "local";
+	o.region = ls->rt->name;
 	o.zone = "";
 	o.elastic = 1;
 	o.vcpus = (double)sysconf(_SC_NPROCESSORS_ONLN);
@@ -256,7 +270,7 @@ local_offers(struct lep_catalog **out, void *state)
 		for (k = same = 0; k < ls->ngpus; k++)
 			same += strcmp(ls->gpu_names[k], ls->gpu_names[i]) == 0;
 		catalog_gpu_name(name, sizeof(name), ls->gpu_names[i]);
-		if ((err = lep_config_gpu_rate(&gpu, &cf, "local",
+		if ((err = lep_config_gpu_rate(&gpu, &cf, ls->rt->name,
 		    name)) != NULL) {
 			lep_catalog_free(c);
 			goto done;
@@ -374,7 +388,7 @@ deployment_from_state(const struct local_state *ls, const char *name,
 
 	d = xcalloc(1, sizeof(*d));
 	d->name = xstrdup(name);
-	d->provider = xstrdup("local");
+	d->provider = xstrdup(ls->rt->name);
 	d->log_dir = dep_path(ls, name, "logs");
 	(void)lep_json_get_ll(st, "active", &active);
 	(void)lep_json_get_ll(st, "pending", &pending);
@@ -431,7 +445,7 @@ deployment_from_state(const struct local_state *ls, const char *name,
 	return d;
 }
 
-static const struct lep_err *
+const struct lep_err *
 local_status(struct lep_deployment **out, void *state, const char *name)
 {
 	struct local_state	*ls = state;
@@ -445,7 +459,7 @@ local_status(struct lep_deployment **out, void *state, const char *name)
 	free(p);
 	if (err != NULL && err->code == LEP_E_NOT_FOUND)
 		return lep_err_new(LEP_E_NOT_FOUND, "no deployment '%s' on "
-		    "the local provider", name);
+		    "the %s provider", name, ls->rt->name);
 	if (err != NULL)
 		return err;
 	*out = deployment_from_state(ls, name, st);
@@ -635,8 +649,8 @@ start_over(const struct lep_err **errp, struct local_state *ls,
 	}
 	if (!lep_proc_alive(sup_pid, 0)) {
 		*errp = lep_err_new(LEP_E_FAILED, "the supervisor of '%s' "
-		    "exited unexpectedly; see %s/local/%s/logs/supervisor.log",
-		    name, ls->home, name);
+		    "exited unexpectedly; see %s/%s/%s/logs/supervisor.log",
+		    name, ls->home, ls->rt->name, name);
 		return 1;
 	}
 	return 0;
@@ -686,8 +700,8 @@ start_poll(struct lep_json **stp, struct local_state *ls, const char *name,
 			if (!lep_proc_alive(sup_pid, 0))
 				return lep_err_new(LEP_E_FAILED, "the "
 				    "supervisor exited before it started; see "
-				    "%s/local/%s/logs/supervisor.log", ls->home,
-				    name);
+				    "%s/%s/%s/logs/supervisor.log", ls->home,
+				    ls->rt->name, name);
 			nanosleep(&ts, NULL);
 			continue;
 		}
@@ -757,7 +771,8 @@ earlier_supervisor(struct local_state *ls, const char *dir, int *alive,
 /* The revision's spec and meta (GPUs per replica, the port to keep). */
 static const struct lep_err *
 write_revision(struct local_state *ls, const char *dir,
-    const struct lep_deploy_req *req, long long port, int per)
+    const struct lep_deploy_req *req, long long port, int per,
+    struct lep_json *runtime)
 {
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
@@ -768,10 +783,14 @@ write_revision(struct local_state *ls, const char *dir,
 	p = xasprintf("%s/rev-%d.json", dir, req->revision);
 	err = local_save_spec(&meta, p, sp, req->model_dir);
 	free(p);
-	if (err != NULL)
+	if (err != NULL) {
+		lep_json_free(runtime);
 		return err;
+	}
 	lep_json_set_int(meta, "revision", req->revision);
 	lep_json_set_str(meta, "spec_sha256", req->spec_sha256);
+	if (runtime != NULL)
+		lep_json_set(meta, "runtime", runtime);
 	if (port > 0)
 		lep_json_set_int(meta, "prefer_port", port);
 	local_detect_gpus(ls);
@@ -808,18 +827,19 @@ wake_supervisor(long *sup, struct local_state *ls, const char *name,
 		return NULL;
 	}
 	p = dep_path(ls, name, "logs/supervisor.log");
-	err = local_spawn_lepton(sup, ls->home, LEP_SUPERVISOR_ARGV1, name, p);
+	err = local_spawn_lepton(sup, ls->home, ls->rt->super_argv1, name, p);
 	free(p);
 	return err;
 }
 
-static const struct lep_err *
+const struct lep_err *
 local_deploy(struct lep_deployment **out, void *state,
     const struct lep_deploy_req *req)
 {
 	struct local_state	*ls = state;
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
+	struct lep_json		*runtime = NULL;
 	char			*dir = NULL, *p;
 	long long		 pid, port;
 	long			 sup = 0;
@@ -831,15 +851,23 @@ local_deploy(struct lep_deployment **out, void *state,
 		    "'lepton train', not deployed", sp->file, "job");
 	if ((err = local_place_gpus(ls, sp, &per)) != NULL)
 		return err;
+	/* What the runtime needs (an image built) before anything changes. */
+	if (ls->rt->prepare != NULL &&
+	    (err = ls->rt->prepare(ls, sp, &runtime)) != NULL)
+		return err;
 	dir = dep_path(ls, sp->name, NULL);
 	p = xasprintf("%s/logs", dir);
 	err = lep_mkdirs(p, 0700);
 	free(p);
-	if (err != NULL)
+	if (err != NULL) {
+		lep_json_free(runtime);
 		goto done;
+	}
 	earlier_supervisor(ls, dir, &alive, &pid, &port);
-	if ((err = write_secrets(ls, sp->name, req)) == NULL &&
-	    (err = write_revision(ls, dir, req, port, per)) == NULL &&
+	if ((err = write_secrets(ls, sp->name, req)) != NULL)
+		lep_json_free(runtime);
+	else if ((err = write_revision(ls, dir, req, port, per,
+	    runtime)) == NULL &&
 	    (err = write_desired(ls, sp->name, req->revision)) == NULL &&
 	    (err = wake_supervisor(&sup, ls, sp->name, alive, pid)) == NULL)
 		err = wait_ready(out, ls, sp->name, req->revision, sup);
@@ -850,7 +878,7 @@ done:
 
 /* --- canary ---------------------------------------------------------- */
 
-static const struct lep_err *
+const struct lep_err *
 local_update(struct lep_deployment **out, void *state, const char *name,
     int revision, const char *action)
 {
@@ -934,7 +962,7 @@ wait_gone(long pid, unsigned long long start, long long ms)
 	return 1;
 }
 
-static const struct lep_err *
+const struct lep_err *
 local_remove(struct lep_deployment **out, void *state, const char *name,
     int grace_s)
 {
@@ -954,7 +982,7 @@ local_remove(struct lep_deployment **out, void *state, const char *name,
 		free(p);
 		if (err->code == LEP_E_NOT_FOUND)
 			return lep_err_new(LEP_E_NOT_FOUND, "no deployment "
-			    "'%s' on the local provider", name);
+			    "'%s' on the %s provider", name, ls->rt->name);
 		return err;
 	}
 	(void)lep_json_get_ll(st, "pid", &pid);
@@ -1000,7 +1028,7 @@ local_remove(struct lep_deployment **out, void *state, const char *name,
 
 /* --- endpoint -------------------------------------------------------- */
 
-static const struct lep_err *
+const struct lep_err *
 local_endpoint(char **url_out, char **token_out, void *state,
     const char *name)
 {
@@ -1068,7 +1096,7 @@ job_logs(struct local_state *ls, const char *id,
 		    "replicas and logs its setup with its run", id);
 	if ((err = local_job_status(&j, ls, id)) != NULL)
 		return lep_err_new(LEP_E_NOT_FOUND, "no deployment or job "
-		    "named '%s' on the local provider", id);
+		    "named '%s' on the %s provider", id, ls->rt->name);
 	src = xcalloc(1, sizeof(*src));
 	src[0].path = xstrdup(j->log_path);
 	lep_strlcpy(src[0].label, "job", sizeof(src[0].label));
@@ -1085,7 +1113,7 @@ job_logs(struct local_state *ls, const char *id,
 	return NULL;
 }
 
-static const struct lep_err *
+const struct lep_err *
 local_logs(void *state, const char *name, const struct lep_logs_req *req,
     struct lep_out *out)
 {
@@ -1097,7 +1125,7 @@ local_logs(void *state, const char *name, const struct lep_logs_req *req,
 	struct lep_buf		 b;
 	long long		 rev = 0, nrep = 1;
 	size_t			 nsrc = 0, i;
-	char			*p;
+	char			*p, revfile[48];
 
 	if ((err = local_status(&d, state, name)) != NULL) {
 		if (err->code == LEP_E_NOT_FOUND)
@@ -1113,7 +1141,8 @@ local_logs(void *state, const char *name, const struct lep_logs_req *req,
 	free(p);
 	if (d->revision > 0)
 		rev = d->revision;
-	p = xasprintf("%s/local/%s/rev-%lld.json", ls->home, name, rev);
+	snprintf(revfile, sizeof(revfile), "rev-%lld.json", rev);
+	p = dep_path(ls, name, revfile);
 	if (local_read_json(&spec, p) == NULL)
 		(void)lep_json_get_ll(lep_json_get(lep_json_get(spec,
 		    "service"), "replicas"), "min", &nrep);

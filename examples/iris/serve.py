@@ -160,17 +160,21 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int,
                     default=int(os.environ.get("LEPTON_PORT", "8080")))
+    # lepton says where to bind: 127.0.0.1 for a process, 0.0.0.0 in a
+    # container whose port is published on the host's 127.0.0.1.
+    ap.add_argument("--host", default=os.environ.get("LEPTON_HOST",
+                                                     "127.0.0.1"))
     ap.add_argument("--model", default=os.environ.get(
         "LEPTON_MODEL_DIR", os.path.join(os.path.dirname(
             os.path.abspath(__file__)), "model")))
     a = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv = ThreadingHTTPServer((a.host, a.port), Handler)
     srv.daemon_threads = True
     srv.model, srv.version = load_model(a.model)
     signal.signal(signal.SIGTERM,
                   lambda *_: threading.Thread(target=srv.shutdown).start())
-    sys.stderr.write("serving iris %s on 127.0.0.1:%d\n" %
-                     (srv.version, a.port))
+    sys.stderr.write("serving iris %s on %s:%d\n" %
+                     (srv.version, a.host, a.port))
     sys.stderr.flush()
     srv.serve_forever()
     srv.server_close()
