@@ -13,6 +13,10 @@ DEB_PACKAGES	= gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
 		  libyaml-dev libssl-dev libgit2-dev check python3 curl git procps
 # A real Slurm for the Slurm suite (tests/engines/slurm), not needed to run.
 SLURM_PACKAGES	= slurm-wlm slurmrestd munge openssl
+# Real container engines for the containers suite (tests/engines/containers):
+# dockerd and Podman (runc: crun cannot run on cgroup v1 hybrid hosts;
+# catatonit: Podman's init for containers, as tini is dockerd's).
+CONTAINER_PACKAGES = docker.io podman runc catatonit busybox-static
 PKGS		= libcurl libcjson yaml-0.1 libcrypto libgit2 check
 
 # libyaml and cJSON are linked; libcurl, libcrypto and libgit2 are loaded
@@ -67,7 +71,7 @@ else
 BIN		= $(BUILD)/lepton
 endif
 
-.PHONY: all check layers unit e2e e2e-slurm demo deps deps-slurm asan valgrind bench lint install \
+.PHONY: all check layers unit e2e e2e-slurm e2e-containers deps-containers demo deps deps-slurm asan valgrind bench lint install \
 	gpu-bundle \
 	clean
 
@@ -95,10 +99,13 @@ deps:
 deps-slurm:
 	@sh tools/deps $(SLURM_PACKAGES)
 
+deps-containers:
+	@DEPS_NO_RECOMMENDS=1 sh tools/deps $(CONTAINER_PACKAGES)
+
 # The test suite: Check units, then end to end against the real binary.
 check: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/check_lepton
-	@$(MAKE) --no-print-directory layers unit e2e e2e-slurm
+	@$(MAKE) --no-print-directory layers unit e2e e2e-slurm e2e-containers
 
 # Arrows between cmd/, lib/ and providers/ point down only (tools/layers).
 layers: all
@@ -114,6 +121,12 @@ e2e: $(BIN)
 e2e-slurm: $(BIN) $(BUILD)/check_lepton
 	@LEPTON=$(abspath $(BIN)) CHECK_LEPTON=$(abspath $(BUILD)/check_lepton) \
 	    sh tests/e2e/slurm.sh
+
+# dockerd, then Podman, each on a private unix socket; a SKIP line each
+# where this machine cannot run it.
+e2e-containers: $(BIN) $(BUILD)/check_lepton
+	@LEPTON=$(abspath $(BIN)) CHECK_LEPTON=$(abspath $(BUILD)/check_lepton) \
+	    sh tests/e2e/containers.sh
 
 asan:
 	@LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \

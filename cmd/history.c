@@ -74,12 +74,12 @@ cmd_history_exec(struct lep_ctx *ctx, const struct lep_args *args)
 		lep_out_result(&ctx->out, res);
 	} else {
 		lep_out_printf(&ctx->out, "%-4s %-20s %-10s %-9s %-14s %-12s "
-		    "%-8s %-8s %s\n", "REV", "TIME", "WHO", "COMMAND", "MODEL",
+		    "%-10s %-8s %s\n", "REV", "TIME", "WHO", "COMMAND", "MODEL",
 		    "SPEC", "WHERE", "OUTCOME", "COMMIT");
 		for (i = 0; i < n; i++) {
 			lep_format_time(ts, sizeof(ts), h[i].time);
 			lep_out_printf(&ctx->out, "%-4zu %-20s %-10.10s %-9s "
-			    "%-14s %-12.12s %-8s %-8s %.12s\n", h[i].number, ts,
+			    "%-14s %-12.12s %-10s %-8s %.12s\n", h[i].number, ts,
 			    h[i].author, h[i].command ? h[i].command : "-",
 			    h[i].model ? h[i].model : "-",
 			    h[i].spec_sha256 ? h[i].spec_sha256 : "-",

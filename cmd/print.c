@@ -29,7 +29,7 @@ lep_cmd_print_deployment(struct lep_out *out, const struct lep_deployment *d,
 	char	 ts[32];
 
 	if (!detail) {
-		lep_out_printf(out, "%-20s %-10s %-6s %3d/%-3d %-4d %s\n",
+		lep_out_printf(out, "%-20s %-10s %-10s %3d/%-3d %-4d %s\n",
 		    d->name, d->state, d->provider, d->ready, d->desired,
 		    d->revision, d->endpoint ? d->endpoint : "-");
 		return;

@@ -125,7 +125,7 @@ cmd_status_exec(struct lep_ctx *ctx, const struct lep_args *args)
 		lep_json_set(res, "deployments", arr);
 		lep_out_result(&ctx->out, res);
 	} else if (n > 0) {
-		lep_out_printf(&ctx->out, "%-20s %-10s %-6s %-7s %-4s %s\n",
+		lep_out_printf(&ctx->out, "%-20s %-10s %-10s %-7s %-4s %s\n",
 		    "NAME", "STATE", "WHERE", "READY", "REV", "ENDPOINT");
 		for (i = 0; i < n; i++)
 			lep_cmd_print_deployment(&ctx->out, v[i], 0);

@@ -13,6 +13,7 @@
 
 const struct lep_provider_entry lep_provider_table[] = {
 	{ "local", &provider_local, NULL, 0 },
+	{ "containers", &provider_containers, NULL, 0 },
 	{ "slurm", &provider_slurm, NULL, 0 },
 	{ "kubernetes", NULL, NULL, 0 },
 	{ "aws", NULL, UPSTREAM "/v7/aws/vms.csv", 0 },

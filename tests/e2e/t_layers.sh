@@ -123,3 +123,18 @@ test_layers_fail_on_a_missing_object() {
 	expect_rc 1
 	expect_err "objects missing"
 }
+
+# containers builds on local (BUILDS_ON in tools/layers): the other way
+# round is still a driver calling another.
+test_layers_fail_on_local_calling_the_driver_built_on_it() {
+	layers_copy
+	printf 'int ctr_sweep(const char *, const char *, const char *);\n%s\n' \
+	    'int f(void) { return ctr_sweep(0, 0, 0); }' >"$T/back.c"
+	cc -c -o "$T/back.o" "$T/back.c" || fail "cc"
+	ld -r -o "$T/obj/providers/local2.o" "$T/obj/providers/local-env.o" \
+	    "$T/back.o" || fail "ld"
+	mv "$T/obj/providers/local2.o" "$T/obj/providers/local-env.o"
+	run sh "$ROOT/tools/layers" -s "$T/src" -b "$T/obj"
+	expect_rc 1
+	expect_err "providers/local-env.c calls ctr_sweep of providers/containers: drivers are independent"
+}
