@@ -8,7 +8,8 @@
  *   containers.c        the ops table, the engine's address, check
  *   containers-api.c    the Engine API over a unix socket (lib/http)
  *   containers-build.c  images: found, pulled or built from a directory
- *   containers-box.c    the runner of one container, and orphan sweeps
+ *   containers-box.c    starting a box (one container's holder), sweeps
+ *   containers-run.c    the box: lepton __box
  */
 #ifndef LEPTON_PROVIDERS_CONTAINERS_PRIV_H
 #define LEPTON_PROVIDERS_CONTAINERS_PRIV_H
@@ -66,9 +67,15 @@ const struct lep_err *ctr_version(char **out, const char *sock);
 const struct lep_err *ctr_prepare_image(struct ctr_state *,
 	    const struct lep_spec *, struct lep_json **runtime);
 
-/* containers-box.c */
+/* containers-box.c: start a box; containers-run.c: the box. */
 pid_t	 ctr_box_spawn(const struct local_spawn_req *);
 int	 ctr_box_main(int argc, char **argv);
+/* Whether "KEY=VALUE" entry is key's. */
+int	 ctr_key_is(const char *entry, const char *key);
+/* Where the box of a container (its name) keeps its secrets; free it. */
+char	*ctr_secrets_dir(const char *name);
+/* Remove that directory and its file. */
+void	 ctr_secrets_remove(const char *dir);
 /* "ai.lepton.home" of a home: hex, 16 digits, into out[17]. */
 void	 ctr_home_label(char out[17], const char *home);
 /*
