@@ -36,7 +36,8 @@ struct lep_spec;
 struct ctr_state {
 	struct local_state	 ls;
 	char			*sock;		/* the engine's socket */
-	const char		*sock_from;	/* DOCKER_HOST or default */
+	char			*sock_from;	/* DOCKER_HOST, a docker
+						   context, or default */
 	const struct lep_err	*sock_err;	/* DOCKER_HOST we cannot use */
 };
 

@@ -7,8 +7,9 @@
  * history and the job runner, with a runtime (ctr_runtime) whose every
  * child is a box holding one container (containers-box.c).
  *
- * The engine: DOCKER_HOST (unix://PATH only; lepton speaks no TCP to an
- * engine) or /var/run/docker.sock, as the docker CLI would use.
+ * The engine: where the docker CLI would look (DOCKER_HOST, a docker
+ * context, /var/run/docker.sock); a unix:// socket only, lepton speaks
+ * no TCP or SSH to an engine.
  */
 #include "provider.h"
 
@@ -19,7 +20,9 @@
 #include <string.h>
 
 #include "containers-priv.h"
+#include "../lib/crypto.h"
 #include "../lib/error.h"
+#include "../lib/fs.h"
 #include "../lib/json.h"
 #include "../lib/out.h"
 #include "../lib/spec.h"
@@ -28,27 +31,109 @@
 #define CTR_SUPERVISOR_ARGV1	"__ctr-supervise"
 #define CTR_JOB_ARGV1		"__ctr-job"
 
-/* DOCKER_HOST, or the default socket; an error for what we cannot use. */
+/* The docker CLI's configuration directory: DOCKER_CONFIG or ~/.docker. */
+static char *
+docker_config_dir(void)
+{
+	const char	*d = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+
+	if (d != NULL && d[0] != '\0')
+		return xstrdup(d);
+	return xasprintf("%s/.docker", home ? home : "/");
+}
+
+/*
+ * The host of docker context name, as the docker CLI keeps it:
+ * CONFIG/contexts/meta/SHA256(name)/meta.json, Endpoints.docker.Host.
+ */
+static const struct lep_err *
+context_host(char **host, const char *dir, const char *name)
+{
+	const struct lep_err	*err;
+	struct lep_json		*j = NULL;
+	char			 hex[LEP_SHA256_HEX], *p;
+	const char		*h;
+
+	*host = NULL;
+	if ((err = lep_sha256_hex(hex, name, strlen(name))) != NULL)
+		return err;
+	p = xasprintf("%s/contexts/meta/%s/meta.json", dir, hex);
+	err = lep_read_json(&j, p, LEP_DRIVER_FILE_MAX);
+	if (err != NULL && err->code == LEP_E_NOT_FOUND)
+		err = lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "docker "
+		    "context '%s' not found (no %s)", name, p), "'docker "
+		    "context ls' lists them; DOCKER_HOST=unix:///PATH needs "
+		    "none");
+	else if (err == NULL) {
+		h = lep_json_get_str(lep_json_get(lep_json_get(j,
+		    "Endpoints"), "docker"), "Host");
+		if (h == NULL)
+			err = lep_err_new(LEP_E_FAILED, "%s: docker context "
+			    "'%s' names no Endpoints.docker.Host", p, name);
+		else
+			*host = xstrdup(h);
+	}
+	lep_json_free(j);
+	free(p);
+	return err;
+}
+
+/*
+ * Where the engine is, in the docker CLI's order: DOCKER_HOST, then the
+ * context DOCKER_CONTEXT names, then config.json's currentContext, then
+ * /var/run/docker.sock ("default" is that context). A unix:// address
+ * only: an error for what we cannot use.
+ */
 static void
 resolve_socket(struct ctr_state *cs)
 {
-	const char	*dh = getenv("DOCKER_HOST");
+	struct lep_json	*cfg = NULL;
+	const char	*dh = getenv("DOCKER_HOST"), *name = NULL;
+	char		*dir, *p, *host = NULL;
 
-	if (dh == NULL || dh[0] == '\0') {
+	cs->sock_from = xstrdup("default");
+	if (dh != NULL && dh[0] != '\0') {
+		host = xstrdup(dh);
+		free(cs->sock_from);
+		cs->sock_from = xstrdup("DOCKER_HOST");
+	} else {
+		dir = docker_config_dir();
+		p = xasprintf("%s/config.json", dir);
+		if ((name = getenv("DOCKER_CONTEXT")) != NULL &&
+		    name[0] != '\0') {
+			free(cs->sock_from);
+			cs->sock_from = xasprintf("docker context %s, from "
+			    "DOCKER_CONTEXT", name);
+		} else if (lep_read_json(&cfg, p, LEP_DRIVER_FILE_MAX) ==
+		    NULL && (name = lep_json_get_str(cfg,
+		    "currentContext")) != NULL && name[0] != '\0') {
+			free(cs->sock_from);
+			cs->sock_from = xasprintf("docker context %s, from %s",
+			    name, p);
+		} else
+			name = NULL;
+		if (name != NULL && strcmp(name, "default") != 0)
+			cs->sock_err = context_host(&host, dir, name);
+		lep_json_free(cfg);
+		free(p);
+		free(dir);
+	}
+	if (cs->sock_err != NULL || host == NULL) {
 		cs->sock = xstrdup(CTR_SOCKET);
-		cs->sock_from = "default";
+		free(host);
 		return;
 	}
-	cs->sock_from = "DOCKER_HOST";
-	if (strncmp(dh, "unix://", 7) == 0 && dh[7] == '/') {
-		cs->sock = xstrdup(dh + 7);
+	if (strncmp(host, "unix://", 7) == 0 && host[7] == '/') {
+		cs->sock = xstrdup(host + 7);
+		free(host);
 		return;
 	}
-	cs->sock = xstrdup(dh);
-	cs->sock_err = lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "DOCKER_HOST"
-	    "=%s: lepton speaks to a container engine on a unix socket only "
-	    "(unix:///PATH)", dh), "point DOCKER_HOST at the engine's socket, "
-	    "or forward one (ssh -L /tmp/docker.sock:/var/run/docker.sock)");
+	cs->sock = host;
+	cs->sock_err = lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "the "
+	    "container engine at %s (%s): lepton speaks to one on a unix "
+	    "socket only (unix:///PATH)", host, cs->sock_from), "point "
+	    "DOCKER_HOST at the engine's socket, or forward one (ssh -L "
+	    "/tmp/docker.sock:/var/run/docker.sock)");
 }
 
 static const struct lep_err *
@@ -71,6 +156,7 @@ ctr_close(void *state)
 		return;
 	local_state_release(&cs->ls);
 	free(cs->sock);
+	free(cs->sock_from);
 	free(cs);
 }
 
@@ -98,6 +184,7 @@ ctr_rt_sweep(const char *home, const char *name)
 	if (cs.sock_err == NULL)
 		(void)ctr_sweep(cs.sock, home, name);
 	free(cs.sock);
+	free(cs.sock_from);
 }
 
 const struct local_runtime ctr_runtime = {
@@ -143,8 +230,8 @@ ctr_probe(struct lep_json **report, void *state)
 	lep_json_set_str(*report, "url", cs->sock_err ? cs->sock : url);
 	free(url);
 	lep_json_set_str(*report, "url_from", cs->sock_from);
-	lep_json_set_bool(*report, "configured", cs->sock_from[0] == 'D' ||
-	    stat(cs->sock, &st) == 0);
+	lep_json_set_bool(*report, "configured", strcmp(cs->sock_from,
+	    "default") != 0 || stat(cs->sock, &st) == 0);
 	if (cs->sock_err != NULL)
 		return cs->sock_err;
 	if ((err = ctr_version(&server, cs->sock)) != NULL)

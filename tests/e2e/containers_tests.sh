@@ -49,6 +49,26 @@ test_ctr_check_names_the_engine() {
 	DOCKER_HOST=tcp://127.0.0.1:2375 run $LEPTON check containers
 	expect_rc 9
 	expect_err "unix socket only"
+	# A docker context, as 'docker context create lab --docker
+	# host=unix://...' writes it, and 'docker context use lab'.
+	meta=$T/dcfg/contexts/meta/$(printf lab | sha256sum | cut -d' ' -f1)
+	mkdir -p "$meta"
+	printf '{"Name":"lab","Metadata":{},"Endpoints":{"docker":{"Host":"unix://%s","SkipTLSVerify":false}}}' \
+	    "$SOCK" >"$meta/meta.json"
+	printf '{"currentContext": "lab"}' >"$T/dcfg/config.json"
+	DOCKER_HOST= DOCKER_CONFIG=$T/dcfg run $LEPTON check containers
+	expect_rc 0
+	expect_out "unix://$SOCK (from docker context lab, from $T/dcfg/config.json)"
+	printf '{"currentContext": "gone"}' >"$T/dcfg/config.json"
+	DOCKER_HOST= DOCKER_CONFIG=$T/dcfg DOCKER_CONTEXT=lab run $LEPTON check containers
+	expect_rc 0
+	expect_out "(from docker context lab, from DOCKER_CONTEXT)"
+	DOCKER_HOST= DOCKER_CONFIG=$T/dcfg run $LEPTON check containers
+	expect_rc 5
+	expect_err "docker context 'gone' not found"
+	# DOCKER_HOST wins over every context.
+	DOCKER_HOST=unix://$T/nothing.sock DOCKER_CONFIG=$T/dcfg DOCKER_CONTEXT=lab run $LEPTON check containers
+	expect_rc 7
 }
 
 test_ctr_iris_build_deploy_update_canary_rollback_stop_train() {
