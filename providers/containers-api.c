@@ -5,10 +5,14 @@
  */
 #include "provider.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "containers-priv.h"
 #include "../lib/error.h"
@@ -30,6 +34,33 @@ ctr_escape(const char *s)
 		else
 			lep_buf_addf(&b, "%%%02X", (unsigned char)*p);
 	return lep_buf_detach(&b, NULL);
+}
+
+/* Why nothing answered on sock, in words about the socket, not port 80. */
+static const struct lep_err *
+socket_error(const char *sock, const struct lep_err *err)
+{
+	struct stat	 st;
+	const char	*why;
+
+	if (stat(sock, &st) == -1)
+		why = errno == ENOENT ? "no such socket" : strerror(errno);
+	else if (!S_ISSOCK(st.st_mode))
+		why = "not a socket";
+	else if (access(sock, R_OK | W_OK) == -1)
+		return lep_err_hint(lep_err_new(LEP_E_AUTH, "no permission to "
+		    "use the container engine on %s", sock), "a user in the "
+		    "engine's group (docker) may; or a rootless engine's "
+		    "socket, in DOCKER_HOST");
+	else if (strstr(err->msg, "Couldn't connect") != NULL ||
+	    strstr(err->msg, "Connection refused") != NULL)
+		why = "nothing listens on it";
+	else
+		why = err->msg;
+	return lep_err_hint(lep_err_new(LEP_E_PROVIDER, "no container engine "
+	    "answers on %s: %s", sock, why), "start dockerd or 'podman "
+	    "system service', or set DOCKER_HOST=unix:///PATH; 'lepton "
+	    "check containers' says which socket it tried and why");
 }
 
 const struct lep_err *
@@ -67,12 +98,8 @@ ctr_call(long *status, struct lep_json **out, const char *sock,
 	lep_http_resp_init(&resp);
 	err = lep_http_do(&resp, &req);
 	free(text);
-	if (err != NULL && err->code == LEP_E_PROVIDER) {
-		err = lep_err_hint(lep_err_new(LEP_E_PROVIDER, "no container "
-		    "engine answers on %s: %s", sock, err->msg), "start "
-		    "dockerd or 'podman system service', or set DOCKER_HOST="
-		    "unix://PATH; 'lepton check' says which socket it tried");
-	}
+	if (err != NULL && err->code == LEP_E_PROVIDER)
+		err = socket_error(sock, err);
 	if (err == NULL) {
 		*status = resp.status;
 		if (out != NULL && resp.body.len > 0 &&

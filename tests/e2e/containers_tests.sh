@@ -45,7 +45,16 @@ test_ctr_check_names_the_engine() {
 	expect_out "API 1."
 	DOCKER_HOST=unix://$T/nothing.sock run $LEPTON check containers
 	expect_rc 7
-	expect_err "no container engine answers on $T/nothing.sock"
+	expect_err "no container engine answers on $T/nothing.sock: no such socket"
+	# A user the socket does not let in: exit 4, said so.
+	if command -v setpriv >/dev/null && [ "$(stat -c %a "$SOCK")" != 777 ]; then
+		mkdir -p "$T/nobody" && chmod 777 "$T/nobody"
+		run setpriv --reuid 65534 --regid 65534 --clear-groups env \
+		    HOME="$T/nobody" LEPTON_HOME="$T/nobody/l" \
+		    DOCKER_HOST="unix://$SOCK" $LEPTON check containers
+		expect_rc 4
+		expect_err "no permission to use the container engine on $SOCK"
+	fi
 	DOCKER_HOST=tcp://127.0.0.1:2375 run $LEPTON check containers
 	expect_rc 9
 	expect_err "unix socket only"
