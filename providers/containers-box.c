@@ -45,13 +45,28 @@
 
 extern char **environ;
 
+/*
+ * The machine and the home: a box's pid means something only on the
+ * machine that started it, so another machine's lepton (same HOME path,
+ * same engine) never sweeps what is not its own.
+ */
 void
 ctr_home_label(char out[17], const char *home)
 {
-	char	 hex[LEP_SHA256_HEX];
+	struct lep_buf	 b = LEP_BUF_INIT;
+	char		 hex[LEP_SHA256_HEX], host[256];
 
-	if (lep_sha256_hex(hex, home, strlen(home)) != NULL)
-		snprintf(hex, sizeof(hex), "%016zx", strlen(home));
+	if (lep_read_file(&b, "/etc/machine-id", 256) != NULL) {
+		lep_buf_release(&b);
+		if (gethostname(host, sizeof(host)) == -1)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		lep_buf_add(&b, host);
+	}
+	lep_buf_addf(&b, "\n%s", home);
+	if (lep_sha256_hex(hex, b.buf, b.len) != NULL)
+		snprintf(hex, sizeof(hex), "%016zx", b.len);
+	lep_buf_release(&b);
 	memcpy(out, hex, 16);
 	out[16] = '\0';
 }
@@ -72,8 +87,7 @@ ours(const char *entry, const struct lep_spec *sp)
 {
 	size_t	 i;
 
-	if (strncmp(entry, "LEPTON_", 7) == 0 ||
-	    ctr_key_is(entry, "CUDA_VISIBLE_DEVICES"))
+	if (strncmp(entry, "LEPTON_", 7) == 0)
 		return 1;
 	for (i = 0; i < sp->nenv; i++)
 		if (ctr_key_is(entry, sp->env[i].key))
@@ -120,12 +134,16 @@ box_desc(const struct local_spawn_req *req)
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_json	*rt = lep_json_get(req->meta, "runtime");
 	struct lep_json		*d = lep_json_obj(), *labels, *binds, *keys;
+	size_t			 n;
 	char			 home[17], num[32], *name = box_name(req);
 	char			*scratch;
+	const char		*gpus;
 	size_t			 i;
 
 	lep_json_set_str(d, "socket", lep_json_get_str(rt, "socket"));
 	lep_json_set_str(d, "image", lep_json_get_str(rt, "image_id"));
+	if (lep_json_get_str(rt, "user") != NULL)
+		lep_json_set_str(d, "user", lep_json_get_str(rt, "user"));
 	lep_json_set_str(d, "name", name);
 	if (req->cmd != NULL)
 		lep_json_set_str(d, "cmd", req->cmd);
@@ -155,12 +173,20 @@ box_desc(const struct local_spawn_req *req)
 		lep_json_set_str(labels, CTR_LABEL "replica", num);
 	}
 	lep_json_set(d, "labels", labels);
+	/* The GPUs lepton placed (the meta record), never the caller's env. */
+	gpus = req->job_id != NULL ? lep_json_get_str(req->meta,
+	    "cuda_visible_devices") : lep_json_string(lep_json_at(
+	    lep_json_get(req->meta, "cuda_visible_devices"),
+	    (size_t)(req->replica < 0 ? 0 : req->replica)));
+	if (gpus != NULL && gpus[0] != '\0' && sp->resources.naccels > 0)
+		lep_json_set_str(d, "gpus", gpus);
 	binds = lep_json_arr();
 	/* A job writes its outputs where it runs; a replica only reads. */
 	add_bind(binds, req->dir, req->job_id != NULL ? "rw" : "ro");
 	add_bind(binds, lep_json_get_str(req->meta, "model_dir"), "ro");
-	if (req->output != NULL && strncmp(req->output, req->dir,
-	    strlen(req->dir)) != 0)
+	n = strlen(req->dir);
+	if (req->output != NULL && (strncmp(req->output, req->dir, n) != 0 ||
+	    (req->output[n] != '/' && req->output[n] != '\0')))
 		add_bind(binds, req->output, "rw");
 	lep_json_set(d, "binds", binds);
 	if (req->output != NULL)
@@ -225,7 +251,7 @@ ctr_box_spawn(const struct local_spawn_req *req)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (chdir(req->dir) == -1 && chdir("/") == -1)
 			_exit(126);
-		devnull = open("/dev/null", O_RDONLY);
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (devnull != -1)
 			dup2(devnull, STDIN_FILENO);
 		dup2(logfd, STDOUT_FILENO);
@@ -262,9 +288,9 @@ ctr_secrets_remove(const char *dir)
 
 /* --- sweeps ------------------------------------------------------------ */
 
-/* GET /containers/json of home (and name): the list, or NULL. */
+/* GET /containers/json of home (and label): the list, or NULL. */
 static struct lep_json *
-list_ours(const char *sock, const char *home, const char *name)
+list_ours(const char *sock, const char *home, const char *label)
 {
 	struct lep_json	*f = lep_json_obj(), *labels = lep_json_arr(), *j;
 	char		 h[17], *s, *text, *esc, *path;
@@ -274,11 +300,8 @@ list_ours(const char *sock, const char *home, const char *name)
 	s = xasprintf(CTR_LABEL "home=%s", h);
 	lep_json_push(labels, lep_json_str(s));
 	free(s);
-	if (name != NULL) {
-		s = xasprintf(CTR_LABEL "name=%s", name);
-		lep_json_push(labels, lep_json_str(s));
-		free(s);
-	}
+	if (label != NULL)
+		lep_json_push(labels, lep_json_str(label));
 	lep_json_set(f, "label", labels);
 	text = lep_json_print(f, 0);
 	esc = ctr_escape(text);
@@ -296,9 +319,9 @@ list_ours(const char *sock, const char *home, const char *name)
 }
 
 int
-ctr_sweep(const char *sock, const char *home, const char *name)
+ctr_sweep(const char *sock, const char *home, const char *label)
 {
-	struct lep_json		*list = list_ours(sock, home, name);
+	struct lep_json		*list = list_ours(sock, home, label);
 	const struct lep_json	*c;
 	const char		*box, *id, *cname;
 	unsigned long long	 start;
@@ -341,9 +364,9 @@ ctr_sweep(const char *sock, const char *home, const char *name)
 }
 
 int
-ctr_count(const char *sock, const char *home, const char *name)
+ctr_count(const char *sock, const char *home, const char *label)
 {
-	struct lep_json	*list = list_ours(sock, home, name);
+	struct lep_json	*list = list_ours(sock, home, label);
 	int		 n;
 
 	if (list == NULL)

@@ -25,9 +25,12 @@
 #define BUILD_TIMEOUT_MS	(30L * 60 * 1000)
 #define BUILD_TAIL		12	/* lines of output kept for errors */
 
-/* The ID of an image the engine has, or NOT_FOUND. */
+/*
+ * The ID of an image the engine has, or NOT_FOUND; and the user it runs
+ * as (Config.User, "" for root) when user is not NULL.
+ */
 static const struct lep_err *
-image_id(char **id, const char *sock, const char *ref)
+image_id(char **id, char **user, const char *sock, const char *ref)
 {
 	const struct lep_err	*err;
 	struct lep_json		*j = NULL;
@@ -37,9 +40,15 @@ image_id(char **id, const char *sock, const char *ref)
 	*id = NULL;
 	path = xasprintf("/images/%s/json", esc);
 	err = ctr_call(&status, &j, sock, "GET", path, NULL, 30000);
-	if (err == NULL && status == 200 && lep_json_get_str(j, "Id") != NULL)
+	if (err == NULL && status == 200 && lep_json_get_str(j, "Id") != NULL) {
 		*id = xstrdup(lep_json_get_str(j, "Id"));
-	else if (err == NULL)
+		if (user != NULL) {
+			const char *u = lep_json_get_str(lep_json_get(j,
+			    "Config"), "User");
+
+			*user = xstrdup(u ? u : "");
+		}
+	} else if (err == NULL)
 		err = ctr_status_err(status, j, "image '%s'", ref);
 	lep_json_free(j);
 	free(path);
@@ -197,10 +206,15 @@ pull(struct ctr_state *cs, const struct lep_spec *sp, char **id)
 	struct progress		 pg;
 	long			 status;
 	char			*esc = ctr_escape(sp->image.ref), *path, *tail;
+	const char		*slash;
 
 	memset(&pg, 0, sizeof(pg));
 	lep_out_progress(cs->ls.out, "pulling %s", sp->image.ref);
-	path = xasprintf("/images/create?fromImage=%s", esc);
+	/* Without a tag or digest Docker pulls every tag: :latest, as run. */
+	slash = strrchr(sp->image.ref, '/');
+	path = xasprintf("/images/create?fromImage=%s%s", esc,
+	    strchr(sp->image.ref, '@') == NULL && strchr(slash ? slash :
+	    sp->image.ref, ':') == NULL ? "&tag=latest" : "");
 	err = stream_post(&status, &pg, cs->sock, path, NULL, 0,
 	    "application/json");
 	lep_out_progress_done(cs->ls.out);
@@ -214,7 +228,7 @@ pull(struct ctr_state *cs, const struct lep_spec *sp, char **id)
 		free(tail);
 	}
 	if (err == NULL)
-		err = image_id(id, cs->sock, sp->image.ref);
+		err = image_id(id, NULL, cs->sock, sp->image.ref);
 	progress_release(&pg);
 	free(path);
 	free(esc);
@@ -233,6 +247,7 @@ build(struct ctr_state *cs, const struct lep_spec *sp, char **tag_out,
 	char			*edf, *tail;
 	long			 status;
 	long long		 t0 = lep_now_ms();
+	size_t			 tar_len;
 
 	*tag_out = *id = NULL;
 	if (stat(sp->image.build_dir, &st) == -1 || !S_ISDIR(st.st_mode))
@@ -242,7 +257,14 @@ build(struct ctr_state *cs, const struct lep_spec *sp, char **tag_out,
 	if ((err = lep_tar_dir(&ctx, sp->image.build_dir, LEP_TAR_MAX)) !=
 	    NULL)
 		return err;
-	if ((err = lep_sha256_hex(digest, ctx.buf, ctx.len)) != NULL) {
+	tar_len = ctx.len;
+	/* The Dockerfile's name is part of what is built, after a NUL. */
+	lep_buf_addch(&ctx, '\0');
+	lep_buf_add(&ctx, sp->image.dockerfile ? sp->image.dockerfile :
+	    "Dockerfile");
+	err = lep_sha256_hex(digest, ctx.buf, ctx.len);
+	ctx.len = tar_len;
+	if (err != NULL) {
 		lep_buf_release(&ctx);
 		return err;
 	}
@@ -253,7 +275,7 @@ build(struct ctr_state *cs, const struct lep_spec *sp, char **tag_out,
 	 * image with it is this build's, and the engine's cache would only
 	 * make it again, after reading every byte of the context.
 	 */
-	if (image_id(id, cs->sock, tag) == NULL) {
+	if (image_id(id, NULL, cs->sock, tag) == NULL) {
 		lep_buf_release(&ctx);
 		lep_out_info(cs->ls.out, "image %s is built already (%s)",
 		    tag, *id);
@@ -281,7 +303,7 @@ build(struct ctr_state *cs, const struct lep_spec *sp, char **tag_out,
 	}
 	/* The tag is what both engines agree on; aux.ID only Docker sends. */
 	if (err == NULL)
-		err = image_id(id, cs->sock, tag);
+		err = image_id(id, NULL, cs->sock, tag);
 	if (err == NULL) {
 		lep_out_info(cs->ls.out, "built %s (%s) in %.1f s", tag,
 		    *id, (double)(lep_now_ms() - t0) / 1000);
@@ -301,22 +323,32 @@ ctr_prepare_image(struct ctr_state *cs, const struct lep_spec *sp,
     struct lep_json **runtime)
 {
 	const struct lep_err	*err;
-	char			*id = NULL, *tag = NULL;
+	char			*id = NULL, *tag = NULL, *again = NULL;
+	char			*user = NULL;
 
 	*runtime = NULL;
 	if (sp->image.build != NULL)
 		err = build(cs, sp, &tag, &id);
 	else {
-		err = image_id(&id, cs->sock, sp->image.ref);
+		err = image_id(&id, NULL, cs->sock, sp->image.ref);
 		if (err != NULL && err->code == LEP_E_NOT_FOUND)
 			err = pull(cs, sp, &id);
 	}
-	if (err != NULL)
+	/* By its ID again: the user it runs as goes with it. */
+	if (err == NULL)
+		err = image_id(&again, &user, cs->sock, id);
+	if (err != NULL) {
+		free(tag);
+		free(id);
 		return err;
+	}
 	*runtime = lep_json_obj();
 	lep_json_set_str(*runtime, "socket", cs->sock);
 	lep_json_set_str(*runtime, "image", tag ? tag : sp->image.ref);
 	lep_json_set_str(*runtime, "image_id", id);
+	lep_json_set_str(*runtime, "user", user);
+	free(again);
+	free(user);
 	free(tag);
 	free(id);
 	return NULL;

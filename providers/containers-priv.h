@@ -80,12 +80,13 @@ void	 ctr_secrets_remove(const char *dir);
 /* "ai.lepton.home" of a home: hex, 16 digits, into out[17]. */
 void	 ctr_home_label(char out[17], const char *home);
 /*
- * Remove the containers whose runner is gone (killed before its end),
- * of one deployment or job (name), or of every one (NULL). The count
- * removed, or -1 when the engine did not answer.
+ * Remove the containers whose box is gone (killed before its end), of
+ * those with label ("ai.lepton.name=NAME", "ai.lepton.job=ID"), or of
+ * every one (NULL). The count removed, or -1 when the engine did not
+ * answer.
  */
-int	 ctr_sweep(const char *sock, const char *home, const char *name);
-/* The containers of name under home still there (for stop's check). */
-int	 ctr_count(const char *sock, const char *home, const char *name);
+int	 ctr_sweep(const char *sock, const char *home, const char *label);
+/* The containers with label under home still there. */
+int	 ctr_count(const char *sock, const char *home, const char *label);
 
 #endif

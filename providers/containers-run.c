@@ -93,6 +93,32 @@ is_secret(const struct lep_json *keys, const char *entry)
  * /dev/shm). Its directory, or NULL with nothing secret.
  */
 
+/*
+ * An image that runs as a numeric user (USER 1000[:1000]) reads its
+ * secrets as that user: the directory and file are handed to it, still
+ * 0700 and 0600. A user by name means the image's /etc/passwd, which
+ * lepton does not read: the command then says the file is unreadable.
+ */
+static const struct lep_err *
+give_to_image_user(struct box *b, const char *file)
+{
+	const char	*u = lep_json_get_str(b->d, "user");
+	char		*end;
+	unsigned long	 uid, gid;
+
+	if (u == NULL || u[0] < '0' || u[0] > '9')
+		return NULL;
+	uid = strtoul(u, &end, 10);
+	gid = *end == ':' ? strtoul(end + 1, &end, 10) : uid;
+	if (*end != '\0' || uid == 0 || uid == (unsigned long)getuid())
+		return NULL;
+	if (chown(b->secrets_dir, (uid_t)uid, (gid_t)gid) == -1 ||
+	    chown(file, (uid_t)uid, (gid_t)gid) == -1)
+		return lep_err_errno(LEP_E_FAILED, "cannot hand %s to the "
+		    "image's user %s", file, u);
+	return NULL;
+}
+
 static const struct lep_err *
 write_secrets(struct box *b, struct lep_buf *text)
 {
@@ -118,6 +144,8 @@ write_secrets(struct box *b, struct lep_buf *text)
 	}
 	p = xasprintf("%s/env", b->secrets_dir);
 	err = lep_write_atomic(p, text->buf, text->len, 0600);
+	if (err == NULL)
+		err = give_to_image_user(b, p);
 	free(p);
 	return err;
 }
@@ -142,15 +170,25 @@ create_body(struct box *b, const struct lep_json *env_pub, int secrets)
 
 	lep_json_set_str(c, "Image", lep_json_get_str(d, "image"));
 	if (cmd != NULL) {
+		/*
+		 * The whole command as the entrypoint: an empty Entrypoint
+		 * does not clear the image's on Podman, and with one given
+		 * neither engine adds the image's Cmd. Secrets a user the
+		 * file does not let in cannot read are said to be missing,
+		 * not a shell that dies at '.'.
+		 */
 		a = lep_json_arr();
 		lep_json_push(a, lep_json_str("/bin/sh"));
 		lep_json_push(a, lep_json_str("-c"));
-		s = secrets ? xasprintf("set -a; . " CTR_SECRETS_AT "/env; "
-		    "set +a\n%s", cmd) : xstrdup(cmd);
+		s = secrets ? xasprintf("if [ -r " CTR_SECRETS_AT "/env ]; "
+		    "then set -a; . " CTR_SECRETS_AT "/env; set +a; else echo "
+		    "\"lepton: " CTR_SECRETS_AT "/env is not readable by user "
+		    "$(id -u): no secrets in the environment\" >&2; fi\n%s",
+		    cmd) : xstrdup(cmd);
 		lep_json_push(a, lep_json_str(s));
 		free(s);
-		lep_json_set(c, "Cmd", a);
-		lep_json_set(c, "Entrypoint", lep_json_arr());
+		lep_json_set(c, "Entrypoint", a);
+		lep_json_set(c, "Cmd", lep_json_arr());
 		lep_json_set_str(c, "WorkingDir", lep_json_get_str(d, "dir"));
 	}
 	lep_json_set(c, "Env", lep_json_dup(env_pub));
@@ -222,19 +260,20 @@ box_create(struct box *b)
 {
 	const struct lep_err	*err = NULL;
 	struct lep_json		*pub = lep_json_arr(), *body, *j = NULL;
-	struct lep_buf		 sec = LEP_BUF_INIT;
+	struct lep_buf		 sec;
 	const struct lep_json	*keys = lep_json_get(b->d, "secret_keys");
-	const char		*cuda = NULL;
+	const char		*gpus = lep_json_get_str(b->d, "gpus");
 	char			*path, *esc;
 	long			 status;
 	size_t			 i;
 
+	/* Big enough never to move: a grown buffer leaves copies behind. */
+	lep_buf_init(&sec, 64 * 1024);
 	lep_buf_add(&sec, "");
 	for (i = 0; environ[i] != NULL; i++) {
-		if (ctr_key_is(environ[i], "CUDA_VISIBLE_DEVICES")) {
-			cuda = environ[i] + 21;
+		/* The engine renumbers the devices it passes: no host list. */
+		if (ctr_key_is(environ[i], "CUDA_VISIBLE_DEVICES"))
 			continue;
-		}
 		if (is_secret(keys, environ[i])) {
 			size_t	 n = strcspn(environ[i], "=");
 
@@ -250,8 +289,8 @@ box_create(struct box *b)
 	if (sec.len > 0 && (err = write_secrets(b, &sec)) != NULL)
 		goto done;
 	body = create_body(b, pub, sec.len > 0);
-	if (cuda != NULL && cuda[0] != '\0')
-		device_requests(body, cuda);
+	if (gpus != NULL)
+		device_requests(body, gpus);
 	esc = ctr_escape(lep_json_get_str(b->d, "name"));
 	path = xasprintf("/containers/create?name=%s", esc);
 	err = ctr_call(&status, &j, b->sock, "POST", path, body, 60000);
@@ -366,6 +405,9 @@ box_wait(struct box *b, volatile sig_atomic_t *cancel, long timeout_ms)
 		(void)lep_json_get_ll(j, "StatusCode", &code);
 	else if (err != NULL && err->code != LEP_E_INTERRUPTED)
 		say("waiting for the container: %s", err->msg);
+	else if (err == NULL)
+		say("waiting for the container: the engine answered %ld: %.200s",
+		    resp.status, resp.body.buf);
 	lep_json_free(j);
 	lep_http_resp_release(&resp);
 	free(url);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "containers-priv.h"
 #include "../lib/crypto.h"
@@ -132,8 +133,8 @@ resolve_socket(struct ctr_state *cs)
 	cs->sock_err = lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "the "
 	    "container engine at %s (%s): lepton speaks to one on a unix "
 	    "socket only (unix:///PATH)", host, cs->sock_from), "point "
-	    "DOCKER_HOST at the engine's socket, or forward one (ssh -L "
-	    "/tmp/docker.sock:/var/run/docker.sock)");
+	    "DOCKER_HOST at this machine's engine: the spec's directory is "
+	    "mounted from here, and ports are published on its 127.0.0.1");
 }
 
 static const struct lep_err *
@@ -166,25 +167,55 @@ ctr_prepare(void *state, const struct lep_spec *sp, struct lep_json **rt)
 {
 	struct ctr_state	*cs = state;
 
+	const struct lep_err	*err;
+	char			*server = NULL;
+
 	*rt = NULL;
 	if (cs->sock_err != NULL)
 		return cs->sock_err;
+	/*
+	 * Podman's Docker-compatible API takes no DeviceRequests (only CDI
+	 * names): GPUs asked of it would be dropped without a word.
+	 */
+	if (sp->resources.naccels > 0) {
+		if ((err = ctr_version(&server, cs->sock)) != NULL)
+			return err;
+		if (strncmp(server, "Podman", 6) == 0) {
+			err = lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "%s: "
+			    "containers on %s cannot place accelerators "
+			    "(resources.accelerators: %s): its Docker API "
+			    "passes no GPUs", sp->file, server,
+			    sp->resources.accels[0].name), "use dockerd with "
+			    "the NVIDIA runtime, or the local provider");
+			free(server);
+			return err;
+		}
+		free(server);
+	}
 	/* What boxes killed before their end left: gone before we add. */
 	(void)ctr_sweep(cs->sock, cs->ls.home, NULL);
 	return ctr_prepare_image(cs, sp, rt);
 }
 
+/*
+ * The supervisor's sweep, when a box ended: in a child of its own, so
+ * that a slow engine never holds up the endpoint's loop (the supervisor
+ * reaps it with its replicas), on the socket the revision was made on.
+ */
 static void
-ctr_rt_sweep(const char *home, const char *name)
+ctr_rt_sweep(const char *home, const char *name, const struct lep_json *meta)
 {
-	struct ctr_state	 cs;
+	const char	*sock = lep_json_get_str(lep_json_get(meta, "runtime"),
+	    "socket");
+	char		*label;
+	pid_t		 pid;
 
-	memset(&cs, 0, sizeof(cs));
-	resolve_socket(&cs);
-	if (cs.sock_err == NULL)
-		(void)ctr_sweep(cs.sock, home, name);
-	free(cs.sock);
-	free(cs.sock_from);
+	if (sock == NULL || (pid = fork()) != 0)
+		return;
+	label = xasprintf(CTR_LABEL "name=%s", name);
+	(void)ctr_sweep(sock, home, label);
+	free(label);
+	_exit(0);
 }
 
 const struct local_runtime ctr_runtime = {
@@ -245,23 +276,29 @@ ctr_probe(struct lep_json **report, void *state)
 	return NULL;
 }
 
-/* Each command that reads or changes a deployment sweeps first. */
+/*
+ * Each command that reads or changes a deployment (key "name") or a job
+ * (key "job") sweeps its containers first.
+ */
 static void
-sweep(struct ctr_state *cs, const char *name)
+sweep(struct ctr_state *cs, const char *key, const char *name)
 {
+	char	*label;
 	int	 n;
 
 	if (cs->sock_err != NULL)
 		return;
-	if ((n = ctr_sweep(cs->sock, cs->ls.home, name)) > 0)
+	label = xasprintf(CTR_LABEL "%s=%s", key, name);
+	if ((n = ctr_sweep(cs->sock, cs->ls.home, label)) > 0)
 		lep_out_warn(cs->ls.out, "removed %d container(s) of '%s' left "
 		    "behind by a lepton that was killed", n, name);
+	free(label);
 }
 
 static const struct lep_err *
 ctr_status(struct lep_deployment **out, void *state, const char *name)
 {
-	sweep(state, name);
+	sweep(state, "name", name);
 	return local_status(out, state, name);
 }
 
@@ -271,13 +308,17 @@ ctr_remove(struct lep_deployment **out, void *state, const char *name,
 {
 	struct ctr_state	*cs = state;
 	const struct lep_err	*err;
+	char			*label;
 	int			 left;
 
 	err = local_remove(out, state, name, grace_s);
 	if (err != NULL || cs->sock_err != NULL)
 		return err;
-	sweep(cs, name);
-	if ((left = ctr_count(cs->sock, cs->ls.home, name)) > 0)
+	sweep(cs, "name", name);
+	label = xasprintf(CTR_LABEL "name=%s", name);
+	left = ctr_count(cs->sock, cs->ls.home, label);
+	free(label);
+	if (left > 0)
 		lep_out_warn(cs->ls.out, "%d container(s) of '%s' are still on "
 		    "the engine; the next 'lepton stop %s' removes them", left,
 		    name, name);
@@ -290,7 +331,7 @@ ctr_cancel(struct lep_job **out, void *state, const char *id, int grace_s)
 	const struct lep_err	*err = local_cancel(out, state, id, grace_s);
 
 	if (err == NULL)
-		sweep(state, id);
+		sweep(state, "job", id);
 	return err;
 }
 

@@ -115,8 +115,12 @@ struct local_runtime {
 		    const struct lep_spec *, struct lep_json **runtime);
 	/* Start one child: its pid (a process group of its own) or -1. */
 	pid_t		(*spawn)(const struct local_spawn_req *);
-	/* Clean up what children killed before their end left behind. */
-	void		(*sweep)(const char *home, const char *name);
+	/*
+	 * Clean up what children of a deployment (meta: a revision's)
+	 * killed before their end left behind. It must not block.
+	 */
+	void		(*sweep)(const char *home, const char *name,
+		    const struct lep_json *meta);
 };
 extern const struct local_runtime local_processes;
 

@@ -341,7 +341,7 @@ replica_exited(struct rev *v, struct replica *r, int status)
 	S.dirty = 1;
 	/* A runtime's leftovers of a child killed before its end. */
 	if (S.rt->sweep != NULL)
-		S.rt->sweep(S.home, S.name);
+		S.rt->sweep(S.home, S.name, v->meta);
 	if (v->phase == V_STARTING) {
 		r->st = R_DEAD;
 		local_rev_fail(&S, v, "replica %d exited (%s) before it was "

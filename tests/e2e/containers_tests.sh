@@ -343,3 +343,33 @@ test_ctr_job_exit_code_and_cancel() {
 	    fail "not cancelled: $(cat "$out")"
 	[ -z "$(ours long)" ] || fail "left: $(ours long)"
 }
+
+# An image that runs as a user of its own with an ENTRYPOINT of its own:
+# run replaces the entrypoint on both engines, and the secrets file is
+# that user's to read.
+test_ctr_image_user_and_entrypoint() {
+	chmod 755 "$(dirname "$T")" "$T"
+	mkdir -p "$T/u/ctx"
+	printf 'FROM %s\nUSER 1000:1000\nENTRYPOINT ["python3", "-c", "import sys; sys.exit(3)"]\n' \
+	    "$LEP_PY_IMAGE" >"$T/u/ctx/Dockerfile"
+	cat >"$T/u/service.yaml" <<'YAML'
+kind: service
+name: userly
+image: {build: ./ctx}
+placement: {providers: [containers]}
+secrets: [MY_SECRET]
+run: |
+  echo "uid $(id -u) secret length ${#MY_SECRET}"
+  exec python3 -m http.server "$LEPTON_PORT" --bind "$LEPTON_HOST"
+service:
+  readiness: {path: /, timeout: 30}
+YAML
+	chmod -R a+rX "$T/u"
+	MY_SECRET=abc run $LEPTON deploy "$T/u/service.yaml"
+	expect_rc 0
+	run $LEPTON logs userly
+	expect_out "uid 1000 secret length 3"
+	run $LEPTON stop userly
+	expect_rc 0
+	[ -z "$(ours userly)" ] || fail "left: $(ours userly)"
+}
