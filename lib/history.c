@@ -237,6 +237,8 @@ target_apply(struct lep_deployment **out, struct lep_ctx *ctx,
 	a.version = lep_json_get_str(m, "version");
 	a.model_dir = t->model_dir;
 	a.hex = hex ? hex : "";
+	/* What the revision ran (an image's ID), not what its spec names now. */
+	a.pin = lep_json_get_str(t->rec, "pin");
 	if (a.version != NULL)
 		a.subject = xasprintf("rollback %s to revision %zu (%s) on %s",
 		    t->name, t->r->number, a.version, t->pname);

@@ -352,6 +352,17 @@ lep_provider_deploy(struct lep_deployment **out, struct lep_provider *p,
 }
 
 const struct lep_err *
+lep_provider_pin(char **out, struct lep_provider *p, const struct lep_spec *sp)
+{
+	long long	 t0 = lep_now_ms();
+
+	*out = NULL;
+	if (p->ops->pin == NULL)
+		return NULL;
+	return finish(p, "pin", t0, p->ops->pin(out, p->state, sp));
+}
+
+const struct lep_err *
 lep_provider_status(struct lep_deployment **out, struct lep_provider *p,
     const char *name)
 {

@@ -60,6 +60,9 @@ const struct lep_err *lep_provider_check(struct lep_provider *,
 	    const struct lep_spec *);
 const struct lep_err *lep_provider_deploy(struct lep_deployment **out,
 	    struct lep_provider *, const struct lep_deploy_req *);
+/* The provider's pin of sp (see its ops), or *out NULL when it has none. */
+const struct lep_err *lep_provider_pin(char **out, struct lep_provider *,
+	    const struct lep_spec *);
 const struct lep_err *lep_provider_status(struct lep_deployment **out,
 	    struct lep_provider *, const char *name);
 const struct lep_err *lep_provider_logs(struct lep_provider *,

@@ -104,6 +104,7 @@ reapply(struct lep_ctx *ctx, struct lep_provider *p, struct lep_state *st,
 	req.revision = rev;
 	req.secret_names = (const char *const *)sp->secrets;
 	req.nsecrets = sp->nsecrets;
+	req.pin = lep_json_get_str(rec, "pin");
 	err = lep_provider_deploy(&d, p, &req);
 done:
 	lep_deployment_free(d);
@@ -239,6 +240,7 @@ start_revision(struct lep_deployment **out, struct run *r,
 	req.revision = r->rev;
 	req.secret_names = (const char *const *)a->sp->secrets;
 	req.nsecrets = a->sp->nsecrets;
+	req.pin = a->pin;
 	abort_stale_canary(ctx, p, name);
 	if ((err = lep_provider_deploy(out, p, &req)) != NULL)
 		return err;

@@ -188,11 +188,12 @@ lep_service_record_spec(struct lep_spec **sp_out, char **model_dir_out,
 
 /*
  * What makes two deploys the same: the normalised spec, the directory it
- * runs in, and the bytes of the model (its version's digest).
+ * runs in, the bytes of the model (its version's digest), and what the
+ * provider pinned the spec to (an image's ID).
  */
 static const struct lep_err *
 spec_hash(char hex[LEP_SHA256_HEX], const struct lep_spec *sp,
-    const char *model_digest)
+    const char *model_digest, const char *pin)
 {
 	const struct lep_err	*err;
 	struct lep_sha256	*h;
@@ -209,6 +210,10 @@ spec_hash(char hex[LEP_SHA256_HEX], const struct lep_spec *sp,
 	lep_json_free(j);
 	if (model_digest != NULL)
 		lep_sha256_update(h, model_digest, strlen(model_digest) + 1);
+	if (pin != NULL) {
+		lep_sha256_update(h, "pin", 4);
+		lep_sha256_update(h, pin, strlen(pin) + 1);
+	}
 	lep_sha256_final(h, hex);
 	return NULL;
 }
@@ -238,7 +243,7 @@ service_stamp(struct lep_deployment *d, const struct lep_json *rec)
  */
 static char *
 record_text(const struct lep_spec *sp, const char *pname, const char *model,
-    const char *version, const char *hex)
+    const char *version, const char *hex, const char *pin)
 {
 	struct lep_json	*j = lep_json_obj(), *m;
 	char		*text;
@@ -253,6 +258,8 @@ record_text(const struct lep_spec *sp, const char *pname, const char *model,
 		lep_json_set(j, "model", m);
 	}
 	lep_json_set_str(j, "spec_sha256", hex);
+	if (pin != NULL)
+		lep_json_set_str(j, "pin", pin);
 	lep_json_set(j, "spec", lep_spec_to_json(sp));
 	text = lep_json_print(j, 1);
 	lep_json_free(j);
@@ -365,7 +372,7 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	const char		*pname;
 	char			 hex[LEP_SHA256_HEX], *model_dir = NULL;
 	char			*version = NULL, *subject = NULL;
-	char			*digest = NULL;
+	char			*digest = NULL, *pin = NULL;
 	int			 lockfd = -1;
 
 	*out = NULL;
@@ -382,7 +389,8 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	    (err = lep_state_open(&st, ctx->home, 1)) != NULL ||
 	    (err = spec_model(&version, &model_dir, &digest, &txn, ctx, st,
 	    sp)) != NULL ||
-	    (err = spec_hash(hex, sp, digest)) != NULL ||
+	    (err = lep_provider_pin(&pin, p, sp)) != NULL ||
+	    (err = spec_hash(hex, sp, digest, pin)) != NULL ||
 	    (err = unchanged(out, ctx, p, sp, pname, hex)) != NULL ||
 	    *out != NULL)
 		goto done;
@@ -398,10 +406,11 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	a.version = version;
 	a.model_dir = model_dir;
 	a.hex = hex;
+	a.pin = pin;
 	a.subject = subject;
 	a.command = "deploy";
 	a.txn = &txn;
-	a.record = record_text(sp, pname, a.model, version, hex);
+	a.record = record_text(sp, pname, a.model, version, hex, pin);
 	a.seg = &seg;
 	err = lep_service_apply(out, ctx, p, st, &a);
 done:
@@ -415,6 +424,7 @@ done:
 	free(version);
 	free(subject);
 	free(digest);
+	free(pin);
 	return err;
 }
 

@@ -96,6 +96,7 @@ struct lep_apply {
 	const char		*version;
 	const char		*model_dir;
 	const char		*hex;
+	const char		*pin;		/* lep_deploy_req's, or NULL */
 	const char		*subject;	/* of the commit */
 	const char		*command;	/* deploy, rollback */
 	struct lep_txn		*txn;		/* the record joins it */

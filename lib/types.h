@@ -57,6 +57,11 @@ struct lep_deploy_req {
 	int			 revision;
 	const char *const	*secret_names;	/* values from environ */
 	size_t			 nsecrets;
+	/*
+	 * What the provider's pin hook resolved the spec to (an image's
+	 * ID), or NULL: a deploy given one runs exactly that.
+	 */
+	const char		*pin;
 };
 
 /* A job as its provider reports it. */

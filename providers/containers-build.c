@@ -320,14 +320,22 @@ build(struct ctr_state *cs, const struct lep_spec *sp, char **tag_out,
 
 const struct lep_err *
 ctr_prepare_image(struct ctr_state *cs, const struct lep_spec *sp,
-    struct lep_json **runtime)
+    const char *pin, struct lep_json **runtime)
 {
 	const struct lep_err	*err;
 	char			*id = NULL, *tag = NULL, *again = NULL;
 	char			*user = NULL;
 
 	*runtime = NULL;
-	if (sp->image.build != NULL)
+	if (pin != NULL) {
+		err = image_id(&id, NULL, cs->sock, pin);
+		if (err != NULL && err->code == LEP_E_NOT_FOUND)
+			err = lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "image "
+			    "%.19s, the one this revision of '%s' ran, is no "
+			    "longer on the engine", pin, sp->name), "'lepton "
+			    "deploy SPEC' builds or pulls it again, as a new "
+			    "revision");
+	} else if (sp->image.build != NULL)
 		err = build(cs, sp, &tag, &id);
 	else {
 		err = image_id(&id, NULL, cs->sock, sp->image.ref);
@@ -344,7 +352,8 @@ ctr_prepare_image(struct ctr_state *cs, const struct lep_spec *sp,
 	}
 	*runtime = lep_json_obj();
 	lep_json_set_str(*runtime, "socket", cs->sock);
-	lep_json_set_str(*runtime, "image", tag ? tag : sp->image.ref);
+	lep_json_set_str(*runtime, "image", tag ? tag : sp->image.ref ?
+	    sp->image.ref : id);
 	lep_json_set_str(*runtime, "image_id", id);
 	lep_json_set_str(*runtime, "user", user);
 	free(again);

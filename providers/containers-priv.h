@@ -63,10 +63,12 @@ const struct lep_err *ctr_version(char **out, const char *sock);
 
 /*
  * The image a spec names, found (or pulled), or built from its
- * directory: *runtime gets socket, image and image_id (containers-build.c).
+ * directory; or the one pinned (an ID), which must still be there:
+ * *runtime gets socket, image, image_id and user (containers-build.c).
  */
 const struct lep_err *ctr_prepare_image(struct ctr_state *,
-	    const struct lep_spec *, struct lep_json **runtime);
+	    const struct lep_spec *, const char *pin,
+	    struct lep_json **runtime);
 
 /* containers-box.c: start a box; containers-run.c: the box. */
 pid_t	 ctr_box_spawn(const struct local_spawn_req *);

@@ -161,16 +161,13 @@ ctr_close(void *state)
 	free(cs);
 }
 
-/* The runtime's prepare: the engine answers and the image is there. */
+/* The engine can run sp: it answers, and takes its accelerators. */
 static const struct lep_err *
-ctr_prepare(void *state, const struct lep_spec *sp, struct lep_json **rt)
+engine_takes(struct ctr_state *cs, const struct lep_spec *sp)
 {
-	struct ctr_state	*cs = state;
-
 	const struct lep_err	*err;
 	char			*server = NULL;
 
-	*rt = NULL;
 	if (cs->sock_err != NULL)
 		return cs->sock_err;
 	/*
@@ -192,9 +189,43 @@ ctr_prepare(void *state, const struct lep_spec *sp, struct lep_json **rt)
 		}
 		free(server);
 	}
+	return NULL;
+}
+
+/*
+ * The runtime's prepare: the engine answers and the image is there, the
+ * one pinned (a revision's, again) or the one the spec names now.
+ */
+static const struct lep_err *
+ctr_prepare(void *state, const struct lep_spec *sp, const char *pin,
+    struct lep_json **rt)
+{
+	struct ctr_state	*cs = state;
+	const struct lep_err	*err;
+
+	*rt = NULL;
+	if ((err = engine_takes(cs, sp)) != NULL)
+		return err;
 	/* What boxes killed before their end left: gone before we add. */
 	(void)ctr_sweep(cs->sock, cs->ls.home, NULL);
-	return ctr_prepare_image(cs, sp, rt);
+	return ctr_prepare_image(cs, sp, pin, rt);
+}
+
+/* The ops' pin: the image the spec names, found or built, by its ID. */
+static const struct lep_err *
+ctr_pin(char **out, void *state, const struct lep_spec *sp)
+{
+	struct ctr_state	*cs = state;
+	const struct lep_err	*err;
+	struct lep_json		*rt = NULL;
+
+	*out = NULL;
+	if ((err = engine_takes(cs, sp)) != NULL ||
+	    (err = ctr_prepare_image(cs, sp, NULL, &rt)) != NULL)
+		return err;
+	*out = xstrdup(lep_json_get_str(rt, "image_id"));
+	lep_json_free(rt);
+	return NULL;
 }
 
 /*
@@ -374,5 +405,6 @@ const struct lep_provider_ops provider_containers = {
 	.cancel = ctr_cancel,
 	.offers = local_offers,
 	.probe = ctr_probe,
+	.pin = ctr_pin,
 	.endpoint = local_endpoint,
 };

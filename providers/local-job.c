@@ -116,7 +116,7 @@ local_submit(struct lep_job **out, void *state,
 	if ((err = local_place_gpus(ls, sp, &per)) != NULL)
 		return err;
 	if (ls->rt->prepare != NULL &&
-	    (err = ls->rt->prepare(ls, sp, &runtime)) != NULL)
+	    (err = ls->rt->prepare(ls, sp, NULL, &runtime)) != NULL)
 		return err;
 	dir = xasprintf("%s/%s/jobs/%s", ls->home, ls->rt->name, req->id);
 	if ((err = lep_mkdirs(dir, 0700)) != NULL) {

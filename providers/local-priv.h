@@ -112,7 +112,8 @@ struct local_runtime {
 	 * (state is the provider's, a struct local_state first).
 	 */
 	const struct lep_err *(*prepare)(void *state,
-		    const struct lep_spec *, struct lep_json **runtime);
+		    const struct lep_spec *, const char *pin,
+		    struct lep_json **runtime);
 	/* Start one child: its pid (a process group of its own) or -1. */
 	pid_t		(*spawn)(const struct local_spawn_req *);
 	/*

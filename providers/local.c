@@ -853,7 +853,7 @@ local_deploy(struct lep_deployment **out, void *state,
 		return err;
 	/* What the runtime needs (an image built) before anything changes. */
 	if (ls->rt->prepare != NULL &&
-	    (err = ls->rt->prepare(ls, sp, &runtime)) != NULL)
+	    (err = ls->rt->prepare(ls, sp, req->pin, &runtime)) != NULL)
 		return err;
 	dir = dep_path(ls, sp->name, NULL);
 	p = xasprintf("%s/logs", dir);

@@ -91,6 +91,15 @@ struct lep_provider_ops {
 	 * shared_dir.
 	 */
 	const struct lep_err *(*probe)(struct lep_json **report, void *state);
+	/*
+	 * What the spec names outside its own text, resolved now to what
+	 * will run (an image: found, pulled or built, as its ID); or NULL
+	 * hook. The service layer keeps it in the spec's hash and the state
+	 * record, and gives it back in lep_deploy_req.pin, so that a changed
+	 * build is a new revision and a rollback runs the very same bytes.
+	 */
+	const struct lep_err *(*pin)(char **out, void *state,
+			     const struct lep_spec *);
 	/* The base URL and bearer token (caller frees, wipes the token). */
 	const struct lep_err *(*endpoint)(char **url_out, char **token_out,
 			     void *state, const char *name);

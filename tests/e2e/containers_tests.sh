@@ -373,3 +373,52 @@ YAML
 	expect_rc 0
 	[ -z "$(ours userly)" ] || fail "left: $(ours userly)"
 }
+
+# A build directory that changed is a new revision, though the spec's
+# text is the same; a rollback runs the image its revision ran, not a
+# build of the directory as it is now.
+test_ctr_changed_build_is_a_revision_and_rollback_runs_its_image() {
+	mkdir -p "$T/b/ctx"
+	printf 'FROM %s\nCOPY marker /marker\n' "$LEP_PY_IMAGE" >"$T/b/ctx/Dockerfile"
+	echo one >"$T/b/ctx/marker"
+	cat >"$T/b/service.yaml" <<'YAML'
+kind: service
+name: pinned
+image: {build: ./ctx}
+placement: {providers: [containers]}
+run: |
+  echo "marker $(cat /marker)"
+  exec python3 -m http.server "$LEPTON_PORT" --bind "$LEPTON_HOST"
+service:
+  readiness: {path: /, timeout: 30}
+YAML
+	run $LEPTON deploy "$T/b/service.yaml"
+	expect_rc 0
+	img1=$(ours pinned | awk '{print $3}')
+	run $LEPTON --json deploy "$T/b/service.yaml"
+	[ "$(jget "$out" 'd["result"]["changed"]')" = False ] || fail "changed"
+	echo two >"$T/b/ctx/marker"
+	run $LEPTON deploy "$T/b/service.yaml"
+	expect_rc 0
+	expect_out "pinned revision 2 ready"
+	img2=$(ours pinned | awk '{print $3}')
+	[ -n "$img2" ] && [ "$img1" != "$img2" ] || fail "same image: $img1 $img2"
+	run $LEPTON logs pinned
+	expect_out "marker two"
+	run $LEPTON rollback pinned
+	expect_rc 0
+	expect_out "pinned is back on revision 1"
+	[ "$(ours pinned | awk '{print $3}')" = "$img1" ] ||
+	    fail "rollback runs $(ours pinned | awk '{print $3}'), not $img1"
+	git -C "$LEPTON_HOME/state" show HEAD:deployments/pinned.json | grep -q '"pin"' ||
+	    fail "no pin in the record"
+	run $LEPTON stop pinned
+	expect_rc 0
+	# The image revision 1 ran, gone from the engine: a rollback to it
+	# says so (exit 5) and starts nothing.
+	curl -s -X DELETE --unix-socket "$SOCK" "http://engine/v1.41/images/$img1?force=1" >/dev/null
+	run $LEPTON rollback pinned --to 1
+	expect_rc 5
+	expect_err "is no longer on the engine"
+	[ -z "$(ours pinned)" ] || fail "started: $(ours pinned)"
+}
