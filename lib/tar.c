@@ -24,15 +24,17 @@
 #define BLOCK	512
 
 struct ignore {
-	char	**pat;
-	int	 *neg;
-	size_t	  n;
+	char	***segs;	/* each pattern split at '/', NULL-ended */
+	int	  *neg;
+	size_t	   n;
+	int	   any_neg;
 };
 
 struct tarw {
 	struct lep_buf	*out;
 	const char	*root;
 	struct ignore	 ign;
+	const char *const *keep;	/* sent whatever .dockerignore says */
 	const struct lep_err *err;
 };
 
@@ -165,7 +167,34 @@ entry(struct tarw *t, const char *path, int type, unsigned long long size,
 	return header(t, path, type, size, mode, mtime, link);
 }
 
-/* .dockerignore, when there. */
+/* "a/b/c" as {"a", "b", "c", NULL}, empty and "." parts left out. */
+static char **
+split_path(const char *p)
+{
+	char	**v = xcalloc(strlen(p) + 2, sizeof(char *));
+	size_t	  n = 0, k;
+
+	while (*p) {
+		k = strcspn(p, "/");
+		if (k > 0 && !(k == 1 && p[0] == '.'))
+			v[n++] = xstrndup(p, k);
+		p += k + (p[k] == '/');
+	}
+	v[n] = NULL;
+	return v;
+}
+
+static void
+free_path(char **v)
+{
+	size_t	 i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* .dockerignore, when there: one pattern a line, '#' a comment. */
 static void
 ignore_load(struct ignore *ign, const char *root)
 {
@@ -179,49 +208,81 @@ ignore_load(struct ignore *ign, const char *root)
 		    line = strtok_r(NULL, "\n", &save)) {
 			s = line + strspn(line, " \t");
 			len = strlen(s);
-			while (len > 0 && strchr(" \t\r/", s[len - 1]))
+			while (len > 0 && strchr(" \t\r", s[len - 1]))
 				s[--len] = '\0';
 			if (len == 0 || s[0] == '#')
 				continue;
-			ign->pat = xreallocarray(ign->pat, ign->n + 1,
-			    sizeof(char *));
+			ign->segs = xreallocarray(ign->segs, ign->n + 1,
+			    sizeof(char **));
 			ign->neg = xreallocarray(ign->neg, ign->n + 1,
 			    sizeof(int));
 			ign->neg[ign->n] = s[0] == '!';
+			ign->any_neg |= s[0] == '!';
 			s += s[0] == '!';
-			while (s[0] == '/' || (s[0] == '.' && s[1] == '/'))
-				s += s[0] == '/' ? 1 : 2;
-			ign->pat[ign->n++] = xstrdup(s);
+			ign->segs[ign->n++] = split_path(s);
 		}
 	}
 	lep_buf_release(&b);
 	free(p);
 }
 
-/* Whether rel (or a directory above it) is excluded; the last match wins. */
+/*
+ * Pattern segments against path segments, as Docker's patternmatcher
+ * does: each segment by fnmatch ('*' and '?' within it), and "**" for
+ * any number of segments, none too.
+ */
+static int
+segs_match(char *const *pat, char *const *path, size_t n)
+{
+	size_t	 k;
+
+	if (pat[0] == NULL)
+		return n == 0;
+	if (strcmp(pat[0], "**") == 0) {
+		for (k = 0; k <= n; k++)
+			if (segs_match(pat + 1, path + k, n - k))
+				return 1;
+		return 0;
+	}
+	return n > 0 && fnmatch(pat[0], path[0], 0) == 0 &&
+	    segs_match(pat + 1, path + 1, n - 1);
+}
+
+/*
+ * Whether rel is excluded: a pattern matches it or a directory above it,
+ * and the last pattern that matches wins.
+ */
 static int
 ignored(const struct ignore *ign, const char *rel)
 {
-	char	 buf[4096];
-	size_t	 i, len;
+	char	**path;
+	size_t	 i, n, len;
 	int	 out = 0;
 
-	for (i = 0; i < ign->n; i++) {
-		lep_strlcpy(buf, rel, sizeof(buf));
-		for (;;) {
-			if (fnmatch(ign->pat[i], buf, FNM_PATHNAME) == 0) {
+	if (ign->n == 0)
+		return 0;
+	path = split_path(rel);
+	for (n = 0; path[n] != NULL; n++)
+		;
+	for (i = 0; i < ign->n; i++)
+		for (len = 1; len <= n; len++)
+			if (segs_match(ign->segs[i], path, len)) {
 				out = !ign->neg[i];
 				break;
 			}
-			len = strlen(buf);
-			while (len > 0 && buf[len - 1] != '/')
-				len--;
-			if (len == 0)
-				break;
-			buf[len - 1] = '\0';
-		}
-	}
+	free_path(path);
 	return out;
+}
+
+static int
+kept(const struct tarw *t, const char *rel)
+{
+	size_t	 i;
+
+	for (i = 0; t->keep != NULL && t->keep[i] != NULL; i++)
+		if (strcmp(t->keep[i], rel) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -232,8 +293,26 @@ name_cmp(const void *a, const void *b)
 
 static int walk(struct tarw *, const char *rel);
 
+/*
+ * A directory's entry and then its tree; an excluded directory only when
+ * a '!' pattern may take something under it back, without its entry.
+ */
 static int
-one(struct tarw *t, const char *rel)
+one_dir(struct tarw *t, const char *rel, const struct stat *st, int excluded)
+{
+	char	*d;
+	int	 rc = 0;
+
+	if (!excluded) {
+		d = xasprintf("%s/", rel);
+		rc = entry(t, d, '5', 0, st->st_mode, st->st_mtime, NULL);
+		free(d);
+	}
+	return rc == 0 ? walk(t, rel) : rc;
+}
+
+static int
+one(struct tarw *t, const char *rel, int excluded)
 {
 	struct lep_buf	 data = LEP_BUF_INIT;
 	struct stat	 st;
@@ -243,14 +322,11 @@ one(struct tarw *t, const char *rel)
 
 	if (lstat(p, &st) == -1)
 		t->err = lep_err_errno(LEP_E_FAILED, "%s", p);
-	else if (S_ISDIR(st.st_mode)) {
-		char	*d = xasprintf("%s/", rel);
-
-		rc = entry(t, d, '5', 0, st.st_mode, st.st_mtime, NULL);
-		free(d);
-		if (rc == 0)
-			rc = walk(t, rel);
-	} else if (S_ISLNK(st.st_mode)) {
+	else if (S_ISDIR(st.st_mode))
+		rc = one_dir(t, rel, &st, excluded);
+	else if (excluded)
+		rc = 0;
+	else if (S_ISLNK(st.st_mode)) {
 		if ((n = readlink(p, link, sizeof(link) - 1)) == -1)
 			t->err = lep_err_errno(LEP_E_FAILED, "%s", p);
 		else {
@@ -299,8 +375,13 @@ walk(struct tarw *t, const char *rel)
 	for (i = 0; i < n; i++) {
 		sub = rel[0] ? xasprintf("%s/%s", rel, names[i]) :
 		    xstrdup(names[i]);
-		if (rc == 0 && !ignored(&t->ign, sub))
-			rc = one(t, sub);
+		if (rc == 0) {
+			int	 ex = ignored(&t->ign, sub) && !kept(t, sub);
+
+			/* An excluded tree is walked for what '!' takes back. */
+			if (!ex || t->ign.any_neg)
+				rc = one(t, sub, ex);
+		}
 		free(sub);
 		free(names[i]);
 	}
@@ -309,7 +390,8 @@ walk(struct tarw *t, const char *rel)
 }
 
 const struct lep_err *
-lep_tar_dir(struct lep_buf *out, const char *dir, size_t max)
+lep_tar_dir(struct lep_buf *out, const char *dir, size_t max,
+    const char *const *keep)
 {
 	static const char	 end[2 * BLOCK];
 	struct tarw		 t;
@@ -319,12 +401,13 @@ lep_tar_dir(struct lep_buf *out, const char *dir, size_t max)
 	memset(&t, 0, sizeof(t));
 	t.out = out;
 	t.root = dir;
+	t.keep = keep;
 	ignore_load(&t.ign, dir);
 	if (walk(&t, "") == 0)
 		(void)add(&t, end, sizeof(end));
 	for (i = 0; i < t.ign.n; i++)
-		free(t.ign.pat[i]);
-	free(t.ign.pat);
+		free_path(t.ign.segs[i]);
+	free(t.ign.segs);
 	free(t.ign.neg);
 	if (t.err != NULL)
 		lep_buf_release(out);

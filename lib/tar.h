@@ -18,12 +18,15 @@ struct lep_err;
  * Every regular file, directory and symbolic link under dir, in name
  * order, owned by 0:0, into out (at most max bytes). Paths that
  * dir/.dockerignore excludes are left out, as the docker CLI does: one
- * pattern a line (fnmatch, '*' within one path component, a directory's
- * match takes its tree, '!' puts back, '#' a comment; the last match
- * wins). Errors: NOT_FOUND (no dir), FAILED (unreadable, over max, or a
- * socket, FIFO or device in the tree: named).
+ * pattern a line, '#' a comment; '*' and '?' within one path segment,
+ * "**" any number of segments; a pattern that matches a directory takes
+ * its tree; '!' takes back; the last pattern that matches wins. The
+ * relative paths in keep (NULL-ended, or NULL) are sent whatever it
+ * says (the Dockerfile, .dockerignore). Errors: NOT_FOUND (no dir),
+ * FAILED (unreadable, over max, or a socket, FIFO or device in the
+ * tree: named).
  */
 const struct lep_err *lep_tar_dir(struct lep_buf *out, const char *dir,
-	    size_t max);
+	    size_t max, const char *const *keep);
 
 #endif

@@ -248,14 +248,18 @@ build(struct ctr_state *cs, const struct lep_spec *sp, char **tag_out,
 	long			 status;
 	long long		 t0 = lep_now_ms();
 	size_t			 tar_len;
+	const char		*keep[3];
 
 	*tag_out = *id = NULL;
 	if (stat(sp->image.build_dir, &st) == -1 || !S_ISDIR(st.st_mode))
 		return lep_err_new(LEP_E_SPEC, "%s:%d:%d: image.build: %s is "
 		    "not a directory", sp->file, sp->image.pos.line,
 		    sp->image.pos.col, sp->image.build_dir);
-	if ((err = lep_tar_dir(&ctx, sp->image.build_dir, LEP_TAR_MAX)) !=
-	    NULL)
+	keep[0] = sp->image.dockerfile ? sp->image.dockerfile : "Dockerfile";
+	keep[1] = ".dockerignore";
+	keep[2] = NULL;
+	if ((err = lep_tar_dir(&ctx, sp->image.build_dir, LEP_TAR_MAX,
+	    keep)) != NULL)
 		return err;
 	tar_len = ctx.len;
 	/* The Dockerfile's name is part of what is built, after a NUL. */

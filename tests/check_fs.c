@@ -200,10 +200,29 @@ START_TEST(test_tar_dir_is_read_back_by_gnu_tar)
 	p = xasprintf("%s/link", src);
 	ck_assert_int_eq(symlink("Dockerfile", p), 0);
 	free(p);
-	p = xasprintf("%s/.dockerignore", src);
-	test_write(p, "# not these\n*.key\nsub/*.log\n!sub/keep.log\n", 0644);
+	p = xasprintf("%s/sub/deeper/x.key", src);
+	test_write(p, "nope", 0600);
 	free(p);
-	err = lep_tar_dir(&b, src, LEP_TAR_MAX);
+	p = xasprintf("%s/out/obj", src);
+	ck_assert_ptr_null(lep_mkdirs(p, 0755));
+	free(p);
+	p = xasprintf("%s/out/obj/a.o", src);
+	test_write(p, "nope", 0644);
+	free(p);
+	p = xasprintf("%s/out/obj/keep.txt", src);
+	test_write(p, "kept", 0644);
+	free(p);
+	/* As Docker's: "**" spans segments, '!' reaches into an excluded
+	   tree, and the Dockerfile goes whatever the file says. */
+	p = xasprintf("%s/.dockerignore", src);
+	test_write(p, "# not these\n**/*.key\nsub/*.log\n!sub/keep.log\n"
+	    "/out/\n!out/obj/keep.txt\nDockerfile\n", 0644);
+	free(p);
+	{
+		static const char *const keep[] = { "Dockerfile", NULL };
+
+		err = lep_tar_dir(&b, src, LEP_TAR_MAX, keep);
+	}
 	ck_assert_msg(err == NULL, "%s", err ? err->msg : "");
 	ck_assert_int_eq(b.len % 512, 0);
 	p = xasprintf("%s/ctx.tar", test_sandbox());
@@ -228,8 +247,11 @@ START_TEST(test_tar_dir_is_read_back_by_gnu_tar)
 	    strstr(got, longname) && strstr(got, "link\n"), "listing: %s",
 	    got);
 	ck_assert_msg(strstr(got, "secret.key") == NULL &&
+	    strstr(got, "x.key") == NULL && strstr(got, "a.o") == NULL &&
 	    strstr(got, "skip.log") == NULL, ".dockerignore not honoured: %s",
 	    got);
+	ck_assert_msg(strstr(got, "out/obj/keep.txt\n") != NULL,
+	    "'!' under an excluded tree not taken back: %s", got);
 	free(got);
 	free(cmd);
 	cmd = xasprintf("%s/out/sub/deeper/data.bin", test_sandbox());
@@ -243,13 +265,13 @@ START_TEST(test_tar_dir_is_read_back_by_gnu_tar)
 	free(got);
 	free(cmd);
 	/* Over its cap, and a FIFO: errors that name why. */
-	err = lep_tar_dir(&b, src, 4096);
+	err = lep_tar_dir(&b, src, 4096, NULL);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_ptr_nonnull(strstr(err->msg, "larger than"));
 	free(p);
 	p = xasprintf("%s/pipe", src);
 	ck_assert_int_eq(mkfifo(p, 0600), 0);
-	err = lep_tar_dir(&b, src, LEP_TAR_MAX);
+	err = lep_tar_dir(&b, src, LEP_TAR_MAX, NULL);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_ptr_nonnull(strstr(err->msg, "pipe: not a file"));
 	free(p);
