@@ -58,6 +58,10 @@ reference_error(const char *ref)
 				return "has a digest that is not hexadecimal";
 		len = (size_t)(at - ref);
 	}
+	if (len == 0)
+		return "has no name before its digest";
+	if (ref[len - 1] == '/' || ref[0] == '/')
+		return "begins or ends in '/'";
 	end = ref + len;
 	slash = memchr(ref, '/', len);
 	p = ref;
@@ -65,6 +69,8 @@ reference_error(const char *ref)
 	    memchr(ref, ':', (size_t)(slash - ref)) ||
 	    ((size_t)(slash - ref) == 9 && strncmp(ref, "localhost", 9) == 0)))
 		p = slash + 1;	/* a registry host: not checked further */
+	if (p == end || *p == ':')
+		return "has a registry but no name";
 	/* A tag after the last ':' past the last '/'. */
 	colon = NULL;
 	for (const char *q = p; q < end; q++)
@@ -74,8 +80,9 @@ reference_error(const char *ref)
 			colon = NULL;
 	if (colon != NULL) {
 		n = (size_t)(end - colon - 1);
-		if (n == 0 || n > 128)
-			return "has an empty or over-long tag";
+		if (n == 0 || n > 128 || colon[1] == '.' || colon[1] == '-')
+			return "has an empty or over-long tag, or one that "
+			    "begins with '.' or '-'";
 		for (const char *q = colon + 1; q < end; q++)
 			if (!isalnum((unsigned char)*q) && *q != '_' &&
 			    *q != '.' && *q != '-')
