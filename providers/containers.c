@@ -183,7 +183,7 @@ engine_takes(struct ctr_state *cs, const struct lep_spec *sp)
 			    "(resources.accelerators: %s): its Docker API "
 			    "passes no GPUs", sp->file, server,
 			    sp->resources.accels[0].name), "use dockerd with "
-			    "the NVIDIA runtime, or the local provider");
+			    "the NVIDIA runtime");
 			free(server);
 			return err;
 		}
