@@ -42,12 +42,13 @@ socket_error(const char *sock, const struct lep_err *err)
 {
 	struct stat	 st;
 	const char	*why;
+	int		 e = stat(sock, &st) == -1 ? errno : 0;
 
-	if (stat(sock, &st) == -1)
-		why = errno == ENOENT ? "no such socket" : strerror(errno);
-	else if (!S_ISSOCK(st.st_mode))
+	if (e != 0 && e != EACCES)
+		why = e == ENOENT ? "no such socket" : strerror(e);
+	else if (e == 0 && !S_ISSOCK(st.st_mode))
 		why = "not a socket";
-	else if (access(sock, R_OK | W_OK) == -1)
+	else if (e == EACCES || access(sock, R_OK | W_OK) == -1)
 		return lep_err_hint(lep_err_new(LEP_E_AUTH, "no permission to "
 		    "use the container engine on %s", sock), "a user in the "
 		    "engine's group (docker) may; or a rootless engine's "
