@@ -214,6 +214,12 @@ ctr_box_spawn(const struct local_spawn_req *req)
 	if (len <= 0)
 		return -1;
 	exe[len] = '\0';
+	/*
+	 * Replaced since this supervisor started (an upgrade, a rebuild):
+	 * its own binary, still there by /proc, starts its boxes.
+	 */
+	if (len > 10 && strcmp(exe + len - 10, " (deleted)") == 0)
+		lep_strlcpy(exe, "/proc/self/exe", sizeof(exe));
 	logfd = open(req->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0600);
 	if (logfd == -1)
