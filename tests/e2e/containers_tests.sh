@@ -421,3 +421,23 @@ YAML
 	expect_err "is no longer on the engine"
 	[ -z "$(ours pinned)" ] || fail "started: $(ours pinned)"
 }
+
+# The binary replaced under a running deployment (an upgrade): its
+# supervisor still starts boxes, from the binary it runs.
+test_ctr_upgrade_under_a_running_supervisor() {
+	mkdir -p "$T/bin"
+	cp "$LEPTON" "$T/bin/lepton"
+	svc_yaml upgraded
+	MY_SECRET=x run "$T/bin/lepton" deploy "$T/svc/service.yaml"
+	expect_rc 0
+	cp "$LEPTON" "$T/bin/lepton.new" && mv "$T/bin/lepton.new" "$T/bin/lepton"
+	run $LEPTON --json status upgraded
+	box=$(jget "$out" 'd["result"]["replicas"][0]["pid"]')
+	id=$(ours upgraded | awk '{print $1}')
+	kill -9 "$box"
+	back() { [ "$(ours upgraded | grep -c ' running ')" = 1 ] &&
+	    [ "$(ours upgraded | awk '{print $1}')" != "$id" ]; }
+	wait_for 30 back || fail "no new box: $(ours upgraded); $(tail -3 "$LEPTON_HOME/containers/upgraded/logs/r1-0.log")"
+	run $LEPTON stop upgraded
+	expect_rc 0
+}
