@@ -289,7 +289,7 @@ canary_is() {
 }
 
 test_canary_takes_its_share_then_promotes() {
-	v1_then_v2_spec '{strategy: canary, percent: 50, bake: 12s}'
+	v1_then_v2_spec '{strategy: canary, percent: 50, bake: 25s}'
 	$LEPTON deploy "$d/service.yaml" >"$T/deploy.out" 2>"$T/deploy.err" &
 	dp=$!
 	wait_for 30 canary_is 2 || fail "no canary: $(cat "$T/deploy.err")"
