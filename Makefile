@@ -158,7 +158,7 @@ gpu-bundle: all
 	@sh tests/gpu/bundle.sh $(BIN) $(BUILD)/gpu-bundle
 
 lint:
-	@! grep -nwE 'strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|system|popen' \
+	@! grep -nE '\<(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|system|popen)[[:space:]]*\(' \
 	    lib/*.c cmd/*.c providers/*.c | grep -v '^\S*:[0-9]*:\s*\*' \
 	    || (echo "lint: banned function above" >&2; false)
 
