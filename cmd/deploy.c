@@ -28,7 +28,8 @@ const struct lep_cmd cmd_deploy_entry = {
 	    "default: this machine), start the service or "
 	    "replace its replicas with a new revision, and wait for the "
 	    "readiness probe. The endpoint URL stays the same across updates. "
-	    "Deploying an unchanged spec and model does nothing. If the new "
+	    "Deploying an unchanged spec, model and image does nothing. If "
+	    "the new "
 	    "revision never becomes ready, the old one keeps serving.",
 	.opts = deploy_opts,
 	.min_args = 1,

@@ -24,7 +24,8 @@ static const struct lep_opt stop_opts[] = {
 
 const struct lep_cmd cmd_stop_entry = {
 	.name = "stop",
-	.summary = "stop a deployment (every process it runs) or a job",
+	.summary = "stop a deployment (every process or container it runs) "
+	    "or a job",
 	.usage = "[-n] [--grace SECONDS] NAME|JOB",
 	.description = "Send SIGTERM to the deployment's supervisor and "
 	    "replicas, SIGKILL to what is left after the grace period, and "
