@@ -160,7 +160,10 @@ test_slurm_cancel() {
 	expect_rc 0
 	expect_out "cancelled"
 	[ "$(slurm_state "$id")" = CANCELLED ] || fail "Slurm says $(slurm_state "$id")"
-	[ -z "$(procs_with 'sleep 300')" ] || fail "the job's process survived"
+	# Slurm says CANCELLED before slurmstepd has killed the step's
+	# processes: they go within seconds, not necessarily at once.
+	nosleep() { [ -z "$(procs_with 'sleep 300')" ]; }
+	wait_for 15 nosleep || fail "the job's process survived"
 }
 
 test_slurm_node_fail_restart() {
