@@ -206,23 +206,9 @@ ctr_box_spawn(const struct local_spawn_req *req)
 	struct lep_json	*d;
 	char		*argv[3], exe[PATH_MAX], **env, *desc, *text;
 	size_t		 n = 0, i;
-	ssize_t		 len;
 	pid_t		 pid;
-	int		 logfd, devnull, saved;
 
-	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (len <= 0)
-		return -1;
-	exe[len] = '\0';
-	/*
-	 * Replaced since this supervisor started (an upgrade, a rebuild):
-	 * its own binary, still there by /proc, starts its boxes.
-	 */
-	if (len > 10 && strcmp(exe + len - 10, " (deleted)") == 0)
-		lep_strlcpy(exe, "/proc/self/exe", sizeof(exe));
-	logfd = open(req->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0600);
-	if (logfd == -1)
+	if (local_self_exe(exe, sizeof(exe)) == -1)
 		return -1;
 	d = box_desc(req);
 	text = lep_json_print(d, 0);
@@ -243,35 +229,10 @@ ctr_box_spawn(const struct local_spawn_req *req)
 	argv[0] = "lepton";
 	argv[1] = CTR_BOX_ARGV1;
 	argv[2] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		sigset_t	 none;
-
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (chdir(req->dir) == -1 && chdir("/") == -1)
-			_exit(126);
-		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (devnull != -1)
-			dup2(devnull, STDIN_FILENO);
-		dup2(logfd, STDOUT_FILENO);
-		dup2(logfd, STDERR_FILENO);
-		execve(exe, argv, env);
-		_exit(127);
-	}
-	saved = errno;
-	if (pid > 0)
-		setpgid(pid, pid);
-	close(logfd);
+	/* The box needs no directory of its own: its paths are absolute. */
+	pid = local_spawn_argv("/", exe, argv, req->log, env);
 	free(desc);
 	free(env);
-	errno = saved;
 	return pid;
 }
 

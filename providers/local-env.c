@@ -148,21 +148,35 @@ local_env_free(char **env)
 	free(env);
 }
 
-pid_t
-local_spawn(const char *dir, const char *cmd, const char *logpath,
-    char **env)
+int
+local_self_exe(char *out, size_t len)
 {
-	char	*argv[4];
+	ssize_t	 n;
+
+	/* Resolved here: a tool such as valgrind fakes only the readlink. */
+	n = readlink("/proc/self/exe", out, len - 1);
+	if (n <= 0)
+		return -1;
+	out[n] = '\0';
+	/*
+	 * Replaced since this process started (an upgrade, a rebuild): the
+	 * binary it runs is still there by /proc.
+	 */
+	if (n > 10 && strcmp(out + n - 10, " (deleted)") == 0)
+		lep_strlcpy(out, "/proc/self/exe", len);
+	return 0;
+}
+
+pid_t
+local_spawn_argv(const char *dir, const char *path, char *const argv[],
+    const char *logpath, char **env)
+{
 	pid_t	 pid;
 	int	 logfd, devnull, saved;
 
 	logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (logfd == -1)
 		return -1;
-	argv[0] = "sh";
-	argv[1] = "-c";
-	argv[2] = (char *)cmd;
-	argv[3] = NULL;
 	pid = fork();
 	if (pid == 0) {
 		sigset_t	 none;
@@ -177,12 +191,12 @@ local_spawn(const char *dir, const char *cmd, const char *logpath,
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (chdir(dir) == -1)
 			_exit(126);
-		devnull = open("/dev/null", O_RDONLY);
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (devnull != -1)
 			dup2(devnull, STDIN_FILENO);
 		dup2(logfd, STDOUT_FILENO);
 		dup2(logfd, STDERR_FILENO);
-		execve("/bin/sh", argv, env);
+		execve(path, argv, env);
 		_exit(127);
 	}
 	saved = errno;
@@ -191,4 +205,17 @@ local_spawn(const char *dir, const char *cmd, const char *logpath,
 	close(logfd);
 	errno = saved;
 	return pid;
+}
+
+pid_t
+local_spawn(const char *dir, const char *cmd, const char *logpath,
+    char **env)
+{
+	char	*argv[4];
+
+	argv[0] = "sh";
+	argv[1] = "-c";
+	argv[2] = (char *)cmd;
+	argv[3] = NULL;
+	return local_spawn_argv(dir, "/bin/sh", argv, logpath, env);
 }

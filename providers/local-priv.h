@@ -70,6 +70,14 @@ void	  local_env_free(char **);
  */
 pid_t	  local_spawn(const char *dir, const char *cmd, const char *logpath,
 	    char **env);
+/* The same for path run with argv (not through sh). */
+pid_t	  local_spawn_argv(const char *dir, const char *path,
+	    char *const argv[], const char *logpath, char **env);
+/*
+ * lepton's own binary into out, for a hidden main: its path, or
+ * /proc/self/exe once it has been replaced (an upgrade). -1 when unknown.
+ */
+int	  local_self_exe(char *out, size_t len);
 /* req through rt's spawn, or local_spawn when it has none. */
 pid_t	  local_rt_spawn(const struct local_runtime *,
 	    const struct local_spawn_req *);

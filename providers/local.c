@@ -528,12 +528,9 @@ local_spawn_lepton(long *pid_out, const char *home, const char *argv1,
 	ssize_t		 n;
 
 	*pid_out = 0;
-	/* Resolve it now: a tool such as valgrind fakes only the readlink. */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
+	if (local_self_exe(exe, sizeof(exe)) == -1)
 		return lep_err_errno(LEP_E_INTERNAL, "cannot find lepton's "
 		    "own binary");
-	exe[n] = '\0';
 	if (pipe2(p, O_CLOEXEC) == -1)
 		return lep_err_errno(LEP_E_FAILED, "pipe");
 	argv[0] = "lepton";
