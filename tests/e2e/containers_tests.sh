@@ -92,7 +92,6 @@ test_ctr_iris_build_deploy_update_canary_rollback_stop_train() {
 	expect_rc 0
 	[ "$(jget "$out" 'd["classes"]')" = "[0, 1, 2]" ] || fail "classes: $(cat "$out")"
 	[ "$(ours iris | grep -c ' running ')" = 2 ] || fail "not 2 running: $(ours iris)"
-	img1=$(ours iris | awk '{print $3}' | sort -u)
 	# The same spec again, the image from the build cache: no change.
 	t0=$(date +%s%N)
 	run $LEPTON --json deploy "$d/service-containers.yaml"
@@ -100,16 +99,7 @@ test_ctr_iris_build_deploy_update_canary_rollback_stop_train() {
 	[ "$(jget "$out" 'd["result"]["changed"]')" = False ] || fail "changed"
 	echo "figure: $LEP_ENGINE: cached build, no change: $((($(date +%s%N) - t0) / 1000000)) ms"
 	# An update under a predict load, one request at a time: none fails.
-	(
-		i=0 bad=0
-		while [ ! -e "$T/stop-load" ] && [ $i -lt 3000 ]; do
-			$LEPTON predict iris -d "$ROWS" >/dev/null 2>>"$T/load.err" ||
-			    bad=$((bad + 1))
-			i=$((i + 1))
-		done
-		echo "$i $bad" >"$T/load.result"
-	) &
-	loader=$!
+	load_begin iris 3000
 	sleep 0.5
 	sed -i 's/PYTHONUNBUFFERED: "1"/PYTHONUNBUFFERED: "1"\n  VARIANT: "b"/' \
 	    "$d/service-containers.yaml"
@@ -119,9 +109,7 @@ test_ctr_iris_build_deploy_update_canary_rollback_stop_train() {
 	expect_out "iris revision 2 ready"
 	echo "figure: $LEP_ENGINE: update to ready: $((($(date +%s%N) - t0) / 1000000)) ms"
 	sleep 0.5
-	touch "$T/stop-load"
-	wait $loader
-	read n bad <"$T/load.result"
+	load_end
 	echo "figure: $LEP_ENGINE: update under load: $n requests, $bad failed"
 	[ "$n" -ge 10 ] || fail "only $n requests during the update"
 	[ "$bad" = 0 ] || fail "$bad of $n failed: $(head -5 "$T/load.err")"
@@ -161,7 +149,6 @@ test_ctr_iris_build_deploy_update_canary_rollback_stop_train() {
 	echo "figure: $LEP_ENGINE: train job to registered: $((($(date +%s%N) - t0) / 1000000)) ms"
 	[ -s "$d/out/model/model.json" ] || fail "no model written"
 	[ -z "$(ours iris-train)" ] || fail "job container left: $(ours iris-train)"
-	echo "image $img1" >/dev/null
 }
 
 svc_yaml() {

@@ -68,6 +68,29 @@ procs_with() {
 	pgrep -f -- "$1" 2>/dev/null | grep -v "^$$\$" || true
 }
 
+# load_begin NAME MAX: predict requests ($ROWS) to NAME one at a time in
+# the background, at most MAX, until load_end; which sets $n (sent) and
+# $bad (failed), their errors in $T/load.err.
+load_begin() {
+	rm -f "$T/stop-load"
+	(
+		i=0 bad=0
+		while [ ! -e "$T/stop-load" ] && [ $i -lt "$2" ]; do
+			$LEPTON predict "$1" -d "$ROWS" >/dev/null 2>>"$T/load.err" ||
+			    bad=$((bad + 1))
+			i=$((i + 1))
+		done
+		echo "$i $bad" >"$T/load.result"
+	) &
+	loader=$!
+}
+
+load_end() {
+	touch "$T/stop-load"
+	wait $loader
+	read n bad <"$T/load.result"
+}
+
 # Stop every deployment of this test, whatever happened.
 cleanup_home() {
 	[ -d "$LEPTON_HOME/deployments" ] || return 0

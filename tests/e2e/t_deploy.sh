@@ -107,16 +107,7 @@ test_update_switches_with_no_failed_request() {
 	ep1=$(jget "$out" 'd["result"]["endpoint"]')
 	old=$(jget "$out" '" ".join(str(r["pid"]) for r in d["result"]["replicas"])')
 	# A load that runs through the whole switch, one request at a time.
-	(
-		i=0 bad=0
-		while [ ! -e "$T/stop-load" ] && [ $i -lt 2000 ]; do
-			$LEPTON predict iris -d "$ROWS" >/dev/null 2>>"$T/load.err" ||
-			    bad=$((bad + 1))
-			i=$((i + 1))
-		done
-		echo "$i $bad" >"$T/load.result"
-	) &
-	loader=$!
+	load_begin iris 2000
 	sleep 0.5
 	sed -i 's/PYTHONUNBUFFERED: "1"/PYTHONUNBUFFERED: "1"\n  VARIANT: "b"/' \
 	    "$d/service.yaml"
@@ -124,9 +115,7 @@ test_update_switches_with_no_failed_request() {
 	expect_rc 0
 	expect_out "iris revision 2 ready"
 	sleep 0.5
-	touch "$T/stop-load"
-	wait $loader
-	read n bad <"$T/load.result"
+	load_end
 	[ "$n" -ge 10 ] || fail "only $n requests during the switch"
 	[ "$bad" = 0 ] || fail "$bad of $n requests failed: $(head -5 "$T/load.err")"
 	run $LEPTON --json status iris
