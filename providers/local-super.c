@@ -421,6 +421,20 @@ reap(void)
 	}
 }
 
+/*
+ * A newer revision takes pending's place. That is no reason to exit,
+ * even with nothing active yet: the deploy that started pending may
+ * have been killed before it was recorded, and the next one waits here.
+ */
+static void
+supersede(struct rev *pending, int want)
+{
+	int	 was = S.fail_exit;
+
+	local_rev_fail(&S, pending, "superseded by revision %d", want);
+	S.fail_exit = was;
+}
+
 static void
 on_hup(void)
 {
@@ -436,8 +450,7 @@ on_hup(void)
 		return;
 	if (S.active != NULL && S.active->num == want) {
 		if (S.pending != NULL)
-			local_rev_fail(&S, S.pending, "superseded by "
-			    "revision %d", want);
+			supersede(S.pending, want);
 		return;
 	}
 	if (S.pending != NULL && S.pending->num == want)
@@ -450,8 +463,7 @@ on_hup(void)
 		return;
 	}
 	if (S.pending != NULL)
-		local_rev_fail(&S, S.pending, "superseded by revision %d",
-		    want);
+		supersede(S.pending, want);
 	local_rev_add(&S, v);
 	S.pending = v;
 	S.dirty = 1;
