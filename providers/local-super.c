@@ -48,6 +48,9 @@ static const char *const vphase_names[] = {
 };
 
 static struct local_sup	 S;
+/* Who asked it to stop, for the log: the signal and its sender. */
+static volatile sig_atomic_t	 term_sig;
+static volatile long		 term_from;
 
 void
 local_slog(const char *fmt, ...)
@@ -65,10 +68,16 @@ local_slog(const char *fmt, ...)
 }
 
 static void
-on_signal(int sig)
+on_signal(int sig, siginfo_t *si, void *uc)
 {
 	char	 c = sig == SIGCHLD ? 'C' : sig == SIGHUP ? 'H' : 'T';
 	int	 saved = errno;
+
+	(void)uc;
+	if (c == 'T') {
+		term_sig = sig;
+		term_from = si != NULL ? (long)si->si_pid : 0;
+	}
 
 	(void)!write(S.sigfd[1], &c, 1);
 	errno = saved;
@@ -478,7 +487,11 @@ begin_stop(void)
 	if (S.stopping)
 		return;
 	S.stopping = 1;
-	local_slog("stopping");
+	if (term_sig != 0)
+		local_slog("stopping (%s from pid %ld)", strsignal(term_sig),
+		    (long)term_from);
+	else
+		local_slog("stopping");
 	if (S.lfd != -1)
 		close(S.lfd);
 	S.lfd = -1;
@@ -632,8 +645,8 @@ super_signals(void)
 	if (pipe2(S.sigfd, O_CLOEXEC | O_NONBLOCK) == -1)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP | SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -1,0 +1,61 @@
+# t_recover.sh: a lepton killed with SIGKILL at any moment leaves a state
+# the next command recovers from, without a manual step.
+
+recover_spec() {
+	mkdir -p "$T/svc"
+	cat >"$T/svc/service.yaml" <<YAML
+kind: service
+name: phoenix
+run: exec python3 -m http.server --bind 127.0.0.1 --directory "$T/svc" "\$LEPTON_PORT"
+env: {ROUND: "$1"}
+service:
+  readiness: {path: /, timeout: 20}
+  replicas: 2
+YAML
+	echo "$T/svc/service.yaml"
+}
+
+# kill_deploy SPEC: a deploy, killed -9 after 50-400 ms.
+kill_deploy() {
+	$LEPTON deploy "$1" >/dev/null 2>&1 &
+	_p=$!
+	sleep "$(awk -v s="$$$i" 'BEGIN { srand(s); printf "%.2f", 0.05 + rand() * 0.35 }')"
+	kill -9 $_p 2>/dev/null
+	wait $_p 2>/dev/null
+}
+
+test_deploy_after_killed_deploy_from_stopped() {
+	i=0
+	while [ $i -lt 8 ]; do
+		i=$((i + 1))
+		s=$(recover_spec "$i")
+		kill_deploy "$s"
+		run $LEPTON deploy "$s"
+		[ $rc = 0 ] || fail "try $i: exit $rc: $(cat "$err")"
+		run $LEPTON stop phoenix
+		expect_rc 0
+	done
+	gone() { [ -z "$(procs_with "$T/svc")" ]; }
+	wait_for 10 gone || fail "left running: $(procs_with "$T/svc")"
+}
+
+test_deploy_after_killed_update_from_running() {
+	s=$(recover_spec 0)
+	run $LEPTON deploy "$s"
+	expect_rc 0
+	i=0
+	while [ $i -lt 6 ]; do
+		i=$((i + 1))
+		kill_deploy "$(recover_spec "k$i")"
+		s=$(recover_spec "$i")
+		run $LEPTON deploy "$s"
+		[ $rc = 0 ] || fail "try $i: exit $rc: $(cat "$err")"
+		run $LEPTON --json status phoenix
+		[ "$(jget "$out" 'd["result"]["state"]')" = running ] ||
+		    fail "try $i: $(cat "$out")"
+	done
+	run $LEPTON stop phoenix
+	expect_rc 0
+	gone() { [ -z "$(procs_with "$T/svc")" ]; }
+	wait_for 10 gone || fail "left running: $(procs_with "$T/svc")"
+}
