@@ -28,6 +28,8 @@ static const struct lep_err_info err_table[] = {
 	    "the plan costs more than the spec allows" },
 	{ LEP_E_JOB_FAILED, "job_failed", 14,
 	    "the job ran and failed (or was cancelled)" },
+	{ LEP_E_CORRUPT, "corrupt", 15,
+	    "the state repository is damaged; 'lepton state fsck' says how" },
 	{ LEP_E_INTERNAL, "internal", 70, "internal error or out of memory" },
 	{ LEP_E_INTERRUPTED, "interrupted", 130, "interrupted" },
 };

@@ -75,7 +75,7 @@ lep_history_list(struct lep_revision **out, size_t *n_out,
 	struct lep_state_entry	*e = NULL;
 	struct lep_state	*st = NULL;
 	size_t			 n = 0, i, total;
-	char			*path;
+	char			*path, *mark;
 
 	*out = NULL;
 	*n_out = 0;
@@ -83,7 +83,9 @@ lep_history_list(struct lep_revision **out, size_t *n_out,
 		return err->code == LEP_E_NOT_FOUND ? not_in_history(name) :
 		    err;
 	path = lep_service_state_path(name);
-	err = lep_state_log(&e, &n, st, path, 0);
+	mark = lep_service_state_mark(name);
+	err = lep_state_log(&e, &n, st, path, mark, 0);
+	free(mark);
 	free(path);
 	lep_state_close(st);
 	if (err != NULL)

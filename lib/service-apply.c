@@ -196,9 +196,13 @@ next_revision(struct run *r, struct lep_ctx *ctx, struct lep_state *st,
 {
 	const struct lep_err	*err;
 	const char		*name = a->sp->name;
+	char			*mark;
 	long long		 rev = 0, now = (long long)time(NULL);
 
-	if ((err = lep_state_log(&r->hist, &r->nhist, st, r->path, 0)) != NULL)
+	mark = lep_service_state_mark(name);
+	err = lep_state_log(&r->hist, &r->nhist, st, r->path, mark, 0);
+	free(mark);
+	if (err != NULL)
 		return err;
 	if ((err = service_record_load(&r->rec, ctx, name)) != NULL) {
 		if (err->code != LEP_E_NOT_FOUND)

@@ -84,6 +84,12 @@ lep_service_state_path(const char *name)
 	return xasprintf("deployments/%s.json", name);
 }
 
+char *
+lep_service_state_mark(const char *name)
+{
+	return xasprintf("%s: %s", LEP_TRAILER_DEPLOYMENT, name);
+}
+
 static const struct lep_err *
 open_provider(struct lep_provider **out, struct lep_ctx *ctx,
     const char *name)
@@ -540,10 +546,9 @@ lep_service_list(struct lep_deployment ***out, size_t *n_out,
 
 /* stop is a revision too: the record leaves the state repository. */
 static const struct lep_err *
-commit_stop(struct lep_ctx *ctx, const char *name, const char *pname)
+commit_stop(struct lep_state *st, const char *name, const char *pname)
 {
 	const struct lep_err	*err;
-	struct lep_state	*st;
 	struct lep_change	 ch;
 	struct lep_buf		 msg = LEP_BUF_INIT;
 	char			*subject, *path;
@@ -554,8 +559,6 @@ commit_stop(struct lep_ctx *ctx, const char *name, const char *pname)
 		{ LEP_TRAILER_OUTCOME, "stopped" },
 	};
 
-	if ((err = lep_state_open(&st, ctx->home, 1)) != NULL)
-		return err;
 	path = lep_service_state_path(name);
 	ch.path = path;
 	ch.data = NULL;
@@ -566,7 +569,6 @@ commit_stop(struct lep_ctx *ctx, const char *name, const char *pname)
 	lep_buf_release(&msg);
 	free(subject);
 	free(path);
-	lep_state_close(st);
 	return err;
 }
 
@@ -577,6 +579,7 @@ lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
 	const struct lep_err	*err;
 	struct lep_provider	*p = NULL;
 	struct lep_json		*rec = NULL;
+	struct lep_state	*st = NULL;
 	int			 lockfd = -1;
 
 	*out = NULL;
@@ -588,6 +591,9 @@ lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
 	}
 	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL)
 		goto done;
+	/* A state that cannot record the stop is found before it stops. */
+	if ((err = lep_state_open(&st, ctx->home, 1)) != NULL)
+		goto done;
 	err = lep_provider_remove(out, p, name, grace_s);
 	if (err == NULL) {
 		lep_json_set_int(rec, "updated", (long long)time(NULL));
@@ -597,8 +603,9 @@ lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
 	if (err == NULL)
 		err = lep_ledger_record(ctx->home, name, NULL, lep_epoch_ms());
 	if (err == NULL)
-		err = commit_stop(ctx, name, lep_provider_name(p));
+		err = commit_stop(st, name, lep_provider_name(p));
 done:
+	lep_state_close(st);
 	lep_unlock(lockfd);
 	lep_json_free(rec);
 	lep_provider_close(p);

@@ -57,6 +57,12 @@ void	 lep_target_release(struct lep_target *);
 
 /* Where a deployment's record lives in the state repository. Caller frees. */
 char	*lep_service_state_path(const char *name);
+/*
+ * The trailer line every commit about deployment name holds, so that one
+ * which leaves its record as it was still shows in its history. Caller
+ * frees.
+ */
+char	*lep_service_state_mark(const char *name);
 
 /*
  * A recorded revision's spec (its "spec" and "dir"; label names it in

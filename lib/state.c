@@ -7,10 +7,13 @@
 #include "state.h"
 
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <dirent.h>
 #include <limits.h>
 #include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,7 @@
 
 #define SYMS(X) \
 	X(git_libgit2_init) X(git_libgit2_opts) X(git_error_last) \
+	X(git_error_clear) \
 	X(git_repository_open_ext) X(git_repository_init) \
 	X(git_repository_free) X(git_repository_config) \
 	X(git_repository_set_head) X(git_repository_head_unborn) \
@@ -55,7 +59,9 @@
 	X(git_oid_tostr) X(git_oid_equal) X(git_oid_fromstr) \
 	X(git_remote_create_anonymous) X(git_remote_push) \
 	X(git_remote_fetch) X(git_remote_free) X(git_graph_descendant_of) \
-	X(git_tree_id) X(git_blob_lookup) X(git_reference_target)
+	X(git_tree_id) X(git_blob_lookup) X(git_reference_target) \
+	X(git_reference_lookup) X(git_reference_type) \
+	X(git_reference_symbolic_target) X(git_reference_symbolic_create)
 
 #define DECL(f)	__typeof__(f) *f;
 static struct {
@@ -63,6 +69,20 @@ static struct {
 } G;
 #undef DECL
 static void	*git_handle;
+
+/*
+ * Every call into libgit2 runs under a watchdog: libgit2 1.5 spins
+ * forever in inflate() reading a truncated loose object (fixed upstream
+ * after 1.5), and a hung lepton keeps the state lock from everyone else.
+ * After WATCH_CPU_S seconds of CPU time in one call, SIGVTALRM jumps back
+ * to the public function, which fails with CORRUPT; libgit2, stopped
+ * mid-call, is not called again in this process. CPU time, not wall
+ * time: a slow disk or a push over the network never trips it.
+ */
+#define WATCH_CPU_S	3
+static sigjmp_buf		 watch_jmp;
+static volatile sig_atomic_t	 watch_depth;
+static volatile sig_atomic_t	 hung;
 
 struct lep_state {
 	git_repository	*repo;
@@ -98,6 +118,108 @@ git_fail(enum lep_code code, const char *what)
 	    e && e->message ? e->message : "unknown error");
 }
 
+/* Damage: a clear error, and where to go from there. */
+static const struct lep_err *
+corrupt(const struct lep_state *st, const char *fmt, const char *what)
+{
+	const git_error	*e = G.git_error_last();
+	char		 msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, what);
+	return lep_err_hint(lep_err_new(LEP_E_CORRUPT, "state repository %s "
+	    "is corrupt: %s%s%s", st->path, msg, e && e->message ? ": " : "",
+	    e && e->message ? e->message : ""), "'lepton state fsck' says "
+	    "what is broken and how to recover");
+}
+
+/*
+ * Was a commit ever made here? HEAD's reflog (every ref update is logged)
+ * says so; a repository without one that holds a commit object says so
+ * too. 1 yes, 0 no.
+ */
+static int
+ever_committed(struct lep_state *st)
+{
+	git_reflog	*log;
+	size_t		 n = 0;
+	char		*p;
+	DIR		*d;
+	struct dirent	*de;
+	int		 found = 0;
+
+	if (G.git_reflog_read(&log, st->repo, "HEAD") == 0) {
+		n = G.git_reflog_entrycount(log);
+		G.git_reflog_free(log);
+		if (n > 0)
+			return 1;
+	}
+	if (G.git_reflog_read(&log, st->repo, "refs/heads/main") == 0) {
+		n = G.git_reflog_entrycount(log);
+		G.git_reflog_free(log);
+		if (n > 0)
+			return 1;
+	}
+	/* Reflogs gone too: any object written is a sign of a past life. */
+	p = xasprintf("%s/objects", st->path);
+	if ((d = opendir(p)) != NULL) {
+		while (!found && (de = readdir(d)) != NULL)
+			found = strlen(de->d_name) == 2 &&
+			    strspn(de->d_name, "0123456789abcdef") == 2;
+		closedir(d);
+	}
+	free(p);
+	return found;
+}
+
+/*
+ * The commit that HEAD names, to build on. *has = 0 only for a new
+ * repository: HEAD names refs/heads/main, which does not exist, and no
+ * commit was ever made. Anything else is damage, reported as such and
+ * never papered over with a new root commit: that would fork the history
+ * and hide the old one. Errors: CORRUPT.
+ */
+static const struct lep_err *
+head_commit(git_oid *out, int *has, struct lep_state *st)
+{
+	git_reference	*ref;
+	const char	*target;
+	char		 hex[LEP_OID_HEX];
+	int		 rc;
+
+	*has = 0;
+	if (G.git_reference_lookup(&ref, st->repo, "HEAD") != 0)
+		return corrupt(st, "%s cannot be read", "HEAD");
+	if (G.git_reference_type(ref) != GIT_REFERENCE_SYMBOLIC) {
+		G.git_oid_tostr(hex, sizeof(hex), G.git_reference_target(ref));
+		G.git_reference_free(ref);
+		G.git_error_clear();
+		return corrupt(st, "HEAD is detached at %s, not "
+		    "refs/heads/main", hex);
+	}
+	target = G.git_reference_symbolic_target(ref);
+	if (target == NULL || strcmp(target, "refs/heads/main") != 0) {
+		snprintf(hex, sizeof(hex), "%.40s", target ? target : "?");
+		G.git_reference_free(ref);
+		G.git_error_clear();
+		return corrupt(st, "HEAD points at '%s', not refs/heads/main",
+		    hex);
+	}
+	G.git_reference_free(ref);
+	rc = G.git_reference_name_to_id(out, st->repo, "refs/heads/main");
+	if (rc == 0) {
+		*has = 1;
+		return NULL;
+	}
+	if (rc != GIT_ENOTFOUND)
+		return corrupt(st, "%s cannot be read", "refs/heads/main");
+	if (ever_committed(st)) {
+		G.git_error_clear();
+		return corrupt(st, "%s is missing, but commits were made "
+		    "(its history is in the reflog)", "refs/heads/main");
+	}
+	return NULL;
+}
+
 /* *.lock files under dir: left by a process killed mid-write. */
 static void
 remove_stale_locks(const char *dir)
@@ -126,13 +248,14 @@ remove_stale_locks(const char *dir)
 	closedir(d);
 }
 
-const struct lep_err *
-lep_state_open(struct lep_state **out, const char *home, int write)
+static const struct lep_err *
+state_open(struct lep_state **out, const char *home, int write)
 {
 	const struct lep_err	*err;
 	struct lep_state	*st;
 	git_config		*cfg = NULL;
-	int			 rc;
+	git_oid			 head;
+	int			 rc, has;
 
 	*out = NULL;
 	if ((err = git_load()) != NULL)
@@ -168,9 +291,10 @@ lep_state_open(struct lep_state **out, const char *home, int write)
 		}
 		G.git_config_free(cfg);
 	} else if (rc != 0) {
-		err = git_fail(LEP_E_FAILED, st->path);
+		err = corrupt(st, "%s cannot be opened", "it");
 		goto fail;
-	}
+	} else if ((err = head_commit(&head, &has, st)) != NULL)
+		goto fail;
 	*out = st;
 	return NULL;
 fail:
@@ -190,7 +314,8 @@ lep_state_close(struct lep_state *st)
 {
 	if (st == NULL)
 		return;
-	if (st->repo != NULL)
+	/* After a watchdog jump libgit2's state is unknown: leave it be. */
+	if (st->repo != NULL && !hung)
 		G.git_repository_free(st->repo);
 	free(st->path);
 	free(st);
@@ -215,8 +340,8 @@ lookup(git_object **obj, struct lep_state *st, const char *rev,
 	return NULL;
 }
 
-const struct lep_err *
-lep_state_read(struct lep_buf *out, struct lep_state *st, const char *rev,
+static const struct lep_err *
+state_read(struct lep_buf *out, struct lep_state *st, const char *rev,
     const char *path)
 {
 	const struct lep_err	*err;
@@ -234,8 +359,8 @@ lep_state_read(struct lep_buf *out, struct lep_state *st, const char *rev,
 	return err;
 }
 
-const struct lep_err *
-lep_state_blob_id(char out[LEP_OID_HEX], struct lep_state *st,
+static const struct lep_err *
+state_blob_id(char out[LEP_OID_HEX], struct lep_state *st,
     const char *rev, const char *path)
 {
 	const struct lep_err	*err;
@@ -249,8 +374,8 @@ lep_state_blob_id(char out[LEP_OID_HEX], struct lep_state *st,
 	return NULL;
 }
 
-const struct lep_err *
-lep_state_list(char ***out, size_t *n_out, struct lep_state *st,
+static const struct lep_err *
+state_list(char ***out, size_t *n_out, struct lep_state *st,
     const char *path)
 {
 	const struct lep_err	*err;
@@ -273,8 +398,8 @@ lep_state_list(char ***out, size_t *n_out, struct lep_state *st,
 	return NULL;
 }
 
-const struct lep_err *
-lep_state_read_dir(char ***names_out, char ***data_out, size_t *n_out,
+static const struct lep_err *
+state_read_dir(char ***names_out, char ***data_out, size_t *n_out,
     struct lep_state *st, const char *path)
 {
 	const struct lep_err	*err;
@@ -310,8 +435,8 @@ lep_state_read_dir(char ***names_out, char ***data_out, size_t *n_out,
 	return NULL;
 }
 
-const struct lep_err *
-lep_state_refs_targets(char ***names_out, char ***oids_out, size_t *n_out,
+static const struct lep_err *
+state_refs_targets(char ***names_out, char ***oids_out, size_t *n_out,
     struct lep_state *st, const char *glob)
 {
 	git_reference_iterator	*it;
@@ -444,8 +569,8 @@ signature(git_signature **out)
 	return rc != 0 ? git_fail(LEP_E_FAILED, "signature") : NULL;
 }
 
-const struct lep_err *
-lep_state_commit(char oid_out[LEP_OID_HEX], struct lep_state *st,
+static const struct lep_err *
+state_commit(char oid_out[LEP_OID_HEX], struct lep_state *st,
     const struct lep_change *ch, size_t n, const char *message)
 {
 	const struct lep_err	*err = NULL;
@@ -456,14 +581,15 @@ lep_state_commit(char oid_out[LEP_OID_HEX], struct lep_state *st,
 	const git_commit	*parents[1];
 	struct put		*puts;
 	size_t			 i;
-	int			 empty, has_parent;
+	int			 empty, has_parent, rc;
 
 	blobs = xcalloc(n + 1, sizeof(*blobs));
 	puts = xcalloc(n + 1, sizeof(*puts));
-	has_parent = G.git_reference_name_to_id(&head, st->repo, "HEAD") == 0;
+	if ((err = head_commit(&head, &has_parent, st)) != NULL)
+		goto done;
 	if (has_parent && (G.git_commit_lookup(&parent, st->repo, &head) != 0 ||
 	    G.git_commit_tree(&base, parent) != 0)) {
-		err = git_fail(LEP_E_FAILED, "HEAD");
+		err = corrupt(st, "%s cannot be read", "the commit HEAD names");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -485,9 +611,11 @@ lep_state_commit(char oid_out[LEP_OID_HEX], struct lep_state *st,
 		goto done;
 	parents[0] = parent;
 	/* Moves HEAD only if HEAD is still parent: no lost update. */
-	if (G.git_commit_create(&commit, st->repo, "HEAD", sig, sig, NULL,
-	    message, tree, has_parent ? 1 : 0, parents) != 0) {
-		err = git_fail(LEP_E_CONFLICT, "commit");
+	if ((rc = G.git_commit_create(&commit, st->repo, "HEAD", sig, sig,
+	    NULL, message, tree, has_parent ? 1 : 0, parents)) != 0) {
+		/* Only "HEAD moved meanwhile" is a conflict; the rest fails. */
+		err = git_fail(rc == GIT_EMODIFIED ? LEP_E_CONFLICT :
+		    LEP_E_FAILED, "commit");
 		goto done;
 	}
 	if (oid_out != NULL)
@@ -506,8 +634,8 @@ done:
 	return err;
 }
 
-const struct lep_err *
-lep_state_ref_set(struct lep_state *st, const char *ref, const char *oid,
+static const struct lep_err *
+state_ref_set(struct lep_state *st, const char *ref, const char *oid,
     const char *log_message, int force)
 {
 	git_reference	*r = NULL;
@@ -530,8 +658,8 @@ lep_state_ref_set(struct lep_state *st, const char *ref, const char *oid,
 	return NULL;
 }
 
-const struct lep_err *
-lep_state_ref_get(char out[LEP_OID_HEX], struct lep_state *st,
+static const struct lep_err *
+state_ref_get(char out[LEP_OID_HEX], struct lep_state *st,
     const char *ref)
 {
 	git_oid	 id;
@@ -553,8 +681,8 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-const struct lep_err *
-lep_state_refs(char ***out, size_t *n_out, struct lep_state *st,
+static const struct lep_err *
+state_refs(char ***out, size_t *n_out, struct lep_state *st,
     const char *glob)
 {
 	git_reference_iterator	*it;
@@ -579,8 +707,8 @@ lep_state_refs(char ***out, size_t *n_out, struct lep_state *st,
 	return NULL;
 }
 
-const struct lep_err *
-lep_state_reflog_count(size_t *out, struct lep_state *st, const char *ref)
+static const struct lep_err *
+state_reflog_count(size_t *out, struct lep_state *st, const char *ref)
 {
 	git_reflog	*log;
 
@@ -647,9 +775,25 @@ path_changed(int *out, git_oid *mine, git_repository *repo,
 	return NULL;
 }
 
-const struct lep_err *
-lep_state_log(struct lep_state_entry **out, size_t *n_out,
-    struct lep_state *st, const char *path, size_t max)
+/* Does message hold line, whole? */
+static int
+has_line(const char *message, const char *line)
+{
+	const char	*p = message;
+	size_t		 n = strlen(line);
+
+	while (p != NULL && (p = strstr(p, line)) != NULL) {
+		if ((p == message || p[-1] == '\n') &&
+		    (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static const struct lep_err *
+state_log(struct lep_state_entry **out, size_t *n_out,
+    struct lep_state *st, const char *path, const char *mark, size_t max)
 {
 	const struct lep_err	*err = NULL;
 	struct lep_state_entry	*v = NULL, *e;
@@ -682,6 +826,10 @@ lep_state_log(struct lep_state_entry **out, size_t *n_out,
 		memset(&mine, 0, sizeof(mine));
 		if (path != NULL) {
 			err = path_changed(&changed, &mine, st->repo, c, path);
+			/* A commit that says it is about path counts too. */
+			if (err == NULL && !changed && mark != NULL)
+				changed = has_line(G.git_commit_message(c),
+				    mark);
 			if (err != NULL || !changed) {
 				G.git_commit_free(c);
 				if (err != NULL)
@@ -732,8 +880,8 @@ static char *sync_specs_pull[] = {
 	"+refs/lepton/*:refs/lepton/*",
 };
 
-const struct lep_err *
-lep_state_push(struct lep_state *st, const char *url)
+static const struct lep_err *
+state_push(struct lep_state *st, const char *url)
 {
 	static const char *const globs[] = { "refs/tags/*", "refs/lepton/*" };
 	const struct lep_err	*err = NULL;
@@ -774,8 +922,8 @@ lep_state_push(struct lep_state *st, const char *url)
 	return err;
 }
 
-const struct lep_err *
-lep_state_pull(struct lep_state *st, const char *url)
+static const struct lep_err *
+state_pull(struct lep_state *st, const char *url)
 {
 	git_remote	*r;
 	git_strarray	 specs = { sync_specs_pull, 3 };
@@ -805,4 +953,198 @@ lep_state_pull(struct lep_state *st, const char *url)
 		return git_fail(LEP_E_FAILED, "refs/heads/main");
 	G.git_reference_free(ref);
 	return NULL;
+}
+
+/* --- the watchdog around every public function ----------------------- */
+
+static void
+on_watchdog(int sig)
+{
+	(void)sig;
+	siglongjmp(watch_jmp, 1);
+}
+
+static void
+watch_timer(int secs)
+{
+	struct itimerval	 it;
+	struct sigaction	 sa;
+
+	if (secs > 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_watchdog;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGVTALRM, &sa, NULL);
+	}
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = secs;
+	setitimer(ITIMER_VIRTUAL, &it, NULL);
+}
+
+static const struct lep_err *
+hung_err(void)
+{
+	return lep_err_hint(lep_err_new(LEP_E_CORRUPT, "state repository: "
+	    "reading it did not finish after %d s of CPU time: an object is "
+	    "corrupt (libgit2 loops on a truncated one)", WATCH_CPU_S),
+	    "'lepton state fsck' says which object and how to recover");
+}
+
+/*
+ * WATCHED(call): run call (which sets err) under the watchdog; nested
+ * calls share the outer one's. The jump lands in the frame that armed it.
+ */
+#define WATCHED(call)							\
+	do {								\
+		if (hung)						\
+			return hung_err();				\
+		if (watch_depth++ == 0) {				\
+			if (sigsetjmp(watch_jmp, 1) != 0) {		\
+				watch_depth = 0;			\
+				hung = 1;				\
+				return hung_err();			\
+			}						\
+			watch_timer(WATCH_CPU_S);			\
+		}							\
+		err = (call);						\
+		if (--watch_depth == 0)					\
+			watch_timer(0);					\
+		return err;						\
+	} while (0)
+
+const struct lep_err *
+lep_state_open(struct lep_state **out, const char *home, int write)
+{
+	const struct lep_err	*err;
+
+	*out = NULL;
+	WATCHED(state_open(out, home, write));
+}
+
+const struct lep_err *
+lep_state_read(struct lep_buf *out, struct lep_state *st, const char *rev,
+    const char *path)
+{
+	const struct lep_err	*err;
+
+	lep_buf_init(out, 0);
+	WATCHED(state_read(out, st, rev, path));
+}
+
+const struct lep_err *
+lep_state_blob_id(char out[LEP_OID_HEX], struct lep_state *st,
+    const char *rev, const char *path)
+{
+	const struct lep_err	*err;
+
+	out[0] = '\0';
+	WATCHED(state_blob_id(out, st, rev, path));
+}
+
+const struct lep_err *
+lep_state_list(char ***out, size_t *n_out, struct lep_state *st,
+    const char *path)
+{
+	const struct lep_err	*err;
+
+	*out = NULL;
+	*n_out = 0;
+	WATCHED(state_list(out, n_out, st, path));
+}
+
+const struct lep_err *
+lep_state_read_dir(char ***names_out, char ***data_out, size_t *n_out,
+    struct lep_state *st, const char *path)
+{
+	const struct lep_err	*err;
+
+	*names_out = *data_out = NULL;
+	*n_out = 0;
+	WATCHED(state_read_dir(names_out, data_out, n_out, st, path));
+}
+
+const struct lep_err *
+lep_state_refs_targets(char ***names_out, char ***oids_out, size_t *n_out,
+    struct lep_state *st, const char *glob)
+{
+	const struct lep_err	*err;
+
+	*names_out = *oids_out = NULL;
+	*n_out = 0;
+	WATCHED(state_refs_targets(names_out, oids_out, n_out, st, glob));
+}
+
+const struct lep_err *
+lep_state_commit(char oid_out[LEP_OID_HEX], struct lep_state *st,
+    const struct lep_change *ch, size_t n, const char *message)
+{
+	const struct lep_err	*err;
+
+	WATCHED(state_commit(oid_out, st, ch, n, message));
+}
+
+const struct lep_err *
+lep_state_ref_set(struct lep_state *st, const char *ref, const char *oid,
+    const char *log_message, int force)
+{
+	const struct lep_err	*err;
+
+	WATCHED(state_ref_set(st, ref, oid, log_message, force));
+}
+
+const struct lep_err *
+lep_state_ref_get(char out[LEP_OID_HEX], struct lep_state *st,
+    const char *ref)
+{
+	const struct lep_err	*err;
+
+	out[0] = '\0';
+	WATCHED(state_ref_get(out, st, ref));
+}
+
+const struct lep_err *
+lep_state_refs(char ***out, size_t *n_out, struct lep_state *st,
+    const char *glob)
+{
+	const struct lep_err	*err;
+
+	*out = NULL;
+	*n_out = 0;
+	WATCHED(state_refs(out, n_out, st, glob));
+}
+
+const struct lep_err *
+lep_state_reflog_count(size_t *out, struct lep_state *st, const char *ref)
+{
+	const struct lep_err	*err;
+
+	*out = 0;
+	WATCHED(state_reflog_count(out, st, ref));
+}
+
+const struct lep_err *
+lep_state_log(struct lep_state_entry **out, size_t *n_out,
+    struct lep_state *st, const char *path, const char *mark, size_t max)
+{
+	const struct lep_err	*err;
+
+	*out = NULL;
+	*n_out = 0;
+	WATCHED(state_log(out, n_out, st, path, mark, max));
+}
+
+const struct lep_err *
+lep_state_push(struct lep_state *st, const char *url)
+{
+	const struct lep_err	*err;
+
+	WATCHED(state_push(st, url));
+}
+
+const struct lep_err *
+lep_state_pull(struct lep_state *st, const char *url)
+{
+	const struct lep_err	*err;
+
+	WATCHED(state_pull(st, url));
 }

@@ -88,11 +88,13 @@ struct lep_state_entry {
 };
 
 /*
- * The commits in which path changed (or every commit when path is NULL),
- * newest first, at most max (0: all). Free with lep_state_entries_free.
+ * The commits in which path changed, or whose message holds the line mark
+ * (NULL: none), or every commit when path is NULL; newest first, at most
+ * max (0: all). Free with lep_state_entries_free.
  */
 const struct lep_err *lep_state_log(struct lep_state_entry **out,
-	    size_t *n_out, struct lep_state *, const char *path, size_t max);
+	    size_t *n_out, struct lep_state *, const char *path,
+	    const char *mark, size_t max);
 void	 lep_state_entries_free(struct lep_state_entry *, size_t);
 
 /* Push HEAD's branch to, or fast-forward it from, a git remote URL. */

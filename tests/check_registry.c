@@ -202,10 +202,20 @@ START_TEST(test_state_commit_log_and_read)
 	ch[0].len = 9;
 	ck_assert_ptr_null(lep_state_commit(NULL, st, ch, 1, "three\n"));
 	ck_assert_ptr_null(lep_state_log(&e, &n, st, "deployments/a.json",
-	    0));
+	    NULL, 0));
 	ck_assert_uint_eq(n, 2);		/* "two" did not touch it */
 	ck_assert_str_eq(e[0].message, "three\n");
 	ck_assert_str_eq(e[1].message, "one\n");
+	lep_state_entries_free(e, n);
+	/* The same bytes again, by a commit that says it is about a. */
+	ck_assert_ptr_null(lep_state_commit(NULL, st, ch, 1,
+	    "four\n\nLepton-Deployment: a\n"));
+	ck_assert_ptr_null(lep_state_commit(NULL, st, ch, 1,
+	    "five\n\nLepton-Deployment: ab\n"));
+	ck_assert_ptr_null(lep_state_log(&e, &n, st, "deployments/a.json",
+	    "Lepton-Deployment: a", 0));
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(e[0].message, "four\n\nLepton-Deployment: a\n");
 	lep_state_entries_free(e, n);
 	ck_assert_ptr_null(lep_state_read(&b, st, NULL, "deployments/a.json"));
 	ck_assert_str_eq(b.buf, "{\"v\": 2}\n");
