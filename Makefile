@@ -10,7 +10,8 @@ CC		?= cc
 
 # Debian packages lepton builds and runs with (tools/deps installs them).
 DEB_PACKAGES	= gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
-		  libyaml-dev libssl-dev libgit2-dev check python3 curl git procps
+		  libyaml-dev libssl-dev libgit2-dev zlib1g-dev check python3 curl git \
+		  procps
 # A real Slurm for the Slurm suite (tests/engines/slurm), not needed to run.
 SLURM_PACKAGES	= slurm-wlm slurmrestd munge openssl
 # Real container engines for the containers suite (tests/engines/containers):
