@@ -4,8 +4,6 @@
  */
 #include "creds.h"
 
-#include <sys/stat.h>
-
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,23 +18,12 @@ const struct lep_err *
 lep_creds_read_file(struct lep_buf *b, const char *path, size_t max)
 {
 	const struct lep_err	*err;
-	struct stat		 st;
 	int			 fd;
 
 	lep_buf_init_max(b, max);
 	if ((err = lep_open_read(&fd, path, O_NOFOLLOW)) != NULL)
 		return err;
-	if (fstat(fd, &st) == -1) {
-		err = lep_err_errno(LEP_E_FAILED, "cannot stat '%s'", path);
-	} else if (st.st_uid != geteuid()) {
-		err = lep_err_new(LEP_E_AUTH, "'%s' holds secrets but belongs "
-		    "to another user", path);
-	} else if (st.st_mode & 077) {
-		err = lep_err_hint(lep_err_new(LEP_E_AUTH, "'%s' holds secrets "
-		    "but others may read it (mode %03o)", path,
-		    (unsigned int)(st.st_mode & 0777)), "chmod 600 '%s'",
-		    path);
-	} else
+	if ((err = lep_check_private(fd, path)) == NULL)
 		err = lep_read_fd(b, fd, path, max);
 	close(fd);
 	return err;
