@@ -280,9 +280,11 @@ lep_aead_open(unsigned char *pt, const unsigned char key[LEP_AEAD_KEY],
 		/* The tag does not match: wrong key, data or AAD. */
 		while (C.err_get() != 0)
 			;
-		lep_wipe(pt, n);
 		err = lep_err_new(LEP_E_AUTH, "authentication failed");
 	}
+	/* Unauthenticated plaintext must never be used, nor left behind. */
+	if (err != NULL)
+		lep_wipe(pt, n);
 	C.cipher_ctx_free(ctx);
 	return err;
 }

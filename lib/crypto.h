@@ -49,7 +49,7 @@ const struct lep_err *lep_aead_seal(unsigned char *ct,
 /*
  * Check tag over ct and aad, and decrypt n bytes of ct into pt. Errors:
  * AUTH ("authentication failed": a wrong key, or ct, aad or the tag
- * changed; pt is wiped), INTERNAL.
+ * changed), INTERNAL. On any error pt is wiped.
  */
 const struct lep_err *lep_aead_open(unsigned char *pt,
 	    const unsigned char key[LEP_AEAD_KEY],
