@@ -55,6 +55,25 @@ check_name(const char *name)
 	    "digits and '_', not starting with a digit, not LEPTON_*");
 }
 
+const struct lep_err *
+lep_secret_check(const char *name, const char *value, size_t len)
+{
+	const struct lep_err	*err;
+
+	if ((err = check_name(name)) != NULL)
+		return err;
+	if (len == 0)
+		return lep_err_new(LEP_E_USAGE, "the value of '%s' is empty",
+		    name);
+	if (len > LEP_SECRET_MAX)
+		return lep_err_new(LEP_E_USAGE, "the value of '%s' is larger "
+		    "than %d bytes", name, LEP_SECRET_MAX);
+	if (memchr(value, '\0', len) != NULL)
+		return lep_err_new(LEP_E_USAGE, "the value of '%s' holds a NUL "
+		    "byte, which no environment variable can", name);
+	return NULL;
+}
+
 /*
  * HOME/secrets, checked: ours, 0700. With create, made when missing;
  * else a missing store is NOT_FOUND. *dir_out: caller frees.
@@ -266,17 +285,8 @@ lep_secret_set(int *new_key_out, const char *home, const char *name,
 
 	if (new_key_out != NULL)
 		*new_key_out = 0;
-	if ((err = check_name(name)) != NULL)
+	if ((err = lep_secret_check(name, value, len)) != NULL)
 		return err;
-	if (len == 0)
-		return lep_err_new(LEP_E_USAGE, "the value of '%s' is empty",
-		    name);
-	if (len > LEP_SECRET_MAX)
-		return lep_err_new(LEP_E_USAGE, "the value of '%s' is larger "
-		    "than %d bytes", name, LEP_SECRET_MAX);
-	if (memchr(value, '\0', len) != NULL)
-		return lep_err_new(LEP_E_USAGE, "the value of '%s' holds a NUL "
-		    "byte, which no environment variable can", name);
 	if ((err = open_store(&dir, home, 1)) != NULL ||
 	    (err = load_key(key, &made, home, 1)) != NULL)
 		goto done;

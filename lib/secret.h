@@ -22,6 +22,13 @@ struct lep_secret_info {
 /* Does the store take name: an environment variable's, not LEPTON_*? */
 int	 lep_secret_name_ok(const char *name);
 
+/*
+ * Would lep_secret_set take name and value? Errors: USAGE (a bad name; a
+ * value empty, over LEP_SECRET_MAX or holding a NUL byte).
+ */
+const struct lep_err *lep_secret_check(const char *name, const char *value,
+	    size_t len);
+
 /* HOME/secret.key; caller frees. */
 char	*lep_secret_key_path(const char *home);
 
