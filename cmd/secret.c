@@ -38,7 +38,8 @@ const struct lep_cmd cmd_secret_entry = {
 	    "$LEPTON_SECRET_KEY (64 hex digits) or else "
 	    "$LEPTON_HOME/secret.key, which the first 'set' makes. 'list' "
 	    "shows names and when they were set, never values. 'rm NAME' "
-	    "forgets one.",
+	    "forgets one. A spec's 'secrets' come from lepton's environment "
+	    "when set there (and not empty), else from this store.",
 	.opts = secret_opts,
 	.min_args = 1,
 	.max_args = 2,

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "check_lepton.h"
+#include "../lib/creds.h"
 #include "../lib/error.h"
+#include "../lib/json.h"
 #include "../lib/secret.h"
 #include "../lib/util.h"
 
@@ -317,6 +319,68 @@ START_TEST(test_secret_remove_and_unknown_names)
 }
 END_TEST
 
+/* A spec's secret: the environment (not empty) wins, else the store. */
+START_TEST(test_secret_env_overrides_store)
+{
+	const char *const	 names[] = { "LEP_TEST_SECRET" };
+	const struct lep_err	*err;
+	struct lep_json		*env;
+	char			*home = fresh_home("precedence");
+
+	ck_assert_ptr_null(lep_secret_set(NULL, home, "LEP_TEST_SECRET",
+	    "from-store", 10));
+	setenv("LEP_TEST_SECRET", "from-env", 1);
+	ck_assert_ptr_null(lep_creds_secret_env(&env, home, names, 1,
+	    "deploy"));
+	ck_assert_str_eq(lep_json_get_str(env, "LEP_TEST_SECRET"),
+	    "from-env");
+	lep_json_free_wiped(env);
+	setenv("LEP_TEST_SECRET", "", 1);
+	ck_assert_ptr_null(lep_creds_secret_env(&env, home, names, 1,
+	    "deploy"));
+	ck_assert_str_eq(lep_json_get_str(env, "LEP_TEST_SECRET"),
+	    "from-store");
+	lep_json_free_wiped(env);
+	unsetenv("LEP_TEST_SECRET");
+	ck_assert_ptr_null(lep_creds_secret_env(&env, home, names, 1,
+	    "train"));
+	ck_assert_str_eq(lep_json_get_str(env, "LEP_TEST_SECRET"),
+	    "from-store");
+	lep_json_free_wiped(env);
+	/* In neither: AUTH, and the hint says both ways to set it. */
+	ck_assert_ptr_null(lep_secret_remove(home, "LEP_TEST_SECRET"));
+	err = lep_creds_secret_env(&env, home, names, 1, "deploy");
+	expect_err(err, LEP_E_AUTH, "secret 'LEP_TEST_SECRET' is not set in "
+	    "the environment nor in the secret store");
+	ck_assert_ptr_nonnull(strstr(err->hint,
+	    "lepton secret set LEP_TEST_SECRET"));
+	ck_assert_ptr_nonnull(strstr(err->hint, "'lepton deploy'"));
+	ck_assert_ptr_null(env);
+	free(home);
+}
+END_TEST
+
+/* A stored secret that does not open stops the deploy, naming it. */
+START_TEST(test_secret_env_reports_a_store_that_refuses)
+{
+	const char *const	 names[] = { "OK_ONE", "BAD_ONE" };
+	struct lep_json		*env;
+	char			*home = fresh_home("refuses"), *a, *b;
+
+	ck_assert_ptr_null(lep_secret_set(NULL, home, "OK_ONE", "1", 1));
+	ck_assert_ptr_null(lep_secret_set(NULL, home, "OTHER", "2", 1));
+	a = xasprintf("%s/secrets/OTHER", home);
+	b = xasprintf("%s/secrets/BAD_ONE", home);
+	ck_assert_int_eq(rename(a, b), 0);
+	expect_err(lep_creds_secret_env(&env, home, names, 2, "deploy"),
+	    LEP_E_AUTH, "secret 'BAD_ONE' does not open");
+	ck_assert_ptr_null(env);
+	free(a);
+	free(b);
+	free(home);
+}
+END_TEST
+
 Suite *
 suite_secret(void)
 {
@@ -335,6 +399,8 @@ suite_secret(void)
 	    (int)LEP_ARRAY_SIZE(refused));
 	tcase_add_test(tc, test_secret_largest_value_round_trips);
 	tcase_add_test(tc, test_secret_remove_and_unknown_names);
+	tcase_add_test(tc, test_secret_env_overrides_store);
+	tcase_add_test(tc, test_secret_env_reports_a_store_that_refuses);
 	suite_add_tcase(s, tc);
 	return s;
 }

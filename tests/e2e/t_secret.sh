@@ -232,3 +232,139 @@ test_secret_key_from_the_environment() {
 	[ "$(open_sealed "$LEPTON_HOME/secrets/KEYED" KEYED "$k")" = \
 	    env-keyed-value ] || fail "does not open with the key"
 }
+
+# A service that logs the sha256 of MY_SECRET, never the value.
+secret_service() {
+	mkdir -p "$T/svc"
+	cat >"$T/svc/service.yaml" <<'YAML'
+kind: service
+name: sealed
+secrets: [MY_SECRET]
+run: |
+  echo "secret sha $(printf %s "$MY_SECRET" | sha256sum | cut -c1-64)"
+  exec python3 -m http.server "$LEPTON_PORT" --bind 127.0.0.1
+service:
+  readiness: {path: /, timeout: 20}
+YAML
+	echo "$T/svc/service.yaml"
+}
+
+sha_of() {
+	printf %s "$1" | sha256sum | cut -c1-64
+}
+
+# Every object of the state repository, uncompressed, lacks the value.
+expect_not_in_state() {
+	[ -d "$LEPTON_HOME/state" ] || fail "no state repository"
+	git -C "$LEPTON_HOME/state" cat-file --batch-all-objects --batch \
+	    >"$T/objects" || fail "cannot read the state repository"
+	[ -s "$T/objects" ] || fail "no objects"
+	grep -qF -- "$1" "$T/objects" && fail "value in the state repository"
+	true
+}
+
+test_secret_reaches_the_replica_from_the_store() {
+	unset MY_SECRET
+	v=stored-s3cr3t-$$-xyz
+	echo "$v" >"$T/in"
+	run $LEPTON secret set MY_SECRET <"$T/in"
+	expect_rc 0
+	spec=$(secret_service)
+	run $LEPTON --json deploy "$spec"
+	expect_rc 0
+	expect_nowhere_but_the_run_file "$v"
+	run $LEPTON logs sealed
+	expect_rc 0
+	expect_out "secret sha $(sha_of "$v")"
+	expect_nowhere_but_the_run_file "$v"
+	run $LEPTON --json status sealed
+	expect_nowhere_but_the_run_file "$v"
+	expect_not_in_state "$v"
+	mode_is "$LEPTON_HOME/local/sealed/secrets.json" 600
+	# The pattern from a file: grep's own command line must not hold it.
+	printf %s "$v" >"$T/pattern"
+	ps -eo args | grep -qFf "$T/pattern" && fail "value in a command line"
+	true
+}
+
+# Only the 0600 file the supervisor reads holds the value in the clear.
+expect_nowhere_but_the_run_file() {
+	for f in "$out" "$err"; do
+		grep -qF -- "$1" "$f" && fail "value in $(basename "$f")"
+	done
+	grep -rlF -- "$1" "$LEPTON_HOME" >"$T/hits" 2>/dev/null
+	[ "$(cat "$T/hits")" = "$LEPTON_HOME/local/sealed/secrets.json" ] ||
+	    fail "value found in: $(cat "$T/hits")"
+}
+
+test_secret_environment_overrides_the_store() {
+	echo from-the-store >"$T/in"
+	run $LEPTON secret set MY_SECRET <"$T/in"
+	expect_rc 0
+	spec=$(secret_service)
+	MY_SECRET=from-the-environment run $LEPTON deploy "$spec"
+	expect_rc 0
+	run $LEPTON logs sealed
+	expect_out "secret sha $(sha_of from-the-environment)"
+	grep -qF "$(sha_of from-the-store)" "$out" && fail "the store won"
+	true
+}
+
+test_secret_rm_then_deploy_fails_with_the_hint() {
+	unset MY_SECRET
+	echo soon-gone >"$T/in"
+	run $LEPTON secret set MY_SECRET <"$T/in"
+	run $LEPTON secret rm MY_SECRET
+	expect_rc 0
+	spec=$(secret_service)
+	run $LEPTON deploy "$spec"
+	expect_rc 4
+	expect_err "secret 'MY_SECRET' is not set in the environment nor in the secret store"
+	expect_err "hint: store it with 'lepton secret set MY_SECRET', or export MY_SECRET before 'lepton deploy'"
+	[ -z "$(procs_with "$T/svc")" ] || fail "a process started"
+	run $LEPTON --json deploy "$spec"
+	expect_rc 4
+	[ "$(jget "$out" 'd["error"]["code"]')" = auth ] || fail "$(cat "$out")"
+}
+
+test_secret_renamed_file_stops_the_deploy() {
+	unset MY_SECRET
+	echo elsewhere >"$T/in"
+	run $LEPTON secret set OTHER_SECRET <"$T/in"
+	mv "$LEPTON_HOME/secrets/OTHER_SECRET" "$LEPTON_HOME/secrets/MY_SECRET"
+	spec=$(secret_service)
+	run $LEPTON deploy "$spec"
+	expect_rc 4
+	expect_err "secret 'MY_SECRET' does not open"
+	# Stored with the key file, read with another key: refused too, and
+	# the hint names the variable to fix.
+	echo right-name >"$T/in"
+	run $LEPTON secret set MY_SECRET <"$T/in"
+	expect_rc 0
+	LEPTON_SECRET_KEY=$($PY -c 'print("ab" * 32)') run $LEPTON deploy \
+	    "$spec"
+	expect_rc 4
+	expect_err "secret 'MY_SECRET' does not open"
+	expect_err "LEPTON_SECRET_KEY"
+	[ -z "$(procs_with "$T/svc")" ] || fail "a process started"
+}
+
+test_secret_reaches_a_job_from_the_store() {
+	unset MY_SECRET
+	v=job-s3cr3t-$$
+	echo "$v" >"$T/in"
+	run $LEPTON secret set MY_SECRET <"$T/in"
+	mkdir -p "$T/job"
+	cat >"$T/job/train.yaml" <<'YAML'
+kind: job
+name: sealedjob
+secrets: [MY_SECRET]
+run: printf %s "$MY_SECRET" | sha256sum | cut -c1-64 >sha.txt
+YAML
+	run $LEPTON train "$T/job/train.yaml"
+	expect_rc 0
+	[ "$(cat "$T/job/sha.txt")" = "$(sha_of "$v")" ] ||
+	    fail "the job saw another value"
+	expect_nowhere "$v"
+	expect_not_in_state "$v"
+}
