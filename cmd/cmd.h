@@ -66,6 +66,7 @@ extern const struct lep_cmd cmd_logs_entry;
 extern const struct lep_cmd cmd_models_entry;
 extern const struct lep_cmd cmd_predict_entry;
 extern const struct lep_cmd cmd_rollback_entry;
+extern const struct lep_cmd cmd_secret_entry;
 extern const struct lep_cmd cmd_state_entry;
 extern const struct lep_cmd cmd_status_entry;
 extern const struct lep_cmd cmd_stop_entry;

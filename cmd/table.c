@@ -19,6 +19,7 @@ const struct lep_cmd *const lep_cmd_table[] = {
 	&cmd_models_entry,
 	&cmd_predict_entry,
 	&cmd_rollback_entry,
+	&cmd_secret_entry,
 	&cmd_state_entry,
 	&cmd_status_entry,
 	&cmd_stop_entry,

@@ -4,8 +4,6 @@
  */
 #include "creds.h"
 
-#include <sys/stat.h>
-
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,29 +12,19 @@
 #include "error.h"
 #include "fs.h"
 #include "json.h"
+#include "secret.h"
 #include "util.h"
 
 const struct lep_err *
 lep_creds_read_file(struct lep_buf *b, const char *path, size_t max)
 {
 	const struct lep_err	*err;
-	struct stat		 st;
 	int			 fd;
 
 	lep_buf_init_max(b, max);
 	if ((err = lep_open_read(&fd, path, O_NOFOLLOW)) != NULL)
 		return err;
-	if (fstat(fd, &st) == -1) {
-		err = lep_err_errno(LEP_E_FAILED, "cannot stat '%s'", path);
-	} else if (st.st_uid != geteuid()) {
-		err = lep_err_new(LEP_E_AUTH, "'%s' holds secrets but belongs "
-		    "to another user", path);
-	} else if (st.st_mode & 077) {
-		err = lep_err_hint(lep_err_new(LEP_E_AUTH, "'%s' holds secrets "
-		    "but others may read it (mode %03o)", path,
-		    (unsigned int)(st.st_mode & 0777)), "chmod 600 '%s'",
-		    path);
-	} else
+	if ((err = lep_check_private(fd, path)) == NULL)
 		err = lep_read_fd(b, fd, path, max);
 	close(fd);
 	return err;
@@ -98,22 +86,35 @@ lep_cred_release(struct lep_cred *c)
 }
 
 const struct lep_err *
-lep_creds_secret_env(struct lep_json **out, const char *const *names,
-    size_t n, const char *command)
+lep_creds_secret_env(struct lep_json **out, const char *home,
+    const char *const *names, size_t n, const char *command)
 {
-	const char	*v;
-	size_t		 i;
+	const struct lep_err	*err = NULL;
+	const char		*v;
+	char			*stored;
+	size_t			 i;
 
 	*out = lep_json_obj();
-	for (i = 0; i < n; i++) {
-		if ((v = getenv(names[i])) == NULL) {
-			lep_json_free_wiped(*out);
-			*out = NULL;
-			return lep_err_hint(lep_err_new(LEP_E_AUTH, "secret "
-			    "'%s' is not set in the environment", names[i]),
-			    "export %s before 'lepton %s'", names[i], command);
+	for (i = 0; i < n && err == NULL; i++) {
+		/* An exported variable overrides the store; empty is unset. */
+		if ((v = getenv(names[i])) != NULL && *v != '\0') {
+			lep_json_set_str(*out, names[i], v);
+			continue;
 		}
-		lep_json_set_str(*out, names[i], v);
+		err = lep_secret_get(&stored, home, names[i]);
+		if (err == NULL) {
+			lep_json_set_str(*out, names[i], stored);
+			lep_secret_free(stored);
+		} else if (err->code == LEP_E_NOT_FOUND)
+			err = lep_err_hint(lep_err_new(LEP_E_AUTH, "secret "
+			    "'%s' is not set in the environment nor in the "
+			    "secret store", names[i]), "store it with 'lepton "
+			    "secret set %s', or export %s before 'lepton %s'",
+			    names[i], names[i], command);
 	}
-	return NULL;
+	if (err != NULL) {
+		lep_json_free_wiped(*out);
+		*out = NULL;
+	}
+	return err;
 }

@@ -2,7 +2,8 @@
  * creds.h: every credential and secret lepton reads goes through here:
  * named sources tried in the order the engine's own client tries them
  * (the winner is kept for 'lepton check'), secret files refused when
- * others may read them, and values wiped when released.
+ * others may read them, a spec's secrets from the environment or the
+ * secret store, and values wiped when released.
  */
 #ifndef LEPTON_LIB_CREDS_H
 #define LEPTON_LIB_CREDS_H
@@ -55,11 +56,15 @@ const struct lep_err *lep_creds_read_file(struct lep_buf *b,
 	    const char *path, size_t max);
 
 /*
- * The values of the secrets named, from lepton's environment, as a JSON
- * object (free with lep_json_free_wiped). Errors: AUTH (one is not set;
- * the hint names 'lepton COMMAND').
+ * The values of the secrets named, as a JSON object (free with
+ * lep_json_free_wiped). Each comes from lepton's environment when set
+ * there and not empty (an explicit override), else from the secret store
+ * in home (see secret.h). Errors: AUTH (one is in neither: the hint
+ * names 'lepton secret set NAME' and 'lepton COMMAND'; or the store
+ * refused it), FAILED, UNSUPPORTED.
  */
 const struct lep_err *lep_creds_secret_env(struct lep_json **out,
-	    const char *const *names, size_t n, const char *command);
+	    const char *home, const char *const *names, size_t n,
+	    const char *command);
 
 #endif

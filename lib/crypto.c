@@ -1,5 +1,6 @@
 /*
- * crypto.c: SHA-256 through OpenSSL's EVP interface, loaded lazily.
+ * crypto.c: SHA-256 and AES-256-GCM through OpenSSL's EVP interface,
+ * loaded lazily; random bytes from the kernel.
  */
 #include "crypto.h"
 
@@ -7,11 +8,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "dl.h"
@@ -30,6 +33,18 @@ static struct {
 	__typeof__(EVP_DigestInit_ex)	*digest_init;
 	__typeof__(EVP_DigestUpdate)	*digest_update;
 	__typeof__(EVP_DigestFinal_ex)	*digest_final;
+	__typeof__(EVP_CIPHER_CTX_new)	*cipher_ctx_new;
+	__typeof__(EVP_CIPHER_CTX_free)	*cipher_ctx_free;
+	__typeof__(EVP_CIPHER_CTX_ctrl)	*cipher_ctx_ctrl;
+	__typeof__(EVP_aes_256_gcm)	*aes_256_gcm;
+	__typeof__(EVP_EncryptInit_ex)	*encrypt_init;
+	__typeof__(EVP_EncryptUpdate)	*encrypt_update;
+	__typeof__(EVP_EncryptFinal_ex)	*encrypt_final;
+	__typeof__(EVP_DecryptInit_ex)	*decrypt_init;
+	__typeof__(EVP_DecryptUpdate)	*decrypt_update;
+	__typeof__(EVP_DecryptFinal_ex)	*decrypt_final;
+	__typeof__(ERR_get_error)	*err_get;
+	__typeof__(ERR_error_string_n)	*err_string;
 } C;
 static void	*crypto_handle;
 
@@ -43,6 +58,18 @@ crypto_load(void)
 		{ "EVP_DigestInit_ex", &C.digest_init },
 		{ "EVP_DigestUpdate", &C.digest_update },
 		{ "EVP_DigestFinal_ex", &C.digest_final },
+		{ "EVP_CIPHER_CTX_new", &C.cipher_ctx_new },
+		{ "EVP_CIPHER_CTX_free", &C.cipher_ctx_free },
+		{ "EVP_CIPHER_CTX_ctrl", &C.cipher_ctx_ctrl },
+		{ "EVP_aes_256_gcm", &C.aes_256_gcm },
+		{ "EVP_EncryptInit_ex", &C.encrypt_init },
+		{ "EVP_EncryptUpdate", &C.encrypt_update },
+		{ "EVP_EncryptFinal_ex", &C.encrypt_final },
+		{ "EVP_DecryptInit_ex", &C.decrypt_init },
+		{ "EVP_DecryptUpdate", &C.decrypt_update },
+		{ "EVP_DecryptFinal_ex", &C.decrypt_final },
+		{ "ERR_get_error", &C.err_get },
+		{ "ERR_error_string_n", &C.err_string },
 	};
 
 	return lep_dl_load(&crypto_handle, LEP_SONAME_CRYPTO, syms,
@@ -141,22 +168,123 @@ lep_sha256_file(char hex[LEP_SHA256_HEX], const char *path)
 }
 
 const struct lep_err *
+lep_random_bytes(void *out, size_t n)
+{
+	unsigned char	*p = out;
+	ssize_t		 got;
+
+	while (n > 0) {
+		got = getrandom(p, n, 0);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return lep_err_errno(LEP_E_INTERNAL, "getrandom");
+		p += got;
+		n -= (size_t)got;
+	}
+	return NULL;
+}
+
+const struct lep_err *
 lep_random_hex(char *out, size_t nbytes)
 {
-	unsigned char	 buf[64];
-	size_t		 i;
-	ssize_t		 n;
+	const struct lep_err	*err;
+	unsigned char		 buf[64];
+	size_t			 i;
 
 	if (nbytes > sizeof(buf))
 		return lep_err_new(LEP_E_INTERNAL, "random_hex: %zu bytes",
 		    nbytes);
-	do
-		n = getrandom(buf, nbytes, 0);
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)nbytes)
-		return lep_err_errno(LEP_E_INTERNAL, "getrandom");
+	if ((err = lep_random_bytes(buf, nbytes)) != NULL)
+		return err;
 	for (i = 0; i < nbytes; i++)
 		snprintf(out + 2 * i, 3, "%02x", buf[i]);
 	lep_wipe(buf, sizeof(buf));
 	return NULL;
+}
+
+/*
+ * A failure of libcrypto itself (not a wrong tag): its error queue,
+ * drained, as an internal error.
+ */
+static const struct lep_err *
+crypto_fail(const char *what)
+{
+	unsigned long	 e, first = 0;
+	char		 text[256];
+
+	while ((e = C.err_get()) != 0)
+		if (first == 0)
+			first = e;
+	if (first == 0)
+		return lep_err_new(LEP_E_INTERNAL, "%s failed", what);
+	C.err_string(first, text, sizeof(text));
+	return lep_err_new(LEP_E_INTERNAL, "%s failed: %s", what, text);
+}
+
+const struct lep_err *
+lep_aead_seal(unsigned char *ct, unsigned char tag[LEP_AEAD_TAG],
+    const unsigned char key[LEP_AEAD_KEY],
+    const unsigned char nonce[LEP_AEAD_NONCE], const void *aad, size_t naad,
+    const void *pt, size_t n)
+{
+	const struct lep_err	*err = NULL;
+	EVP_CIPHER_CTX		*ctx;
+	unsigned char		 fin[LEP_AEAD_TAG];	/* GCM adds none */
+	int			 len;
+
+	if ((err = crypto_load()) != NULL)
+		return err;
+	if (n > INT_MAX || naad > INT_MAX)
+		return lep_err_new(LEP_E_INTERNAL, "seal: %zu bytes", n);
+	if ((ctx = C.cipher_ctx_new()) == NULL)
+		lep_die_oom();
+	/* GCM's default nonce is the 12 bytes we pass. */
+	if (C.encrypt_init(ctx, C.aes_256_gcm(), NULL, key, nonce) != 1 ||
+	    (naad > 0 && C.encrypt_update(ctx, NULL, &len, aad,
+	    (int)naad) != 1) ||
+	    (n > 0 && C.encrypt_update(ctx, ct, &len, pt, (int)n) != 1) ||
+	    C.encrypt_final(ctx, fin, &len) != 1 ||
+	    C.cipher_ctx_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, LEP_AEAD_TAG,
+	    tag) != 1)
+		err = crypto_fail("AES-256-GCM seal");
+	C.cipher_ctx_free(ctx);
+	return err;
+}
+
+const struct lep_err *
+lep_aead_open(unsigned char *pt, const unsigned char key[LEP_AEAD_KEY],
+    const unsigned char nonce[LEP_AEAD_NONCE], const void *aad, size_t naad,
+    const void *ct, size_t n, const unsigned char tag[LEP_AEAD_TAG])
+{
+	const struct lep_err	*err = NULL;
+	EVP_CIPHER_CTX		*ctx;
+	unsigned char		 t[LEP_AEAD_TAG], fin[LEP_AEAD_TAG];
+	int			 len;
+
+	if ((err = crypto_load()) != NULL)
+		return err;
+	if (n > INT_MAX || naad > INT_MAX)
+		return lep_err_new(LEP_E_INTERNAL, "open: %zu bytes", n);
+	if ((ctx = C.cipher_ctx_new()) == NULL)
+		lep_die_oom();
+	memcpy(t, tag, sizeof(t));	/* the ctrl takes a non-const pointer */
+	if (C.decrypt_init(ctx, C.aes_256_gcm(), NULL, key, nonce) != 1 ||
+	    (naad > 0 && C.decrypt_update(ctx, NULL, &len, aad,
+	    (int)naad) != 1) ||
+	    (n > 0 && C.decrypt_update(ctx, pt, &len, ct, (int)n) != 1) ||
+	    C.cipher_ctx_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, LEP_AEAD_TAG,
+	    t) != 1)
+		err = crypto_fail("AES-256-GCM open");
+	else if (C.decrypt_final(ctx, fin, &len) != 1) {
+		/* The tag does not match: wrong key, data or AAD. */
+		while (C.err_get() != 0)
+			;
+		err = lep_err_new(LEP_E_AUTH, "authentication failed");
+	}
+	/* Unauthenticated plaintext must never be used, nor left behind. */
+	if (err != NULL)
+		lep_wipe(pt, n);
+	C.cipher_ctx_free(ctx);
+	return err;
 }

@@ -1,6 +1,7 @@
 /*
- * crypto.h: hashing and randomness. SHA-256 comes from OpenSSL's libcrypto,
- * loaded on first use; random bytes come from the kernel.
+ * crypto.h: hashing, authenticated encryption and randomness. SHA-256 and
+ * AES-256-GCM come from OpenSSL's libcrypto, loaded on first use; random
+ * bytes come from the kernel (getrandom).
  */
 #ifndef LEPTON_LIB_CRYPTO_H
 #define LEPTON_LIB_CRYPTO_H
@@ -24,6 +25,35 @@ const struct lep_err *lep_sha256_hex(char hex[LEP_SHA256_HEX], const void *,
 const struct lep_err *lep_sha256_file(char hex[LEP_SHA256_HEX],
 	    const char *path);
 
-/* n random bytes as 2n hex digits into out (2n+1 bytes). */
+/* n random bytes into out. Errors: INTERNAL. */
+const struct lep_err *lep_random_bytes(void *out, size_t n);
+/* n random bytes (at most 64) as 2n hex digits into out (2n+1 bytes). */
 const struct lep_err *lep_random_hex(char *out, size_t nbytes);
+
+/* AES-256-GCM: a 32-byte key, a 12-byte nonce, a 16-byte tag. */
+#define LEP_AEAD_KEY	32
+#define LEP_AEAD_NONCE	12
+#define LEP_AEAD_TAG	16
+
+/*
+ * Encrypt n bytes of pt into ct (n bytes too; they may not overlap) and
+ * authenticate them with aad (naad bytes, may be 0), under key and nonce.
+ * A nonce must never be used twice with one key: take a random one.
+ * Errors: INTERNAL (libcrypto missing or failing).
+ */
+const struct lep_err *lep_aead_seal(unsigned char *ct,
+	    unsigned char tag[LEP_AEAD_TAG],
+	    const unsigned char key[LEP_AEAD_KEY],
+	    const unsigned char nonce[LEP_AEAD_NONCE], const void *aad,
+	    size_t naad, const void *pt, size_t n);
+/*
+ * Check tag over ct and aad, and decrypt n bytes of ct into pt. Errors:
+ * AUTH ("authentication failed": a wrong key, or ct, aad or the tag
+ * changed), INTERNAL. On any error pt is wiped.
+ */
+const struct lep_err *lep_aead_open(unsigned char *pt,
+	    const unsigned char key[LEP_AEAD_KEY],
+	    const unsigned char nonce[LEP_AEAD_NONCE], const void *aad,
+	    size_t naad, const void *ct, size_t n,
+	    const unsigned char tag[LEP_AEAD_TAG]);
 #endif

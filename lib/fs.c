@@ -70,22 +70,21 @@ fsync_dir_of(const char *path)
 	free(d);
 }
 
-const struct lep_err *
-lep_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* Write data to a new file beside path, synced: *tmp_out (caller frees). */
+static const struct lep_err *
+write_tmp(char **tmp_out, const char *path, const void *data, size_t len,
+    mode_t mode)
 {
 	const struct lep_err	*err = NULL;
 	const char		*p = data;
-	char			*tmp;
 	ssize_t			 n;
 	int			 fd;
 
-	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    mode);
-	if (fd == -1) {
-		err = lep_err_errno(LEP_E_FAILED, "cannot write '%s'", path);
-		goto done;
-	}
+	*tmp_out = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	fd = open(*tmp_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, mode);
+	if (fd == -1)
+		return lep_err_errno(LEP_E_FAILED, "cannot write '%s'", path);
 	/* The umask must not widen nor narrow what we asked for. */
 	(void)fchmod(fd, mode);
 	while (len > 0) {
@@ -104,15 +103,76 @@ lep_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		err = lep_err_errno(LEP_E_FAILED, "cannot sync '%s'", path);
 	if (close(fd) == -1 && err == NULL)
 		err = lep_err_errno(LEP_E_FAILED, "cannot write '%s'", path);
-	if (err == NULL && rename(tmp, path) == -1)
-		err = lep_err_errno(LEP_E_FAILED, "cannot replace '%s'", path);
 	if (err != NULL)
+		(void)unlink(*tmp_out);
+	return err;
+}
+
+const struct lep_err *
+lep_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	const struct lep_err	*err;
+	char			*tmp;
+
+	err = write_tmp(&tmp, path, data, len, mode);
+	if (err == NULL && rename(tmp, path) == -1) {
+		err = lep_err_errno(LEP_E_FAILED, "cannot replace '%s'", path);
 		(void)unlink(tmp);
-	else
+	}
+	if (err == NULL)
 		fsync_dir_of(path);
-done:
 	free(tmp);
 	return err;
+}
+
+const struct lep_err *
+lep_write_exclusive(const char *path, const void *data, size_t len,
+    mode_t mode)
+{
+	const struct lep_err	*err;
+	char			*tmp;
+
+	err = write_tmp(&tmp, path, data, len, mode);
+	if (err == NULL) {
+		/* link(2), unlike rename(2), never replaces what is there. */
+		if (link(tmp, path) == -1)
+			err = errno == EEXIST ? lep_err_new(LEP_E_CONFLICT,
+			    "'%s' exists already", path) :
+			    lep_err_errno(LEP_E_FAILED, "cannot create '%s'",
+			    path);
+		(void)unlink(tmp);
+	}
+	if (err == NULL)
+		fsync_dir_of(path);
+	free(tmp);
+	return err;
+}
+
+const struct lep_err *
+lep_check_private(int fd, const char *path)
+{
+	struct stat	 st;
+	const char	*may;
+	int		 dir;
+
+	if (fstat(fd, &st) == -1)
+		return lep_err_errno(LEP_E_FAILED, "cannot stat '%s'", path);
+	if (st.st_uid != geteuid())
+		return lep_err_new(LEP_E_AUTH, "'%s' holds secrets but belongs "
+		    "to another user", path);
+	if ((st.st_mode & 077) == 0)
+		return NULL;
+	dir = S_ISDIR(st.st_mode);
+	if (st.st_mode & 044)
+		may = dir ? "list" : "read";
+	else if (st.st_mode & 022)
+		may = "change";
+	else
+		may = "enter";
+	return lep_err_hint(lep_err_new(LEP_E_AUTH, "'%s' holds secrets but "
+	    "others may %s it (mode %03o)", path, may,
+	    (unsigned int)(st.st_mode & 0777)), "chmod %s '%s'",
+	    dir ? "700" : "600", path);
 }
 
 const struct lep_err *

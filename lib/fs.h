@@ -30,6 +30,20 @@ const struct lep_err *lep_write_atomic(const char *path, const void *,
 	    size_t, mode_t mode);
 
 /*
+ * As lep_write_atomic, but never replaces a file: path appears whole, or
+ * not at all. Errors: CONFLICT (path exists already), FAILED.
+ */
+const struct lep_err *lep_write_exclusive(const char *path, const void *,
+	    size_t, mode_t mode);
+
+/*
+ * Is the open file or directory fd (path, for messages) ours alone?
+ * Errors: AUTH (another user owns it, or group or others may use it: the
+ * hint is the chmod that mends it), FAILED.
+ */
+const struct lep_err *lep_check_private(int fd, const char *path);
+
+/*
  * Open path for reading (flags are added: O_NOFOLLOW, say). Errors:
  * NOT_FOUND ("'PATH': no such file"), FAILED. *fd_out: caller closes.
  */

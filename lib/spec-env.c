@@ -11,22 +11,6 @@
 #include "yaml.h"
 
 static int
-valid_env_name(const char *p)
-{
-	size_t	 i;
-
-	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-	    *p == '_'))
-		return 0;
-	for (i = 1; p[i]; i++)
-		if (!((p[i] >= 'A' && p[i] <= 'Z') ||
-		    (p[i] >= 'a' && p[i] <= 'z') ||
-		    (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
-			return 0;
-	return i <= 128;
-}
-
-static int
 parse_env(struct spec_ctx *s, struct lep_spec *sp,
     const struct lep_yaml_node *m)
 {
@@ -38,7 +22,7 @@ parse_env(struct spec_ctx *s, struct lep_spec *sp,
 	for (i = 0; i < m->n; i += 2) {
 		k = m->kids[i];
 		v = m->kids[i + 1];
-		if (!valid_env_name(k->val))
+		if (!lep_valid_env_name(k->val))
 			return spec_fail(s, k, "'%s' is not a valid "
 			    "environment variable name", k->val);
 		if (lep_starts_with(k->val, "LEPTON_"))
@@ -67,7 +51,7 @@ parse_secrets(struct spec_ctx *s, struct lep_spec *sp,
 	    &sp->nsecrets) == -1)
 		return -1;
 	for (i = 0; i < sp->nsecrets; i++) {
-		if (!valid_env_name(sp->secrets[i]) ||
+		if (!lep_valid_env_name(sp->secrets[i]) ||
 		    lep_starts_with(sp->secrets[i], "LEPTON_"))
 			return spec_fail(s, v->kids[i], "secret '%s' must be "
 			    "the name of an environment variable (not "

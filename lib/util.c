@@ -293,6 +293,22 @@ lep_strlcpy(char *dst, const char *src, size_t size)
 }
 
 /* Optimal string alignment: like Levenshtein, and "ab" -> "ba" costs 1. */
+int
+lep_valid_env_name(const char *p)
+{
+	size_t	 i;
+
+	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+	    *p == '_'))
+		return 0;
+	for (i = 1; p[i]; i++)
+		if (!((p[i] >= 'A' && p[i] <= 'Z') ||
+		    (p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+			return 0;
+	return i <= 128;
+}
+
 size_t
 lep_edit_distance(const char *a, const char *b, size_t cap)
 {

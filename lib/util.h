@@ -69,6 +69,8 @@ int	 lep_streq(const char *, const char *);	/* NULL-safe */
 int	 lep_starts_with(const char *, const char *);
 int	 lep_ends_with(const char *, const char *);
 size_t	 lep_strlcpy(char *, const char *, size_t);
+/* A portable environment variable name: [A-Za-z_][A-Za-z0-9_]*, <= 128. */
+int	 lep_valid_env_name(const char *);
 /* Levenshtein distance, capped at cap+1 for speed. */
 size_t	 lep_edit_distance(const char *, const char *, size_t cap);
 /* The candidate closest to word within a small distance, or NULL. */

@@ -153,8 +153,8 @@ local_submit(struct lep_job **out, void *state,
 	if (err != NULL)
 		goto done;
 	/* Secret values, for the runner only: 0600, removed when it ends. */
-	if ((err = lep_creds_secret_env(&env, req->secret_names,
-	    req->nsecrets, "train")) != NULL)
+	if ((err = lep_creds_secret_env(&env, ls->home,
+	    req->secret_names, req->nsecrets, "train")) != NULL)
 		goto done;
 	j = lep_json_obj();
 	lep_json_set(j, "env", env);

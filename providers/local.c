@@ -500,8 +500,8 @@ write_secrets(struct local_state *ls, const char *name,
 		lep_json_set_str(j, "token", fresh);
 		lep_wipe(fresh, sizeof(fresh));
 	}
-	if ((err = lep_creds_secret_env(&env, req->secret_names,
-	    req->nsecrets, "deploy")) != NULL) {
+	if ((err = lep_creds_secret_env(&env, ls->home,
+	    req->secret_names, req->nsecrets, "deploy")) != NULL) {
 		lep_json_free_wiped(j);
 		goto done;
 	}

@@ -426,9 +426,10 @@ slurm_start_run(long long *sid, struct slurm_state *s,
 				     sp->job.nodes : 1;
 
 	*sid = 0;
-	if ((err = lep_creds_secret_env(&secrets, (const char *const *)
-	    sp->secrets, sp->nsecrets, service ? "deploy" : "train")) !=
-	    NULL || (err = write_run_dir(probe, dir, sp)) != NULL) {
+	if ((err = lep_creds_secret_env(&secrets, s->home,
+	    (const char *const *)sp->secrets, sp->nsecrets, service ?
+	    "deploy" : "train")) != NULL ||
+	    (err = write_run_dir(probe, dir, sp)) != NULL) {
 		lep_json_free_wiped(secrets);
 		return err;
 	}

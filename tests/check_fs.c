@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,57 @@ START_TEST(test_fs_secret_file_refused_when_readable)
 	ck_assert_str_eq(b.buf, "{\"token\": \"abc\"}");
 	lep_buf_release(&b);
 	free(p);
+}
+END_TEST
+
+START_TEST(test_fs_write_exclusive_never_replaces)
+{
+	const struct lep_err	*err;
+	struct stat		 st;
+	char			*p, *text;
+	mode_t			 old = umask(0);
+
+	p = xasprintf("%s/exclusive", test_sandbox());
+	(void)unlink(p);
+	ck_assert_ptr_null(lep_write_exclusive(p, "first", 5, 0600));
+	err = lep_write_exclusive(p, "second", 6, 0600);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, LEP_E_CONFLICT);
+	text = test_slurp(p, NULL);
+	ck_assert_str_eq(text, "first");
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);	/* umask 0 or not */
+	umask(old);
+	free(text);
+	free(p);
+}
+END_TEST
+
+/* A directory others may list or enter is refused with chmod 700. */
+START_TEST(test_fs_check_private_refuses_open_directories)
+{
+	const struct lep_err	*err;
+	char			*d;
+	int			 fd;
+
+	d = xasprintf("%s/private-dir", test_sandbox());
+	ck_assert_int_eq(mkdir(d, 0700), 0);
+	chmod(d, 0711);
+	fd = open(d, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ne(fd, -1);
+	err = lep_check_private(fd, d);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, LEP_E_AUTH);
+	ck_assert_ptr_nonnull(strstr(err->msg, "others may enter it"));
+	ck_assert_ptr_nonnull(strstr(err->hint, "chmod 700"));
+	fchmod(fd, 0750);
+	err = lep_check_private(fd, d);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->msg, "others may list it"));
+	fchmod(fd, 0700);
+	ck_assert_ptr_null(lep_check_private(fd, d));
+	close(fd);
+	free(d);
 }
 END_TEST
 
@@ -289,6 +341,8 @@ suite_fs(void)
 	tcase_add_test(tc, test_fs_write_atomic_replaces_with_mode);
 	tcase_add_test(tc, test_tar_dir_is_read_back_by_gnu_tar);
 	tcase_add_test(tc, test_fs_secret_file_refused_when_readable);
+	tcase_add_test(tc, test_fs_write_exclusive_never_replaces);
+	tcase_add_test(tc, test_fs_check_private_refuses_open_directories);
 	tcase_add_test(tc, test_creds_sources_in_order);
 	tcase_add_test(tc, test_fs_read_file_caps_size);
 	tcase_add_test(tc, test_fs_lock_names_holder_and_is_released_on_death);

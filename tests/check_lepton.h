@@ -20,6 +20,8 @@ Suite	*suite_plan(void);
 Suite	*suite_registry(void);
 Suite	*suite_slurm(void);
 Suite	*suite_contract(void);
+Suite	*suite_crypto(void);
+Suite	*suite_secret(void);
 
 /* The sandbox made by check_main.c for this run (a fresh temp dir). */
 const char *test_sandbox(void);

@@ -10,7 +10,7 @@ vg() {
 	n=$((n + 1))
 	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    --error-exitcode=99 "$LEPTON" "$@" >"$LEPTON_HOME/out" \
-	    2>"$LEPTON_HOME/err" </dev/null
+	    2>"$LEPTON_HOME/err" <"${VG_IN:-/dev/null}"
 	rc=$?
 	if [ $rc != "$want" ]; then
 		fails=$((fails + 1))
@@ -67,6 +67,15 @@ vg 0 --json models show iris
 vg 0 models
 vg 0 models tag iris v1 prod
 vg 0 models lineage iris@v1
+echo "vg-secret-value" >"$LEPTON_HOME/secret.in"
+VG_IN=$LEPTON_HOME/secret.in vg 0 secret set VG_SECRET
+VG_IN=$LEPTON_HOME/secret.in vg 0 --json secret set VG_SECRET
+vg 2 secret set VG_EMPTY
+vg 0 secret list
+vg 0 --json secret list
+vg 0 secret rm -n VG_SECRET
+vg 0 secret rm VG_SECRET
+vg 5 secret rm VG_SECRET
 cp -r "$root/examples/iris" "$LEPTON_HOME/iris"
 vg 0 train "$LEPTON_HOME/iris/train.yaml"
 vg 0 status --jobs
