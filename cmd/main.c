@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "../lib/ctx.h"
 #include "../lib/error.h"
+#include "../lib/fs.h"
 #include "../lib/out.h"
 #include "../lib/util.h"
 #include "../lib/provider.h"
@@ -206,6 +207,8 @@ main(int argc, char **argv)
 	struct dispatch	 d;
 	int		 rc;
 
+	/* Before anything is made: lepton's helpers (lepton __super) too. */
+	lep_umask_private();
 	lep_provider_init();
 	if (lep_provider_main(&rc, argc, argv))
 		return rc;

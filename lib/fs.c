@@ -19,6 +19,27 @@
 #include "json.h"
 #include "util.h"
 
+static mode_t	 user_umask;
+static int	 user_umask_kept;
+
+void
+lep_umask_private(void)
+{
+	mode_t	 was = umask(077);
+
+	if (!user_umask_kept) {
+		user_umask = was;
+		user_umask_kept = 1;
+	}
+}
+
+void
+lep_umask_restore(void)
+{
+	if (user_umask_kept)
+		(void)umask(user_umask);
+}
+
 static const struct lep_err *
 mkdir_one(const char *p, mode_t mode)
 {

@@ -196,6 +196,8 @@ local_spawn_argv(const char *dir, const char *path, char *const argv[],
 			dup2(devnull, STDIN_FILENO);
 		dup2(logfd, STDOUT_FILENO);
 		dup2(logfd, STDERR_FILENO);
+		/* The user's process writes files with the user's umask. */
+		lep_umask_restore();
 		execve(path, argv, env);
 		_exit(127);
 	}

@@ -564,6 +564,8 @@ local_spawn_lepton(long *pid_out, const char *home, const char *argv1,
 		}
 		signal(SIGINT, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
+		/* It keeps the caller's umask for what it starts in turn. */
+		lep_umask_restore();
 		execv(exe, argv);
 		_exit(127);
 	}

@@ -1,5 +1,5 @@
 /*
- * check_fs.c: atomic writes, secret files, the state lock.
+ * check_fs.c: atomic writes, secret files, the state lock and the umask.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -280,6 +280,39 @@ START_TEST(test_tar_dir_is_read_back_by_gnu_tar)
 }
 END_TEST
 
+/*
+ * Issue: world-writable state under a permissive umask.
+ * lepton's own directories are 0700 under the caller's umask; a child it
+ * starts for the user gets that umask back. 022, not 000: what is kept
+ * outlives the test under CK_FORK=no (the e2e test runs umask 000).
+ */
+START_TEST(test_fs_umask_kept_for_children)
+{
+	struct stat	 st;
+	mode_t		 was;
+	pid_t		 pid;
+	char		*p;
+	int		 status;
+
+	was = umask(022);
+	lep_umask_private();
+	p = xasprintf("%s/umask/dir", test_sandbox());
+	ck_assert_ptr_null(lep_mkdirs(p, 0777));
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	free(p);	/* before the fork: valgrind checks the child too */
+	pid = fork();
+	if (pid == 0) {
+		lep_umask_restore();
+		_exit((int)umask(0));
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 022);
+	ck_assert_int_eq(umask(was), 077);
+}
+END_TEST
+
 Suite *
 suite_fs(void)
 {
@@ -292,6 +325,7 @@ suite_fs(void)
 	tcase_add_test(tc, test_creds_sources_in_order);
 	tcase_add_test(tc, test_fs_read_file_caps_size);
 	tcase_add_test(tc, test_fs_lock_names_holder_and_is_released_on_death);
+	tcase_add_test(tc, test_fs_umask_kept_for_children);
 	suite_add_tcase(s, tc);
 	return s;
 }
