@@ -59,7 +59,7 @@ local_save_spec(struct lep_json **meta_out, const char *path,
 	struct lep_json		*spec = lep_spec_to_json(sp);
 
 	*meta_out = NULL;
-	err = lep_write_json(path, spec, 0644);
+	err = lep_write_json(path, spec, 0600);
 	lep_json_free(spec);
 	if (err != NULL)
 		return err;
