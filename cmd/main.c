@@ -193,6 +193,8 @@ run_command(struct dispatch *d)
 	ctx.dry_run = lep_args_has(&d->a, "dry-run");
 	err = lep_home_resolve(&ctx.home, lep_args_get(&d->a, "home") ?
 	    lep_args_get(&d->a, "home") : lep_args_get(&d->g, "home"));
+	if (err == NULL && !(cmd->flags & CMD_NO_HOME))
+		err = lep_check_private_dir(ctx.home);
 	if (err == NULL)
 		err = cmd->exec(&ctx, &d->a);
 	rc = lep_out_finish(&ctx.out, err);

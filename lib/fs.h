@@ -31,6 +31,16 @@ struct lep_json;
 void	 lep_umask_private(void);
 void	 lep_umask_restore(void);
 
+/*
+ * A directory lepton keeps state in (LEPTON_HOME, its state repository),
+ * checked with one stat: refused if someone else may write to it, who
+ * could plant a spec, a revision or a model that lepton then runs. One
+ * that does not exist yet passes (lepton makes it 0700). Errors: AUTH
+ * (another owner, group- or other-writable), FAILED (not a directory,
+ * cannot stat).
+ */
+const struct lep_err *lep_check_private_dir(const char *path);
+
 /* mkdir -p with mode for the directories it makes. Errors: FAILED. */
 const struct lep_err *lep_mkdirs(const char *path, mode_t mode);
 

@@ -1,6 +1,7 @@
 # t_umask.sh: what lepton keeps is its user's alone, whatever the umask
 # (issue: world-writable state under a permissive umask); what it runs
-# for the user keeps the user's umask.
+# for the user keeps the user's umask; a home others may write to is
+# refused.
 
 ROW='{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'
 
@@ -45,4 +46,41 @@ test_umask_000_state_is_the_users_alone() {
 	    fail "the replica ran with umask $(cat "$d/umask.out")"
 	[ "$(stat -c %a "$d/out/model")" = 777 ] ||
 	    fail "the job made its output $(stat -c %a "$d/out/model")"
+}
+
+test_home_others_may_write_is_refused() {
+	mkdir -p "$LEPTON_HOME"
+	chmod 777 "$LEPTON_HOME"
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 4
+	expect_err "lepton: deploy: '$LEPTON_HOME' holds lepton's state but others may write to it (mode 777)"
+	expect_err "hint: chmod -R go-w '$LEPTON_HOME'"
+	[ -z "$(ls -A "$LEPTON_HOME")" ] || fail "made: $(ls -A "$LEPTON_HOME")"
+	run $LEPTON --json status
+	expect_rc 4
+	[ "$(jget "$out" 'd["error"]["code"]')" = auth ] || fail "$(cat "$out")"
+	# Commands that never read the home still run.
+	run $LEPTON version
+	expect_rc 0
+	run $LEPTON help
+	expect_rc 0
+	run $LEPTON validate "$d/service.yaml"
+	expect_rc 0
+	chmod 755 "$LEPTON_HOME"	# others may read: that is the user's call
+	run $LEPTON status
+	expect_rc 0
+	# The state repository is checked too.
+	mkdir -m 700 "$LEPTON_HOME/state"
+	chmod g+w "$LEPTON_HOME/state"
+	run $LEPTON models
+	expect_rc 4
+	expect_err "'$LEPTON_HOME/state' holds lepton's state but others may write to it (mode 720)"
+	chmod g-w "$LEPTON_HOME/state"
+	if [ "$(id -u)" = 0 ]; then
+		chown nobody "$LEPTON_HOME/state"
+		run $LEPTON models
+		expect_rc 4
+		expect_err "'$LEPTON_HOME/state' holds lepton's state but belongs to another user"
+	fi
 }
