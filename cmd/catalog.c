@@ -289,10 +289,10 @@ catalog_update(struct lep_ctx *ctx, const char *from, const char *only)
 	}
 	/* Every file is good: now, and only now, replace them. */
 	dir = xasprintf("%s/catalog", ctx->home);
-	err = lep_mkdirs(dir, 0755);
+	err = lep_mkdirs(dir, 0700);
 	for (i = 0; i < n && err == NULL; i++) {
 		path = xasprintf("%s/%s.csv", dir, prov[i]);
-		err = lep_write_atomic(path, got[i].buf, got[i].len, 0644);
+		err = lep_write_atomic(path, got[i].buf, got[i].len, 0600);
 		free(path);
 	}
 	if (err == NULL && ctx->out.json)

@@ -14,6 +14,8 @@ struct lep_err;
 
 #define CMD_MUTATES	0x1	/* changes state: adds --dry-run and
 				   --lock-timeout */
+#define CMD_NO_HOME	0x2	/* never reads LEPTON_HOME: runs even where
+				   that is refused (lep_check_private_dir) */
 
 struct lep_cmd {
 	const char		*name;

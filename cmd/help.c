@@ -20,6 +20,7 @@ const struct lep_cmd cmd_help_entry = {
 	    "its usage and options, as 'lepton COMMAND --help' does.",
 	.min_args = 0,
 	.max_args = 1,
+	.flags = CMD_NO_HOME,
 	.exec = cmd_help_exec,
 };
 

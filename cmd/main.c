@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "../lib/ctx.h"
 #include "../lib/error.h"
+#include "../lib/fs.h"
 #include "../lib/out.h"
 #include "../lib/util.h"
 #include "../lib/provider.h"
@@ -192,6 +193,8 @@ run_command(struct dispatch *d)
 	ctx.dry_run = lep_args_has(&d->a, "dry-run");
 	err = lep_home_resolve(&ctx.home, lep_args_get(&d->a, "home") ?
 	    lep_args_get(&d->a, "home") : lep_args_get(&d->g, "home"));
+	if (err == NULL && !(cmd->flags & CMD_NO_HOME))
+		err = lep_check_private_dir(ctx.home);
 	if (err == NULL)
 		err = cmd->exec(&ctx, &d->a);
 	rc = lep_out_finish(&ctx.out, err);
@@ -206,6 +209,8 @@ main(int argc, char **argv)
 	struct dispatch	 d;
 	int		 rc;
 
+	/* Before anything is made: lepton's helpers (lepton __super) too. */
+	lep_umask_private();
 	lep_provider_init();
 	if (lep_provider_main(&rc, argc, argv))
 		return rc;

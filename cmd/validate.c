@@ -22,6 +22,7 @@ const struct lep_cmd cmd_validate_entry = {
 	    "3. With --json the result is {\"file\": ..., \"spec\": ...}.",
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CMD_NO_HOME,
 	.exec = cmd_validate_exec,
 };
 

@@ -21,6 +21,7 @@ const struct lep_cmd cmd_version_entry = {
 	    "libcurl it loads for network calls.",
 	.min_args = 0,
 	.max_args = 0,
+	.flags = CMD_NO_HOME,
 	.exec = cmd_version_exec,
 };
 

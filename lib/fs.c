@@ -19,6 +19,52 @@
 #include "json.h"
 #include "util.h"
 
+static mode_t	 user_umask;
+static int	 user_umask_kept;
+
+void
+lep_umask_private(void)
+{
+	mode_t	 was = umask(077);
+
+	if (!user_umask_kept) {
+		user_umask = was;
+		user_umask_kept = 1;
+	}
+}
+
+void
+lep_umask_restore(void)
+{
+	if (user_umask_kept)
+		(void)umask(user_umask);
+}
+
+const struct lep_err *
+lep_check_private_dir(const char *path)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return NULL;
+		return lep_err_errno(LEP_E_FAILED, "cannot stat '%s'", path);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return lep_err_new(LEP_E_FAILED, "'%s' is not a directory",
+		    path);
+	if (st.st_uid != geteuid())
+		return lep_err_hint(lep_err_new(LEP_E_AUTH, "'%s' holds "
+		    "lepton's state but belongs to another user", path),
+		    "use a directory of your own: --home DIR or LEPTON_HOME");
+	if (st.st_mode & 022)
+		return lep_err_hint(lep_err_new(LEP_E_AUTH, "'%s' holds "
+		    "lepton's state but others may write to it (mode %03o)",
+		    path, (unsigned int)(st.st_mode & 0777)),
+		    "chmod -R go-w '%s'", path);
+	return NULL;
+}
+
 static const struct lep_err *
 mkdir_one(const char *p, mode_t mode)
 {

@@ -19,6 +19,28 @@ struct lep_buf;
 struct lep_err;
 struct lep_json;
 
+/*
+ * What lepton keeps is its user's alone, whatever umask it was started
+ * with (libgit2, for one, follows the umask). main calls
+ * lep_umask_private() first: umask 077, the caller's kept. What lepton
+ * starts for the user (replicas, jobs, nvidia-smi) gets the caller's
+ * back: lep_umask_restore() between fork and exec; lepton's own helpers
+ * (lepton __super) set 077 again in their main. Both are
+ * async-signal-safe; restore does nothing before private.
+ */
+void	 lep_umask_private(void);
+void	 lep_umask_restore(void);
+
+/*
+ * A directory lepton keeps state in (LEPTON_HOME, its state repository),
+ * checked with one stat: refused if someone else may write to it, who
+ * could plant a spec, a revision or a model that lepton then runs. One
+ * that does not exist yet passes (lepton makes it 0700). Errors: AUTH
+ * (another owner, group- or other-writable), FAILED (not a directory,
+ * cannot stat).
+ */
+const struct lep_err *lep_check_private_dir(const char *path);
+
 /* mkdir -p with mode for the directories it makes. Errors: FAILED. */
 const struct lep_err *lep_mkdirs(const char *path, mode_t mode);
 

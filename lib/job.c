@@ -137,7 +137,7 @@ write_index(const char *home, const char *id, const struct lep_spec *sp,
 	lep_json_set_str(j, "provider", pname);
 	lep_json_set_int(j, "created", (long long)time(NULL));
 	path = index_path(home, id);
-	err = lep_write_json(path, j, 0644);
+	err = lep_write_json(path, j, 0600);
 	free(path);
 	lep_json_free(j);
 	return err;

@@ -42,7 +42,7 @@ append_line(const char *home, const char *line)
 	if ((err = lep_mkdirs(home, 0700)) != NULL)
 		return err;
 	path = xasprintf("%s/ledger.jsonl", home);
-	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		err = lep_err_errno(LEP_E_FAILED, "cannot open '%s'", path);
 		goto done;

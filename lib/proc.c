@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fs.h"
 #include "util.h"
 
 unsigned long long
@@ -95,6 +96,7 @@ lep_proc_capture(struct lep_buf *out, char *const argv[], size_t max,
 			dup2(devnull, STDIN_FILENO);
 			dup2(devnull, STDERR_FILENO);
 		}
+		lep_umask_restore();
 		execvp(argv[0], argv);
 		_exit(errno == ENOENT ? 127 : 126);
 	}

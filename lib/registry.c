@@ -258,9 +258,9 @@ store_object(const char *home, const char *src, const char *hex)
 		free(path);
 		return NULL;
 	}
-	if ((err = lep_mkdirs(dir, 0755)) == NULL &&
+	if ((err = lep_mkdirs(dir, 0700)) == NULL &&
 	    (err = lep_read_file(&b, src, 8ULL << 30)) == NULL)
-		err = lep_write_atomic(path, b.buf, b.len, 0444);
+		err = lep_write_atomic(path, b.buf, b.len, 0400);
 	lep_buf_release(&b);
 	free(dir);
 	free(path);
@@ -575,14 +575,14 @@ lep_registry_materialize_from(char **dir_out, const char *home,
 		    hex + 2);
 		slash = strrchr(dst, '/');
 		*slash = '\0';
-		err = lep_mkdirs(dst, 0755);
+		err = lep_mkdirs(dst, 0700);
 		*slash = '/';
 		if (err == NULL && link(src, dst) == -1) {
 			struct lep_buf	 b;
 
 			/* Across file systems: copy. */
 			if ((err = lep_read_file(&b, src, 8ULL << 30)) == NULL)
-				err = lep_write_atomic(dst, b.buf, b.len, 0444);
+				err = lep_write_atomic(dst, b.buf, b.len, 0400);
 			lep_buf_release(&b);
 			if (err != NULL && err->code == LEP_E_NOT_FOUND)
 				err = lep_err_new(LEP_E_NOT_FOUND, "%s@%s: "

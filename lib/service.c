@@ -73,7 +73,7 @@ service_record_save(const struct lep_ctx *ctx, const char *name,
 	if (err != NULL)
 		return err;
 	p = record_path(ctx, name);
-	err = lep_write_json(p, rec, 0644);
+	err = lep_write_json(p, rec, 0600);
 	free(p);
 	return err;
 }

@@ -262,6 +262,8 @@ state_open(struct lep_state **out, const char *home, int write)
 		return err;
 	st = xcalloc(1, sizeof(*st));
 	st->path = xasprintf("%s/state", home);
+	if ((err = lep_check_private_dir(st->path)) != NULL)
+		goto fail;
 	if (write)
 		remove_stale_locks(st->path);
 	rc = G.git_repository_open_ext(&st->repo, st->path,

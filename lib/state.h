@@ -18,7 +18,9 @@ struct lep_state;
 /*
  * Open HOME/state. With write (only under the state lock): create it if
  * missing (bare, fsync on, reflogs for every ref) and remove the *.lock
- * files a killed process left. Errors: NOT_FOUND (none yet, not write),
+ * files a killed process left. libgit2 makes it under lepton's umask
+ * (lep_umask_private): 0700 and 0600. Errors: NOT_FOUND (none yet, not
+ * write), AUTH (someone else may write to it: lep_check_private_dir),
  * INTERNAL (no libgit2), FAILED.
  */
 const struct lep_err *lep_state_open(struct lep_state **out, const char *home,

@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -200,6 +201,34 @@ box_desc(const struct local_spawn_req *req)
 	return d;
 }
 
+static int
+open_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)f;
+	if (type == FTW_D)
+		(void)chmod(path, 0755);
+	else if (type == FTW_F && S_ISREG(st->st_mode))
+		(void)chmod(path, 0444);
+	return 0;
+}
+
+/*
+ * An image that runs as a user of its own (USER 1000, USER app) reads the
+ * model as "others", and lepton keeps it 0700 and 0400: the version's own
+ * directory is opened to read (0755, files 0444). models/ and
+ * models/NAME/ stay 0700, so on the host no one else reaches it; only the
+ * container's bind mount does.
+ */
+static void
+open_model_to(const char *user, const char *model_dir)
+{
+	if (model_dir == NULL || user == NULL || user[0] == '\0' ||
+	    strcmp(user, "root") == 0 || strncmp(user, "root:", 5) == 0 ||
+	    strcmp(user, "0") == 0 || strncmp(user, "0:", 2) == 0)
+		return;
+	(void)nftw(model_dir, open_one, 16, FTW_PHYS);
+}
+
 pid_t
 ctr_box_spawn(const struct local_spawn_req *req)
 {
@@ -210,6 +239,8 @@ ctr_box_spawn(const struct local_spawn_req *req)
 
 	if (local_self_exe(exe, sizeof(exe)) == -1)
 		return -1;
+	open_model_to(lep_json_get_str(lep_json_get(req->meta, "runtime"),
+	    "user"), lep_json_get_str(req->meta, "model_dir"));
 	d = box_desc(req);
 	text = lep_json_print(d, 0);
 	lep_json_free(d);

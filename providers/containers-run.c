@@ -506,8 +506,12 @@ ctr_box_main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (lep_json_get_str(b.d, "output") != NULL)
+	if (lep_json_get_str(b.d, "output") != NULL) {
+		/* The user's tree, not lepton's: made with the user's umask. */
+		lep_umask_restore();
 		(void)lep_mkdirs(lep_json_get_str(b.d, "output"), 0755);
+		lep_umask_private();
+	}
 	if ((err = box_create(&b)) != NULL) {
 		say("%s", err->msg);
 		code = 125;

@@ -59,7 +59,7 @@ local_save_spec(struct lep_json **meta_out, const char *path,
 	struct lep_json		*spec = lep_spec_to_json(sp);
 
 	*meta_out = NULL;
-	err = lep_write_json(path, spec, 0644);
+	err = lep_write_json(path, spec, 0600);
 	lep_json_free(spec);
 	if (err != NULL)
 		return err;
@@ -196,6 +196,8 @@ local_spawn_argv(const char *dir, const char *path, char *const argv[],
 			dup2(devnull, STDIN_FILENO);
 		dup2(logfd, STDOUT_FILENO);
 		dup2(logfd, STDERR_FILENO);
+		/* The user's process writes files with the user's umask. */
+		lep_umask_restore();
 		execve(path, argv, env);
 		_exit(127);
 	}

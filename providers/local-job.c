@@ -147,7 +147,7 @@ local_submit(struct lep_job **out, void *state,
 		free(gpus);
 	}
 	p = local_job_path(ls->rt, ls->home, req->id, "meta.json");
-	err = lep_write_json(p, j, 0644);
+	err = lep_write_json(p, j, 0600);
 	free(p);
 	lep_json_free(j);
 	if (err != NULL)
@@ -237,7 +237,7 @@ struct runner {
 static void
 runner_write(struct runner *r)
 {
-	(void)lep_write_json(r->state_path, r->st, 0644);
+	(void)lep_write_json(r->state_path, r->st, 0600);
 }
 
 /* Run cmd to its end; its exit status, 128+N for a signal, or -1. */

@@ -214,7 +214,7 @@ write_state(int final)
 	lep_json_set_int(j, "updated", (long long)time(NULL));
 	lep_json_set(j, "revisions", state_revisions(final));
 	p = local_sup_path(&S, "state.json");
-	(void)lep_write_json(p, j, 0644);
+	(void)lep_write_json(p, j, 0600);
 	free(p);
 	lep_json_free(j);
 	S.dirty = 0;

@@ -564,6 +564,8 @@ local_spawn_lepton(long *pid_out, const char *home, const char *argv1,
 		}
 		signal(SIGINT, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
+		/* It keeps the caller's umask for what it starts in turn. */
+		lep_umask_restore();
 		execv(exe, argv);
 		_exit(127);
 	}
@@ -589,7 +591,7 @@ write_desired(struct local_state *ls, const char *name, long long revision)
 	char			*p = dep_path(ls, name, "desired");
 
 	snprintf(buf, sizeof(buf), "%lld\n", revision);
-	err = lep_write_atomic(p, buf, strlen(buf), 0644);
+	err = lep_write_atomic(p, buf, strlen(buf), 0600);
 	free(p);
 	return err;
 }
@@ -802,7 +804,7 @@ write_revision(struct local_state *ls, const char *dir,
 		lep_json_set(meta, "cuda_visible_devices", cuda);
 	}
 	p = xasprintf("%s/rev-%d.meta.json", dir, req->revision);
-	err = lep_write_json(p, meta, 0644);
+	err = lep_write_json(p, meta, 0600);
 	free(p);
 	lep_json_free(meta);
 	return err;
@@ -904,7 +906,7 @@ local_update(struct lep_deployment **out, void *state, const char *name,
 	free(p);
 	p = dep_path(ls, name, "canary");
 	text = xasprintf("%s %d\n", action, revision);
-	err = lep_write_atomic(p, text, strlen(text), 0644);
+	err = lep_write_atomic(p, text, strlen(text), 0600);
 	free(text);
 	/*
 	 * An abort makes the active revision the desired one again, so a
@@ -1015,7 +1017,7 @@ local_remove(struct lep_deployment **out, void *state, const char *name,
 		lep_json_set_str(st, "phase", "stopped");
 		lep_json_set_int(st, "active", 0);
 		lep_json_set(st, "revisions", lep_json_arr());
-		(void)lep_write_json(p, st, 0644);
+		(void)lep_write_json(p, st, 0600);
 	}
 	free(p);
 	*out = deployment_from_state(ls, name, st);

@@ -1,5 +1,6 @@
 /*
- * check_fs.c: atomic writes, secret files, the state lock.
+ * check_fs.c: atomic writes, secret files, the state lock, the umask and
+ * a home others may write to.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -332,6 +333,86 @@ START_TEST(test_tar_dir_is_read_back_by_gnu_tar)
 }
 END_TEST
 
+/* Issue: world-writable state under a permissive umask. */
+static const struct {
+	const char	*name;
+	int		 mode;		/* -1: none; 0: a plain file */
+	enum lep_code	 code;		/* 0: accepted */
+	const char	*msg;
+} private_dir_cases[] = {
+	{ "missing", -1, 0, NULL },
+	{ "owner-only", 0700, 0, NULL },
+	{ "readable", 0755, 0, NULL },
+	{ "group-writable", 0775, LEP_E_AUTH,
+	    "others may write to it (mode 775)" },
+	{ "world-writable", 0777, LEP_E_AUTH,
+	    "others may write to it (mode 777)" },
+	{ "other-writable", 0703, LEP_E_AUTH,
+	    "others may write to it (mode 703)" },
+	{ "a-file", 0, LEP_E_FAILED, "is not a directory" },
+};
+
+START_TEST(test_fs_home_refused_when_others_may_write)
+{
+	const struct lep_err	*err;
+	char			*p;
+
+	p = xasprintf("%s/home-%s", test_sandbox(),
+	    private_dir_cases[_i].name);
+	if (private_dir_cases[_i].mode == 0)
+		test_write(p, "", 0600);
+	else if (private_dir_cases[_i].mode > 0) {
+		ck_assert_int_eq(mkdir(p, 0700), 0);
+		ck_assert_int_eq(chmod(p,
+		    (mode_t)private_dir_cases[_i].mode), 0);
+	}
+	err = lep_check_private_dir(p);
+	if (private_dir_cases[_i].code == 0)
+		ck_assert_msg(err == NULL, "%s: %s", private_dir_cases[_i].name,
+		    err->msg);
+	else {
+		ck_assert_ptr_nonnull(err);
+		ck_assert_int_eq(err->code, private_dir_cases[_i].code);
+		ck_assert_msg(strstr(err->msg, private_dir_cases[_i].msg) !=
+		    NULL, "%s: %s", private_dir_cases[_i].name, err->msg);
+		ck_assert_ptr_nonnull(strstr(err->msg, p));
+	}
+	free(p);
+}
+END_TEST
+
+/*
+ * lepton's own directories are 0700 under the caller's umask; a child it
+ * starts for the user gets that umask back. 022, not 000: what is kept
+ * outlives the test under CK_FORK=no (the e2e test runs umask 000).
+ */
+START_TEST(test_fs_umask_kept_for_children)
+{
+	struct stat	 st;
+	mode_t		 was;
+	pid_t		 pid;
+	char		*p;
+	int		 status;
+
+	was = umask(022);
+	lep_umask_private();
+	p = xasprintf("%s/umask/dir", test_sandbox());
+	ck_assert_ptr_null(lep_mkdirs(p, 0777));
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	free(p);	/* before the fork: valgrind checks the child too */
+	pid = fork();
+	if (pid == 0) {
+		lep_umask_restore();
+		_exit((int)umask(0));
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 022);
+	ck_assert_int_eq(umask(was), 077);
+}
+END_TEST
+
 Suite *
 suite_fs(void)
 {
@@ -346,6 +427,9 @@ suite_fs(void)
 	tcase_add_test(tc, test_creds_sources_in_order);
 	tcase_add_test(tc, test_fs_read_file_caps_size);
 	tcase_add_test(tc, test_fs_lock_names_holder_and_is_released_on_death);
+	tcase_add_loop_test(tc, test_fs_home_refused_when_others_may_write, 0,
+	    (int)LEP_ARRAY_SIZE(private_dir_cases));
+	tcase_add_test(tc, test_fs_umask_kept_for_children);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -38,7 +38,8 @@ for E in ${LEP_ENGINES:-docker podman}; do
 			    CK_RUN_SUITE=contract "$CHECK_LEPTON"
 			crc=$?
 		fi
-		E2E_FILES="$here/containers_tests.sh" sh "$here/run.sh"
+		E2E_FILES="$here/containers_tests.sh $here/umask_containers_tests.sh" \
+		    sh "$here/run.sh"
 		r=$?
 		[ $r = 0 ] && r=$crc
 		exit $r
