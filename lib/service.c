@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "creds.h"
 #include "crypto.h"
 #include "ctx.h"
 #include "error.h"
@@ -193,13 +194,104 @@ lep_service_record_spec(struct lep_spec **sp_out, char **model_dir_out,
 }
 
 /*
+ * The key that makes the secrets' hash worthless outside this home: 32
+ * random bytes in HOME/secrets-hash.key (0600), made on first use.
+ */
+static const struct lep_err *
+hash_key(unsigned char key[32], const char *home)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_buf		 b = LEP_BUF_INIT;
+	char			*p = xasprintf("%s/secrets-hash.key", home);
+	int			 tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		err = lep_read_file(&b, p, 64);
+		if (err == NULL || err->code != LEP_E_NOT_FOUND ||
+		    (err = lep_random_bytes(key, 32)) != NULL)
+			break;
+		if ((err = lep_write_exclusive(p, key, 32, 0600)) == NULL) {
+			free(p);
+			return NULL;
+		}
+		if (err->code != LEP_E_CONFLICT)
+			break;
+		/* Another lepton made it first: read theirs. */
+	}
+	if (err == NULL && b.len != 32)
+		err = lep_err_new(LEP_E_FAILED, "'%s' is not a 32-byte key", p);
+	if (err == NULL)
+		memcpy(key, b.buf, 32);
+	lep_wipe(b.buf, b.len);
+	lep_buf_release(&b);
+	free(p);
+	return err;
+}
+
+/*
+ * HMAC-SHA256 (RFC 2104) under the home's key of the spec's secrets,
+ * names and values, into hex: a rotated value is a changed deploy, yet
+ * what reaches the state repository tells nothing about the values.
+ * Resolving them also fails a deploy whose secret is unset, as the first
+ * deploy would. Errors: AUTH (a secret unset), FAILED.
+ */
+static const struct lep_err *
+secrets_mac(char hex[LEP_SHA256_HEX], struct lep_ctx *ctx,
+    const struct lep_spec *sp)
+{
+	const struct lep_err	*err;
+	struct lep_json		*env = NULL;
+	struct lep_sha256	*h;
+	const struct lep_json	*m;
+	unsigned char		 key[32], pad[64], inner[32];
+	char			 ihex[LEP_SHA256_HEX];
+	const char		*v;
+	size_t			 i;
+	int			 k;
+
+	if ((err = lep_creds_secret_env(&env, ctx->home, (const char *const *)
+	    sp->secrets, sp->nsecrets, "deploy")) != NULL)
+		return err;
+	if ((err = hash_key(key, ctx->home)) != NULL ||
+	    (err = lep_sha256_new(&h)) != NULL) {
+		lep_json_free_wiped(env);
+		lep_wipe(key, sizeof(key));
+		return err;
+	}
+	for (k = 0; k < 64; k++)
+		pad[k] = (unsigned char)((k < 32 ? key[k] : 0) ^ 0x36);
+	lep_sha256_update(h, pad, sizeof(pad));
+	for (i = 0; i < lep_json_len(env); i++) {
+		m = lep_json_at(env, i);
+		v = lep_json_string(m);
+		lep_sha256_update(h, lep_json_key(m), strlen(lep_json_key(m)) + 1);
+		lep_sha256_update(h, v ? v : "", v ? strlen(v) + 1 : 1);
+	}
+	lep_sha256_final(h, ihex);
+	lep_json_free_wiped(env);
+	for (k = 0; k < 32; k++)
+		sscanf(ihex + 2 * k, "%2hhx", &inner[k]);
+	if ((err = lep_sha256_new(&h)) == NULL) {
+		for (k = 0; k < 64; k++)
+			pad[k] = (unsigned char)((k < 32 ? key[k] : 0) ^ 0x5c);
+		lep_sha256_update(h, pad, sizeof(pad));
+		lep_sha256_update(h, inner, sizeof(inner));
+		lep_sha256_final(h, hex);
+	}
+	lep_wipe(key, sizeof(key));
+	lep_wipe(pad, sizeof(pad));
+	return err;
+}
+
+/*
  * What makes two deploys the same: the normalised spec, the directory it
- * runs in, the bytes of the model (its version's digest), and what the
- * provider pinned the spec to (an image's ID).
+ * runs in, the bytes of the model (its version's digest), what the
+ * provider pinned the spec to (an image's ID) and the secrets' keyed hash
+ * (when there are secrets: a spec without keeps the hash it had).
  */
 static const struct lep_err *
 spec_hash(char hex[LEP_SHA256_HEX], const struct lep_spec *sp,
-    const char *model_digest, const char *pin)
+    const char *model_digest, const char *pin, const char *secrets)
 {
 	const struct lep_err	*err;
 	struct lep_sha256	*h;
@@ -219,6 +311,10 @@ spec_hash(char hex[LEP_SHA256_HEX], const struct lep_spec *sp,
 	if (pin != NULL) {
 		lep_sha256_update(h, "pin", 4);
 		lep_sha256_update(h, pin, strlen(pin) + 1);
+	}
+	if (secrets != NULL) {
+		lep_sha256_update(h, "secrets", 8);
+		lep_sha256_update(h, secrets, strlen(secrets) + 1);
 	}
 	lep_sha256_final(h, hex);
 	return NULL;
@@ -377,6 +473,7 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	struct lep_apply	 a;
 	const char		*pname;
 	char			 hex[LEP_SHA256_HEX], *model_dir = NULL;
+	char			 mac[LEP_SHA256_HEX];
 	char			*version = NULL, *subject = NULL;
 	char			*digest = NULL, *pin = NULL;
 	int			 lockfd = -1;
@@ -396,7 +493,10 @@ lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
 	    (err = spec_model(&version, &model_dir, &digest, &txn, ctx, st,
 	    sp)) != NULL ||
 	    (err = lep_provider_pin(&pin, p, sp)) != NULL ||
-	    (err = spec_hash(hex, sp, digest, pin)) != NULL ||
+	    (sp->nsecrets > 0 &&
+	    (err = secrets_mac(mac, ctx, sp)) != NULL) ||
+	    (err = spec_hash(hex, sp, digest, pin, sp->nsecrets > 0 ? mac :
+	    NULL)) != NULL ||
 	    (err = unchanged(out, ctx, p, sp, pname, hex)) != NULL ||
 	    *out != NULL)
 		goto done;

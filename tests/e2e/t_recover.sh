@@ -59,3 +59,35 @@ test_deploy_after_killed_update_from_running() {
 	gone() { [ -z "$(procs_with "$T/svc")" ]; }
 	wait_for 10 gone || fail "left running: $(procs_with "$T/svc")"
 }
+
+test_rotated_secret_rolls_a_new_revision() {
+	mkdir -p "$T/sec"
+	cat >"$T/sec/service.yaml" <<YAML
+kind: service
+name: rotor
+run: printf %s "\$CANARY" >"$T/sec/seen"; exec python3 -m http.server --bind 127.0.0.1 --directory "$T/sec" "\$LEPTON_PORT"
+secrets: [CANARY]
+service:
+  readiness: {path: /, timeout: 20}
+YAML
+	CANARY=old-value-4f1 run $LEPTON deploy "$T/sec/service.yaml"
+	expect_rc 0
+	[ "$(cat "$T/sec/seen")" = old-value-4f1 ] || fail "seen: $(cat "$T/sec/seen")"
+	CANARY=old-value-4f1 run $LEPTON deploy "$T/sec/service.yaml"
+	expect_rc 0
+	expect_out "unchanged"
+	CANARY=new-value-9c2 run $LEPTON deploy "$T/sec/service.yaml"
+	expect_rc 0
+	grep -q unchanged "$out" && fail "a rotated secret was 'unchanged'"
+	[ "$(cat "$T/sec/seen")" = new-value-9c2 ] || fail "seen: $(cat "$T/sec/seen")"
+	# Unset: refused, as on a first deploy, and nothing changes.
+	run env -u CANARY $LEPTON deploy "$T/sec/service.yaml"
+	expect_rc 4
+	expect_err "secret 'CANARY' is not set"
+	[ "$(cat "$T/sec/seen")" = new-value-9c2 ] || fail "restarted"
+	# Only a keyed hash reaches the state repository.
+	git -C "$LEPTON_HOME/state" cat-file --batch-all-objects --batch |
+	    grep -a -e old-value-4f1 -e new-value-9c2 && fail "value in git"
+	run $LEPTON stop rotor
+	expect_rc 0
+}
