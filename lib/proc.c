@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -51,6 +52,82 @@ lep_proc_start_time(long pid)
 	if (field == 22)
 		start = strtoull(p, NULL, 10);
 	return start;
+}
+
+/* Field 5 of /proc/PID/stat, the process group; 0 gone or a zombie. */
+static long
+proc_pgrp(long pid)
+{
+	char	 path[64], buf[1024], *p;
+	ssize_t	 n;
+	int	 fd;
+	long	 pgrp = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == 'Z' ||
+	    p[2] == 'X')
+		return 0;
+	/* ") S PPID PGRP ..." */
+	if (sscanf(p + 2, "%*c %*d %ld", &pgrp) != 1)
+		return 0;
+	return pgrp;
+}
+
+int
+lep_proc_group_alive(long pgid, unsigned long long start)
+{
+	struct dirent	*de;
+	DIR		*d;
+	long		 pid;
+	int		 found = 0;
+
+	if (pgid <= 0)
+		return 0;
+	/* A live leader is ours only if it is the one that started then. */
+	if (lep_proc_start_time(pgid) != 0)
+		return lep_proc_alive(pgid, start);
+	/*
+	 * The leader is gone. Linux never hands out a PID still in use as a
+	 * process group, so members of group pgid are what it left.
+	 */
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pid = strtol(de->d_name, NULL, 10);
+		found = proc_pgrp(pid) == pgid;
+	}
+	closedir(d);
+	return found;
+}
+
+long
+lep_proc_only_child(long pid)
+{
+	char	 path[64], buf[256];
+	ssize_t	 n;
+	long	 child;
+	int	 fd, used = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", pid, pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%ld %n", &child, &used) != 1 || buf[used] != '\0')
+		return 0;
+	return child;
 }
 
 int

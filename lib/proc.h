@@ -15,6 +15,14 @@ struct lep_err;
 unsigned long long lep_proc_start_time(long pid);
 /* Alive and, when start is not 0, the same process we started. */
 int	 lep_proc_alive(long pid, unsigned long long start);
+/*
+ * Does process group pgid, whose leader started at start (0: any), still
+ * have members? A leader that died leaves its group behind while any
+ * member lives: a replica's server after its sh -c wrapper was killed.
+ */
+int	 lep_proc_group_alive(long pgid, unsigned long long start);
+/* pid's only child (the server a sh -c wrapper runs), else 0. */
+long	 lep_proc_only_child(long pid);
 
 /*
  * Run argv (no shell), capture at most max bytes of stdout into out

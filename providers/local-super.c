@@ -150,6 +150,7 @@ state_revisions(int final)
 {
 	struct lep_json	*revs, *r, *reps, *o;
 	struct rev	*v;
+	long		 server;
 	int		 i;
 
 	revs = lep_json_arr();
@@ -164,6 +165,11 @@ state_revisions(int final)
 			o = lep_json_obj();
 			lep_json_set_int(o, "index", i);
 			lep_json_set_int(o, "pid", v->reps[i].pid);
+			/* A box's child is no server: only for processes. */
+			if (S.rt == &local_processes && v->reps[i].pid > 0 &&
+			    (server = lep_proc_only_child(
+			    (long)v->reps[i].pid)) > 0)
+				lep_json_set_int(o, "server_pid", server);
 			lep_json_set_num(o, "start", (double)v->reps[i].start);
 			lep_json_set_int(o, "port", v->reps[i].port);
 			lep_json_set_str(o, "state",

@@ -329,7 +329,9 @@ signal_replicas(const struct lep_json *st, int sig, int *alive_out)
 			r = lep_json_at(reps, k);
 			if (lep_json_get_ll(r, "pid", &pid) == -1 || pid <= 0)
 				continue;
-			if (!lep_proc_alive((long)pid, local_json_ull(r, "start")))
+			/* The group: a killed wrapper leaves its server. */
+			if (!lep_proc_group_alive((long)pid,
+			    local_json_ull(r, "start")))
 				continue;
 			(*alive_out)++;
 			if (sig != 0)
@@ -361,6 +363,10 @@ read_replicas(const struct lep_json *st, int revision, size_t *n_out,
 		rp->revision = revision;
 		if (lep_json_get_ll(r, "pid", &x) == 0 && x > 0 &&
 		    lep_proc_alive((long)x, local_json_ull(r, "start")))
+			rp->pid = (long)x;
+		/* The server, not the sh -c that runs it, when known. */
+		if (rp->pid != 0 && lep_json_get_ll(r, "server_pid", &x) == 0 &&
+		    x > 0 && lep_proc_alive((long)x, 0))
 			rp->pid = (long)x;
 		if (lep_json_get_ll(r, "port", &x) == 0)
 			rp->port = (int)x;

@@ -91,3 +91,38 @@ YAML
 	run $LEPTON stop rotor
 	expect_rc 0
 }
+
+# The wrappers (sh -c) and the supervisor killed -9: their servers live on.
+kill_wrappers() {
+	kill -9 $($PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['pid'], *[r['pid'] for v in d['revisions'] for r in v['replicas']])" "$LEPTON_HOME/local/phoenix/state.json")
+}
+
+test_servers_outliving_their_wrappers_are_reaped() {
+	# No exec: sh -c stays as the wrapper, the server its child.
+	s=$(recover_spec 1)
+	sed -i 's/run: exec /run: /' "$s"
+	run $LEPTON deploy "$s"
+	expect_rc 0
+	server() {
+		run $LEPTON --json status phoenix
+		pid=$(jget "$out" 'd["result"]["replicas"][0]["pid"]')
+		grep -q http.server "/proc/$pid/cmdline" 2>/dev/null
+	}
+	wait_for 10 server || fail "status shows pid $pid, not the server"
+	old=$pid
+	kill_wrappers
+	sleep 0.3
+	pid_alive "$old" || fail "nothing outlived the wrappers"
+	s=$(recover_spec 2)
+	sed -i 's/run: exec /run: /' "$s"
+	run $LEPTON deploy "$s"
+	expect_rc 0
+	expect_err "left behind"
+	! pid_alive "$old" || fail "server $old outlived the next deploy"
+	wait_for 10 server || fail "status shows pid $pid, not the server"
+	kill_wrappers
+	run $LEPTON stop phoenix
+	expect_rc 0
+	gone() { [ -z "$(procs_with "$T/svc")" ]; }
+	wait_for 10 gone || fail "left running: $(procs_with "$T/svc")"
+}
