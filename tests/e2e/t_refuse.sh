@@ -1,0 +1,62 @@
+# t_refuse.sh: what lepton must carry whole or refuse outright, never
+# truncate, misname or accept and ignore (reliability issue, defects 10
+# and 11).
+
+# A tiny endpoint: POST {"say": "text" | "bytes"} answers a body that is
+# not JSON and holds NUL bytes: UTF-8 text, or bytes that are not UTF-8.
+nul_server() {
+	cat >"$T/nul_server.py" <<'PY'
+import json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BODIES = {"text": b"a\x00b\x00\xc3\xa9\n", "bytes": b"\x89PNG\x00\xff\x00z"}
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = BODIES[req["say"]]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+	port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	$PY "$T/nul_server.py" "$port" >/dev/null 2>&1 &
+	server=$!
+	trap 'kill $server 2>/dev/null; cleanup_home' EXIT
+	wait_for 10 port_open "$port" || fail "server did not start"
+}
+
+# Defect 10a: a batch answer with NUL bytes came out cut at the first
+# one ("a"). UTF-8 text is a JSON string (NUL as \u0000); other bytes are
+# {"base64": ...}; --json and a single request read the same.
+test_predict_batch_carries_nul_bytes_whole() {
+	nul_server
+	printf '{"say": "text"}\n{"say": "bytes"}\n' >"$T/in.jsonl"
+	run $LEPTON predict "http://127.0.0.1:$port/" -f "$T/in.jsonl"
+	expect_rc 0
+	$PY - "$out" <<'PY' || fail "batch lines: $(od -c "$out" | head -5)"
+import base64, json, sys
+raw = open(sys.argv[1], "rb").read()
+lines = [json.loads(l) for l in raw.decode("utf-8").splitlines()]
+assert lines[0] == "a\x00b\x00\u00e9\n", lines[0]
+assert base64.b64decode(lines[1]["base64"]) == b"\x89PNG\x00\xff\x00z", lines[1]
+assert b"\\u0000" in raw, raw
+PY
+	run $LEPTON --json predict "http://127.0.0.1:$port/" -f "$T/in.jsonl"
+	expect_rc 0
+	[ "$(jget "$out" 'd["result"]["responses"][0] == "a\x00b\x00\u00e9\n"')" = True ] ||
+	    fail "--json batch: $(cat "$out")"
+	run $LEPTON --json predict "http://127.0.0.1:$port/" -d '{"say": "text"}'
+	expect_rc 0
+	[ "$(jget "$out" 'd["result"]["response"] == "a\x00b\x00\u00e9\n"')" = True ] ||
+	    fail "--json one request: $(cat "$out")"
+}
