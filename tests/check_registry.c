@@ -123,6 +123,51 @@ START_TEST(test_registry_numbers_versions_numerically)
 }
 END_TEST
 
+/*
+ * Reliability issue, defect 10b: a symlink loop in a model directory was
+ * "no such file". A link to itself and a link back to an ancestor both
+ * fail as a symlink loop naming the link, and nothing is registered.
+ */
+START_TEST(test_registry_symlink_loop_is_named)
+{
+	static const struct {
+		const char	*tag, *link, *target;
+	} loops[] = {
+		{ "loop-self", "self", "self" },
+		{ "loop-up", "sub/back", ".." },
+	};
+	const struct lep_err	*err;
+	struct lep_json		*m;
+	struct lep_txn		 txn;
+	char			*d, *sub, *l, *v;
+	size_t			 i;
+	int			 created;
+
+	for (i = 0; i < LEP_ARRAY_SIZE(loops); i++) {
+		d = model_dir(loops[i].tag, "{}\n");
+		sub = xasprintf("%s/sub", d);
+		ck_assert_ptr_null(lep_mkdirs(sub, 0755));
+		l = xasprintf("%s/%s", d, loops[i].link);
+		ck_assert_int_eq(symlink(loops[i].target, l), 0);
+		memset(&txn, 0, sizeof(txn));
+		v = NULL;
+		m = NULL;
+		err = lep_registry_register(&v, &created, &m, &txn, st, home,
+		    "iris", d, NULL, NULL, NULL);
+		ck_assert_ptr_nonnull(err);
+		ck_assert_int_eq(err->code, LEP_E_FAILED);
+		ck_assert_msg(strstr(err->msg, "symlink loop") != NULL &&
+		    strstr(err->msg, l) != NULL, "%s", err->msg);
+		ck_assert_ptr_null(v);
+		ck_assert_uint_eq(txn.n, 0);
+		lep_txn_release(&txn);
+		free(l);
+		free(sub);
+		free(d);
+	}
+}
+END_TEST
+
 START_TEST(test_registry_alias_moves_with_reflog)
 {
 	char	*a = model_dir("a", "1\n"), *b = model_dir("b", "2\n");
@@ -240,6 +285,7 @@ suite_registry(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_registry_same_bytes_same_version);
 	tcase_add_test(tc, test_registry_numbers_versions_numerically);
+	tcase_add_test(tc, test_registry_symlink_loop_is_named);
 	tcase_add_test(tc, test_registry_alias_moves_with_reflog);
 	tcase_add_test(tc, test_registry_lineage_and_materialize);
 	tcase_add_test(tc, test_state_commit_log_and_read);

@@ -60,3 +60,28 @@ PY
 	[ "$(jget "$out" 'd["result"]["response"] == "a\x00b\x00\u00e9\n"')" = True ] ||
 	    fail "--json one request: $(cat "$out")"
 }
+
+# Defect 10b: a symlink loop in model.path was reported as "no such file
+# or directory". Both kinds (a link to itself, a link to a directory
+# above) are a symlink loop naming the link; nothing starts or is kept.
+test_model_path_symlink_loop_is_named() {
+	d=$(iris_copy)
+	ln -s self "$d/model/self"
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 1
+	expect_err "model.path './model': symlink loop at '$d/./model/self'"
+	grep -q "no such file" "$err" && fail "still 'no such file': $(cat "$err")"
+	rm "$d/model/self"
+	mkdir "$d/model/sub"
+	ln -s .. "$d/model/sub/up"
+	run $LEPTON --json deploy "$d/service.yaml"
+	expect_rc 1
+	expect_err "symlink loop at '$d/./model/sub/up': it leads back to '$d/./model'"
+	[ "$(jget "$out" 'd["error"]["code"]')" = failed ] || fail "code: $(cat "$out")"
+	[ -e "$LEPTON_HOME/deployments/iris.json" ] && fail "recorded anyway"
+	rm "$d/model/sub/up"
+	rm -r "$d/model"
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 5
+	expect_err "model.path './model': no such file or directory"
+}
