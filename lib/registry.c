@@ -517,6 +517,47 @@ done:
 	return err;
 }
 
+/* The grammar lepton-spec(5) and lepton(1) give aliases. */
+const char *
+lep_registry_alias_invalid(const char *alias)
+{
+	size_t	 len = strlen(alias), i;
+
+	if (len == 0)
+		return "it is empty";
+	if (len > 63)
+		return "it is longer than 63 characters";
+	if (alias[0] < 'a' || alias[0] > 'z')
+		return "it must start with a lower-case letter";
+	for (i = 0; i < len; i++)
+		if (!((alias[i] >= 'a' && alias[i] <= 'z') ||
+		    (alias[i] >= '0' && alias[i] <= '9') || alias[i] == '-'))
+			return "it may hold only lower-case letters, digits "
+			    "and '-'";
+	if (alias[len - 1] == '-')
+		return "it must not end with '-'";
+	/* NAME@v3 and NAME@latest would never reach such an alias. */
+	if (alias[0] == 'v' && len > 1 &&
+	    strspn(alias + 1, "0123456789") == len - 1)
+		return "it looks like a version (vN)";
+	if (strcmp(alias, "latest") == 0)
+		return "'latest' always names the newest version";
+	return NULL;
+}
+
+const struct lep_err *
+lep_registry_alias_check(const char *alias)
+{
+	const char	*why;
+
+	if ((why = lep_registry_alias_invalid(alias)) == NULL)
+		return NULL;
+	return lep_err_hint(lep_err_new(LEP_E_USAGE, "invalid alias '%s': "
+	    "%s", alias, why), "an alias is 1-63 lower-case letters, digits "
+	    "and '-', starting with a letter, not ending with '-', and "
+	    "neither 'vN' nor 'latest'");
+}
+
 const struct lep_err *
 lep_registry_alias(struct lep_state *st, const char *name,
     const char *version, const char *alias)
@@ -524,6 +565,8 @@ lep_registry_alias(struct lep_state *st, const char *name,
 	const struct lep_err	*err;
 	char			 target[LEP_OID_HEX], *tag, *ref, *msg;
 
+	if ((err = lep_registry_alias_check(alias)) != NULL)
+		return err;
 	tag = xasprintf("refs/tags/models/%s/%s", name, version);
 	err = lep_state_ref_get(target, st, tag);
 	free(tag);

@@ -85,3 +85,32 @@ test_model_path_symlink_loop_is_named() {
 	expect_rc 5
 	expect_err "model.path './model': no such file or directory"
 }
+
+# Defect 10c: 'models tag iris v1 x.lock' exited 1 with libgit2's words,
+# 'a/b' was taken. Names outside the grammar are a usage error (exit 2)
+# that moves no ref; a spec cannot name them either (exit 3).
+test_models_tag_refuses_bad_alias_names() {
+	d=$(iris_copy)
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 0
+	run $LEPTON stop iris
+	for a in x.lock a/b 'a..b' Prod HEAD v2 latest a_b 'a b' x-; do
+		run $LEPTON models tag iris v1 "$a"
+		[ "$rc" = 2 ] || fail "'$a': exit $rc, want 2: $(cat "$err")"
+		expect_err "lepton: models: invalid alias '$a': "
+		expect_err "hint: an alias is 1-63 lower-case letters"
+		grep -q "reference name" "$err" && fail "libgit2's words: $(cat "$err")"
+	done
+	[ -z "$(git -C "$LEPTON_HOME/state" for-each-ref refs/lepton/aliases)" ] ||
+	    fail "refs made: $(git -C "$LEPTON_HOME/state" for-each-ref refs/lepton/aliases)"
+	run $LEPTON --json models tag iris v1 x.lock
+	expect_rc 2
+	[ "$(jget "$out" 'd["error"]["code"]')" = usage ] || fail "code: $(cat "$out")"
+	run $LEPTON models tag iris v1 prod-2
+	expect_rc 0
+	expect_out "iris@prod-2 is now iris@v1"
+	sed -i 's|  path: ./model .*|  alias: v1|' "$d/service.yaml"
+	run $LEPTON deploy "$d/service.yaml"
+	expect_rc 3
+	expect_err "'alias' cannot be 'v1': it looks like a version (vN)"
+}
