@@ -290,16 +290,16 @@ lacking(char **key, unsigned int caps, const struct lep_spec *sp)
  * anything starts: never accept a key and ignore it.
  */
 static const struct lep_err *
-check_caps(const struct lep_provider *p, const struct lep_spec *sp)
+check_caps(const struct lep_provider_ops *ops, const struct lep_spec *sp)
 {
 	const struct lep_err	*err;
 	char			*key, *who;
 	int			 i;
 
-	if ((i = lacking(&key, p->ops->caps, sp)) == -1)
+	if ((i = lacking(&key, ops->caps, sp)) == -1)
 		return NULL;
 	err = lep_err_new(LEP_E_UNSUPPORTED, "%s: provider '%s' cannot "
-	    "honour '%s': it cannot %s", sp->file, p->ops->name, key,
+	    "honour '%s': it cannot %s", sp->file, ops->name, key,
 	    cap_names[i].what);
 	who = providers_with(cap_names[i].cap);
 	if (who != NULL && cap_names[i].instead != NULL)
@@ -312,7 +312,7 @@ check_caps(const struct lep_provider *p, const struct lep_spec *sp)
 		err = lep_err_hint(err, "%s", cap_names[i].instead);
 	free(who);
 	free(key);
-	return lep_err_provider(err, p->ops->name);
+	return lep_err_provider(err, ops->name);
 }
 
 int
@@ -327,12 +327,24 @@ lep_provider_honours(const struct lep_provider_info *pi,
 }
 
 const struct lep_err *
+lep_provider_refuses(const char *name, const struct lep_spec *sp)
+{
+	size_t	 i;
+
+	for (i = 0; i < lep_provider_count; i++)
+		if (strcmp(lep_provider_table[i].name, name) == 0 &&
+		    lep_provider_table[i].ops != NULL)
+			return check_caps(lep_provider_table[i].ops, sp);
+	return NULL;	/* unknown or not built: lep_provider_open says so */
+}
+
+const struct lep_err *
 lep_provider_check(struct lep_provider *p, const struct lep_spec *sp)
 {
 	const struct lep_err	*err;
 	long long		 t0 = lep_now_ms();
 
-	if ((err = check_caps(p, sp)) != NULL)
+	if ((err = check_caps(p->ops, sp)) != NULL)
 		return err;
 	if (p->ops->check == NULL)
 		return NULL;	/* nothing to check is not a refusal */

@@ -114,3 +114,38 @@ test_models_tag_refuses_bad_alias_names() {
 	expect_rc 3
 	expect_err "'alias' cannot be 'v1': it looks like a version (vN)"
 }
+
+# Defect 11: validate checked only the grammar, so a spec its provider
+# refuses (deploy and train say exit 9) passed it. It now refuses the same
+# way for the provider deploy would take, and passes when a listed one can.
+test_validate_refuses_keys_its_provider_cannot_honour() {
+	printf 'kind: job\nname: wide\nrun: "true"\njob: {nodes: 2}\n' >"$T/wide.yaml"
+	run $LEPTON validate "$T/wide.yaml"
+	expect_rc 9
+	expect_err "lepton: validate: $T/wide.yaml: provider 'local' cannot honour 'job.nodes: 2'"
+	[ -s "$out" ] && fail "stdout not empty: $(cat "$out")"
+	run $LEPTON --json validate "$T/wide.yaml"
+	expect_rc 9
+	[ "$(jget "$out" 'd["error"]["code"]')" = unsupported ] || fail "code: $(cat "$out")"
+	for k in 'service: {replicas: {min: 1, max: 3}}' \
+	    'service: {replicas: {min: 2, max: 2, target_qps: 5}}' \
+	    'service: {rollout: {abort_if: {error_rate: 0.01}}}' \
+	    'resources: {spot: true}'; do
+		printf 'kind: service\nname: s\nrun: "true"\n%s\n' "$k" >"$T/s.yaml"
+		for p in local containers slurm; do
+			printf 'placement: {providers: [%s]}\n' $p >>"$T/s.yaml"
+			run $LEPTON validate "$T/s.yaml"
+			[ "$rc" = 9 ] || fail "$p, '$k': exit $rc, want 9: $(cat "$err")"
+			expect_err "provider '$p' cannot honour '"
+			sed -i '$d' "$T/s.yaml"
+		done
+	done
+	printf 'kind: job\nname: wide\nrun: "true"\nplacement: {providers: [local, slurm]}\njob: {nodes: 2}\n' \
+	    >"$T/wide2.yaml"
+	run $LEPTON validate "$T/wide2.yaml"
+	expect_rc 0
+	expect_out '"nodes": 2'
+	[ -e "$LEPTON_HOME" ] && fail "LEPTON_HOME was created"
+	true
+}
+
