@@ -195,6 +195,10 @@ static const struct {
 	{ LEP_CAP_SPOT, "run on spot capacity", "use 'spot: false'" },
 	{ LEP_CAP_IMAGE, "run a container image", "leave out 'image' and "
 	    "give 'run'" },
+	{ LEP_CAP_SETUP, "run 'setup' before 'run'", "do the setup in the "
+	    "image (a RUN line of its Dockerfile)" },
+	{ LEP_CAP_RESUBMIT, "resubmit a job after its node fails or it is "
+	    "preempted", "use 'max_restarts: 0'" },
 };
 
 /* The spec key that needs cap, as "key: value", or NULL when none. */
@@ -226,6 +230,10 @@ key_needing(const struct lep_spec *sp, unsigned int cap)
 		if (!svc || (sp->service.replicas_max <=
 		    sp->service.replicas_min && !sp->service.has_target_qps))
 			return NULL;
+		if (sp->service.has_target_qps)
+			return xasprintf("service.replicas: {min: %d, max: %d, "
+			    "target_qps: %g}", sp->service.replicas_min,
+			    sp->service.replicas_max, sp->service.target_qps);
 		return xasprintf("service.replicas: {min: %d, max: %d}",
 		    sp->service.replicas_min, sp->service.replicas_max);
 	case LEP_CAP_ABORT_IF:
@@ -240,6 +248,11 @@ key_needing(const struct lep_spec *sp, unsigned int cap)
 			return xasprintf("image: %s", sp->image.ref);
 		return sp->image.build != NULL ? xasprintf("image: {build: "
 		    "%s}", sp->image.build) : NULL;
+	case LEP_CAP_SETUP:
+		return sp->setup != NULL ? xstrdup("setup") : NULL;
+	case LEP_CAP_RESUBMIT:
+		return !svc && sp->job.max_restarts > 0 ? xasprintf("job."
+		    "max_restarts: %d", sp->job.max_restarts) : NULL;
 	case LEP_CAP_PARTITION:
 		if (sp->placement.partition != NULL)
 			return xasprintf("placement.partition: %s",

@@ -583,7 +583,8 @@ const struct lep_provider_ops provider_slurm = {
 	.name = "slurm",
 	.abi = LEP_PROVIDER_ABI,
 	.caps = LEP_CAP_SERVICE | LEP_CAP_JOB | LEP_CAP_GPU |
-	    LEP_CAP_MULTINODE | LEP_CAP_PARTITION,
+	    LEP_CAP_MULTINODE | LEP_CAP_PARTITION | LEP_CAP_SETUP |
+	    LEP_CAP_RESUBMIT,
 	.poll_ms = SLURM_POLL_MS,	/* a remote engine: ask it less often */
 	.open = slurm_open,
 	.close = slurm_close,

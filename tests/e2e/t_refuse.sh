@@ -149,3 +149,27 @@ test_validate_refuses_keys_its_provider_cannot_honour() {
 	true
 }
 
+# Defect 11: job.max_restarts was accepted on local (and containers, whose
+# jobs are local's) and never acted on: a failing job ran once. Only
+# Slurm resubmits (after NODE_FAIL or PREEMPTED); the others refuse it.
+test_max_restarts_refused_where_nothing_resubmits() {
+	printf 'kind: job\nname: mr\nrun: "echo ran >>%s/ran; exit 3"\njob: {max_restarts: 2}\n' \
+	    "$T" >"$T/mr.yaml"
+	for c in "train" "train --dry-run" "validate"; do
+		run $LEPTON $c "$T/mr.yaml"
+		expect_rc 9
+		expect_err "provider 'local' cannot honour 'job.max_restarts: 2'"
+		expect_err "hint: use 'max_restarts: 0', or a provider that can in placement.providers: slurm"
+	done
+	sleep 0.5
+	[ -e "$T/ran" ] && fail "the job ran"
+	sed -i 's/{max_restarts: 2}/{max_restarts: 0}/' "$T/mr.yaml"
+	run $LEPTON train "$T/mr.yaml"
+	expect_rc 14
+	[ "$(wc -l <"$T/ran")" = 1 ] || fail "ran $(wc -l <"$T/ran") times"
+	printf 'placement: {providers: [containers]}\nimage: busybox:1\n' >>"$T/mr.yaml"
+	sed -i 's/{max_restarts: 0}/{max_restarts: 1}/' "$T/mr.yaml"
+	run $LEPTON validate "$T/mr.yaml"
+	expect_rc 9
+	expect_err "provider 'containers' cannot honour 'job.max_restarts: 1'"
+}
