@@ -199,7 +199,24 @@ static const struct {
 	    "image (a RUN line of its Dockerfile)" },
 	{ LEP_CAP_RESUBMIT, "resubmit a job after its node fails or it is "
 	    "preempted", "use 'max_restarts: 0'" },
+	{ LEP_CAP_REGIONS, "place by region or zone", "leave out "
+	    "placement.regions and placement.zones (a cluster's partition "
+	    "is placement.partition)" },
 };
+
+/* "key: [a, b]" (caller frees). */
+static char *
+list_key(const char *key, char *const *v, size_t n)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+	size_t		 i;
+
+	lep_buf_addf(&b, "%s: [", key);
+	for (i = 0; i < n; i++)
+		lep_buf_addf(&b, "%s%s", i ? ", " : "", v[i]);
+	lep_buf_addch(&b, ']');
+	return lep_buf_detach(&b, NULL);
+}
 
 /* The spec key that needs cap, as "key: value", or NULL when none. */
 static char *
@@ -253,6 +270,12 @@ key_needing(const struct lep_spec *sp, unsigned int cap)
 	case LEP_CAP_RESUBMIT:
 		return !svc && sp->job.max_restarts > 0 ? xasprintf("job."
 		    "max_restarts: %d", sp->job.max_restarts) : NULL;
+	case LEP_CAP_REGIONS:
+		if (sp->placement.nregions > 0)
+			return list_key("placement.regions",
+			    sp->placement.regions, sp->placement.nregions);
+		return sp->placement.nzones > 0 ? list_key("placement.zones",
+		    sp->placement.zones, sp->placement.nzones) : NULL;
 	case LEP_CAP_PARTITION:
 		if (sp->placement.partition != NULL)
 			return xasprintf("placement.partition: %s",

@@ -388,7 +388,7 @@ const struct lep_provider_ops provider_containers = {
 	 * RESUBMIT: its jobs are the local runner's, which nothing preempts.
 	 */
 	.caps = LEP_CAP_SERVICE | LEP_CAP_JOB | LEP_CAP_GPU | LEP_CAP_CANARY |
-	    LEP_CAP_REPLICAS | LEP_CAP_IMAGE,
+	    LEP_CAP_REPLICAS | LEP_CAP_IMAGE | LEP_CAP_REGIONS,
 	.poll_ms = 100,
 	.mains = ctr_mains,
 	.open = ctr_open,

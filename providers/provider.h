@@ -34,7 +34,8 @@ struct lep_spec;
 #define LEP_CAP_IMAGE		0x400	/* image: runs containers */
 #define LEP_CAP_SETUP		0x800	/* setup: a step before run */
 #define LEP_CAP_RESUBMIT	0x1000	/* job.max_restarts above 0 */
-#define LEP_CAP_ALL		0x1fff
+#define LEP_CAP_REGIONS		0x2000	/* placement.regions, .zones */
+#define LEP_CAP_ALL		0x3fff
 
 /*
  * A hidden entry point: 'lepton ARGV1 ...' runs main instead of a command

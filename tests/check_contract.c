@@ -410,6 +410,11 @@ static const struct {
 	    "run: \"true\"\n", "setup" },
 	{ LEP_CAP_RESUBMIT, "kind: job\nname: %s\nrun: \"true\"\n"
 	    "job: {max_restarts: 1}\n", "job.max_restarts: 1" },
+	{ LEP_CAP_REGIONS, "kind: job\nname: %s\nrun: \"true\"\n"
+	    "placement: {regions: [nowhere, elsewhere]}\n",
+	    "placement.regions: [nowhere, elsewhere]" },
+	{ LEP_CAP_REGIONS, "kind: job\nname: %s\nrun: \"true\"\n"
+	    "placement: {zones: [nowhere-a]}\n", "placement.zones: [nowhere-a]" },
 };
 
 START_TEST(test_contract_refuses_what_its_capabilities_lack)

@@ -173,3 +173,28 @@ test_max_restarts_refused_where_nothing_resubmits() {
 	expect_rc 9
 	expect_err "provider 'containers' cannot honour 'job.max_restarts: 1'"
 }
+
+# Defect 11: on Slurm, placement.regions (or zones) only filtered the
+# plan, whose regions are partitions, while the job went to
+# placement.partition or the default one. Refused there; local still
+# takes it as a constraint (exit 10 for a region it is not in).
+test_regions_refused_where_the_job_would_not_follow() {
+	printf 'kind: job\nname: rg\nrun: "true"\nplacement: {providers: [slurm], regions: [gpu]}\n' \
+	    >"$T/rg.yaml"
+	for c in "validate" "train --dry-run"; do
+		SLURMRESTD_URL= run $LEPTON $c "$T/rg.yaml"
+		expect_rc 9
+		expect_err "provider 'slurm' cannot honour 'placement.regions: [gpu]'"
+		expect_err "is placement.partition)"
+	done
+	sed -i 's/regions: \[gpu\]/zones: [a, b]/' "$T/rg.yaml"
+	run $LEPTON validate "$T/rg.yaml"
+	expect_rc 9
+	expect_err "'placement.zones: [a, b]'"
+	printf 'kind: job\nname: rg\nrun: "true"\nplacement: {regions: [us-east-1]}\n' >"$T/rl.yaml"
+	run $LEPTON validate "$T/rl.yaml"
+	expect_rc 0
+	run $LEPTON train --dry-run "$T/rl.yaml"
+	expect_rc 10
+	expect_err "is in us-east-1"
+}
