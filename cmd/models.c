@@ -34,7 +34,9 @@ const struct lep_cmd cmd_models_entry = {
 	    "'show NAME@v3' (or @prod) prints that version's manifest: every "
 	    "file's sha256 and size, when, its source and metrics, its "
 	    "parent. 'tag' points an alias (prod, staging...) at a version: "
-	    "an atomic ref move with a reflog. 'lineage' follows a version "
+	    "an atomic ref move with a reflog; an alias is 1-63 of a-z, 0-9 "
+	    "and '-', starting with a letter, and neither vN nor latest. "
+	    "'lineage' follows a version "
 	    "back through its sources and parents.",
 	.opts = models_opts,
 	.min_args = 0,
@@ -276,7 +278,10 @@ cmd_models_exec(struct lep_ctx *ctx, const struct lep_args *args)
 		    "takes %zu argument(s)", sub, want - 1), "usage: lepton "
 		    "models %s", cmd_models_entry.usage);
 	if (sub != NULL && strcmp(sub, "tag") == 0) {
-		if ((err = lep_cmd_lock_timeout(&lock_ms, args)) != NULL ||
+		/* Refused before the state is locked, let alone made. */
+		if ((err = lep_registry_alias_check(lep_args_pos(args,
+		    3))) != NULL ||
+		    (err = lep_cmd_lock_timeout(&lock_ms, args)) != NULL ||
 		    (err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL)
 			return err;
 	}

@@ -8,6 +8,8 @@
 #include "../lib/ctx.h"
 #include "../lib/json.h"
 #include "../lib/out.h"
+#include "../lib/plan.h"
+#include "../lib/provider.h"
 #include "../lib/spec.h"
 
 static const struct lep_err *cmd_validate_exec(struct lep_ctx *,
@@ -19,7 +21,9 @@ const struct lep_cmd cmd_validate_entry = {
 	.usage = "SPEC",
 	.description = "Check SPEC strictly (see lepton-spec(5)) and print it "
 	    "with every default filled in. Errors name FILE:LINE:COL and exit "
-	    "3. With --json the result is {\"file\": ..., \"spec\": ...}.",
+	    "3; a key the provider deploy or train would take cannot honour "
+	    "exits 9, as they would. With --json the result is "
+	    "{\"file\": ..., \"spec\": ...}.",
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_NO_HOME,
@@ -36,6 +40,11 @@ cmd_validate_exec(struct lep_ctx *ctx, const struct lep_args *args)
 
 	if ((err = lep_spec_load(&sp, lep_args_pos(args, 0))) != NULL)
 		return err;
+	/* What deploy and train would refuse, refused here too. */
+	if ((err = lep_provider_refuses(lep_plan_provider(sp), sp)) != NULL) {
+		lep_spec_free(sp);
+		return err;
+	}
 	j = lep_spec_to_json(sp);
 	if (ctx->out.json) {
 		res = lep_json_obj();

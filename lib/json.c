@@ -60,6 +60,109 @@ lep_json_str(const char *s)
 	return checked(cJSON_CreateString(s));
 }
 
+/* Are these len bytes UTF-8 (no overlong form, surrogate or past U+10FFFF)? */
+static int
+utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t		 i = 0, n, k;
+	unsigned long	 cp;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf)
+			n = 1, cp = s[i] & 0x1f;
+		else if (s[i] >= 0xe0 && s[i] <= 0xef)
+			n = 2, cp = s[i] & 0x0f;
+		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
+			n = 3, cp = s[i] & 0x07;
+		else
+			return 0;
+		if (len - i <= n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+static void
+base64_add(struct lep_buf *b, const unsigned char *s, size_t len)
+{
+	static const char	 abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned long		 v;
+	size_t			 i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (unsigned long)s[i] << 16 | s[i + 1] << 8 | s[i + 2];
+		lep_buf_addch(b, abc[v >> 18 & 63]);
+		lep_buf_addch(b, abc[v >> 12 & 63]);
+		lep_buf_addch(b, abc[v >> 6 & 63]);
+		lep_buf_addch(b, abc[v & 63]);
+	}
+	if (i < len) {
+		v = (unsigned long)s[i] << 16 | (i + 1 < len ? s[i + 1] << 8 : 0);
+		lep_buf_addch(b, abc[v >> 18 & 63]);
+		lep_buf_addch(b, abc[v >> 12 & 63]);
+		lep_buf_addch(b, i + 1 < len ? abc[v >> 6 & 63] : '=');
+		lep_buf_addch(b, '=');
+	}
+}
+
+struct lep_json *
+lep_json_bytes(const char *s, size_t len)
+{
+	struct lep_json	*o;
+	struct lep_buf	 b = LEP_BUF_INIT;
+	cJSON		*raw;
+	size_t		 i;
+
+	json_hooks();
+	if (!utf8_valid((const unsigned char *)s, len)) {
+		base64_add(&b, (const unsigned char *)s, len);
+		o = lep_json_obj();
+		lep_json_set_str(o, "base64", b.buf);
+		lep_buf_release(&b);
+		return o;
+	}
+	if (memchr(s, '\0', len) == NULL) {
+		lep_buf_addn(&b, s, len);	/* s need not end in a NUL */
+		o = lep_json_str(b.buf);
+		lep_buf_release(&b);
+		return o;
+	}
+	/* cJSON would stop at the first NUL: the string, printed by us. */
+	lep_buf_addch(&b, '"');
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			lep_buf_addf(&b, "\\%c", s[i]);
+		else if (s[i] == '\n')
+			lep_buf_add(&b, "\\n");
+		else if (s[i] == '\r')
+			lep_buf_add(&b, "\\r");
+		else if (s[i] == '\t')
+			lep_buf_add(&b, "\\t");
+		else if ((unsigned char)s[i] < 0x20)
+			lep_buf_addf(&b, "\\u%04x", (unsigned char)s[i]);
+		else
+			lep_buf_addch(&b, s[i]);
+	}
+	lep_buf_addch(&b, '"');
+	raw = cJSON_CreateRaw(b.buf);
+	lep_buf_release(&b);
+	return checked(raw);
+}
+
 struct lep_json *
 lep_json_num(double v)
 {

@@ -24,6 +24,13 @@ enum lep_json_type {
 struct lep_json	*lep_json_obj(void);
 struct lep_json	*lep_json_arr(void);
 struct lep_json	*lep_json_str(const char *);	/* NULL gives null */
+/*
+ * len bytes carried whole: a string when they are UTF-8, NUL bytes
+ * included (printed \u0000; cJSON holds C strings, so such a value is
+ * kept printed and lep_json_string gives NULL for it), else an object
+ * {"base64": "..."} of the bytes.
+ */
+struct lep_json	*lep_json_bytes(const char *, size_t len);
 struct lep_json	*lep_json_num(double);
 struct lep_json	*lep_json_int(long long);
 struct lep_json	*lep_json_bool(int);

@@ -27,7 +27,10 @@ void	 lep_predict_request(struct lep_http_req *out,
  */
 const struct lep_err *lep_predict_http_error(long status, const char *body,
 	    const char *url);
-/* The response as one JSON value: parsed if it is JSON, else a string. */
+/*
+ * The response as one JSON value: parsed if it is JSON, else every byte
+ * of it (a string, or {"base64": ...}: see lep_json_bytes).
+ */
 struct lep_json *lep_predict_response_json(const struct lep_http_resp *);
 /*
  * Read path ("-": standard input) whole into out (initialised here).

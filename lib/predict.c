@@ -144,7 +144,8 @@ lep_predict_response_json(const struct lep_http_resp *r)
 	if (r->body.len > 0 && lep_json_parse(&j, r->body.buf, r->body.len,
 	    "response") == NULL)
 		return j;
-	return lep_json_str(r->body.buf);
+	/* Not JSON: every byte of it, NULs included (see lep_json_bytes). */
+	return lep_json_bytes(r->body.buf, r->body.len);
 }
 
 void

@@ -195,7 +195,28 @@ static const struct {
 	{ LEP_CAP_SPOT, "run on spot capacity", "use 'spot: false'" },
 	{ LEP_CAP_IMAGE, "run a container image", "leave out 'image' and "
 	    "give 'run'" },
+	{ LEP_CAP_SETUP, "run 'setup' before 'run'", "do the setup in the "
+	    "image (a RUN line of its Dockerfile)" },
+	{ LEP_CAP_RESUBMIT, "resubmit a job after its node fails or it is "
+	    "preempted", "use 'max_restarts: 0'" },
+	{ LEP_CAP_REGIONS, "place by region or zone", "leave out "
+	    "placement.regions and placement.zones (a cluster's partition "
+	    "is placement.partition)" },
 };
+
+/* "key: [a, b]" (caller frees). */
+static char *
+list_key(const char *key, char *const *v, size_t n)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+	size_t		 i;
+
+	lep_buf_addf(&b, "%s: [", key);
+	for (i = 0; i < n; i++)
+		lep_buf_addf(&b, "%s%s", i ? ", " : "", v[i]);
+	lep_buf_addch(&b, ']');
+	return lep_buf_detach(&b, NULL);
+}
 
 /* The spec key that needs cap, as "key: value", or NULL when none. */
 static char *
@@ -226,6 +247,10 @@ key_needing(const struct lep_spec *sp, unsigned int cap)
 		if (!svc || (sp->service.replicas_max <=
 		    sp->service.replicas_min && !sp->service.has_target_qps))
 			return NULL;
+		if (sp->service.has_target_qps)
+			return xasprintf("service.replicas: {min: %d, max: %d, "
+			    "target_qps: %g}", sp->service.replicas_min,
+			    sp->service.replicas_max, sp->service.target_qps);
 		return xasprintf("service.replicas: {min: %d, max: %d}",
 		    sp->service.replicas_min, sp->service.replicas_max);
 	case LEP_CAP_ABORT_IF:
@@ -240,6 +265,17 @@ key_needing(const struct lep_spec *sp, unsigned int cap)
 			return xasprintf("image: %s", sp->image.ref);
 		return sp->image.build != NULL ? xasprintf("image: {build: "
 		    "%s}", sp->image.build) : NULL;
+	case LEP_CAP_SETUP:
+		return sp->setup != NULL ? xstrdup("setup") : NULL;
+	case LEP_CAP_RESUBMIT:
+		return !svc && sp->job.max_restarts > 0 ? xasprintf("job."
+		    "max_restarts: %d", sp->job.max_restarts) : NULL;
+	case LEP_CAP_REGIONS:
+		if (sp->placement.nregions > 0)
+			return list_key("placement.regions",
+			    sp->placement.regions, sp->placement.nregions);
+		return sp->placement.nzones > 0 ? list_key("placement.zones",
+		    sp->placement.zones, sp->placement.nzones) : NULL;
 	case LEP_CAP_PARTITION:
 		if (sp->placement.partition != NULL)
 			return xasprintf("placement.partition: %s",
@@ -290,16 +326,16 @@ lacking(char **key, unsigned int caps, const struct lep_spec *sp)
  * anything starts: never accept a key and ignore it.
  */
 static const struct lep_err *
-check_caps(const struct lep_provider *p, const struct lep_spec *sp)
+check_caps(const struct lep_provider_ops *ops, const struct lep_spec *sp)
 {
 	const struct lep_err	*err;
 	char			*key, *who;
 	int			 i;
 
-	if ((i = lacking(&key, p->ops->caps, sp)) == -1)
+	if ((i = lacking(&key, ops->caps, sp)) == -1)
 		return NULL;
 	err = lep_err_new(LEP_E_UNSUPPORTED, "%s: provider '%s' cannot "
-	    "honour '%s': it cannot %s", sp->file, p->ops->name, key,
+	    "honour '%s': it cannot %s", sp->file, ops->name, key,
 	    cap_names[i].what);
 	who = providers_with(cap_names[i].cap);
 	if (who != NULL && cap_names[i].instead != NULL)
@@ -312,7 +348,7 @@ check_caps(const struct lep_provider *p, const struct lep_spec *sp)
 		err = lep_err_hint(err, "%s", cap_names[i].instead);
 	free(who);
 	free(key);
-	return lep_err_provider(err, p->ops->name);
+	return lep_err_provider(err, ops->name);
 }
 
 int
@@ -327,12 +363,24 @@ lep_provider_honours(const struct lep_provider_info *pi,
 }
 
 const struct lep_err *
+lep_provider_refuses(const char *name, const struct lep_spec *sp)
+{
+	size_t	 i;
+
+	for (i = 0; i < lep_provider_count; i++)
+		if (strcmp(lep_provider_table[i].name, name) == 0 &&
+		    lep_provider_table[i].ops != NULL)
+			return check_caps(lep_provider_table[i].ops, sp);
+	return NULL;	/* unknown or not built: lep_provider_open says so */
+}
+
+const struct lep_err *
 lep_provider_check(struct lep_provider *p, const struct lep_spec *sp)
 {
 	const struct lep_err	*err;
 	long long		 t0 = lep_now_ms();
 
-	if ((err = check_caps(p, sp)) != NULL)
+	if ((err = check_caps(p->ops, sp)) != NULL)
 		return err;
 	if (p->ops->check == NULL)
 		return NULL;	/* nothing to check is not a refusal */

@@ -37,6 +37,14 @@ int	 lep_provider_info(struct lep_provider_info *out, const char *name);
  */
 int	 lep_provider_honours(const struct lep_provider_info *pi,
 	    const struct lep_spec *sp);
+/*
+ * What lep_provider_check refuses by capabilities alone, without opening
+ * the provider (lepton validate): UNSUPPORTED naming the provider and the
+ * key; NULL when it honours sp, or is unknown or not built (which
+ * lep_provider_open reports).
+ */
+const struct lep_err *lep_provider_refuses(const char *name,
+	    const struct lep_spec *sp);
 /* Where a spec without placement.providers runs: the first built row. */
 const char *lep_provider_default(void);
 /*

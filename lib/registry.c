@@ -267,10 +267,44 @@ store_object(const char *home, const char *src, const char *hex)
 	return err;
 }
 
+/* A directory on the way down, to tell a loop from a deep tree. */
+struct walk_dir {
+	dev_t		 dev;
+	ino_t		 ino;
+	const char	*path;		/* borrowed from the walk above */
+};
+
 struct walk {
 	struct lep_json	*files;
 	long long	 size;
+	struct walk_dir	*dirs;		/* root first */
+	size_t		 ndirs;
 };
+
+/*
+ * Why path cannot be read. A symlink loop is said so, naming the link:
+ * stat's ELOOP (a link to itself) and a directory that leads back to one
+ * above it, which stat follows happily until the path is 40 links deep.
+ */
+static const struct lep_err *
+walk_error(const struct walk *w, const char *path, const struct stat *sb)
+{
+	size_t	 i;
+
+	if (sb == NULL && errno == ELOOP)
+		return lep_err_errno(LEP_E_FAILED, "symlink loop at '%s'",
+		    path);
+	if (sb == NULL)
+		return lep_err_errno(errno == ENOENT || errno == ENOTDIR ?
+		    LEP_E_NOT_FOUND : LEP_E_FAILED, "'%s'", path);
+	for (i = 0; i < w->ndirs; i++)
+		if (w->dirs[i].dev == sb->st_dev &&
+		    w->dirs[i].ino == sb->st_ino)
+			return lep_err_new(LEP_E_FAILED, "symlink loop at '%s': "
+			    "it leads back to '%s' (%s)", path,
+			    w->dirs[i].path, strerror(ELOOP));
+	return NULL;
+}
 
 static const struct lep_err *
 walk_files(struct walk *w, const char *home, const char *root,
@@ -285,7 +319,7 @@ walk_files(struct walk *w, const char *home, const char *root,
 
 	path = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
 	if (stat(path, &sb) == -1) {
-		err = lep_err_errno(LEP_E_NOT_FOUND, "'%s'", path);
+		err = walk_error(w, path, NULL);
 		free(path);
 		return err;
 	}
@@ -303,7 +337,24 @@ walk_files(struct walk *w, const char *home, const char *root,
 		free(path);
 		return err;
 	}
-	n = S_ISDIR(sb.st_mode) ? scandir(path, &ents, NULL, alphasort) : 0;
+	if (!S_ISDIR(sb.st_mode)) {
+		free(path);
+		return NULL;	/* a socket, a FIFO: no model bytes */
+	}
+	if ((err = walk_error(w, path, &sb)) != NULL) {
+		free(path);
+		return err;
+	}
+	/* An unreadable directory is an error, not an empty one. */
+	if ((n = scandir(path, &ents, NULL, alphasort)) == -1) {
+		err = lep_err_errno(LEP_E_FAILED, "'%s'", path);
+		free(path);
+		return err;
+	}
+	w->dirs = xreallocarray(w->dirs, w->ndirs + 1, sizeof(*w->dirs));
+	w->dirs[w->ndirs].dev = sb.st_dev;
+	w->dirs[w->ndirs].ino = sb.st_ino;
+	w->dirs[w->ndirs++].path = path;
 	for (i = 0; i < n; i++) {
 		if (err == NULL && ents[i]->d_name[0] != '.') {
 			sub = rel[0] ? xasprintf("%s/%s", rel, ents[i]->d_name) :
@@ -313,6 +364,7 @@ walk_files(struct walk *w, const char *home, const char *root,
 		}
 		free(ents[i]);
 	}
+	w->ndirs--;
 	free(ents);
 	free(path);
 	return err;
@@ -406,6 +458,7 @@ lep_registry_register(char **version_out, int *created_out,
 	m = NULL;
 done:
 	lep_json_free(w.files);
+	free(w.dirs);
 	lep_json_free(m);
 	lep_strv_free(v, n);
 	return err;
@@ -464,6 +517,47 @@ done:
 	return err;
 }
 
+/* The grammar lepton-spec(5) and lepton(1) give aliases. */
+const char *
+lep_registry_alias_invalid(const char *alias)
+{
+	size_t	 len = strlen(alias), i;
+
+	if (len == 0)
+		return "it is empty";
+	if (len > 63)
+		return "it is longer than 63 characters";
+	if (alias[0] < 'a' || alias[0] > 'z')
+		return "it must start with a lower-case letter";
+	for (i = 0; i < len; i++)
+		if (!((alias[i] >= 'a' && alias[i] <= 'z') ||
+		    (alias[i] >= '0' && alias[i] <= '9') || alias[i] == '-'))
+			return "it may hold only lower-case letters, digits "
+			    "and '-'";
+	if (alias[len - 1] == '-')
+		return "it must not end with '-'";
+	/* NAME@v3 and NAME@latest would never reach such an alias. */
+	if (alias[0] == 'v' && len > 1 &&
+	    strspn(alias + 1, "0123456789") == len - 1)
+		return "it looks like a version (vN)";
+	if (strcmp(alias, "latest") == 0)
+		return "'latest' always names the newest version";
+	return NULL;
+}
+
+const struct lep_err *
+lep_registry_alias_check(const char *alias)
+{
+	const char	*why;
+
+	if ((why = lep_registry_alias_invalid(alias)) == NULL)
+		return NULL;
+	return lep_err_hint(lep_err_new(LEP_E_USAGE, "invalid alias '%s': "
+	    "%s", alias, why), "an alias is 1-63 lower-case letters, digits "
+	    "and '-', starting with a letter, not ending with '-', and "
+	    "neither 'vN' nor 'latest'");
+}
+
 const struct lep_err *
 lep_registry_alias(struct lep_state *st, const char *name,
     const char *version, const char *alias)
@@ -471,6 +565,8 @@ lep_registry_alias(struct lep_state *st, const char *name,
 	const struct lep_err	*err;
 	char			 target[LEP_OID_HEX], *tag, *ref, *msg;
 
+	if ((err = lep_registry_alias_check(alias)) != NULL)
+		return err;
 	tag = xasprintf("refs/tags/models/%s/%s", name, version);
 	err = lep_state_ref_get(target, st, tag);
 	free(tag);

@@ -70,7 +70,19 @@ const struct lep_err *lep_registry_all(struct lep_json ***out, size_t *n,
  */
 const struct lep_err *lep_registry_aliases(char ***aliases, char ***versions,
 	    size_t *n, struct lep_state *, const char *name);
-/* Point an alias at a version (atomic ref move, with reflog). */
+/*
+ * Why alias cannot be an alias's name, or NULL when it can. An alias is a
+ * DNS-1035 label, as a model's name is (1-63 of a-z, 0-9 and '-', starting
+ * with a letter, not ending with '-'), other than what names a version:
+ * "v3" and "latest". Borrowed, static.
+ */
+const char *lep_registry_alias_invalid(const char *alias);
+/* The same as an error: USAGE, with the grammar as its hint. */
+const struct lep_err *lep_registry_alias_check(const char *alias);
+/*
+ * Point an alias at a version (atomic ref move, with reflog). Errors:
+ * USAGE (an alias lep_registry_alias_invalid refuses), NOT_FOUND.
+ */
 const struct lep_err *lep_registry_alias(struct lep_state *, const char *name,
 	    const char *version, const char *alias);
 /* The aliases of name pointing at version, as "prod,staging" (or ""). */

@@ -377,6 +377,7 @@ spec_model(char **version_out, char **dir_out, char **digest_out,
 	const struct lep_err	*err;
 	struct lep_json		*src, *metrics = NULL, *manifest = NULL;
 	struct lep_buf		 mb;
+	struct stat		 sb;
 	char			*path, *mpath, *parent = NULL;
 	int			 created;
 
@@ -411,9 +412,14 @@ spec_model(char **version_out, char **dir_out, char **digest_out,
 	lep_json_set_str(src, "path", path);
 	err = lep_registry_register(version_out, &created, &manifest, txn, st,
 	    ctx->home, sp->model.name, path, src, metrics, parent);
-	if (err != NULL && err->code == LEP_E_NOT_FOUND)
+	/* Missing is missing; anything else (a symlink loop) says what. */
+	if (err != NULL && err->code == LEP_E_NOT_FOUND &&
+	    lstat(path, &sb) == -1)
 		err = lep_err_new(LEP_E_NOT_FOUND, "%s: model.path '%s': no "
 		    "such file or directory", sp->file, sp->model.path);
+	else if (err != NULL)
+		err = lep_err_new(err->code, "%s: model.path '%s': %s",
+		    sp->file, sp->model.path, err->msg);
 	if (err == NULL) {
 		*digest_out = xstrdup(lep_json_get_str(manifest, "digest") ?
 		    lep_json_get_str(manifest, "digest") : "");

@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "fs.h"
+#include "registry.h"
 #include "spec-priv.h"
 #include "util.h"
 #include "yaml.h"
@@ -61,6 +62,11 @@ parse_model(struct spec_ctx *s, struct lep_spec *sp,
 		    "must look like 'v3', not '%s'", v);
 	if (spec_check_name(s, m, "alias", sp->model.alias) == -1)
 		return -1;
+	/* What 'lepton models tag' would refuse, no spec can name. */
+	if (sp->model.alias != NULL &&
+	    (v = lep_registry_alias_invalid(sp->model.alias)) != NULL)
+		return spec_fail(s, lep_yaml_get(m, "alias"), "'alias' cannot "
+		    "be '%s': %s", sp->model.alias, v);
 	if (sp->model.name == NULL)
 		sp->model.name = xstrdup(sp->name);
 	return 0;

@@ -268,11 +268,6 @@ ctr_check(void *state, const struct lep_spec *sp)
 		    "containers runs a container image, and the spec names "
 		    "none", sp->file), "add 'image: REFERENCE' or 'image: "
 		    "{build: DIR}' (a directory with a Dockerfile)");
-	if (sp->setup != NULL)
-		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "%s: "
-		    "containers cannot run 'setup': each replica is a fresh "
-		    "container of the image", sp->file), "do the setup in "
-		    "the image (a RUN line of its Dockerfile)");
 	if (cs->sock_err != NULL)
 		return cs->sock_err;
 	return local_check(state, sp);
@@ -388,8 +383,12 @@ static const struct lep_provider_main ctr_mains[] = {
 const struct lep_provider_ops provider_containers = {
 	.name = "containers",
 	.abi = LEP_PROVIDER_ABI,
+	/*
+	 * No SETUP: each replica is a fresh container of its image. No
+	 * RESUBMIT: its jobs are the local runner's, which nothing preempts.
+	 */
 	.caps = LEP_CAP_SERVICE | LEP_CAP_JOB | LEP_CAP_GPU | LEP_CAP_CANARY |
-	    LEP_CAP_REPLICAS | LEP_CAP_IMAGE,
+	    LEP_CAP_REPLICAS | LEP_CAP_IMAGE | LEP_CAP_REGIONS,
 	.poll_ms = 100,
 	.mains = ctr_mains,
 	.open = ctr_open,

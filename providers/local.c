@@ -1200,7 +1200,7 @@ const struct lep_provider_ops provider_local = {
 	.name = "local",
 	.abi = LEP_PROVIDER_ABI,
 	.caps = LEP_CAP_SERVICE | LEP_CAP_JOB | LEP_CAP_GPU | LEP_CAP_CANARY |
-	    LEP_CAP_REPLICAS,
+	    LEP_CAP_REPLICAS | LEP_CAP_SETUP | LEP_CAP_REGIONS,
 	.poll_ms = 100,		/* this machine: cheap to ask */
 	.mains = local_mains,
 	.open = local_open,

@@ -32,7 +32,10 @@ struct lep_spec;
 #define LEP_CAP_ABORT_IF	0x100	/* rollout.abort_if, acted on */
 #define LEP_CAP_SPOT		0x200	/* resources.spot: true */
 #define LEP_CAP_IMAGE		0x400	/* image: runs containers */
-#define LEP_CAP_ALL		0x7ff
+#define LEP_CAP_SETUP		0x800	/* setup: a step before run */
+#define LEP_CAP_RESUBMIT	0x1000	/* job.max_restarts above 0 */
+#define LEP_CAP_REGIONS		0x2000	/* placement.regions, .zones */
+#define LEP_CAP_ALL		0x3fff
 
 /*
  * A hidden entry point: 'lepton ARGV1 ...' runs main instead of a command

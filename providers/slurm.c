@@ -582,8 +582,14 @@ slurm_logs(void *state, const char *name, const struct lep_logs_req *req,
 const struct lep_provider_ops provider_slurm = {
 	.name = "slurm",
 	.abi = LEP_PROVIDER_ABI,
+	/*
+	 * No REGIONS: its offers' regions are partitions, but a job goes to
+	 * placement.partition (or the default), so regions would only
+	 * steer the plan, not the job.
+	 */
 	.caps = LEP_CAP_SERVICE | LEP_CAP_JOB | LEP_CAP_GPU |
-	    LEP_CAP_MULTINODE | LEP_CAP_PARTITION,
+	    LEP_CAP_MULTINODE | LEP_CAP_PARTITION | LEP_CAP_SETUP |
+	    LEP_CAP_RESUBMIT,
 	.poll_ms = SLURM_POLL_MS,	/* a remote engine: ask it less often */
 	.open = slurm_open,
 	.close = slurm_close,

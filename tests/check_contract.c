@@ -395,7 +395,10 @@ static const struct {
 	    "placement: {account: nobody}\n", "placement.account: nobody" },
 	{ LEP_CAP_AUTOSCALE, "kind: service\nname: %s\nrun: \"true\"\n"
 	    "service: {replicas: {min: 1, max: 4, target_qps: 5}}\n",
-	    "service.replicas: {min: 1, max: 4}" },
+	    "service.replicas: {min: 1, max: 4, target_qps: 5}" },
+	{ LEP_CAP_AUTOSCALE, "kind: service\nname: %s\nrun: \"true\"\n"
+	    "service: {replicas: {min: 1, max: 1, target_qps: 5}}\n",
+	    "service.replicas: {min: 1, max: 1, target_qps: 5}" },
 	{ LEP_CAP_ABORT_IF, "kind: service\nname: %s\nrun: \"true\"\n"
 	    "service: {rollout: {abort_if: {p99_ms: 800}}}\n",
 	    "service.rollout.abort_if" },
@@ -403,6 +406,15 @@ static const struct {
 	    "resources: {spot: true}\n", "resources.spot: true" },
 	{ LEP_CAP_IMAGE, "kind: job\nname: %s\nrun: \"true\"\n"
 	    "image: busybox:1.36\n", "image: busybox:1.36" },
+	{ LEP_CAP_SETUP, "kind: job\nname: %s\nsetup: \"true\"\n"
+	    "run: \"true\"\n", "setup" },
+	{ LEP_CAP_RESUBMIT, "kind: job\nname: %s\nrun: \"true\"\n"
+	    "job: {max_restarts: 1}\n", "job.max_restarts: 1" },
+	{ LEP_CAP_REGIONS, "kind: job\nname: %s\nrun: \"true\"\n"
+	    "placement: {regions: [nowhere, elsewhere]}\n",
+	    "placement.regions: [nowhere, elsewhere]" },
+	{ LEP_CAP_REGIONS, "kind: job\nname: %s\nrun: \"true\"\n"
+	    "placement: {zones: [nowhere-a]}\n", "placement.zones: [nowhere-a]" },
 };
 
 START_TEST(test_contract_refuses_what_its_capabilities_lack)

@@ -49,6 +49,28 @@ START_TEST(test_json_print_has_no_tabs)
 }
 END_TEST
 
+/* Reliability issue, defect 10a: a body is carried whole, NULs and all. */
+START_TEST(test_json_bytes_keeps_nul_and_base64s_the_rest)
+{
+	struct lep_json	*a = lep_json_arr();
+	char		*s;
+
+	lep_json_push(a, lep_json_bytes("a\0b\"\\\n\x01\xc3\xa9", 9));
+	lep_json_push(a, lep_json_bytes("plain", 5));
+	lep_json_push(a, lep_json_bytes("\x89PNG\0\xff", 6));
+	lep_json_push(a, lep_json_bytes("\xed\xa0\x80", 3));	/* surrogate */
+	lep_json_push(a, lep_json_bytes("\xff", 1));
+	lep_json_push(a, lep_json_bytes("ab\xff", 2));	/* only len bytes */
+	lep_json_push(a, lep_json_bytes("", 0));
+	s = lep_json_print(a, 0);
+	ck_assert_str_eq(s, "[\"a\\u0000b\\\"\\\\\\n\\u0001\xc3\xa9\","
+	    "\"plain\",{\"base64\":\"iVBORwD/\"},{\"base64\":\"7aCA\"},"
+	    "{\"base64\":\"/w==\"},\"ab\",\"\"]");
+	free(s);
+	lep_json_free(a);
+}
+END_TEST
+
 START_TEST(test_json_set_replaces_and_getters_check_types)
 {
 	struct lep_json	*j = lep_json_obj();
@@ -74,6 +96,7 @@ suite_json(void)
 	tcase_add_test(tc, test_json_parse_error_has_line_and_col);
 	tcase_add_test(tc, test_json_rejects_trailing_garbage);
 	tcase_add_test(tc, test_json_print_has_no_tabs);
+	tcase_add_test(tc, test_json_bytes_keeps_nul_and_base64s_the_rest);
 	tcase_add_test(tc, test_json_set_replaces_and_getters_check_types);
 	suite_add_tcase(s, tc);
 	return s;

@@ -123,6 +123,51 @@ START_TEST(test_registry_numbers_versions_numerically)
 }
 END_TEST
 
+/*
+ * Reliability issue, defect 10b: a symlink loop in a model directory was
+ * "no such file". A link to itself and a link back to an ancestor both
+ * fail as a symlink loop naming the link, and nothing is registered.
+ */
+START_TEST(test_registry_symlink_loop_is_named)
+{
+	static const struct {
+		const char	*tag, *link, *target;
+	} loops[] = {
+		{ "loop-self", "self", "self" },
+		{ "loop-up", "sub/back", ".." },
+	};
+	const struct lep_err	*err;
+	struct lep_json		*m;
+	struct lep_txn		 txn;
+	char			*d, *sub, *l, *v;
+	size_t			 i;
+	int			 created;
+
+	for (i = 0; i < LEP_ARRAY_SIZE(loops); i++) {
+		d = model_dir(loops[i].tag, "{}\n");
+		sub = xasprintf("%s/sub", d);
+		ck_assert_ptr_null(lep_mkdirs(sub, 0755));
+		l = xasprintf("%s/%s", d, loops[i].link);
+		ck_assert_int_eq(symlink(loops[i].target, l), 0);
+		memset(&txn, 0, sizeof(txn));
+		v = NULL;
+		m = NULL;
+		err = lep_registry_register(&v, &created, &m, &txn, st, home,
+		    "iris", d, NULL, NULL, NULL);
+		ck_assert_ptr_nonnull(err);
+		ck_assert_int_eq(err->code, LEP_E_FAILED);
+		ck_assert_msg(strstr(err->msg, "symlink loop") != NULL &&
+		    strstr(err->msg, l) != NULL, "%s", err->msg);
+		ck_assert_ptr_null(v);
+		ck_assert_uint_eq(txn.n, 0);
+		lep_txn_release(&txn);
+		free(l);
+		free(sub);
+		free(d);
+	}
+}
+END_TEST
+
 START_TEST(test_registry_alias_moves_with_reflog)
 {
 	char	*a = model_dir("a", "1\n"), *b = model_dir("b", "2\n");
@@ -153,6 +198,53 @@ START_TEST(test_registry_alias_moves_with_reflog)
 	free(v2);
 	free(a);
 	free(b);
+}
+END_TEST
+
+/*
+ * Reliability issue, defect 10c: alias names were not checked; 'x.lock'
+ * failed with libgit2's words and 'a/b' was taken. The grammar is the
+ * spec's (a DNS-1035 label), less what names a version.
+ */
+static const struct {
+	const char	*alias;
+	int		 ok;
+} aliases[] = {
+	{ "prod", 1 }, { "prod-2", 1 }, { "v", 1 }, { "v2a", 1 },
+	{ "canary-v3", 1 },
+	{ "x.lock", 0 }, { "a/b", 0 }, { "a..b", 0 }, { "..", 0 },
+	{ "Prod", 0 }, { "HEAD", 0 }, { "a b", 0 }, { "-x", 0 }, { "x-", 0 },
+	{ "2x", 0 }, { "", 0 }, { "v1", 0 }, { "v007", 0 }, { "latest", 0 },
+	{ "a_b", 0 },
+	{ "a123456789012345678901234567890123456789012345678901234567890123",
+	    0 },
+};
+
+START_TEST(test_registry_alias_names_are_checked)
+{
+	const struct lep_err	*err;
+	char			*d = model_dir("a", "1\n"), *v, *ref;
+	char			 oid[LEP_OID_HEX];
+	int			 created;
+
+	v = reg(d, &created, NULL);
+	err = lep_registry_alias(st, "iris", "v1", aliases[_i].alias);
+	ref = xasprintf("refs/lepton/aliases/iris/%s", aliases[_i].alias);
+	if (aliases[_i].ok) {
+		ck_assert_msg(err == NULL, "%s: %s", aliases[_i].alias,
+		    err ? err->msg : "");
+		ck_assert_ptr_null(lep_state_ref_get(oid, st, ref));
+	} else {
+		ck_assert_msg(err != NULL, "'%s' taken", aliases[_i].alias);
+		ck_assert_int_eq(err->code, LEP_E_USAGE);
+		ck_assert_msg(strncmp(err->msg, "invalid alias '", 15) == 0,
+		    "%s", err->msg);
+		ck_assert_ptr_nonnull(lep_registry_alias_invalid(
+		    aliases[_i].alias));
+	}
+	free(ref);
+	free(v);
+	free(d);
 }
 END_TEST
 
@@ -250,7 +342,10 @@ suite_registry(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_registry_same_bytes_same_version);
 	tcase_add_test(tc, test_registry_numbers_versions_numerically);
+	tcase_add_test(tc, test_registry_symlink_loop_is_named);
 	tcase_add_test(tc, test_registry_alias_moves_with_reflog);
+	tcase_add_loop_test(tc, test_registry_alias_names_are_checked, 0,
+	    (int)LEP_ARRAY_SIZE(aliases));
 	tcase_add_test(tc, test_registry_lineage_and_materialize);
 	tcase_add_test(tc, test_state_commit_log_and_read);
 	tcase_add_test(tc, test_state_recovers_a_stale_lock);
