@@ -392,3 +392,28 @@ lep_unlock(int fd)
 	if (fd != -1)
 		close(fd);
 }
+
+const struct lep_err *
+lep_write_probe(const char *dir, size_t size)
+{
+	const struct lep_err	*err = NULL;
+	char			*p = xasprintf("%s/.probe-%ld", dir, (long)getpid());
+	int			 fd, rc;
+
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
+	    -1) {
+		err = lep_err_errno(LEP_E_FAILED, "cannot write in '%s'", dir);
+		free(p);
+		return err;
+	}
+	/* Blocks really taken, not a sparse promise. */
+	if ((rc = posix_fallocate(fd, 0, (off_t)size)) != 0) {
+		errno = rc;
+		err = lep_err_errno(LEP_E_FAILED, "cannot write in '%s'", dir);
+	} else if (fsync(fd) == -1)
+		err = lep_err_errno(LEP_E_FAILED, "cannot write in '%s'", dir);
+	close(fd);
+	(void)unlink(p);
+	free(p);
+	return err;
+}

@@ -102,4 +102,10 @@ const struct lep_err *lep_lock(int *fd_out, const char *home,
 	    long long timeout_ms);
 void	 lep_unlock(int fd);
 
+/*
+ * Can size bytes be written in dir now? A file of that size is made,
+ * synced and removed. Errors: FAILED (full, read-only: strerror says).
+ */
+const struct lep_err *lep_write_probe(const char *dir, size_t size);
+
 #endif

@@ -697,9 +697,18 @@ lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
 	}
 	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL)
 		goto done;
-	/* A state that cannot record the stop is found before it stops. */
+	/*
+	 * A state that cannot record the stop (damaged, full, read-only) is
+	 * found before anything stops: never a stop nobody recorded.
+	 */
 	if ((err = lep_state_open(&st, ctx->home, 1)) != NULL)
 		goto done;
+	if ((err = lep_write_probe(ctx->home, 1 << 20)) != NULL) {
+		err = lep_err_hint(lep_err_new(err->code, "%s; nothing was "
+		    "stopped, since the stop could not be recorded", err->msg),
+		    "free some space (or make it writable), then stop again");
+		goto done;
+	}
 	err = lep_provider_remove(out, p, name, grace_s);
 	if (err == NULL) {
 		lep_json_set_int(rec, "updated", (long long)time(NULL));

@@ -10,9 +10,11 @@
 #include "provider.h"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,43 @@ local_job_path(const struct local_runtime *rt, const char *home,
 
 /* --- the hooks, in the lepton command ----------------------------------- */
 
+/*
+ * Why a runner is gone without a word: its own last line, else a disk
+ * that is full or read-only, else that nobody knows.
+ */
+static char *
+runner_death(const struct local_runtime *rt, const char *home, const char *id)
+{
+	struct lep_buf	 b;
+	struct statvfs	 vfs;
+	char		*p, *msg = NULL, *nl;
+
+	p = local_job_path(rt, home, id, "runner.log");
+	if (lep_read_file(&b, p, 1 << 20) == NULL && b.len > 0) {
+		while (b.len > 0 && b.buf[b.len - 1] == '\n')
+			b.buf[--b.len] = '\0';
+		nl = strrchr(b.buf, '\n');
+		msg = xasprintf("the job's runner died: %s", nl ? nl + 1 :
+		    b.buf);
+	}
+	lep_buf_release(&b);
+	free(p);
+	if (msg != NULL)
+		return msg;
+	p = local_job_path(rt, home, id, "");
+	if (statvfs(p, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		msg = xasprintf("the job's runner died: '%s' is on a "
+		    "read-only file system", p);
+	else if (statvfs(p, &vfs) == 0 && vfs.f_bavail == 0)
+		msg = xasprintf("the job's runner died: no space left on the "
+		    "device holding '%s'", p);
+	else
+		msg = xasprintf("the job's runner died without a word (killed, "
+		    "or its disk was full for a while); see '%srunner.log'", p);
+	free(p);
+	return msg;
+}
+
 static struct lep_job *
 job_from_state(const struct local_runtime *rt, const char *home,
     const char *id, const struct lep_json *st)
@@ -60,16 +99,24 @@ job_from_state(const struct local_runtime *rt, const char *home,
 		j->model = xstrdup(lep_json_get_str(st, "model"));
 	if (lep_json_get_str(st, "message") != NULL)
 		j->message = xstrdup(lep_json_get_str(st, "message"));
+	/* What the runner could not write, beside why the job ended. */
+	if (lep_json_get_str(st, "disk") != NULL) {
+		char	*m = xasprintf("%s%s%s", j->message ? j->message : "",
+		    j->message ? "; also " : "", lep_json_get_str(st, "disk"));
+
+		free(j->message);
+		j->message = m;
+	}
 	(void)lep_json_get_ll(st, "pid", &v);
 	if (lep_streq(phase, "running") || lep_streq(phase, "recording")) {
 		if (v > 0 && lep_proc_alive((long)v, local_json_ull(st, "start"))) {
 			j->pid = (long)v;
 			j->state = xstrdup("running");
 		} else {
-			/* Killed behind our back: say so. */
+			/* Killed behind our back: say so, and why if known. */
 			j->state = xstrdup("failed");
 			free(j->message);
-			j->message = xstrdup("the job's runner died");
+			j->message = runner_death(rt, home, id);
 		}
 	} else
 		j->state = xstrdup(phase ? phase : "unknown");
@@ -234,10 +281,44 @@ struct runner {
 	unsigned long long	 start;
 };
 
+/*
+ * The job's state. A full disk must not leave it saying "running" after
+ * the runner is gone: the runner keeps a reserve of space (made at its
+ * start) that it gives up to write its last states, saying why.
+ */
 static void
 runner_write(struct runner *r)
 {
-	(void)lep_write_json(r->state_path, r->st, 0600);
+	const struct lep_err	*err;
+	char			*p;
+
+	if ((err = lep_write_json(r->state_path, r->st, 0600)) == NULL)
+		return;
+	p = local_job_path(r->rt, r->home, r->id, "reserve");
+	if (unlink(p) == 0) {
+		fprintf(stderr, "lepton: job %s: %s; gave up lepton's reserve "
+		    "to record it\n", r->id, err->msg);
+		if (lep_json_get_str(r->st, "disk") == NULL)
+			lep_json_set_str(r->st, "disk", err->msg);
+		(void)lep_write_json(r->state_path, r->st, 0600);
+	}
+	free(p);
+}
+
+/* Space for the last states on a disk that fills up: see runner_write. */
+static void
+runner_reserve(struct runner *r)
+{
+	char	*p = local_job_path(r->rt, r->home, r->id, "reserve");
+	int	 fd;
+
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) !=
+	    -1) {
+		if (posix_fallocate(fd, 0, 256 * 1024) != 0)
+			(void)unlink(p);
+		close(fd);
+	}
+	free(p);
 }
 
 /* Run cmd to its end; its exit status, 128+N for a signal, or -1. */
@@ -438,7 +519,7 @@ local_job_run(const struct local_runtime *rt, int argc, char **argv)
 	struct sigaction	 sa;
 	struct runner		 r;
 	const char		*why = NULL, *output;
-	char			**env;
+	char			**env, *p;
 	int			 rc = 0;
 
 	if (argc != 3) {
@@ -462,6 +543,7 @@ local_job_run(const struct local_runtime *rt, int argc, char **argv)
 		rc = 1;
 		goto done;
 	}
+	runner_reserve(&r);
 	r.st = lep_json_obj();
 	lep_json_set_int(r.st, "pid", (long long)getpid());
 	lep_json_set_num(r.st, "start", (double)r.start);
@@ -480,6 +562,9 @@ done:
 	lep_json_free(meta);
 	lep_json_free(secrets);
 	lep_spec_free(sp);
+	p = local_job_path(rt, r.home, r.id, "reserve");
+	(void)unlink(p);
+	free(p);
 	free(r.state_path);
 	return rc;
 }
