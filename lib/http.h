@@ -93,18 +93,41 @@ struct lep_load_opts {
 	volatile int	*stop;		/* set (by SIGINT) to end early */
 };
 
+/*
+ * sent = ok + the errors (connect, timeout, other, protocol, status 3xx,
+ * 4xx and 5xx), once every request has ended.
+ */
 struct lep_load_result {
 	struct lep_hdr	*latency;	/* us; owned: free with lep_hdr_free */
 	long long	 sent;		/* counted requests, started */
 	long long	 ok;		/* 2xx */
 	long long	 err_connect;
 	long long	 err_timeout;
-	long long	 err_other;	/* reset, TLS, over the size cap... */
-	long long	 status[6];	/* by class: [4] 4xx, [5] 5xx... */
+	long long	 err_other;	/* reset, cut short, TLS, over cap */
+	long long	 err_protocol;	/* not HTTP: status line, framing */
+	long long	 status[6];	/* final, by class: [3] 3xx... */
 	long long	 late;		/* open loop: started after their time */
 	double		 seconds;	/* measured, after warmup */
 	int		 stopped;	/* ended by *stop */
 };
+
+/* How a request of a load run ended. */
+enum lep_load_end {
+	LEP_LOAD_ANSWERED,	/* a final response, whose status says more */
+	LEP_LOAD_CONNECT,	/* no connection */
+	LEP_LOAD_TIMEOUT,	/* past the request's timeout */
+	LEP_LOAD_PROTOCOL,	/* an answer that is not HTTP */
+	LEP_LOAD_OTHER,		/* reset, cut short, over the size cap */
+};
+
+/*
+ * Count a request in r that ended as how after latency_us; status: the
+ * final response's. A status outside 200-599 (no 1xx is final here) is a
+ * protocol error, 2xx is ok, the others count by class. Both engines
+ * count through this, so that they agree.
+ */
+void	 lep_load_count(struct lep_load_result *r, enum lep_load_end how,
+	    long status, long long latency_us);
 
 /*
  * The clock of a load run, shared by both engines: when each request is

@@ -96,6 +96,8 @@ load_json(const struct lep_load_opts *o, const struct lep_load_result *r)
 	lep_json_set_int(errs, "connect", r->err_connect);
 	lep_json_set_int(errs, "timeout", r->err_timeout);
 	lep_json_set_int(errs, "other", r->err_other);
+	lep_json_set_int(errs, "protocol", r->err_protocol);
+	lep_json_set_int(errs, "http_3xx", r->status[3]);
 	lep_json_set_int(errs, "http_4xx", r->status[4]);
 	lep_json_set_int(errs, "http_5xx", r->status[5]);
 	lep_json_set(res, "errors", errs);
@@ -126,10 +128,11 @@ load_text(struct lep_out *out, const struct lep_load_opts *o,
 		lep_out_printf(out, "closed loop, %lld in flight, %.2fs%s\n",
 		    conc, r->seconds, r->stopped ? " (interrupted)" : "");
 	lep_out_printf(out, "requests   %lld (%.1f/s), ok %lld; errors: "
-	    "connect %lld, timeout %lld, other %lld, 4xx %lld, 5xx %lld\n",
-	    r->sent, r->seconds > 0 ? (double)lep_hdr_count(r->latency) /
-	    r->seconds : 0, r->ok, r->err_connect, r->err_timeout,
-	    r->err_other, r->status[4], r->status[5]);
+	    "connect %lld, timeout %lld, other %lld, protocol %lld, 3xx %lld, "
+	    "4xx %lld, 5xx %lld\n", r->sent, r->seconds > 0 ?
+	    (double)lep_hdr_count(r->latency) / r->seconds : 0, r->ok,
+	    r->err_connect, r->err_timeout, r->err_other, r->err_protocol,
+	    r->status[3], r->status[4], r->status[5]);
 	lep_out_printf(out, "latency    ");
 	for (i = 0; i < LEP_ARRAY_SIZE(pcts); i++)
 		lep_out_printf(out, "%s %.3f ms  ", pnames[i],

@@ -172,25 +172,11 @@ struct run {
 };
 
 static void
-finish(struct run *w, struct conn *c, int status, int kind)
+finish(struct run *w, struct conn *c, enum lep_load_end how, int status)
 {
-	struct lep_load_result	*r = w->r;
-
 	w->inflight--;
-	if (!c->counted)
-		return;
-	if (kind == 0) {
-		if (status >= 100 && status < 600)
-			r->status[status / 100]++;
-		if (status >= 200 && status < 300)
-			r->ok++;
-	} else if (kind == 1)
-		r->err_connect++;
-	else if (kind == 2)
-		r->err_timeout++;
-	else
-		r->err_other++;
-	lep_hdr_record(r->latency, (uint64_t)(lep_now_us() - c->intended));
+	if (c->counted)
+		lep_load_count(w->r, how, status, lep_now_us() - c->intended);
 }
 
 static void
@@ -210,7 +196,7 @@ start(struct run *w, struct conn *c, long long when, int counted)
 		c->fd = socket(w->ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (c->fd == -1) {
-			finish(w, c, 0, 3);
+			finish(w, c, LEP_LOAD_OTHER, 0);
 			return;
 		}
 		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
@@ -219,7 +205,7 @@ start(struct run *w, struct conn *c, long long when, int counted)
 		    errno != EINPROGRESS) {
 			close(c->fd);
 			c->fd = -1;
-			finish(w, c, 0, 1);
+			finish(w, c, LEP_LOAD_CONNECT, 0);
 			return;
 		}
 		c->st = C_CONNECTING;
@@ -230,7 +216,7 @@ start(struct run *w, struct conn *c, long long when, int counted)
 	n = write(c->fd, w->req, w->reqlen);
 	if (n < 0 && errno != EAGAIN) {
 		conn_close(w->ep, c);
-		finish(w, c, 0, 3);
+		finish(w, c, LEP_LOAD_OTHER, 0);
 		return;
 	}
 	c->wpos = n > 0 ? (size_t)n : 0;
@@ -250,7 +236,7 @@ on_event(struct run *w, struct conn *c, unsigned int ev)
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
 		    soerr != 0) {
 			conn_close(w->ep, c);
-			finish(w, c, 0, 1);
+			finish(w, c, LEP_LOAD_CONNECT, 0);
 			return;
 		}
 		c->st = C_WRITING;
@@ -259,7 +245,7 @@ on_event(struct run *w, struct conn *c, unsigned int ev)
 		n = write(c->fd, w->req + c->wpos, w->reqlen - c->wpos);
 		if (n < 0 && errno != EAGAIN) {
 			conn_close(w->ep, c);
-			finish(w, c, 0, 3);
+			finish(w, c, LEP_LOAD_OTHER, 0);
 			return;
 		}
 		if (n > 0)
@@ -279,22 +265,23 @@ on_event(struct run *w, struct conn *c, unsigned int ev)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
+			/* Closed mid-response. */
 			conn_close(w->ep, c);
-			finish(w, c, 0, 3);	/* closed mid-response */
+			finish(w, c, LEP_LOAD_OTHER, 0);
 			return;
 		}
 		c->rlen += (size_t)n;
 		c->total += (size_t)n;
 		if (w->o->req->max_body && c->total > w->o->req->max_body) {
 			conn_close(w->ep, c);
-			finish(w, c, 0, 3);
+			finish(w, c, LEP_LOAD_OTHER, 0);
 			return;
 		}
 		end = lep_wire_response_end(c->rbuf, c->rlen, &status,
 		    &close_after);
 		if (end < 0) {
 			conn_close(w->ep, c);
-			finish(w, c, 0, 3);
+			finish(w, c, LEP_LOAD_PROTOCOL, 0);
 			return;
 		}
 		if (end > 0)
@@ -302,7 +289,7 @@ on_event(struct run *w, struct conn *c, unsigned int ev)
 		if (c->rlen >= RBUF - 1) {
 			/* A body bigger than the buffer: keep its tail only. */
 			conn_close(w->ep, c);
-			finish(w, c, 0, 3);
+			finish(w, c, LEP_LOAD_OTHER, 0);
 			return;
 		}
 	}
@@ -310,7 +297,7 @@ on_event(struct run *w, struct conn *c, unsigned int ev)
 		conn_close(w->ep, c);
 	else
 		c->st = C_IDLE;
-	finish(w, c, status, 0);
+	finish(w, c, LEP_LOAD_ANSWERED, status);
 }
 
 /* The one request every connection sends, whole (it may hold a token). */
@@ -380,7 +367,7 @@ run_loop(struct run *w, struct lep_load_clock *c, struct conn *conns, int n)
 		for (i = 0; i < n; i++) {
 			if (conns[i].st != C_IDLE && now > conns[i].deadline) {
 				conn_close(w->ep, &conns[i]);
-				finish(w, &conns[i], 0, 2);
+				finish(w, &conns[i], LEP_LOAD_TIMEOUT, 0);
 			}
 		}
 	}

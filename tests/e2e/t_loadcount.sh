@@ -1,0 +1,58 @@
+# t_loadcount.sh: how a load run counts answers, right and broken, on
+# both engines, against tests/e2e/malformed_server.py.
+
+# Sets $base (http://127.0.0.1:PORT) and $server.
+start_malformed_server() {
+	port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	$PY "$ROOT/tests/e2e/malformed_server.py" "$port" >/dev/null 2>&1 &
+	server=$!
+	trap 'kill $server 2>/dev/null; cleanup_home' EXIT
+	wait_for 10 port_open "$port" || fail "the server did not start"
+	base="http://127.0.0.1:$port"
+}
+
+# counts ENGINE PATH ARGS...: a --json load run of $base/PATH; sets $rc,
+# $out, $err and $counts, the summary's counts in one line, with the sum
+# of its classes when that is not the requests sent.
+counts() {
+	_engine=$1 _path=$2
+	shift 2
+	run $LEPTON --json predict "$base$_path" -d '{}' --engine "$_engine" "$@"
+	counts=$($PY - "$out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d.get("result")
+if r is None:
+    print("no result: " + json.dumps(d))
+    sys.exit()
+e = r["errors"]
+keys = ["connect", "timeout", "other", "protocol", "http_3xx", "http_4xx",
+        "http_5xx"]
+parts = ["requests %d" % r["requests"], "ok %d" % r["ok"]]
+parts += ["%s %s" % (k, e.get(k, "-")) for k in keys]
+parts.append("abandoned %s" % r.get("abandoned", "-"))
+total = r["ok"] + sum(e.get(k, 0) for k in keys) + r.get("abandoned", 0)
+if total != r["requests"]:
+    parts.append("(sum %d)" % total)
+print(", ".join(parts))
+PY
+)
+}
+
+# expect_counts WANT: $counts is WANT.
+expect_counts() {
+	[ "$counts" = "$1" ] ||
+	    fail "$_engine $_path: counts: $counts; want: $1"
+}
+
+test_loadcount_status_999_is_a_protocol_error() {
+	start_malformed_server
+	for engine in lean curl; do
+		for path in /status-999 /status-abc /garbage; do
+			counts $engine $path -n 10 -c 2 --timeout 5
+			expect_counts "requests 10, ok 0, connect 0, timeout 0, other 0, protocol 10, http_3xx 0, http_4xx 0, http_5xx 0, abandoned -"
+		done
+	done
+	run $LEPTON predict "$base/status-999" -d '{}' -n 4 -c 1
+	expect_out "protocol 4"
+}
