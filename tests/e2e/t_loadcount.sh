@@ -56,3 +56,25 @@ test_loadcount_status_999_is_a_protocol_error() {
 	run $LEPTON predict "$base/status-999" -d '{}' -n 4 -c 1
 	expect_out "protocol 4"
 }
+
+test_loadcount_bodies_over_64k_are_ok() {
+	start_malformed_server
+	for path in /big-cl /big-chunked; do
+		counts lean $path -n 10 -c 2 --timeout 5
+		expect_counts "requests 10, ok 10, connect 0, timeout 0, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned -"
+	done
+}
+
+test_loadcount_bad_chunk_size_is_an_error() {
+	start_malformed_server
+	counts lean /bad-chunk -n 10 -c 2 --timeout 5
+	expect_counts "requests 10, ok 0, connect 0, timeout 0, other 0, protocol 10, http_3xx 0, http_4xx 0, http_5xx 0, abandoned -"
+}
+
+test_loadcount_interim_1xx_skipped() {
+	start_malformed_server
+	for path in /continue /info; do
+		counts lean $path -n 10 -c 2 --timeout 5
+		expect_counts "requests 10, ok 10, connect 0, timeout 0, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned -"
+	done
+}
