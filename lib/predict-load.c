@@ -163,6 +163,11 @@ lep_predict_load(struct lep_ctx *ctx, const struct lep_predict *p,
 		lep_out_result(&ctx->out, load_json(&o, &r));
 	else if (err == NULL)
 		load_text(&ctx->out, &o, &r);
+	/* A run whose every request failed is no measure of anything. */
+	if (err == NULL && r.sent > 0 && r.ok == 0)
+		err = lep_err_hint(lep_err_new(LEP_E_FAILED, "%s: none of the "
+		    "%lld requests succeeded", p->url, r.sent),
+		    "the summary counts them by class");
 	lep_hdr_free(r.latency);
 	return err;
 }

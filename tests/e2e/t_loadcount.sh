@@ -78,3 +78,23 @@ test_loadcount_interim_1xx_skipped() {
 		expect_counts "requests 10, ok 10, connect 0, timeout 0, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned -"
 	done
 }
+
+test_loadcount_no_success_exits_1() {
+	start_malformed_server
+	for engine in lean curl; do
+		counts $engine /status-999 -n 6 -c 2 --timeout 5
+		expect_rc 1
+		expect_err "none of the 6 requests succeeded"
+		[ "$(jget "$out" 'd["ok"], d["error"]["code"], d["error"]["exit"]')" = "False failed 1" ] ||
+		    fail "$engine: $(cat "$out")"
+		expect_counts "requests 6, ok 0, connect 0, timeout 0, other 0, protocol 6, http_3xx 0, http_4xx 0, http_5xx 0, abandoned -"
+		counts $engine /ok -n 6 -c 2 --timeout 5
+		expect_rc 0
+		[ ! -s "$err" ] || fail "$engine: stderr: $(cat "$err")"
+	done
+	# Text: the summary on stdout, then the failure on stderr.
+	run $LEPTON predict "$base/reset" -d '{}' -n 4 -c 1
+	expect_rc 1
+	expect_out "ok 0; errors: connect 0, timeout 0, other 4"
+	expect_err "lepton: predict: $base/reset: none of the 4 requests succeeded"
+}
