@@ -579,6 +579,13 @@ lep_load_clock_over(const struct lep_load_clock *c,
 }
 
 int
+lep_load_clock_cut(const struct lep_load_clock *c,
+    const struct lep_load_opts *o, long long now)
+{
+	return (o->stop != NULL && *o->stop) || (c->end_at && now >= c->end_at);
+}
+
+int
 lep_load_clock_next(struct lep_load_clock *c, struct lep_load_result *r,
     long long now, long long *when)
 {
@@ -686,11 +693,12 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 		now = lep_now_us();
 		if (lep_load_clock_over(&c, o, now))
 			stopping = 1;
+		if (stopping && (inflight == 0 || lep_load_clock_cut(&c, o,
+		    now)))
+			break;
 		if (!stopping)
 			inflight += load_start_due(slots, n, multi, &c, r, o,
 			    now);
-		if (stopping && inflight == 0)
-			break;
 		C.multi_perform(multi, &running);
 		done = load_reap(multi, r);
 		inflight -= done;
@@ -706,9 +714,19 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 			wait_ms = 0;
 		if (wait_ms > 50)
 			wait_ms = 50;
+		if (c.end_at > 0 && (c.end_at - now) / 1000 < wait_ms)
+			wait_ms = c.end_at > now ? (c.end_at - now) / 1000 : 0;
 		C.multi_poll(multi, NULL, 0, (int)wait_ms, NULL);
 	}
 	lep_load_clock_end(&c, r, o, lep_now_us());
+	/* Cut: what is still in flight is abandoned, not waited for. */
+	for (i = 0; i < n; i++) {
+		if (slots[i].busy) {
+			C.multi_remove_handle(multi, slots[i].x.easy);
+			r->abandoned += slots[i].counted;
+			slots[i].busy = 0;
+		}
+	}
 	for (i = 0; i < n; i++)
 		xfer_release(&slots[i].x);
 	free(slots);

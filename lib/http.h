@@ -95,7 +95,7 @@ struct lep_load_opts {
 
 /*
  * sent = ok + the errors (connect, timeout, other, protocol, status 3xx,
- * 4xx and 5xx), once every request has ended.
+ * 4xx and 5xx) + abandoned.
  */
 struct lep_load_result {
 	struct lep_hdr	*latency;	/* us; owned: free with lep_hdr_free */
@@ -107,6 +107,7 @@ struct lep_load_result {
 	long long	 err_protocol;	/* not HTTP: status line, framing */
 	long long	 status[6];	/* final, by class: [3] 3xx... */
 	long long	 late;		/* open loop: started after their time */
+	long long	 abandoned;	/* in flight when the run was cut */
 	double		 seconds;	/* measured, after warmup */
 	int		 stopped;	/* ended by *stop */
 };
@@ -147,6 +148,14 @@ void	 lep_load_clock_init(struct lep_load_clock *,
 int	 lep_load_clock_over(const struct lep_load_clock *,
 	    const struct lep_load_opts *, long long now);
 /*
+ * Whether the run ends now, whatever is in flight: stopped, or past the
+ * duration (a run of N requests waits for its last). What is in flight
+ * is abandoned: counted in abandoned, neither ok nor an error, with no
+ * latency, as neither engine knows how long it would have taken.
+ */
+int	 lep_load_clock_cut(const struct lep_load_clock *,
+	    const struct lep_load_opts *, long long now);
+/*
  * 1 and *when (the time it was due) when a request may start now, counted
  * in started if past the warmup, and in r->late if over a ms late; 0 when
  * the next is not due yet.
@@ -163,7 +172,9 @@ void	 lep_load_clock_end(const struct lep_load_clock *,
  * always in flight, latency from each send. Open loop (rate): requests
  * due at a constant rate, latency from each one's intended send time,
  * so that a stalled server cannot hide its queueing (coordinated
- * omission). Errors: only set-up failures.
+ * omission). The run ends at the end of the duration or when *stop is
+ * set, even with requests in flight (see lep_load_clock_cut). Errors:
+ * only set-up failures.
  */
 const struct lep_err *lep_http_load(struct lep_load_result *,
 	    const struct lep_load_opts *);

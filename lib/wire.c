@@ -505,7 +505,7 @@ start_due(struct run *w, struct lep_load_clock *c, struct conn *conns,
 	}
 }
 
-/* Open loop until the clock ends the run and the last answer is in. */
+/* Until the clock ends the run: the last answer in, or the run cut. */
 static void
 run_loop(struct run *w, struct lep_load_clock *c, struct conn *conns, int n)
 {
@@ -517,13 +517,16 @@ run_loop(struct run *w, struct lep_load_clock *c, struct conn *conns, int n)
 		now = lep_now_us();
 		if (lep_load_clock_over(c, w->o, now))
 			stopping = 1;
+		if (stopping && (w->inflight == 0 || lep_load_clock_cut(c,
+		    w->o, now)))
+			break;
 		if (!stopping)
 			start_due(w, c, conns, n, now);
-		if (stopping && w->inflight == 0)
-			break;
 		wait_us = 50000;
 		if (c->interval > 0 && !stopping && c->next_due - now < wait_us)
 			wait_us = c->next_due - now;
+		if (c->end_at > 0 && c->end_at - now < wait_us)
+			wait_us = c->end_at - now;
 		nev = epoll_wait(w->ep, evs, (int)LEP_ARRAY_SIZE(evs),
 		    wait_us > 0 ? (int)(wait_us / 1000) : 0);
 		for (e = 0; e < nev; e++)
@@ -584,6 +587,9 @@ lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 	run_loop(&w, &c, conns, n);
 	lep_load_clock_end(&c, r, o, lep_now_us());
 	for (i = 0; i < n; i++) {
+		/* Cut: what is still in flight is abandoned. */
+		if (conns[i].st != C_IDLE)
+			r->abandoned += conns[i].counted;
 		conn_close(w.ep, &conns[i]);
 		free(conns[i].rbuf);
 	}

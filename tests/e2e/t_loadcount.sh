@@ -50,7 +50,7 @@ test_loadcount_status_999_is_a_protocol_error() {
 	for engine in lean curl; do
 		for path in /status-999 /status-abc /garbage; do
 			counts $engine $path -n 10 -c 2 --timeout 5
-			expect_counts "requests 10, ok 0, connect 0, timeout 0, other 0, protocol 10, http_3xx 0, http_4xx 0, http_5xx 0, abandoned -"
+			expect_counts "requests 10, ok 0, connect 0, timeout 0, other 0, protocol 10, http_3xx 0, http_4xx 0, http_5xx 0, abandoned 0"
 		done
 	done
 	run $LEPTON predict "$base/status-999" -d '{}' -n 4 -c 1
@@ -61,21 +61,21 @@ test_loadcount_bodies_over_64k_are_ok() {
 	start_malformed_server
 	for path in /big-cl /big-chunked; do
 		counts lean $path -n 10 -c 2 --timeout 5
-		expect_counts "requests 10, ok 10, connect 0, timeout 0, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned -"
+		expect_counts "requests 10, ok 10, connect 0, timeout 0, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned 0"
 	done
 }
 
 test_loadcount_bad_chunk_size_is_an_error() {
 	start_malformed_server
 	counts lean /bad-chunk -n 10 -c 2 --timeout 5
-	expect_counts "requests 10, ok 0, connect 0, timeout 0, other 0, protocol 10, http_3xx 0, http_4xx 0, http_5xx 0, abandoned -"
+	expect_counts "requests 10, ok 0, connect 0, timeout 0, other 0, protocol 10, http_3xx 0, http_4xx 0, http_5xx 0, abandoned 0"
 }
 
 test_loadcount_interim_1xx_skipped() {
 	start_malformed_server
 	for path in /continue /info; do
 		counts lean $path -n 10 -c 2 --timeout 5
-		expect_counts "requests 10, ok 10, connect 0, timeout 0, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned -"
+		expect_counts "requests 10, ok 10, connect 0, timeout 0, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned 0"
 	done
 }
 
@@ -87,7 +87,7 @@ test_loadcount_no_success_exits_1() {
 		expect_err "none of the 6 requests succeeded"
 		[ "$(jget "$out" 'd["ok"], d["error"]["code"], d["error"]["exit"]')" = "False failed 1" ] ||
 		    fail "$engine: $(cat "$out")"
-		expect_counts "requests 6, ok 0, connect 0, timeout 0, other 0, protocol 6, http_3xx 0, http_4xx 0, http_5xx 0, abandoned -"
+		expect_counts "requests 6, ok 0, connect 0, timeout 0, other 0, protocol 6, http_3xx 0, http_4xx 0, http_5xx 0, abandoned 0"
 		counts $engine /ok -n 6 -c 2 --timeout 5
 		expect_rc 0
 		[ ! -s "$err" ] || fail "$engine: stderr: $(cat "$err")"
@@ -97,4 +97,29 @@ test_loadcount_no_success_exits_1() {
 	expect_rc 1
 	expect_out "ok 0; errors: connect 0, timeout 0, other 4"
 	expect_err "lepton: predict: $base/reset: none of the 4 requests succeeded"
+}
+
+# Defect 6: --duration 2 against a server that never answers ran for the
+# whole --timeout (30 s), each request in flight waiting it out.
+test_loadcount_duration_cuts_stalled_requests() {
+	start_malformed_server
+	for engine in lean curl; do
+		t0=$(date +%s%N)
+		counts $engine /stall --duration 2 -c 3
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		echo "figure: $engine: --duration 2 against a stalled server took $ms ms"
+		[ $ms -lt 6000 ] || fail "$engine: the run took $ms ms"
+		expect_rc 1
+		expect_err "none of the 3 requests succeeded (3 still in flight at the end, abandoned)"
+		expect_counts "requests 3, ok 0, connect 0, timeout 0, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned 3"
+		[ "$(jget "$out" '2 <= d["result"]["seconds"] < 2.5')" = True ] ||
+		    fail "$engine: seconds: $(cat "$out")"
+		# Open loop: as many abandoned as were started.
+		counts $engine /stall --duration 1 --rate 50 -c 5
+		expect_rc 1
+		expect_counts "requests 5, ok 0, connect 0, timeout 0, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned 5"
+	done
+	# A run of N requests still waits for each, up to its timeout.
+	counts lean /stall -n 2 -c 2 --timeout 1
+	expect_counts "requests 2, ok 0, connect 0, timeout 2, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned 0"
 }
