@@ -16,6 +16,9 @@ them right. usage: malformed_server.py PORT. Loopback only.
   /truncated    Content-Length 100, 2 bytes, then close
   /reset        a TCP reset in place of an answer
   /stall        no answer, ever
+  /redirect     302 to /ok (a load run does not follow it)
+  /unavailable  503
+  anything else 404
 """
 import socket
 import struct
@@ -77,6 +80,10 @@ def answer(path):
         return None, True
     if path == "/stall":
         return "stall", False
+    if path == "/redirect":
+        return head(b"302 Found", b"Location: /ok\r\n" + cl) + body, False
+    if path == "/unavailable":
+        return head(b"503 Service Unavailable", cl) + body, False
     return head(b"404 Not Found", cl) + body, False
 
 

@@ -123,3 +123,47 @@ test_loadcount_duration_cuts_stalled_requests() {
 	counts lean /stall -n 2 -c 2 --timeout 1
 	expect_counts "requests 2, ok 0, connect 0, timeout 2, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned 0"
 }
+
+# Every kind of answer, right and broken, through both engines: the same
+# counts, each in its class.
+test_loadcount_engines_agree_on_malformed_answers() {
+	start_malformed_server
+	while read -r path class; do
+		[ -n "$path" ] || continue
+		case $path in
+		/stall) args="--duration 1 -c 2" n=2 ;;
+		*) args="-n 8 -c 2 --timeout 5" n=8 ;;
+		esac
+		want="requests $n, ok 0, connect 0, timeout 0, other 0, protocol 0, http_3xx 0, http_4xx 0, http_5xx 0, abandoned 0"
+		want=$(echo "$want" | sed "s/ $class 0/ $class $n/")
+		lean=
+		for engine in lean curl; do
+			counts $engine $path $args
+			expect_counts "$want"
+			case $class in
+			ok) expect_rc 0 ;;
+			*) expect_rc 1 ;;
+			esac
+			[ -z "$lean" ] || [ "$counts" = "$lean" ] ||
+			    fail "$path: lean: $lean; curl: $counts"
+			lean=$counts
+		done
+	done <<'MATRIX'
+/ok ok
+/big-cl ok
+/big-chunked ok
+/eof ok
+/continue ok
+/info ok
+/bad-chunk protocol
+/status-999 protocol
+/status-abc protocol
+/garbage protocol
+/truncated other
+/reset other
+/redirect http_3xx
+/nope http_4xx
+/unavailable http_5xx
+/stall abandoned
+MATRIX
+}
