@@ -499,29 +499,63 @@ struct slot {
 	int		 counted;	/* started after the warmup */
 };
 
+void
+lep_load_count(struct lep_load_result *r, enum lep_load_end how, long status,
+    long long latency_us)
+{
+	if (how == LEP_LOAD_ANSWERED && (status < 200 || status > 599))
+		how = LEP_LOAD_PROTOCOL;
+	switch (how) {
+	case LEP_LOAD_ANSWERED:
+		r->status[status / 100]++;
+		r->ok += status < 300;
+		break;
+	case LEP_LOAD_CONNECT:
+		r->err_connect++;
+		break;
+	case LEP_LOAD_TIMEOUT:
+		r->err_timeout++;
+		break;
+	case LEP_LOAD_PROTOCOL:
+		r->err_protocol++;
+		break;
+	default:
+		r->err_other++;
+		break;
+	}
+	/* Failures take time too: every request's latency is recorded. */
+	lep_hdr_record(r->latency, (uint64_t)(latency_us > 0 ? latency_us : 0));
+}
+
 static void
 load_done(struct lep_load_result *r, struct slot *s, CURLcode rc,
     long long end)
 {
-	long	 status = 0;
+	enum lep_load_end	 how;
+	long			 status = 0;
 
 	if (!s->counted)
 		return;
 	if (rc == CURLE_OK) {
 		C.easy_getinfo(s->x.easy, CURLINFO_RESPONSE_CODE, &status);
-		if (status >= 100 && status < 600)
-			r->status[status / 100]++;
-		if (status >= 200 && status < 300)
-			r->ok++;
+		how = LEP_LOAD_ANSWERED;
 	} else if (rc == CURLE_COULDNT_CONNECT ||
 	    rc == CURLE_COULDNT_RESOLVE_HOST)
-		r->err_connect++;
+		how = LEP_LOAD_CONNECT;
 	else if (rc == CURLE_OPERATION_TIMEDOUT)
-		r->err_timeout++;
+		how = LEP_LOAD_TIMEOUT;
+	else if (rc == CURLE_WEIRD_SERVER_REPLY ||
+	    rc == CURLE_UNSUPPORTED_PROTOCOL ||
+	    (rc == CURLE_RECV_ERROR && strstr(s->x.errbuf, "chunk") != NULL))
+		/*
+		 * A status line that is not HTTP's (curl takes it for
+		 * HTTP/0.9), or bad chunked framing, which curl reports as
+		 * a receive error, each of its messages naming the chunk.
+		 */
+		how = LEP_LOAD_PROTOCOL;
 	else
-		r->err_other++;
-	/* Failures take time too: every request's latency is recorded. */
-	lep_hdr_record(r->latency, (uint64_t)(end - s->intended));
+		how = LEP_LOAD_OTHER;
+	lep_load_count(r, how, status, end - s->intended);
 }
 
 void
@@ -542,6 +576,13 @@ lep_load_clock_over(const struct lep_load_clock *c,
 	return (o->stop != NULL && *o->stop) || (c->end_at &&
 	    now >= c->end_at) || (o->requests > 0 &&
 	    c->started >= o->requests);
+}
+
+int
+lep_load_clock_cut(const struct lep_load_clock *c,
+    const struct lep_load_opts *o, long long now)
+{
+	return (o->stop != NULL && *o->stop) || (c->end_at && now >= c->end_at);
 }
 
 int
@@ -590,6 +631,7 @@ load_start_due(struct slot *slots, int n, CURLM *multi,
 		slots[i].intended = when;
 		slots[i].counted = when >= c->counted_from;
 		lep_http_resp_release(&slots[i].x.resp);
+		slots[i].x.errbuf[0] = '\0';
 		lep_buf_init_max(&slots[i].x.resp.body, o->req->max_body ?
 		    o->req->max_body : LEP_HTTP_MAX_BODY);
 		C.multi_add_handle(multi, slots[i].x.easy);
@@ -651,11 +693,12 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 		now = lep_now_us();
 		if (lep_load_clock_over(&c, o, now))
 			stopping = 1;
+		if (stopping && (inflight == 0 || lep_load_clock_cut(&c, o,
+		    now)))
+			break;
 		if (!stopping)
 			inflight += load_start_due(slots, n, multi, &c, r, o,
 			    now);
-		if (stopping && inflight == 0)
-			break;
 		C.multi_perform(multi, &running);
 		done = load_reap(multi, r);
 		inflight -= done;
@@ -671,9 +714,19 @@ lep_http_load(struct lep_load_result *r, const struct lep_load_opts *o)
 			wait_ms = 0;
 		if (wait_ms > 50)
 			wait_ms = 50;
+		if (c.end_at > 0 && (c.end_at - now) / 1000 < wait_ms)
+			wait_ms = c.end_at > now ? (c.end_at - now) / 1000 : 0;
 		C.multi_poll(multi, NULL, 0, (int)wait_ms, NULL);
 	}
 	lep_load_clock_end(&c, r, o, lep_now_us());
+	/* Cut: what is still in flight is abandoned, not waited for. */
+	for (i = 0; i < n; i++) {
+		if (slots[i].busy) {
+			C.multi_remove_handle(multi, slots[i].x.easy);
+			r->abandoned += slots[i].counted;
+			slots[i].busy = 0;
+		}
+	}
 	for (i = 0; i < n; i++)
 		xfer_release(&slots[i].x);
 	free(slots);

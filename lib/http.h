@@ -93,18 +93,42 @@ struct lep_load_opts {
 	volatile int	*stop;		/* set (by SIGINT) to end early */
 };
 
+/*
+ * sent = ok + the errors (connect, timeout, other, protocol, status 3xx,
+ * 4xx and 5xx) + abandoned.
+ */
 struct lep_load_result {
 	struct lep_hdr	*latency;	/* us; owned: free with lep_hdr_free */
 	long long	 sent;		/* counted requests, started */
 	long long	 ok;		/* 2xx */
 	long long	 err_connect;
 	long long	 err_timeout;
-	long long	 err_other;	/* reset, TLS, over the size cap... */
-	long long	 status[6];	/* by class: [4] 4xx, [5] 5xx... */
+	long long	 err_other;	/* reset, cut short, TLS, over cap */
+	long long	 err_protocol;	/* not HTTP: status line, framing */
+	long long	 status[6];	/* final, by class: [3] 3xx... */
 	long long	 late;		/* open loop: started after their time */
+	long long	 abandoned;	/* in flight when the run was cut */
 	double		 seconds;	/* measured, after warmup */
 	int		 stopped;	/* ended by *stop */
 };
+
+/* How a request of a load run ended. */
+enum lep_load_end {
+	LEP_LOAD_ANSWERED,	/* a final response, whose status says more */
+	LEP_LOAD_CONNECT,	/* no connection */
+	LEP_LOAD_TIMEOUT,	/* past the request's timeout */
+	LEP_LOAD_PROTOCOL,	/* an answer that is not HTTP */
+	LEP_LOAD_OTHER,		/* reset, cut short, over the size cap */
+};
+
+/*
+ * Count a request in r that ended as how after latency_us; status: the
+ * final response's. A status outside 200-599 (no 1xx is final here) is a
+ * protocol error, 2xx is ok, the others count by class. Both engines
+ * count through this, so that they agree.
+ */
+void	 lep_load_count(struct lep_load_result *r, enum lep_load_end how,
+	    long status, long long latency_us);
 
 /*
  * The clock of a load run, shared by both engines: when each request is
@@ -124,6 +148,14 @@ void	 lep_load_clock_init(struct lep_load_clock *,
 int	 lep_load_clock_over(const struct lep_load_clock *,
 	    const struct lep_load_opts *, long long now);
 /*
+ * Whether the run ends now, whatever is in flight: stopped, or past the
+ * duration (a run of N requests waits for its last). What is in flight
+ * is abandoned: counted in abandoned, neither ok nor an error, with no
+ * latency, as neither engine knows how long it would have taken.
+ */
+int	 lep_load_clock_cut(const struct lep_load_clock *,
+	    const struct lep_load_opts *, long long now);
+/*
  * 1 and *when (the time it was due) when a request may start now, counted
  * in started if past the warmup, and in r->late if over a ms late; 0 when
  * the next is not due yet.
@@ -140,7 +172,9 @@ void	 lep_load_clock_end(const struct lep_load_clock *,
  * always in flight, latency from each send. Open loop (rate): requests
  * due at a constant rate, latency from each one's intended send time,
  * so that a stalled server cannot hide its queueing (coordinated
- * omission). Errors: only set-up failures.
+ * omission). The run ends at the end of the duration or when *stop is
+ * set, even with requests in flight (see lep_load_clock_cut). Errors:
+ * only set-up failures.
  */
 const struct lep_err *lep_http_load(struct lep_load_result *,
 	    const struct lep_load_opts *);

@@ -197,6 +197,10 @@ lep_out_finish(struct lep_out *o, const struct lep_err *err)
 				lep_json_set_int(e, "http_status",
 				    err->http_status);
 			lep_json_set(doc, "error", e);
+			/* What the command had to show before it failed. */
+			if (o->result != NULL)
+				lep_json_set(doc, "result", o->result);
+			o->result = NULL;
 		}
 		s = lep_json_print(doc, 1);
 		fputs(s, stdout);

@@ -27,7 +27,10 @@ void	 lep_out_release(struct lep_out *);
 void	 lep_out_printf(struct lep_out *, const char *, ...) LEP_PRINTF(2, 3);
 /* Raw bytes on stdout in every mode (streams such as logs, JSONL). */
 void	 lep_out_write(struct lep_out *, const void *, size_t);
-/* The --json result; takes ownership (replaces an earlier one). */
+/*
+ * The --json result; takes ownership (replaces an earlier one). A command
+ * that then fails shows it beside the error (a load run's summary).
+ */
 void	 lep_out_result(struct lep_out *, struct lep_json *);
 
 /* stderr, one write each; control characters scrubbed. */

@@ -96,6 +96,8 @@ load_json(const struct lep_load_opts *o, const struct lep_load_result *r)
 	lep_json_set_int(errs, "connect", r->err_connect);
 	lep_json_set_int(errs, "timeout", r->err_timeout);
 	lep_json_set_int(errs, "other", r->err_other);
+	lep_json_set_int(errs, "protocol", r->err_protocol);
+	lep_json_set_int(errs, "http_3xx", r->status[3]);
 	lep_json_set_int(errs, "http_4xx", r->status[4]);
 	lep_json_set_int(errs, "http_5xx", r->status[5]);
 	lep_json_set(res, "errors", errs);
@@ -107,6 +109,7 @@ load_json(const struct lep_load_opts *o, const struct lep_load_result *r)
 	lep_json_set_num(lat, "mean", lep_hdr_mean(r->latency) / 1000.0);
 	lep_json_set(res, "latency_ms", lat);
 	lep_json_set_int(res, "late", r->late);
+	lep_json_set_int(res, "abandoned", r->abandoned);
 	lep_json_set_bool(res, "interrupted", r->stopped);
 	return res;
 }
@@ -126,10 +129,11 @@ load_text(struct lep_out *out, const struct lep_load_opts *o,
 		lep_out_printf(out, "closed loop, %lld in flight, %.2fs%s\n",
 		    conc, r->seconds, r->stopped ? " (interrupted)" : "");
 	lep_out_printf(out, "requests   %lld (%.1f/s), ok %lld; errors: "
-	    "connect %lld, timeout %lld, other %lld, 4xx %lld, 5xx %lld\n",
-	    r->sent, r->seconds > 0 ? (double)lep_hdr_count(r->latency) /
-	    r->seconds : 0, r->ok, r->err_connect, r->err_timeout,
-	    r->err_other, r->status[4], r->status[5]);
+	    "connect %lld, timeout %lld, other %lld, protocol %lld, 3xx %lld, "
+	    "4xx %lld, 5xx %lld; abandoned %lld\n", r->sent, r->seconds > 0 ?
+	    (double)lep_hdr_count(r->latency) / r->seconds : 0, r->ok,
+	    r->err_connect, r->err_timeout, r->err_other, r->err_protocol,
+	    r->status[3], r->status[4], r->status[5], r->abandoned);
 	lep_out_printf(out, "latency    ");
 	for (i = 0; i < LEP_ARRAY_SIZE(pcts); i++)
 		lep_out_printf(out, "%s %.3f ms  ", pnames[i],
@@ -139,6 +143,22 @@ load_text(struct lep_out *out, const struct lep_load_opts *o,
 	if (o->rate > 0)
 		lep_out_printf(out, "(open loop: from each request's intended "
 		    "send time; %lld started late)\n", r->late);
+}
+
+/* The error of a run in which no request succeeded. */
+static const struct lep_err *
+load_failed(const char *url, const struct lep_load_result *r)
+{
+	const struct lep_err	*err;
+
+	if (r->abandoned > 0)
+		err = lep_err_new(LEP_E_FAILED, "%s: none of the %lld requests "
+		    "succeeded (%lld still in flight at the end, abandoned)",
+		    url, r->sent, r->abandoned);
+	else
+		err = lep_err_new(LEP_E_FAILED, "%s: none of the %lld requests "
+		    "succeeded", url, r->sent);
+	return lep_err_hint(err, "the summary counts them by class");
 }
 
 const struct lep_err *
@@ -160,6 +180,9 @@ lep_predict_load(struct lep_ctx *ctx, const struct lep_predict *p,
 		lep_out_result(&ctx->out, load_json(&o, &r));
 	else if (err == NULL)
 		load_text(&ctx->out, &o, &r);
+	/* A run whose every request failed is no measure of anything. */
+	if (err == NULL && r.sent > 0 && r.ok == 0)
+		err = load_failed(p->url, &r);
 	lep_hdr_free(r.latency);
 	return err;
 }

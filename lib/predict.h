@@ -76,7 +76,8 @@ const struct lep_err *lep_predict_engine(const char **out, const char *url,
 /*
  * A load run of body to p->url on engine (from lep_predict_engine) as o
  * says (its req and stop are set here), ended early by Ctrl-C; prints
- * throughput, latency percentiles and errors by class. Errors: only
+ * throughput, latency percentiles and errors by class. Errors: FAILED
+ * when requests were sent and none succeeded (after the summary), and
  * set-up failures.
  */
 const struct lep_err *lep_predict_load(struct lep_ctx *,

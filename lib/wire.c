@@ -41,9 +41,10 @@ struct conn {
 	int		 fd;
 	enum cstate	 st;
 	size_t		 wpos;
-	char		*rbuf;
+	char		*rbuf;		/* RBUF: a head not whole yet */
 	size_t		 rlen;
 	size_t		 total;		/* bytes of this response so far */
+	struct lep_wire_resp resp;
 	long long	 intended;	/* us */
 	long long	 deadline;	/* us */
 	int		 counted;
@@ -95,70 +96,230 @@ conn_watch(int ep, struct conn *c, unsigned int events, int add)
 	(void)epoll_ctl(ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-/*
- * Where the response in buf ends: its length, 0 when more is needed, -1
- * when it is not HTTP. *status and *close_after are set once known.
- */
-long
-lep_wire_response_end(const char *buf, size_t len, int *status,
-    int *close_after)
-{
-	const char	*end, *p, *line, *nl;
-	size_t		 hdr, pos;
-	long		 clen = -1, sz;
-	int		 chunked = 0;
+/* Where a response's reading is (struct lep_wire_resp's state). */
+enum {
+	W_HEAD,			/* before its head is whole */
+	W_BODY,			/* Content-Length: left bytes to go */
+	W_SIZE,			/* a chunk's size, in hex */
+	W_EXT,			/* the rest of the chunk size line */
+	W_SIZE_LF,		/* the LF after the size line's CR */
+	W_DATA,			/* a chunk's data: left bytes to go */
+	W_DATA_CR,		/* the CRLF after a chunk's data */
+	W_DATA_LF,
+	W_TRAILER,		/* trailer lines, to the empty one */
+	W_UNTIL_CLOSE,		/* no length: the body ends at EOF */
+	W_DONE,
+};
 
-	end = memmem(buf, len, "\r\n\r\n", 4);
-	if (end == NULL)
-		return len > RBUF - 1 ? -1 : 0;
-	hdr = (size_t)(end - buf) + 4;
-	if (len < 12 || strncmp(buf, "HTTP/1.", 7) != 0)
-		return -1;
-	*status = (int)strtol(buf + 9, NULL, 10);
-	*close_after = buf[7] == '0';
-	for (line = memchr(buf, '\n', hdr); line != NULL && line < end;
+void
+lep_wire_resp_init(struct lep_wire_resp *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+/* Does the header value [s, e) hold token (lower case), case aside? */
+static int
+has_token(const char *s, const char *e, const char *token)
+{
+	size_t	 n = strlen(token);
+
+	for (; s + n <= e; s++)
+		if ((*s | 0x20) == token[0] && strncasecmp(s, token, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Content-Length's value, [s, e): digits between blanks, else -1. */
+static long long
+parse_length(const char *s, const char *e)
+{
+	long long	 v = 0;
+	int		 digits = 0;
+
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	for (; s < e && *s >= '0' && *s <= '9'; s++) {
+		if (++digits > 18)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
+		s++;
+	return digits > 0 && s == e ? v : -1;
+}
+
+/*
+ * The head [buf, buf + len), its blank line included: its status line,
+ * then what says where the body ends. Sets p->state for what follows.
+ */
+static int
+parse_head(struct lep_wire_resp *p, const char *buf, size_t len)
+{
+	const char	*end = buf + len - 2, *line, *nl;
+	long long	 clen = -1;
+	int		 chunked = 0, status;
+
+	/* "HTTP/1.x NNN" and a space or the line's end. */
+	if (len < 16 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[7] < '0' ||
+	    buf[7] > '9' || buf[8] != ' ' || buf[9] < '1' || buf[9] > '9' ||
+	    buf[10] < '0' || buf[10] > '9' || buf[11] < '0' || buf[11] > '9' ||
+	    (buf[12] != ' ' && buf[12] != '\r'))
+		return LEP_WIRE_BAD;
+	status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + buf[11] - '0';
+	if (status == 101)
+		return LEP_WIRE_BAD;	/* switched away from HTTP: unasked */
+	/* Interim answers (100 Continue, 103 Early Hints): the next head. */
+	if (status < 200) {
+		p->state = W_HEAD;
+		return LEP_WIRE_MORE;
+	}
+	p->status = status;
+	p->close_after = buf[7] == '0';
+	for (line = memchr(buf, '\n', len); line != NULL && line < end;
 	    line = nl) {
 		line++;
-		nl = memchr(line, '\n', (size_t)(end + 2 - line));
-		if (nl == NULL)
+		if ((nl = memchr(line, '\n', (size_t)(end + 2 - line))) == NULL)
 			break;
-		if (strncasecmp(line, "content-length:", 15) == 0)
-			clen = strtol(line + 15, NULL, 10);
-		else if (strncasecmp(line, "transfer-encoding:", 18) == 0 &&
-		    memmem(line, (size_t)(nl - line), "chunked", 7) != NULL)
+		/* The three that matter start with c or t: skip the rest. */
+		if ((*line | 0x20) != 'c' && (*line | 0x20) != 't')
+			continue;
+		if (strncasecmp(line, "content-length:", 15) == 0) {
+			if ((clen = parse_length(line + 15, nl)) == -1)
+				return LEP_WIRE_BAD;
+		} else if (strncasecmp(line, "transfer-encoding:", 18) == 0 &&
+		    has_token(line + 18, nl, "chunked"))
 			chunked = 1;
 		else if (strncasecmp(line, "connection:", 11) == 0 &&
-		    memmem(line, (size_t)(nl - line), "close", 5) != NULL)
-			*close_after = 1;
+		    has_token(line + 11, nl, "close"))
+			p->close_after = 1;
 	}
-	if (*status == 204 || *status == 304 || (*status >= 100 &&
-	    *status < 200))
-		return (long)hdr;
-	if (chunked) {
-		/* size CRLF data CRLF ... 0 CRLF (trailers) CRLF */
-		for (pos = hdr;;) {
-			p = memmem(buf + pos, len - pos, "\r\n", 2);
-			if (p == NULL)
-				return 0;
-			sz = strtol(buf + pos, NULL, 16);
-			if (sz < 0)
-				return -1;
-			pos = (size_t)(p - buf) + 2;
-			if (sz == 0) {
-				p = memmem(buf + pos - 2, len - pos + 2,
-				    "\r\n\r\n", 4);
-				return p ? (long)(p - buf) + 4 : 0;
+	if (status == 204 || status == 304)
+		p->state = W_DONE;
+	else if (chunked)
+		p->state = W_SIZE;
+	else if (clen >= 0) {
+		p->left = (unsigned long long)clen;
+		p->state = clen > 0 ? W_BODY : W_DONE;
+	} else {
+		p->state = W_UNTIL_CLOSE;
+		p->close_after = 1;
+	}
+	return LEP_WIRE_MORE;
+}
+
+/* One byte of a chunk's size line, its CRLFs or the trailer. */
+static int
+chunk_byte(struct lep_wire_resp *p, char ch)
+{
+	int	 v;
+
+	switch (p->state) {
+	case W_SIZE:
+		if (ch >= '0' && ch <= '9')
+			v = ch - '0';
+		else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+			v = (ch | 0x20) - 'a' + 10;
+		else if (p->digits > 0 && (ch == ';' || ch == ' ' ||
+		    ch == '\t' || ch == '\r' || ch == '\n')) {
+			p->state = ch == '\r' ? W_SIZE_LF : W_EXT;
+			return ch == '\n' ? chunk_byte(p, ch) : 0;
+		} else
+			return -1;
+		/* 15 hex digits: up to 2^60 bytes, no overflow. */
+		if (++p->digits > 15)
+			return -1;
+		p->left = p->left * 16 + (unsigned int)v;
+		return 0;
+	case W_SIZE_LF:
+		if (ch != '\n')
+			return -1;
+		/* FALLTHROUGH */
+	case W_EXT:
+		if (ch != '\n')
+			return 0;
+		p->digits = 0;
+		p->line = 0;
+		p->state = p->left > 0 ? W_DATA : W_TRAILER;
+		return 0;
+	case W_DATA_CR:
+		if (ch == '\r') {
+			p->state = W_DATA_LF;
+			return 0;
+		}
+		/* FALLTHROUGH */
+	case W_DATA_LF:
+		if (ch != '\n')
+			return -1;
+		p->state = W_SIZE;
+		return 0;
+	default:	/* W_TRAILER: ends at an empty line */
+		if (ch == '\n' && p->line == 0)
+			p->state = W_DONE;
+		else if (ch == '\n')
+			p->line = 0;
+		else if (ch != '\r')
+			p->line++;
+		return 0;
+	}
+}
+
+int
+lep_wire_resp_feed(struct lep_wire_resp *p, const char *buf, size_t len,
+    size_t *used)
+{
+	const char	*e;
+	size_t		 pos = 0, from, n;
+	int		 rc;
+
+	while (pos < len && p->state != W_DONE) {
+		switch (p->state) {
+		case W_HEAD:
+			/* Not HTTP from its first bytes: no need to wait. */
+			n = len - pos < 7 ? len - pos : 7;
+			if (memcmp(buf + pos, "HTTP/1.", n) != 0)
+				return LEP_WIRE_BAD;
+			from = p->scanned > 3 ? p->scanned - 3 : 0;
+			e = memmem(buf + pos + from, len - pos - from,
+			    "\r\n\r\n", 4);
+			if (e == NULL) {
+				p->scanned = len - pos;
+				*used = pos;
+				return LEP_WIRE_MORE;
 			}
-			if (pos + (size_t)sz + 2 > len)
-				return 0;
-			pos += (size_t)sz + 2;
+			n = (size_t)(e - (buf + pos)) + 4;
+			p->scanned = 0;
+			if ((rc = parse_head(p, buf + pos, n)) != LEP_WIRE_MORE)
+				return rc;
+			pos += n;
+			break;
+		case W_BODY:
+		case W_DATA:
+			n = len - pos;
+			if (n > p->left)
+				n = (size_t)p->left;
+			pos += n;
+			p->left -= n;
+			if (p->left == 0)
+				p->state = p->state == W_BODY ? W_DONE :
+				    W_DATA_CR;
+			break;
+		case W_UNTIL_CLOSE:
+			pos = len;
+			break;
+		default:
+			if (chunk_byte(p, buf[pos++]) == -1)
+				return LEP_WIRE_BAD;
+			break;
 		}
 	}
-	if (clen >= 0)
-		return hdr + (size_t)clen <= len ? (long)(hdr + (size_t)clen) :
-		    0;
-	*close_after = 1;	/* no length: until the server closes */
-	return 0;
+	*used = pos;
+	return p->state == W_DONE ? LEP_WIRE_DONE : LEP_WIRE_MORE;
+}
+
+int
+lep_wire_resp_eof(const struct lep_wire_resp *p)
+{
+	return p->state == W_UNTIL_CLOSE ? LEP_WIRE_DONE : LEP_WIRE_MORE;
 }
 
 struct run {
@@ -167,30 +328,17 @@ struct run {
 	struct addrinfo			*ai;
 	char				*req;
 	size_t				 reqlen;
+	size_t				 cap;	/* bytes of a response */
 	int				 ep;
 	int				 inflight;
 };
 
 static void
-finish(struct run *w, struct conn *c, int status, int kind)
+finish(struct run *w, struct conn *c, enum lep_load_end how, int status)
 {
-	struct lep_load_result	*r = w->r;
-
 	w->inflight--;
-	if (!c->counted)
-		return;
-	if (kind == 0) {
-		if (status >= 100 && status < 600)
-			r->status[status / 100]++;
-		if (status >= 200 && status < 300)
-			r->ok++;
-	} else if (kind == 1)
-		r->err_connect++;
-	else if (kind == 2)
-		r->err_timeout++;
-	else
-		r->err_other++;
-	lep_hdr_record(r->latency, (uint64_t)(lep_now_us() - c->intended));
+	if (c->counted)
+		lep_load_count(w->r, how, status, lep_now_us() - c->intended);
 }
 
 static void
@@ -205,12 +353,13 @@ start(struct run *w, struct conn *c, long long when, int counted)
 	    w->o->req->timeout_ms : 60000) * 1000LL;
 	c->wpos = 0;
 	c->rlen = c->total = 0;
+	lep_wire_resp_init(&c->resp);
 	w->inflight++;
 	if (c->fd == -1) {
 		c->fd = socket(w->ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (c->fd == -1) {
-			finish(w, c, 0, 3);
+			finish(w, c, LEP_LOAD_OTHER, 0);
 			return;
 		}
 		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
@@ -219,7 +368,7 @@ start(struct run *w, struct conn *c, long long when, int counted)
 		    errno != EINPROGRESS) {
 			close(c->fd);
 			c->fd = -1;
-			finish(w, c, 0, 1);
+			finish(w, c, LEP_LOAD_CONNECT, 0);
 			return;
 		}
 		c->st = C_CONNECTING;
@@ -230,7 +379,7 @@ start(struct run *w, struct conn *c, long long when, int counted)
 	n = write(c->fd, w->req, w->reqlen);
 	if (n < 0 && errno != EAGAIN) {
 		conn_close(w->ep, c);
-		finish(w, c, 0, 3);
+		finish(w, c, LEP_LOAD_OTHER, 0);
 		return;
 	}
 	c->wpos = n > 0 ? (size_t)n : 0;
@@ -241,16 +390,16 @@ start(struct run *w, struct conn *c, long long when, int counted)
 static void
 on_event(struct run *w, struct conn *c, unsigned int ev)
 {
-	long		 end;
 	ssize_t		 n;
-	int		 soerr = 0, status = 0, close_after = 0;
+	size_t		 used;
+	int		 soerr = 0, rc;
 	socklen_t	 sl = sizeof(soerr);
 
 	if (c->st == C_CONNECTING) {
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
 		    soerr != 0) {
 			conn_close(w->ep, c);
-			finish(w, c, 0, 1);
+			finish(w, c, LEP_LOAD_CONNECT, 0);
 			return;
 		}
 		c->st = C_WRITING;
@@ -259,7 +408,7 @@ on_event(struct run *w, struct conn *c, unsigned int ev)
 		n = write(c->fd, w->req + c->wpos, w->reqlen - c->wpos);
 		if (n < 0 && errno != EAGAIN) {
 			conn_close(w->ep, c);
-			finish(w, c, 0, 3);
+			finish(w, c, LEP_LOAD_OTHER, 0);
 			return;
 		}
 		if (n > 0)
@@ -275,42 +424,46 @@ on_event(struct run *w, struct conn *c, unsigned int ev)
 	if (c->st != C_READING || !(ev & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
 	for (;;) {
-		n = read(c->fd, c->rbuf + c->rlen, RBUF - 1 - c->rlen);
+		n = read(c->fd, c->rbuf + c->rlen, RBUF - c->rlen);
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
+			/* Closed: the end of a body with no length, or not. */
 			conn_close(w->ep, c);
-			finish(w, c, 0, 3);	/* closed mid-response */
+			if (n == 0 && lep_wire_resp_eof(&c->resp) ==
+			    LEP_WIRE_DONE)
+				finish(w, c, LEP_LOAD_ANSWERED,
+				    c->resp.status);
+			else
+				finish(w, c, LEP_LOAD_OTHER, 0);
 			return;
 		}
-		c->rlen += (size_t)n;
 		c->total += (size_t)n;
-		if (w->o->req->max_body && c->total > w->o->req->max_body) {
+		if (c->total > w->cap) {
 			conn_close(w->ep, c);
-			finish(w, c, 0, 3);
+			finish(w, c, LEP_LOAD_OTHER, 0);
 			return;
 		}
-		end = lep_wire_response_end(c->rbuf, c->rlen, &status,
-		    &close_after);
-		if (end < 0) {
-			conn_close(w->ep, c);
-			finish(w, c, 0, 3);
-			return;
-		}
-		if (end > 0)
+		rc = lep_wire_resp_feed(&c->resp, c->rbuf, c->rlen + (size_t)n,
+		    &used);
+		if (rc == LEP_WIRE_DONE)
 			break;
-		if (c->rlen >= RBUF - 1) {
-			/* A body bigger than the buffer: keep its tail only. */
+		/* Keep what is left of a head: it is fed again, whole. */
+		if (rc == LEP_WIRE_MORE)
+			c->rlen = c->rlen + (size_t)n - used;
+		if (rc == LEP_WIRE_BAD || c->rlen == RBUF) {
 			conn_close(w->ep, c);
-			finish(w, c, 0, 3);
+			finish(w, c, LEP_LOAD_PROTOCOL, 0);
 			return;
 		}
+		if (c->rlen > 0 && used > 0)
+			memmove(c->rbuf, c->rbuf + used, c->rlen);
 	}
-	if (close_after)
+	if (c->resp.close_after)
 		conn_close(w->ep, c);
 	else
 		c->st = C_IDLE;
-	finish(w, c, status, 0);
+	finish(w, c, LEP_LOAD_ANSWERED, c->resp.status);
 }
 
 /* The one request every connection sends, whole (it may hold a token). */
@@ -352,7 +505,7 @@ start_due(struct run *w, struct lep_load_clock *c, struct conn *conns,
 	}
 }
 
-/* Open loop until the clock ends the run and the last answer is in. */
+/* Until the clock ends the run: the last answer in, or the run cut. */
 static void
 run_loop(struct run *w, struct lep_load_clock *c, struct conn *conns, int n)
 {
@@ -364,13 +517,16 @@ run_loop(struct run *w, struct lep_load_clock *c, struct conn *conns, int n)
 		now = lep_now_us();
 		if (lep_load_clock_over(c, w->o, now))
 			stopping = 1;
+		if (stopping && (w->inflight == 0 || lep_load_clock_cut(c,
+		    w->o, now)))
+			break;
 		if (!stopping)
 			start_due(w, c, conns, n, now);
-		if (stopping && w->inflight == 0)
-			break;
 		wait_us = 50000;
 		if (c->interval > 0 && !stopping && c->next_due - now < wait_us)
 			wait_us = c->next_due - now;
+		if (c->end_at > 0 && c->end_at - now < wait_us)
+			wait_us = c->end_at - now;
 		nev = epoll_wait(w->ep, evs, (int)LEP_ARRAY_SIZE(evs),
 		    wait_us > 0 ? (int)(wait_us / 1000) : 0);
 		for (e = 0; e < nev; e++)
@@ -380,7 +536,7 @@ run_loop(struct run *w, struct lep_load_clock *c, struct conn *conns, int n)
 		for (i = 0; i < n; i++) {
 			if (conns[i].st != C_IDLE && now > conns[i].deadline) {
 				conn_close(w->ep, &conns[i]);
-				finish(w, &conns[i], 0, 2);
+				finish(w, &conns[i], LEP_LOAD_TIMEOUT, 0);
 			}
 		}
 	}
@@ -416,6 +572,7 @@ lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 	build_request(&b, o, host, port, path);
 	w.req = b.buf;
 	w.reqlen = b.len;
+	w.cap = o->req->max_body ? o->req->max_body : LEP_HTTP_MAX_BODY;
 	w.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (w.ep == -1) {
 		err = lep_err_errno(LEP_E_INTERNAL, "epoll_create1");
@@ -430,6 +587,9 @@ lep_wire_load(struct lep_load_result *r, const struct lep_load_opts *o)
 	run_loop(&w, &c, conns, n);
 	lep_load_clock_end(&c, r, o, lep_now_us());
 	for (i = 0; i < n; i++) {
+		/* Cut: what is still in flight is abandoned. */
+		if (conns[i].st != C_IDLE)
+			r->abandoned += conns[i].counted;
 		conn_close(w.ep, &conns[i]);
 		free(conns[i].rbuf);
 	}

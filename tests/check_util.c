@@ -176,44 +176,165 @@ START_TEST(test_hdr_percentiles_of_a_known_distribution)
 }
 END_TEST
 
-START_TEST(test_wire_finds_where_responses_end)
+/*
+ * Feed text to p step bytes at a time, as lep_wire_load does: what is
+ * not used is handed again with the next bytes. eof: the server closes
+ * after text. *end: where a response that is done ended.
+ */
+static int
+wire_feed(struct lep_wire_resp *p, const char *text, size_t len, size_t step,
+    int eof, size_t *end)
 {
-	static const struct {
-		const char	*text;
-		long		 end;	/* -2: the whole text */
-		int		 status, close;
-	} cases[] = {
-		{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", -2,
-		    200, 0 },
-		{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", 0,
-		    200, 0 },
-		{ "HTTP/1.1 200 OK\r\nContent-Le", 0, 0, 0 },
-		{ "HTTP/1.1 503 No\r\ncontent-length: 0\r\nConnection: "
-		    "close\r\n\r\n", -2, 503, 1 },
-		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-		    "4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n", -2, 200, 0 },
-		/* A chunk boundary in an odd place: not done yet. */
-		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-		    "4\r\nwiki\r\n5\r\nped", 0, 200, 0 },
-		{ "HTTP/1.0 204 No Content\r\n\r\n", -2, 204, 1 },
-		{ "SSH-2.0-OpenSSH\r\n\r\n", -1, 0, 0 },
-	};
-	size_t	 i;
-	long	 end;
-	int	 status, close;
+	char	*held = xmalloc(len + 1);
+	size_t	 hlen = 0, off = 0, base = 0, n, used = 0;
+	int	 rc = LEP_WIRE_MORE;
 
-	for (i = 0; i < LEP_ARRAY_SIZE(cases); i++) {
-		status = close = 0;
-		end = lep_wire_response_end(cases[i].text,
-		    strlen(cases[i].text), &status, &close);
-		ck_assert_msg(end == (cases[i].end == -2 ?
-		    (long)strlen(cases[i].text) : cases[i].end),
-		    "case %zu: end %ld", i, end);
-		if (end > 0) {
-			ck_assert_int_eq(status, cases[i].status);
-			ck_assert_int_eq(close, cases[i].close);
-		}
+	lep_wire_resp_init(p);
+	while (off < len && rc == LEP_WIRE_MORE) {
+		n = step < len - off ? step : len - off;
+		memcpy(held + hlen, text + off, n);
+		hlen += n;
+		off += n;
+		rc = lep_wire_resp_feed(p, held, hlen, &used);
+		if (rc != LEP_WIRE_MORE)
+			break;
+		memmove(held, held + used, hlen - used);
+		hlen -= used;
+		base += used;
 	}
+	if (rc == LEP_WIRE_DONE)
+		*end = base + used;
+	else if (rc == LEP_WIRE_MORE && eof &&
+	    (rc = lep_wire_resp_eof(p)) == LEP_WIRE_DONE)
+		*end = len;
+	free(held);
+	return rc;
+}
+
+#define OK200	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+
+static const struct {
+	const char	*text;
+	int		 eof;	/* the server closes after it */
+	int		 rc;
+	long		 end;	/* DONE: where; -1: the whole text */
+	int		 status, close;
+} wire_cases[] = {
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0,
+	    LEP_WIRE_DONE, -1, 200, 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", 0,
+	    LEP_WIRE_MORE, 0, 0, 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Le", 0, LEP_WIRE_MORE, 0, 0, 0 },
+	{ "HTTP/1.1 503 No\r\ncontent-length: 0\r\nConnection: "
+	    "close\r\n\r\n", 0, LEP_WIRE_DONE, -1, 503, 1 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "4\r\nwiki\r\n5;x=y\r\npedia\r\nA\r\n0123456789\r\n0\r\n\r\n", 0,
+	    LEP_WIRE_DONE, -1, 200, 0 },
+	/* A trailer, and the next response's first bytes after. */
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "4\r\nwiki\r\n0\r\nX-Sum: 1\r\n\r\nHTTP/1.1", 0, LEP_WIRE_DONE,
+	    71, 200, 0 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "4\r\nwiki\r\n5\r\nped", 0, LEP_WIRE_MORE, 0, 0, 0 },
+	{ "HTTP/1.0 204 No Content\r\n\r\n", 0, LEP_WIRE_DONE, -1, 204, 1 },
+	{ "SSH-2.0-OpenSSH\r\n\r\n", 0, LEP_WIRE_BAD, 0, 0, 0 },
+	/* lepton-issue defect 2: a chunk size that is not hex. */
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "zz\r\n\r\n", 0, LEP_WIRE_BAD, 0, 0, 0 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    ";x\r\n\r\n", 0, LEP_WIRE_BAD, 0, 0, 0 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "-5\r\nhello\r\n0\r\n\r\n", 0, LEP_WIRE_BAD, 0, 0, 0 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "10000000000000000\r\n", 0, LEP_WIRE_BAD, 0, 0, 0 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "4\r\nwikiXX0\r\n\r\n", 0, LEP_WIRE_BAD, 0, 0, 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n", 0,
+	    LEP_WIRE_BAD, 0, 0, 0 },
+	/* Defect 3: interim answers are skipped, the final one counts. */
+	{ "HTTP/1.1 100 Continue\r\n\r\n" OK200, 0, LEP_WIRE_DONE, -1,
+	    200, 0 },
+	{ "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+	    "Link: </a>\r\n\r\n" OK200, 0, LEP_WIRE_DONE, -1, 200, 0 },
+	{ "HTTP/1.1 102 Processing\r\n\r\n", 0, LEP_WIRE_MORE, 0, 0, 0 },
+	{ "HTTP/1.1 101 Switching Protocols\r\n\r\n", 0, LEP_WIRE_BAD, 0,
+	    0, 0 },
+	/* Defect 4: any three digits are read; the counting judges. */
+	{ "HTTP/1.1 999 Weird\r\nContent-Length: 2\r\n\r\n{}", 0,
+	    LEP_WIRE_DONE, -1, 999, 0 },
+	{ "HTTP/1.1 abc Weird\r\nContent-Length: 2\r\n\r\n{}", 0,
+	    LEP_WIRE_BAD, 0, 0, 0 },
+	{ "HTTP/1.1 20 OK\r\n\r\n", 0, LEP_WIRE_BAD, 0, 0, 0 },
+	{ "HTTP/1.1 2000 OK\r\n\r\n", 0, LEP_WIRE_BAD, 0, 0, 0 },
+	/* No length: the body ends when the server closes, else cut. */
+	{ "HTTP/1.1 200 OK\r\n\r\nuntil the end", 1, LEP_WIRE_DONE, -1,
+	    200, 1 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{}", 1,
+	    LEP_WIRE_MORE, 0, 0, 0 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwi",
+	    1, LEP_WIRE_MORE, 0, 0, 0 },
+};
+
+/* Every case cut every way: whole, byte by byte, in 2s, 3s and 7s. */
+START_TEST(test_wire_reads_responses_however_cut)
+{
+	static const size_t steps[] = { 65536, 1, 2, 3, 7 };
+	struct lep_wire_resp	 p;
+	size_t			 k, end, len = strlen(wire_cases[_i].text);
+	int			 rc;
+
+	for (k = 0; k < LEP_ARRAY_SIZE(steps); k++) {
+		end = 0;
+		rc = wire_feed(&p, wire_cases[_i].text, len, steps[k],
+		    wire_cases[_i].eof, &end);
+		ck_assert_msg(rc == wire_cases[_i].rc, "case %d, step %zu: "
+		    "rc %d", _i, steps[k], rc);
+		if (rc != LEP_WIRE_DONE)
+			continue;
+		ck_assert_uint_eq(end, wire_cases[_i].end == -1 ? len :
+		    (size_t)wire_cases[_i].end);
+		ck_assert_int_eq(p.status, wire_cases[_i].status);
+		ck_assert_int_eq(p.close_after, wire_cases[_i].close);
+	}
+}
+END_TEST
+
+/* Defect 1: a body over the 64 KiB read buffer is read, not refused. */
+START_TEST(test_wire_reads_bodies_of_any_size)
+{
+	struct lep_wire_resp	 p;
+	struct lep_buf		 b = LEP_BUF_INIT;
+	size_t			 end, i, k, chunk;
+	static const size_t	 steps[] = { 65536, 4096, 1000 };
+
+	lep_buf_addf(&b, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
+	    300000);
+	for (i = 0; i < 300000; i++)
+		lep_buf_add(&b, "x");
+	lep_buf_add(&b, "HTTP/1.1");
+	for (k = 0; k < LEP_ARRAY_SIZE(steps); k++) {
+		ck_assert_int_eq(wire_feed(&p, b.buf, b.len, steps[k], 0,
+		    &end), LEP_WIRE_DONE);
+		ck_assert_uint_eq(end, b.len - 8);
+	}
+	lep_buf_release(&b);
+	lep_buf_init(&b, 0);
+	lep_buf_add(&b, "HTTP/1.1 200 OK\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n");
+	for (chunk = 1; chunk <= 131072; chunk *= 2) {
+		lep_buf_addf(&b, "%zx\r\n", chunk);
+		for (i = 0; i < chunk; i++)
+			lep_buf_add(&b, "y");
+		lep_buf_add(&b, "\r\n");
+	}
+	lep_buf_add(&b, "0\r\n\r\n");
+	for (k = 0; k < LEP_ARRAY_SIZE(steps); k++) {
+		ck_assert_int_eq(wire_feed(&p, b.buf, b.len, steps[k], 0,
+		    &end), LEP_WIRE_DONE);
+		ck_assert_uint_eq(end, b.len);
+		ck_assert_int_eq(p.status, 200);
+	}
+	lep_buf_release(&b);
 }
 END_TEST
 
@@ -315,7 +436,9 @@ suite_util(void)
 	    LEP_ARRAY_SIZE(durations));
 	tcase_add_test(tc, test_format_time_is_rfc3339_utc);
 	tcase_add_test(tc, test_hdr_percentiles_of_a_known_distribution);
-	tcase_add_test(tc, test_wire_finds_where_responses_end);
+	tcase_add_loop_test(tc, test_wire_reads_responses_however_cut, 0,
+	    LEP_ARRAY_SIZE(wire_cases));
+	tcase_add_test(tc, test_wire_reads_bodies_of_any_size);
 	tcase_add_test(tc, test_sse_chunk_boundaries_anywhere);
 	tcase_add_test(tc, test_trailer_round_trip);
 	suite_add_tcase(s, tc);

@@ -67,7 +67,8 @@ test_curl_engine_sees_the_stall_too() {
 test_load_counts_errors_by_class() {
 	for engine in lean curl; do
 		run $LEPTON --json predict http://127.0.0.1:9/ -d '{}' --requests 20 -c 4 --timeout 2 --engine $engine
-		expect_rc 0
+		expect_rc 1
+		expect_err "none of the 20 requests succeeded"
 		[ "$(jget "$out" 'd["result"]["errors"]["connect"]')" = 20 ] ||
 		    fail "$engine: connect: $(cat "$out")"
 	done
