@@ -99,7 +99,8 @@ lep_history_list(struct lep_revision **out, size_t *n_out,
 		n = max;
 	*out = xcalloc(n, sizeof(**out));
 	for (i = 0; i < n; i++)
-		fill_revision(&(*out)[i], &e[i], total - i);
+		fill_revision(&(*out)[i], &e[i], lep_service_number(e, i,
+		    total));
 	*n_out = n;
 	lep_state_entries_free(e, total);
 	return NULL;
@@ -277,8 +278,10 @@ lep_history_rollback(struct lep_deployment **out, size_t *to_out,
 	t.path = lep_service_state_path(name);
 	lep_buf_init(&t.b, 0);
 	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL ||
-	    (err = lep_history_list(&t.h, &t.n, ctx, name, 0)) != NULL ||
 	    (err = lep_state_open(&st, ctx->home, 1)) != NULL ||
+	    (!ctx->dry_run &&
+	    (err = lep_service_settle_named(ctx, st, name)) != NULL) ||
+	    (err = lep_history_list(&t.h, &t.n, ctx, name, 0)) != NULL ||
 	    (err = target_read(&t, st, to)) != NULL ||
 	    (err = lep_service_record_spec(&t.sp, &t.model_dir, ctx, st,
 	    t.rec, t.path)) != NULL ||

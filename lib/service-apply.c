@@ -5,6 +5,7 @@
 #include "service.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -115,11 +116,12 @@ done:
 }
 
 static char *
-commit_message(const struct lep_apply *a, const char *outcome)
+commit_message(const struct lep_apply *a, const char *outcome, int number)
 {
 	struct lep_buf		 b = LEP_BUF_INIT;
 	char			*model = a->model == NULL ? NULL :
 				    xasprintf("%s@%s", a->model, a->version);
+	char			 num[24];
 	struct lep_trailer	 kv[] = {
 		{ LEP_TRAILER_COMMAND, a->command },
 		{ LEP_TRAILER_DEPLOYMENT, a->sp->name },
@@ -127,7 +129,10 @@ commit_message(const struct lep_apply *a, const char *outcome)
 		{ LEP_TRAILER_MODEL, model },
 		{ LEP_TRAILER_SPEC, a->hex },
 		{ LEP_TRAILER_OUTCOME, outcome },
+		{ LEP_TRAILER_REVISION, num },
 	};
+
+	snprintf(num, sizeof(num), "%d", number);
 
 	lep_trailer_format(&b, a->subject, kv, LEP_ARRAY_SIZE(kv));
 	free(model);
@@ -136,10 +141,11 @@ commit_message(const struct lep_apply *a, const char *outcome)
 
 /* The restoring commit has the trailers of the revision it restores. */
 static char *
-restore_message(const struct lep_apply *a, const char *prev, size_t number)
+restore_message(const struct lep_apply *a, const char *prev, size_t number,
+    int own)
 {
 	struct lep_buf		 b = LEP_BUF_INIT;
-	char			*model, *spec, *subject;
+	char			*model, *spec, *subject, num[24];
 	struct lep_trailer	 kv[] = {
 		{ LEP_TRAILER_COMMAND, "rollback" },
 		{ LEP_TRAILER_DEPLOYMENT, a->sp->name },
@@ -147,7 +153,10 @@ restore_message(const struct lep_apply *a, const char *prev, size_t number)
 		{ LEP_TRAILER_MODEL, NULL },
 		{ LEP_TRAILER_SPEC, NULL },
 		{ LEP_TRAILER_OUTCOME, "ready" },
+		{ LEP_TRAILER_REVISION, num },
 	};
+
+	snprintf(num, sizeof(num), "%d", own);
 
 	kv[3].value = model = lep_trailer_get(prev, LEP_TRAILER_MODEL);
 	spec = lep_trailer_get(prev, LEP_TRAILER_SPEC);
@@ -186,13 +195,121 @@ abort_stale_canary(struct lep_ctx *ctx, struct lep_provider *p,
 	lep_deployment_free(after);
 }
 
+const struct lep_err *
+lep_service_settle(struct lep_ctx *ctx, struct lep_provider *p,
+    struct lep_state *st, const char *name)
+{
+	const struct lep_err	*err;
+	struct lep_state_entry	*e = NULL;
+	struct lep_deployment	*d = NULL;
+	struct lep_buf		 b = LEP_BUF_INIT;
+	size_t			 n = 0, num, i;
+	char			*path, *mark, *subject, nbuf[24];
+	char			*v[4] = { NULL, NULL, NULL, NULL };
+	struct lep_trailer	 kv[] = {
+		{ LEP_TRAILER_COMMAND, NULL },
+		{ LEP_TRAILER_DEPLOYMENT, name },
+		{ LEP_TRAILER_PROVIDER, NULL },
+		{ LEP_TRAILER_MODEL, NULL },
+		{ LEP_TRAILER_SPEC, NULL },
+		{ LEP_TRAILER_OUTCOME, "ready" },
+		{ LEP_TRAILER_REVISION, nbuf },
+	};
+
+	path = lep_service_state_path(name);
+	mark = lep_service_state_mark(name);
+	err = lep_state_log(&e, &n, st, path, mark, 1);
+	free(path);
+	free(mark);
+	if (err != NULL || n == 0)
+		return err;
+	v[0] = lep_trailer_get(e[0].message, LEP_TRAILER_OUTCOME);
+	num = lep_service_number(e, 0, n);
+	if (!lep_streq(v[0], "interrupted") ||
+	    lep_provider_status(&d, p, name) != NULL ||
+	    d->revision != (int)num || !lep_streq(d->state, "running"))
+		goto done;
+	/* It serves now: say so, with the trailers it was recorded with. */
+	kv[0].value = v[1] = lep_trailer_get(e[0].message,
+	    LEP_TRAILER_COMMAND);
+	kv[2].value = v[2] = lep_trailer_get(e[0].message,
+	    LEP_TRAILER_PROVIDER);
+	kv[3].value = v[3] = lep_trailer_get(e[0].message, LEP_TRAILER_MODEL);
+	kv[4].value = lep_trailer_get(e[0].message, LEP_TRAILER_SPEC);
+	snprintf(nbuf, sizeof(nbuf), "%zu", num);
+	subject = xasprintf("revision %zu of %s became ready after its %s "
+	    "was interrupted", num, name, kv[0].value ? kv[0].value :
+	    "deploy");
+	lep_trailer_format(&b, subject, kv, LEP_ARRAY_SIZE(kv));
+	free(subject);
+	free((char *)kv[4].value);
+	if ((err = lep_state_commit(NULL, st, NULL, 0, b.buf)) == NULL)
+		lep_out_warn(&ctx->out, "%s: revision %zu, interrupted, became "
+		    "ready; recorded now", name, num);
+	lep_buf_release(&b);
+done:
+	for (i = 0; i < 4; i++)
+		free(v[i]);
+	lep_deployment_free(d);
+	lep_state_entries_free(e, n);
+	return err;
+}
+
+/*
+ * A number the record took that no commit has: lepton was killed between
+ * the two (or the disk filled). It is recorded now, with what became of
+ * it by the provider's word, so that history and status count alike.
+ */
+static const struct lep_err *
+unrecorded(struct lep_ctx *ctx, struct lep_provider *p, struct lep_state *st,
+    const struct lep_apply *a, struct run *r, long long rev)
+{
+	const struct lep_err	*err;
+	struct lep_deployment	*d = NULL;
+	struct lep_buf		 b = LEP_BUF_INIT;
+	const char		*outcome = "interrupted", *pname;
+	char			 num[24], *subject;
+	struct lep_trailer	 kv[] = {
+		{ LEP_TRAILER_COMMAND, "deploy" },
+		{ LEP_TRAILER_DEPLOYMENT, a->sp->name },
+		{ LEP_TRAILER_PROVIDER, NULL },
+		{ LEP_TRAILER_OUTCOME, NULL },
+		{ LEP_TRAILER_REVISION, num },
+	};
+
+	if (rev <= 0 || (r->nhist > 0 && (long long)lep_service_number(
+	    r->hist, 0, r->nhist) >= rev) || (r->nhist == 0 && rev <= 0))
+		return NULL;
+	pname = lep_json_get_str(r->rec, "provider");
+	if (lep_streq(pname, a->pname) &&
+	    lep_provider_status(&d, p, a->sp->name) == NULL &&
+	    d->revision == (int)rev && lep_streq(d->state, "running"))
+		outcome = "unrecorded";	/* serves, its spec never written */
+	lep_deployment_free(d);
+	snprintf(num, sizeof(num), "%lld", rev);
+	kv[2].value = pname;
+	kv[3].value = outcome;
+	subject = xasprintf("revision %lld of %s: %s (never recorded: lepton "
+	    "was killed, or the record was lost)", rev, a->sp->name,
+	    lep_streq(outcome, "unrecorded") ? "serving" : "interrupted");
+	lep_trailer_format(&b, subject, kv, LEP_ARRAY_SIZE(kv));
+	free(subject);
+	err = lep_state_commit(NULL, st, NULL, 0, b.buf);
+	lep_buf_release(&b);
+	if (err != NULL)
+		return err;
+	lep_out_warn(&ctx->out, "%s: revision %lld was never recorded; "
+	    "recorded now as %s", a->sp->name, rev, outcome);
+	return NULL;
+}
+
 /*
  * The record's history and the new revision's number, never one used
  * before (by the record or by the history); the record takes it at once.
  */
 static const struct lep_err *
-next_revision(struct run *r, struct lep_ctx *ctx, struct lep_state *st,
-    const struct lep_apply *a)
+next_revision(struct run *r, struct lep_ctx *ctx, struct lep_provider *p,
+    struct lep_state *st, const struct lep_apply *a)
 {
 	const struct lep_err	*err;
 	const char		*name = a->sp->name;
@@ -212,9 +329,22 @@ next_revision(struct run *r, struct lep_ctx *ctx, struct lep_state *st,
 		lep_json_set_int(r->rec, "created", now);
 	}
 	(void)lep_json_get_ll(r->rec, "revision", &rev);
+	if ((err = unrecorded(ctx, p, st, a, r, rev)) != NULL ||
+	    (err = lep_service_settle(ctx, p, st, name)) != NULL)
+		return err;
+	/* The history as the two above left it. */
+	lep_state_entries_free(r->hist, r->nhist);
+	r->hist = NULL;
+	r->nhist = 0;
+	mark = lep_service_state_mark(name);
+	err = lep_state_log(&r->hist, &r->nhist, st, r->path, mark, 0);
+	free(mark);
+	if (err != NULL)
+		return err;
 	/* Never reuse a number: the provider's or the history's. */
-	if ((long long)r->nhist > rev)
-		rev = (long long)r->nhist;
+	if (r->nhist > 0 && (long long)lep_service_number(r->hist, 0,
+	    r->nhist) > rev)
+		rev = (long long)lep_service_number(r->hist, 0, r->nhist);
 	r->rev = (int)rev + 1;
 	lep_json_set_str(r->rec, "provider", a->pname);
 	lep_json_set_int(r->rec, "revision", r->rev);
@@ -275,7 +405,7 @@ commit_revision(struct lep_state *st, struct lep_apply *a,
 
 	lep_txn_put(a->txn, r->path, a->record);
 	a->record = NULL;
-	msg = commit_message(a, outcome);
+	msg = commit_message(a, outcome, r->rev);
 	err = lep_txn_commit(NULL, st, a->txn, msg);
 	free(msg);
 	return err;
@@ -308,16 +438,16 @@ restore_previous(struct lep_ctx *ctx, struct lep_provider *p,
 	ch.path = r->path;
 	ch.data = prev.buf;
 	ch.len = prev.len;
-	msg = restore_message(a, r->hist[0].message, r->nhist);
+	msg = restore_message(a, r->hist[0].message, lep_service_number(r->hist,
+	    0, r->nhist), r->rev + 1);
 	if (lep_state_commit(NULL, st, &ch, 1, msg) != NULL)
 		goto done;
 	why = xasprintf("%s; rolled back to revision %zu, which %s",
-	    failure->msg, r->nhist, r->baked ? "serves again" :
-	    "still serves");
-	if (r->baked) {
-		lep_json_set_int(r->rec, "revision", r->rev + 1);
-		(void)service_record_save(ctx, name, r->rec);
-	}
+	    failure->msg, lep_service_number(r->hist, 0, r->nhist),
+	    r->baked ? "serves again" : "still serves");
+	/* The restoring commit has a number of its own. */
+	lep_json_set_int(r->rec, "revision", r->rev + 1);
+	(void)service_record_save(ctx, name, r->rec);
 	err = lep_err_hint(lep_err_new(failure->code, "%s", why),
 	    "'lepton history %s' shows both", name);
 	free(why);
@@ -371,16 +501,21 @@ lep_service_apply(struct lep_deployment **out, struct lep_ctx *ctx,
 	*out = NULL;
 	memset(&r, 0, sizeof(r));
 	r.path = lep_service_state_path(a->sp->name);
-	if ((err = next_revision(&r, ctx, st, a)) != NULL)
+	if ((err = next_revision(&r, ctx, p, st, a)) != NULL)
 		goto done;
 	err = start_revision(out, &r, ctx, p, a);
-	cerr = commit_revision(st, a, &r, err == NULL ? "ready" : "failed");
+	/*
+	 * Interrupted is not failed: the revision goes on starting, and the
+	 * next command records what became of it.
+	 */
+	cerr = commit_revision(st, a, &r, err == NULL ? "ready" :
+	    err->code == LEP_E_INTERRUPTED ? "interrupted" : "failed");
 	if (err == NULL)
 		err = cerr;
-	if (err != NULL)
-		err = restore_previous(ctx, p, st, a, &r, err);
-	else
+	if (err == NULL)
 		err = finish_record(*out, ctx, a, &r);
+	else if (err->code != LEP_E_INTERRUPTED)
+		err = restore_previous(ctx, p, st, a, &r, err);
 done:
 	free(a->record);
 	a->record = NULL;

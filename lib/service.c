@@ -91,6 +91,43 @@ lep_service_state_mark(const char *name)
 	return xasprintf("%s: %s", LEP_TRAILER_DEPLOYMENT, name);
 }
 
+size_t
+lep_service_number(const struct lep_state_entry *e, size_t i, size_t n)
+{
+	char		*v = lep_trailer_get(e[i].message, LEP_TRAILER_REVISION);
+	long long	 num;
+	size_t		 r = n - i;	/* before numbers were written down */
+
+	if (v != NULL && lep_parse_ll(&num, v) == 0 && num > 0)
+		r = (size_t)num;
+	free(v);
+	return r;
+}
+
+const struct lep_err *
+lep_service_next_number(int *out, struct lep_state *st, const char *name,
+    const struct lep_json *rec)
+{
+	const struct lep_err	*err;
+	struct lep_state_entry	*e = NULL;
+	size_t			 n = 0;
+	long long		 rev = 0;
+	char			*path = lep_service_state_path(name);
+	char			*mark = lep_service_state_mark(name);
+
+	err = lep_state_log(&e, &n, st, path, mark, 1);
+	free(path);
+	free(mark);
+	if (err != NULL)
+		return err;
+	(void)lep_json_get_ll(rec, "revision", &rev);
+	if (n > 0 && (long long)lep_service_number(e, 0, n) > rev)
+		rev = (long long)lep_service_number(e, 0, n);
+	lep_state_entries_free(e, n);
+	*out = (int)rev + 1;
+	return NULL;
+}
+
 static const struct lep_err *
 open_provider(struct lep_provider **out, struct lep_ctx *ctx,
     const char *name)
@@ -652,7 +689,8 @@ lep_service_list(struct lep_deployment ***out, size_t *n_out,
 
 /* stop is a revision too: the record leaves the state repository. */
 static const struct lep_err *
-commit_stop(struct lep_state *st, const char *name, const char *pname)
+commit_stop(struct lep_state *st, const char *name, const char *pname,
+    int number)
 {
 	const struct lep_err	*err;
 	struct lep_change	 ch;
@@ -663,8 +701,12 @@ commit_stop(struct lep_state *st, const char *name, const char *pname)
 		{ LEP_TRAILER_DEPLOYMENT, name },
 		{ LEP_TRAILER_PROVIDER, pname },
 		{ LEP_TRAILER_OUTCOME, "stopped" },
+		{ LEP_TRAILER_REVISION, NULL },
 	};
+	char			 num[24];
 
+	snprintf(num, sizeof(num), "%d", number);
+	kv[4].value = num;
 	path = lep_service_state_path(name);
 	ch.path = path;
 	ch.data = NULL;
@@ -679,6 +721,22 @@ commit_stop(struct lep_state *st, const char *name, const char *pname)
 }
 
 const struct lep_err *
+lep_service_settle_named(struct lep_ctx *ctx, struct lep_state *st,
+    const char *name)
+{
+	const struct lep_err	*err;
+	struct lep_provider	*p = NULL;
+	struct lep_json		*rec = NULL;
+
+	if ((err = provider_of(&p, &rec, ctx, name)) != NULL)
+		return err->code == LEP_E_NOT_FOUND ? NULL : err;
+	err = lep_service_settle(ctx, p, st, name);
+	lep_json_free(rec);
+	lep_provider_close(p);
+	return err;
+}
+
+const struct lep_err *
 lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
     const char *name, int grace_s, long long lock_ms)
 {
@@ -686,7 +744,7 @@ lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
 	struct lep_provider	*p = NULL;
 	struct lep_json		*rec = NULL;
 	struct lep_state	*st = NULL;
-	int			 lockfd = -1;
+	int			 lockfd = -1, number = 0;
 
 	*out = NULL;
 	if ((err = provider_of(&p, &rec, ctx, name)) != NULL)
@@ -709,8 +767,13 @@ lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
 		    "free some space (or make it writable), then stop again");
 		goto done;
 	}
+	/* stop is a revision: it takes the next number, as a deploy does. */
+	if ((err = lep_service_settle(ctx, p, st, name)) != NULL ||
+	    (err = lep_service_next_number(&number, st, name, rec)) != NULL)
+		goto done;
 	err = lep_provider_remove(out, p, name, grace_s);
 	if (err == NULL) {
+		lep_json_set_int(rec, "revision", number);
 		lep_json_set_int(rec, "updated", (long long)time(NULL));
 		err = service_record_save(ctx, name, rec);
 		service_stamp(*out, rec);
@@ -718,7 +781,7 @@ lep_service_stop(struct lep_deployment **out, struct lep_ctx *ctx,
 	if (err == NULL)
 		err = lep_ledger_record(ctx->home, name, NULL, lep_epoch_ms());
 	if (err == NULL)
-		err = commit_stop(st, name, lep_provider_name(p));
+		err = commit_stop(st, name, lep_provider_name(p), number);
 done:
 	lep_state_close(st);
 	lep_unlock(lockfd);

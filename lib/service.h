@@ -63,6 +63,19 @@ char	*lep_service_state_path(const char *name);
  * frees.
  */
 char	*lep_service_state_mark(const char *name);
+struct lep_state_entry;
+/*
+ * The number of e[i], of n commits newest first: its Lepton-Revision
+ * trailer, or its place for commits from before numbers were written.
+ */
+size_t	 lep_service_number(const struct lep_state_entry *e, size_t i,
+	    size_t n);
+/*
+ * The next revision number of name: one more than the record's and than
+ * the newest commit's. Errors: as lep_state_log.
+ */
+const struct lep_err *lep_service_next_number(int *out, struct lep_state *,
+	    const char *name, const struct lep_json *rec);
 
 /*
  * A recorded revision's spec (its "spec" and "dir"; label names it in
@@ -120,5 +133,17 @@ struct lep_apply {
 const struct lep_err *lep_service_apply(struct lep_deployment **out,
 	    struct lep_ctx *, struct lep_provider *, struct lep_state *,
 	    struct lep_apply *);
+
+/*
+ * A revision recorded as interrupted (its deploy was, with Ctrl-C) that
+ * serves now is recorded as ready, in a commit of its own with its
+ * number: rollback can then return to it. Errors: as lep_state_commit.
+ */
+struct lep_provider;
+const struct lep_err *lep_service_settle(struct lep_ctx *,
+	    struct lep_provider *, struct lep_state *, const char *name);
+/* The same, with the provider the record names. */
+const struct lep_err *lep_service_settle_named(struct lep_ctx *,
+	    struct lep_state *, const char *name);
 
 #endif

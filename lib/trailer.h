@@ -17,6 +17,7 @@ struct lep_buf;
 #define LEP_TRAILER_MODEL	"Lepton-Model"		/* "iris@v3" */
 #define LEP_TRAILER_SPEC	"Lepton-Spec-Sha256"
 #define LEP_TRAILER_OUTCOME	"Lepton-Outcome"	/* ready, failed... */
+#define LEP_TRAILER_REVISION	"Lepton-Revision"	/* the number, "7" */
 
 struct lep_trailer {
 	const char	*key;		/* "Lepton-Command" */

@@ -126,3 +126,65 @@ test_servers_outliving_their_wrappers_are_reaped() {
 	gone() { [ -z "$(procs_with "$T/svc")" ]; }
 	wait_for 10 gone || fail "left running: $(procs_with "$T/svc")"
 }
+
+# The revision status names is in the history, which has no number
+# above the record's: one numbering.
+same_numbers() {
+	run $LEPTON --json status phoenix
+	a=$(jget "$out" 'd["result"]["revision"]')
+	run $LEPTON --json history phoenix
+	jget "$out" '[r["revision"] for r in d["result"]["revisions"]]' |
+	    grep -qw "$a" || fail "status's revision $a not in $(cat "$out")"
+	r=$(jget "$LEPTON_HOME/deployments/phoenix.json" 'd["revision"]')
+	b=$(jget "$out" 'd["result"]["revisions"][0]["revision"]')
+	[ "$r" = "$b" ] || fail "the record says revision $r, history $b"
+}
+
+test_interrupted_and_killed_deploys_keep_one_numbering() {
+	s=$(recover_spec 1)
+	sed -i 's/run: exec /run: sleep 1; exec /' "$s"
+	run $LEPTON deploy "$s"
+	expect_rc 0
+	# Ctrl-C while revision 2 starts: it goes on, and becomes ready.
+	s=$(recover_spec 2)
+	sed -i 's/run: exec /run: sleep 1; exec /' "$s"
+	$LEPTON deploy "$s" >/dev/null 2>"$T/int.err" &
+	p=$!
+	sleep 0.4
+	kill -INT $p
+	wait $p
+	[ $? = 130 ] || fail "interrupted deploy: $(cat "$T/int.err")"
+	serving2() {
+		run $LEPTON --json status phoenix
+		[ "$(jget "$out" 'd["result"]["revision"]')" = 2 ] &&
+		    [ "$(jget "$out" 'd["result"]["ready"]')" = 2 ]
+	}
+	wait_for 20 serving2 || fail "revision 2 never served: $(cat "$out")"
+	# A deploy that fails: the automatic rollback returns to revision 2,
+	# recorded as ready once it was.
+	s=$(recover_spec 3)
+	sed -i 's/run: exec .*/run: exit 3/' "$s"
+	run $LEPTON deploy "$s"
+	expect_rc 1
+	expect_err "rolled back to revision 2"
+	same_numbers
+	# Killed before it records: the number is not lost, nor doubled.
+	kill_deploy "$(recover_spec 4)"
+	run $LEPTON deploy "$(recover_spec 5)"
+	expect_rc 0
+	expect_err "was never recorded"
+	same_numbers
+	run $LEPTON stop phoenix
+	expect_rc 0
+	same_numbers
+	run $LEPTON --json history phoenix
+	$PY - "$out" <<'PY' || fail "history: $(cat "$out")"
+import json, sys
+d = json.load(open(sys.argv[1]))["result"]["revisions"]
+nums = [r["revision"] for r in d]
+# Newest first, never rising; each number at most twice (interrupted,
+# then ready), every one from 1 up there.
+assert nums == sorted(nums, reverse=True), nums
+assert set(nums) == set(range(1, max(nums) + 1)), nums
+PY
+}
