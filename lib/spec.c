@@ -62,8 +62,12 @@ parse_model(struct spec_ctx *s, struct lep_spec *sp,
 		    "must look like 'v3', not '%s'", v);
 	if (spec_check_name(s, m, "alias", sp->model.alias) == -1)
 		return -1;
-	/* What 'lepton models tag' would refuse, no spec can name. */
+	/*
+	 * What 'lepton models tag' would refuse, no spec can name; but
+	 * 'latest', which no tag can take, names the newest version.
+	 */
 	if (sp->model.alias != NULL &&
+	    strcmp(sp->model.alias, "latest") != 0 &&
 	    (v = lep_registry_alias_invalid(sp->model.alias)) != NULL)
 		return spec_fail(s, lep_yaml_get(m, "alias"), "'alias' cannot "
 		    "be '%s': %s", sp->model.alias, v);

@@ -147,15 +147,15 @@ test_corrupt_head_is_an_error_not_not_deployed() {
 	two_revisions
 	echo "0123 not an object id" >"$S/refs/heads/main"
 	run $LEPTON history web
-	expect_rc 1
+	expect_rc 15
 	expect_err "state repository"
 	run $LEPTON rollback web
-	expect_rc 1
+	expect_rc 15
 	expect_err "state repository"
 	# A changed spec: the deploy must not start before it can record.
 	sed -i 's/blue/red/' "$s"
 	run $LEPTON deploy "$s"
-	expect_rc 1
+	expect_rc 15
 	expect_err "state repository"
 	run $LEPTON --json status web
 	[ "$(jget "$out" 'd["result"]["revision"]')" = 2 ] || fail "deployed"
