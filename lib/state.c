@@ -1140,7 +1140,14 @@ lep_state_push(struct lep_state *st, const char *url)
 {
 	const struct lep_err	*err;
 
-	WATCHED(state_push(st, url));
+	/*
+	 * Not watched: packing a large history is honest CPU work, and a
+	 * push or pull is a command of its own, never holding up a deploy.
+	 */
+	if (hung)
+		return hung_err();
+	err = state_push(st, url);
+	return err;
 }
 
 const struct lep_err *
@@ -1148,5 +1155,8 @@ lep_state_pull(struct lep_state *st, const char *url)
 {
 	const struct lep_err	*err;
 
-	WATCHED(state_pull(st, url));
+	if (hung)		/* not watched: see lep_state_push */
+		return hung_err();
+	err = state_pull(st, url);
+	return err;
 }
