@@ -318,6 +318,41 @@ START_TEST(test_state_commit_log_and_read)
 }
 END_TEST
 
+/*
+ * main moves after the commit is written and its objects' directory
+ * synced (tests/durability.sh): HEAD's and main's reflogs still read as
+ * git_commit_create wrote them.
+ */
+START_TEST(test_state_commit_moves_main_with_gits_reflog)
+{
+	struct lep_change	 ch = { "a.txt", "a\n", 2 };
+	const char		*logs[] = { "logs/HEAD",
+				    "logs/refs/heads/main" };
+	char			*p, *text, oid[LEP_OID_HEX];
+	size_t			 i;
+
+	ck_assert_ptr_null(lep_state_commit(NULL, st, &ch, 1,
+	    "one\n\nLepton-Deployment: a\n"));
+	ch.data = "b\n";
+	ck_assert_ptr_null(lep_state_commit(oid, st, &ch, 1, "two\n"));
+	for (i = 0; i < LEP_ARRAY_SIZE(logs); i++) {
+		p = xasprintf("%s/state/%s", home, logs[i]);
+		text = test_slurp(p, NULL);
+		ck_assert_ptr_nonnull(strstr(text,
+		    "\tcommit (initial): one\n"));
+		ck_assert_ptr_nonnull(strstr(text, "\tcommit: two\n"));
+		ck_assert_ptr_nonnull(strstr(text, oid));
+		free(text);
+		free(p);
+	}
+	p = xasprintf("%s/state/refs/heads/main", home);
+	text = test_slurp(p, NULL);
+	ck_assert_int_eq(strncmp(text, oid, strlen(oid)), 0);
+	free(text);
+	free(p);
+}
+END_TEST
+
 START_TEST(test_state_recovers_a_stale_lock)
 {
 	char	*lock;
@@ -348,6 +383,7 @@ suite_registry(void)
 	    (int)LEP_ARRAY_SIZE(aliases));
 	tcase_add_test(tc, test_registry_lineage_and_materialize);
 	tcase_add_test(tc, test_state_commit_log_and_read);
+	tcase_add_test(tc, test_state_commit_moves_main_with_gits_reflog);
 	tcase_add_test(tc, test_state_recovers_a_stale_lock);
 	suite_add_tcase(s, tc);
 	return s;
