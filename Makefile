@@ -72,7 +72,7 @@ else
 BIN		= $(BUILD)/lepton
 endif
 
-.PHONY: all check layers unit e2e e2e-slurm e2e-containers deps-containers demo deps deps-slurm asan valgrind bench lint install \
+.PHONY: all check layers unit e2e e2e-slurm e2e-containers deps-containers demo deps deps-slurm asan valgrind bench durability lint install \
 	gpu-bundle \
 	clean
 
@@ -153,6 +153,11 @@ bench: all $(BUILD)/gen_versions
 	@echo; echo "## predict load mode next to wrk, hey and ab (nginx)"
 	@sh tests/bench_predict.sh $(abspath $(BIN)) || \
 	    echo "(skipped: needs nginx-light wrk hey apache2-utils)"
+
+# 100 deploys under strace: every rename and link into LEPTON_HOME synced
+# before, its directory after, each new directory's parent; ~3 minutes.
+durability: all
+	@LEPTON=$(abspath $(BIN)) sh tests/durability.sh
 
 # The binary and its shared libraries, for the GPU check (tests/gpu/).
 gpu-bundle: all

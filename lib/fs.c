@@ -65,10 +65,15 @@ lep_check_private_dir(const char *path)
 	return NULL;
 }
 
+static void fsync_dir_of(const char *);
+
+/* A directory made is made durable: its new name, in its parent, synced. */
 static const struct lep_err *
 mkdir_one(const char *p, mode_t mode)
 {
-	if (mkdir(p, mode) == -1 && errno != EEXIST)
+	if (mkdir(p, mode) == 0)
+		fsync_dir_of(p);
+	else if (errno != EEXIST)
 		return lep_err_errno(LEP_E_FAILED, "cannot create directory "
 		    "'%s'", p);
 	return NULL;
@@ -94,11 +99,23 @@ lep_mkdirs(const char *path, mode_t mode)
 	return err;
 }
 
+/* Best effort: what cannot be opened was not written by us either. */
+static void
+fsync_path(const char *path, int flags)
+{
+	int	 fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | flags);
+	if (fd != -1) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
 static void
 fsync_dir_of(const char *path)
 {
 	char	*d, *slash;
-	int	 fd;
 
 	d = xstrdup(path);
 	slash = strrchr(d, '/');
@@ -107,13 +124,59 @@ fsync_dir_of(const char *path)
 			slash[1] = '\0';
 		else
 			*slash = '\0';
-		fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd != -1) {
-			(void)fsync(fd);
-			close(fd);
-		}
+		fsync_path(d, O_DIRECTORY);
 	}
 	free(d);
+}
+
+void
+lep_sync_dir(const char *dir)
+{
+	fsync_path(dir, O_DIRECTORY);
+}
+
+void
+lep_sync_parent(const char *path)
+{
+	fsync_dir_of(path);
+}
+
+/* Depth first: a directory is synced after what it holds. */
+static void
+sync_tree(const char *path)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		*sub;
+
+	if (lstat(path, &st) == -1)
+		return;
+	if (S_ISREG(st.st_mode)) {
+		fsync_path(path, 0);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return;
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			sub = xasprintf("%s/%s", path, de->d_name);
+			sync_tree(sub);
+			free(sub);
+		}
+		closedir(d);
+	}
+	fsync_path(path, O_DIRECTORY);
+}
+
+void
+lep_sync_tree(const char *path)
+{
+	sync_tree(path);
+	fsync_dir_of(path);
 }
 
 /* Write data to a new file beside path, synced: *tmp_out (caller frees). */

@@ -41,8 +41,21 @@ void	 lep_umask_restore(void);
  */
 const struct lep_err *lep_check_private_dir(const char *path);
 
-/* mkdir -p with mode for the directories it makes. Errors: FAILED. */
+/*
+ * mkdir -p with mode for the directories it makes, each made durable (its
+ * parent fsync'd). Errors: FAILED.
+ */
 const struct lep_err *lep_mkdirs(const char *path, mode_t mode);
+
+/*
+ * fsync a directory, the one that holds path, or every file and directory
+ * under path (deepest first) and then the one that holds it: for what
+ * another writer (libgit2) left unsynced, or a tree built aside before
+ * its rename. Best effort: nothing to report that a caller could mend.
+ */
+void	 lep_sync_dir(const char *dir);
+void	 lep_sync_parent(const char *path);
+void	 lep_sync_tree(const char *path);
 
 /*
  * Write to a temporary file in the same directory, fsync, rename over

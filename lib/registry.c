@@ -688,9 +688,14 @@ lep_registry_materialize_from(char **dir_out, const char *home,
 		free(dst);
 		free(src);
 	}
+	/* Durable before it has its name, and the name after. */
+	if (err == NULL)
+		lep_sync_tree(tmp);
 	if (err == NULL && rename(tmp, dir) == -1 && errno != ENOTEMPTY &&
 	    errno != EEXIST)
 		err = lep_err_errno(LEP_E_FAILED, "cannot create '%s'", dir);
+	if (err == NULL)
+		lep_sync_parent(dir);
 	if (err != NULL || stat(tmp, &sb) == 0)
 		lep_remove_tree(tmp);
 	free(tmp);

@@ -192,7 +192,7 @@ is_bad(const struct fsck *f, const char *hex)
 static int
 commit_intact(struct fsck *f, const char *hex)
 {
-	struct lep_buf	 b;
+	struct lep_buf	 b = LEP_BUF_INIT;	/* is_bad() skips loose_read */
 	char		**todo, cur[LEP_OID_HEX];
 	const char	*body, *e, *end;
 	size_t		 n = 0, cap = 16, seen = 0, i;

@@ -2,7 +2,9 @@
  * state.c: the state repository over libgit2, loaded with dlopen on first
  * use. Commits are built without a work tree or index: blobs, then trees
  * rebuilt along the changed paths with treebuilders, then a commit that
- * moves HEAD only if HEAD is still its parent.
+ * moves HEAD only if HEAD is still its parent. libgit2 fsyncs each object
+ * and ref it writes, not the directories it makes: those are synced here
+ * (tests/durability.sh checks the order).
  */
 #include "state.h"
 
@@ -61,7 +63,8 @@
 	X(git_remote_fetch) X(git_remote_free) X(git_graph_descendant_of) \
 	X(git_tree_id) X(git_blob_lookup) X(git_reference_target) \
 	X(git_reference_lookup) X(git_reference_type) \
-	X(git_reference_symbolic_target) X(git_reference_symbolic_create)
+	X(git_reference_symbolic_target) X(git_reference_symbolic_create) \
+	X(git_reference_create_matching)
 
 #define DECL(f)	__typeof__(f) *f;
 static struct {
@@ -255,6 +258,7 @@ state_open(struct lep_state **out, const char *home, int write)
 	struct lep_state	*st;
 	git_config		*cfg = NULL;
 	git_oid			 head;
+	char			*p;
 	int			 rc, has;
 
 	*out = NULL;
@@ -292,6 +296,19 @@ state_open(struct lep_state **out, const char *home, int write)
 			goto fail;
 		}
 		G.git_config_free(cfg);
+		/*
+		 * libgit2 writes a new repository's files and directories
+		 * (config and HEAD among them) unsynced: sync them all, and
+		 * state's name in home, before anything refers to them. The
+		 * reflogs' directory is made now, so that the first commit
+		 * makes none.
+		 */
+		p = xasprintf("%s/logs/refs/heads", st->path);
+		err = lep_mkdirs(p, 0700);
+		free(p);
+		if (err != NULL)
+			goto fail;
+		lep_sync_tree(st->path);
 	} else if (rc != 0) {
 		err = corrupt(st, "%s cannot be opened", "it");
 		goto fail;
@@ -571,6 +588,32 @@ signature(git_signature **out)
 	return rc != 0 ? git_fail(LEP_E_FAILED, "signature") : NULL;
 }
 
+/*
+ * Point refs/heads/main (HEAD's) at commit, only if it still names was
+ * (NULL: only if there is none yet): no lost update. The reflog line is
+ * the one git_commit_create would write.
+ */
+static const struct lep_err *
+move_main(struct lep_state *st, const git_oid *commit, const git_oid *was,
+    const char *message)
+{
+	git_reference	*r = NULL;
+	char		*log;
+	int		 rc;
+
+	log = xasprintf("commit%s: %.*s", was ? "" : " (initial)",
+	    (int)strcspn(message, "\n"), message);
+	rc = G.git_reference_create_matching(&r, st->repo, "refs/heads/main",
+	    commit, was != NULL, was, log);
+	free(log);
+	G.git_reference_free(r);
+	/* Only "main moved meanwhile" is a conflict; the rest fails. */
+	if (rc != 0)
+		return git_fail(rc == GIT_EMODIFIED || rc == GIT_EEXISTS ?
+		    LEP_E_CONFLICT : LEP_E_FAILED, "commit");
+	return NULL;
+}
+
 static const struct lep_err *
 state_commit(char oid_out[LEP_OID_HEX], struct lep_state *st,
     const struct lep_change *ch, size_t n, const char *message)
@@ -582,8 +625,9 @@ state_commit(char oid_out[LEP_OID_HEX], struct lep_state *st,
 	git_signature		*sig = NULL;
 	const git_commit	*parents[1];
 	struct put		*puts;
+	char			*objects;
 	size_t			 i;
-	int			 empty, has_parent, rc;
+	int			 empty, has_parent;
 
 	blobs = xcalloc(n + 1, sizeof(*blobs));
 	puts = xcalloc(n + 1, sizeof(*puts));
@@ -612,14 +656,22 @@ state_commit(char oid_out[LEP_OID_HEX], struct lep_state *st,
 	if ((err = signature(&sig)) != NULL)
 		goto done;
 	parents[0] = parent;
-	/* Moves HEAD only if HEAD is still parent: no lost update. */
-	if ((rc = G.git_commit_create(&commit, st->repo, "HEAD", sig, sig,
-	    NULL, message, tree, has_parent ? 1 : 0, parents)) != 0) {
-		/* Only "HEAD moved meanwhile" is a conflict; the rest fails. */
-		err = git_fail(rc == GIT_EMODIFIED ? LEP_E_CONFLICT :
-		    LEP_E_FAILED, "commit");
+	if (G.git_commit_create(&commit, st->repo, NULL, sig, sig, NULL,
+	    message, tree, has_parent ? 1 : 0, parents) != 0) {
+		err = git_fail(LEP_E_FAILED, "commit");
 		goto done;
 	}
+	/*
+	 * Each object is synced, and the fan-out directory it went to, but
+	 * not a fan-out directory's own name: the objects are durable
+	 * before the ref names them.
+	 */
+	objects = xasprintf("%s/objects", st->path);
+	lep_sync_dir(objects);
+	free(objects);
+	if ((err = move_main(st, &commit, has_parent ? &head : NULL,
+	    message)) != NULL)
+		goto done;
 	if (oid_out != NULL)
 		G.git_oid_tostr(oid_out, LEP_OID_HEX, &commit);
 done:
@@ -634,6 +686,30 @@ done:
 	free(blobs);
 	free(puts);
 	return err;
+}
+
+/*
+ * libgit2 syncs a ref, its reflog and the directories that hold them, not
+ * the names of directories it made for them (refs/tags/models/NAME/):
+ * sync each directory from theirs up to the repository's.
+ */
+static void
+sync_ref_dirs(const struct lep_state *st, const char *ref)
+{
+	static const char *const roots[] = { "", "/logs" };
+	char		*p, *slash;
+	size_t		 i, top;
+
+	for (i = 0; i < LEP_ARRAY_SIZE(roots); i++) {
+		p = xasprintf("%s%s/%s", st->path, roots[i], ref);
+		top = strlen(st->path) + strlen(roots[i]);
+		while ((slash = strrchr(p, '/')) != NULL &&
+		    (size_t)(slash - p) >= top) {
+			*slash = '\0';
+			lep_sync_dir(p);
+		}
+		free(p);
+	}
 }
 
 static const struct lep_err *
@@ -657,6 +733,7 @@ state_ref_set(struct lep_state *st, const char *ref, const char *oid,
 	if (rc != 0)
 		return git_fail(LEP_E_FAILED, ref);
 	G.git_reference_free(r);
+	sync_ref_dirs(st, ref);
 	return NULL;
 }
 

@@ -15,6 +15,7 @@
 #include "../lib/fs.h"
 #include "../lib/json.h"
 #include "../lib/registry.h"
+#include "../lib/state-fsck.h"
 #include "../lib/state.h"
 #include "../lib/util.h"
 
@@ -318,6 +319,64 @@ START_TEST(test_state_commit_log_and_read)
 }
 END_TEST
 
+/*
+ * main moves after the commit is written and its objects' directory
+ * synced (tests/durability.sh): HEAD's and main's reflogs still read as
+ * git_commit_create wrote them.
+ */
+START_TEST(test_state_commit_moves_main_with_gits_reflog)
+{
+	struct lep_change	 ch = { "a.txt", "a\n", 2 };
+	const char		*logs[] = { "logs/HEAD",
+				    "logs/refs/heads/main" };
+	char			*p, *text, oid[LEP_OID_HEX];
+	size_t			 i;
+
+	ck_assert_ptr_null(lep_state_commit(NULL, st, &ch, 1,
+	    "one\n\nLepton-Deployment: a\n"));
+	ch.data = "b\n";
+	ck_assert_ptr_null(lep_state_commit(oid, st, &ch, 1, "two\n"));
+	for (i = 0; i < LEP_ARRAY_SIZE(logs); i++) {
+		p = xasprintf("%s/state/%s", home, logs[i]);
+		text = test_slurp(p, NULL);
+		ck_assert_ptr_nonnull(strstr(text,
+		    "\tcommit (initial): one\n"));
+		ck_assert_ptr_nonnull(strstr(text, "\tcommit: two\n"));
+		ck_assert_ptr_nonnull(strstr(text, oid));
+		free(text);
+		free(p);
+	}
+	p = xasprintf("%s/state/refs/heads/main", home);
+	text = test_slurp(p, NULL);
+	ck_assert_int_eq(strncmp(text, oid, strlen(oid)), 0);
+	free(text);
+	free(p);
+}
+END_TEST
+
+/* A truncated commit is reported, not a crash (an uninitialised buffer). */
+START_TEST(test_state_fsck_reports_a_truncated_head_commit)
+{
+	struct lep_change	 ch = { "a.txt", "a\n", 2 };
+	struct lep_json		*rep = NULL;
+	char			 oid[LEP_OID_HEX], *p;
+
+	ck_assert_ptr_null(lep_state_commit(oid, st, &ch, 1, "one\n"));
+	lep_state_close(st);
+	st = NULL;
+	p = xasprintf("%s/state/objects/%.2s/%s", home, oid, oid + 2);
+	ck_assert_int_eq(chmod(p, 0600), 0);
+	ck_assert_int_eq(truncate(p, 10), 0);
+	ck_assert_ptr_null(lep_state_fsck(&rep, home, 0));
+	ck_assert_int_eq(lep_json_get_bool(rep, "damaged", 0), 1);
+	ck_assert_str_eq(lep_json_get_str(lep_json_at(lep_json_get(rep,
+	    "corrupt"), 0), "object"), oid);
+	lep_json_free(rep);
+	free(p);
+	ck_assert_ptr_null(lep_state_open(&st, home, 0));
+}
+END_TEST
+
 START_TEST(test_state_recovers_a_stale_lock)
 {
 	char	*lock;
@@ -348,6 +407,8 @@ suite_registry(void)
 	    (int)LEP_ARRAY_SIZE(aliases));
 	tcase_add_test(tc, test_registry_lineage_and_materialize);
 	tcase_add_test(tc, test_state_commit_log_and_read);
+	tcase_add_test(tc, test_state_commit_moves_main_with_gits_reflog);
+	tcase_add_test(tc, test_state_fsck_reports_a_truncated_head_commit);
 	tcase_add_test(tc, test_state_recovers_a_stale_lock);
 	suite_add_tcase(s, tc);
 	return s;
