@@ -511,6 +511,35 @@ not_configured(const struct slurm_state *s)
 	return NULL;
 }
 
+/*
+ * Is this answer Slurm's own word, final whatever its status? Its JSON
+ * "errors" array has entries: slurmrestd's 500 for an unknown job or a
+ * refused token says the same again. Not when slurmrestd could not reach
+ * slurmctld (Slurm's communication errors), which may pass.
+ */
+static int
+slurm_final(const struct lep_http_resp *r)
+{
+	const struct lep_json	*e;
+	struct lep_json		*j = NULL;
+	long long		 num = 0;
+	int			 final = 0;
+
+	if (r->body.len == 0 || r->body.buf[strspn(r->body.buf, " \t\r\n")] !=
+	    '{' || lep_json_parse(&j, r->body.buf, r->body.len, "slurmrestd") !=
+	    NULL)
+		return 0;
+	e = lep_json_at(lep_json_get(j, "errors"), 0);
+	if (e != NULL) {
+		if (lep_json_get_ll(e, "error_number", &num) != 0)
+			(void)lep_json_get_ll(e, "error_code", &num);
+		final = !((num >= 1001 && num <= 1004) ||
+		    (num >= 1800 && num <= 1899) || (num >= 5000 && num <= 5099));
+	}
+	lep_json_free(j);
+	return final;
+}
+
 /* One request to URL/PATH, as s->user with s->token. */
 static const struct lep_err *
 send_one(struct lep_http_resp *resp, struct slurm_state *s,
@@ -537,6 +566,7 @@ send_one(struct lep_http_resp *resp, struct slurm_state *s,
 	req.connect_timeout_ms = 3000;
 	req.max_body = SLURM_MAX_BODY;
 	req.retries = retries;
+	req.final = slurm_final;
 	lep_http_resp_init(resp);
 	err = lep_http_do(resp, &req);
 	lep_wipe(h_token, strlen(h_token));
@@ -549,6 +579,28 @@ send_one(struct lep_http_resp *resp, struct slurm_state *s,
 		    "tries it");
 	free(url);
 	return err;
+}
+
+/* err, saying how often it was asked, and a Retry-After not waited for. */
+static const struct lep_err *
+retry_note(const struct lep_err *err, const struct lep_http_resp *resp)
+{
+	const struct lep_err	*e;
+	char			 tries[32] = "", later[96] = "";
+
+	if (resp->attempts > 1)
+		snprintf(tries, sizeof(tries), " (%d attempts)",
+		    resp->attempts);
+	if (resp->retry_after_ms > LEP_HTTP_RETRY_AFTER_MAX_MS)
+		snprintf(later, sizeof(later), "; it asks to be tried again "
+		    "in %llds, over lepton's %llds", resp->retry_after_ms /
+		    1000, LEP_HTTP_RETRY_AFTER_MAX_MS / 1000);
+	if (tries[0] == '\0' && later[0] == '\0')
+		return err;
+	e = lep_err_new(err->code, "%s%s%s", err->msg, tries, later);
+	if (err->hint[0] != '\0')
+		(void)lep_err_hint(e, "%s", err->hint);
+	return err->http_status ? lep_err_http(e, err->http_status) : e;
 }
 
 static const struct lep_err *
@@ -569,7 +621,7 @@ parse_answer(struct lep_json **out, const struct lep_http_resp *resp)
 		j = NULL;
 	if ((err = slurm_answer_error(resp->status, b, n, j)) != NULL) {
 		lep_json_free(j);
-		return err;
+		return retry_note(err, resp);
 	}
 	*out = j;
 	return NULL;
