@@ -38,9 +38,11 @@ a request decides what happens to it; no rule: it is passed on.
                                 # upstream first (the server acted on it),
                                 # then throw its answer away
 
-Every request is logged as one JSON line: seq, time (epoch seconds, on
-arrival), method, path, rule (index or null), nth, action, forwarded,
-upstream_status, sent_status, retry_after.
+Every request is logged as two JSON lines: on arrival {"event":
+"request", seq, time (epoch seconds), method, path, rule (index or null),
+nth, action}; once answered (or not) {"event": "done", seq, forwarded,
+upstream_status, sent_status, retry_after...}. Count requests by the
+first kind: a stalled one is there while it stalls.
 """
 import argparse
 import email.utils
@@ -122,9 +124,11 @@ class Log:
         self.seq = 0
 
     def write(self, rec):
+        """Log rec; a request's first line gets its seq, its second the same."""
         with LOCK:
-            self.seq += 1
-            rec["seq"] = self.seq
+            if "seq" not in rec:
+                self.seq += 1
+                rec["seq"] = self.seq
             if self.f:
                 self.f.write(json.dumps(rec, sort_keys=True) + "\n")
 
@@ -251,13 +255,16 @@ class Handler(socketserver.StreamRequestHandler):
             keep = version == "HTTP/1.1" and (
                 header(headers, "Connection") or "").lower() != "close"
             path = target.split("?", 1)[0]
-            rec = {"time": time.time(), "method": method, "path": path}
+            t = time.time()
             idx, rule, nth = srv.plan.pick(method, path)
             rule = rule or {}
             action = rule.get("action", "pass")
-            rec.update(rule=idx, nth=nth, action=action, forwarded=False,
-                       upstream_status=None, sent_status=None,
-                       retry_after=None)
+            first = {"event": "request", "time": t, "method": method,
+                     "path": path, "rule": idx, "nth": nth, "action": action}
+            srv.log.write(first)
+            rec = {"event": "done", "seq": first["seq"], "forwarded": False,
+                   "upstream_status": None, "sent_status": None,
+                   "retry_after": None}
             delay = rule.get("delay_ms", rule.get("ms", 0)
                              if action == "delay" else 0)
             if delay:
@@ -391,6 +398,9 @@ def records(path):
 
 def tally(a):
     recs = records(a.log)
+    done = {r["seq"]: r for r in recs if r.get("event") == "done"}
+    recs = [dict(r, forwarded=done.get(r["seq"], {}).get("forwarded", False))
+            for r in recs if r.get("event") == "request"]
     by_action, by_call = {}, {}
     for r in recs:
         k = r["action"] + ("+forwarded" if r["forwarded"] and
@@ -407,8 +417,8 @@ def tally(a):
 
 def gaps(a):
     rx = re.compile(a.path)
-    t = [r["time"] for r in records(a.log)
-         if r["method"] == a.method and rx.search(r["path"])]
+    t = [r["time"] for r in records(a.log) if r.get("event") == "request"
+         and r["method"] == a.method and rx.search(r["path"])]
     print(" ".join(str(int(round((y - x) * 1000))) for x, y in zip(t, t[1:])))
 
 
