@@ -88,6 +88,16 @@ const struct lep_err *slurm_call(struct lep_json **out, struct slurm_state *,
 const struct lep_err *slurm_answer_error(long status, const char *body,
 	    size_t len, const struct lep_json *parsed);
 
+/*
+ * Is an answer Slurm's own word, final whatever its status (lib/http
+ * tries it again otherwise)? Its JSON "errors" array has entries:
+ * slurmrestd's 500 for an unknown job or a refused token says the same
+ * again. Not when slurmrestd could not reach slurmctld (Slurm's
+ * communication errors, 1001-1004, 1800-1899, 5000-5099), which may pass.
+ */
+struct lep_http_resp;
+int	 slurm_answer_final(const struct lep_http_resp *);
+
 /* A ping's answer: slurmctld UP, and its release. Errors: PROVIDER. */
 const struct lep_err *slurm_ping_answer(const char **release,
 	    const struct lep_json *answer);

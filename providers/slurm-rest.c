@@ -511,14 +511,8 @@ not_configured(const struct slurm_state *s)
 	return NULL;
 }
 
-/*
- * Is this answer Slurm's own word, final whatever its status? Its JSON
- * "errors" array has entries: slurmrestd's 500 for an unknown job or a
- * refused token says the same again. Not when slurmrestd could not reach
- * slurmctld (Slurm's communication errors), which may pass.
- */
-static int
-slurm_final(const struct lep_http_resp *r)
+int
+slurm_answer_final(const struct lep_http_resp *r)
 {
 	const struct lep_json	*e;
 	struct lep_json		*j = NULL;
@@ -566,7 +560,7 @@ send_one(struct lep_http_resp *resp, struct slurm_state *s,
 	req.connect_timeout_ms = 3000;
 	req.max_body = SLURM_MAX_BODY;
 	req.retries = retries;
-	req.final = slurm_final;
+	req.final = slurm_answer_final;
 	lep_http_resp_init(resp);
 	err = lep_http_do(resp, &req);
 	lep_wipe(h_token, strlen(h_token));
