@@ -198,6 +198,19 @@ quick_spec() {
 	echo "$T/spec/$1.yaml"
 }
 
+service_spec() {
+	mkdir -p "$T/spec"
+	cat >"$T/spec/$1.yaml" <<YEOF
+kind: service
+name: $1
+placement: {providers: [slurm]}
+run: exec python3 -m http.server "\$LEPTON_PORT" --bind 127.0.0.1
+service:
+  readiness: {path: /, timeout: 30}
+YEOF
+	echo "$T/spec/$1.yaml"
+}
+
 JOB='/job/[0-9]+$'
 
 test_slurm_fault_train_status() {
@@ -269,6 +282,58 @@ test_slurm_fault_train_cancel() {
 	run $LEPTON stop "$id"
 	expect_rc 0
 	truth $n
+}
+
+test_slurm_fault_deploy_status_and_cancel() {
+	fp_start
+	for k in reset truncate garbage 503-ra1 429-date; do
+		n=$R-dp-$(echo "$k" | tr -d '-')
+		fp_plan "$(rule GET "$JOB" "$k" '[1, 2]')"
+		run $LEPTON deploy "$(service_spec "$n")"
+		expect_rc 0
+		figure "deploy poll $k" "polls $(fp_count GET "$JOB")" "$n"
+		fp_plan "$(rule DELETE "$JOB" "$k" 1)"
+		run $LEPTON stop "$n"
+		expect_rc 0
+		figure "deploy cancel $k" "cancels $(fp_count DELETE "$JOB")" "$n"
+	done
+}
+
+test_slurm_fault_deploy_leaves_nothing_unknown() {
+	fp_start
+	# Polls and cancels all lost: the new revision cannot be cancelled.
+	# It is kept on record, status says so, and stop ends it.
+	n=$R-dl
+	fp_plan "$(rule GET "$JOB" reset)" "$(rule DELETE "$JOB" reset)"
+	run $LEPTON deploy "$(service_spec $n)"
+	expect_rc 7
+	figure "deploy with polls and cancels lost" "polls $(fp_count GET "$JOB"), cancels $(fp_count DELETE "$JOB")" "$n"
+	fp_plan
+	run $LEPTON status $n
+	expect_out "left by a deploy"
+	truth $n
+	run $LEPTON stop $n
+	expect_rc 0
+	truth $n
+	# Revision 2 serves, revision 1's cancel is lost: kept, said, and
+	# the stop ends both.
+	run $LEPTON deploy "$T/spec/$n.yaml"
+	expect_rc 0
+	sed -i 's/--bind/--directory . --bind/' "$T/spec/$n.yaml"
+	fp_plan "$(rule DELETE "$JOB" reset)"
+	run $LEPTON deploy "$T/spec/$n.yaml"
+	expect_rc 0
+	expect_err "could not be cancelled"
+	figure "redeploy, old revision's cancel lost" "cancels $(fp_count DELETE "$JOB")" "$n"
+	fp_plan
+	[ "$(squeue -h -n $n -t RUNNING -o %i | wc -l)" = 2 ] || fail "$(squeue -n $n)"
+	truth $n
+	run $LEPTON status $n
+	expect_out "left by a deploy"
+	run $LEPTON stop $n
+	expect_rc 0
+	truth $n
+	[ -z "$(squeue -h -n $n -t PENDING,RUNNING -o %i)" ] || fail "$(squeue -n $n)"
 }
 
 test_slurm_fault_stall_and_huge_answers() {
