@@ -261,18 +261,19 @@ svc_wait_ready(char **url_out, struct slurm_state *s, long long sid,
 
 /*
  * Cancel the Slurm jobs a deployment's state says lepton left behind: a
- * revision left starting (starting_id) and old revisions whose cancel
- * failed (leftover_ids). What cannot be cancelled now stays in
- * leftover_ids for the next deploy or stop; the first such error is
- * returned.
+ * revision left starting (starting_id; or starting_mark, when the
+ * submit's answer was lost) and old revisions whose cancel failed
+ * (leftover_ids). What cannot be cancelled now stays in leftover_ids for
+ * the next deploy or stop; the first such error is returned.
  */
 static const struct lep_err *
 svc_sweep(struct slurm_state *s, struct lep_json *st, const char *name)
 {
 	const struct lep_err	*err = NULL, *e;
 	const struct lep_json	*left = lep_json_get(st, "leftover_ids");
+	const char		*mark = lep_json_get_str(st, "starting_mark");
 	struct lep_json		*keep = lep_json_arr();
-	long long		 ids[64], id = 0;
+	long long		 ids[64], id = 0, since = 0;
 	size_t			 n = 0, i;
 
 	if (lep_json_get_ll(st, "starting_id", &id) == 0 && id > 0) {
@@ -280,6 +281,21 @@ svc_sweep(struct slurm_state *s, struct lep_json *st, const char *name)
 			lep_out_warn(s->out, "%s: cancelling Slurm job %lld, "
 			    "left starting by an interrupted deploy", name, id);
 		ids[n++] = id;
+	}
+	if (mark != NULL) {
+		(void)lep_json_get_ll(st, "starting_since", &since);
+		if ((e = slurm_find_marked(&id, s, mark)) == NULL) {
+			if (s->out != NULL)
+				lep_out_warn(s->out, "%s: cancelling Slurm "
+				    "job %lld, submitted by a deploy that "
+				    "never heard back", name, id);
+			ids[n++] = id;
+			mark = NULL;
+		} else if (e->code != LEP_E_NOT_FOUND)
+			err = e;
+		else if ((long long)time(NULL) - since >=
+		    slurm_unsure_grace_s(s))
+			mark = NULL;	/* it never reached Slurm */
 	}
 	for (i = 0; i < lep_json_len(left) && n < LEP_ARRAY_SIZE(ids); i++)
 		ids[n++] = (long long)lep_json_number(lep_json_at(left, i));
@@ -290,6 +306,8 @@ svc_sweep(struct slurm_state *s, struct lep_json *st, const char *name)
 				err = e;
 		}
 	lep_json_set(st, "starting_id", lep_json_null());
+	if (mark == NULL)
+		lep_json_set(st, "starting_mark", lep_json_null());
 	if (lep_json_len(keep) > 0)
 		lep_json_set(st, "leftover_ids", keep);
 	else {
@@ -314,6 +332,9 @@ svc_leftovers(const struct lep_json *st)
 	for (i = 0; i < lep_json_len(left); i++)
 		lep_buf_addf(&b, " %lld", (long long)lep_json_number(
 		    lep_json_at(left, i)));
+	if (lep_json_get_str(st, "starting_mark") != NULL)
+		lep_buf_addf(&b, " (and any marked '%s')",
+		    lep_json_get_str(st, "starting_mark"));
 	if (b.len == 0) {
 		lep_buf_release(&b);
 		return NULL;
@@ -353,8 +374,9 @@ done:
 
 /* Submit the revision's Slurm job, its LEPTON_* environment with it. */
 static const struct lep_err *
-svc_start(long long *sid, struct slurm_state *s,
-    const struct lep_deploy_req *req, const char *rdir, const char *token)
+svc_start(long long *sid, char mark[SLURM_MARK_SIZE], int *unsure,
+    struct slurm_state *s, const struct lep_deploy_req *req,
+    const char *rdir, const char *token)
 {
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
@@ -368,13 +390,46 @@ svc_start(long long *sid, struct slurm_state *s,
 	if (req->model_dir != NULL)
 		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", req->model_dir);
 	extra[n] = NULL;
-	err = slurm_start_run(sid, s, sp, sp->name, rdir,
+	err = slurm_start_run(sid, mark, unsure, s, sp, sp->name, rdir,
 	    (const char *const *)extra, 1);
 	for (i = 0; i < n; i++) {
 		lep_wipe(extra[i], strlen(extra[i]));
 		free(extra[i]);
 	}
 	return err;
+}
+
+/*
+ * The submit's answer was lost and Slurm had no job with its mark: the
+ * mark is recorded (a stop or the next deploy cancels what turns up),
+ * and looked for while the revision may take to be ready.
+ */
+static const struct lep_err *
+svc_find_lost(long long *sid, struct slurm_state *s, struct lep_json *st,
+    const char *mark, const struct lep_spec *sp, const struct lep_err *why)
+{
+	const struct lep_err	*err;
+	long long		 t0 = lep_now_ms();
+	long long		 until = t0 + sp->service.ready_timeout * 1000;
+
+	*sid = 0;
+	lep_json_set_str(st, "starting_mark", mark);
+	lep_json_set_int(st, "starting_since", (long long)time(NULL));
+	if ((err = svc_write(s, sp->name, st)) != NULL)
+		return err;
+	if (s->out != NULL)
+		lep_out_warn(s->out, "%s: %s; looking for a Slurm job marked "
+		    "'%s'", sp->name, why->msg, mark);
+	while (lep_now_ms() < until) {
+		if (slurm_find_marked(sid, s, mark) == NULL) {
+			lep_json_set(st, "starting_mark", lep_json_null());
+			return NULL;
+		}
+		slurm_poll_pause(t0);
+	}
+	return lep_err_hint(lep_err_new(why->code, "%s", why->msg), "the "
+	    "submit may yet make a job (comment %s): 'lepton stop %s' or the "
+	    "next deploy cancels it", mark, sp->name);
 }
 
 /* The state once revision's Slurm job sid serves at url. */
@@ -401,7 +456,9 @@ slurm_deploy(struct lep_deployment **out, void *state,
 	const struct lep_err	*err;
 	struct lep_json		*st = NULL;
 	char			*rdir, *log, *token = NULL, *url = NULL, *sdir;
+	char			 mark[SLURM_MARK_SIZE];
 	long long		 sid, old = 0, now = time(NULL);
+	int			 unsure = 0;
 
 	*out = NULL;
 	rdir = xasprintf("%s/services/%s/r%d", s->dir, sp->name, req->revision);
@@ -413,7 +470,9 @@ slurm_deploy(struct lep_deployment **out, void *state,
 	    (err = svc_token(&token, s, sp->name)) != NULL)
 		goto done;
 	(void)unlink(log);
-	if ((err = svc_start(&sid, s, req, rdir, token)) != NULL)
+	if ((err = svc_start(&sid, mark, &unsure, s, req, rdir, token)) !=
+	    NULL && (!unsure || (err = svc_find_lost(&sid, s, st, mark, sp,
+	    err)) != NULL))
 		goto done;
 	lep_json_set_int(st, "starting_id", sid);
 	if ((err = svc_write(s, sp->name, st)) != NULL) {

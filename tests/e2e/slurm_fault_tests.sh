@@ -2,7 +2,7 @@
 # slurmrestd, run by tests/e2e/slurm.sh on the same cluster as
 # slurm_tests.sh. tests/faultproxy.py stands between lepton and slurmrestd
 # and resets, truncates, garbles, delays, or answers 429/500/503 (with and
-# without Retry-After) at status polling and at the cancel.
+# without Retry-After) at the submit, at status polling and at the cancel.
 # After each fault the state must match what exists: every Slurm job of
 # the test is one lepton knows of, in the state lepton says, none twice,
 # and 'lepton stop' leaves none. Each case prints a "figure: fault ..."
@@ -211,7 +211,111 @@ YEOF
 	echo "$T/spec/$1.yaml"
 }
 
+SUBMIT='/job/submit$'
 JOB='/job/[0-9]+$'
+
+test_slurm_fault_train_submit() {
+	fp_start
+	# A lost answer may hide a job: lepton asks for its mark before it
+	# submits again. Forwarded faults made the job; the others did not.
+	for k in reset reset-fwd truncate garbage garbage-fwd 500 500-fwd \
+	    503-ra1 429-date; do
+		n=$R-ts-$(echo "$k" | tr -d '-')
+		fp_plan "$(rule POST "$SUBMIT" "$k" 1)"
+		run $LEPTON train -d "$(sleep_spec "$n")"
+		expect_rc 0
+		id=$(cat "$out")
+		submits=$(fp_count POST "$SUBMIT")
+		gap=$(fp_gap POST "$SUBMIT")
+		case $k in
+		*-fwd | truncate) [ "$submits" = 1 ] || fail "$k: $submits submits" ;;
+		*) [ "$submits" = 2 ] || fail "$k: $submits submits" ;;
+		esac
+		case $k in
+		503-ra1 | 429-date) [ "$gap" -ge 1000 ] || fail "$k: Retry-After not waited: ${gap} ms" ;;
+		esac
+		[ "$(squeue -h -t all -n "$id" -o %i | wc -l)" = 1 ] ||
+		    fail "$k: $(squeue -h -t all -n "$id" -o '%i %T')"
+		figure "train submit $k" "submits $submits, mark lookups $(fp_count GET '/jobs$'), gap ${gap} ms" "$n"
+		fp_plan
+		run $LEPTON stop "$id"
+		expect_rc 0
+		truth "$n"
+	done
+	# Refused for good, or always lost: no job, and no record of one.
+	for k in 400 503; do
+		n=$R-tsx-$k
+		fp_plan "$(rule POST "$SUBMIT" "$k")"
+		run $LEPTON train -d "$(sleep_spec "$n")"
+		expect_rc 7
+		submits=$(fp_count POST "$SUBMIT")
+		case $k in
+		400) [ "$submits" = 1 ] || fail "400 submitted $submits times" ;;
+		503) [ "$submits" = 3 ] || fail "503 submitted $submits times"
+		     expect_err "Slurm has no job with its mark: submitting again (3 of 3)" ;;
+		esac
+		[ -z "$(squeue -h -t all -o %j | grep "^$n")" ] || fail "$k: a job was made"
+		figure "train submit $k every time" "submits $submits, mark lookups $(fp_count GET '/jobs$')" "$n"
+	done
+}
+
+test_slurm_fault_train_submit_stalls() {
+	# lepton gives up waiting (slurm.timeout 2 s) before the submit even
+	# reaches slurmrestd (4 s): it records the job by its mark, and finds
+	# it once it shows.
+	mkdir -p "$LEPTON_HOME"
+	echo '{"slurm": {"timeout": 2}}' >"$LEPTON_HOME/config.json"
+	fp_start
+	fp_plan "$(rule POST "$SUBMIT" stall 1)"
+	run $LEPTON train -d "$(sleep_spec $R-stall)"
+	expect_rc 0
+	expect_err "Operation timed out"
+	expect_err "looks for a Slurm job marked"
+	id=$(cat "$out")
+	wait_for 10 sh -c "[ -n \"\$(squeue -h -n $id -o %i)\" ]" ||
+	    fail "the late submit never made a job"
+	figure "train submit stall 4 s (timeout 2 s)" "submits $(fp_count POST "$SUBMIT"), mark lookups $(fp_count GET '/jobs$'), found by a later status" "$R-stall"
+	fp_plan
+	run $LEPTON --json status "$id"
+	expect_rc 0
+	[ "$(jget "$out" 'd["result"]["jobs"][0]["state"]')" = running ] || fail "$(cat "$out")"
+	truth $R-stall
+	run $LEPTON stop "$id"
+	expect_rc 0
+	truth $R-stall
+	# The submit's answer lost and Slurm not answering the lookup: the
+	# job is recorded by its mark, found once Slurm answers.
+	fp_plan "$(rule POST "$SUBMIT" reset-fwd 1)" "$(rule GET '/jobs$' 503)"
+	run $LEPTON train -d "$(sleep_spec $R-stall2)"
+	expect_rc 0
+	expect_err "looks for a Slurm job marked"
+	id=$(cat "$out")
+	figure "train submit reset-fwd, lookups 503" "submits $(fp_count POST "$SUBMIT"), mark lookups $(fp_count GET '/jobs$')" "$R-stall2"
+	fp_plan
+	run $LEPTON --json status "$id"
+	expect_rc 0
+	[ "$(jget "$out" 'd["result"]["jobs"][0]["state"]')" = running ] || fail "$(cat "$out")"
+	truth $R-stall2
+	run $LEPTON stop "$id"
+	expect_rc 0
+	truth $R-stall2
+	# The same, but the submit never reached Slurm: stopped, it is
+	# recorded cancelled, and nothing is left.
+	fp_plan "$(rule POST "$SUBMIT" reset 1)" "$(rule GET '/jobs$' 503)"
+	run $LEPTON train -d "$(sleep_spec $R-stall3)"
+	expect_rc 0
+	id=$(cat "$out")
+	figure "train submit reset, lookups 503" "submits $(fp_count POST "$SUBMIT"), mark lookups $(fp_count GET '/jobs$')" "$R-stall3"
+	fp_plan
+	run $LEPTON status "$id"
+	expect_rc 0
+	expect_out "running"
+	run $LEPTON stop "$id"
+	expect_rc 0
+	expect_out "cancelled"
+	[ -z "$(squeue -h -t all -o %j | grep "^$R-stall3")" ] || fail "a job was made"
+	truth $R-stall3
+}
 
 test_slurm_fault_train_status() {
 	fp_start
@@ -280,6 +384,38 @@ test_slurm_fault_train_cancel() {
 	done
 	fp_plan
 	run $LEPTON stop "$id"
+	expect_rc 0
+	truth $n
+}
+
+test_slurm_fault_deploy_submit() {
+	fp_start
+	for k in reset-fwd truncate garbage 500-fwd 503-ra1; do
+		n=$R-ds-$(echo "$k" | tr -d '-')
+		fp_plan "$(rule POST "$SUBMIT" "$k" 1)"
+		run $LEPTON deploy "$(service_spec "$n")"
+		expect_rc 0
+		expect_out "ready on slurm"
+		submits=$(fp_count POST "$SUBMIT")
+		[ "$(squeue -h -n "$n" -o %i | wc -l)" = 1 ] || fail "$k: $(squeue -h -n "$n")"
+		figure "deploy submit $k" "submits $submits, mark lookups $(fp_count GET '/jobs$')" "$n"
+		fp_plan
+		run $LEPTON stop "$n"
+		expect_rc 0
+		truth "$n"
+	done
+	# The submit reaches slurmrestd only after lepton stopped waiting:
+	# the deploy finds it by its mark while readiness may take.
+	mkdir -p "$LEPTON_HOME"
+	echo '{"slurm": {"timeout": 2}}' >"$LEPTON_HOME/config.json"
+	n=$R-dsstall
+	fp_plan "$(rule POST "$SUBMIT" stall 1)"
+	run $LEPTON deploy "$(service_spec $n)"
+	expect_rc 0
+	expect_err "looking for a Slurm job marked"
+	figure "deploy submit stall 4 s (timeout 2 s)" "submits $(fp_count POST "$SUBMIT"), mark lookups $(fp_count GET '/jobs$')" "$n"
+	fp_plan
+	run $LEPTON stop $n
 	expect_rc 0
 	truth $n
 }
