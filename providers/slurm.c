@@ -323,25 +323,29 @@ static char *
 svc_leftovers(const struct lep_json *st)
 {
 	const struct lep_json	*left = lep_json_get(st, "leftover_ids");
-	struct lep_buf		 b = LEP_BUF_INIT;
+	const char		*mark = lep_json_get_str(st, "starting_mark");
+	struct lep_buf		 ids = LEP_BUF_INIT;
+	char			*msg;
 	long long		 id;
-	size_t			 i;
+	size_t			 i, n = 0;
 
-	if (lep_json_get_ll(st, "starting_id", &id) == 0 && id > 0)
-		lep_buf_addf(&b, " %lld", id);
-	for (i = 0; i < lep_json_len(left); i++)
-		lep_buf_addf(&b, " %lld", (long long)lep_json_number(
+	if (lep_json_get_ll(st, "starting_id", &id) == 0 && id > 0) {
+		lep_buf_addf(&ids, " %lld", id);
+		n++;
+	}
+	for (i = 0; i < lep_json_len(left); i++, n++)
+		lep_buf_addf(&ids, " %lld", (long long)lep_json_number(
 		    lep_json_at(left, i)));
-	if (lep_json_get_str(st, "starting_mark") != NULL)
-		lep_buf_addf(&b, " (and any marked '%s')",
-		    lep_json_get_str(st, "starting_mark"));
-	if (b.len == 0) {
-		lep_buf_release(&b);
+	if (n == 0 && mark == NULL) {
+		lep_buf_release(&ids);
 		return NULL;
 	}
-	lep_buf_add(&b, ": left by a deploy; the next deploy or stop "
-	    "cancels them");
-	return lep_buf_detach(&b, NULL);
+	msg = xasprintf("Slurm job%s%s%s%s%s left by a deploy; the next deploy "
+	    "or stop cancels %s", n == 1 ? "" : "s", ids.buf, n > 0 && mark ?
+	    " and any" : n > 0 ? "" : " (if any)", mark ? " marked " : "",
+	    mark ? mark : "", n > 1 || mark ? "them" : "it");
+	lep_buf_release(&ids);
+	return msg;
 }
 
 /*
