@@ -1,18 +1,24 @@
 /*
  * http.c: libcurl, loaded with dlopen on first use.
  *
- * Retry rule: a request is tried again (up to req->retries times, with
- * full-jitter exponential backoff) when it could not connect at all, which
- * is safe for any method because nothing was sent, or, for GET and HEAD
- * only, after a timeout, a reset or a 502/503/504.
+ * Retry rule (lep_http_do in http.h): any method is tried again when
+ * nothing was sent; an idempotent one also when the answer was lost or
+ * says "later" (429, 500, 502, 503, 504), at most 1 + req->retries tries,
+ * the waits between them growing with jitter and never shorter than the
+ * server's Retry-After. A POST that may have reached the server is the
+ * caller's to repeat or not: only it can tell whether it took effect.
  */
 #include "http.h"
 
 #include <sys/random.h>
 
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define CURL_DISABLE_TYPECHECK
@@ -96,6 +102,7 @@ lep_http_resp_init(struct lep_http_resp *r)
 {
 	memset(r, 0, sizeof(*r));
 	lep_buf_init(&r->body, 0);
+	r->retry_after_ms = -1;
 }
 
 void
@@ -114,6 +121,7 @@ struct xfer {
 	size_t			 index;
 	int			 tries;
 	long long		 not_before;	/* backoff: ms, monotonic */
+	char			 retry_after[64]; /* the answer's header */
 };
 
 static size_t
@@ -123,6 +131,31 @@ on_body(char *p, size_t size, size_t n, void *arg)
 
 	if (lep_buf_addn(&x->resp.body, p, size * n) == -1)
 		return 0;	/* over the cap: curl fails the transfer */
+	return size * n;
+}
+
+/* Keep the answer's Retry-After (each new status line forgets it). */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer	*x = arg;
+	size_t		 len = size * n, k = sizeof("Retry-After:") - 1, i = 0;
+
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		x->retry_after[0] = '\0';
+	else if (len > k && strncasecmp(p, "Retry-After:", k) == 0) {
+		p += k;
+		len -= k;
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len > 0 && isspace((unsigned char)p[len - 1]))
+			len--;
+		for (; i < len && i + 1 < sizeof(x->retry_after); i++)
+			x->retry_after[i] = p[i];
+		x->retry_after[i] = '\0';
+	}
 	return size * n;
 }
 
@@ -168,11 +201,14 @@ xfer_setup(struct xfer *x, const struct lep_http_req *req, CURL *reuse)
 	lep_buf_init_max(&x->resp.body, req->max_body ? req->max_body :
 	    LEP_HTTP_MAX_BODY);
 	x->errbuf[0] = '\0';
+	x->retry_after[0] = '\0';
 	C.easy_setopt(x->easy, CURLOPT_URL, req->url);
 	C.easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
 	C.easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
 	C.easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
 	C.easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	C.easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
+	C.easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
 	C.easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	C.easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	C.easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -219,40 +255,165 @@ xfer_setup(struct xfer *x, const struct lep_http_req *req, CURL *reuse)
 	C.easy_setopt(x->easy, CURLOPT_HTTPHEADER, h);
 }
 
+/* RFC 9110 9.2.2: the methods whose repetition has the effect of one. */
 static int
 idempotent(const struct lep_http_req *req)
 {
-	return req->method == NULL || strcmp(req->method, "GET") == 0 ||
-	    strcmp(req->method, "HEAD") == 0;
+	static const char *const m[] = { "GET", "HEAD", "PUT", "DELETE",
+	    "OPTIONS" };
+	size_t	 i;
+
+	if (req->method == NULL)
+		return 1;
+	for (i = 0; i < LEP_ARRAY_SIZE(m); i++)
+		if (strcmp(req->method, m[i]) == 0)
+			return 1;
+	return 0;
 }
 
+/* What a finished try left in x->resp besides the body, failed or not. */
+static void
+xfer_outcome(struct xfer *x, CURLcode rc)
+{
+	long	 sent = 0;
+
+	x->resp.attempts = x->tries;
+	x->resp.retry_after_ms = x->retry_after[0] ?
+	    lep_http_parse_retry_after(x->retry_after, (long long)time(NULL)) :
+	    -1;
+	/* Bytes of the request went out: the server may have acted. */
+	C.easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &sent);
+	x->resp.maybe_sent = rc != CURLE_OK && sent > 0;
+}
+
+/* May this try be made again? (Not yet: whether the wait allows it.) */
 static int
 should_retry(const struct xfer *x, CURLcode rc)
 {
 	if (x->tries > x->req->retries)
 		return 0;
-	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
+	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	    rc == CURLE_COULDNT_RESOLVE_PROXY)
+		return 1;
+	/* A connect timeout: nothing was sent. */
+	if (rc == CURLE_OPERATION_TIMEDOUT && !x->resp.maybe_sent)
 		return 1;
 	if (!idempotent(x->req))
 		return 0;
-	if (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR ||
-	    rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)
+	switch (rc) {
+	case CURLE_OK:
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:	/* truncated */
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
 		return 1;
-	return rc == CURLE_OK && (x->resp.status == 502 ||
-	    x->resp.status == 503 || x->resp.status == 504);
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		/* "Received HTTP/0.9": garbage where an answer was due
+		   (before sending, it is a URL's scheme: final). */
+		return x->resp.maybe_sent;
+	default:
+		return 0;	/* TLS, over the size cap, a bad URL... */
+	}
+	switch (x->resp.status) {
+	case 429:
+	case 500:
+	case 502:
+	case 503:
+	case 504:
+		return x->req->final == NULL || !x->req->final(&x->resp);
+	default:
+		return 0;	/* 4xx but 429 says the same again */
+	}
 }
 
-/* Full jitter: uniform in [0, min(cap, base * 2^try)). */
-static long long
-backoff_ms(int tries)
+long long
+lep_http_backoff_ms(int n, long long retry_after_ms)
 {
 	unsigned int	 r = 0;
-	long long	 ceiling = 100LL << (tries < 8 ? tries : 8);
+	long long	 lo;
 
-	if (ceiling > 5000)
-		ceiling = 5000;
+	if (retry_after_ms > LEP_HTTP_RETRY_AFTER_MAX_MS)
+		return -1;
+	if (n < 1)
+		n = 1;
+	lo = LEP_HTTP_BACKOFF_BASE_MS << (n < 16 ? n - 1 : 15);
+	if (lo > LEP_HTTP_BACKOFF_MAX_MS / 2)
+		lo = LEP_HTTP_BACKOFF_MAX_MS / 2;
 	(void)!getrandom(&r, sizeof(r), 0);
-	return (long long)(r % (unsigned int)ceiling);
+	/*
+	 * Jitter, so that clients refused together do not come back
+	 * together; the floor makes each wait longer than the last.
+	 */
+	if (retry_after_ms >= 0 && retry_after_ms >= lo)
+		return retry_after_ms + (long long)(r % (unsigned int)lo);
+	return lo + (long long)(r % (unsigned int)lo);
+}
+
+static int
+month_of(const char *m)
+{
+	static const char *const names[] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	int	 i;
+
+	for (i = 0; i < 12; i++)
+		if (strcmp(m, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+long long
+lep_http_parse_retry_after(const char *v, long long now_s)
+{
+	struct tm	 tm;
+	char		 wk[16], mo[4], tz[4], *end;
+	long long	 secs, t;
+	int		 d, y, h, mi, se, n = 0;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (isdigit((unsigned char)*v)) {
+		errno = 0;
+		secs = strtoll(v, &end, 10);
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (*end != '\0')
+			return -1;
+		if (errno == ERANGE || secs > LLONG_MAX / 1000)
+			return LLONG_MAX;
+		return secs * 1000;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(v, "%15[A-Za-z], %d %3s %d %d:%d:%d %3s%n", wk, &d, mo,
+	    &y, &h, &mi, &se, tz, &n) == 8 && v[n] == '\0' &&
+	    strcmp(tz, "GMT") == 0)
+		;	/* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+	else if ((n = 0, sscanf(v, "%15[A-Za-z], %d-%3s-%d %d:%d:%d %3s%n",
+	    wk, &d, mo, &y, &h, &mi, &se, tz, &n)) == 8 && v[n] == '\0' &&
+	    strcmp(tz, "GMT") == 0)
+		y += y >= 100 ? 0 : y < 70 ? 2000 : 1900;	/* RFC 850 */
+	else if ((n = 0, sscanf(v, "%15[A-Za-z] %3s %d %d:%d:%d %d%n", wk,
+	    mo, &d, &h, &mi, &se, &y, &n)) == 7 && v[n] == '\0')
+		;	/* asctime: Sun Nov  6 08:49:37 1994 */
+	else
+		return -1;
+	if ((tm.tm_mon = month_of(mo)) < 0 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || se > 60 || y < 1970 || h < 0 || mi < 0 || se < 0)
+		return -1;
+	tm.tm_mday = d;
+	tm.tm_year = y - 1900;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	t = (long long)timegm(&tm);
+	if (t <= now_s)
+		return 0;
+	return t - now_s > LLONG_MAX / 1000 ? LLONG_MAX : (t - now_s) * 1000;
 }
 
 static const struct lep_err *
@@ -260,28 +421,40 @@ xfer_error(struct xfer *x, CURLcode rc)
 {
 	const char	*what = x->errbuf[0] ? x->errbuf :
 	    C.easy_strerror(rc);
+	char		 tries[32] = "";
 
+	if (x->tries > 1)
+		snprintf(tries, sizeof(tries), " (%d attempts)", x->tries);
 	if (rc == CURLE_WRITE_ERROR && x->resp.body.overflow)
 		return lep_err_new(LEP_E_PROVIDER, "%s: response is larger "
 		    "than %zu bytes", x->req->url, x->resp.body.max);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return lep_err_new(LEP_E_TIMEOUT, "%s: %s", x->req->url, what);
+		return lep_err_new(LEP_E_TIMEOUT, "%s: %s%s", x->req->url,
+		    what, tries);
 	if (rc == CURLE_ABORTED_BY_CALLBACK)
 		return lep_err_new(LEP_E_INTERRUPTED, "%s: cancelled",
 		    x->req->url);
-	return lep_err_new(LEP_E_PROVIDER, "%s: %s", x->req->url, what);
+	return lep_err_new(LEP_E_PROVIDER, "%s: %s%s", x->req->url, what,
+	    tries);
 }
 
-static void
-sleep_ms(long long ms)
+/* Sleep ms, in slices when *cancel may end it; 1 when it did. */
+static int
+sleep_ms(long long ms, volatile sig_atomic_t *cancel)
 {
 	struct timespec	 ts;
+	long long	 slice;
 
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	nanosleep(&ts, NULL);
+	while (ms > 0) {
+		if (cancel != NULL && *cancel)
+			return 1;
+		slice = cancel != NULL && ms > 100 ? 100 : ms;
+		ts.tv_sec = slice / 1000;
+		ts.tv_nsec = (slice % 1000) * 1000000;
+		nanosleep(&ts, NULL);
+		ms -= slice;
+	}
+	return cancel != NULL && *cancel;
 }
 
 const struct lep_err *
@@ -290,6 +463,7 @@ lep_http_do(struct lep_http_resp *resp, const struct lep_http_req *req)
 	const struct lep_err	*err;
 	struct xfer		 x;
 	CURLcode		 rc;
+	long long		 wait;
 
 	if ((err = http_load()) != NULL)
 		return err;
@@ -301,12 +475,21 @@ lep_http_do(struct lep_http_resp *resp, const struct lep_http_req *req)
 		if (rc == CURLE_OK)
 			C.easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE,
 			    &x.resp.status);
-		if (!should_retry(&x, rc))
+		xfer_outcome(&x, rc);
+		if (!should_retry(&x, rc) || (wait = lep_http_backoff_ms(
+		    x.tries, x.resp.retry_after_ms)) < 0)
 			break;
 		xfer_release(&x);
-		sleep_ms(backoff_ms(x.tries));
+		if (sleep_ms(wait, req->cancel)) {
+			resp->attempts = x.tries;
+			return lep_err_new(LEP_E_INTERRUPTED, "%s: cancelled",
+			    req->url);
+		}
 	}
 	err = rc == CURLE_OK ? NULL : xfer_error(&x, rc);
+	resp->attempts = x.resp.attempts;
+	resp->maybe_sent = x.resp.maybe_sent;
+	resp->retry_after_ms = x.resp.retry_after_ms;
 	if (err == NULL) {
 		C.easy_getinfo(x.easy, CURLINFO_TOTAL_TIME, &x.resp.seconds);
 		*resp = x.resp;
@@ -411,15 +594,19 @@ many_stopped(const struct many *m)
 static void
 many_done(struct many *m, struct xfer *x, CURLcode rc)
 {
+	long long	 wait;
+
 	C.multi_remove_handle(m->multi, x->easy);
 	if (rc == CURLE_OK) {
 		C.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE,
 		    &x->resp.status);
 		C.easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &x->resp.seconds);
 	}
-	if (should_retry(x, rc)) {
+	xfer_outcome(x, rc);
+	if (should_retry(x, rc) && (wait = lep_http_backoff_ms(x->tries,
+	    x->resp.retry_after_ms)) >= 0) {
 		xfer_reuse(x, &m->reqs[x->index], x->index, x->tries + 1);
-		x->not_before = lep_now_ms() + backoff_ms(x->tries - 1);
+		x->not_before = lep_now_ms() + (wait > 0 ? wait : 1);
 		return;
 	}
 	m->done(m->arg, x->index, rc == CURLE_OK ? &x->resp : NULL,

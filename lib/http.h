@@ -1,7 +1,8 @@
 /*
  * http.h: every network call lepton makes, through libcurl (loaded on
- * first use): timeouts, bounded retries with full-jitter backoff for what
- * is safe to repeat, TLS verification always on, capped response sizes.
+ * first use): timeouts, bounded retries with jittered exponential backoff
+ * for what is safe to repeat, Retry-After honoured up to a cap, TLS
+ * verification always on, capped response sizes.
  */
 #ifndef LEPTON_LIB_HTTP_H
 #define LEPTON_LIB_HTTP_H
@@ -12,8 +13,16 @@
 #include "util.h"
 
 struct lep_err;
+struct lep_http_resp;
 
 #define LEP_HTTP_MAX_BODY	(64u * 1024 * 1024)
+/* The longest Retry-After waited for; a server asking for more is not
+   tried again (lepton(1) NETWORK). */
+#define LEP_HTTP_RETRY_AFTER_MAX_MS	30000LL
+/* Backoff before try n+1: in [base << (n-1), 2 * base << (n-1)), at most
+   LEP_HTTP_BACKOFF_MAX_MS. */
+#define LEP_HTTP_BACKOFF_BASE_MS	100LL
+#define LEP_HTTP_BACKOFF_MAX_MS		5000LL
 
 struct lep_http_req {
 	const char	*method;	/* "GET", "POST"... */
@@ -30,6 +39,10 @@ struct lep_http_req {
 	long		 connect_timeout_ms;	/* default 5 s */
 	size_t		 max_body;	/* default LEP_HTTP_MAX_BODY */
 	int		 retries;	/* extra tries; see http.c for when */
+	/* Is this answer the server's final word whatever its status (say,
+	   a 500 that carries the server's own error report)? Then it is
+	   not tried again. NULL: the status alone decides. */
+	int		(*final)(const struct lep_http_resp *);
 	const char	*cacert;	/* a private CA bundle, or NULL */
 	const char	*unix_socket;	/* connect to this socket instead
 					   of the URL's host (Docker) */
@@ -42,15 +55,30 @@ struct lep_http_resp {
 	long		 status;
 	struct lep_buf	 body;
 	double		 seconds;
+	/* Set on failure too: */
+	int		 attempts;	/* tries made */
+	int		 maybe_sent;	/* the last try failed after sending:
+					   the server may have acted on it */
+	long long	 retry_after_ms; /* the last answer's Retry-After,
+					   -1: none */
 };
 
 void	 lep_http_resp_init(struct lep_http_resp *);
 void	 lep_http_resp_release(struct lep_http_resp *);
 
 /*
- * One request. A transport failure is LEP_E_PROVIDER (connection refused,
- * TLS, reset) or LEP_E_TIMEOUT; an HTTP status of any value is success
- * here: the caller reads resp->status.
+ * One request, tried up to 1 + req->retries times. Any method is tried
+ * again when nothing was sent (no connection); an idempotent one (GET,
+ * HEAD, PUT, DELETE, OPTIONS) also after a timeout, a reset, a truncated
+ * or garbled answer, and HTTP 429, 500, 502, 503 and 504 (unless
+ * req->final says the answer is final). Never one that is not (POST)
+ * once it may have reached the server: the caller decides, with
+ * resp->maybe_sent. Between tries: lep_http_backoff_ms().
+ *
+ * A transport failure is LEP_E_PROVIDER (connection refused, TLS, reset)
+ * or LEP_E_TIMEOUT; an HTTP status of any value is success here: the
+ * caller reads resp->status. resp->attempts, maybe_sent and
+ * retry_after_ms are set either way; its body only on success.
  */
 const struct lep_err *lep_http_do(struct lep_http_resp *resp,
 	    const struct lep_http_req *);
@@ -178,6 +206,22 @@ void	 lep_load_clock_end(const struct lep_load_clock *,
  */
 const struct lep_err *lep_http_load(struct lep_load_result *,
 	    const struct lep_load_opts *);
+
+/*
+ * How long to wait before try n + 1 (n >= 1 tries made): exponential
+ * backoff with jitter, in [b, 2b) for b = LEP_HTTP_BACKOFF_BASE_MS <<
+ * (n - 1), at most LEP_HTTP_BACKOFF_MAX_MS; or the server's Retry-After
+ * (ms, -1: none) when that is longer. -1 when Retry-After is over
+ * LEP_HTTP_RETRY_AFTER_MAX_MS: do not try again.
+ */
+long long lep_http_backoff_ms(int n, long long retry_after_ms);
+
+/*
+ * A Retry-After value in ms from now: delay-seconds or an HTTP-date
+ * (IMF-fixdate, RFC 850 or asctime), 0 for a date past. -1 when it is
+ * neither.
+ */
+long long lep_http_parse_retry_after(const char *value, long long now_s);
 
 /* libcurl's version string, loading it. NULL when it cannot load. */
 const char *lep_http_version(void);

@@ -377,6 +377,17 @@ lep_job_follow(struct lep_job **out, struct lep_ctx *ctx,
 		    "%s' follows it, 'lepton stop %s' ends it", j->id, j->id);
 	else if (err == NULL)
 		pass_log(j->log_path, &off, quiet);
+	else if (lep_err_unreachable(err)) {
+		/* Following failed, not the job: say so. */
+		const struct lep_err	*e = lep_err_new(err->code, "%s",
+					    err->msg);
+
+		if (err->provider != NULL)
+			e = lep_err_provider(e, err->provider);
+		err = lep_err_hint(e, "job %s goes on; lepton only stopped "
+		    "following it: 'lepton status %s' asks again, 'lepton "
+		    "stop %s' ends it", j->id, j->id, j->id);
+	}
 	if (err != NULL) {
 		lep_job_free(*out);
 		*out = NULL;

@@ -16,7 +16,9 @@
 #include "../lib/crypto.h"
 #include "../lib/error.h"
 #include "../lib/fs.h"
+#include "../lib/http.h"
 #include "../lib/json.h"
+#include "../lib/out.h"
 #include "../lib/spec.h"
 #include "../lib/util.h"
 
@@ -268,7 +270,7 @@ body_older(struct lep_json *body, struct lep_json *job, const char *script,
 static struct lep_json *
 submit_body(const struct slurm_state *s, const struct lep_spec *sp,
     const char *name, const char *script, const char *log,
-    struct lep_json *env, int nodes, long long limit_min)
+    struct lep_json *env, int nodes, long long limit_min, const char *mark)
 {
 	struct lep_json	*body = lep_json_obj(), *job = lep_json_obj();
 	const char	*part = slurm_partition(s, sp);
@@ -285,6 +287,8 @@ submit_body(const struct slurm_state *s, const struct lep_spec *sp,
 		gres = xasprintf("gpu:%s:%d", sp->resources.accels[0].name,
 		    sp->resources.accels[0].count);
 	lep_json_set_str(job, "name", name);
+	/* How lepton finds the job when the submit's answer is lost. */
+	lep_json_set_str(job, "comment", mark);
 	if (part != NULL)
 		lep_json_set_str(job, "partition", part);
 	if (acct != NULL)
@@ -302,22 +306,121 @@ submit_body(const struct slurm_state *s, const struct lep_spec *sp,
 	lep_json_set(body, "job", job);
 	return body;
 }
-static const struct lep_err *
-submit(long long *id_out, struct slurm_state *s, struct lep_json *body)
+
+long long
+slurm_unsure_grace_s(const struct slurm_state *s)
+{
+	long long	 g = 2 * s->timeout_ms / 1000;
+
+	return g > SLURM_UNSURE_GRACE_S ? g : SLURM_UNSURE_GRACE_S;
+}
+
+const struct lep_err *
+slurm_find_marked(long long *id, struct slurm_state *s, const char *mark)
 {
 	const struct lep_err	*err;
+	const struct lep_json	*jobs, *j;
 	struct lep_json		*ans = NULL;
-	long long		 id = 0;
+	size_t			 i;
+
+	*id = 0;
+	if ((err = slurm_call(&ans, s, "GET", "/jobs", NULL)) != NULL)
+		return err;
+	jobs = lep_json_get(ans, "jobs");
+	for (i = 0; i < lep_json_len(jobs) && *id == 0; i++) {
+		j = lep_json_at(jobs, i);
+		if (lep_streq(lep_json_get_str(j, "comment"), mark))
+			*id = slurm_num(j, "job_id", 0);
+	}
+	lep_json_free(ans);
+	return *id > 0 ? NULL : lep_err_new(LEP_E_NOT_FOUND, "Slurm has no "
+	    "job marked '%s'", mark);
+}
+
+/*
+ * Might the failed submit have made a job? Not when Slurm (or a 4xx)
+ * turned it down, nor when nothing reached slurmrestd.
+ */
+static int
+submit_unsure(const struct slurm_state *s)
+{
+	if (s->last.refused)
+		return 0;
+	if (s->last.status == 0)
+		return s->last.maybe_sent;
+	return s->last.status == 429 || s->last.status >= 500 ||
+	    (s->last.status >= 200 && s->last.status < 300);
+}
+
+static void
+sleep_ms(long long ms)
+{
+	struct timespec	 ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	if (ms > 0)
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * Submit body (its job's comment: mark). A submit is not sent again
+ * blindly: when its answer is lost (a reset, a cut or garbled answer, a
+ * 5xx or 429 that is not Slurm's own refusal), lepton waits as for any
+ * retry (Retry-After too), then asks Slurm for a job with the mark. One
+ * found is the job; none, and it is sent again, SLURM_SUBMIT_TRIES in
+ * all, unless lepton stopped waiting before slurmrestd answered (a
+ * timeout, a 504): then the submit may take effect yet, and *unsure says
+ * so (*id_out 0, an error).
+ */
+static const struct lep_err *
+submit(long long *id_out, int *unsure, struct slurm_state *s,
+    struct lep_json *body, const char *mark)
+{
+	const struct lep_err	*err, *lerr;
+	struct lep_json		*ans;
+	long long		 id, wait;
+	int			 n, timed;
 
 	*id_out = 0;
-	err = slurm_call(&ans, s, "POST", "/job/submit", body);
-	if (err == NULL && (lep_json_get_ll(ans, "job_id", &id) != 0 ||
-	    id <= 0))
-		err = lep_err_new(LEP_E_PROVIDER, "slurmrestd accepted the job "
-		    "but gave no job_id");
-	lep_json_free(ans);
-	*id_out = id;
-	return err;
+	*unsure = 0;
+	for (n = 1;; n++) {
+		ans = NULL;
+		id = 0;
+		err = slurm_call(&ans, s, "POST", "/job/submit", body);
+		if (err == NULL && (lep_json_get_ll(ans, "job_id", &id) != 0 ||
+		    id <= 0))
+			err = lep_err_new(LEP_E_PROVIDER, "slurmrestd accepted "
+			    "the job but gave no job_id");
+		lep_json_free(ans);
+		if (err == NULL) {
+			*id_out = id;
+			return NULL;
+		}
+		if (!submit_unsure(s))
+			return err;
+		timed = s->last.timed_out;
+		wait = lep_http_backoff_ms(n, s->last.retry_after_ms);
+		sleep_ms(wait >= 0 ? wait : lep_http_backoff_ms(n, -1));
+		if ((lerr = slurm_find_marked(&id, s, mark)) == NULL) {
+			if (s->out != NULL)
+				lep_out_warn(s->out, "slurm: the submit's "
+				    "answer was lost (%s); Slurm job %lld has "
+				    "its mark: that is the job", err->msg, id);
+			*id_out = id;
+			return NULL;
+		}
+		if (lerr->code != LEP_E_NOT_FOUND || timed) {
+			*unsure = 1;
+			return lep_err_hint(lep_err_new(err->code, "%s",
+			    err->msg), "the submit may yet make a job (its "
+			    "comment: %s); lepton looks for it again", mark);
+		}
+		if (n >= SLURM_SUBMIT_TRIES || wait < 0)
+			return err;
+		if (s->out != NULL)
+			lep_out_warn(s->out, "slurm: the submit failed (%s) and "
+			    "Slurm has no job with its mark: submitting again "
+			    "(%d of %d)", err->msg, n + 1, SLURM_SUBMIT_TRIES);
+	}
 }
 
 /* The Slurm job's record (jobs[0]); NOT_FOUND once Slurm forgot it. */
@@ -413,19 +516,25 @@ limit_minutes(const struct slurm_state *s, long long seconds)
  * Write a run directory (dir) and submit its batch script as name: a job
  * (and a job again after NODE_FAIL or PREEMPTED: same log, a new Slurm
  * job), or a service's revision. extra: LEPTON_* "K=V" lines, NULL-ended.
+ * mark: the comment the job carries, a fresh one each time (submit()).
  */
 const struct lep_err *
-slurm_start_run(long long *sid, struct slurm_state *s,
-    const struct lep_spec *sp, const char *name, const char *dir,
-    const char *const *extra, int service)
+slurm_start_run(long long *sid, char mark[SLURM_MARK_SIZE], int *unsure,
+    struct slurm_state *s, const struct lep_spec *sp, const char *name,
+    const char *dir, const char *const *extra, int service)
 {
 	const struct lep_err	*err;
 	struct lep_json		*secrets = NULL, *env = NULL, *body;
-	char			 probe[33], *log, *script;
+	char			 probe[33], nonce[33], *log, *script;
 	int			 nodes = !service && sp->job.nodes > 1 ?
 				     sp->job.nodes : 1;
 
 	*sid = 0;
+	*unsure = 0;
+	mark[0] = '\0';
+	if ((err = lep_random_hex(nonce, 16)) != NULL)
+		return err;
+	snprintf(mark, SLURM_MARK_SIZE, "lepton:%s", nonce);
 	if ((err = lep_creds_secret_env(&secrets, s->home,
 	    (const char *const *)sp->secrets, sp->nsecrets, service ?
 	    "deploy" : "train")) != NULL ||
@@ -438,8 +547,8 @@ slurm_start_run(long long *sid, struct slurm_state *s,
 	log = xasprintf("%s/log", dir);
 	script = batch_script(dir, probe, sp, nodes, service);
 	body = submit_body(s, sp, name, script, log, env, nodes,
-	    limit_minutes(s, service ? 0 : sp->job.max_duration));
-	err = submit(sid, s, body);
+	    limit_minutes(s, service ? 0 : sp->job.max_duration), mark);
+	err = submit(sid, unsure, s, body, mark);
 	lep_json_free_wiped(body);
 	free(script);
 	free(log);

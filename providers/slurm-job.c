@@ -33,9 +33,9 @@ slurm_job_dir(const struct slurm_state *s, const char *id)
 }
 
 static const struct lep_err *
-start_job(long long *sid, struct slurm_state *s, const struct lep_spec *sp,
-    const char *id, const char *dir, const char *output,
-    const char *model_dir)
+start_job(long long *sid, char mark[SLURM_MARK_SIZE], int *unsure,
+    struct slurm_state *s, const struct lep_spec *sp, const char *id,
+    const char *dir, const char *output, const char *model_dir)
 {
 	const struct lep_err	*err;
 	char			*extra[4];
@@ -47,15 +47,34 @@ start_job(long long *sid, struct slurm_state *s, const struct lep_spec *sp,
 	if (model_dir != NULL)
 		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", model_dir);
 	extra[n] = NULL;
-	err = slurm_start_run(sid, s, sp, id, dir, (const char *const *)extra,
-	    0);
+	err = slurm_start_run(sid, mark, unsure, s, sp, id, dir,
+	    (const char *const *)extra, 0);
 	for (i = 0; i < n; i++)
 		free(extra[i]);
 	return err;
 }
 
 
-/* The job's record (job.json) as submitted: its first Slurm job is sid. */
+/*
+ * A submit lepton cannot tell took (its answer lost, no job with its mark
+ * yet): recorded with the mark, for reconcile to find the job by.
+ */
+static void
+rec_unsure(struct slurm_state *s, struct lep_json *rec, const char *id,
+    const char *mark, const struct lep_err *err)
+{
+	lep_json_set_str(rec, "submit_mark", mark);
+	lep_json_set_int(rec, "submitted", (long long)time(NULL));
+	lep_json_set_str(rec, "message", "submitted; Slurm has not "
+	    "confirmed it yet");
+	if (s->out != NULL)
+		lep_out_warn(s->out, "job %s: %s; it is recorded, and lepton "
+		    "looks for a Slurm job marked '%s' for %llds", id, err->msg,
+		    mark, slurm_unsure_grace_s(s));
+}
+
+/* The job's record (job.json) as submitted: its first Slurm job is sid
+   (0: not known yet). */
 static struct lep_json *
 new_rec(const struct lep_submit_req *req, const char *output, long long sid)
 {
@@ -71,7 +90,9 @@ new_rec(const struct lep_submit_req *req, const char *output, long long sid)
 	if (req->model_dir != NULL)
 		lep_json_set_str(rec, "model_dir", req->model_dir);
 	lep_json_set(rec, "slurm_ids", lep_json_arr());
-	lep_json_push(lep_json_get(rec, "slurm_ids"), lep_json_int(sid));
+	if (sid > 0)
+		lep_json_push(lep_json_get(rec, "slurm_ids"),
+		    lep_json_int(sid));
 	lep_json_set_int(rec, "restarts", 0);
 	lep_json_set_int(rec, "max_restarts", sp->job.max_restarts);
 	lep_json_set_int(rec, "started", (long long)time(NULL));
@@ -87,8 +108,9 @@ slurm_submit(struct lep_job **out, void *state,
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
 	struct lep_json		*rec;
-	char			*dir, *p, *output = NULL;
+	char			*dir, *p, *output = NULL, mark[SLURM_MARK_SIZE];
 	long long		 sid;
+	int			 unsure;
 
 	*out = NULL;
 	dir = slurm_job_dir(s, req->id);
@@ -100,16 +122,19 @@ slurm_submit(struct lep_job **out, void *state,
 		    xasprintf("%s/%s", sp->dir, sp->job.output_model);
 		lep_remove_tree(output);	/* a stale one must not pass */
 	}
-	if ((err = start_job(&sid, s, sp, req->id, dir, output,
-	    req->model_dir)) != NULL)
+	if ((err = start_job(&sid, mark, &unsure, s, sp, req->id, dir, output,
+	    req->model_dir)) != NULL && !unsure)
 		goto done;
 	rec = new_rec(req, output, sid);
+	if (err != NULL)
+		rec_unsure(s, rec, req->id, mark, err);
 	p = xasprintf("%s/job.json", dir);
 	err = lep_write_json(p, rec, 0600);
 	free(p);
 	lep_json_free(rec);
 	if (err != NULL) {
-		(void)slurm_cancel_job(s, sid);
+		if (sid > 0)
+			(void)slurm_cancel_job(s, sid);
 		goto done;
 	}
 	if (s->out != NULL)
@@ -172,14 +197,20 @@ resubmit(struct slurm_state *s, struct lep_json *rec, const char *dir,
 {
 	const struct lep_err	*err;
 	long long		 sid, restarts = 0;
+	char			 mark[SLURM_MARK_SIZE];
+	int			 unsure;
 
-	if ((err = start_job(&sid, s, sp, lep_json_get_str(rec, "id"), dir,
-	    lep_json_get_str(rec, "output"), lep_json_get_str(rec,
-	    "model_dir"))) != NULL)
+	if ((err = start_job(&sid, mark, &unsure, s, sp, lep_json_get_str(rec,
+	    "id"), dir, lep_json_get_str(rec, "output"), lep_json_get_str(rec,
+	    "model_dir"))) != NULL && !unsure)
 		return err;
 	(void)lep_json_get_ll(rec, "restarts", &restarts);
 	lep_json_set_int(rec, "restarts", restarts + 1);
-	lep_json_push(lep_json_get(rec, "slurm_ids"), lep_json_int(sid));
+	if (err != NULL)
+		rec_unsure(s, rec, lep_json_get_str(rec, "id"), mark, err);
+	else
+		lep_json_push(lep_json_get(rec, "slurm_ids"),
+		    lep_json_int(sid));
 	return NULL;
 }
 
@@ -341,20 +372,62 @@ done:
 }
 
 /*
- * Bring the record up to date with Slurm: resubmit, or record the end
- * (once: under a lock of the job's own, the record re-read inside it).
+ * A submit whose answer was lost (rec's submit_mark): the Slurm job with
+ * its mark, once found, goes on slurm_ids. Until then *unseen: why, in
+ * words (caller frees), once it is over: its grace passed, or cancel.
  */
 static const struct lep_err *
-reconcile(struct slurm_state *s, const char *id, struct lep_json **recp)
+resolve_mark(char **unseen, int *waiting, struct slurm_state *s,
+    struct lep_json *rec, int cancel)
+{
+	const struct lep_err	*err;
+	const char		*mark = lep_json_get_str(rec, "submit_mark");
+	long long		 id, since = 0;
+
+	*unseen = NULL;
+	*waiting = 0;
+	if (mark == NULL)
+		return NULL;
+	if ((err = slurm_find_marked(&id, s, mark)) == NULL) {
+		lep_json_push(lep_json_get(rec, "slurm_ids"), lep_json_int(id));
+		lep_json_set(rec, "submit_mark", lep_json_null());
+		lep_json_set(rec, "message", lep_json_null());
+		return NULL;
+	}
+	if (err->code != LEP_E_NOT_FOUND)
+		return err;
+	(void)lep_json_get_ll(rec, "submitted", &since);
+	if (cancel)
+		*unseen = xasprintf("cancelled before Slurm showed its submit "
+		    "(no job marked '%s')", mark);
+	else if ((long long)time(NULL) - since >= slurm_unsure_grace_s(s))
+		*unseen = xasprintf("its submit never reached Slurm (no job "
+		    "marked '%s' within %llds)", mark, slurm_unsure_grace_s(s));
+	else
+		*waiting = 1;
+	if (*unseen != NULL)
+		lep_json_set(rec, "submit_mark", lep_json_null());
+	return NULL;
+}
+
+/*
+ * Bring the record up to date with Slurm: find a job whose submit's
+ * answer was lost, resubmit, or record the end (once: under a lock of
+ * the job's own, the record re-read inside it). cancel: a lost submit
+ * not found is over, cancelled.
+ */
+static const struct lep_err *
+reconcile(struct slurm_state *s, const char *id, struct lep_json **recp,
+    int cancel)
 {
 	const struct lep_err	*err;
 	struct lep_json		*rec, *sj = NULL;
 	struct lep_spec		*sp = NULL;
-	const char		*phase, *st;
+	const char		*phase, *st = NULL;
 	char			*dir = slurm_job_dir(s, id), *p = NULL;
 	char			*over = NULL;
 	long long		 sid, restarts = 0;
-	int			 fd = -1, retry;
+	int			 fd = -1, retry, waiting;
 
 	if ((err = job_lock(&fd, dir, id)) != NULL)
 		goto done;
@@ -365,7 +438,20 @@ reconcile(struct slurm_state *s, const char *id, struct lep_json **recp)
 	*recp = rec;
 	if (!lep_streq(lep_json_get_str(rec, "phase"), "running"))
 		goto done;
+	if ((err = resolve_mark(&over, &waiting, s, rec, cancel)) != NULL)
+		goto done;
+	if (waiting)
+		goto save;
 	sid = last_id(rec);
+	if (over != NULL) {
+		/* No Slurm job to ask: the end is lepton's to say. */
+		sj = lep_json_obj();
+		lep_json_set_str(sj, "job_state", cancel ? "CANCELLED" :
+		    "FAILED");
+		phase = cancel ? "cancelled" : "failed";
+		retry = 0;
+		goto end;
+	}
 	if ((err = job_or_forgotten(&sj, s, sid)) != NULL)
 		goto done;
 	st = slurm_job_state(sj);
@@ -376,6 +462,7 @@ reconcile(struct slurm_state *s, const char *id, struct lep_json **recp)
 			goto save;
 		phase = "failed";
 	}
+end:
 	if ((err = rec_spec(&sp, rec, dir)) != NULL)
 		goto done;
 	(void)lep_json_get_ll(rec, "restarts", &restarts);
@@ -419,7 +506,7 @@ slurm_job_status(struct lep_job **out, void *state, const char *id)
 		    "provider", id);
 		goto done;
 	}
-	err = reconcile(s, id, &rec);
+	err = reconcile(s, id, &rec, 0);
 	if (rec != NULL)
 		*out = job_from_rec(s, rec);
 	if (err != NULL && *out != NULL) {
@@ -455,12 +542,20 @@ slurm_cancel(struct lep_job **out, void *state, const char *id, int grace_s)
 	free(dir);
 	err = lep_read_json(&rec, p, LEP_DRIVER_FILE_MAX);
 	free(p);
-	if (err == NULL && (err = slurm_cancel_job(s, last_id(rec))) == NULL) {
+	/*
+	 * A submit whose answer was lost, its job not seen yet: one found
+	 * now is cancelled below; none, and it is recorded cancelled.
+	 */
+	if (err == NULL && lep_json_get_str(rec, "submit_mark") != NULL)
+		err = reconcile(s, id, &rec, 1);
+	if (err == NULL && lep_streq(lep_json_get_str(rec, "phase"),
+	    "running") && (err = slurm_cancel_job(s, last_id(rec))) == NULL) {
 		end = slurm_wait_end(s, last_id(rec), grace_s > 0 ?
 		    grace_s + 5 : 5);
 		lep_json_free(end);
-		err = slurm_job_status(out, s, id);
 	}
+	if (err == NULL)
+		err = slurm_job_status(out, s, id);
 done:
 	lep_job_free(j);
 	lep_json_free(rec);

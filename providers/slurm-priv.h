@@ -37,6 +37,17 @@ struct lep_submit_req;
    numbers as {"set", "infinite", "number"}. */
 #define SLURM_API_NEW_SHAPES	39
 
+/* Tries of one request to slurmrestd (lib/http: which are repeated). */
+#define SLURM_RETRIES		2
+/* Submits of one job when each answer is lost and Slurm has no job
+   with its mark (slurm-batch.c). */
+#define SLURM_SUBMIT_TRIES	3
+/* How long, at least, a submit whose answer was lost may take to show
+   in Slurm (also twice slurm.timeout) before lepton says it never did. */
+#define SLURM_UNSURE_GRACE_S	60
+/* The mark a submitted job carries as its comment: "lepton:" + 32 hex. */
+#define SLURM_MARK_SIZE		40
+
 /* Exit status of a job script that finds the shared directory missing. */
 #define SLURM_EXIT_NOT_SHARED	97
 
@@ -58,6 +69,15 @@ struct slurm_state {
 	int		 fresh;		/* ping, whatever api.json says */
 	char		*release;	/* "22.05.8" */
 	long long	 timeout_ms;
+	struct {			/* how the last slurm_call went */
+		int		 attempts;
+		long		 status;	/* 0: no answer */
+		int		 maybe_sent;	/* no answer, but it may have
+						   reached slurmrestd */
+		int		 timed_out;	/* it may be acted on yet */
+		int		 refused;	/* turned down for good */
+		long long	 retry_after_ms;	/* -1: none */
+	} last;
 };
 
 /* Read config and environment; never touches the network. */
@@ -77,6 +97,8 @@ const struct lep_err *slurm_discover(struct slurm_state *);
  * answer. The JSON "errors" array decides, not the HTTP status alone:
  * AUTH (401, 1007, a token slurmctld refused), NOT_FOUND (2017: no such
  * job), INFEASIBLE (2000-ish placement refusals), PROVIDER (the rest).
+ * s->last says how it went, for a caller that must decide whether a
+ * failed submit made a job.
  */
 const struct lep_err *slurm_call(struct lep_json **out, struct slurm_state *,
 	    const char *method, const char *path, const struct lep_json *body);
@@ -87,6 +109,16 @@ const struct lep_err *slurm_call(struct lep_json **out, struct slurm_state *,
  */
 const struct lep_err *slurm_answer_error(long status, const char *body,
 	    size_t len, const struct lep_json *parsed);
+
+/*
+ * Is an answer Slurm's own word, final whatever its status (lib/http
+ * tries it again otherwise)? Its JSON "errors" array has entries:
+ * slurmrestd's 500 for an unknown job or a refused token says the same
+ * again. Not when slurmrestd could not reach slurmctld (Slurm's
+ * communication errors, 1001-1004, 1800-1899, 5000-5099), which may pass.
+ */
+struct lep_http_resp;
+int	 slurm_answer_final(const struct lep_http_resp *);
 
 /* A ping's answer: slurmctld UP, and its release. Errors: PROVIDER. */
 const struct lep_err *slurm_ping_answer(const char **release,
@@ -134,11 +166,22 @@ void	 slurm_poll_pause(long long since_ms);
  * Write a run directory (dir) and submit its batch script as name: a job
  * (and a job again after NODE_FAIL or PREEMPTED: same log, a new Slurm
  * job), or a service's revision. extra: LEPTON_* "K=V" lines, NULL-ended.
- * *sid: the Slurm job. Errors: those of slurm_call, FAILED (files).
+ * *sid: the Slurm job; mark: the comment it carries. A submit whose
+ * answer is lost is not sent again before Slurm is asked for a job with
+ * the mark (slurm-batch.c). Errors: those of slurm_call, FAILED (files);
+ * with *unsure set when the submit may make a job yet: look for it later
+ * with slurm_find_marked.
  */
-const struct lep_err *slurm_start_run(long long *sid, struct slurm_state *,
+const struct lep_err *slurm_start_run(long long *sid,
+	    char mark[SLURM_MARK_SIZE], int *unsure, struct slurm_state *,
 	    const struct lep_spec *, const char *name, const char *dir,
 	    const char *const *extra, int service);
+/* How long a submit whose answer was lost may take to show in Slurm. */
+long long slurm_unsure_grace_s(const struct slurm_state *);
+/* The Slurm job whose comment is mark. Errors: NOT_FOUND (none), those
+   of slurm_call. */
+const struct lep_err *slurm_find_marked(long long *id, struct slurm_state *,
+	    const char *mark);
 /* The Slurm job's record (jobs[0]), caller frees; NOT_FOUND once Slurm
    forgot it. */
 const struct lep_err *slurm_get_job(struct lep_json **out,

@@ -511,6 +511,29 @@ not_configured(const struct slurm_state *s)
 	return NULL;
 }
 
+int
+slurm_answer_final(const struct lep_http_resp *r)
+{
+	const struct lep_json	*e;
+	struct lep_json		*j = NULL;
+	long long		 num = 0;
+	int			 final = 0;
+
+	if (r->body.len == 0 || r->body.buf[strspn(r->body.buf, " \t\r\n")] !=
+	    '{' || lep_json_parse(&j, r->body.buf, r->body.len, "slurmrestd") !=
+	    NULL)
+		return 0;
+	e = lep_json_at(lep_json_get(j, "errors"), 0);
+	if (e != NULL) {
+		if (lep_json_get_ll(e, "error_number", &num) != 0)
+			(void)lep_json_get_ll(e, "error_code", &num);
+		final = !((num >= 1001 && num <= 1004) ||
+		    (num >= 1800 && num <= 1899) || (num >= 5000 && num <= 5099));
+	}
+	lep_json_free(j);
+	return final;
+}
+
 /* One request to URL/PATH, as s->user with s->token. */
 static const struct lep_err *
 send_one(struct lep_http_resp *resp, struct slurm_state *s,
@@ -537,6 +560,7 @@ send_one(struct lep_http_resp *resp, struct slurm_state *s,
 	req.connect_timeout_ms = 3000;
 	req.max_body = SLURM_MAX_BODY;
 	req.retries = retries;
+	req.final = slurm_answer_final;
 	lep_http_resp_init(resp);
 	err = lep_http_do(resp, &req);
 	lep_wipe(h_token, strlen(h_token));
@@ -551,8 +575,36 @@ send_one(struct lep_http_resp *resp, struct slurm_state *s,
 	return err;
 }
 
+/* err, saying how often it was asked, and a Retry-After not waited for. */
 static const struct lep_err *
-parse_answer(struct lep_json **out, const struct lep_http_resp *resp)
+retry_note(const struct lep_err *err, const struct lep_http_resp *resp)
+{
+	const struct lep_err	*e;
+	char			 tries[32] = "", later[96] = "";
+
+	if (resp->attempts > 1)
+		snprintf(tries, sizeof(tries), " (%d attempts)",
+		    resp->attempts);
+	if (resp->retry_after_ms > LEP_HTTP_RETRY_AFTER_MAX_MS)
+		snprintf(later, sizeof(later), "; it asks to be tried again "
+		    "in %llds, over lepton's %llds", resp->retry_after_ms /
+		    1000, LEP_HTTP_RETRY_AFTER_MAX_MS / 1000);
+	if (tries[0] == '\0' && later[0] == '\0')
+		return err;
+	e = lep_err_new(err->code, "%s%s%s", err->msg, tries, later);
+	if (err->hint[0] != '\0')
+		(void)lep_err_hint(e, "%s", err->hint);
+	return err->http_status ? lep_err_http(e, err->http_status) : e;
+}
+
+/*
+ * The answer's JSON (NULL for a plain body), or its error. *refused: the
+ * server turned the request down for good (Slurm's own errors array, or
+ * a 4xx but 408 and 429): a submit so answered made no job.
+ */
+static const struct lep_err *
+parse_answer(struct lep_json **out, int *refused,
+    const struct lep_http_resp *resp)
 {
 	struct lep_json		*j = NULL;
 	const struct lep_err	*err;
@@ -568,8 +620,11 @@ parse_answer(struct lep_json **out, const struct lep_http_resp *resp)
 	    lep_json_parse(&j, b, n, "slurmrestd") != NULL)
 		j = NULL;
 	if ((err = slurm_answer_error(resp->status, b, n, j)) != NULL) {
+		*refused = lep_json_len(lep_json_get(j, "errors")) > 0 ||
+		    (resp->status >= 400 && resp->status < 500 &&
+		    resp->status != 408 && resp->status != 429);
 		lep_json_free(j);
-		return err;
+		return retry_note(err, resp);
 	}
 	*out = j;
 	return NULL;
@@ -624,7 +679,7 @@ slurm_discover(struct slurm_state *s)
 	struct lep_json		*j;
 	const char		*rel;
 	char			 path[64];
-	int			 v;
+	int			 v, refused;
 
 	if (s->api != 0)
 		return NULL;
@@ -644,7 +699,7 @@ slurm_discover(struct slurm_state *s)
 			lep_http_resp_release(&resp);
 			continue;
 		}
-		err = parse_answer(&j, &resp);
+		err = parse_answer(&j, &refused, &resp);
 		lep_http_resp_release(&resp);
 		if (err != NULL)
 			return err;
@@ -674,17 +729,22 @@ slurm_call(struct lep_json **out, struct slurm_state *s, const char *method,
 	const struct lep_err	*err;
 	struct lep_http_resp	 resp;
 	char			*text = NULL, *full;
-	int			 retries;
+	int			 refused = 0;
 
 	*out = NULL;
+	memset(&s->last, 0, sizeof(s->last));
+	s->last.retry_after_ms = -1;
 	if ((err = slurm_discover(s)) != NULL)
 		return err;
 	if (body != NULL)
 		text = lep_json_print(body, 0);
 	full = xasprintf("/slurm/v0.0.%d%s", s->api, path);
-	/* A submit is not repeated (a second job); reads and cancels are. */
-	retries = strcmp(method, "POST") == 0 ? 0 : 2;
-	err = send_one(&resp, s, method, full, text, retries);
+	/*
+	 * lib/http repeats reads and cancels after what may pass, and a
+	 * submit (POST) only when nothing was sent: whether a lost submit
+	 * made a job is slurm-batch.c's to find out.
+	 */
+	err = send_one(&resp, s, method, full, text, SLURM_RETRIES);
 	if (err == NULL && resp.status == 404 && !s->fresh) {
 		/* The server changed under the cached version: ask again. */
 		lep_http_resp_release(&resp);
@@ -693,14 +753,22 @@ slurm_call(struct lep_json **out, struct slurm_state *s, const char *method,
 		s->fresh = 1;
 		if ((err = slurm_discover(s)) == NULL) {
 			full = xasprintf("/slurm/v0.0.%d%s", s->api, path);
-			err = send_one(&resp, s, method, full, text, retries);
+			err = send_one(&resp, s, method, full, text,
+			    SLURM_RETRIES);
 		} else {
 			full = NULL;
 			lep_http_resp_init(&resp);
 		}
 	}
+	s->last.attempts = resp.attempts;
+	s->last.retry_after_ms = resp.retry_after_ms;
+	s->last.status = err == NULL ? resp.status : 0;
+	s->last.maybe_sent = err != NULL && resp.maybe_sent;
+	s->last.timed_out = (err != NULL && err->code == LEP_E_TIMEOUT) ||
+	    (err == NULL && resp.status == 504);
 	if (err == NULL)
-		err = parse_answer(out, &resp);
+		err = parse_answer(out, &refused, &resp);
+	s->last.refused = refused;
 	lep_http_resp_release(&resp);
 	if (text != NULL) {
 		lep_wipe(text, strlen(text));	/* may hold secrets */

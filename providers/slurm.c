@@ -260,9 +260,98 @@ svc_wait_ready(char **url_out, struct slurm_state *s, long long sid,
 }
 
 /*
+ * Cancel the Slurm jobs a deployment's state says lepton left behind: a
+ * revision left starting (starting_id; or starting_mark, when the
+ * submit's answer was lost) and old revisions whose cancel failed
+ * (leftover_ids). What cannot be cancelled now stays in leftover_ids for
+ * the next deploy or stop; the first such error is returned.
+ */
+static const struct lep_err *
+svc_sweep(struct slurm_state *s, struct lep_json *st, const char *name)
+{
+	const struct lep_err	*err = NULL, *e;
+	const struct lep_json	*left = lep_json_get(st, "leftover_ids");
+	const char		*mark = lep_json_get_str(st, "starting_mark");
+	struct lep_json		*keep = lep_json_arr();
+	long long		 ids[64], id = 0, since = 0;
+	size_t			 n = 0, i;
+
+	if (lep_json_get_ll(st, "starting_id", &id) == 0 && id > 0) {
+		if (s->out != NULL)
+			lep_out_warn(s->out, "%s: cancelling Slurm job %lld, "
+			    "left starting by an interrupted deploy", name, id);
+		ids[n++] = id;
+	}
+	if (mark != NULL) {
+		(void)lep_json_get_ll(st, "starting_since", &since);
+		if ((e = slurm_find_marked(&id, s, mark)) == NULL) {
+			if (s->out != NULL)
+				lep_out_warn(s->out, "%s: cancelling Slurm "
+				    "job %lld, submitted by a deploy that "
+				    "never heard back", name, id);
+			ids[n++] = id;
+			mark = NULL;
+		} else if (e->code != LEP_E_NOT_FOUND)
+			err = e;
+		else if ((long long)time(NULL) - since >=
+		    slurm_unsure_grace_s(s))
+			mark = NULL;	/* it never reached Slurm */
+	}
+	for (i = 0; i < lep_json_len(left) && n < LEP_ARRAY_SIZE(ids); i++)
+		ids[n++] = (long long)lep_json_number(lep_json_at(left, i));
+	for (i = 0; i < n; i++)
+		if ((e = slurm_cancel_job(s, ids[i])) != NULL) {
+			lep_json_push(keep, lep_json_int(ids[i]));
+			if (err == NULL)
+				err = e;
+		}
+	lep_json_set(st, "starting_id", lep_json_null());
+	if (mark == NULL)
+		lep_json_set(st, "starting_mark", lep_json_null());
+	if (lep_json_len(keep) > 0)
+		lep_json_set(st, "leftover_ids", keep);
+	else {
+		lep_json_free(keep);
+		lep_json_set(st, "leftover_ids", lep_json_null());
+	}
+	return err;
+}
+
+/* What lepton left in Slurm that the next deploy or stop cancels, in
+   words; NULL: nothing. Caller frees. */
+static char *
+svc_leftovers(const struct lep_json *st)
+{
+	const struct lep_json	*left = lep_json_get(st, "leftover_ids");
+	const char		*mark = lep_json_get_str(st, "starting_mark");
+	struct lep_buf		 ids = LEP_BUF_INIT;
+	char			*msg;
+	long long		 id;
+	size_t			 i, n = 0;
+
+	if (lep_json_get_ll(st, "starting_id", &id) == 0 && id > 0) {
+		lep_buf_addf(&ids, " %lld", id);
+		n++;
+	}
+	for (i = 0; i < lep_json_len(left); i++, n++)
+		lep_buf_addf(&ids, " %lld", (long long)lep_json_number(
+		    lep_json_at(left, i)));
+	if (n == 0 && mark == NULL) {
+		lep_buf_release(&ids);
+		return NULL;
+	}
+	msg = xasprintf("Slurm job%s%s%s%s%s left by a deploy; the next deploy "
+	    "or stop cancels %s", n == 1 ? "" : "s", ids.buf, n > 0 && mark ?
+	    " and any" : n > 0 ? "" : " (if any)", mark ? " marked " : "",
+	    mark ? mark : "", n > 1 || mark ? "them" : "it");
+	lep_buf_release(&ids);
+	return msg;
+}
+
+/*
  * The deployment's state (a new one: created now), the Slurm job of the
- * revision it serves (*old, 0: none), and any revision an interrupted
- * deploy left starting, cancelled.
+ * revision it serves (*old, 0: none), and what earlier deploys left in
+ * Slurm, cancelled (what cannot be is kept for next time).
  */
 static const struct lep_err *
 svc_begin(struct lep_json **st_out, long long *old, struct slurm_state *s,
@@ -270,7 +359,6 @@ svc_begin(struct lep_json **st_out, long long *old, struct slurm_state *s,
 {
 	const struct lep_err	*err;
 	struct lep_json		*st = NULL;
-	long long		 stale = 0;
 
 	*old = 0;
 	if ((err = svc_read(&st, s, name)) != NULL) {
@@ -282,14 +370,7 @@ svc_begin(struct lep_json **st_out, long long *old, struct slurm_state *s,
 	}
 	if (!lep_json_get_bool(st, "stopped", 0))
 		(void)lep_json_get_ll(st, "slurm_id", old);
-	/* A deploy that died while its revision started left it behind. */
-	if (lep_json_get_ll(st, "starting_id", &stale) == 0 && stale > 0) {
-		if (s->out != NULL)
-			lep_out_warn(s->out, "%s: cancelling Slurm job %lld, "
-			    "left starting by an interrupted deploy", name,
-			    stale);
-		(void)slurm_cancel_job(s, stale);
-	}
+	(void)svc_sweep(s, st, name);
 done:
 	*st_out = st;
 	return err;
@@ -297,8 +378,9 @@ done:
 
 /* Submit the revision's Slurm job, its LEPTON_* environment with it. */
 static const struct lep_err *
-svc_start(long long *sid, struct slurm_state *s,
-    const struct lep_deploy_req *req, const char *rdir, const char *token)
+svc_start(long long *sid, char mark[SLURM_MARK_SIZE], int *unsure,
+    struct slurm_state *s, const struct lep_deploy_req *req,
+    const char *rdir, const char *token)
 {
 	const struct lep_spec	*sp = req->spec;
 	const struct lep_err	*err;
@@ -312,13 +394,46 @@ svc_start(long long *sid, struct slurm_state *s,
 	if (req->model_dir != NULL)
 		extra[n++] = xasprintf("LEPTON_MODEL_DIR=%s", req->model_dir);
 	extra[n] = NULL;
-	err = slurm_start_run(sid, s, sp, sp->name, rdir,
+	err = slurm_start_run(sid, mark, unsure, s, sp, sp->name, rdir,
 	    (const char *const *)extra, 1);
 	for (i = 0; i < n; i++) {
 		lep_wipe(extra[i], strlen(extra[i]));
 		free(extra[i]);
 	}
 	return err;
+}
+
+/*
+ * The submit's answer was lost and Slurm had no job with its mark: the
+ * mark is recorded (a stop or the next deploy cancels what turns up),
+ * and looked for while the revision may take to be ready.
+ */
+static const struct lep_err *
+svc_find_lost(long long *sid, struct slurm_state *s, struct lep_json *st,
+    const char *mark, const struct lep_spec *sp, const struct lep_err *why)
+{
+	const struct lep_err	*err;
+	long long		 t0 = lep_now_ms();
+	long long		 until = t0 + sp->service.ready_timeout * 1000;
+
+	*sid = 0;
+	lep_json_set_str(st, "starting_mark", mark);
+	lep_json_set_int(st, "starting_since", (long long)time(NULL));
+	if ((err = svc_write(s, sp->name, st)) != NULL)
+		return err;
+	if (s->out != NULL)
+		lep_out_warn(s->out, "%s: %s; looking for a Slurm job marked "
+		    "'%s'", sp->name, why->msg, mark);
+	while (lep_now_ms() < until) {
+		if (slurm_find_marked(sid, s, mark) == NULL) {
+			lep_json_set(st, "starting_mark", lep_json_null());
+			return NULL;
+		}
+		slurm_poll_pause(t0);
+	}
+	return lep_err_hint(lep_err_new(why->code, "%s", why->msg), "the "
+	    "submit may yet make a job (comment %s): 'lepton stop %s' or the "
+	    "next deploy cancels it", mark, sp->name);
 }
 
 /* The state once revision's Slurm job sid serves at url. */
@@ -345,7 +460,9 @@ slurm_deploy(struct lep_deployment **out, void *state,
 	const struct lep_err	*err;
 	struct lep_json		*st = NULL;
 	char			*rdir, *log, *token = NULL, *url = NULL, *sdir;
+	char			 mark[SLURM_MARK_SIZE];
 	long long		 sid, old = 0, now = time(NULL);
+	int			 unsure = 0;
 
 	*out = NULL;
 	rdir = xasprintf("%s/services/%s/r%d", s->dir, sp->name, req->revision);
@@ -357,7 +474,9 @@ slurm_deploy(struct lep_deployment **out, void *state,
 	    (err = svc_token(&token, s, sp->name)) != NULL)
 		goto done;
 	(void)unlink(log);
-	if ((err = svc_start(&sid, s, req, rdir, token)) != NULL)
+	if ((err = svc_start(&sid, mark, &unsure, s, req, rdir, token)) !=
+	    NULL && (!unsure || (err = svc_find_lost(&sid, s, st, mark, sp,
+	    err)) != NULL))
 		goto done;
 	lep_json_set_int(st, "starting_id", sid);
 	if ((err = svc_write(s, sp->name, st)) != NULL) {
@@ -368,9 +487,12 @@ slurm_deploy(struct lep_deployment **out, void *state,
 		lep_out_info(s->out, "slurm: %s revision %d is Slurm job %lld",
 		    sp->name, req->revision, sid);
 	if ((err = svc_wait_ready(&url, s, sid, rdir, sp)) != NULL) {
-		/* The old revision never stopped: it serves on. */
-		(void)slurm_cancel_job(s, sid);
-		lep_json_set(st, "starting_id", lep_json_null());
+		/*
+		 * The old revision never stopped: it serves on. The new one
+		 * is forgotten only once it is cancelled.
+		 */
+		if (slurm_cancel_job(s, sid) == NULL)
+			lep_json_set(st, "starting_id", lep_json_null());
 		(void)svc_write(s, sp->name, st);
 		goto done;
 	}
@@ -379,8 +501,20 @@ slurm_deploy(struct lep_deployment **out, void *state,
 		(void)slurm_cancel_job(s, sid);
 		goto done;
 	}
-	if (old > 0 && old != sid)
-		(void)slurm_cancel_job(s, old);
+	if (old > 0 && old != sid && slurm_cancel_job(s, old) != NULL) {
+		/* Kept, for the next deploy or stop to cancel. */
+		if (lep_json_get(st, "leftover_ids") == NULL ||
+		    lep_json_type(lep_json_get(st, "leftover_ids")) !=
+		    LEP_JSON_ARRAY)
+			lep_json_set(st, "leftover_ids", lep_json_arr());
+		lep_json_push(lep_json_get(st, "leftover_ids"),
+		    lep_json_int(old));
+		(void)svc_write(s, sp->name, st);
+		if (s->out != NULL)
+			lep_out_warn(s->out, "%s: the old revision's Slurm job "
+			    "%lld could not be cancelled; the next deploy or "
+			    "stop does it", sp->name, old);
+	}
 	*out = svc_deployment(sp->name, st, "running", NULL, 1);
 done:
 	if (token != NULL) {
@@ -402,7 +536,7 @@ slurm_status(struct lep_deployment **out, void *state, const char *name)
 	const struct lep_err	*err;
 	struct lep_json		*st = NULL, *sj = NULL;
 	const char		*phase, *ep;
-	char			*msg = NULL;
+	char			*msg = NULL, *left;
 	long long		 sid = 0;
 	int			 retry;
 
@@ -410,24 +544,24 @@ slurm_status(struct lep_deployment **out, void *state, const char *name)
 	if ((err = svc_read(&st, s, name)) != NULL)
 		return err;
 	(void)lep_json_get_ll(st, "slurm_id", &sid);
+	/* What a failed deploy or stop left in Slurm is said, not hidden. */
+	left = svc_leftovers(st);
 	if (lep_json_get_bool(st, "stopped", 0) || sid == 0) {
-		*out = svc_deployment(name, st, "stopped", NULL, 0);
-		lep_json_free(st);
-		return NULL;
+		*out = svc_deployment(name, st, "stopped", left, 0);
+		goto done;
 	}
 	if ((err = slurm_get_job(&sj, s, sid)) != NULL &&
-	    err->code != LEP_E_NOT_FOUND) {
-		lep_json_free(st);
-		return err;
-	}
+	    err->code != LEP_E_NOT_FOUND)
+		goto done;
 	if (err != NULL) {
+		err = NULL;
 		*out = svc_deployment(name, st, "failed", "Slurm forgot its "
 		    "job", 0);
 	} else if (strcmp(phase = slurm_map_state(slurm_job_state(sj),
 	    &retry), "running") == 0) {
 		ep = lep_json_get_str(st, "endpoint");
 		if (lep_streq(slurm_job_state(sj), "RUNNING"))
-			*out = svc_deployment(name, st, "running", NULL,
+			*out = svc_deployment(name, st, "running", left,
 			    ep != NULL);
 		else
 			*out = svc_deployment(name, st, "starting",
@@ -436,11 +570,13 @@ slurm_status(struct lep_deployment **out, void *state, const char *name)
 		msg = slurm_end_message(sj, sid);
 		*out = svc_deployment(name, st, strcmp(phase, "cancelled") ?
 		    "failed" : "stopped", msg, 0);
-		free(msg);
 	}
+done:
+	free(msg);
+	free(left);
 	lep_json_free(sj);
 	lep_json_free(st);
-	return NULL;
+	return err;
 }
 
 static const struct lep_err *
@@ -448,7 +584,7 @@ slurm_remove(struct lep_deployment **out, void *state, const char *name,
     int grace_s)
 {
 	struct slurm_state	*s = state;
-	const struct lep_err	*err;
+	const struct lep_err	*err, *werr;
 	struct lep_json		*st = NULL;
 	long long		 sid = 0;
 
@@ -462,9 +598,17 @@ slurm_remove(struct lep_deployment **out, void *state, const char *name,
 	}
 	if (sid > 0)
 		lep_json_free(slurm_wait_end(s, sid, grace_s + 5));
+	/* A revision left starting, an old one a deploy could not end. */
+	err = svc_sweep(s, st, name);
 	lep_json_set_bool(st, "stopped", 1);
 	lep_json_set_int(st, "updated", (long long)time(NULL));
-	err = svc_write(s, name, st);
+	werr = svc_write(s, name, st);
+	if (err != NULL)
+		err = lep_err_hint(lep_err_new(err->code, "'%s' stopped, but "
+		    "not every Slurm job it left could be cancelled: %s", name,
+		    err->msg), "'lepton stop %s' tries them again", name);
+	else
+		err = werr;
 	if (err == NULL)
 		*out = svc_deployment(name, st, "stopped", NULL, 0);
 	lep_json_free(st);

@@ -19,6 +19,7 @@ Suite	*suite_catalog(void);
 Suite	*suite_plan(void);
 Suite	*suite_registry(void);
 Suite	*suite_slurm(void);
+Suite	*suite_http(void);
 Suite	*suite_contract(void);
 Suite	*suite_crypto(void);
 Suite	*suite_secret(void);

@@ -246,6 +246,7 @@ main(int argc, char **argv)
 	srunner_add_suite(sr, suite_plan());
 	srunner_add_suite(sr, suite_registry());
 	srunner_add_suite(sr, suite_slurm());
+	srunner_add_suite(sr, suite_http());
 	srunner_add_suite(sr, suite_contract());
 	srunner_add_suite(sr, suite_crypto());
 	srunner_add_suite(sr, suite_secret());

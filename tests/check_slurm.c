@@ -11,6 +11,7 @@
 
 #include "check_lepton.h"
 #include "../lib/error.h"
+#include "../lib/http.h"
 #include "../lib/json.h"
 #include "../lib/util.h"
 #include "../providers/slurm-priv.h"
@@ -268,6 +269,37 @@ START_TEST(test_slurm_numbers)
 }
 END_TEST
 
+/* Which 500s are Slurm's final word, and which may pass (lib/http). */
+static const struct {
+	const char	*body;
+	int		 final;
+} finals[] = {
+	{ "{\"errors\": [{\"error_number\": 2017, \"error\": \"Invalid job "
+	    "id specified\"}]}", 1 },
+	{ "{\"errors\": [{\"error_number\": -1, \"source\": "
+	    "\"slurm_load_jobs\"}]}", 1 },
+	{ "{\"errors\": [{\"error_code\": 2009}]}", 1 },
+	{ "{\"errors\": [{\"error_number\": 1800, \"error\": \"Unable to "
+	    "contact slurm controller\"}]}", 0 },
+	{ "{\"errors\": [{\"error_number\": 5004}]}", 0 },
+	{ "{\"errors\": [], \"jobs\": []}", 0 },
+	{ "Internal Server Error", 0 },	/* a proxy's, not Slurm's */
+	{ "", 0 },
+};
+
+START_TEST(test_slurm_final_answers)
+{
+	struct lep_http_resp	 r;
+
+	lep_http_resp_init(&r);
+	r.status = 500;
+	lep_buf_add(&r.body, finals[_i].body);
+	ck_assert_msg(slurm_answer_final(&r) == finals[_i].final, "'%s'",
+	    finals[_i].body);
+	lep_http_resp_release(&r);
+}
+END_TEST
+
 Suite *
 suite_slurm(void)
 {
@@ -281,6 +313,8 @@ suite_slurm(void)
 	tcase_add_test(tc, test_slurm_v0038_shapes);
 	tcase_add_test(tc, test_slurm_token_claims);
 	tcase_add_test(tc, test_slurm_numbers);
+	tcase_add_loop_test(tc, test_slurm_final_answers, 0,
+	    (int)LEP_ARRAY_SIZE(finals));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # slurm.sh: the Slurm suite. Starts a real two-node Slurm cluster
 # (tests/engines/slurm: munged, slurmctld, two slurmd, slurmrestd on
-# 127.0.0.1), runs tests/e2e/slurm_tests.sh against it through run.sh,
+# 127.0.0.1), runs tests/e2e/slurm_tests.sh and slurm_fault_tests.sh (the
+# same through tests/faultproxy.py) against it through run.sh,
 # and the provider contract suite (CHECK_LEPTON), and stops it. Prints one SKIP line when this machine cannot run Slurm
 # (not root, or the packages missing: 'make deps-slurm').
 : "${LEPTON:?set LEPTON to the binary under test}"
@@ -41,7 +42,7 @@ if [ -n "${CHECK_LEPTON:-}" ]; then
 	    CK_RUN_SUITE=contract "$CHECK_LEPTON"
 	crc=$?
 fi
-E2E_FILES="$here/slurm_tests.sh" sh "$here/run.sh"
+E2E_FILES="$here/slurm_tests.sh $here/slurm_fault_tests.sh" sh "$here/run.sh"
 rc=$?
 [ $rc = 0 ] && rc=$crc
 echo "figure: Slurm suite s: $(($(date +%s) - t0))"
