@@ -122,13 +122,16 @@ expect_shas() {
 
 # Every output this test captured, every FILE named, and every file of
 # its home but the deployments' 0600 secrets.json, lack the start of both
-# values (their sealed copies in the store are ciphertext). The patterns
+# values, and of the caller's LEPTON_TOKEN if set (the sealed copies in
+# the store are ciphertext). The patterns
 # are in a file outside $T, for grep -f: never in an argv, nor left for
 # canary.sh to find.
 canary_nowhere_else() {
 	cores=$(mktemp)
 	{ printf %s "$LEAK_CANARY_ENV" | head -c 25; echo
-	  head -c 25 "$sf"; echo; } >"$cores"
+	  head -c 25 "$sf"; echo
+	  [ -z "${LEPTON_TOKEN:-}" ] ||
+	      { printf %s "$LEPTON_TOKEN" | head -c 25; echo; }; } >"$cores"
 	why=
 	cat "$T"/out.* "$T"/err.* "$T"/canary.out "$T"/canary.err "$@" \
 	    2>/dev/null | grep -aFf "$cores" >/dev/null &&

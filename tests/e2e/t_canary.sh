@@ -203,3 +203,61 @@ YAML
 	expect_rc 0
 	canary_nowhere_else
 }
+
+# A provider's credential as it arrives: a Slurm token (well formed, its
+# signature the run's LEPTON_TOKEN canary) from SLURM_JWT and from a
+# token_file, refused by a loopback slurmrestd or by nothing listening.
+test_leak_canary_provider_credentials() {
+	canary_values
+	if [ -z "${LEPTON_TOKEN:-}" ]; then
+		LEPTON_TOKEN=CNRYt$(od -An -N10 -tx1 /dev/urandom | tr -d ' \n')
+		export LEPTON_TOKEN
+	fi
+	jwt=$($PY -c 'import base64, json, time
+b = lambda x: base64.urlsafe_b64encode(json.dumps(x).encode()).rstrip(b"=").decode()
+print(b({"alg": "HS256", "typ": "JWT"}) + "." + b({"exp": int(time.time()) + 600, "iat": int(time.time()), "sun": "root"}) + ".")')
+	jwt=$jwt$(printf %s "$LEPTON_TOKEN" | head -c 25)
+	port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	$PY -c 'import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"{\"errors\": [{\"error\": \"Authentication failure\", \"error_number\": 1007}]}"
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_POST = do_GET
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$port" &
+	server=$!
+	trap 'kill $server 2>/dev/null; cleanup_home' EXIT
+	wait_for 10 port_open "$port" || fail "the fake slurmrestd did not start"
+	mkdir -p "$T/job"
+	printf 'kind: job\nname: slurmy\nplacement: {providers: [slurm]}\nrun: "true"\n' \
+	    >"$T/job/job.yaml"
+	for url in "http://127.0.0.1:$port" http://127.0.0.1:9; do
+		for a in "-v check slurm" "--json check slurm" "check" \
+		    "-v train $T/job/job.yaml" "--json train $T/job/job.yaml"; do
+			SLURMRESTD_URL=$url SLURM_JWT=$jwt run $LEPTON $a
+			[ $rc != 0 ] || fail "$a: succeeded with a refused token"
+		done
+	done
+	# From a token file lepton reads (outside $T: the test's, not
+	# lepton's, and gone after).
+	tf=$(mktemp)
+	printf 'SLURM_JWT=%s\n' "$jwt" >"$tf"
+	mkdir -p "$LEPTON_HOME"
+	printf '{"slurm": {"url": "http://127.0.0.1:%s", "token_file": "%s"}}\n' \
+	    "$port" "$tf" >"$LEPTON_HOME/config.json"
+	for a in "-v check slurm" "--json check slurm" "-v train $T/job/job.yaml"; do
+		env -u SLURM_JWT -u SLURMRESTD_URL $LEPTON $a \
+		    >>"$T/canary.out" 2>>"$T/canary.err" &&
+		    fail "$a: succeeded with a refused token"
+	done
+	rm -f "$tf" "$LEPTON_HOME/config.json"
+	kill $server
+	canary_nowhere_else
+}
