@@ -72,7 +72,7 @@ else
 BIN		= $(BUILD)/lepton
 endif
 
-.PHONY: all check layers unit e2e e2e-slurm e2e-containers deps-containers demo deps deps-slurm asan valgrind bench durability lint install \
+.PHONY: all check layers unit e2e e2e-slurm e2e-containers e2e-canary canary deps-containers demo deps deps-slurm asan valgrind bench durability lint install \
 	gpu-bundle \
 	clean
 
@@ -106,7 +106,8 @@ deps-containers:
 # The test suite: Check units, then end to end against the real binary.
 check: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/check_lepton
-	@$(MAKE) --no-print-directory layers unit e2e e2e-slurm e2e-containers
+	@$(MAKE) --no-print-directory layers unit e2e e2e-slurm e2e-containers \
+	    e2e-canary
 
 # Arrows between cmd/, lib/ and providers/ point down only (tools/layers).
 layers: all
@@ -117,6 +118,16 @@ unit: $(BUILD)/check_lepton
 
 e2e: $(BIN)
 	@LEPTON=$(abspath $(BIN)) sh tests/e2e/run.sh
+
+# The leak-canary run (tests/e2e/canary.sh): unique canaries in the
+# environment, the store and LEPTON_TOKEN, then every output, file, git
+# object and argv searched for them; 0 hits. make check runs a sample of
+# the suite (~90 s); make canary the whole of it, engines' suites too.
+e2e-canary: $(BIN)
+	@CANARY_QUICK=1 LEPTON=$(abspath $(BIN)) sh tests/e2e/canary.sh
+
+canary: $(BIN)
+	@LEPTON=$(abspath $(BIN)) sh tests/e2e/canary.sh
 
 # A real two-node Slurm cluster on 127.0.0.1; one SKIP line without it.
 e2e-slurm: $(BIN) $(BUILD)/check_lepton

@@ -428,3 +428,36 @@ test_ctr_upgrade_under_a_running_supervisor() {
 	run $LEPTON stop upgraded
 	expect_rc 0
 }
+
+# Both secret sources through a container (see canary_values in lib.sh;
+# tests/e2e/canary.sh searches everything after, the engine's record of
+# the container among it).
+test_ctr_leak_canary_service() {
+	canary_values
+	mkdir -p "$T/leak"
+	cat >"$T/leak/service.yaml" <<YAML
+kind: service
+name: leakybox
+image: $LEP_PY_IMAGE
+placement: {providers: [containers]}
+secrets: [LEAK_CANARY_ENV, LEAK_CANARY_STORE]
+run: |
+  python3 -c 'import hashlib, os; [print(k, "sha", hashlib.sha256(os.environb[n]).hexdigest()) for k, n in (("env", b"LEAK_CANARY_ENV"), ("store", b"LEAK_CANARY_STORE"))]'
+  exec python3 -m http.server "\$LEPTON_PORT" --bind "\$LEPTON_HOST"
+service:
+  readiness: {path: /, timeout: 30}
+YAML
+	run $LEPTON -v deploy "$T/leak/service.yaml"
+	expect_rc 0
+	run $LEPTON logs leakybox
+	expect_shas
+	id=$(ours leakybox | awk '{print $1}')
+	[ -n "$id" ] || fail "no container"
+	api "/containers/$id/json" >"$T/inspect.json"
+	grep -q LEPTON_PORT "$T/inspect.json" || fail "inspect holds no env at all"
+	for a in "--json status leakybox" "history leakybox" "-v stop leakybox"; do
+		run $LEPTON $a
+		expect_rc 0
+	done
+	canary_nowhere_else "$T/inspect.json"
+}

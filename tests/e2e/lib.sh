@@ -91,6 +91,61 @@ load_end() {
 	read n bad <"$T/load.result"
 }
 
+# Secret values through a provider (t_canary.sh, and one test each in
+# slurm_tests.sh and containers_tests.sh): specs that name
+# LEAK_CANARY_ENV and LEAK_CANARY_STORE, whose replicas and jobs print
+# "env sha ..." and "store sha ..." (expect_shas), never the values.
+# canary_values: LEAK_CANARY_ENV exported, LEAK_CANARY_STORE in this
+# home's store; $T/want.env and $T/want.store hold their sha256.
+canary_values() {
+	rnd() { od -An -N10 -tx1 /dev/urandom | tr -d ' \n'; }
+	if [ -z "${LEAK_CANARY_ENV:-}" ]; then
+		LEAK_CANARY_ENV="CNRYe$(rnd) \"q's\\b\$x /+=&%"
+		export LEAK_CANARY_ENV
+	fi
+	sf=${CANARY_DIR:+$CANARY_DIR/store}
+	if [ -z "$sf" ]; then
+		sf=$T/store.value
+		printf 'CNRYs%s "q'\''s\\b$x\n-----END KEY-----' "$(rnd)" >"$sf"
+	fi
+	$LEPTON secret list 2>/dev/null | grep -q '^LEAK_CANARY_STORE ' ||
+	    $LEPTON secret set LEAK_CANARY_STORE <"$sf" >/dev/null 2>&1 ||
+	    fail "cannot store LEAK_CANARY_STORE"
+	printf %s "$LEAK_CANARY_ENV" | sha256sum | cut -c1-64 >"$T/want.env"
+	sha256sum <"$sf" | cut -c1-64 >"$T/want.store"
+}
+
+expect_shas() {
+	expect_out "env sha $(cat "$T/want.env")"
+	expect_out "store sha $(cat "$T/want.store")"
+}
+
+# Every output this test captured, every FILE named, and every file of
+# its home but the deployments' 0600 secrets.json, lack the start of both
+# values, and of the caller's LEPTON_TOKEN if set (the sealed copies in
+# the store are ciphertext). The patterns
+# are in a file outside $T, for grep -f: never in an argv, nor left for
+# canary.sh to find.
+canary_nowhere_else() {
+	cores=$(mktemp)
+	{ printf %s "$LEAK_CANARY_ENV" | head -c 25; echo
+	  head -c 25 "$sf"; echo
+	  [ -z "${LEPTON_TOKEN:-}" ] ||
+	      { printf %s "$LEPTON_TOKEN" | head -c 25; echo; }; } >"$cores"
+	why=
+	cat "$T"/out.* "$T"/err.* "$T"/canary.out "$T"/canary.err "$@" \
+	    2>/dev/null | grep -aFf "$cores" >/dev/null &&
+	    why="a value in the output"
+	grep -rlaFf "$cores" "$LEPTON_HOME" |
+	    grep -v '/\(local\|containers\)/[^/]*/secrets\.json$' >"$T/hits"
+	[ -s "$T/hits" ] && why="a value in: $(cat "$T/hits")"
+	git -C "$LEPTON_HOME/state" cat-file --batch-all-objects --batch |
+	    grep -aFf "$cores" >/dev/null && why="a value in the state repository"
+	ps -eo args | grep -aFf "$cores" >/dev/null && why="a value in an argv"
+	rm -f "$cores"
+	[ -z "$why" ] || fail "$why"
+}
+
 # Stop every deployment of this test, whatever happened.
 cleanup_home() {
 	[ -d "$LEPTON_HOME/deployments" ] || return 0

@@ -2,21 +2,29 @@
 # run.sh: end-to-end tests against the real binary ($LEPTON) and real
 # processes. Runs every test_* function of tests/e2e/t_*.sh, each in a
 # subshell with a fresh LEPTON_HOME, and ends with "N passed, N failed".
-# E2E_ONLY=pattern runs the tests whose name holds pattern; E2E_FILES
-# names other test files (the Slurm suite: tests/e2e/slurm.sh). A test's
-# "figure: ..." lines are shown under it.
+# E2E_ONLY="pattern..." runs the tests whose name holds one of the
+# patterns; E2E_FILES names other test files (the Slurm suite:
+# tests/e2e/slurm.sh). A test's "figure: ..." lines are shown under it.
+# For the leak-canary run (tests/e2e/canary.sh): E2E_HOOK, a file each
+# test's subshell sources just before the test, and E2E_TOPDIR, where
+# the tests' directories go, kept whatever the outcome.
 
 : "${LEPTON:?set LEPTON to the binary under test}"
 export LEPTON
 unset LEPTON_HOME LEPTON_TOKEN XDG_DATA_HOME
 export LC_ALL=C TZ=UTC
 here=$(cd "$(dirname "$0")" && pwd)
-TOP=$(mktemp -d /tmp/lepton-e2e-XXXXXX)
+TOP=$(mktemp -d "${E2E_TOPDIR:-/tmp}/lepton-e2e-XXXXXX")
 pass=0 failn=0 failed=""
 t0=$(date +%s)
 for f in ${E2E_FILES:-"$here"/t_*.sh}; do
 	for t in $(sed -n 's/^\(test_[a-z0-9_]*\)() *{.*/\1/p' "$f"); do
-		case "$t" in *"${E2E_ONLY:-}"*) ;; *) continue ;; esac
+		if [ -n "${E2E_ONLY:-}" ]; then
+			for p in $E2E_ONLY; do
+				case "$t" in *"$p"*) break ;; esac
+			done
+			case "$t" in *"$p"*) ;; *) continue ;; esac
+		fi
 		T="$TOP/$t"
 		mkdir -p "$T"
 		s=$(date +%s)
@@ -25,6 +33,7 @@ for f in ${E2E_FILES:-"$here"/t_*.sh}; do
 			. "$f"
 			export LEPTON_HOME="$T/home" T
 			trap cleanup_home EXIT
+			[ -z "${E2E_HOOK:-}" ] || . "$E2E_HOOK"
 			$t
 		) >"$T/log" 2>&1
 		r=$?
@@ -42,6 +51,6 @@ for f in ${E2E_FILES:-"$here"/t_*.sh}; do
 	done
 done
 echo "e2e: $(($(date +%s) - t0))s"
-[ $failn = 0 ] && rm -rf "$TOP"
+[ $failn = 0 ] && [ -z "${E2E_TOPDIR:-}" ] && rm -rf "$TOP"
 echo "$pass passed, $failn failed"
 [ $failn = 0 ]

@@ -434,3 +434,47 @@ test_slurm_ctrl_c_stops_following_not_the_job() {
 	run $LEPTON stop "$id"
 	expect_rc 0
 }
+
+# Both secret sources through a Slurm job and a Slurm service (see
+# canary_values in lib.sh; tests/e2e/canary.sh searches everything after).
+test_slurm_leak_canary_job_and_service() {
+	canary_values
+	mkdir -p "$T/leak"
+	cat >"$T/leak/job.yaml" <<'YAML'
+kind: job
+name: leakyjob
+placement: {providers: [slurm]}
+secrets: [LEAK_CANARY_ENV, LEAK_CANARY_STORE]
+run: |
+  echo "env sha $(printf %s "$LEAK_CANARY_ENV" | sha256sum | cut -c1-64)"
+  echo "store sha $(printf %s "$LEAK_CANARY_STORE" | sha256sum | cut -c1-64)"
+YAML
+	run $LEPTON -v train "$T/leak/job.yaml"
+	expect_rc 0
+	id=$($LEPTON --json status --jobs | $PY -c 'import json,sys; print(json.load(sys.stdin)["result"]["jobs"][0]["id"])')
+	run $LEPTON logs "$id"
+	expect_shas
+	run $LEPTON --json status "$id"
+	expect_rc 0
+	cat >"$T/leak/service.yaml" <<'YAML'
+kind: service
+name: leakysvc
+placement: {providers: [slurm]}
+secrets: [LEAK_CANARY_ENV, LEAK_CANARY_STORE]
+run: |
+  echo "env sha $(printf %s "$LEAK_CANARY_ENV" | sha256sum | cut -c1-64)"
+  echo "store sha $(printf %s "$LEAK_CANARY_STORE" | sha256sum | cut -c1-64)"
+  exec python3 -m http.server "$LEPTON_PORT"
+service:
+  readiness: {path: /, timeout: 60}
+YAML
+	run $LEPTON -v deploy "$T/leak/service.yaml"
+	expect_rc 0
+	run $LEPTON logs leakysvc
+	expect_shas
+	for a in "--json status leakysvc" "history leakysvc" "-v stop leakysvc"; do
+		run $LEPTON $a
+		expect_rc 0
+	done
+	canary_nowhere_else
+}
