@@ -46,7 +46,11 @@ lep_check_private_dir(const char *path)
 	struct stat	 st;
 
 	if (stat(path, &st) == -1) {
-		if (errno == ENOENT)
+		/*
+		 * Missing is new; out of reach (EACCES) is for whatever uses
+		 * it to report: 'lepton check' never does.
+		 */
+		if (errno == ENOENT || errno == EACCES)
 			return NULL;
 		return lep_err_errno(LEP_E_FAILED, "cannot stat '%s'", path);
 	}
