@@ -124,7 +124,9 @@ test_ctr_iris_build_deploy_update_canary_rollback_stop_train() {
 	dp=$!
 	canary3() { [ "$($LEPTON --json status iris | $PY -c 'import json,sys; print(json.load(sys.stdin)["result"].get("canary", {}).get("revision", 0))')" = 3 ]; }
 	wait_for 60 canary3 || fail "no canary: $(cat "$T/deploy.err")"
-	[ "$(ours iris | grep -c ' running ')" = 4 ] || fail "not 4 running: $(ours iris)"
+	# The engine's list may lag its own state under load: a few seconds.
+	four() { [ "$(ours iris | grep -c ' running ')" = 4 ]; }
+	wait_for 10 four || fail "not 4 running: $(ours iris)"
 	run $LEPTON predict --revision 3 iris -d "$ROWS"
 	expect_rc 0
 	v3=$(jget "$out" 'd["model_version"]')
