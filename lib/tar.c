@@ -19,21 +19,15 @@
 
 #include "error.h"
 #include "fs.h"
+#include "tar-priv.h"
 #include "util.h"
 
 #define BLOCK	512
 
-struct ignore {
-	char	***segs;	/* each pattern split at '/', NULL-ended */
-	int	  *neg;
-	size_t	   n;
-	int	   any_neg;
-};
-
 struct tarw {
 	struct lep_buf	*out;
 	const char	*root;
-	struct ignore	 ign;
+	struct lep_tar_ignore	 ign;
 	const char *const *keep;	/* sent whatever .dockerignore says */
 	const struct lep_err *err;
 };
@@ -194,34 +188,53 @@ free_path(char **v)
 	free(v);
 }
 
+void
+lep_tar_ignore_parse(struct lep_tar_ignore *ign, char *text)
+{
+	char	*line, *save, *s;
+	size_t	 len;
+
+	memset(ign, 0, sizeof(*ign));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		s = line + strspn(line, " \t");
+		len = strlen(s);
+		while (len > 0 && strchr(" \t\r", s[len - 1]))
+			s[--len] = '\0';
+		if (len == 0 || s[0] == '#')
+			continue;
+		ign->segs = xreallocarray(ign->segs, ign->n + 1,
+		    sizeof(char **));
+		ign->neg = xreallocarray(ign->neg, ign->n + 1, sizeof(int));
+		ign->neg[ign->n] = s[0] == '!';
+		ign->any_neg |= s[0] == '!';
+		s += s[0] == '!';
+		ign->segs[ign->n++] = split_path(s);
+	}
+}
+
+void
+lep_tar_ignore_release(struct lep_tar_ignore *ign)
+{
+	size_t	 i;
+
+	for (i = 0; i < ign->n; i++)
+		free_path(ign->segs[i]);
+	free(ign->segs);
+	free(ign->neg);
+	memset(ign, 0, sizeof(*ign));
+}
+
 /* .dockerignore, when there: one pattern a line, '#' a comment. */
 static void
-ignore_load(struct ignore *ign, const char *root)
+ignore_load(struct lep_tar_ignore *ign, const char *root)
 {
 	struct lep_buf	 b = LEP_BUF_INIT;
-	char		*p = xasprintf("%s/.dockerignore", root), *line, *save;
-	char		*s;
-	size_t		 len;
+	char		*p = xasprintf("%s/.dockerignore", root);
 
-	if (lep_read_file(&b, p, LEP_FILE_MAX) == NULL) {
-		for (line = strtok_r(b.buf, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save)) {
-			s = line + strspn(line, " \t");
-			len = strlen(s);
-			while (len > 0 && strchr(" \t\r", s[len - 1]))
-				s[--len] = '\0';
-			if (len == 0 || s[0] == '#')
-				continue;
-			ign->segs = xreallocarray(ign->segs, ign->n + 1,
-			    sizeof(char **));
-			ign->neg = xreallocarray(ign->neg, ign->n + 1,
-			    sizeof(int));
-			ign->neg[ign->n] = s[0] == '!';
-			ign->any_neg |= s[0] == '!';
-			s += s[0] == '!';
-			ign->segs[ign->n++] = split_path(s);
-		}
-	}
+	memset(ign, 0, sizeof(*ign));
+	if (lep_read_file(&b, p, LEP_FILE_MAX) == NULL)
+		lep_tar_ignore_parse(ign, b.buf);
 	lep_buf_release(&b);
 	free(p);
 }
@@ -248,12 +261,8 @@ segs_match(char *const *pat, char *const *path, size_t n)
 	    segs_match(pat + 1, path + 1, n - 1);
 }
 
-/*
- * Whether rel is excluded: a pattern matches it or a directory above it,
- * and the last pattern that matches wins.
- */
-static int
-ignored(const struct ignore *ign, const char *rel)
+int
+lep_tar_ignored(const struct lep_tar_ignore *ign, const char *rel)
 {
 	char	**path;
 	size_t	 i, n, len;
@@ -376,7 +385,8 @@ walk(struct tarw *t, const char *rel)
 		sub = rel[0] ? xasprintf("%s/%s", rel, names[i]) :
 		    xstrdup(names[i]);
 		if (rc == 0) {
-			int	 ex = ignored(&t->ign, sub) && !kept(t, sub);
+			int	 ex = lep_tar_ignored(&t->ign, sub) &&
+			    !kept(t, sub);
 
 			/* An excluded tree is walked for what '!' takes back. */
 			if (!ex || t->ign.any_neg)
@@ -395,7 +405,6 @@ lep_tar_dir(struct lep_buf *out, const char *dir, size_t max,
 {
 	static const char	 end[2 * BLOCK];
 	struct tarw		 t;
-	size_t			 i;
 
 	lep_buf_init_max(out, max);
 	memset(&t, 0, sizeof(t));
@@ -405,10 +414,7 @@ lep_tar_dir(struct lep_buf *out, const char *dir, size_t max,
 	ignore_load(&t.ign, dir);
 	if (walk(&t, "") == 0)
 		(void)add(&t, end, sizeof(end));
-	for (i = 0; i < t.ign.n; i++)
-		free_path(t.ign.segs[i]);
-	free(t.ign.segs);
-	free(t.ign.neg);
+	lep_tar_ignore_release(&t.ign);
 	if (t.err != NULL)
 		lep_buf_release(out);
 	return t.err;

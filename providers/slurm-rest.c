@@ -38,9 +38,8 @@ env_nonempty(const char *name)
 	return v != NULL && *v != '\0' ? xstrdup(v) : NULL;
 }
 
-/* "SLURM_JWT=..." as scontrol token prints it, or the bare token. */
-static char *
-parse_token(const char *text, size_t n)
+char *
+slurm_parse_token(const char *text, size_t n)
 {
 	while (n > 0 && isspace((unsigned char)text[n - 1]))
 		n--;
@@ -58,7 +57,7 @@ read_token(struct slurm_state *s)
 	struct lep_cred_source	 src[] = {
 		{ "SLURM_JWT", LEP_CRED_ENV, "SLURM_JWT", NULL },
 		{ "config token_file", LEP_CRED_FILE, s->token_file,
-		    parse_token },
+		    slurm_parse_token },
 	};
 
 	err = lep_creds_resolve(&c, src, LEP_ARRAY_SIZE(src));
@@ -551,8 +550,8 @@ send_one(struct lep_http_resp *resp, struct slurm_state *s,
 	return err;
 }
 
-static const struct lep_err *
-parse_answer(struct lep_json **out, const struct lep_http_resp *resp)
+const struct lep_err *
+slurm_parse_answer(struct lep_json **out, const struct lep_http_resp *resp)
 {
 	struct lep_json		*j = NULL;
 	const struct lep_err	*err;
@@ -644,7 +643,7 @@ slurm_discover(struct slurm_state *s)
 			lep_http_resp_release(&resp);
 			continue;
 		}
-		err = parse_answer(&j, &resp);
+		err = slurm_parse_answer(&j, &resp);
 		lep_http_resp_release(&resp);
 		if (err != NULL)
 			return err;
@@ -700,7 +699,7 @@ slurm_call(struct lep_json **out, struct slurm_state *s, const char *method,
 		}
 	}
 	if (err == NULL)
-		err = parse_answer(out, &resp);
+		err = slurm_parse_answer(out, &resp);
 	lep_http_resp_release(&resp);
 	if (text != NULL) {
 		lep_wipe(text, strlen(text));	/* may hold secrets */
