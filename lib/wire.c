@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,35 @@ conn_watch(int ep, struct conn *c, unsigned int events, int add)
 }
 
 /*
+ * The number (base 10 or 16) at p, blanks before it skipped, read no
+ * further than end: strtol would skip line ends too and run on past the
+ * bytes read (the read buffer holds no terminator). -1 when there is no
+ * digit; LONG_MAX when it is larger.
+ */
+static long
+number_at(const char *p, const char *end, int base)
+{
+	long	 v = 0;
+	int	 d, any = 0;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	for (; p < end; p++) {
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			break;
+		any = 1;
+		v = v > (LONG_MAX - d) / base ? LONG_MAX : v * base + d;
+	}
+	return any ? v : -1;
+}
+
+/*
  * Where the response in buf ends: its length, 0 when more is needed, -1
  * when it is not HTTP. *status and *close_after are set once known.
  */
@@ -104,7 +134,7 @@ lep_wire_response_end(const char *buf, size_t len, int *status,
     int *close_after)
 {
 	const char	*end, *p, *line, *nl;
-	size_t		 hdr, pos;
+	size_t		 hdr, pos, n;
 	long		 clen = -1, sz;
 	int		 chunked = 0;
 
@@ -114,7 +144,8 @@ lep_wire_response_end(const char *buf, size_t len, int *status,
 	hdr = (size_t)(end - buf) + 4;
 	if (len < 12 || strncmp(buf, "HTTP/1.", 7) != 0)
 		return -1;
-	*status = (int)strtol(buf + 9, NULL, 10);
+	sz = number_at(buf + 9, end, 10);
+	*status = sz >= 0 && sz <= 999 ? (int)sz : 0;
 	*close_after = buf[7] == '0';
 	for (line = memchr(buf, '\n', hdr); line != NULL && line < end;
 	    line = nl) {
@@ -122,13 +153,16 @@ lep_wire_response_end(const char *buf, size_t len, int *status,
 		nl = memchr(line, '\n', (size_t)(end + 2 - line));
 		if (nl == NULL)
 			break;
-		if (strncasecmp(line, "content-length:", 15) == 0)
-			clen = strtol(line + 15, NULL, 10);
-		else if (strncasecmp(line, "transfer-encoding:", 18) == 0 &&
-		    memmem(line, (size_t)(nl - line), "chunked", 7) != NULL)
+		/* No name is compared past its line: the bytes may end. */
+		n = (size_t)(nl - line);
+		if (n >= 15 && strncasecmp(line, "content-length:", 15) == 0)
+			clen = number_at(line + 15, nl, 10);
+		else if (n >= 18 &&
+		    strncasecmp(line, "transfer-encoding:", 18) == 0 &&
+		    memmem(line, n, "chunked", 7) != NULL)
 			chunked = 1;
-		else if (strncasecmp(line, "connection:", 11) == 0 &&
-		    memmem(line, (size_t)(nl - line), "close", 5) != NULL)
+		else if (n >= 11 && strncasecmp(line, "connection:", 11) == 0 &&
+		    memmem(line, n, "close", 5) != NULL)
 			*close_after = 1;
 	}
 	if (*status == 204 || *status == 304 || (*status >= 100 &&
@@ -140,7 +174,7 @@ lep_wire_response_end(const char *buf, size_t len, int *status,
 			p = memmem(buf + pos, len - pos, "\r\n", 2);
 			if (p == NULL)
 				return 0;
-			sz = strtol(buf + pos, NULL, 16);
+			sz = number_at(buf + pos, p, 16);
 			if (sz < 0)
 				return -1;
 			pos = (size_t)(p - buf) + 2;

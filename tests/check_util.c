@@ -1,6 +1,7 @@
 /*
  * check_util.c: lep_buf, string helpers, number and duration parsing.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +218,58 @@ START_TEST(test_wire_finds_where_responses_end)
 }
 END_TEST
 
+/*
+ * Found by fuzzing (tests/fuzz/fuzz_http.c): numbers were read with
+ * strtol, which skips line ends and runs on past the bytes read into
+ * whatever the read buffer held before. The answer must depend on the
+ * first len bytes only.
+ */
+START_TEST(test_wire_reads_nothing_past_len)
+{
+	static const struct {
+		const char	*head;
+		long		 end;
+	} cases[] = {
+		/* An empty chunk-size line is not HTTP. */
+		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "\r\n", -1 },
+		/* A chunk size cut short: more is needed. */
+		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "1", 0 },
+		/* No digits after Content-Length: read until close. */
+		{ "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", 0 },
+		/* Content-Length and its digits at the very end. */
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", -2 },
+		{ "HTTP/1.1 \r\n\r\n", 0 },
+	};
+	static const char *const after[] = { "5\r\nhello\r\n0\r\n\r\n",
+	    "x", "\r\n\r\n99" };
+	char	 buf[256];
+	size_t	 i, k, len;
+	long	 end, first = 0;
+	int	 status, close, close0 = 0;
+
+	for (i = 0; i < LEP_ARRAY_SIZE(cases); i++) {
+		len = strlen(cases[i].head);
+		for (k = 0; k < LEP_ARRAY_SIZE(after); k++) {
+			snprintf(buf, sizeof(buf), "%s%s", cases[i].head,
+			    after[k]);
+			status = close = 0;
+			end = lep_wire_response_end(buf, len, &status, &close);
+			if (k == 0) {
+				first = end;
+				close0 = close;
+			}
+			ck_assert_msg(end == first && close == close0,
+			    "case %zu: %ld/%d, then %ld/%d after other bytes",
+			    i, first, close0, end, close);
+		}
+		ck_assert_msg(first == (cases[i].end == -2 ? (long)len :
+		    cases[i].end), "case %zu: end %ld", i, first);
+	}
+}
+END_TEST
+
 struct sse_seen {
 	struct lep_buf	 all;
 	int		 n;
@@ -316,6 +369,7 @@ suite_util(void)
 	tcase_add_test(tc, test_format_time_is_rfc3339_utc);
 	tcase_add_test(tc, test_hdr_percentiles_of_a_known_distribution);
 	tcase_add_test(tc, test_wire_finds_where_responses_end);
+	tcase_add_test(tc, test_wire_reads_nothing_past_len);
 	tcase_add_test(tc, test_sse_chunk_boundaries_anywhere);
 	tcase_add_test(tc, test_trailer_round_trip);
 	suite_add_tcase(s, tc);
