@@ -214,7 +214,8 @@ declared_offers(struct lep_catalog **out, const struct lep_config_file *cf)
 			lep_catalog_free(c);
 			return err;
 		}
-		n = (long long)lep_json_number(g);
+		if (lep_json_ll(g, &n) != 0)
+			n = 0;
 		o.acc_name = lep_json_key(g);
 		for (k = 1; k <= n && k <= 64; k++) {
 			o.acc_count = (int)k;

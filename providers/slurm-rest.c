@@ -258,7 +258,7 @@ num_of(const struct lep_json *v, long long def)
 
 	switch (lep_json_type(v)) {
 	case LEP_JSON_NUMBER:
-		return (long long)lep_json_number(v);
+		return lep_json_ll(v, &n) == 0 ? n : def;
 	case LEP_JSON_OBJECT:
 		if (!lep_json_get_bool(v, "set", 1) ||
 		    lep_json_get_bool(v, "infinite", 0))
@@ -304,9 +304,8 @@ slurm_job_exit(const struct lep_json *job, int *code, int *sig)
 
 	*code = -1;
 	*sig = 0;
-	if (lep_json_type(e) == LEP_JSON_NUMBER) {
+	if (lep_json_ll(e, &raw) == 0) {
 		/* v0.0.38 and older: the wait(2) status. */
-		raw = (long long)lep_json_number(e);
 		if (raw & 0x7f)
 			*sig = (int)(raw & 0x7f);
 		else
