@@ -15,9 +15,10 @@ lep_money_parse(int64_t *out, const char *s)
 	if (s == NULL || *s == '\0')
 		return -1;
 	for (; *s >= '0' && *s <= '9'; s++, digits++) {
+		/* Checked after each digit: 9e12 dollars is 9e18 micro. */
+		whole = whole * 10 + (*s - '0');
 		if (whole > 9000000000000LL)
 			return -1;
-		whole = whole * 10 + (*s - '0');
 	}
 	if (*s == '.') {
 		for (s++; *s >= '0' && *s <= '9'; s++, digits++) {
