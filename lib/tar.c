@@ -239,33 +239,65 @@ ignore_load(struct lep_tar_ignore *ign, const char *root)
 	free(p);
 }
 
+/* Add to set the positions a "**" may match no segment to reach. */
+static void
+stars_skip(unsigned char *set, char *const *pat, size_t m)
+{
+	size_t	 i;
+
+	for (i = 0; i < m; i++)
+		if (set[i] && strcmp(pat[i], "**") == 0)
+			set[i + 1] = 1;
+}
+
 /*
- * Pattern segments against path segments, as Docker's patternmatcher
- * does: each segment by fnmatch ('*' and '?' within it), and "**" for
- * any number of segments, none too.
+ * Whether pattern segments pat match the first len segments of path for
+ * some len from 1 to n (the path, or a directory above it), as Docker's
+ * patternmatcher does: each segment by fnmatch ('*' and '?' within it),
+ * and "**" for any number of segments, none too. The pattern runs as an
+ * automaton, the set of its positions reached so far advanced one path
+ * segment at a time: O(segments x pattern) fnmatch calls, where trying
+ * every split of the path for each "**" in turn was exponential.
  */
 static int
 segs_match(char *const *pat, char *const *path, size_t n)
 {
-	size_t	 k;
+	unsigned char	*cur, *next, *t;
+	size_t		 m, i, j;
+	int		 hit = 0;
 
-	if (pat[0] == NULL)
-		return n == 0;
-	if (strcmp(pat[0], "**") == 0) {
-		for (k = 0; k <= n; k++)
-			if (segs_match(pat + 1, path + k, n - k))
-				return 1;
-		return 0;
+	for (m = 0; pat[m] != NULL; m++)
+		;
+	cur = xcalloc(m + 1, 1);
+	next = xcalloc(m + 1, 1);
+	cur[0] = 1;
+	stars_skip(cur, pat, m);
+	for (j = 0; j < n && !hit; j++) {
+		memset(next, 0, m + 1);
+		for (i = 0; i < m; i++) {
+			if (!cur[i])
+				continue;
+			if (strcmp(pat[i], "**") == 0)
+				next[i] = 1;
+			else if (fnmatch(pat[i], path[j], 0) == 0)
+				next[i + 1] = 1;
+		}
+		stars_skip(next, pat, m);
+		t = cur;
+		cur = next;
+		next = t;
+		hit = cur[m];
 	}
-	return n > 0 && fnmatch(pat[0], path[0], 0) == 0 &&
-	    segs_match(pat + 1, path + 1, n - 1);
+	free(cur);
+	free(next);
+	return hit;
 }
 
 int
 lep_tar_ignored(const struct lep_tar_ignore *ign, const char *rel)
 {
 	char	**path;
-	size_t	 i, n, len;
+	size_t	 i, n;
 	int	 out = 0;
 
 	if (ign->n == 0)
@@ -274,11 +306,8 @@ lep_tar_ignored(const struct lep_tar_ignore *ign, const char *rel)
 	for (n = 0; path[n] != NULL; n++)
 		;
 	for (i = 0; i < ign->n; i++)
-		for (len = 1; len <= n; len++)
-			if (segs_match(ign->segs[i], path, len)) {
-				out = !ign->neg[i];
-				break;
-			}
+		if (segs_match(ign->segs[i], path, n))
+			out = !ign->neg[i];
 	free_path(path);
 	return out;
 }
