@@ -9,6 +9,7 @@
 #include "provider.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +122,9 @@ slurm_state_new(struct slurm_state **out, const char *home,
 		s->account = xstrdup(v);
 	if (lep_json_get_ll(c, "time_limit", &n) == 0 && n > 0)
 		s->time_limit = n;
-	if (lep_json_get_ll(c, "timeout", &n) == 0 && n > 0)
+	/* Seconds; too many for a long long of ms: the default stays. */
+	if (lep_json_get_ll(c, "timeout", &n) == 0 && n > 0 &&
+	    n <= LLONG_MAX / 1000)
 		s->timeout_ms = n * 1000;
 	if ((v = lep_json_get_str(c, "shared_dir")) != NULL) {
 		if (v[0] != '/') {
