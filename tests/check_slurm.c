@@ -290,6 +290,21 @@ START_TEST(test_slurm_numbers_out_of_range)
 }
 END_TEST
 
+/* A job killed by a signal, its state unknown: no "%s" of NULL. */
+START_TEST(test_slurm_end_message_without_state)
+{
+	static const char text[] = "{\"exit_code\": 9}";
+	struct lep_json	*j = NULL;
+	char		*msg;
+
+	ck_assert_ptr_null(lep_json_parse(&j, text, strlen(text), "t"));
+	msg = slurm_end_message(j, 42);
+	ck_assert_str_eq(msg, "Slurm job 42 ? (signal 9)");
+	free(msg);
+	lep_json_free(j);
+}
+END_TEST
+
 Suite *
 suite_slurm(void)
 {
@@ -304,6 +319,7 @@ suite_slurm(void)
 	tcase_add_test(tc, test_slurm_token_claims);
 	tcase_add_test(tc, test_slurm_numbers);
 	tcase_add_test(tc, test_slurm_numbers_out_of_range);
+	tcase_add_test(tc, test_slurm_end_message_without_state);
 	suite_add_tcase(s, tc);
 	return s;
 }
