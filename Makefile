@@ -172,7 +172,8 @@ FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		  -fno-omit-frame-pointer
 FUZZ_CFLAGS	= -g -O1 $(FUZZ_SAN)
-FUZZ_NAMES	= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES	= $(patsubst tests/fuzz/fuzz_%.c,%, \
+		  $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ		?= $(FUZZ_NAMES)
 FUZZ_LIB_OBJS	= $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BINS	= $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
@@ -190,7 +191,8 @@ $(FUZZ_BUILD)/libfuzz.a: $(FUZZ_LIB_OBJS)
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libfuzz.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_BIN)
 
--include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d)
+-include $(FUZZ_LIB_OBJS:.o=.d) \
+	 $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -21,6 +21,7 @@ done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || { echo "run.sh: no harness named" >&2; exit 2; }
 case $build in /*) ;; *) build=$(pwd)/$build ;; esac
+supp=$(pwd)/tests/lsan.supp
 
 # The largest input each harness is given: the biggest seed, with room.
 max_len() {
@@ -59,7 +60,7 @@ for name in $names; do
 	TMPDIR=$build/tmp/$name \
 	    ASAN_OPTIONS=detect_leaks=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0 \
+	    LSAN_OPTIONS=suppressions=$supp:print_suppressions=0 \
 	    "$bin" "$@" </dev/null >"$log" 2>&1
 	rc=$?
 	secs_run=$(($(date +%s) - start))
@@ -74,7 +75,8 @@ for name in $names; do
 	failed="$failed $name"
 	echo "fuzz: $name: FAILED (exit $rc); the end of $log:" >&2
 	tail -n 40 "$log" >&2
-	unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+	unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" |
+	    tail -n 1)
 	if [ -n "$unit" ]; then
 		echo "fuzz: $name: reproducer: $unit" >&2
 		echo "fuzz: $name: run it again: $bin $unit" >&2
