@@ -18,6 +18,9 @@ SLURM_PACKAGES	= slurm-wlm slurmrestd munge openssl
 # dockerd and Podman (runc: crun cannot run on cgroup v1 hybrid hosts;
 # catatonit: Podman's init for containers, as tini is dockerd's).
 CONTAINER_PACKAGES = docker.io podman runc catatonit busybox-static
+# clang for the fuzz harnesses (tests/fuzz): Debian 12's pulls
+# libclang-common-14-dev, which holds libFuzzer and the sanitizers.
+FUZZ_PACKAGES	= clang
 PKGS		= libcurl libcjson yaml-0.1 libcrypto libgit2 check
 
 # libyaml and cJSON are linked; libcurl, libcrypto and libgit2 are loaded
@@ -73,7 +76,7 @@ BIN		= $(BUILD)/lepton
 endif
 
 .PHONY: all check layers unit e2e e2e-slurm e2e-containers e2e-canary canary deps-containers demo deps deps-slurm asan valgrind bench durability lint install \
-	gpu-bundle \
+	gpu-bundle fuzz fuzz-smoke fuzz-build deps-fuzz \
 	clean
 
 all: $(BIN)
@@ -102,6 +105,9 @@ deps-slurm:
 
 deps-containers:
 	@DEPS_NO_RECOMMENDS=1 sh tools/deps $(CONTAINER_PACKAGES)
+
+deps-fuzz:
+	@sh tools/deps $(DEB_PACKAGES) $(FUZZ_PACKAGES)
 
 # The test suite: Check units, then end to end against the real binary.
 check: deps
@@ -170,6 +176,51 @@ bench: all $(BUILD)/gen_versions
 durability: all
 	@LEPTON=$(abspath $(BIN)) sh tests/durability.sh
 
+# libFuzzer harnesses (tests/fuzz/fuzz_NAME.c) under ASan and UBSan, built
+# apart in build-fuzz/ with clang. `make fuzz` runs each for FUZZ_SECONDS
+# from its committed corpus (tests/fuzz/corpus/NAME, never written: new
+# inputs go to build-fuzz/corpus/NAME), one at a time; `make fuzz-smoke`
+# is CI's short pass. FUZZ=NAME... picks harnesses. Both fail on a crash,
+# leak, timeout or sanitizer report and say where its reproducer is.
+FUZZ_BUILD	= build-fuzz
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		  -fno-omit-frame-pointer
+FUZZ_CFLAGS	= -g -O1 $(FUZZ_SAN)
+FUZZ_NAMES	= $(patsubst tests/fuzz/fuzz_%.c,%, \
+		  $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ		?= $(FUZZ_NAMES)
+FUZZ_LIB_OBJS	= $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_BINS	= $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -Wall -Wextra $(FUZZ_CFLAGS) \
+	    -fsanitize=fuzzer-no-link $(CPPFLAGS_ALL) $(CPPFLAGS) -MMD -MP \
+	    -c -o $@ $<
+
+$(FUZZ_BUILD)/libfuzz.a: $(FUZZ_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libfuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_BIN)
+
+-include $(FUZZ_LIB_OBJS:.o=.d) \
+	 $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh tests/fuzz/run.sh -b $(FUZZ_BUILD) -t $(FUZZ_SECONDS) $(FUZZ)
+
+fuzz-smoke: deps-fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh tests/fuzz/run.sh -b $(FUZZ_BUILD) -t $(FUZZ_SMOKE_SECONDS) $(FUZZ)
+
 # The binary and its shared libraries, for the GPU check (tests/gpu/).
 gpu-bundle: all
 	@sh tests/gpu/bundle.sh $(BIN) $(BUILD)/gpu-bundle
@@ -200,4 +251,4 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/lepton/examples/echo-llm/
 
 clean:
-	rm -rf build build-asan lepton
+	rm -rf build build-asan build-fuzz lepton

@@ -377,14 +377,25 @@ lep_json_get_str(const struct lep_json *j, const char *key)
 }
 
 int
-lep_json_get_ll(const struct lep_json *j, const char *key, long long *out)
+lep_json_ll(const struct lep_json *j, long long *out)
 {
-	const cJSON	*c = CJ(lep_json_get(j, key));
+	const cJSON	*c = CJ(j);
+	double		 d;
 
 	if (c == NULL || !cJSON_IsNumber(c))
 		return -1;
-	*out = (long long)c->valuedouble;
+	/* Converting what long long cannot hold is undefined behaviour. */
+	d = c->valuedouble;
+	if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+		return -1;
+	*out = (long long)d;
 	return 0;
+}
+
+int
+lep_json_get_ll(const struct lep_json *j, const char *key, long long *out)
+{
+	return lep_json_ll(lep_json_get(j, key), out);
 }
 
 int

@@ -58,12 +58,17 @@ char	*lep_json_print(const struct lep_json *, int pretty);
 const struct lep_err *lep_json_parse(struct lep_json **out, const char *text,
 	    size_t len, const char *what);
 
-/* Accessors return borrowed values; NULL/-1 when absent or mistyped. */
+/*
+ * Accessors return borrowed values; NULL/-1 when absent or mistyped. A
+ * number as a long long (its integer part) is -1 too when it is out of
+ * long long's range.
+ */
 enum lep_json_type lep_json_type(const struct lep_json *);
 struct lep_json	*lep_json_get(const struct lep_json *, const char *key);
 const char	*lep_json_get_str(const struct lep_json *, const char *key);
 int		 lep_json_get_ll(const struct lep_json *, const char *key,
 		     long long *out);
+int		 lep_json_ll(const struct lep_json *, long long *out);
 int		 lep_json_get_bool(const struct lep_json *, const char *key,
 		     int def);
 const char	*lep_json_string(const struct lep_json *);

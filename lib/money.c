@@ -15,9 +15,10 @@ lep_money_parse(int64_t *out, const char *s)
 	if (s == NULL || *s == '\0')
 		return -1;
 	for (; *s >= '0' && *s <= '9'; s++, digits++) {
-		if (whole > 9000000000000LL)
-			return -1;
+		/* Checked after each digit, so that no digit gets past. */
 		whole = whole * 10 + (*s - '0');
+		if (whole > LEP_MONEY_MAX / LEP_MICRO)
+			return -1;
 	}
 	if (*s == '.') {
 		for (s++; *s >= '0' && *s <= '9'; s++, digits++) {

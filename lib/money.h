@@ -10,11 +10,17 @@
 
 #define LEP_MICRO	1000000LL
 #define LEP_CURRENCY	"USD"
+/*
+ * The most a price may be: a billion dollars (an hour), so that any sum
+ * lepton makes of prices (a host and its accelerators, an hourly rate
+ * and 64 GPUs' rates) fits an int64_t with room to spare.
+ */
+#define LEP_MONEY_MAX	(1000000000LL * LEP_MICRO)
 
 /*
  * "23.47126" -> 23471260. Digits, an optional point and decimals; more
  * than 6 decimals round half up. 0 on success, -1 otherwise (empty,
- * negative, junk, over 9e12).
+ * negative, junk, whole dollars over LEP_MONEY_MAX).
  */
 int	 lep_money_parse(int64_t *out, const char *);
 /* 23471260 -> "23.47126"; at least 2 decimals. buf: at least 32 bytes. */

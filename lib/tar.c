@@ -19,21 +19,15 @@
 
 #include "error.h"
 #include "fs.h"
+#include "tar-priv.h"
 #include "util.h"
 
 #define BLOCK	512
 
-struct ignore {
-	char	***segs;	/* each pattern split at '/', NULL-ended */
-	int	  *neg;
-	size_t	   n;
-	int	   any_neg;
-};
-
 struct tarw {
 	struct lep_buf	*out;
 	const char	*root;
-	struct ignore	 ign;
+	struct lep_tar_ignore	 ign;
 	const char *const *keep;	/* sent whatever .dockerignore says */
 	const struct lep_err *err;
 };
@@ -194,69 +188,116 @@ free_path(char **v)
 	free(v);
 }
 
+void
+lep_tar_ignore_parse(struct lep_tar_ignore *ign, char *text)
+{
+	char	*line, *save, *s;
+	size_t	 len;
+
+	memset(ign, 0, sizeof(*ign));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		s = line + strspn(line, " \t");
+		len = strlen(s);
+		while (len > 0 && strchr(" \t\r", s[len - 1]))
+			s[--len] = '\0';
+		if (len == 0 || s[0] == '#')
+			continue;
+		ign->segs = xreallocarray(ign->segs, ign->n + 1,
+		    sizeof(char **));
+		ign->neg = xreallocarray(ign->neg, ign->n + 1, sizeof(int));
+		ign->neg[ign->n] = s[0] == '!';
+		ign->any_neg |= s[0] == '!';
+		s += s[0] == '!';
+		ign->segs[ign->n++] = split_path(s);
+	}
+}
+
+void
+lep_tar_ignore_release(struct lep_tar_ignore *ign)
+{
+	size_t	 i;
+
+	for (i = 0; i < ign->n; i++)
+		free_path(ign->segs[i]);
+	free(ign->segs);
+	free(ign->neg);
+	memset(ign, 0, sizeof(*ign));
+}
+
 /* .dockerignore, when there: one pattern a line, '#' a comment. */
 static void
-ignore_load(struct ignore *ign, const char *root)
+ignore_load(struct lep_tar_ignore *ign, const char *root)
 {
 	struct lep_buf	 b = LEP_BUF_INIT;
-	char		*p = xasprintf("%s/.dockerignore", root), *line, *save;
-	char		*s;
-	size_t		 len;
+	char		*p = xasprintf("%s/.dockerignore", root);
 
-	if (lep_read_file(&b, p, LEP_FILE_MAX) == NULL) {
-		for (line = strtok_r(b.buf, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save)) {
-			s = line + strspn(line, " \t");
-			len = strlen(s);
-			while (len > 0 && strchr(" \t\r", s[len - 1]))
-				s[--len] = '\0';
-			if (len == 0 || s[0] == '#')
-				continue;
-			ign->segs = xreallocarray(ign->segs, ign->n + 1,
-			    sizeof(char **));
-			ign->neg = xreallocarray(ign->neg, ign->n + 1,
-			    sizeof(int));
-			ign->neg[ign->n] = s[0] == '!';
-			ign->any_neg |= s[0] == '!';
-			s += s[0] == '!';
-			ign->segs[ign->n++] = split_path(s);
-		}
-	}
+	memset(ign, 0, sizeof(*ign));
+	if (lep_read_file(&b, p, LEP_FILE_MAX) == NULL)
+		lep_tar_ignore_parse(ign, b.buf);
 	lep_buf_release(&b);
 	free(p);
 }
 
+/* Add to set the positions a "**" may match no segment to reach. */
+static void
+stars_skip(unsigned char *set, char *const *pat, size_t m)
+{
+	size_t	 i;
+
+	for (i = 0; i < m; i++)
+		if (set[i] && strcmp(pat[i], "**") == 0)
+			set[i + 1] = 1;
+}
+
 /*
- * Pattern segments against path segments, as Docker's patternmatcher
- * does: each segment by fnmatch ('*' and '?' within it), and "**" for
- * any number of segments, none too.
+ * Whether pattern segments pat match the first len segments of path for
+ * some len from 1 to n (the path, or a directory above it), as Docker's
+ * patternmatcher does: each segment by fnmatch ('*' and '?' within it),
+ * and "**" for any number of segments, none too. The pattern runs as an
+ * automaton, the set of its positions reached so far advanced one path
+ * segment at a time: O(segments x pattern) fnmatch calls, where trying
+ * every split of the path for each "**" in turn was exponential.
  */
 static int
 segs_match(char *const *pat, char *const *path, size_t n)
 {
-	size_t	 k;
+	unsigned char	*cur, *next, *t;
+	size_t		 m, i, j;
+	int		 hit = 0;
 
-	if (pat[0] == NULL)
-		return n == 0;
-	if (strcmp(pat[0], "**") == 0) {
-		for (k = 0; k <= n; k++)
-			if (segs_match(pat + 1, path + k, n - k))
-				return 1;
-		return 0;
+	for (m = 0; pat[m] != NULL; m++)
+		;
+	cur = xcalloc(m + 1, 1);
+	next = xcalloc(m + 1, 1);
+	cur[0] = 1;
+	stars_skip(cur, pat, m);
+	for (j = 0; j < n && !hit; j++) {
+		memset(next, 0, m + 1);
+		for (i = 0; i < m; i++) {
+			if (!cur[i])
+				continue;
+			if (strcmp(pat[i], "**") == 0)
+				next[i] = 1;
+			else if (fnmatch(pat[i], path[j], 0) == 0)
+				next[i + 1] = 1;
+		}
+		stars_skip(next, pat, m);
+		t = cur;
+		cur = next;
+		next = t;
+		hit = cur[m];
 	}
-	return n > 0 && fnmatch(pat[0], path[0], 0) == 0 &&
-	    segs_match(pat + 1, path + 1, n - 1);
+	free(cur);
+	free(next);
+	return hit;
 }
 
-/*
- * Whether rel is excluded: a pattern matches it or a directory above it,
- * and the last pattern that matches wins.
- */
-static int
-ignored(const struct ignore *ign, const char *rel)
+int
+lep_tar_ignored(const struct lep_tar_ignore *ign, const char *rel)
 {
 	char	**path;
-	size_t	 i, n, len;
+	size_t	 i, n;
 	int	 out = 0;
 
 	if (ign->n == 0)
@@ -265,11 +306,8 @@ ignored(const struct ignore *ign, const char *rel)
 	for (n = 0; path[n] != NULL; n++)
 		;
 	for (i = 0; i < ign->n; i++)
-		for (len = 1; len <= n; len++)
-			if (segs_match(ign->segs[i], path, len)) {
-				out = !ign->neg[i];
-				break;
-			}
+		if (segs_match(ign->segs[i], path, n))
+			out = !ign->neg[i];
 	free_path(path);
 	return out;
 }
@@ -376,7 +414,8 @@ walk(struct tarw *t, const char *rel)
 		sub = rel[0] ? xasprintf("%s/%s", rel, names[i]) :
 		    xstrdup(names[i]);
 		if (rc == 0) {
-			int	 ex = ignored(&t->ign, sub) && !kept(t, sub);
+			int	 ex = lep_tar_ignored(&t->ign, sub) &&
+			    !kept(t, sub);
 
 			/* An excluded tree is walked for what '!' takes back. */
 			if (!ex || t->ign.any_neg)
@@ -395,7 +434,6 @@ lep_tar_dir(struct lep_buf *out, const char *dir, size_t max,
 {
 	static const char	 end[2 * BLOCK];
 	struct tarw		 t;
-	size_t			 i;
 
 	lep_buf_init_max(out, max);
 	memset(&t, 0, sizeof(t));
@@ -405,10 +443,7 @@ lep_tar_dir(struct lep_buf *out, const char *dir, size_t max,
 	ignore_load(&t.ign, dir);
 	if (walk(&t, "") == 0)
 		(void)add(&t, end, sizeof(end));
-	for (i = 0; i < t.ign.n; i++)
-		free_path(t.ign.segs[i]);
-	free(t.ign.segs);
-	free(t.ign.neg);
+	lep_tar_ignore_release(&t.ign);
 	if (t.err != NULL)
 		lep_buf_release(out);
 	return t.err;

@@ -496,9 +496,9 @@ slurm_end_message(const struct lep_json *j, long long id)
 		return xasprintf("Slurm job %lld could not see the shared "
 		    "directory (see its log)", id);
 	if (sig > 0)
-		return xasprintf("Slurm job %lld %s (signal %d%s%s)", id, st,
-		    sig, reason && strcmp(reason, "None") ? ", " : "",
-		    reason && strcmp(reason, "None") ? reason : "");
+		return xasprintf("Slurm job %lld %s (signal %d%s%s)", id,
+		    st ? st : "?", sig, reason && strcmp(reason, "None") ?
+		    ", " : "", reason && strcmp(reason, "None") ? reason : "");
 	return xasprintf("Slurm job %lld %s (exit %d%s%s)", id, st ? st : "?",
 	    code, reason && strcmp(reason, "None") ? ", " : "",
 	    reason && strcmp(reason, "None") ? reason : "");

@@ -159,8 +159,11 @@ last_id(const struct lep_json *rec)
 {
 	const struct lep_json	*ids = lep_json_get(rec, "slurm_ids");
 	size_t			 n = lep_json_len(ids);
+	long long		 id;
 
-	return n ? (long long)lep_json_number(lep_json_at(ids, n - 1)) : 0;
+	if (n == 0 || lep_json_ll(lep_json_at(ids, n - 1), &id) != 0)
+		return 0;
+	return id;
 }
 
 static struct lep_job *

@@ -17,11 +17,6 @@
 #include "../lib/spec.h"
 #include "../lib/util.h"
 
-struct gres {
-	char	 name[64];	/* "" when the gres names no type */
-	int	 count;
-};
-
 int
 slurm_lead_int(const char *s)
 {
@@ -30,9 +25,8 @@ slurm_lead_int(const char *s)
 	return v > 0 && v < 1 << 20 ? (int)v : 0;
 }
 
-/* "gpu:h100:4(S:0-1),gpu:a100:2" -> the first GPU entry. */
-static void
-parse_gres(struct gres *g, const char *s)
+void
+slurm_parse_gres(struct slurm_gres *g, const char *s)
 {
 	const char	*p, *end;
 	char		 item[128], *c1, *c2;
@@ -102,7 +96,7 @@ node_fits(const struct lep_json *node, const struct lep_spec *sp,
     char *why, size_t len)
 {
 	const char	*name = lep_json_get_str(node, "name");
-	struct gres	 g;
+	struct slurm_gres g;
 	long long	 cpus = slurm_num(node, "cpus", 0);
 	long long	 mem = slurm_num(node, "real_memory", 0);
 	size_t		 i;
@@ -119,7 +113,7 @@ node_fits(const struct lep_json *node, const struct lep_spec *sp,
 	}
 	if (sp->resources.naccels == 0 && !sp->resources.accel_any)
 		return 1;
-	parse_gres(&g, lep_json_get_str(node, "gres"));
+	slurm_parse_gres(&g, lep_json_get_str(node, "gres"));
 	if (sp->resources.accel_any)
 		return g.count > 0;
 	for (i = 0; i < sp->resources.naccels; i++)
@@ -220,7 +214,8 @@ declared_offers(struct lep_catalog **out, const struct lep_config_file *cf)
 			lep_catalog_free(c);
 			return err;
 		}
-		n = (long long)lep_json_number(g);
+		if (lep_json_ll(g, &n) != 0)
+			n = 0;
 		o.acc_name = lep_json_key(g);
 		for (k = 1; k <= n && k <= 64; k++) {
 			o.acc_count = (int)k;
@@ -241,7 +236,7 @@ slurm_offers(struct lep_catalog **out, void *state)
 	struct lep_json		*ans = NULL, *nodes;
 	struct lep_catalog	*c;
 	struct lep_offer	 o;
-	struct gres		 g;
+	struct slurm_gres	 g;
 	int64_t			 hourly = 0, rate = 0;
 	size_t			 i;
 	int			 k;
@@ -280,7 +275,7 @@ slurm_offers(struct lep_catalog **out, void *state)
 		o.spot = -1;
 		o.elastic = 1;
 		lep_catalog_add(c, &o);
-		parse_gres(&g, lep_json_get_str(n, "gres"));
+		slurm_parse_gres(&g, lep_json_get_str(n, "gres"));
 		if (g.count > 0 && (err = lep_config_gpu_rate(&rate, &cf,
 		    provider_slurm.name, g.name[0] ? g.name : "gpu")) != NULL)
 			break;

@@ -19,6 +19,7 @@
 
 struct lep_catalog;
 struct lep_err;
+struct lep_http_resp;
 struct lep_job;
 struct lep_json;
 struct lep_out;
@@ -104,6 +105,13 @@ const struct lep_err *slurm_call(struct lep_json **out, struct slurm_state *,
 	    const char *method, const char *path, const struct lep_json *body);
 
 /*
+ * A response as slurm_call reads it: its body parsed when it is a JSON
+ * object (*out, caller frees; NULL otherwise), then slurm_answer_error;
+ * *refused: the server turned the request down for good.
+ */
+const struct lep_err *slurm_parse_answer(struct lep_json **out,
+	    int *refused, const struct lep_http_resp *);
+/*
  * The error an answer carries, or NULL: status and body as received
  * (plain text and JSON bodies both). For the tests too.
  */
@@ -144,11 +152,22 @@ const char *slurm_map_state(const char *slurm_state, int *retry);
 /* The token's claims, checked here before the server is asked:
    expired, or for another user. Errors: AUTH. */
 const struct lep_err *slurm_token_check(const char *token, const char *user);
+/* A token file's text: "SLURM_JWT=..." as scontrol token prints it, or
+   the bare token; trailing blanks dropped. Caller wipes and frees. */
+char	*slurm_parse_token(const char *text, size_t len);
 
 /* slurm-nodes.c */
 
+/* A node's GPUs, from its gres. */
+struct slurm_gres {
+	char	 name[64];	/* "" when the gres names no type */
+	int	 count;
+};
+
 /* The leading decimal number of s (0 when none, or over 2^20). */
 int	 slurm_lead_int(const char *s);
+/* "gpu:h100:4(S:0-1),gpu:a100:2" (or NULL) -> the first GPU entry. */
+void	 slurm_parse_gres(struct slurm_gres *, const char *gres);
 /* The partition a spec asks for, else config's; NULL: the default. */
 const char *slurm_partition(const struct slurm_state *,
 	    const struct lep_spec *);

@@ -9,6 +9,7 @@
 #include "provider.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +39,8 @@ env_nonempty(const char *name)
 	return v != NULL && *v != '\0' ? xstrdup(v) : NULL;
 }
 
-/* "SLURM_JWT=..." as scontrol token prints it, or the bare token. */
-static char *
-parse_token(const char *text, size_t n)
+char *
+slurm_parse_token(const char *text, size_t n)
 {
 	while (n > 0 && isspace((unsigned char)text[n - 1]))
 		n--;
@@ -58,7 +58,7 @@ read_token(struct slurm_state *s)
 	struct lep_cred_source	 src[] = {
 		{ "SLURM_JWT", LEP_CRED_ENV, "SLURM_JWT", NULL },
 		{ "config token_file", LEP_CRED_FILE, s->token_file,
-		    parse_token },
+		    slurm_parse_token },
 	};
 
 	err = lep_creds_resolve(&c, src, LEP_ARRAY_SIZE(src));
@@ -122,7 +122,9 @@ slurm_state_new(struct slurm_state **out, const char *home,
 		s->account = xstrdup(v);
 	if (lep_json_get_ll(c, "time_limit", &n) == 0 && n > 0)
 		s->time_limit = n;
-	if (lep_json_get_ll(c, "timeout", &n) == 0 && n > 0)
+	/* Seconds; too many for a long long of ms: the default stays. */
+	if (lep_json_get_ll(c, "timeout", &n) == 0 && n > 0 &&
+	    n <= LLONG_MAX / 1000)
 		s->timeout_ms = n * 1000;
 	if ((v = lep_json_get_str(c, "shared_dir")) != NULL) {
 		if (v[0] != '/') {
@@ -259,7 +261,7 @@ num_of(const struct lep_json *v, long long def)
 
 	switch (lep_json_type(v)) {
 	case LEP_JSON_NUMBER:
-		return (long long)lep_json_number(v);
+		return lep_json_ll(v, &n) == 0 ? n : def;
 	case LEP_JSON_OBJECT:
 		if (!lep_json_get_bool(v, "set", 1) ||
 		    lep_json_get_bool(v, "infinite", 0))
@@ -305,9 +307,8 @@ slurm_job_exit(const struct lep_json *job, int *code, int *sig)
 
 	*code = -1;
 	*sig = 0;
-	if (lep_json_type(e) == LEP_JSON_NUMBER) {
+	if (lep_json_ll(e, &raw) == 0) {
 		/* v0.0.38 and older: the wait(2) status. */
-		raw = (long long)lep_json_number(e);
 		if (raw & 0x7f)
 			*sig = (int)(raw & 0x7f);
 		else
@@ -602,8 +603,8 @@ retry_note(const struct lep_err *err, const struct lep_http_resp *resp)
  * server turned the request down for good (Slurm's own errors array, or
  * a 4xx but 408 and 429): a submit so answered made no job.
  */
-static const struct lep_err *
-parse_answer(struct lep_json **out, int *refused,
+const struct lep_err *
+slurm_parse_answer(struct lep_json **out, int *refused,
     const struct lep_http_resp *resp)
 {
 	struct lep_json		*j = NULL;
@@ -699,7 +700,7 @@ slurm_discover(struct slurm_state *s)
 			lep_http_resp_release(&resp);
 			continue;
 		}
-		err = parse_answer(&j, &refused, &resp);
+		err = slurm_parse_answer(&j, &refused, &resp);
 		lep_http_resp_release(&resp);
 		if (err != NULL)
 			return err;
@@ -767,7 +768,7 @@ slurm_call(struct lep_json **out, struct slurm_state *s, const char *method,
 	s->last.timed_out = (err != NULL && err->code == LEP_E_TIMEOUT) ||
 	    (err == NULL && resp.status == 504);
 	if (err == NULL)
-		err = parse_answer(out, &refused, &resp);
+		err = slurm_parse_answer(out, &refused, &resp);
 	s->last.refused = refused;
 	lep_http_resp_release(&resp);
 	if (text != NULL) {

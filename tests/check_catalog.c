@@ -71,6 +71,15 @@ START_TEST(test_money_is_exact)
 	ck_assert_int_eq(lep_money_parse(&v, "-1"), -1);
 	ck_assert_int_eq(lep_money_parse(&v, "1e3"), -1);
 	ck_assert_int_eq(lep_money_parse(&v, "."), -1);
+	/*
+	 * Found by fuzzing (tests/fuzz/fuzz_catalog.c): the bound was
+	 * checked before the last digit, so 14 digits overflowed int64_t;
+	 * then two prices at the bound overflowed their sum.
+	 */
+	ck_assert_int_eq(lep_money_parse(&v, "1000000000.999999"), 0);
+	ck_assert(v == 1000000000999999LL);
+	ck_assert_int_eq(lep_money_parse(&v, "1000000001"), -1);
+	ck_assert_int_eq(lep_money_parse(&v, "77777777777777"), -1);
 	ck_assert_str_eq(lep_money_format(buf, sizeof(buf), 3000000), "3.00");
 	ck_assert_str_eq(lep_money_format(buf, sizeof(buf), 19421700),
 	    "19.4217");

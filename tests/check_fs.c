@@ -17,6 +17,7 @@
 #include "../lib/creds.h"
 #include "../lib/fs.h"
 #include "../lib/tar.h"
+#include "../lib/tar-priv.h"
 #include "../lib/util.h"
 
 START_TEST(test_fs_write_atomic_replaces_with_mode)
@@ -413,6 +414,58 @@ START_TEST(test_fs_umask_kept_for_children)
 }
 END_TEST
 
+/*
+ * Found by fuzzing (tests/fuzz/fuzz_dockerignore.c): a pattern with many
+ * "**" segments against a deep path took exponential time (over 5 s for
+ * 199 bytes of .dockerignore). The matcher must stay as it was otherwise.
+ */
+START_TEST(test_tar_ignore_matches_and_stays_fast)
+{
+	static const struct {
+		const char	*patterns;
+		const char	*path;
+		int		 ignored;
+	} cases[] = {
+		{ "**/*.key", "a/b/c.key", 1 },
+		{ "**/*.key", "c.key", 1 },
+		{ "sub/*.log\n!sub/keep.log", "sub/keep.log", 0 },
+		{ "sub/*.log\n!sub/keep.log", "sub/x.log", 1 },
+		{ "/out/", "out/obj/a.o", 1 },
+		{ "a/**/b", "a/b", 1 },
+		{ "a/**/b", "a/x/y/b/z", 1 },
+		{ "a/**/b", "a/x/y/c", 0 },
+		{ "**", "anything/at/all", 1 },
+		{ "# comment\n\n  \t", "x", 0 },
+		{ "?", "ab", 0 },
+	};
+	struct lep_tar_ignore	 ign;
+	struct lep_buf		 pat = LEP_BUF_INIT, path = LEP_BUF_INIT;
+	char			*text;
+	size_t			 i;
+
+	for (i = 0; i < LEP_ARRAY_SIZE(cases); i++) {
+		text = xstrdup(cases[i].patterns);
+		lep_tar_ignore_parse(&ign, text);
+		ck_assert_msg(lep_tar_ignored(&ign, cases[i].path) ==
+		    cases[i].ignored, "case %zu", i);
+		lep_tar_ignore_release(&ign);
+		free(text);
+	}
+	/* 30 "**" against 40 segments: a few thousand fnmatch calls. */
+	for (i = 0; i < 30; i++)
+		lep_buf_add(&pat, "**/");
+	lep_buf_add(&pat, "x");
+	for (i = 0; i < 40; i++)
+		lep_buf_add(&path, "a/");
+	lep_buf_add(&path, "y");
+	lep_tar_ignore_parse(&ign, pat.buf);
+	ck_assert_int_eq(lep_tar_ignored(&ign, path.buf), 0);
+	lep_tar_ignore_release(&ign);
+	lep_buf_release(&pat);
+	lep_buf_release(&path);
+}
+END_TEST
+
 Suite *
 suite_fs(void)
 {
@@ -421,6 +474,7 @@ suite_fs(void)
 
 	tcase_add_test(tc, test_fs_write_atomic_replaces_with_mode);
 	tcase_add_test(tc, test_tar_dir_is_read_back_by_gnu_tar);
+	tcase_add_test(tc, test_tar_ignore_matches_and_stays_fast);
 	tcase_add_test(tc, test_fs_secret_file_refused_when_readable);
 	tcase_add_test(tc, test_fs_write_exclusive_never_replaces);
 	tcase_add_test(tc, test_fs_check_private_refuses_open_directories);

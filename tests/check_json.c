@@ -87,6 +87,29 @@ START_TEST(test_json_set_replaces_and_getters_check_types)
 }
 END_TEST
 
+/*
+ * Found by fuzzing (tests/fuzz/fuzz_json.c): 8e80 as a long long was an
+ * undefined conversion (UBSan); out of range is now "mistyped".
+ */
+START_TEST(test_json_ll_refuses_numbers_out_of_range)
+{
+	const char	*text = "{\"big\": 8e80, \"neg\": -1e19, "
+			    "\"max\": 9223372036854774784, \"frac\": -2.5}";
+	struct lep_json	*j = NULL;
+	long long	 v = 7;
+
+	ck_assert_ptr_null(lep_json_parse(&j, text, strlen(text), "x"));
+	ck_assert_int_eq(lep_json_get_ll(j, "big", &v), -1);
+	ck_assert_int_eq(lep_json_get_ll(j, "neg", &v), -1);
+	ck_assert_int_eq(v, 7);
+	ck_assert_int_eq(lep_json_get_ll(j, "max", &v), 0);
+	ck_assert(v == 9223372036854774784LL);
+	ck_assert_int_eq(lep_json_ll(lep_json_get(j, "frac"), &v), 0);
+	ck_assert_int_eq(v, -2);
+	lep_json_free(j);
+}
+END_TEST
+
 Suite *
 suite_json(void)
 {
@@ -98,6 +121,7 @@ suite_json(void)
 	tcase_add_test(tc, test_json_print_has_no_tabs);
 	tcase_add_test(tc, test_json_bytes_keeps_nul_and_base64s_the_rest);
 	tcase_add_test(tc, test_json_set_replaces_and_getters_check_types);
+	tcase_add_test(tc, test_json_ll_refuses_numbers_out_of_range);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -300,6 +300,43 @@ START_TEST(test_slurm_final_answers)
 }
 END_TEST
 
+/*
+ * Found by fuzzing (tests/fuzz/fuzz_slurm.c): a number past long long in
+ * an answer ("cpus": 2e79) was converted all the same (UBSan). It counts
+ * as unset now.
+ */
+START_TEST(test_slurm_numbers_out_of_range)
+{
+	static const char text[] = "{\"a\": 2e79, \"b\": {\"set\": true, "
+	    "\"number\": -1e300}, \"exit_code\": 1e300}";
+	struct lep_json	*j = NULL;
+	int		 code, sig;
+
+	ck_assert_ptr_null(lep_json_parse(&j, text, strlen(text), "t"));
+	ck_assert_int_eq(slurm_num(j, "a", -1), -1);
+	ck_assert_int_eq(slurm_num(j, "b", -1), -1);
+	slurm_job_exit(j, &code, &sig);
+	ck_assert_int_eq(code, -1);
+	ck_assert_int_eq(sig, 0);
+	lep_json_free(j);
+}
+END_TEST
+
+/* A job killed by a signal, its state unknown: no "%s" of NULL. */
+START_TEST(test_slurm_end_message_without_state)
+{
+	static const char text[] = "{\"exit_code\": 9}";
+	struct lep_json	*j = NULL;
+	char		*msg;
+
+	ck_assert_ptr_null(lep_json_parse(&j, text, strlen(text), "t"));
+	msg = slurm_end_message(j, 42);
+	ck_assert_str_eq(msg, "Slurm job 42 ? (signal 9)");
+	free(msg);
+	lep_json_free(j);
+}
+END_TEST
+
 Suite *
 suite_slurm(void)
 {
@@ -315,6 +352,8 @@ suite_slurm(void)
 	tcase_add_test(tc, test_slurm_numbers);
 	tcase_add_loop_test(tc, test_slurm_final_answers, 0,
 	    (int)LEP_ARRAY_SIZE(finals));
+	tcase_add_test(tc, test_slurm_numbers_out_of_range);
+	tcase_add_test(tc, test_slurm_end_message_without_state);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 /*
  * check_util.c: lep_buf, string helpers, number and duration parsing.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
