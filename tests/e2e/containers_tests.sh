@@ -118,7 +118,7 @@ test_ctr_iris_build_deploy_update_canary_rollback_stop_train() {
 	# A canary: revision 3 takes half the traffic, then is promoted.
 	v2=$(version_answering)
 	$PY "$d/train.py" --epochs 5 --out "$d/model" >/dev/null
-	sed -i 's/^  replicas: 2/  replicas: 2\n  rollout: {strategy: canary, percent: 50, bake: 5s}/' \
+	sed -i 's/^  replicas: 2/  replicas: 2\n  rollout: {strategy: canary, percent: 50, bake: 15s}/' \
 	    "$d/service-containers.yaml"
 	$LEPTON deploy "$d/service-containers.yaml" >"$T/deploy.out" 2>"$T/deploy.err" &
 	dp=$!
@@ -355,8 +355,9 @@ YAML
 	chmod -R a+rX "$T/u"
 	MY_SECRET=abc run $LEPTON deploy "$T/u/service.yaml"
 	expect_rc 0
-	run $LEPTON logs userly
-	expect_out "uid 1000 secret length 3"
+	# The box copies the container's output as it comes: a moment.
+	said() { $LEPTON logs userly 2>/dev/null | grep -q "uid 1000 secret length 3"; }
+	wait_for 10 said || fail "no line: $($LEPTON logs userly 2>&1)"
 	run $LEPTON stop userly
 	expect_rc 0
 	[ -z "$(ours userly)" ] || fail "left: $(ours userly)"
