@@ -129,6 +129,17 @@ has_token(const char *s, const char *e, const char *token)
 	return 0;
 }
 
+/*
+ * Does the header line [line, nl) start with name (n bytes, lower case)?
+ * Never a byte past nl: the read buffer ends there, unterminated (found
+ * by tests/fuzz/fuzz_http.c).
+ */
+static int
+name_is(const char *line, const char *nl, const char *name, size_t n)
+{
+	return (size_t)(nl - line) >= n && strncasecmp(line, name, n) == 0;
+}
+
 /* Content-Length's value, [s, e): digits between blanks, else -1. */
 static long long
 parse_length(const char *s, const char *e)
@@ -183,13 +194,13 @@ parse_head(struct lep_wire_resp *p, const char *buf, size_t len)
 		/* The three that matter start with c or t: skip the rest. */
 		if ((*line | 0x20) != 'c' && (*line | 0x20) != 't')
 			continue;
-		if (strncasecmp(line, "content-length:", 15) == 0) {
+		if (name_is(line, nl, "content-length:", 15)) {
 			if ((clen = parse_length(line + 15, nl)) == -1)
 				return LEP_WIRE_BAD;
-		} else if (strncasecmp(line, "transfer-encoding:", 18) == 0 &&
+		} else if (name_is(line, nl, "transfer-encoding:", 18) &&
 		    has_token(line + 18, nl, "chunked"))
 			chunked = 1;
-		else if (strncasecmp(line, "connection:", 11) == 0 &&
+		else if (name_is(line, nl, "connection:", 11) &&
 		    has_token(line + 11, nl, "close"))
 			p->close_after = 1;
 	}
