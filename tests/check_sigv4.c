@@ -338,6 +338,23 @@ static const struct {
 		    "bf6b49e83baafc1ce6dc29d07bc20b93",
 	},
 	{
+		/* botocore signs raw bytes raw: signed here as sent. */
+		.what = "s3: bytes no URL may hold raw are encoded once",
+		.method = "GET",
+		.url = "https://b.s3.amazonaws.com/k \xe1\x88\xb4/a%2Fb",
+		.flags = LEP_SIGV4_S3 | LEP_SIGV4_UNSIGNED,
+		.creq = "GET\n/k%20%E1%88%B4/a%2Fb\n\n"
+		    "host:b.s3.amazonaws.com\n"
+		    "x-amz-content-sha256:UNSIGNED-PAYLOAD\n"
+		    "x-amz-date:20261206T000000Z\n\n"
+		    "host;x-amz-content-sha256;x-amz-date\n"
+		    "UNSIGNED-PAYLOAD",
+		.added = "X-Amz-Date: 20261206T000000Z\n"
+		    "X-Amz-Content-Sha256: UNSIGNED-PAYLOAD\n",
+		.sig = "292b4b1ab76bcac4011653be19dc8086"
+		    "3719922785eaad45c04ce10145aa7d6f",
+	},
+	{
 		.what = "others: encoded twice; the query decoded and encoded "
 		    "again; curl's header forms; hop-by-hop headers unsigned",
 		.method = "POST",
