@@ -173,8 +173,9 @@ demo: deps all
 $(BUILD)/gen_versions: $(BUILD)/tests/bench/gen_versions.o $(BUILD)/liblepton.a
 	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BIN)
 
-bench: all $(BUILD)/gen_versions
-	@GEN_VERSIONS=$(abspath $(BUILD)/gen_versions) sh tests/bench.sh \
+bench: all $(BUILD)/gen_versions $(BUILD)/sigv4_main
+	@GEN_VERSIONS=$(abspath $(BUILD)/gen_versions) \
+	    SIGV4_MAIN=$(abspath $(BUILD)/sigv4_main) sh tests/bench.sh \
 	    $(abspath $(BIN))
 	@echo; echo "## predict load mode next to wrk, hey and ab (nginx)"
 	@sh tests/bench_predict.sh $(abspath $(BIN)) || \
