@@ -438,6 +438,8 @@ static const struct {
 	{ "https://h/", "Authorization: x", NULL, "Authorization" },
 	{ "https://h/", "X-A: b\r\nX-B: c", NULL, "header" },
 	{ "https://h/", "no colon", NULL, "header" },
+	{ "https://h/", " X-Lead: space", NULL, "header" },
+	{ "https://h/", "X-A; b", NULL, "header" },
 	{ "https://h/", NULL, "2015-08-30", "X-Amz-Date" },
 	{ "https://h/", "X-Amz-Date: 20150830T123600Z", "20150830T123601Z",
 	    "X-Amz-Date" },
