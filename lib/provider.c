@@ -171,6 +171,12 @@ lep_provider_name(const struct lep_provider *p)
 	return p->ops->name;
 }
 
+int
+lep_provider_takes_offer(const struct lep_provider *p)
+{
+	return (p->ops->caps & LEP_CAP_OFFER) != 0;
+}
+
 static const struct lep_err *
 unsupported(const struct lep_provider *p, const char *what)
 {

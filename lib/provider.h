@@ -71,6 +71,11 @@ const struct lep_err *lep_provider_open(struct lep_provider **out,
 	    const char *name, const struct lep_config *);
 void	 lep_provider_close(struct lep_provider *);	/* accepts NULL */
 const char *lep_provider_name(const struct lep_provider *);
+/*
+ * Does p create on the region and instance lib/ gives it (LEP_CAP_OFFER),
+ * so that a refusal for capacity moves on to its next region?
+ */
+int	 lep_provider_takes_offer(const struct lep_provider *);
 
 const struct lep_err *lep_provider_check(struct lep_provider *,
 	    const struct lep_spec *);
