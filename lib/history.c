@@ -209,6 +209,10 @@ target_read(struct target *t, struct lep_state *st, const char *to)
 		    "revisions", t->name);
 	}
 	t->r = &t->h[i];
+	if (lep_streq(t->r->outcome, "no-capacity"))
+		return lep_err_new(LEP_E_CONFLICT, "revision %zu of '%s' "
+		    "started nowhere (no offer had capacity): there is "
+		    "nothing to return to", t->r->number, t->name);
 	if (is_stop(t->r))
 		return lep_err_new(LEP_E_CONFLICT, "revision %zu of '%s' is a "
 		    "stop: there is nothing to return to", t->r->number,

@@ -33,6 +33,7 @@ struct run {
 	struct lep_json		*old;		/* the record before, or NULL */
 	int			 rev;		/* the new revision's number */
 	int			 baked;		/* bake failed: old ones gone */
+	int			 started;	/* an offer took it */
 	const struct lep_site	*site;		/* the offer it started on */
 	const char		*region;	/* as the provider was told */
 	const char		*instance;
@@ -402,6 +403,7 @@ start_on_offers(struct lep_deployment **out, struct run *r,
 		err = lep_provider_deploy(out, p, req);
 		if (a->fo != NULL)
 			(void)lep_failover_end(a->fo, err);
+		r->started = err == NULL;
 		if (err == NULL || err->code != LEP_E_CAPACITY)
 			return err;
 	}
@@ -482,26 +484,32 @@ restore_previous(struct lep_ctx *ctx, struct lep_provider *p,
 	const char		*name = a->sp->name;
 	struct lep_change	 ch;
 	struct lep_buf		 prev;
-	char			*outcome, *msg = NULL, *why;
+	char			*outcome = NULL, *msg = NULL, *why;
+	size_t			 k;
 
 	lep_buf_init(&prev, 0);
-	outcome = r->nhist > 0 ? lep_trailer_get(r->hist[0].message,
-	    LEP_TRAILER_OUTCOME) : NULL;
-	if (!lep_streq(outcome, "ready") ||
-	    lep_state_read(&prev, st, r->hist[0].oid, r->path) != NULL ||
+	/* The revision that serves: past deploys that started nowhere. */
+	for (k = 0; k < r->nhist; k++) {
+		free(outcome);
+		outcome = lep_trailer_get(r->hist[k].message,
+		    LEP_TRAILER_OUTCOME);
+		if (!lep_streq(outcome, "no-capacity"))
+			break;
+	}
+	if (k == r->nhist || !lep_streq(outcome, "ready") ||
+	    lep_state_read(&prev, st, r->hist[k].oid, r->path) != NULL ||
 	    (r->baked && reapply(ctx, p, st, name, &prev, r->rev + 1) != NULL))
 		goto done;
 	ch.path = r->path;
 	ch.data = prev.buf;
 	ch.len = prev.len;
-	msg = restore_message(a, r->hist[0].message, lep_service_number(r->hist,
-	    0, r->nhist), r->rev + 1);
+	msg = restore_message(a, r->hist[k].message, lep_service_number(r->hist,
+	    k, r->nhist), r->rev + 1);
 	if (lep_state_commit(NULL, st, &ch, 1, msg) != NULL)
 		goto done;
 	why = xasprintf("%s; rolled back to revision %zu, which %s",
-	    failure->msg, lep_service_number(r->hist, 0, r->nhist),
+	    failure->msg, lep_service_number(r->hist, k, r->nhist),
 	    r->baked ? "serves again" : "still serves");
-	/* The restoring commit has a number of its own. */
 	lep_json_set_int(r->rec, "revision", r->rev + 1);
 	(void)service_record_save(ctx, name, r->rec);
 	err = lep_err_hint(lep_err_new(failure->code, "%s", why),
@@ -614,7 +622,8 @@ lep_service_apply(struct lep_deployment **out, struct lep_ctx *ctx,
 	if ((err = next_revision(&r, ctx, p, st, a)) != NULL)
 		goto done;
 	err = start_revision(out, &r, ctx, p, a);
-	if (err != NULL && err->code == LEP_E_CAPACITY && a->fo != NULL) {
+	if (err != NULL && err->code == LEP_E_CAPACITY && a->fo != NULL &&
+	    !r.started) {
 		err = refused(ctx, a, &r, err);
 		goto done;
 	}

@@ -530,6 +530,14 @@ START_TEST(test_failover_update_stays_where_it_runs)
 	ck_assert_str_eq(d->state, "running");
 	ck_assert_int_eq(d->revision, 1);
 	lep_deployment_free(d);
+	/* A later failure rolls back past the revision that went nowhere. */
+	refusing[0] = '\0';
+	hard_fail = 1;
+	err = fx_deploy(&f, sp2, &d);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, LEP_E_PROVIDER);
+	ck_assert_msg(strstr(err->msg, "rolled back to revision 1") != NULL,
+	    "%s", err->msg);
 	lep_spec_free(sp2);
 	lep_spec_free(sp);
 	fx_close(&f);
