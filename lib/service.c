@@ -201,12 +201,29 @@ lep_service_prepare(struct lep_provider **out, struct lep_segment *seg,
     struct lep_ctx *ctx, const struct lep_spec *sp, const char *pname)
 {
 	const struct lep_err	*err;
+	struct lep_json		*rec = NULL;
+	struct lep_site		*v = NULL;
+	const char		*region = NULL;
+	size_t			 n = 0, i;
+	int			 machines = 0;
 
 	if ((err = open_provider(out, ctx, pname)) != NULL)
 		return err;
-	if ((err = lep_provider_check(*out, sp)) == NULL)
-		err = lep_plan_price(seg, ctx->home, sp, pname);
-	return err;
+	if ((err = lep_provider_check(*out, sp)) != NULL ||
+	    (err = lep_plan_sites(&v, &n, &machines, ctx->home, sp,
+	    pname)) != NULL)
+		return err;
+	/* The region it runs in, on this provider, when it is one. */
+	if (service_record_load(&rec, ctx, sp->name) == NULL &&
+	    lep_streq(lep_json_get_str(rec, "provider"), pname))
+		region = lep_json_get_str(rec, "region");
+	for (i = 0; region != NULL && i < n; i++)
+		if (strcmp(v[i].region, region) == 0)
+			break;
+	lep_plan_segment(seg, sp, pname, &v[i < n ? i : 0], machines);
+	lep_sites_free(v, n);
+	lep_json_free(rec);
+	return NULL;
 }
 
 struct lep_deployment *

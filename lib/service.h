@@ -91,7 +91,8 @@ const struct lep_err *lep_service_record_spec(struct lep_spec **sp_out,
 
 /*
  * Open provider pname, check that sp fits it, and price the revision
- * into *seg (its region and instance: caller frees). *out:
+ * into *seg (its region and instance: caller frees): the first offer of
+ * lep_plan_sites, or the region the deployment is recorded in on pname. *out:
  * lep_provider_close. Errors: the provider's, INFEASIBLE, OVER_BUDGET.
  */
 const struct lep_err *lep_service_prepare(struct lep_provider **out,

@@ -41,11 +41,13 @@ struct lep_spec;
  * instance), and says "no capacity there" with lep_err_capacity(): lib/
  * then tries the plan's next region (lib/failover.h). Without it a
  * provider gets NULL for both and one attempt; any provider's capacity
- * refusal moves on to the next provider in placement.providers. Map only
- * a refusal that leaves nothing behind (on AWS the error codes
- * InsufficientCapacity, InsufficientInstanceCapacity,
- * ResourceLimitExceeded, CapacityError, with the code as the reason);
- * any other error stops the deploy where it is.
+ * refusal moves on to the next provider in placement.providers. On AWS
+ * the codes InsufficientCapacity, InsufficientInstanceCapacity,
+ * ResourceLimitExceeded and CapacityError are such refusals (the code is
+ * the reason). Return one only once nothing of the attempt is left in
+ * that region (an endpoint that went Failed for capacity is deleted
+ * first): lib/ records it as never started. Any other error stops the
+ * deploy where it is.
  */
 #define LEP_CAP_OFFER		0x4000
 #define LEP_CAP_ALL		0x7fff

@@ -544,6 +544,38 @@ START_TEST(test_failover_update_stays_where_it_runs)
 }
 END_TEST
 
+START_TEST(test_failover_rollback_stays_in_region)
+{
+	const struct lep_err	*err;
+	struct lep_deployment	*d;
+	struct lep_spec		*sp, *sp2;
+	struct fx		 f;
+	size_t			 to = 0;
+
+	fx_open(&f, "rollback");
+	snprintf(refusing, sizeof(refusing), "fakea/r1 ");
+	sp = fx_service(&f, "fakea", "");
+	err = fx_deploy(&f, sp, &d);
+	ck_assert_msg(err == NULL, "deploy: %s", err ? err->msg : "");
+	lep_deployment_free(d);
+	/* Room in r1 again: the update and the rollback stay in r2. */
+	refusing[0] = '\0';
+	tried[0] = '\0';
+	sp2 = fx_service(&f, "fakea", ", max_hourly: 5");
+	err = fx_deploy(&f, sp2, &d);
+	ck_assert_msg(err == NULL, "update: %s", err ? err->msg : "");
+	lep_deployment_free(d);
+	err = lep_history_rollback(&d, &to, &f.ctx, "web", NULL, 5000);
+	ck_assert_msg(err == NULL, "rollback: %s", err ? err->msg : "");
+	ck_assert_uint_eq(to, 1);
+	ck_assert_str_eq(tried, "fakea r2 small;fakea r2 small;");
+	lep_deployment_free(d);
+	lep_spec_free(sp2);
+	lep_spec_free(sp);
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(test_failover_train_moves_and_records)
 {
 	const struct lep_err	*err;
@@ -607,6 +639,7 @@ suite_failover(void)
 	tcase_add_test(tc, test_failover_other_failures_stay_put);
 	tcase_add_test(tc, test_failover_regionless_provider_has_one_attempt);
 	tcase_add_test(tc, test_failover_update_stays_where_it_runs);
+	tcase_add_test(tc, test_failover_rollback_stays_in_region);
 	tcase_add_test(tc, test_failover_train_moves_and_records);
 	suite_add_tcase(s, tc);
 	return s;
