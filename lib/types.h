@@ -62,6 +62,15 @@ struct lep_deploy_req {
 	 * ID), or NULL: a deploy given one runs exactly that.
 	 */
 	const char		*pin;
+	/*
+	 * The offer to create on: a region and an instance type of the
+	 * provider's catalog, as the planner chose them, or NULL for a
+	 * provider without LEP_CAP_OFFER (one that has no regions). No
+	 * capacity there: return lep_err_capacity(), and lib/ tries the
+	 * next offer.
+	 */
+	const char		*region;
+	const char		*instance;
 };
 
 /* A job as its provider reports it. */
@@ -85,6 +94,9 @@ struct lep_submit_req {
 	const char		*model_dir;	/* an input model, or NULL */
 	const char *const	*secret_names;
 	size_t			 nsecrets;
+	/* As lep_deploy_req's. */
+	const char		*region;
+	const char		*instance;
 };
 
 struct lep_logs_req {
