@@ -392,21 +392,23 @@ answer_error(const struct lep_aws_creds *creds, const struct lep_aws_req *req,
 		msg = n > 0 ? body : "no error message";
 	}
 	if (aws_is_auth(code, r->status) && r->status >= 400 &&
+	    r->status < 500 && creds == NULL)
+		err = lep_err_new(LEP_E_AUTH, "%s: %s%s%s (HTTP %ld)",
+		    req->service, code != NULL ? code : "",
+		    code != NULL ? ": " : "", msg, r->status);
+	else if (aws_is_auth(code, r->status) && r->status >= 400 &&
 	    r->status < 500) {
 		err = lep_err_new(LEP_E_AUTH, "%s: %s%s%s (HTTP %ld; "
 		    "credentials from %s%s%s%s%s%s)", req->service,
 		    code != NULL ? code : "", code != NULL ? ": " : "", msg,
-		    r->status, creds != NULL ? creds->method : "nowhere",
-		    creds != NULL && creds->profile != NULL ? ", profile '" :
-		    "", creds != NULL && creds->profile != NULL ?
-		    creds->profile : "", creds != NULL && creds->profile !=
-		    NULL ? "'" : "", creds != NULL && creds->detail != NULL ?
-		    ", " : "", creds != NULL && creds->detail != NULL ?
+		    r->status, creds->method, creds->profile != NULL ?
+		    ", profile '" : "", creds->profile != NULL ?
+		    creds->profile : "", creds->profile != NULL ? "'" : "",
+		    creds->detail != NULL ? ", " : "", creds->detail != NULL ?
 		    creds->detail : "");
 		err = lep_err_hint(err, "check them with 'aws sts "
-		    "get-caller-identity%s%s'", creds != NULL &&
-		    creds->profile != NULL ? " --profile " : "",
-		    creds != NULL && creds->profile != NULL ?
+		    "get-caller-identity%s%s'", creds->profile != NULL ?
+		    " --profile " : "", creds->profile != NULL ?
 		    creds->profile : "");
 	} else
 		err = lep_err_new(LEP_E_PROVIDER, "%s: %s%s%s (HTTP %ld)",
