@@ -604,3 +604,37 @@ lep_aws_whoami(char **account, char **arn, const struct lep_aws_creds *creds)
 	lep_http_resp_release(&r);
 	return err;
 }
+
+const struct lep_err *
+lep_aws_probe(struct lep_json **out, const struct lep_aws_opts *opts)
+{
+	const struct lep_err	*err;
+	struct lep_aws_creds	 c;
+	char			*account = NULL, *arn = NULL, t[32], *k;
+	size_t			 n;
+
+	*out = NULL;
+	if ((err = lep_aws_creds_resolve(&c, opts)) == NULL)
+		err = lep_aws_whoami(&account, &arn, &c);
+	if (err == NULL) {
+		*out = lep_json_obj();
+		lep_json_set_str(*out, "source", c.method);
+		lep_json_set_str(*out, "profile", c.profile);
+		lep_json_set_str(*out, "region", c.region);
+		lep_json_set_str(*out, "detail", c.detail);
+		n = strlen(c.access_key);
+		k = xasprintf("****%s", n > 4 ? c.access_key + n - 4 : "");
+		lep_json_set_str(*out, "access_key", k);
+		free(k);
+		if (c.expires != 0) {
+			lep_format_time(t, sizeof(t), c.expires);
+			lep_json_set_str(*out, "expires", t);
+		}
+		lep_json_set_str(*out, "account", account);
+		lep_json_set_str(*out, "arn", arn);
+	}
+	free(account);
+	free(arn);
+	lep_aws_creds_release(&c);
+	return err;
+}

@@ -110,4 +110,15 @@ const struct lep_err *lep_aws_call(struct lep_http_resp *resp, char **code,
 const struct lep_err *lep_aws_whoami(char **account, char **arn,
 	    const struct lep_aws_creds *creds);
 
+/*
+ * For 'lepton check aws': resolve the credentials and ask STS who they
+ * are, into a JSON object with no secret in it: "source" (creds.method),
+ * "profile", "region", "detail", "access_key" (its last 4 characters
+ * only), "expires" (RFC 3339, or absent), "account", "arn". Errors: as
+ * lep_aws_creds_resolve and lep_aws_whoami; *out is NULL then. Caller
+ * frees with lep_json_free.
+ */
+const struct lep_err *lep_aws_probe(struct lep_json **out,
+	    const struct lep_aws_opts *);
+
 #endif

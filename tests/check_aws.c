@@ -24,6 +24,7 @@
 #include "../lib/crypto.h"
 #include "../lib/error.h"
 #include "../lib/http.h"
+#include "../lib/json.h"
 #include "../lib/util.h"
 
 #define DATA	"tests/data/aws-config-files/"
@@ -836,6 +837,51 @@ START_TEST(test_aws_call_streams_a_file_range)
 }
 END_TEST
 
+START_TEST(test_aws_probe_says_who_without_secrets)
+{
+	static const char *const script[] = {
+		"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+		"Connection: close\r\n\r\n<GetCallerIdentityResponse>"
+		"<GetCallerIdentityResult><UserId>AIDA</UserId><Account>"
+		"123456789012</Account><Arn>arn:aws:iam::123456789012:user/"
+		"lepton</Arn></GetCallerIdentityResult>"
+		"</GetCallerIdentityResponse>",
+	};
+	const struct lep_err	*err;
+	struct rec_server	 sv;
+	struct lep_json		*j;
+	char			*url, *got[2], *text;
+	size_t			 n;
+
+	aws_setup();
+	write_aws_files(0600, 0600);
+	rec_start(&sv, script, 1);
+	url = xasprintf("http://127.0.0.1:%d/", sv.port);
+	setenv("AWS_ENDPOINT_URL_STS", url, 1);
+	err = lep_aws_probe(&j, NULL);
+	n = rec_stop(&sv, got, LEP_ARRAY_SIZE(got));
+	ck_assert_msg(err == NULL, "%s", err ? err->msg : "");
+	ck_assert_uint_eq(n, 1);
+	ck_assert_ptr_nonnull(strstr(got[0], "POST / HTTP/1.1\r\n"));
+	ck_assert_ptr_nonnull(strstr(got[0],
+	    "Action=GetCallerIdentity&Version=2011-06-15"));
+	ck_assert_ptr_nonnull(strstr(got[0], "/eu-west-1/sts/aws4_request"));
+	text = lep_json_print(j, 0);
+	ck_assert(lep_starts_with(text, "{\"source\":\"shared-credentials-"
+	    "file\",\"profile\":\"default\",\"region\":\"eu-west-1\","
+	    "\"detail\":\""));
+	ck_assert(lep_ends_with(text, "/.aws/credentials\",\"access_key\":"
+	    "\"****AULT\",\"account\":\"123456789012\",\"arn\":"
+	    "\"arn:aws:iam::123456789012:user/lepton\"}"));
+	ck_assert_ptr_null(strstr(text, "defsecret"));
+	ck_assert_ptr_null(strstr(text, "AKIADEFAULT"));
+	free(text);
+	free(got[0]);
+	free(url);
+	lep_json_free(j);
+}
+END_TEST
+
 Suite *
 suite_aws(void)
 {
@@ -864,6 +910,7 @@ suite_aws(void)
 	tcase_add_loop_test(tc, test_aws_call_standard_retry_mode, 0,
 	    LEP_ARRAY_SIZE(calls));
 	tcase_add_test(tc, test_aws_call_streams_a_file_range);
+	tcase_add_test(tc, test_aws_probe_says_who_without_secrets);
 	suite_add_tcase(s, tc);
 	return s;
 }
