@@ -54,14 +54,23 @@ aws_service(const char *name)
 	return NULL;
 }
 
+/* An endpoint from the environment: no trailing '/', and its scheme and
+   host in lower case, as they are signed (lep_sigv4_req.url). */
 static char *
-strip_slash(const char *url)
+endpoint_norm(const char *url)
 {
 	size_t	 n = strlen(url);
+	char	*u, *p;
 
 	while (n > 0 && url[n - 1] == '/')
 		n--;
-	return xstrndup(url, n);
+	u = xstrndup(url, n);
+	p = strstr(u, "://");
+	for (p = p != NULL ? p + 3 : u; *p != '\0' && *p != '/'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	for (p = u; *p != '\0' && *p != ':'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return u;
 }
 
 char *
@@ -82,12 +91,12 @@ lep_aws_endpoint(const char *service, const char *region, const char **from)
 		if ((v = getenv(var)) != NULL && *v != '\0') {
 			if (from != NULL)
 				*from = var;
-			return strip_slash(v);
+			return endpoint_norm(v);
 		}
 		if ((v = getenv("AWS_ENDPOINT_URL")) != NULL && *v != '\0') {
 			if (from != NULL)
 				*from = "AWS_ENDPOINT_URL";
-			return strip_slash(v);
+			return endpoint_norm(v);
 		}
 	}
 	/* STS without a region: the global endpoint, as botocore. */

@@ -466,6 +466,8 @@ static const struct {
 	  "https://portal.sso.us-east-1.amazonaws.com", "default" },
 	{ "sagemaker", "us-east-1", { "AWS_ENDPOINT_URL=http://127.0.0.1:9/" },
 	  "http://127.0.0.1:9", "AWS_ENDPOINT_URL" },
+	{ "sts", "us-east-1", { "AWS_ENDPOINT_URL_STS=HTTP://Sts.Local:9/A/" },
+	  "http://sts.local:9/A", "AWS_ENDPOINT_URL_STS" },
 	{ "runtime.sagemaker", "us-east-1", {
 	  "AWS_ENDPOINT_URL=http://a:1",
 	  "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=http://b:2" }, "http://b:2",
