@@ -361,11 +361,15 @@ file_hash(char hex[LEP_SHA256_HEX], const struct lep_aws_req *req)
 		r = pread(fd, buf, want, (off_t)(req->file_offset + done));
 		if (r == -1 && errno == EINTR)
 			continue;
-		if (r <= 0) {
-			err = r == 0 ? lep_err_new(LEP_E_FAILED, "'%s': shorter "
-			    "than %lld bytes", req->body_file,
-			    req->file_offset + req->file_len) :
-			    lep_err_errno(LEP_E_FAILED, "'%s'", req->body_file);
+		if (r == 0) {
+			err = lep_err_new(LEP_E_FAILED, "'%s': shorter than "
+			    "%lld bytes", req->body_file,
+			    req->file_offset + req->file_len);
+			goto done;
+		}
+		if (r < 0) {
+			err = lep_err_errno(LEP_E_FAILED, "'%s'",
+			    req->body_file);
 			goto done;
 		}
 		lep_sha256_update(h, buf, (size_t)r);

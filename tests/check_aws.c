@@ -797,8 +797,8 @@ START_TEST(test_aws_call_streams_a_file_range)
 	struct rec_server	 sv;
 	struct lep_http_resp	 r;
 	struct lep_aws_req	 req;
-	char			*url, *path, *got[2], *etag, hex[LEP_SHA256_HEX];
-	char			*want;
+	char			*url, *path, *got[2], *etag, *want;
+	char			 hex[LEP_SHA256_HEX];
 	size_t			 n;
 
 	aws_setup();
@@ -834,6 +834,35 @@ START_TEST(test_aws_call_streams_a_file_range)
 	free(want);
 	free(got[0]);
 	free(url);
+	free(path);
+	lep_http_resp_release(&r);
+}
+END_TEST
+
+START_TEST(test_aws_call_refuses_a_range_past_the_end)
+{
+	const struct lep_err	*err;
+	struct lep_http_resp	 r;
+	struct lep_aws_req	 req;
+	char			*path;
+
+	aws_setup();
+	setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9", 1);
+	path = xasprintf("%s/short.bin", test_sandbox());
+	test_write(path, "0123456789", 0600);
+	memset(&req, 0, sizeof(req));
+	req.service = "s3";
+	req.method = "PUT";
+	req.path = "/b/k";
+	req.body_file = path;
+	req.file_offset = 5;
+	req.file_len = 6;
+	req.s3 = 1;
+	err = lep_aws_call(&r, NULL, &test_creds, &req);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->code, LEP_E_FAILED);
+	ck_assert_msg(strstr(err->msg, "shorter than 11 bytes") != NULL, "%s",
+	    err->msg);
 	free(path);
 	lep_http_resp_release(&r);
 }
@@ -912,6 +941,7 @@ suite_aws(void)
 	tcase_add_loop_test(tc, test_aws_call_standard_retry_mode, 0,
 	    LEP_ARRAY_SIZE(calls));
 	tcase_add_test(tc, test_aws_call_streams_a_file_range);
+	tcase_add_test(tc, test_aws_call_refuses_a_range_past_the_end);
 	tcase_add_test(tc, test_aws_probe_says_who_without_secrets);
 	suite_add_tcase(s, tc);
 	return s;
