@@ -263,8 +263,9 @@ test_failed_and_stopped_jobs_register_nothing() {
 }
 
 test_crash_during_bake_rolls_back() {
-	# Ready at once, dead 1.5 s later: only rollout.bake can catch it.
-	v1_then_v2_spec '{bake: 4s}' 'timeout 1.5 '
+	# Ready at once, dead 4 s later (time to become ready on a loaded
+	# machine): only rollout.bake can catch it.
+	v1_then_v2_spec '{bake: 10s}' 'timeout 4 '
 	run $LEPTON deploy "$d/service.yaml"
 	expect_rc 1
 	expect_err "crashed during rollout.bake"
@@ -289,7 +290,7 @@ canary_is() {
 }
 
 test_canary_takes_its_share_then_promotes() {
-	v1_then_v2_spec '{strategy: canary, percent: 50, bake: 25s}'
+	v1_then_v2_spec '{strategy: canary, percent: 50, bake: 60s}'
 	$LEPTON deploy "$d/service.yaml" >"$T/deploy.out" 2>"$T/deploy.err" &
 	dp=$!
 	wait_for 30 canary_is 2 || fail "no canary: $(cat "$T/deploy.err")"
@@ -334,7 +335,7 @@ test_canary_takes_its_share_then_promotes() {
 }
 
 test_canary_crash_during_bake_aborts() {
-	v1_then_v2_spec '{strategy: canary, percent: 50, bake: 4s}' 'timeout 1.5 '
+	v1_then_v2_spec '{strategy: canary, percent: 50, bake: 10s}' 'timeout 4 '
 	run $LEPTON deploy "$d/service.yaml"
 	expect_rc 1
 	expect_err "crashed during rollout.bake"
