@@ -1,6 +1,6 @@
 /*
- * crypto.c: SHA-256 and AES-256-GCM through OpenSSL's EVP interface,
- * loaded lazily; random bytes from the kernel.
+ * crypto.c: SHA-256, HMAC-SHA256 and AES-256-GCM through OpenSSL, loaded
+ * lazily; random bytes from the kernel.
  */
 #include "crypto.h"
 
@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "dl.h"
 #include "error.h"
@@ -43,6 +44,7 @@ static struct {
 	__typeof__(EVP_DecryptInit_ex)	*decrypt_init;
 	__typeof__(EVP_DecryptUpdate)	*decrypt_update;
 	__typeof__(EVP_DecryptFinal_ex)	*decrypt_final;
+	__typeof__(HMAC)		*hmac;
 	__typeof__(ERR_get_error)	*err_get;
 	__typeof__(ERR_error_string_n)	*err_string;
 } C;
@@ -68,6 +70,7 @@ crypto_load(void)
 		{ "EVP_DecryptInit_ex", &C.decrypt_init },
 		{ "EVP_DecryptUpdate", &C.decrypt_update },
 		{ "EVP_DecryptFinal_ex", &C.decrypt_final },
+		{ "HMAC", &C.hmac },
 		{ "ERR_get_error", &C.err_get },
 		{ "ERR_error_string_n", &C.err_string },
 	};
@@ -220,6 +223,28 @@ crypto_fail(const char *what)
 		return lep_err_new(LEP_E_INTERNAL, "%s failed", what);
 	C.err_string(first, text, sizeof(text));
 	return lep_err_new(LEP_E_INTERNAL, "%s failed: %s", what, text);
+}
+
+const struct lep_err *
+lep_hmac_sha256(unsigned char out[LEP_HMAC_SHA256], const void *key,
+    size_t keylen, const void *p, size_t n)
+{
+	const struct lep_err	*err;
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 len = 0;
+
+	if ((err = crypto_load()) != NULL)
+		return err;
+	if (keylen > INT_MAX)
+		return lep_err_new(LEP_E_INTERNAL, "HMAC: a %zu-byte key",
+		    keylen);
+	/* Through md, so that out may be the key. */
+	if (C.hmac(C.sha256(), key, (int)keylen, p, n, md, &len) == NULL ||
+	    len != LEP_HMAC_SHA256)
+		return crypto_fail("HMAC-SHA256");
+	memcpy(out, md, LEP_HMAC_SHA256);
+	lep_wipe(md, sizeof(md));
+	return NULL;
 }
 
 const struct lep_err *

@@ -1,7 +1,7 @@
 /*
- * crypto.h: hashing, authenticated encryption and randomness. SHA-256 and
- * AES-256-GCM come from OpenSSL's libcrypto, loaded on first use; random
- * bytes come from the kernel (getrandom).
+ * crypto.h: hashing, authenticated encryption and randomness. SHA-256,
+ * HMAC-SHA256 and AES-256-GCM come from OpenSSL's libcrypto, loaded on
+ * first use; random bytes come from the kernel (getrandom).
  */
 #ifndef LEPTON_LIB_CRYPTO_H
 #define LEPTON_LIB_CRYPTO_H
@@ -24,6 +24,16 @@ const struct lep_err *lep_sha256_hex(char hex[LEP_SHA256_HEX], const void *,
 /* Hash of a file's bytes. Errors: NOT_FOUND, FAILED. */
 const struct lep_err *lep_sha256_file(char hex[LEP_SHA256_HEX],
 	    const char *path);
+
+#define LEP_HMAC_SHA256	32	/* bytes of an HMAC-SHA256 */
+
+/*
+ * HMAC-SHA256 of n bytes of p under a key of keylen bytes (at most
+ * INT_MAX) into out, which may be the key itself (SigV4 chains them).
+ * Errors: LEP_E_INTERNAL (libcrypto missing or failing).
+ */
+const struct lep_err *lep_hmac_sha256(unsigned char out[LEP_HMAC_SHA256],
+	    const void *key, size_t keylen, const void *p, size_t n);
 
 /* n random bytes into out. Errors: INTERNAL. */
 const struct lep_err *lep_random_bytes(void *out, size_t n);

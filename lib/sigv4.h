@@ -18,27 +18,45 @@ struct lep_sigv4_keys {
 	const char	*session_token;	/* NULL: long-term keys */
 };
 
-#define LEP_SIGV4_S3		0x01	/* S3 rules: the path is not encoded
+#define LEP_SIGV4_S3		0x01	/* S3 rules: the path is signed as
+					   sent, not normalised nor encoded
 					   twice; x-amz-content-sha256 is
 					   sent and signed */
-#define LEP_SIGV4_UNSIGNED	0x02	/* S3: UNSIGNED-PAYLOAD */
+#define LEP_SIGV4_UNSIGNED	0x02	/* S3: UNSIGNED-PAYLOAD (sent as
+					   x-amz-content-sha256, as botocore
+					   does, for other services too) */
 #define LEP_SIGV4_NO_TOKEN	0x04	/* the token is not added as a
 					   header (the test suite's
 					   post-sts-token cases) */
 
 struct lep_sigv4_req {
 	const char	*method;	/* "GET", "POST"... */
-	const char	*url;		/* as it will be sent:
-					   scheme://host[:port]/path?query */
+	const char	*url;		/* as it will be sent, encoded:
+					   scheme://host[:port]/path?query;
+					   a '+' in the query is a plus:
+					   send a space as %20 */
 	const char *const *headers;	/* "Name: value" lines to be sent,
-					   all signed (but user-agent,
-					   expect, x-amzn-trace-id); Host
-					   is taken from url when absent */
+					   all signed but botocore's
+					   unsigned ones (user-agent,
+					   expect, x-amzn-trace-id and the
+					   hop-by-hop headers); curl's
+					   "Name:" (sends none) is not
+					   signed, "Name;" signs an empty
+					   value. Host is taken from url
+					   when absent (lower case, the
+					   port only when not the
+					   scheme's default). A given
+					   X-Amz-Date, X-Amz-Security-Token
+					   or X-Amz-Content-Sha256 is
+					   signed as given and not added
+					   again; the last is then the
+					   payload's hash */
 	size_t		 nheaders;
 	const void	*payload;	/* may be NULL */
 	size_t		 payload_len;
 	const char	*payload_hash;	/* hex SHA-256 when already known
-					   (a file streamed), or NULL */
+					   (a file streamed), or NULL:
+					   the payload's is computed */
 	const char	*region;	/* "us-east-1" */
 	const char	*service;	/* "sagemaker", "s3", "sts"... */
 	const char	*amz_date;	/* "20150830T123600Z"; NULL: now,
@@ -60,8 +78,9 @@ struct lep_sigv4_out {
 };
 
 /*
- * Sign req with keys. Errors: LEP_E_USAGE (a URL or header it cannot
- * parse), LEP_E_INTERNAL (libcrypto missing). Release out with
+ * Sign req with keys. Errors: LEP_E_USAGE (a URL, header, date, hash or
+ * key it cannot sign; headers that already hold Authorization),
+ * LEP_E_INTERNAL (libcrypto missing). Release out with
  * lep_sigv4_out_release, even on error.
  */
 const struct lep_err *lep_sigv4_sign(struct lep_sigv4_out *out,

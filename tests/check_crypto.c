@@ -1,6 +1,7 @@
 /*
- * check_crypto.c: AES-256-GCM through the lazily loaded libcrypto: a
- * known answer, a round trip, and every change the tag must catch.
+ * check_crypto.c: AES-256-GCM and HMAC-SHA256 through the lazily loaded
+ * libcrypto: known answers, a round trip, and every change the tag must
+ * catch.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,39 @@ START_TEST(test_aead_round_trip_with_aad)
 	ck_assert_ptr_null(lep_aead_open(pt, key, nonce, aad, strlen(aad), ct,
 	    n, tag));
 	ck_assert_mem_eq(pt, msg, n);
+}
+END_TEST
+
+/*
+ * RFC 4231's test cases 2 (a short key) and 6 (a key longer than the
+ * block, hashed first), the second written over its own key as SigV4's
+ * key chain does.
+ */
+START_TEST(test_hmac_sha256_known_answers)
+{
+	static const unsigned char	 want2[LEP_HMAC_SHA256] = {
+		0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e,
+		0x6a, 0x04, 0x24, 0x26, 0x08, 0x95, 0x75, 0xc7,
+		0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83,
+		0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43,
+	};
+	static const unsigned char	 want6[LEP_HMAC_SHA256] = {
+		0x60, 0xe4, 0x31, 0x59, 0x1e, 0xe0, 0xb6, 0x7f,
+		0x0d, 0x8a, 0x26, 0xaa, 0xcb, 0xf5, 0xb7, 0x7f,
+		0x8e, 0x0b, 0xc6, 0x21, 0x37, 0x28, 0xc5, 0x14,
+		0x05, 0x46, 0x04, 0x0f, 0x0e, 0xe3, 0x7f, 0x54,
+	};
+	const char	*msg6 = "Test Using Larger Than Block-Size Key - "
+			    "Hash Key First";
+	unsigned char	 mac[LEP_HMAC_SHA256], key[131];
+
+	ck_assert_ptr_null(lep_hmac_sha256(mac, "Jefe", 4,
+	    "what do ya want for nothing?", 28));
+	ck_assert_mem_eq(mac, want2, sizeof(mac));
+	memset(key, 0xaa, sizeof(key));
+	ck_assert_ptr_null(lep_hmac_sha256(key, key, sizeof(key), msg6,
+	    strlen(msg6)));
+	ck_assert_mem_eq(key, want6, sizeof(want6));
 }
 END_TEST
 
@@ -110,6 +144,7 @@ suite_crypto(void)
 
 	tcase_add_test(tc, test_aead_known_answer);
 	tcase_add_test(tc, test_aead_round_trip_with_aad);
+	tcase_add_test(tc, test_hmac_sha256_known_answers);
 	tcase_add_loop_test(tc, test_aead_open_refuses_any_change, 0,
 	    (int)(sizeof(changes) / sizeof(changes[0])));
 	suite_add_tcase(s, tc);

@@ -23,6 +23,7 @@ Suite	*suite_http(void);
 Suite	*suite_contract(void);
 Suite	*suite_crypto(void);
 Suite	*suite_secret(void);
+Suite	*suite_sigv4(void);
 
 /* The sandbox made by check_main.c for this run (a fresh temp dir). */
 const char *test_sandbox(void);
