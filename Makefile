@@ -67,6 +67,7 @@ CMD_OBJS	= $(CMD_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS	= $(TEST_SRCS:%.c=$(BUILD)/%.o)
 DEPS		= $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_OBJS:.o=.d) \
 		  $(BUILD)/tests/bench/gen_versions.d \
+		  $(BUILD)/tests/aws/aws_creds_main.d \
 		  $(BUILD)/cmd/main.d
 
 ifeq ($(BUILD),build)
@@ -75,7 +76,7 @@ else
 BIN		= $(BUILD)/lepton
 endif
 
-.PHONY: all check layers unit e2e e2e-slurm e2e-containers e2e-canary canary deps-containers demo deps deps-slurm asan valgrind bench durability lint install \
+.PHONY: all check layers unit e2e e2e-aws e2e-slurm e2e-containers e2e-canary canary deps-containers demo deps deps-slurm asan valgrind bench durability lint install \
 	gpu-bundle fuzz fuzz-smoke fuzz-build deps-fuzz \
 	clean
 
@@ -90,6 +91,10 @@ $(BUILD)/liblepton.a: $(LIB_OBJS) $(CMD_OBJS)
 	ar rcs $@ $^
 
 $(BIN): $(BUILD)/cmd/main.o $(BUILD)/liblepton.a
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BIN)
+
+# Test-only: the AWS credential chain's answer as JSON (tests/aws/creds.sh).
+$(BUILD)/aws_creds: $(BUILD)/tests/aws/aws_creds_main.o $(BUILD)/liblepton.a
 	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BIN)
 
 $(BUILD)/check_lepton: $(TEST_OBJS) $(BUILD)/liblepton.a
@@ -112,8 +117,8 @@ deps-fuzz:
 # The test suite: Check units, then end to end against the real binary.
 check: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/check_lepton
-	@$(MAKE) --no-print-directory layers unit e2e e2e-slurm e2e-containers \
-	    e2e-canary
+	@$(MAKE) --no-print-directory layers unit e2e e2e-aws e2e-slurm \
+	    e2e-containers e2e-canary
 
 # Arrows between cmd/, lib/ and providers/ point down only (tools/layers).
 layers: all
@@ -134,6 +139,12 @@ e2e-canary: $(BIN)
 
 canary: $(BIN)
 	@LEPTON=$(abspath $(BIN)) sh tests/e2e/canary.sh
+
+# The AWS credential chain next to botocore's, case by case, against
+# moto (tests/engines/aws) and a loopback SSO recorder; one SKIP line
+# without moto and boto3.
+e2e-aws: $(BUILD)/aws_creds
+	@AWS_CREDS=$(abspath $(BUILD)/aws_creds) sh tests/aws/creds.sh
 
 # A real two-node Slurm cluster on 127.0.0.1; one SKIP line without it.
 e2e-slurm: $(BIN) $(BUILD)/check_lepton

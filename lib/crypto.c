@@ -31,6 +31,7 @@ static struct {
 	__typeof__(EVP_MD_CTX_new)	*md_ctx_new;
 	__typeof__(EVP_MD_CTX_free)	*md_ctx_free;
 	__typeof__(EVP_sha256)		*sha256;
+	__typeof__(EVP_sha1)		*sha1;
 	__typeof__(EVP_DigestInit_ex)	*digest_init;
 	__typeof__(EVP_DigestUpdate)	*digest_update;
 	__typeof__(EVP_DigestFinal_ex)	*digest_final;
@@ -57,6 +58,7 @@ crypto_load(void)
 		{ "EVP_MD_CTX_new", &C.md_ctx_new },
 		{ "EVP_MD_CTX_free", &C.md_ctx_free },
 		{ "EVP_sha256", &C.sha256 },
+		{ "EVP_sha1", &C.sha1 },
 		{ "EVP_DigestInit_ex", &C.digest_init },
 		{ "EVP_DigestUpdate", &C.digest_update },
 		{ "EVP_DigestFinal_ex", &C.digest_final },
@@ -123,6 +125,31 @@ lep_sha256_free(struct lep_sha256 *h)
 {
 	if (h != NULL)
 		C.md_ctx_free((EVP_MD_CTX *)h);
+}
+
+const struct lep_err *
+lep_sha1_hex(char hex[LEP_SHA1_HEX], const void *p, size_t n)
+{
+	const struct lep_err	*err;
+	EVP_MD_CTX		*ctx;
+	unsigned char		 md[20];
+	unsigned int		 len = 0, i;
+
+	if ((err = crypto_load()) != NULL)
+		return err;
+	if ((ctx = C.md_ctx_new()) == NULL)
+		lep_die_oom();
+	if (C.digest_init(ctx, C.sha1(), NULL) != 1 ||
+	    C.digest_update(ctx, p, n) != 1 ||
+	    C.digest_final(ctx, md, &len) != 1 || len != 20) {
+		C.md_ctx_free(ctx);
+		return lep_err_new(LEP_E_INTERNAL, "SHA-1 is unavailable");
+	}
+	C.md_ctx_free(ctx);
+	for (i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex[40] = '\0';
+	return NULL;
 }
 
 const struct lep_err *

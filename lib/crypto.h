@@ -35,6 +35,15 @@ const struct lep_err *lep_sha256_file(char hex[LEP_SHA256_HEX],
 const struct lep_err *lep_hmac_sha256(unsigned char out[LEP_HMAC_SHA256],
 	    const void *key, size_t keylen, const void *p, size_t n);
 
+#define LEP_SHA1_HEX	41	/* 40 hex digits and a NUL */
+
+/*
+ * SHA-1, only to name files as other tools name them (the AWS SSO token
+ * cache), never for security. Errors: LEP_E_INTERNAL.
+ */
+const struct lep_err *lep_sha1_hex(char hex[LEP_SHA1_HEX], const void *,
+	    size_t);
+
 /* n random bytes into out. Errors: INTERNAL. */
 const struct lep_err *lep_random_bytes(void *out, size_t n);
 /* n random bytes (at most 64) as 2n hex digits into out (2n+1 bytes). */

@@ -11,15 +11,18 @@
 #include "http.h"
 
 #include <sys/random.h>
+#include <sys/types.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
@@ -27,6 +30,7 @@
 #include "crypto.h"
 #include "dl.h"
 #include "error.h"
+#include "fs.h"
 #include "hdr.h"
 
 #ifndef LEP_SONAME_CURL
@@ -102,6 +106,7 @@ lep_http_resp_init(struct lep_http_resp *r)
 {
 	memset(r, 0, sizeof(*r));
 	lep_buf_init(&r->body, 0);
+	lep_buf_init_max(&r->headers, LEP_HTTP_MAX_HEADERS);
 	r->retry_after_ms = -1;
 }
 
@@ -109,6 +114,30 @@ void
 lep_http_resp_release(struct lep_http_resp *r)
 {
 	lep_buf_release(&r->body);
+	lep_buf_release(&r->headers);
+}
+
+char *
+lep_http_resp_header(const struct lep_http_resp *r, const char *name)
+{
+	const char	*p, *eol, *v;
+	size_t		 k = strlen(name);
+
+	for (p = r->headers.buf; p != NULL && *p != '\0'; p = eol) {
+		if ((eol = strchr(p, '\n')) == NULL)
+			eol = p + strlen(p);
+		else
+			eol++;
+		if ((size_t)(eol - p) <= k || strncasecmp(p, name, k) != 0 ||
+		    p[k] != ':')
+			continue;
+		for (v = p + k + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+			;
+		while (eol > v && isspace((unsigned char)eol[-1]))
+			eol--;
+		return xstrndup(v, eol - v);
+	}
+	return NULL;
 }
 
 /* One transfer: the easy handle and what it owns. */
@@ -122,6 +151,10 @@ struct xfer {
 	int			 tries;
 	long long		 not_before;	/* backoff: ms, monotonic */
 	char			 retry_after[64]; /* the answer's header */
+	int			 fd;		/* req->body_file, when open */
+	int			 has_fd;
+	int			 keep_headers;	/* not in load runs */
+	long long		 fpos;		/* read so far, this try */
 };
 
 static size_t
@@ -141,9 +174,15 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	struct xfer	*x = arg;
 	size_t		 len = size * n, k = sizeof("Retry-After:") - 1, i = 0;
 
-	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		x->retry_after[0] = '\0';
-	else if (len > k && strncasecmp(p, "Retry-After:", k) == 0) {
+		lep_buf_reset(&x->resp.headers);
+		return size * n;
+	}
+	/* Past the cap, later lines are dropped, not the answer. */
+	if (len > 2 && x->keep_headers)
+		(void)lep_buf_addn(&x->resp.headers, p, len);
+	if (len > k && strncasecmp(p, "Retry-After:", k) == 0) {
 		p += k;
 		len -= k;
 		while (len > 0 && (*p == ' ' || *p == '\t')) {
@@ -157,6 +196,40 @@ on_header(char *p, size_t size, size_t n, void *arg)
 		x->retry_after[i] = '\0';
 	}
 	return size * n;
+}
+
+/* The next piece of a file body; pread, so a rewind is a new offset. */
+static size_t
+on_read(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer	*x = arg;
+	long long	 left = x->req->file_len - x->fpos;
+	size_t		 want = size * n;
+	ssize_t		 r;
+
+	if (left <= 0)
+		return 0;
+	if ((long long)want > left)
+		want = (size_t)left;
+	do
+		r = pread(x->fd, p, want, (off_t)(x->req->file_offset +
+		    x->fpos));
+	while (r == -1 && errno == EINTR);
+	if (r <= 0)
+		return CURL_READFUNC_ABORT;	/* shrunk under us */
+	x->fpos += r;
+	return (size_t)r;
+}
+
+static int
+on_seek(void *arg, curl_off_t off, int origin)
+{
+	struct xfer	*x = arg;
+
+	if (origin != SEEK_SET || off < 0 || off > x->req->file_len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->fpos = off;
+	return CURL_SEEKFUNC_OK;
 }
 
 static void
@@ -226,10 +299,28 @@ xfer_setup(struct xfer *x, const struct lep_http_req *req, CURL *reuse)
 	C.easy_setopt(x->easy, CURLOPT_XFERINFODATA, req);
 	C.easy_setopt(x->easy, CURLOPT_NOPROGRESS, req->cancel != NULL ? 0L :
 	    1L);
-	if (req->body != NULL) {
-		C.easy_setopt(x->easy, CURLOPT_POSTFIELDS, req->body);
-		C.easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)req->body_len);
+	x->fpos = 0;
+	if (req->body_file != NULL && x->has_fd) {
+		C.easy_setopt(x->easy, CURLOPT_READFUNCTION, on_read);
+		C.easy_setopt(x->easy, CURLOPT_READDATA, x);
+		C.easy_setopt(x->easy, CURLOPT_SEEKFUNCTION, on_seek);
+		C.easy_setopt(x->easy, CURLOPT_SEEKDATA, x);
+		if (req->method != NULL && strcmp(req->method, "PUT") == 0) {
+			C.easy_setopt(x->easy, CURLOPT_UPLOAD, 1L);
+			C.easy_setopt(x->easy, CURLOPT_INFILESIZE_LARGE,
+			    (curl_off_t)req->file_len);
+		} else {
+			C.easy_setopt(x->easy, CURLOPT_POST, 1L);
+			C.easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)req->file_len);
+		}
+	}
+	if (req->body != NULL || (req->body_file != NULL && x->has_fd)) {
+		if (req->body != NULL) {
+			C.easy_setopt(x->easy, CURLOPT_POSTFIELDS, req->body);
+			C.easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)req->body_len);
+		}
 		ct = req->content_type ? req->content_type :
 		    "application/json";
 		auth = xasprintf("Content-Type: %s", ct);
@@ -468,6 +559,15 @@ lep_http_do(struct lep_http_resp *resp, const struct lep_http_req *req)
 	if ((err = http_load()) != NULL)
 		return err;
 	memset(&x, 0, sizeof(x));
+	x.keep_headers = 1;
+	if (req->body_file != NULL) {
+		if (req->file_offset < 0 || req->file_len < 0)
+			return lep_err_new(LEP_E_INTERNAL, "'%s': bad range",
+			    req->body_file);
+		if ((err = lep_open_read(&x.fd, req->body_file, 0)) != NULL)
+			return err;
+		x.has_fd = 1;
+	}
 	for (;;) {
 		xfer_setup(&x, req, NULL);
 		x.tries++;
@@ -482,6 +582,8 @@ lep_http_do(struct lep_http_resp *resp, const struct lep_http_req *req)
 		xfer_release(&x);
 		if (sleep_ms(wait, req->cancel)) {
 			resp->attempts = x.tries;
+			if (x.has_fd)
+				close(x.fd);
 			return lep_err_new(LEP_E_INTERRUPTED, "%s: cancelled",
 			    req->url);
 		}
@@ -496,6 +598,8 @@ lep_http_do(struct lep_http_resp *resp, const struct lep_http_req *req)
 		lep_http_resp_init(&x.resp);
 	}
 	xfer_release(&x);
+	if (x.has_fd)
+		close(x.fd);
 	return err;
 }
 
@@ -531,6 +635,7 @@ lep_http_stream(struct lep_http_resp *resp, const struct lep_http_req *req,
 	if ((err = http_load()) != NULL)
 		return err;
 	memset(&x, 0, sizeof(x));
+	x.keep_headers = 1;
 	xfer_setup(&x, req, NULL);
 	s.x = &x;
 	s.on_data = on_data;

@@ -29,6 +29,11 @@ struct lep_http_req {
 	const char	*url;
 	const char	*body;		/* may be NULL */
 	size_t		 body_len;
+	/* Or the body read from a file, file_len bytes from file_offset,
+	   sent again whole on each try (lep_http_do only): */
+	const char	*body_file;
+	long long	 file_offset;
+	long long	 file_len;
 	const char	*content_type;	/* default application/json w/ body */
 	const char	*bearer;	/* secret: never logged */
 	const char *const *headers;	/* "Name: value" lines, may hold
@@ -51,9 +56,15 @@ struct lep_http_req {
 					   LEP_E_INTERRUPTED */
 };
 
+/* The most of an answer's header lines kept in lep_http_resp.headers. */
+#define LEP_HTTP_MAX_HEADERS	(64u * 1024)
+
 struct lep_http_resp {
 	long		 status;
 	struct lep_buf	 body;
+	struct lep_buf	 headers;	/* the final answer's header lines,
+					   "Name: value\r\n", up to
+					   LEP_HTTP_MAX_HEADERS */
 	double		 seconds;
 	/* Set on failure too: */
 	int		 attempts;	/* tries made */
@@ -65,6 +76,11 @@ struct lep_http_resp {
 
 void	 lep_http_resp_init(struct lep_http_resp *);
 void	 lep_http_resp_release(struct lep_http_resp *);
+/*
+ * The value of the answer's header name (any case), trimmed, or NULL when
+ * it has none. Caller frees.
+ */
+char	*lep_http_resp_header(const struct lep_http_resp *, const char *name);
 
 /*
  * One request, tried up to 1 + req->retries times. Any method is tried
