@@ -162,6 +162,8 @@ submit(struct lep_job **out, struct lep_ctx *ctx, struct lep_provider *p,
 	req.model_dir = model_dir;
 	req.secret_names = (const char *const *)sp->secrets;
 	req.nsecrets = sp->nsecrets;
+	req.instance = seg->instance;
+	req.region = seg->region;
 	if ((err = lep_provider_submit(out, p, &req)) != NULL) {
 		/* Nothing runs: no index that names a job. */
 		path = index_path(ctx->home, id);

@@ -375,6 +375,10 @@ start_revision(struct lep_deployment **out, struct run *r,
 	req.secret_names = (const char *const *)a->sp->secrets;
 	req.nsecrets = a->sp->nsecrets;
 	req.pin = a->pin;
+	if (a->seg != NULL) {
+		req.instance = a->seg->instance;
+		req.region = a->seg->region;
+	}
 	abort_stale_canary(ctx, p, name);
 	if ((err = lep_provider_deploy(out, p, &req)) != NULL)
 		return err;

@@ -62,6 +62,13 @@ struct lep_deploy_req {
 	 * ID), or NULL: a deploy given one runs exactly that.
 	 */
 	const char		*pin;
+	/*
+	 * The planner's choice (lep_plan_price): the catalog's instance
+	 * type and region, or NULL when the caller did not plan (a
+	 * revision started again after a failed bake).
+	 */
+	const char		*instance;
+	const char		*region;
 };
 
 /* A job as its provider reports it. */
@@ -85,6 +92,9 @@ struct lep_submit_req {
 	const char		*model_dir;	/* an input model, or NULL */
 	const char *const	*secret_names;
 	size_t			 nsecrets;
+	/* The planner's choice, as lep_deploy_req's; or NULL. */
+	const char		*instance;
+	const char		*region;
 };
 
 struct lep_logs_req {

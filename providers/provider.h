@@ -106,6 +106,16 @@ struct lep_provider_ops {
 	/* The base URL and bearer token (caller frees, wipes the token). */
 	const struct lep_err *(*endpoint)(char **url_out, char **token_out,
 			     void *state, const char *name);
+	/*
+	 * For an endpoint that takes a signature over each request instead
+	 * of a bearer token (SageMaker's SigV4): the header lines that
+	 * authorise method url with body, valid for at least
+	 * LEP_SIGN_VALID_S (lib/provider.h) seconds (*lines: caller frees each and the
+	 * array, wiping them). NULL hook: the token is enough.
+	 */
+	const struct lep_err *(*sign)(char ***lines, size_t *n, void *state,
+			     const char *name, const char *method,
+			     const char *url, const void *body, size_t len);
 };
 
 /*
@@ -126,5 +136,6 @@ extern const size_t lep_provider_count;
 extern const struct lep_provider_ops provider_local;
 extern const struct lep_provider_ops provider_slurm;
 extern const struct lep_provider_ops provider_containers;
+extern const struct lep_provider_ops provider_aws;
 
 #endif
