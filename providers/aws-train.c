@@ -87,7 +87,7 @@ training_body(const struct lep_spec *sp, const char *id, const char *role,
 	struct lep_json	*in = lep_json_arr(), *o = lep_json_obj();
 	struct lep_json	*rc = lep_json_obj(), *stop = lep_json_obj();
 	struct lep_json	*env = lep_json_obj(), *ep;
-	char		*uri;
+	char		*uri, *n;
 	size_t		 i;
 
 	lep_json_set_str(b, "TrainingJobName", id);
@@ -129,8 +129,10 @@ training_body(const struct lep_spec *sp, const char *id, const char *role,
 	for (i = 0; i < sp->nenv; i++)
 		lep_json_set_str(env, sp->env[i].key, sp->env[i].value);
 	lep_json_set_str(env, "LEPTON_JOB_ID", id);
-	lep_json_set_int(env, "LEPTON_NUM_NODES", sp->job.nodes > 0 ?
-	    sp->job.nodes : 1);
+	/* Environment values are strings. */
+	n = xasprintf("%d", sp->job.nodes > 0 ? sp->job.nodes : 1);
+	lep_json_set_str(env, "LEPTON_NUM_NODES", n);
+	free(n);
 	lep_json_set_str(env, "LEPTON_OUTPUT_MODEL", "/opt/ml/model");
 	lep_json_set(b, "Environment", env);
 	return b;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "aws-priv.h"
+#include "../lib/catalog.h"
 #include "../lib/config.h"
 #include "../lib/error.h"
 #include "../lib/http.h"
@@ -394,6 +395,70 @@ aws_logs(void *state, const char *name, const struct lep_logs_req *req,
 	return aws_svc_logs(state, name, req, out);
 }
 
+/* --- offers ----------------------------------------------------------- */
+
+/*
+ * The EC2 families SageMaker hosts and trains on (botocore's
+ * ProductionVariantInstanceType and TrainingInstanceType both list
+ * them), as "ml." types. Newer CPU families (m6i, c7i...) are left out
+ * for now: moto's SageMaker refuses them, and a plan must not pick what
+ * the tests' server cannot take.
+ */
+static const char *const sm_families[] = {
+	"c4", "c5", "m4", "m5", "r5", "r5d",
+	"g4dn", "g5", "g6", "g6e", "p2", "p3", "p4d", "p4de", "p5", "p5e",
+	"trn1", "trn2",
+};
+
+static int
+sm_family(const char *instance)
+{
+	const char	*dot = strchr(instance, '.');
+	size_t		 i, n;
+
+	if (dot == NULL)
+		return 0;
+	n = (size_t)(dot - instance);
+	for (i = 0; i < LEP_ARRAY_SIZE(sm_families); i++)
+		if (strlen(sm_families[i]) == n &&
+		    strncmp(sm_families[i], instance, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The AWS catalog's offers that SageMaker runs, named as it names them. */
+static const struct lep_err *
+aws_offers(struct lep_catalog **out, void *state)
+{
+	struct aws_state	*s = state;
+	const struct lep_err	*err;
+	struct lep_catalog	*all = NULL;
+	struct lep_offer	 o;
+	char			*path, *name;
+	size_t			 i;
+
+	*out = NULL;
+	if ((path = lep_catalog_path(s->home, provider_aws.name)) == NULL)
+		return lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "no price "
+		    "catalog for 'aws'"), "'lepton catalog update' fetches it");
+	err = lep_catalog_load(&all, provider_aws.name, path, 0);
+	free(path);
+	if (err != NULL)
+		return err;
+	*out = lep_catalog_new(provider_aws.name);
+	for (i = 0; i < all->n; i++) {
+		if (!sm_family(all->offers[i].instance))
+			continue;
+		o = all->offers[i];
+		name = xasprintf("ml.%s", o.instance);
+		o.instance = name;
+		lep_catalog_add(*out, &o);
+		free(name);
+	}
+	lep_catalog_free(all);
+	return NULL;
+}
+
 /* --- check and probe --------------------------------------------------- */
 
 static const struct lep_err *
@@ -441,7 +506,6 @@ aws_probe(struct lep_json **report, void *state)
 	    ", profile " : "", s->creds.profile ? s->creds.profile : "",
 	    s->creds.detail ? ", " : "", s->creds.detail ? s->creds.detail :
 	    "");
-	lep_json_set_str(*report, "user_from", src);
 	lep_json_set_str(*report, "credentials", src);
 	free(src);
 	lep_json_set_str(*report, "region", s->creds.region);
@@ -457,7 +521,6 @@ aws_probe(struct lep_json **report, void *state)
 	if ((err = account(&acct, s)) != NULL)
 		return err;
 	lep_json_set_str(*report, "account", acct);
-	lep_json_set_str(*report, "user", acct);
 	return NULL;
 }
 
@@ -484,6 +547,7 @@ const struct lep_provider_ops provider_aws = {
 	.submit = aws_submit,
 	.job_status = aws_job_status,
 	.cancel = aws_cancel,
+	.offers = aws_offers,
 	.probe = aws_probe,
 	.endpoint = aws_endpoint,
 	.sign = aws_sign,

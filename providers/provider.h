@@ -91,7 +91,8 @@ struct lep_provider_ops {
 	 * prints these keys when present: url and url_from, user and
 	 * user_from, token_from and token_accepted, server (the engine and
 	 * its version, one line), nodes, nodes_usable and partitions,
-	 * shared_dir.
+	 * shared_dir; a cloud's credentials (the source that won, in
+	 * words), account, region, role_arn and role_from.
 	 */
 	const struct lep_err *(*probe)(struct lep_json **report, void *state);
 	/*
