@@ -476,6 +476,15 @@ aws_check(void *state, const struct lep_spec *sp)
 		    "SageMaker runs a container image from a registry, and "
 		    "the spec names none", sp->file), "add 'image: "
 		    "ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG'");
+	/* A model's or job's Environment is anyone's to read who may
+	   describe it: no place for a secret. */
+	if (sp->nsecrets > 0)
+		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "%s: "
+		    "provider 'aws' cannot honour 'secrets: [%s%s]': "
+		    "SageMaker shows a container's environment to whoever "
+		    "may describe it", sp->file, sp->secrets[0],
+		    sp->nsecrets > 1 ? ", ..." : ""), "leave out 'secrets' "
+		    "(read them from AWS Secrets Manager in the container)");
 	if (sp->kind == LEP_SPEC_SERVICE && (!lep_streq(sp->service.path,
 	    "/invocations") || (sp->service.protocol != NULL &&
 	    !lep_streq(sp->service.protocol, "json"))))
