@@ -353,3 +353,21 @@ test_aws_partial_failure_converges() {
 	done
 	echo "figure: partial-failure cases: $k, $recovered recovered within the deploy"
 }
+
+# A model over 8 MiB goes up in parts (each part's payload hash signed,
+# each checked by moto); what lands is a real model.tar.gz.
+test_aws_large_model_goes_in_parts() {
+	aws_setup
+	spec=$(aws_spec sm-big)
+	d=$(dirname "$spec")
+	head -c 20000000 /dev/urandom >"$d/model/weights.bin"
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	mcli s3api head-object --bucket lepton-123456789012-us-east-1 \
+	    --key sm-big/r1/model.tar.gz --query ETag --output text | grep -q -- '-3"$' ||
+	    fail "not a 3-part upload"
+	mcli s3 cp --no-progress s3://lepton-123456789012-us-east-1/sm-big/r1/model.tar.gz "$T/m.tgz" >/dev/null
+	tar tzf "$T/m.tgz" | grep -q 'weights.bin' || fail "not a tar.gz with the model"
+	run $LEPTON stop sm-big
+	expect_rc 0
+}
