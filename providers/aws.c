@@ -508,7 +508,7 @@ aws_probe(struct lep_json **report, void *state)
 	if (err != NULL) {
 		/* No key anywhere: not set up, rather than broken. */
 		lep_json_set_bool(*report, "configured", s->profile != NULL ||
-		    strstr(err->msg, "Unable to locate") == NULL);
+		    strcasestr(err->msg, "unable to locate") == NULL);
 		return err;
 	}
 	src = xasprintf("%s%s%s%s%s", s->creds.method, s->creds.profile ?

@@ -211,6 +211,15 @@ test_aws_train_registers_a_version() {
 	expect_out "$id"
 	mcli s3 ls --recursive s3://lepton-123456789012-us-east-1 |
 	    grep -q "jobs/$id/code/sourcedir.tar.gz" || fail "no code in S3"
+	# Its logs, as SageMaker would write them (moto writes none).
+	g=/aws/sagemaker/TrainingJobs
+	mcli logs create-log-group --log-group-name $g 2>/dev/null
+	mcli logs create-log-stream --log-group-name $g --log-stream-name "$id/algo-1-1765000000"
+	mcli logs put-log-events --log-group-name $g --log-stream-name "$id/algo-1-1765000000" \
+	    --log-events timestamp=$(date +%s000),message="epoch 300 accuracy 0.97" >/dev/null
+	run $LEPTON logs "$id"
+	expect_rc 0
+	expect_out "epoch 300 accuracy 0.97"
 }
 
 test_aws_stop_a_training_job() {
