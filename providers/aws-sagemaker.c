@@ -16,6 +16,7 @@
  * reuses it, a stop deletes it. Names are fixed by the revision, so a
  * create repeated finds its resource instead of making a second.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,15 @@
 #include "../lib/spec.h"
 #include "../lib/types.h"
 #include "../lib/util.h"
+
+static volatile sig_atomic_t	 interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
 
 /* One deploy or stop under way. */
 struct svc {
@@ -324,7 +334,13 @@ wait_service(struct svc *v, const char *config)
 	struct timespec		 ts = { 0, 0 };
 	long long		 t0 = lep_now_ms(), until;
 	const char		*status, *cur, *why;
+	struct sigaction	 sa, old;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old);
 	until = t0 + (long long)AWS_ENDPOINT_WAIT_S * 1000;
 	for (;;) {
 		body = lep_json_obj();
@@ -353,6 +369,15 @@ wait_service(struct svc *v, const char *config)
 			    AWS_ENDPOINT_WAIT_S, status ? status : "?");
 			break;
 		}
+		if (interrupted) {
+			/* The pending revision is in the state: the next
+			   command sees whether it came to serve. */
+			err = lep_err_hint(lep_err_new(LEP_E_INTERRUPTED,
+			    "interrupted; endpoint '%s' goes on to config '%s' "
+			    "(%s)", v->name, config, status ? status : "?"),
+			    "'lepton status %s' says when it serves", v->name);
+			break;
+		}
 		if (v->s->out != NULL)
 			lep_out_progress(v->s->out, "%s: %s, %llds", v->name,
 			    status ? status : "?", (lep_now_ms() - t0) / 1000);
@@ -360,6 +385,7 @@ wait_service(struct svc *v, const char *config)
 		ts.tv_nsec = (long)(AWS_POLL_MS % 1000) * 1000000L;
 		nanosleep(&ts, NULL);
 	}
+	sigaction(SIGINT, &old, NULL);
 	if (v->s->out != NULL)
 		lep_out_progress_done(v->s->out);
 	lep_json_free(ans);
@@ -474,6 +500,22 @@ record_revision(struct svc *v, const struct lep_deploy_req *req,
 		lep_json_set_str(r, "data", data);
 }
 
+/*
+ * The revision being switched to, in the state before the switch: if
+ * the deploy is interrupted, status finds it serving and records it.
+ */
+static void
+pending(struct svc *v, const struct lep_deploy_req *req, const char *config)
+{
+	struct lep_json	*p = lep_json_obj();
+
+	lep_json_set_int(p, "revision", req->revision);
+	lep_json_set_str(p, "config", config);
+	lep_json_set_str(p, "spec_sha256", req->spec_sha256);
+	lep_json_set(v->st, "pending", p);
+	(void)svc_save(v);
+}
+
 const struct lep_err *
 aws_deploy(struct lep_deployment **out, void *state,
     const struct lep_deploy_req *req)
@@ -521,12 +563,13 @@ aws_deploy(struct lep_deployment **out, void *state,
 			lep_out_info(s->out, "aws: %s revision %d switches back "
 			    "to endpoint config '%s'", sp->name, req->revision,
 			    target);
-		if ((err = switch_to(&v, target)) != NULL)
-			goto fail;
-		lep_json_set_int(v.st, "revision", req->revision);
 		record_revision(&v, req, lep_json_get_str(prev, "model"),
 		    target, lep_json_get_str(prev, "instance"),
 		    lep_json_get_str(prev, "data"));
+		pending(&v, req, target);
+		if ((err = switch_to(&v, target)) != NULL)
+			goto fail;
+		lep_json_set_int(v.st, "revision", req->revision);
 		goto served;
 	}
 	model = xasprintf("%s-r%d", sp->name, req->revision);
@@ -558,6 +601,8 @@ aws_deploy(struct lep_deployment **out, void *state,
 			goto fail;
 		target = ccfg;
 	}
+	if (!canary)
+		pending(&v, req, target);
 	if ((err = switch_to(&v, target)) != NULL)
 		goto fail;
 	if (canary) {
@@ -571,6 +616,7 @@ aws_deploy(struct lep_deployment **out, void *state,
 	} else
 		lep_json_set_int(v.st, "revision", req->revision);
 served:
+	lep_json_set(v.st, "pending", lep_json_null());
 	if (!canary)
 		lep_json_set_str(v.st, "spec_sha256", req->spec_sha256);
 	if ((err = svc_save(&v)) != NULL)
@@ -648,6 +694,8 @@ aws_status(struct lep_deployment **out, void *state, const char *name)
 	struct svc		 v;
 	char			*code = NULL, *msg = NULL;
 	const char		*st, *why;
+	const struct lep_json	*pend;
+	long long		 n;
 
 	*out = NULL;
 	if ((err = svc_load(&v, s, name, 0)) != NULL)
@@ -669,6 +717,18 @@ aws_status(struct lep_deployment **out, void *state, const char *name)
 	}
 	st = lep_json_get_str(ans, "EndpointStatus");
 	why = lep_json_get_str(ans, "FailureReason");
+	pend = lep_json_get(v.st, "pending");
+	if (lep_streq(st, "InService") && pend != NULL &&
+	    lep_streq(lep_json_get_str(pend, "config"),
+	    lep_json_get_str(ans, "EndpointConfigName")) &&
+	    lep_json_get_ll(pend, "revision", &n) == 0) {
+		/* An interrupted deploy's revision came to serve. */
+		lep_json_set_int(v.st, "revision", n);
+		lep_json_set_str(v.st, "spec_sha256", lep_json_get_str(pend,
+		    "spec_sha256"));
+		lep_json_set(v.st, "pending", lep_json_null());
+		(void)svc_save(&v);
+	}
 	if (lep_streq(st, "InService"))
 		*out = deployment(&v, "running", why, 1);
 	else if (lep_streq(st, "Failed") || lep_streq(st, "OutOfService")) {
