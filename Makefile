@@ -68,7 +68,7 @@ TEST_OBJS	= $(TEST_SRCS:%.c=$(BUILD)/%.o)
 DEPS		= $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_OBJS:.o=.d) \
 		  $(BUILD)/tests/bench/gen_versions.d \
 		  $(BUILD)/tests/aws/aws_creds_main.d \
-		  $(BUILD)/cmd/main.d
+		  $(BUILD)/tests/sigv4_main.d $(BUILD)/cmd/main.d
 
 ifeq ($(BUILD),build)
 BIN		= lepton
@@ -76,7 +76,7 @@ else
 BIN		= $(BUILD)/lepton
 endif
 
-.PHONY: all check layers unit e2e e2e-aws e2e-slurm e2e-containers e2e-canary canary deps-containers demo deps deps-slurm asan valgrind bench durability lint install \
+.PHONY: all check layers unit sigv4-oracle e2e e2e-aws e2e-slurm e2e-containers e2e-canary canary deps-containers demo deps deps-slurm asan valgrind bench durability lint install \
 	gpu-bundle fuzz fuzz-smoke fuzz-build deps-fuzz \
 	clean
 
@@ -117,8 +117,8 @@ deps-fuzz:
 # The test suite: Check units, then end to end against the real binary.
 check: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/check_lepton
-	@$(MAKE) --no-print-directory layers unit e2e e2e-aws e2e-slurm \
-	    e2e-containers e2e-canary
+	@$(MAKE) --no-print-directory layers unit sigv4-oracle e2e e2e-aws \
+	    e2e-slurm e2e-containers e2e-canary
 
 # Arrows between cmd/, lib/ and providers/ point down only (tools/layers).
 layers: all
@@ -126,6 +126,15 @@ layers: all
 
 unit: $(BUILD)/check_lepton
 	LEPTON=$(abspath $(BIN)) $(BUILD)/check_lepton
+
+# The SigV4 signer byte for byte against botocore's on a few hundred
+# random requests (tests/sigv4_oracle.py); one SKIP line without botocore.
+# SIGV4_ORACLE_SEED and SIGV4_ORACLE_N pick other requests.
+$(BUILD)/sigv4_main: $(BUILD)/tests/sigv4_main.o $(BUILD)/liblepton.a
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BIN)
+
+sigv4-oracle: $(BUILD)/sigv4_main
+	@sh tests/sigv4_oracle.sh $(abspath $(BUILD)/sigv4_main)
 
 e2e: $(BIN)
 	@LEPTON=$(abspath $(BIN)) sh tests/e2e/run.sh
@@ -177,8 +186,9 @@ demo: deps all
 $(BUILD)/gen_versions: $(BUILD)/tests/bench/gen_versions.o $(BUILD)/liblepton.a
 	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BIN)
 
-bench: all $(BUILD)/gen_versions
-	@GEN_VERSIONS=$(abspath $(BUILD)/gen_versions) sh tests/bench.sh \
+bench: all $(BUILD)/gen_versions $(BUILD)/sigv4_main
+	@GEN_VERSIONS=$(abspath $(BUILD)/gen_versions) \
+	    SIGV4_MAIN=$(abspath $(BUILD)/sigv4_main) sh tests/bench.sh \
 	    $(abspath $(BIN))
 	@echo; echo "## predict load mode next to wrk, hey and ab (nginx)"
 	@sh tests/bench_predict.sh $(abspath $(BIN)) || \

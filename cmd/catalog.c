@@ -219,6 +219,7 @@ fetch_one(struct lep_buf *b, const char *from, const char *provider,
 	}
 	lep_buf_release(b);
 	*b = resp.body;
+	lep_buf_release(&resp.headers);
 	return NULL;
 }
 

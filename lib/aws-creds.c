@@ -37,8 +37,8 @@
 static void
 ini_sec_name(struct aws_ini_sec *sec, const char *h, int config)
 {
-	const char	*p;
-	size_t		 n;
+	char	**w = NULL;
+	int	 n;
 
 	sec->kind = AWS_SEC_OTHER;
 	if (!config || strcmp(h, "default") == 0) {
@@ -46,37 +46,45 @@ ini_sec_name(struct aws_ini_sec *sec, const char *h, int config)
 		sec->name = xstrdup(h);
 		return;
 	}
-	/* "[profile X]", "[sso-session X]": two words (shlex.split). */
-	if (lep_starts_with(h, "profile") && isspace((unsigned char)h[7])) {
-		sec->kind = AWS_SEC_PROFILE;
-		p = h + 7;
-	} else if (lep_starts_with(h, "sso-session") &&
-	    isspace((unsigned char)h[11])) {
-		sec->kind = AWS_SEC_SSO;
-		p = h + 11;
-	} else {
+	/* botocore: shlex.split, two words, else the section is ignored
+	   ('[profile "a" "b"]', '[profile "no end quote]'). */
+	if ((lep_starts_with(h, "profile") || lep_starts_with(h,
+	    "sso-session")) && (n = aws_shell_split(&w, h)) == 2) {
+		if (strcmp(w[0], "profile") == 0)
+			sec->kind = AWS_SEC_PROFILE;
+		else if (strcmp(w[0], "sso-session") == 0)
+			sec->kind = AWS_SEC_SSO;
+		sec->name = xstrdup(w[1]);
+	} else
 		sec->name = xstrdup(h);
-		return;
+	if (w != NULL)
+		lep_strv_free(w, n > 0 ? (size_t)n : 0);
+}
+
+/* botocore's _parse_nested: each line of a nested value is "k = v". */
+static const struct lep_err *
+ini_check_nested(const struct aws_ini_kv *kv, const char *path)
+{
+	const char	*p, *eol;
+
+	if (!kv->nested)
+		return NULL;
+	for (p = kv->val + 1; *p != '\0'; p = *eol ? eol + 1 : eol) {
+		if ((eol = strchr(p, '\n')) == NULL)
+			eol = p + strlen(p);
+		if (memchr(p, '=', eol - p) == NULL)
+			return lep_err_new(LEP_E_AUTH, "unable to parse config "
+			    "file: %s: nested sub-section '%s': '%.*s' has no "
+			    "'='", path, kv->key, (int)(eol - p), p);
 	}
-	while (isspace((unsigned char)*p))
-		p++;
-	n = strlen(p);
-	while (n > 0 && isspace((unsigned char)p[n - 1]))
-		n--;
-	if (n >= 2 && (*p == '"' || *p == '\'') && p[n - 1] == *p) {
-		p++;
-		n -= 2;
-	}
-	if (n == 0 || memchr(p, ' ', n) != NULL || memchr(p, '\t', n) !=
-	    NULL)
-		sec->kind = AWS_SEC_OTHER;	/* not two words: ignored */
-	sec->name = xstrndup(p, n);
+	return NULL;
 }
 
 const struct lep_err *
 aws_ini_parse(struct aws_ini *out, const char *text, size_t len,
     const char *path, int config)
 {
+	const struct lep_err	*err;
 	struct aws_ini_sec	*sec = NULL;
 	struct aws_ini_kv	*kv = NULL;
 	const char		*p = text, *end = text + len, *eol, *s, *e, *d;
@@ -108,6 +116,8 @@ aws_ini_parse(struct aws_ini *out, const char *text, size_t len,
 			continue;
 		}
 		cur_indent = indent;
+		if (kv != NULL && (err = ini_check_nested(kv, path)) != NULL)
+			return err;
 		kv = NULL;
 		if (*s == '[' && (d = memrchr(s, ']', e - s)) != NULL) {
 			out->sec = xreallocarray(out->sec, out->n + 1,
@@ -144,7 +154,7 @@ aws_ini_parse(struct aws_ini *out, const char *text, size_t len,
 		kv->nested = 0;
 		line = NULL;
 	}
-	return NULL;
+	return kv != NULL ? ini_check_nested(kv, path) : NULL;
 }
 
 void
@@ -181,13 +191,55 @@ aws_ini_find(const struct aws_ini *ini, enum aws_sec_kind kind,
 	return found;
 }
 
+/* "k" in a nested value "\n  k = v\n  ...": borrowed into buf. */
+static const char *
+nested_get(const char *val, const char *key, char *buf, size_t len)
+{
+	const char	*p, *eol, *eq, *ks, *ke, *vs;
+	size_t		 k = strlen(key);
+
+	for (p = val; *p != '\0'; p = *eol ? eol + 1 : eol) {
+		if ((eol = strchr(p, '\n')) == NULL)
+			eol = p + strlen(p);
+		if ((eq = memchr(p, '=', eol - p)) == NULL)
+			continue;
+		for (ks = p; ks < eq && isspace((unsigned char)*ks); ks++)
+			;
+		for (ke = eq; ke > ks && isspace((unsigned char)ke[-1]); ke--)
+			;
+		if ((size_t)(ke - ks) != k || strncmp(ks, key, k) != 0)
+			continue;
+		for (vs = eq + 1; vs < eol && isspace((unsigned char)*vs); vs++)
+			;
+		if ((size_t)(eol - vs) >= len)
+			return NULL;
+		memcpy(buf, vs, eol - vs);
+		buf[eol - vs] = '\0';
+		return buf;
+	}
+	return NULL;
+}
+
 const char *
 aws_ini_get(const struct aws_ini_sec *sec, const char *key)
 {
-	const char	*v = NULL;
-	size_t		 i;
+	static _Thread_local char	 nbuf[1024];
+	const char			*v = NULL, *dot;
+	size_t				 i, k;
 
-	for (i = 0; sec != NULL && i < sec->n; i++)
+	if (sec == NULL)
+		return NULL;
+	/* "s3.addressing_style": a key of a nested section. */
+	if ((dot = strchr(key, '.')) != NULL) {
+		k = dot - key;
+		for (i = 0; i < sec->n; i++)
+			if (sec->kv[i].nested && strlen(sec->kv[i].key) == k &&
+			    strncmp(sec->kv[i].key, key, k) == 0)
+				v = nested_get(sec->kv[i].val, dot + 1, nbuf,
+				    sizeof(nbuf));
+		return v;
+	}
+	for (i = 0; i < sec->n; i++)
 		if (strcmp(sec->kv[i].key, key) == 0)
 			v = sec->kv[i].nested ? NULL : sec->kv[i].val;
 	return v;

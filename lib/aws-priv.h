@@ -58,7 +58,8 @@ void	 aws_ini_free(struct aws_ini *);
 /* The section of that kind and name, or NULL (borrowed). */
 const struct aws_ini_sec *aws_ini_find(const struct aws_ini *,
 	    enum aws_sec_kind, const char *name);
-/* A key's value, NULL when absent or nested (borrowed). */
+/* A key's value, NULL when absent or nested (borrowed); "s3.k": the key
+   k of the nested section s3 (valid until the next such call). */
 const char *aws_ini_get(const struct aws_ini_sec *, const char *key);
 
 /*

@@ -54,14 +54,23 @@ aws_service(const char *name)
 	return NULL;
 }
 
+/* An endpoint from the environment: no trailing '/', and its scheme and
+   host in lower case, as they are signed (lep_sigv4_req.url). */
 static char *
-strip_slash(const char *url)
+endpoint_norm(const char *url)
 {
 	size_t	 n = strlen(url);
+	char	*u, *p;
 
 	while (n > 0 && url[n - 1] == '/')
 		n--;
-	return xstrndup(url, n);
+	u = xstrndup(url, n);
+	p = strstr(u, "://");
+	for (p = p != NULL ? p + 3 : u; *p != '\0' && *p != '/'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	for (p = u; *p != '\0' && *p != ':'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return u;
 }
 
 char *
@@ -82,12 +91,12 @@ lep_aws_endpoint(const char *service, const char *region, const char **from)
 		if ((v = getenv(var)) != NULL && *v != '\0') {
 			if (from != NULL)
 				*from = var;
-			return strip_slash(v);
+			return endpoint_norm(v);
 		}
 		if ((v = getenv("AWS_ENDPOINT_URL")) != NULL && *v != '\0') {
 			if (from != NULL)
 				*from = "AWS_ENDPOINT_URL";
-			return strip_slash(v);
+			return endpoint_norm(v);
 		}
 	}
 	/* STS without a region: the global endpoint, as botocore. */
@@ -352,11 +361,15 @@ file_hash(char hex[LEP_SHA256_HEX], const struct lep_aws_req *req)
 		r = pread(fd, buf, want, (off_t)(req->file_offset + done));
 		if (r == -1 && errno == EINTR)
 			continue;
-		if (r <= 0) {
-			err = r == 0 ? lep_err_new(LEP_E_FAILED, "'%s': shorter "
-			    "than %lld bytes", req->body_file,
-			    req->file_offset + req->file_len) :
-			    lep_err_errno(LEP_E_FAILED, "'%s'", req->body_file);
+		if (r == 0) {
+			err = lep_err_new(LEP_E_FAILED, "'%s': shorter than "
+			    "%lld bytes", req->body_file,
+			    req->file_offset + req->file_len);
+			goto done;
+		}
+		if (r < 0) {
+			err = lep_err_errno(LEP_E_FAILED, "'%s'",
+			    req->body_file);
 			goto done;
 		}
 		lep_sha256_update(h, buf, (size_t)r);
@@ -392,21 +405,23 @@ answer_error(const struct lep_aws_creds *creds, const struct lep_aws_req *req,
 		msg = n > 0 ? body : "no error message";
 	}
 	if (aws_is_auth(code, r->status) && r->status >= 400 &&
+	    r->status < 500 && creds == NULL)
+		err = lep_err_new(LEP_E_AUTH, "%s: %s%s%s (HTTP %ld)",
+		    req->service, code != NULL ? code : "",
+		    code != NULL ? ": " : "", msg, r->status);
+	else if (aws_is_auth(code, r->status) && r->status >= 400 &&
 	    r->status < 500) {
 		err = lep_err_new(LEP_E_AUTH, "%s: %s%s%s (HTTP %ld; "
 		    "credentials from %s%s%s%s%s%s)", req->service,
 		    code != NULL ? code : "", code != NULL ? ": " : "", msg,
-		    r->status, creds != NULL ? creds->method : "nowhere",
-		    creds != NULL && creds->profile != NULL ? ", profile '" :
-		    "", creds != NULL && creds->profile != NULL ?
-		    creds->profile : "", creds != NULL && creds->profile !=
-		    NULL ? "'" : "", creds != NULL && creds->detail != NULL ?
-		    ", " : "", creds != NULL && creds->detail != NULL ?
+		    r->status, creds->method, creds->profile != NULL ?
+		    ", profile '" : "", creds->profile != NULL ?
+		    creds->profile : "", creds->profile != NULL ? "'" : "",
+		    creds->detail != NULL ? ", " : "", creds->detail != NULL ?
 		    creds->detail : "");
 		err = lep_err_hint(err, "check them with 'aws sts "
-		    "get-caller-identity%s%s'", creds != NULL &&
-		    creds->profile != NULL ? " --profile " : "",
-		    creds != NULL && creds->profile != NULL ?
+		    "get-caller-identity%s%s'", creds->profile != NULL ?
+		    " --profile " : "", creds->profile != NULL ?
 		    creds->profile : "");
 	} else
 		err = lep_err_new(LEP_E_PROVIDER, "%s: %s%s%s (HTTP %ld)",
@@ -600,5 +615,39 @@ lep_aws_whoami(char **account, char **arn, const struct lep_aws_creds *creds)
 		*account = *arn = NULL;
 	}
 	lep_http_resp_release(&r);
+	return err;
+}
+
+const struct lep_err *
+lep_aws_probe(struct lep_json **out, const struct lep_aws_opts *opts)
+{
+	const struct lep_err	*err;
+	struct lep_aws_creds	 c;
+	char			*account = NULL, *arn = NULL, t[32], *k;
+	size_t			 n;
+
+	*out = NULL;
+	if ((err = lep_aws_creds_resolve(&c, opts)) == NULL)
+		err = lep_aws_whoami(&account, &arn, &c);
+	if (err == NULL) {
+		*out = lep_json_obj();
+		lep_json_set_str(*out, "source", c.method);
+		lep_json_set_str(*out, "profile", c.profile);
+		lep_json_set_str(*out, "region", c.region);
+		lep_json_set_str(*out, "detail", c.detail);
+		n = strlen(c.access_key);
+		k = xasprintf("****%s", n > 4 ? c.access_key + n - 4 : "");
+		lep_json_set_str(*out, "access_key", k);
+		free(k);
+		if (c.expires != 0) {
+			lep_format_time(t, sizeof(t), c.expires);
+			lep_json_set_str(*out, "expires", t);
+		}
+		lep_json_set_str(*out, "account", account);
+		lep_json_set_str(*out, "arn", arn);
+	}
+	free(account);
+	free(arn);
+	lep_aws_creds_release(&c);
 	return err;
 }

@@ -42,11 +42,29 @@ struct lep_aws_creds {
 };
 
 /*
- * The first source in botocore's order that has credentials. Errors:
- * LEP_E_AUTH (none found: "Unable to locate credentials", partial keys,
- * a profile that does not exist, a process or an STS call that failed,
- * an expired SSO token; a file others may read), LEP_E_PROVIDER or
- * LEP_E_TIMEOUT (STS or SSO unreachable). Release out even on error.
+ * The first source in botocore's order that has credentials: env keys
+ * (not with opts->profile, as aws --profile), the profile's role_arn
+ * (AssumeRole with the source_profile's keys, cached 0600 in
+ * opts->home/cache/aws until 5 minutes before expiry), web identity, SSO
+ * (the token cached by 'aws sso login'), the credentials file,
+ * credential_process (run without a shell), the config file. The profile:
+ * opts->profile, else AWS_PROFILE, else "default"; one named must exist.
+ * The region: opts->region, AWS_REGION, AWS_DEFAULT_REGION, the profile's.
+ *
+ * Where botocore 1.43 differs: it ignores AWS_REGION (every other SDK and
+ * the aws CLI v2 read it, before AWS_DEFAULT_REGION); it reads the config
+ * and credentials files and the SSO token cache whoever may read them;
+ * it refreshes an expired SSO token, asks for an MFA code (mfa_serial),
+ * knows credential_source Ec2InstanceMetadata and EcsContainer, and goes
+ * on to the container and instance metadata endpoints; lepton does none of
+ * these and says so.
+ *
+ * Errors: LEP_E_AUTH (none found: "unable to locate credentials", partial
+ * keys, a profile that does not exist, a process or an STS call that
+ * failed, an expired SSO token; a file others may read, named),
+ * LEP_E_PROVIDER or LEP_E_TIMEOUT (STS or SSO unreachable),
+ * LEP_E_UNSUPPORTED (mfa_serial, credential_source but Environment).
+ * Release out even on error.
  */
 const struct lep_err *lep_aws_creds_resolve(struct lep_aws_creds *out,
 	    const struct lep_aws_opts *);
@@ -109,5 +127,16 @@ const struct lep_err *lep_aws_call(struct lep_http_resp *resp, char **code,
  */
 const struct lep_err *lep_aws_whoami(char **account, char **arn,
 	    const struct lep_aws_creds *creds);
+
+/*
+ * For 'lepton check aws': resolve the credentials and ask STS who they
+ * are, into a JSON object with no secret in it: "source" (creds.method),
+ * "profile", "region", "detail", "access_key" (its last 4 characters
+ * only), "expires" (RFC 3339, or absent), "account", "arn". Errors: as
+ * lep_aws_creds_resolve and lep_aws_whoami; *out is NULL then. Caller
+ * frees with lep_json_free.
+ */
+const struct lep_err *lep_aws_probe(struct lep_json **out,
+	    const struct lep_aws_opts *);
 
 #endif

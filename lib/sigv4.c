@@ -402,7 +402,9 @@ sv4_parse_hdr(struct sv4_sign *s, const char *line)
 		    "has an Authorization header");
 	for (i = 0; i < LEP_ARRAY_SIZE(sv4_skip); i++)
 		if (strcmp(name, sv4_skip[i]) == 0) {
+			/* proxy-authorization is a secret too */
 			s->nhdrs--;
+			lep_wipe(s->hdrs[s->nhdrs].value, strlen(v));
 			free(s->hdrs[s->nhdrs].name);
 			free(s->hdrs[s->nhdrs].value);
 			return NULL;
@@ -478,6 +480,10 @@ sv4_check(const struct lep_sigv4_keys *keys, const struct lep_sigv4_req *req)
 	    (req->nheaders > 0 && req->headers == NULL) ||
 	    (req->payload == NULL && req->payload_len > 0))
 		return lep_err_new(LEP_E_USAGE, "sigv4: an incomplete request");
+	for (i = 0; i < req->nheaders; i++)
+		if (req->headers[i] == NULL)
+			return lep_err_new(LEP_E_USAGE, "sigv4: header line "
+			    "%zu is NULL", i);
 	for (i = 0; req->method[i] != '\0'; i++)
 		if ((unsigned char)req->method[i] <= 0x20 ||
 		    req->method[i] == 0x7f)

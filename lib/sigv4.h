@@ -34,7 +34,10 @@ struct lep_sigv4_req {
 	const char	*url;		/* as it will be sent, encoded:
 					   scheme://host[:port]/path?query;
 					   a '+' in the query is a plus:
-					   send a space as %20 */
+					   send a space as %20. Its host
+					   must be lower case: Host is
+					   signed so (as botocore does) but
+					   curl sends it as written */
 	const char *const *headers;	/* "Name: value" lines to be sent,
 					   all signed but botocore's
 					   unsigned ones (user-agent,
@@ -67,8 +70,9 @@ struct lep_sigv4_req {
 /*
  * What signing adds: header lines to send with the request's own
  * ("X-Amz-Date: ...", "X-Amz-Security-Token: ...",
- * "X-Amz-Content-Sha256: ..." and "Authorization: ..."), each owned; and,
- * for tests, the canonical request and the string to sign.
+ * "X-Amz-Content-Sha256: ...", in that order, each when due and not among
+ * the request's, then "Authorization: ...", always last), each owned;
+ * and, for tests, the canonical request and the string to sign.
  */
 struct lep_sigv4_out {
 	char		*headers[4];

@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench.sh: start-up time next to a C hello world (and kubectl, if here),
-# and deploy-to-ready time for iris. Needs hyperfine (apt-get install
-# hyperfine). Run by `make bench`; numbers go to stdout.
+# the cost of one SigV4 signature, and deploy-to-ready time for iris.
+# Needs hyperfine (apt-get install hyperfine). Run by `make bench`;
+# numbers go to stdout.
 set -eu
 LEPTON=${1:-./lepton}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,6 +64,11 @@ if [ -n "${GEN_VERSIONS:-}" ]; then
 	python3 -c 'import json,sys
 for r in json.load(open(sys.argv[1]))["results"]:
     print("%-40s median %8.1f ms" % (r["command"].split("big ")[1], r["median"]*1e3))' "$tmp/reg.json"
+fi
+echo
+echo "## SigV4: the cost of one signature (lib/sigv4.c, in process)"
+if [ -n "${SIGV4_MAIN:-}" ]; then
+	"$SIGV4_MAIN" -b 20000
 fi
 echo
 echo "## deploy to ready (iris, 2 replicas, 5 runs)"
