@@ -85,6 +85,8 @@ const struct lep_err *aws_logs_call(struct lep_json **out, char **code,
 	    struct lep_json *body);
 /* Is code an AWS error saying the thing is not there? */
 int	 aws_code_missing(const char *code, const struct lep_err *);
+/* Is code AWS saying there is no capacity or quota for the request? */
+int	 aws_code_capacity(const char *code);
 /* The SageMaker instance type for a catalog instance: "ml." + it. */
 char	*aws_instance(const char *catalog_instance);
 /* HOME/aws/KIND/NAME.json. Caller frees. */

@@ -393,6 +393,35 @@ wait_service(struct svc *v, const char *config)
 }
 
 /*
+ * The endpoint's config now (*cur, caller frees): 1 it exists, 0 not,
+ * -1 error.
+ */
+static int
+describe(char **cur, struct svc *v, const struct lep_err **err)
+{
+	struct lep_json	*body = lep_json_obj(), *ans = NULL;
+	char		*code = NULL;
+	const char	*c;
+	int		 rc;
+
+	*cur = NULL;
+	lep_json_set_str(body, "EndpointName", v->name);
+	*err = call(&ans, &code, v, "DescribeEndpoint", body);
+	if (*err == NULL) {
+		rc = 1;
+		if ((c = lep_json_get_str(ans, "EndpointConfigName")) != NULL)
+			*cur = xstrdup(c);
+	} else if (aws_code_missing(code, *err)) {
+		*err = NULL;
+		rc = 0;
+	} else
+		rc = -1;
+	lep_json_free(ans);
+	free(code);
+	return rc;
+}
+
+/*
  * Point the endpoint at config: CreateEndpoint the first time,
  * UpdateEndpoint after; then wait until it serves on it.
  */
@@ -401,15 +430,24 @@ switch_to(struct svc *v, const char *config)
 {
 	const struct lep_err	*err, *e2;
 	struct lep_json		*body = lep_json_obj();
+	char			*cur = NULL;
 	int			 rc;
 
 	lep_json_set_str(body, "EndpointName", v->name);
 	lep_json_set_str(body, "EndpointConfigName", config);
-	rc = exists(v, "DescribeEndpoint", "EndpointName", v->name, &err);
+	rc = describe(&cur, v, &err);
 	if (rc == -1) {
 		lep_json_free(body);
 		return err;
 	}
+	if (rc == 1 && lep_streq(cur, config)) {
+		/* Already there (a re-run after the answer was lost):
+		   SageMaker refuses an update to the config it has. */
+		lep_json_free(body);
+		free(cur);
+		return wait_service(v, config);
+	}
+	free(cur);
 	if (rc == 0) {
 		err = call(NULL, NULL, v, "CreateEndpoint", body);
 		if (err != NULL && exists(v, "DescribeEndpoint",
@@ -537,8 +575,15 @@ aws_deploy(struct lep_deployment **out, void *state,
 		goto done;
 	if (count < 1)
 		count = 1;
-	/* An endpoint stays in the region it was made in. */
-	if (v.region == NULL || lep_json_get_bool(v.st, "stopped", 0)) {
+	/*
+	 * An endpoint stays in the region it was made in; a deployment
+	 * with nothing on SageMaker yet (stopped, or refused for capacity)
+	 * goes where the plan says now.
+	 */
+	if (v.region == NULL || lep_json_get_bool(v.st, "stopped", 0) ||
+	    (!lep_json_get_bool(v.st, "endpoint", 0) &&
+	    lep_json_len(lep_json_get(v.st, "models")) == 0 &&
+	    lep_json_len(lep_json_get(v.st, "configs")) == 0)) {
 		if ((err = aws_region(&region, s, sp, req->region)) != NULL)
 			goto done;
 		lep_json_set_str(v.st, "region", region);

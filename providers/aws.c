@@ -186,7 +186,7 @@ json_call(struct lep_json **out, char **code, struct aws_state *s,
 	const struct lep_err	*err;
 	struct lep_http_resp	 resp;
 	struct lep_aws_req	 req;
-	char			*text, *target;
+	char			*text, *target, *c = NULL;
 
 	if (out != NULL)
 		*out = NULL;
@@ -214,7 +214,20 @@ json_call(struct lep_json **out, char **code, struct aws_state *s,
 	req.idempotent = 1;
 	req.max_body = AWS_ANSWER_MAX;
 	lep_http_resp_init(&resp);
-	err = lep_aws_call(&resp, code, &s->creds, &req);
+	err = lep_aws_call(&resp, &c, &s->creds, &req);
+	/*
+	 * No capacity or quota for this instance type here: INFEASIBLE,
+	 * so that the planner's next offer (another region, another
+	 * provider) may be tried.
+	 */
+	if (err != NULL && aws_code_capacity(c))
+		err = lep_err_hint(lep_err_new(LEP_E_INFEASIBLE, "%s: %s: %s",
+		    region, op, err->msg), "another region "
+		    "(placement.regions) or instance type may have room");
+	if (code != NULL)
+		*code = c;
+	else
+		free(c);
 	if (err == NULL && out != NULL && resp.body.len > 0)
 		err = lep_json_parse(out, resp.body.buf, resp.body.len, op);
 	lep_http_resp_release(&resp);
@@ -253,6 +266,15 @@ aws_code_missing(const char *code, const struct lep_err *err)
 	    (strstr(err->msg, "Could not find") != NULL ||
 	    strstr(err->msg, "does not exist") != NULL ||
 	    strstr(err->msg, "not found") != NULL);
+}
+
+int
+aws_code_capacity(const char *code)
+{
+	return lep_streq(code, "ResourceLimitExceeded") ||
+	    lep_streq(code, "InsufficientCapacityError") ||
+	    lep_streq(code, "InsufficientInstanceCapacity") ||
+	    lep_streq(code, "CapacityError");
 }
 
 char *

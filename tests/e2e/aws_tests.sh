@@ -380,3 +380,25 @@ test_aws_large_model_goes_in_parts() {
 	run $LEPTON stop sm-big
 	expect_rc 0
 }
+
+# No capacity in the region (the layer refuses it as SageMaker would):
+# exit 10, so that a plan's next offer may be tried; what was made is on
+# record, and stop removes it.
+test_aws_no_capacity_is_infeasible() {
+	aws_setup
+	spec=$(aws_spec sm-cap)
+	curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/faults" \
+	    -d '{"region": "us-east-1", "code": "ResourceLimitExceeded", "ops": ["CreateEndpoint"]}' ||
+	    fail "fault"
+	run $LEPTON deploy "$spec"
+	curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/reset"
+	expect_rc 10
+	expect_err "us-east-1: CreateEndpoint"
+	expect_err "ResourceLimitExceeded"
+	[ -z "$(names endpoints sm-cap)" ] || fail "an endpoint was made"
+	[ "$(jget "$LEPTON_HOME/aws/services/sm-cap.json" '" ".join(d["models"])')" = "$(names models sm-cap)" ] ||
+	    fail "record and moto differ"
+	run $LEPTON stop sm-cap
+	expect_rc 0
+	[ -z "$(names models sm-cap)$(names endpoint-configs sm-cap)" ] || fail "left after stop"
+}
