@@ -76,7 +76,7 @@ else
 BIN		= $(BUILD)/lepton
 endif
 
-.PHONY: all check layers unit sigv4-oracle e2e e2e-aws e2e-slurm e2e-containers e2e-canary canary deps-containers demo deps deps-slurm asan valgrind bench durability lint install \
+.PHONY: all check layers unit sigv4-oracle e2e e2e-aws e2e-slurm e2e-containers e2e-canary canary deps-containers deps-aws demo deps deps-slurm asan valgrind bench durability lint install \
 	gpu-bundle fuzz fuzz-smoke fuzz-build deps-fuzz \
 	clean
 
@@ -110,6 +110,10 @@ deps-slurm:
 
 deps-containers:
 	@DEPS_NO_RECOMMENDS=1 sh tools/deps $(CONTAINER_PACKAGES)
+
+# moto, boto3 and the aws CLI for the AWS suites (tools/deps-aws).
+deps-aws:
+	@sh tools/deps-aws
 
 deps-fuzz:
 	@sh tools/deps $(DEB_PACKAGES) $(FUZZ_PACKAGES)

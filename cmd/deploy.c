@@ -30,7 +30,10 @@ const struct lep_cmd cmd_deploy_entry = {
 	    "readiness probe. The endpoint URL stays the same across updates. "
 	    "Deploying an unchanged spec, model and image does nothing. If "
 	    "the new "
-	    "revision never becomes ready, the old one keeps serving.",
+	    "revision never becomes ready, the old one keeps serving. An "
+	    "offer refused for capacity moves the deploy to the next region, "
+	    "then the next provider (see FAILOVER in lepton(1)); when every "
+	    "one refuses, it exits 16.",
 	.opts = deploy_opts,
 	.min_args = 1,
 	.max_args = 1,

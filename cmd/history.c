@@ -27,8 +27,10 @@ const struct lep_cmd cmd_history_entry = {
 	.usage = "[-m N] NAME",
 	.description = "Every revision of NAME, newest first: its number, when "
 	    "and by whom, the model version, the spec's hash, the provider, "
-	    "the outcome (ready, failed, stopped) and the commit in "
-	    "$LEPTON_HOME/state.",
+	    "the outcome (ready, failed, stopped, no-capacity) and the "
+	    "commit in $LEPTON_HOME/state; under a deploy that moved from "
+	    "offer to offer for capacity, one 'tried' line per offer, in "
+	    "order.",
 	.opts = history_opts,
 	.min_args = 1,
 	.max_args = 1,
@@ -40,9 +42,9 @@ cmd_history_exec(struct lep_ctx *ctx, const struct lep_args *args)
 {
 	const struct lep_err	*err;
 	struct lep_revision	*h = NULL;
-	struct lep_json		*res, *arr, *o;
+	struct lep_json		*res, *arr, *o, *att;
 	long long		 max;
-	size_t			 n = 0, i;
+	size_t			 n = 0, i, k;
 	char			 ts[32];
 
 	if ((err = lep_args_int(&max, args, "max", 0, 0, 1000000000)) != NULL)
@@ -68,6 +70,18 @@ cmd_history_exec(struct lep_ctx *ctx, const struct lep_args *args)
 			lep_json_set_str(o, "outcome", h[i].outcome);
 			lep_json_set_str(o, "commit", h[i].commit);
 			lep_json_set_str(o, "subject", h[i].subject);
+			if (h[i].region != NULL)
+				lep_json_set_str(o, "region", h[i].region);
+			if (h[i].instance != NULL)
+				lep_json_set_str(o, "instance",
+				    h[i].instance);
+			if (h[i].nattempts > 0) {
+				att = lep_json_arr();
+				for (k = 0; k < h[i].nattempts; k++)
+					lep_json_push(att, lep_json_str(
+					    h[i].attempts[k]));
+				lep_json_set(o, "attempts", att);
+			}
 			lep_json_push(arr, o);
 		}
 		lep_json_set(res, "revisions", arr);
@@ -85,6 +99,10 @@ cmd_history_exec(struct lep_ctx *ctx, const struct lep_args *args)
 			    h[i].spec_sha256 ? h[i].spec_sha256 : "-",
 			    h[i].provider ? h[i].provider : "-",
 			    h[i].outcome ? h[i].outcome : "-", h[i].commit);
+			/* The offers it tried, when it moved. */
+			for (k = 0; k < h[i].nattempts; k++)
+				lep_out_printf(&ctx->out, "     tried %s\n",
+				    h[i].attempts[k]);
 		}
 	}
 	lep_history_free(h, n);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "../lib/ctx.h"
@@ -15,6 +16,7 @@
 #include "../lib/out.h"
 #include "../lib/util.h"
 #include "../lib/provider.h"
+#include "../lib/state.h"
 
 static const struct lep_opt no_opts[] = {
 	{ NULL, 0, 0, NULL, NULL }
@@ -224,5 +226,11 @@ main(int argc, char **argv)
 		rc = run_command(&d);
 	lep_args_release(&d.g);
 	lep_args_release(&d.a);
+	if (lep_state_abandoned()) {
+		/* No exit handler runs over a library cut short. */
+		fflush(stdout);
+		fflush(stderr);
+		_exit(rc);
+	}
 	return rc;
 }

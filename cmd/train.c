@@ -37,7 +37,10 @@ const struct lep_cmd cmd_train_entry = {
 	    "0 the output is registered as the model's next version (model.name, "
 	    "or the spec's name), with the metrics.json it wrote and its "
 	    "lineage, in one commit; a job that fails registers nothing and "
-	    "exits 14. Ctrl-C stops following, not the job.",
+	    "exits 14. An offer refused for capacity moves the job to the "
+	    "next region, then the next provider (see FAILOVER in "
+	    "lepton(1)); when every one refuses, it exits 16. Ctrl-C stops "
+	    "following, not the job.",
 	.opts = train_opts,
 	.min_args = 1,
 	.max_args = 1,

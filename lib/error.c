@@ -30,6 +30,8 @@ static const struct lep_err_info err_table[] = {
 	    "the job ran and failed (or was cancelled)" },
 	{ LEP_E_CORRUPT, "corrupt", 15,
 	    "the state repository is damaged; 'lepton state fsck' says how" },
+	{ LEP_E_CAPACITY, "capacity", 16,
+	    "no offer the plan allows had capacity (or quota) for it" },
 	{ LEP_E_INTERNAL, "internal", 70, "internal error or out of memory" },
 	{ LEP_E_INTERRUPTED, "interrupted", 130, "interrupted" },
 };
@@ -105,6 +107,20 @@ lep_err_hint(const struct lep_err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err_mut(e)->hint, sizeof(e->hint), fmt, ap);
 	va_end(ap);
+	return e;
+}
+
+const struct lep_err *
+lep_err_capacity(const char *reason, const char *fmt, ...)
+{
+	struct lep_err	*e = err_slot(LEP_E_CAPACITY);
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	if (reason != NULL)
+		snprintf(e->reason, sizeof(e->reason), "%s", reason);
 	return e;
 }
 

@@ -28,6 +28,7 @@ enum lep_code {
 	LEP_E_OVER_BUDGET,
 	LEP_E_JOB_FAILED,
 	LEP_E_CORRUPT,
+	LEP_E_CAPACITY,
 	LEP_E__COUNT
 };
 
@@ -37,6 +38,11 @@ struct lep_err {
 	char		 hint[512];
 	const char	*provider;	/* static string or NULL */
 	int		 http_status;	/* 0 when none */
+	/*
+	 * The provider's own name for a refusal (AWS's
+	 * "ResourceLimitExceeded"), or "": said beside the message.
+	 */
+	char		 reason[64];
 };
 
 struct lep_err_info {
@@ -60,6 +66,13 @@ const struct lep_err *lep_err_errno(enum lep_code, const char *fmt, ...)
 	    LEP_PRINTF(2, 3);
 /* Set the hint of an error made by the constructors above; returns it. */
 const struct lep_err *lep_err_hint(const struct lep_err *, const char *fmt,
+	    ...) LEP_PRINTF(2, 3);
+/*
+ * A provider's "no capacity (or no quota) for this offer": LEP_E_CAPACITY
+ * with reason, the provider's own code for it (or NULL). lib/ then tries
+ * the plan's next offer (see lib/failover.h); nothing else does that.
+ */
+const struct lep_err *lep_err_capacity(const char *reason, const char *fmt,
 	    ...) LEP_PRINTF(2, 3);
 const struct lep_err *lep_err_provider(const struct lep_err *, const char *);
 const struct lep_err *lep_err_http(const struct lep_err *, int status);

@@ -31,6 +31,11 @@ revision_free(struct lep_revision *r)
 	free(r->outcome);
 	free(r->command);
 	free(r->subject);
+	free(r->region);
+	free(r->instance);
+	while (r->nattempts > 0)
+		free(r->attempts[--r->nattempts]);
+	free(r->attempts);
 }
 
 void
@@ -58,6 +63,10 @@ fill_revision(struct lep_revision *r, const struct lep_state_entry *e,
 	r->outcome = lep_trailer_get(e->message, LEP_TRAILER_OUTCOME);
 	r->command = lep_trailer_get(e->message, LEP_TRAILER_COMMAND);
 	r->subject = xstrndup(e->message, strcspn(e->message, "\n"));
+	r->region = lep_trailer_get(e->message, LEP_TRAILER_REGION);
+	r->instance = lep_trailer_get(e->message, LEP_TRAILER_INSTANCE);
+	r->nattempts = lep_trailer_get_all(&r->attempts, e->message,
+	    LEP_TRAILER_ATTEMPT);
 }
 
 static const struct lep_err *
@@ -200,6 +209,10 @@ target_read(struct target *t, struct lep_state *st, const char *to)
 		    "revisions", t->name);
 	}
 	t->r = &t->h[i];
+	if (lep_streq(t->r->outcome, "no-capacity"))
+		return lep_err_new(LEP_E_CONFLICT, "revision %zu of '%s' "
+		    "started nowhere (no offer had capacity): there is "
+		    "nothing to return to", t->r->number, t->name);
 	if (is_stop(t->r))
 		return lep_err_new(LEP_E_CONFLICT, "revision %zu of '%s' is a "
 		    "stop: there is nothing to return to", t->r->number,

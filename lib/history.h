@@ -21,9 +21,15 @@ struct lep_revision {
 	char		*model;		/* "iris@v3", or NULL */
 	char		*spec_sha256;
 	char		*provider;
-	char		*outcome;	/* ready, failed, stopped */
+	char		*outcome;	/* ready, failed, stopped,
+					   no-capacity */
 	char		*command;	/* deploy, rollback, stop */
 	char		*subject;
+	char		*region;	/* where it started, or NULL */
+	char		*instance;
+	char		**attempts;	/* the offers tried, in order, when
+					   it moved (lib/failover.h) */
+	size_t		 nattempts;
 };
 
 /*

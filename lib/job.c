@@ -20,6 +20,7 @@
 #include "crypto.h"
 #include "ctx.h"
 #include "error.h"
+#include "failover.h"
 #include "fs.h"
 #include "json.h"
 #include "ledger.h"
@@ -117,10 +118,15 @@ new_id(char **out, const struct lep_spec *sp)
 	return NULL;
 }
 
-/* HOME/jobs/ID.json: which provider runs the job. */
+/*
+ * HOME/jobs/ID.json: which provider runs the job, on what offer, and the
+ * offers tried before it when it moved (lep_record_job copies those into
+ * the job's record).
+ */
 static const struct lep_err *
 write_index(const char *home, const char *id, const struct lep_spec *sp,
-    const char *pname)
+    const char *pname, const struct lep_submit_req *req,
+    const struct lep_failover *fo)
 {
 	const struct lep_err	*err;
 	struct lep_json		*j;
@@ -135,6 +141,12 @@ write_index(const char *home, const char *id, const struct lep_spec *sp,
 	lep_json_set_str(j, "id", id);
 	lep_json_set_str(j, "name", sp->name);
 	lep_json_set_str(j, "provider", pname);
+	if (req->region != NULL)
+		lep_json_set_str(j, "region", req->region);
+	if (req->instance != NULL)
+		lep_json_set_str(j, "instance", req->instance);
+	if (lep_failover_moved(fo))
+		lep_json_set(j, "attempts", lep_failover_json(fo, "submitted"));
 	lep_json_set_int(j, "created", (long long)time(NULL));
 	path = index_path(home, id);
 	err = lep_write_json(path, j, 0600);
@@ -143,79 +155,140 @@ write_index(const char *home, const char *id, const struct lep_spec *sp,
 	return err;
 }
 
-/* Index, submit, and open the job's ledger segment (its runner ends it). */
+/*
+ * Index and submit on one offer of p (site, or the provider's own place
+ * when it takes none), and open the job's ledger segment (its runner
+ * ends it). A refusal leaves no index: nothing runs.
+ */
 static const struct lep_err *
 submit(struct lep_job **out, struct lep_ctx *ctx, struct lep_provider *p,
     const struct lep_spec *sp, char *id, const char *model_dir,
-    struct lep_segment *seg)
+    const struct lep_site *site, int machines, struct lep_failover *fo)
 {
 	const struct lep_err	*err;
 	struct lep_submit_req	 req;
+	struct lep_segment	 seg;
+	const char		*pname = lep_provider_name(p);
 	char			*path;
 
-	if ((err = write_index(ctx->home, id, sp, lep_provider_name(p))) !=
-	    NULL)
-		return err;
 	memset(&req, 0, sizeof(req));
 	req.spec = sp;
 	req.id = id;
 	req.model_dir = model_dir;
 	req.secret_names = (const char *const *)sp->secrets;
 	req.nsecrets = sp->nsecrets;
-	req.instance = seg->instance;
-	req.region = seg->region;
+	if (lep_provider_takes_offer(p)) {
+		req.region = site->region;
+		req.instance = site->instance;
+	}
+	lep_failover_begin(fo, pname, req.region, req.instance);
+	if ((err = write_index(ctx->home, id, sp, pname, &req, fo)) != NULL)
+		return err;
 	if ((err = lep_provider_submit(out, p, &req)) != NULL) {
 		/* Nothing runs: no index that names a job. */
 		path = index_path(ctx->home, id);
 		(void)unlink(path);
 		free(path);
+		(void)lep_failover_end(fo, err);
 		return err;
 	}
-	seg->what = id;
-	seg->revision = 0;
-	return lep_ledger_record(ctx->home, id, seg, lep_epoch_ms());
+	lep_plan_segment(&seg, sp, pname, site, machines);
+	seg.what = id;
+	seg.revision = 0;
+	err = lep_ledger_record(ctx->home, id, &seg, lep_epoch_ms());
+	free(seg.region);
+	free(seg.instance);
+	return err;
+}
+
+/*
+ * Open provider pname, check sp fits it, and plan its offers. Errors:
+ * the provider's, INFEASIBLE, OVER_BUDGET, UNSUPPORTED.
+ */
+static const struct lep_err *
+prepare(struct lep_provider **out, struct lep_site **sites, size_t *nsites,
+    int *machines, struct lep_ctx *ctx, const struct lep_spec *sp,
+    const char *pname)
+{
+	const struct lep_err	*err;
+	struct lep_config	 cfg = { ctx->home, &ctx->out };
+
+	if ((err = lep_provider_open(out, pname, &cfg)) != NULL)
+		return err;
+	if ((err = lep_provider_check(*out, sp)) == NULL)
+		err = lep_plan_sites(sites, nsites, machines, ctx->home, sp,
+		    pname);
+	return err;
 }
 
 const struct lep_err *
 lep_job_train(struct lep_job **out, struct lep_ctx *ctx,
     const struct lep_spec *sp, long long lock_ms)
 {
-	const struct lep_err	*err;
-	struct lep_config	 cfg = { ctx->home, &ctx->out };
+	const struct lep_err	*err = NULL;
 	struct lep_provider	*p = NULL;
-	struct lep_segment	 seg;
-	const char		*pname;
+	struct lep_failover	 fo;
+	struct lep_err		 refused;	/* the last, kept whole */
+	struct lep_site		*sites = NULL;
+	const char		**names = NULL;
 	char			*id = NULL, *version = NULL, *model_dir = NULL;
-	int			 lockfd = -1;
+	size_t			 nnames, nsites = 0, i, k;
+	int			 lockfd = -1, machines = 0;
 
 	*out = NULL;
-	memset(&seg, 0, sizeof(seg));
 	if (sp->kind != LEP_SPEC_JOB)
 		return lep_err_hint(lep_err_new(LEP_E_USAGE, "%s: kind "
 		    "'service' is deployed, not trained", sp->file), "'lepton "
 		    "deploy %s'", sp->file);
-	pname = lep_plan_provider(sp);
-	if ((err = lep_provider_open(&p, pname, &cfg)) != NULL)
-		return err;
-	if ((err = lep_provider_check(p, sp)) != NULL ||
-	    (err = lep_plan_price(&seg, ctx->home, sp, pname)) != NULL ||
-	    (err = input_model(&version, &model_dir, ctx, sp)) != NULL)
-		goto done;
-	if (ctx->dry_run) {
-		*out = xcalloc(1, sizeof(**out));
-		(*out)->name = xstrdup(sp->name);
-		(*out)->provider = xstrdup(pname);
-		(*out)->state = xstrdup("planned");
-		goto done;
+	memset(&refused, 0, sizeof(refused));
+	lep_failover_init(&fo, &ctx->out);
+	nnames = lep_failover_providers(&names, sp);
+	for (i = 0; i < nnames; i++) {
+		lep_sites_free(sites, nsites);
+		sites = NULL;
+		nsites = 0;
+		lep_provider_close(p);
+		p = NULL;
+		if ((err = prepare(&p, &sites, &nsites, &machines, ctx, sp,
+		    names[i])) != NULL) {
+			/* The first is the plan; the others, fallbacks. */
+			if (i == 0 || err->code == LEP_E_INTERRUPTED)
+				goto done;
+			lep_failover_skip(&fo, names[i], err);
+			err = NULL;
+			continue;
+		}
+		if (i == 0 && (err = input_model(&version, &model_dir, ctx,
+		    sp)) != NULL)
+			goto done;
+		if (ctx->dry_run) {
+			*out = xcalloc(1, sizeof(**out));
+			(*out)->name = xstrdup(sp->name);
+			(*out)->provider = xstrdup(names[i]);
+			(*out)->state = xstrdup("planned");
+			goto done;
+		}
+		if (id == NULL && ((err = new_id(&id, sp)) != NULL ||
+		    (err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL))
+			goto done;
+		/* Each region in turn, while each says it has no room. */
+		for (k = 0; k < (lep_provider_takes_offer(p) ? nsites : 1);
+		    k++) {
+			err = submit(out, ctx, p, sp, id, model_dir, &sites[k],
+			    machines, &fo);
+			if (err == NULL || err->code != LEP_E_CAPACITY)
+				goto done;
+			refused = *err;
+		}
 	}
-	if ((err = new_id(&id, sp)) == NULL &&
-	    (err = lep_lock(&lockfd, ctx->home, lock_ms)) == NULL)
-		err = submit(out, ctx, p, sp, id, model_dir, &seg);
+	/* Only the first provider's failures end it early: all refused. */
+	err = lep_failover_error(&fo, sp, &refused);
 done:
 	lep_unlock(lockfd);
-	free(seg.region);
-	free(seg.instance);
+	lep_sites_free(sites, nsites);
 	lep_provider_close(p);
+	lep_failover_release(&fo);
+	free(names);
 	free(version);
 	free(model_dir);
 	free(id);

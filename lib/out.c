@@ -196,6 +196,8 @@ lep_out_finish(struct lep_out *o, const struct lep_err *err)
 			if (err->http_status)
 				lep_json_set_int(e, "http_status",
 				    err->http_status);
+			if (err->reason[0])
+				lep_json_set_str(e, "reason", err->reason);
 			lep_json_set(doc, "error", e);
 			/* What the command had to show before it failed. */
 			if (o->result != NULL)

@@ -520,22 +520,93 @@ dollars_micro(double d)
 }
 
 /*
- * Price the spec on its provider, and refuse it over its budget:
+ * Refuse choice c of plan pl on provider pname over the spec's budget:
  * placement.max_hourly against the replicas it starts, service.max_cost
- * against a month (LEP_HOURS_PER_MONTH) at max replicas. Errors: INFEASIBLE,
- * OVER_BUDGET. *seg_out gets what the ledger will record.
+ * against a month (LEP_HOURS_PER_MONTH) at max replicas, job.max_cost
+ * against job.max_duration. Errors: OVER_BUDGET, SPEC.
  */
-const struct lep_err *
-lep_plan_price(struct lep_segment *seg, const char *home,
-    const struct lep_spec *sp, const char *pname)
+static const struct lep_err *
+over_budget(const struct lep_spec *sp, const struct lep_plan *pl,
+    const struct lep_choice *c, const char *pname)
 {
-	const struct lep_err	*err;
-	struct lep_plan_opts	 po;
-	struct lep_plan		*pl = NULL;
-	const struct lep_choice	*c;
 	int64_t			 hourly, limit;
 	char			 a[32], b[32], d[32];
 
+	hourly = c->hourly * pl->machines;
+	if (sp->placement.has_max_hourly &&
+	    hourly > (limit = dollars_micro(sp->placement.max_hourly)))
+		return lep_err_new(LEP_E_OVER_BUDGET, "%s: %d x $%s/h on %s %s "
+		    "is $%s/h, over placement.max_hourly $%s/h", sp->file,
+		    pl->machines, lep_money_format(a, sizeof(a), c->hourly),
+		    pname, c->offer->instance, lep_money_format(b, sizeof(b),
+		    hourly), lep_money_format(d, sizeof(d), limit));
+	if (sp->kind == LEP_SPEC_SERVICE && sp->service.has_max_cost &&
+	    c->hourly * pl->machines_max * LEP_HOURS_PER_MONTH >
+	    (limit = dollars_micro(sp->service.max_cost)))
+		return lep_err_new(LEP_E_OVER_BUDGET, "%s: a month (%d h) of "
+		    "%d x $%s/h on %s is $%s, over service.max_cost $%s",
+		    sp->file, LEP_HOURS_PER_MONTH, pl->machines_max,
+		    lep_money_format(a, sizeof(a), c->hourly), pname,
+		    lep_money_format(b, sizeof(b), c->hourly *
+		    pl->machines_max * LEP_HOURS_PER_MONTH),
+		    lep_money_format(d, sizeof(d), limit));
+	if (sp->kind == LEP_SPEC_JOB && sp->job.has_max_cost) {
+		if (sp->job.max_duration == 0)
+			return lep_err_new(LEP_E_SPEC, "%s: job.max_cost needs "
+			    "job.max_duration, to bound what the job costs",
+			    sp->file);
+		limit = dollars_micro(sp->job.max_cost);
+		if (lep_money_for(c->hourly, pl->machines,
+		    sp->job.max_duration * 1000) > limit)
+			return lep_err_new(LEP_E_OVER_BUDGET, "%s: %d x $%s/h "
+			    "on %s for job.max_duration %llds is $%s, over "
+			    "job.max_cost $%s", sp->file, pl->machines,
+			    lep_money_format(a, sizeof(a), c->hourly), pname,
+			    sp->job.max_duration, lep_money_format(b,
+			    sizeof(b), lep_money_for(c->hourly, pl->machines,
+			    sp->job.max_duration * 1000)), lep_money_format(d,
+			    sizeof(d), limit));
+	}
+	return NULL;
+}
+
+void
+lep_sites_free(struct lep_site *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].region);
+		free(v[i].instance);
+	}
+	free(v);
+}
+
+/* Where region is in placement.regions; past the end when it is not. */
+static size_t
+region_rank(const struct lep_spec *sp, const char *region)
+{
+	size_t	 i;
+
+	for (i = 0; i < sp->placement.nregions; i++)
+		if (strcmp(sp->placement.regions[i], region) == 0)
+			break;
+	return i;
+}
+
+const struct lep_err *
+lep_plan_sites(struct lep_site **out, size_t *n_out, int *machines_out,
+    const char *home, const struct lep_spec *sp, const char *pname)
+{
+	const struct lep_err	*err, *first = NULL;
+	const struct lep_choice	*c;
+	struct lep_plan_opts	 po;
+	struct lep_plan		*pl = NULL;
+	struct lep_site		*v = NULL, tmp;
+	size_t			 n = 0, i, k;
+
+	*out = NULL;
+	*n_out = 0;
 	memset(&po, 0, sizeof(po));
 	po.home = home;
 	po.provider = pname;
@@ -546,59 +617,78 @@ lep_plan_price(struct lep_segment *seg, const char *home,
 		    pl->why);
 		goto done;
 	}
-	c = &pl->choices[0];
-	hourly = c->hourly * pl->machines;
-	if (sp->placement.has_max_hourly &&
-	    hourly > (limit = dollars_micro(sp->placement.max_hourly))) {
-		err = lep_err_new(LEP_E_OVER_BUDGET, "%s: %d x $%s/h on %s %s "
-		    "is $%s/h, over placement.max_hourly $%s/h", sp->file,
-		    pl->machines, lep_money_format(a, sizeof(a), c->hourly),
-		    pname, c->offer->instance, lep_money_format(b, sizeof(b),
-		    hourly), lep_money_format(d, sizeof(d), limit));
+	/* Best first: the first choice seen in a region is its best. */
+	for (i = 0; i < pl->n; i++) {
+		c = &pl->choices[i];
+		for (k = 0; k < n; k++)
+			if (strcmp(v[k].region, c->offer->region) == 0)
+				break;
+		if (k < n)
+			continue;
+		if ((err = over_budget(sp, pl, c, pname)) != NULL) {
+			if (err->code != LEP_E_OVER_BUDGET)
+				goto done;
+			if (first == NULL)
+				first = err;
+			err = NULL;
+			continue;
+		}
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n].region = xstrdup(c->offer->region);
+		v[n].instance = xstrdup(c->offer->instance);
+		v[n].hourly = c->hourly;
+		n++;
+	}
+	if (n == 0) {
+		err = first;
 		goto done;
 	}
-	if (sp->kind == LEP_SPEC_SERVICE && sp->service.has_max_cost &&
-	    c->hourly * pl->machines_max * LEP_HOURS_PER_MONTH >
-	    (limit = dollars_micro(sp->service.max_cost))) {
-		err = lep_err_new(LEP_E_OVER_BUDGET, "%s: a month (%d h) of "
-		    "%d x $%s/h on %s is $%s, over service.max_cost $%s",
-		    sp->file, LEP_HOURS_PER_MONTH, pl->machines_max,
-		    lep_money_format(a, sizeof(a), c->hourly), pname,
-		    lep_money_format(b, sizeof(b), c->hourly *
-		    pl->machines_max * LEP_HOURS_PER_MONTH),
-		    lep_money_format(d, sizeof(d), limit));
-		goto done;
-	}
-	if (sp->kind == LEP_SPEC_JOB && sp->job.has_max_cost) {
-		if (sp->job.max_duration == 0) {
-			err = lep_err_new(LEP_E_SPEC, "%s: job.max_cost needs "
-			    "job.max_duration, to bound what the job costs",
-			    sp->file);
-			goto done;
+	/* The user's order of regions, when given (an insertion sort). */
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0 && region_rank(sp, v[k - 1].region) >
+		    region_rank(sp, v[k].region); k--) {
+			tmp = v[k - 1];
+			v[k - 1] = v[k];
+			v[k] = tmp;
 		}
-		limit = dollars_micro(sp->job.max_cost);
-		if (lep_money_for(c->hourly, pl->machines,
-		    sp->job.max_duration * 1000) > limit) {
-			err = lep_err_new(LEP_E_OVER_BUDGET, "%s: %d x $%s/h on "
-			    "%s for job.max_duration %llds is $%s, over "
-			    "job.max_cost $%s", sp->file, pl->machines,
-			    lep_money_format(a, sizeof(a), c->hourly), pname,
-			    sp->job.max_duration, lep_money_format(b,
-			    sizeof(b), lep_money_for(c->hourly, pl->machines,
-			    sp->job.max_duration * 1000)), lep_money_format(d,
-			    sizeof(d), limit));
-			goto done;
-		}
-	}
+	*machines_out = pl->machines;
+	*out = v;
+	*n_out = n;
+	v = NULL;
+	n = 0;
+done:
+	lep_sites_free(v, n);
+	lep_plan_free(pl);
+	return err;
+}
+
+void
+lep_plan_segment(struct lep_segment *seg, const struct lep_spec *sp,
+    const char *pname, const struct lep_site *site, int machines)
+{
 	memset(seg, 0, sizeof(*seg));
 	seg->kind = sp->kind == LEP_SPEC_SERVICE ? "service" : "job";
 	seg->model = sp->has_model ? sp->model.name : "";
 	seg->provider = (char *)(uintptr_t)pname;
-	seg->region = xstrdup(c->offer->region);
-	seg->instance = xstrdup(c->offer->instance);
-	seg->machines = pl->machines;
-	seg->price = c->hourly;
-done:
-	lep_plan_free(pl);
+	seg->region = xstrdup(site->region);
+	seg->instance = xstrdup(site->instance);
+	seg->machines = machines;
+	seg->price = site->hourly;
+}
+
+/* The first of lep_plan_sites. */
+const struct lep_err *
+lep_plan_price(struct lep_segment *seg, const char *home,
+    const struct lep_spec *sp, const char *pname)
+{
+	const struct lep_err	*err;
+	struct lep_site		*v = NULL;
+	size_t			 n = 0;
+	int			 machines = 0;
+
+	if ((err = lep_plan_sites(&v, &n, &machines, home, sp, pname)) ==
+	    NULL)
+		lep_plan_segment(seg, sp, pname, &v[0], machines);
+	lep_sites_free(v, n);
 	return err;
 }

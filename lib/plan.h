@@ -66,10 +66,36 @@ void	 lep_plan_free(struct lep_plan *);
  * or the default. Borrowed (from the table or the spec).
  */
 const char *lep_plan_provider(const struct lep_spec *);
+/* One offer to try: a region of a provider, its best instance there. */
+struct lep_site {
+	char	*region;	/* owned */
+	char	*instance;	/* owned */
+	int64_t	 hourly;	/* one machine, as the spec asks */
+};
+
 /*
- * Price sp on provider pname and refuse it over budget (max_hourly,
- * service.max_cost, job.max_cost). Errors: INFEASIBLE, OVER_BUDGET, SPEC.
- * *seg: what the ledger records; free its region and instance.
+ * The offers of provider pname that sp may be created on, in the order to
+ * try them (lib/failover.h): one per region, the best-ranked instance
+ * there that fits the budget (max_hourly, service.max_cost, job.max_cost);
+ * the regions in placement.regions order when given, else the plan's
+ * (cheapest first). *machines_out: per offer, nodes or replicas.
+ * Errors: INFEASIBLE, OVER_BUDGET (when every offer is over: the best
+ * one's), SPEC. *out (n_out > 0): lep_sites_free.
+ */
+const struct lep_err *lep_plan_sites(struct lep_site **out, size_t *n_out,
+	    int *machines_out, const char *home, const struct lep_spec *,
+	    const char *pname);
+void	 lep_sites_free(struct lep_site *, size_t);
+/*
+ * What the ledger records for site: provider, kind and model borrowed
+ * (from pname and sp), region and instance for the caller to free.
+ */
+void	 lep_plan_segment(struct lep_segment *seg, const struct lep_spec *,
+	    const char *pname, const struct lep_site *site, int machines);
+/*
+ * Price sp on provider pname: its first offer (see lep_plan_sites).
+ * Errors: INFEASIBLE, OVER_BUDGET, SPEC. *seg: what the ledger records;
+ * free its region and instance.
  */
 const struct lep_err *lep_plan_price(struct lep_segment *seg,
 	    const char *home, const struct lep_spec *, const char *pname);

@@ -14,6 +14,23 @@
 #include "spec.h"
 #include "util.h"
 
+/* providers/table.c's, unless a test swapped in its own. */
+static const struct lep_provider_entry	*table = lep_provider_table;
+static size_t				 ntable;
+
+static size_t
+table_len(void)
+{
+	return table == lep_provider_table ? lep_provider_count : ntable;
+}
+
+void
+lep_provider_table_use(const struct lep_provider_entry *t, size_t n)
+{
+	table = t != NULL ? t : lep_provider_table;
+	ntable = n;
+}
+
 struct lep_provider {
 	const struct lep_provider_ops	*ops;
 	void				*state;
@@ -38,9 +55,9 @@ fill_info(struct lep_provider_info *out, const struct lep_provider_entry *e)
 int
 lep_provider_nth(struct lep_provider_info *out, size_t i)
 {
-	if (i >= lep_provider_count)
+	if (i >= table_len())
 		return -1;
-	fill_info(out, &lep_provider_table[i]);
+	fill_info(out, &table[i]);
 	return 0;
 }
 
@@ -49,8 +66,8 @@ lep_provider_info(struct lep_provider_info *out, const char *name)
 {
 	size_t	 i;
 
-	for (i = 0; i < lep_provider_count; i++)
-		if (strcmp(lep_provider_table[i].name, name) == 0)
+	for (i = 0; i < table_len(); i++)
+		if (strcmp(table[i].name, name) == 0)
 			return lep_provider_nth(out, i);
 	return -1;
 }
@@ -60,9 +77,9 @@ lep_provider_default(void)
 {
 	size_t	 i;
 
-	for (i = 0; i < lep_provider_count; i++)
-		if (lep_provider_table[i].ops != NULL)
-			return lep_provider_table[i].name;
+	for (i = 0; i < table_len(); i++)
+		if (table[i].ops != NULL)
+			return table[i].name;
 	abort();	/* a lepton with no provider built is a build bug */
 }
 
@@ -74,10 +91,10 @@ lep_provider_init(void)
 
 	if (names != NULL)
 		return;
-	names = xcalloc(lep_provider_count, sizeof(*names));
-	for (i = 0; i < lep_provider_count; i++)
-		names[i] = lep_provider_table[i].name;
-	lep_spec_set_providers(names, lep_provider_count);
+	names = xcalloc(table_len(), sizeof(*names));
+	for (i = 0; i < table_len(); i++)
+		names[i] = table[i].name;
+	lep_spec_set_providers(names, table_len());
 }
 
 int
@@ -88,10 +105,10 @@ lep_provider_main(int *rc, int argc, char **argv)
 
 	if (argc < 2 || strncmp(argv[1], "__", 2) != 0)
 		return 0;
-	for (i = 0; i < lep_provider_count; i++) {
-		if (lep_provider_table[i].ops == NULL)
+	for (i = 0; i < table_len(); i++) {
+		if (table[i].ops == NULL)
 			continue;
-		for (m = lep_provider_table[i].ops->mains; m != NULL &&
+		for (m = table[i].ops->mains; m != NULL &&
 		    m->argv1 != NULL; m++)
 			if (strcmp(m->argv1, argv[1]) == 0) {
 				*rc = m->main(argc - 1, argv + 1);
@@ -110,29 +127,29 @@ lep_provider_open(struct lep_provider **out, const char *name,
 	size_t			 i;
 
 	*out = NULL;
-	for (i = 0; i < lep_provider_count; i++)
-		if (strcmp(lep_provider_table[i].name, name) == 0)
+	for (i = 0; i < table_len(); i++)
+		if (strcmp(table[i].name, name) == 0)
 			break;
-	if (i == lep_provider_count)
+	if (i == table_len())
 		return lep_err_new(LEP_E_NOT_FOUND, "unknown provider '%s'",
 		    name);
-	if (lep_provider_table[i].ops == NULL)
+	if (table[i].ops == NULL)
 		return lep_err_provider(lep_err_hint(lep_err_new(
 		    LEP_E_UNSUPPORTED, "provider '%s' is not built into this "
 		    "lepton yet", name), "use 'placement: {providers: "
 		    "[%s]}' for now", lep_provider_default()),
-		    lep_provider_table[i].name);
-	if (lep_provider_table[i].ops->abi != LEP_PROVIDER_ABI)
+		    table[i].name);
+	if (table[i].ops->abi != LEP_PROVIDER_ABI)
 		return lep_err_new(LEP_E_INTERNAL, "provider '%s' has ABI %u, "
-		    "not %u", name, lep_provider_table[i].ops->abi,
+		    "not %u", name, table[i].ops->abi,
 		    LEP_PROVIDER_ABI);
 	p = xcalloc(1, sizeof(*p));
-	p->ops = lep_provider_table[i].ops;
+	p->ops = table[i].ops;
 	p->out = cfg->out;
 	if (p->ops->open != NULL &&
 	    (err = p->ops->open(&p->state, cfg)) != NULL) {
 		free(p);
-		return lep_err_provider(err, lep_provider_table[i].name);
+		return lep_err_provider(err, table[i].name);
 	}
 	*out = p;
 	return NULL;
@@ -152,6 +169,12 @@ const char *
 lep_provider_name(const struct lep_provider *p)
 {
 	return p->ops->name;
+}
+
+int
+lep_provider_takes_offer(const struct lep_provider *p)
+{
+	return (p->ops->caps & LEP_CAP_OFFER) != 0;
 }
 
 static const struct lep_err *
@@ -293,11 +316,11 @@ providers_with(unsigned int cap)
 	struct lep_buf	 b = LEP_BUF_INIT;
 	size_t		 i;
 
-	for (i = 0; i < lep_provider_count; i++)
-		if (lep_provider_table[i].ops != NULL &&
-		    (lep_provider_table[i].ops->caps & cap))
+	for (i = 0; i < table_len(); i++)
+		if (table[i].ops != NULL &&
+		    (table[i].ops->caps & cap))
 			lep_buf_addf(&b, "%s%s", b.len ? ", " : "",
-			    lep_provider_table[i].name);
+			    table[i].name);
 	if (b.len > 0)
 		return lep_buf_detach(&b, NULL);
 	lep_buf_release(&b);
@@ -367,10 +390,10 @@ lep_provider_refuses(const char *name, const struct lep_spec *sp)
 {
 	size_t	 i;
 
-	for (i = 0; i < lep_provider_count; i++)
-		if (strcmp(lep_provider_table[i].name, name) == 0 &&
-		    lep_provider_table[i].ops != NULL)
-			return check_caps(lep_provider_table[i].ops, sp);
+	for (i = 0; i < table_len(); i++)
+		if (strcmp(table[i].name, name) == 0 &&
+		    table[i].ops != NULL)
+			return check_caps(table[i].ops, sp);
 	return NULL;	/* unknown or not built: lep_provider_open says so */
 }
 

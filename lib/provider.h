@@ -58,11 +58,24 @@ void	 lep_provider_init(void);
  */
 int	 lep_provider_main(int *rc, int argc, char **argv);
 
+/*
+ * Tests only: look providers up in t (n rows, with fake drivers) instead
+ * of providers/table.c; NULL goes back to it. Call lep_spec_set_providers
+ * too, for specs that name them.
+ */
+struct lep_provider_entry;
+void	 lep_provider_table_use(const struct lep_provider_entry *t, size_t n);
+
 /* Errors: NOT_FOUND (unknown name), UNSUPPORTED (known, not built). */
 const struct lep_err *lep_provider_open(struct lep_provider **out,
 	    const char *name, const struct lep_config *);
 void	 lep_provider_close(struct lep_provider *);	/* accepts NULL */
 const char *lep_provider_name(const struct lep_provider *);
+/*
+ * Does p create on the region and instance lib/ gives it (LEP_CAP_OFFER),
+ * so that a refusal for capacity moves on to its next region?
+ */
+int	 lep_provider_takes_offer(const struct lep_provider *);
 
 const struct lep_err *lep_provider_check(struct lep_provider *,
 	    const struct lep_spec *);

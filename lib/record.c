@@ -94,11 +94,34 @@ register_output(char **version_out, char **model_out, char **why_out,
 	return err;
 }
 
+/*
+ * What train wrote in HOME/jobs/ID.json: the offer the job runs on and
+ * those tried before it (lib/job.c), or NULL.
+ */
+static struct lep_json *
+read_index(const char *home, const char *id)
+{
+	struct lep_json	*j = NULL;
+	struct lep_buf	 b;
+	char		*p = xasprintf("%s/jobs/%s.json", home, id);
+
+	if (lep_read_file(&b, p, LEP_FILE_MAX) == NULL)
+		(void)lep_json_parse(&j, b.buf, b.len, p);
+	lep_buf_release(&b);
+	free(p);
+	return j;
+}
+
 /* jobs/ID.json: how the job ended, and the spec it ran. Caller frees. */
 static char *
 job_record_text(const struct lep_job_result *r, const char *state,
-    const char *model, const struct lep_json *metrics)
+    const char *model, const struct lep_json *metrics,
+    const struct lep_json *index)
 {
+	static const char *const copied[] = { "region", "instance",
+	    "attempts" };
+	const struct lep_json	*v;
+	size_t			 i;
 	const struct lep_spec	*sp = r->spec;
 	struct lep_json		*rec;
 	char			*text, ts[32];
@@ -107,6 +130,9 @@ job_record_text(const struct lep_job_result *r, const char *state,
 	lep_json_set_str(rec, "id", r->id);
 	lep_json_set_str(rec, "name", sp->name);
 	lep_json_set_str(rec, "provider", r->provider);
+	for (i = 0; i < LEP_ARRAY_SIZE(copied); i++)
+		if ((v = lep_json_get(index, copied[i])) != NULL)
+			lep_json_set(rec, copied[i], lep_json_dup(v));
 	lep_json_set_str(rec, "dir", sp->dir);
 	lep_json_set_str(rec, "state", state);
 	lep_json_set_int(rec, "exit_code", r->exit_code);
@@ -126,8 +152,10 @@ job_record_text(const struct lep_job_result *r, const char *state,
 /* The train commit's message; model is "iris@v3" or NULL. Caller frees. */
 static char *
 job_message(const struct lep_job_result *r, const char *state,
-    const char *version, const char *model)
+    const char *version, const char *model, const struct lep_json *index)
 {
+	const struct lep_json	*att = lep_json_get(index, "attempts"), *a;
+	size_t			 i;
 	const struct lep_spec	*sp = r->spec;
 	struct lep_buf		 b = LEP_BUF_INIT;
 	const char		*name;
@@ -138,6 +166,8 @@ job_message(const struct lep_job_result *r, const char *state,
 		{ LEP_TRAILER_PROVIDER, r->provider },
 		{ LEP_TRAILER_MODEL, model },
 		{ LEP_TRAILER_OUTCOME, state },
+		{ LEP_TRAILER_REGION, lep_json_get_str(index, "region") },
+		{ LEP_TRAILER_INSTANCE, lep_json_get_str(index, "instance") },
 	};
 
 	name = sp->has_model ? sp->model.name : sp->name;
@@ -147,6 +177,17 @@ job_message(const struct lep_job_result *r, const char *state,
 	else
 		subject = xasprintf("train %s: job %s %s", name, r->id, state);
 	lep_trailer_format(&b, subject, kv, LEP_ARRAY_SIZE(kv));
+	/* The offers tried, as lib/failover.c words them. */
+	for (i = 0; i < lep_json_len(att); i++) {
+		a = lep_json_at(att, i);
+		lep_buf_addf(&b, "%s: %s%s%s%s%s: %s\n", LEP_TRAILER_ATTEMPT,
+		    lep_json_get_str(a, "provider"),
+		    lep_json_get_str(a, "region") ? " " : "",
+		    lep_json_get_str(a, "region") ? lep_json_get_str(a,
+		    "region") : "", lep_json_get_str(a, "instance") ? " " : "",
+		    lep_json_get_str(a, "instance") ? lep_json_get_str(a,
+		    "instance") : "", lep_json_get_str(a, "outcome"));
+	}
 	free(subject);
 	return lep_buf_detach(&b, NULL);
 }
@@ -157,7 +198,7 @@ lep_record_job(char **model_out, char **why_out, const char *home,
 {
 	const struct lep_err	*err;
 	struct lep_state	*st = NULL;
-	struct lep_json		*metrics = NULL;
+	struct lep_json		*metrics = NULL, *index;
 	struct lep_txn		 txn;
 	const char		*state = r->state;
 	char			*version = NULL, *msg, *path;
@@ -165,6 +206,7 @@ lep_record_job(char **model_out, char **why_out, const char *home,
 
 	*model_out = *why_out = NULL;
 	memset(&txn, 0, sizeof(txn));
+	index = read_index(home, r->id);
 	if ((err = lep_lock(&lockfd, home, RECORD_LOCK_MS)) != NULL ||
 	    (err = lep_state_open(&st, home, 1)) != NULL)
 		goto done;
@@ -176,15 +218,16 @@ lep_record_job(char **model_out, char **why_out, const char *home,
 		*why_out = xstrdup(r->message);
 	path = xasprintf("jobs/%s.json", r->id);
 	lep_txn_put(&txn, path, job_record_text(r, state, *model_out,
-	    metrics));
+	    metrics, index));
 	free(path);
-	msg = job_message(r, state, version, *model_out);
+	msg = job_message(r, state, version, *model_out, index);
 	err = lep_txn_commit(NULL, st, &txn, msg);
 	free(msg);
 	if (err == NULL)
 		err = lep_ledger_record(home, r->id, NULL, lep_epoch_ms());
 done:
 	lep_txn_release(&txn);
+	lep_json_free(index);
 	lep_json_free(metrics);
 	lep_state_close(st);
 	lep_unlock(lockfd);

@@ -12,8 +12,10 @@
 
 #include "ctx.h"
 #include "error.h"
+#include "failover.h"
 #include "json.h"
 #include "ledger.h"
+#include "plan.h"
 #include "provider.h"
 #include "registry.h"
 #include "service-priv.h"
@@ -28,8 +30,13 @@ struct run {
 	struct lep_state_entry	*hist;		/* its commits, newest first */
 	size_t			 nhist;
 	struct lep_json		*rec;		/* HOME/deployments/NAME.json */
+	struct lep_json		*old;		/* the record before, or NULL */
 	int			 rev;		/* the new revision's number */
 	int			 baked;		/* bake failed: old ones gone */
+	int			 started;	/* an offer took it */
+	const struct lep_site	*site;		/* the offer it started on */
+	const char		*region;	/* as the provider was told */
+	const char		*instance;
 };
 
 /*
@@ -116,7 +123,8 @@ done:
 }
 
 static char *
-commit_message(const struct lep_apply *a, const char *outcome, int number)
+commit_message(const struct lep_apply *a, const struct run *r,
+    const char *outcome, int number)
 {
 	struct lep_buf		 b = LEP_BUF_INIT;
 	char			*model = a->model == NULL ? NULL :
@@ -130,11 +138,17 @@ commit_message(const struct lep_apply *a, const char *outcome, int number)
 		{ LEP_TRAILER_SPEC, a->hex },
 		{ LEP_TRAILER_OUTCOME, outcome },
 		{ LEP_TRAILER_REVISION, num },
+		{ LEP_TRAILER_REGION, r->region },
+		{ LEP_TRAILER_INSTANCE, r->instance },
 	};
 
 	snprintf(num, sizeof(num), "%d", number);
 
 	lep_trailer_format(&b, a->subject, kv, LEP_ARRAY_SIZE(kv));
+	/* What was tried, when it moved or found no room at all. */
+	if (a->fo != NULL && (lep_failover_moved(a->fo) ||
+	    strcmp(outcome, "no-capacity") == 0))
+		lep_failover_trailers(a->fo, &b, outcome);
 	free(model);
 	return lep_buf_detach(&b, NULL);
 }
@@ -327,7 +341,8 @@ next_revision(struct run *r, struct lep_ctx *ctx, struct lep_provider *p,
 		r->rec = lep_json_obj();
 		lep_json_set_str(r->rec, "name", name);
 		lep_json_set_int(r->rec, "created", now);
-	}
+	} else
+		r->old = lep_json_dup(r->rec);
 	(void)lep_json_get_ll(r->rec, "revision", &rev);
 	if ((err = unrecorded(ctx, p, st, a, r, rev)) != NULL ||
 	    (err = lep_service_settle(ctx, p, st, name)) != NULL)
@@ -353,6 +368,49 @@ next_revision(struct run *r, struct lep_ctx *ctx, struct lep_provider *p,
 }
 
 /*
+ * Deploy req on a->sites in turn (on a->seg's offer without them) while
+ * each is refused for capacity; the provider hears of an offer only if
+ * it takes one (LEP_CAP_OFFER), and only such a provider moves between
+ * regions. r->site: the offer it started on. Errors: the provider's,
+ * CAPACITY (the last refusal).
+ */
+static const struct lep_err *
+start_on_offers(struct lep_deployment **out, struct run *r,
+    struct lep_provider *p, const struct lep_apply *a,
+    struct lep_deploy_req *req)
+{
+	const struct lep_err	*err;
+	size_t			 k, n = a->nsites;
+	int			 offer = lep_provider_takes_offer(p);
+
+	if (!offer || n == 0)
+		n = 1;
+	for (k = 0; k < n; k++) {
+		r->site = a->nsites > 0 ? &a->sites[k] : NULL;
+		req->region = req->instance = NULL;
+		if (offer && r->site != NULL) {
+			req->region = r->site->region;
+			req->instance = r->site->instance;
+		} else if (offer && a->seg != NULL) {
+			req->region = a->seg->region;
+			req->instance = a->seg->instance;
+		}
+		r->region = req->region;
+		r->instance = req->instance;
+		if (a->fo != NULL)
+			lep_failover_begin(a->fo, a->pname, req->region,
+			    req->instance);
+		err = lep_provider_deploy(out, p, req);
+		if (a->fo != NULL)
+			(void)lep_failover_end(a->fo, err);
+		r->started = err == NULL;
+		if (err == NULL || err->code != LEP_E_CAPACITY)
+			return err;
+	}
+	return err;
+}
+
+/*
  * Deploy revision r->rev. A canary takes its share while it bakes, beside
  * the active revision; then it takes everything, or it goes and the active
  * one never noticed. Without a canary, an update bakes alone, and if that
@@ -375,12 +433,8 @@ start_revision(struct lep_deployment **out, struct run *r,
 	req.secret_names = (const char *const *)a->sp->secrets;
 	req.nsecrets = a->sp->nsecrets;
 	req.pin = a->pin;
-	if (a->seg != NULL) {
-		req.instance = a->seg->instance;
-		req.region = a->seg->region;
-	}
 	abort_stale_canary(ctx, p, name);
-	if ((err = lep_provider_deploy(out, p, &req)) != NULL)
+	if ((err = start_on_offers(out, r, p, a, &req)) != NULL)
 		return err;
 	if ((*out)->canary == r->rev) {
 		if ((err = bake(ctx, p, a)) != NULL)
@@ -409,7 +463,7 @@ commit_revision(struct lep_state *st, struct lep_apply *a,
 
 	lep_txn_put(a->txn, r->path, a->record);
 	a->record = NULL;
-	msg = commit_message(a, outcome, r->rev);
+	msg = commit_message(a, r, outcome, r->rev);
 	err = lep_txn_commit(NULL, st, a->txn, msg);
 	free(msg);
 	return err;
@@ -430,26 +484,32 @@ restore_previous(struct lep_ctx *ctx, struct lep_provider *p,
 	const char		*name = a->sp->name;
 	struct lep_change	 ch;
 	struct lep_buf		 prev;
-	char			*outcome, *msg = NULL, *why;
+	char			*outcome = NULL, *msg = NULL, *why;
+	size_t			 k;
 
 	lep_buf_init(&prev, 0);
-	outcome = r->nhist > 0 ? lep_trailer_get(r->hist[0].message,
-	    LEP_TRAILER_OUTCOME) : NULL;
-	if (!lep_streq(outcome, "ready") ||
-	    lep_state_read(&prev, st, r->hist[0].oid, r->path) != NULL ||
+	/* The revision that serves: past deploys that started nowhere. */
+	for (k = 0; k < r->nhist; k++) {
+		free(outcome);
+		outcome = lep_trailer_get(r->hist[k].message,
+		    LEP_TRAILER_OUTCOME);
+		if (!lep_streq(outcome, "no-capacity"))
+			break;
+	}
+	if (k == r->nhist || !lep_streq(outcome, "ready") ||
+	    lep_state_read(&prev, st, r->hist[k].oid, r->path) != NULL ||
 	    (r->baked && reapply(ctx, p, st, name, &prev, r->rev + 1) != NULL))
 		goto done;
 	ch.path = r->path;
 	ch.data = prev.buf;
 	ch.len = prev.len;
-	msg = restore_message(a, r->hist[0].message, lep_service_number(r->hist,
-	    0, r->nhist), r->rev + 1);
+	msg = restore_message(a, r->hist[k].message, lep_service_number(r->hist,
+	    k, r->nhist), r->rev + 1);
 	if (lep_state_commit(NULL, st, &ch, 1, msg) != NULL)
 		goto done;
 	why = xasprintf("%s; rolled back to revision %zu, which %s",
-	    failure->msg, lep_service_number(r->hist, 0, r->nhist),
+	    failure->msg, lep_service_number(r->hist, k, r->nhist),
 	    r->baked ? "serves again" : "still serves");
-	/* The restoring commit has a number of its own. */
 	lep_json_set_int(r->rec, "revision", r->rev + 1);
 	(void)service_record_save(ctx, name, r->rec);
 	err = lep_err_hint(lep_err_new(failure->code, "%s", why),
@@ -476,6 +536,11 @@ finish_record(struct lep_deployment *d, struct lep_ctx *ctx,
 	lep_json_set_str(r->rec, "spec_dir", a->sp->dir);
 	lep_json_set_str(r->rec, "predict_path", a->sp->service.path);
 	lep_json_set_str(r->rec, "protocol", a->sp->service.protocol);
+	/* Where it runs: an update stays there (lib/service.c). */
+	lep_json_set(r->rec, "region", r->region ? lep_json_str(r->region) :
+	    lep_json_null());
+	lep_json_set(r->rec, "instance", r->instance ?
+	    lep_json_str(r->instance) : lep_json_null());
 	if (a->model != NULL) {
 		lep_json_set_str(r->rec, "model", a->model);
 		lep_json_set_str(r->rec, "model_version", a->version);
@@ -485,7 +550,15 @@ finish_record(struct lep_deployment *d, struct lep_ctx *ctx,
 	}
 	err = service_record_save(ctx, name, r->rec);
 	service_stamp(d, r->rec);
-	if (err == NULL && a->seg != NULL) {
+	if (err == NULL && r->site != NULL) {
+		/* The offer it runs on, not the one planned first. */
+		lep_plan_segment(&seg, a->sp, a->pname, r->site, a->machines);
+		seg.what = (char *)(uintptr_t)name;
+		seg.revision = r->rev;
+		err = lep_ledger_record(ctx->home, name, &seg, lep_epoch_ms());
+		free(seg.region);
+		free(seg.instance);
+	} else if (err == NULL && a->seg != NULL) {
 		/* The old revision's segment ends, the new one's starts. */
 		seg = *a->seg;
 		seg.what = (char *)(uintptr_t)name;
@@ -493,6 +566,47 @@ finish_record(struct lep_deployment *d, struct lep_ctx *ctx,
 		err = lep_ledger_record(ctx->home, name, &seg, lep_epoch_ms());
 	}
 	return err;
+}
+
+/*
+ * Every offer of this provider refused for capacity: nothing started, so
+ * the record goes back as it was, and a->rev keeps the number the
+ * revision took, for lep_service_refused. Returns last, or the error of
+ * putting the record back.
+ */
+static const struct lep_err *
+refused(struct lep_ctx *ctx, struct lep_apply *a, const struct run *r,
+    const struct lep_err *last)
+{
+	const struct lep_err	*err;
+
+	a->rev = r->rev;
+	if (r->old != NULL)
+		err = service_record_save(ctx, a->sp->name, r->old);
+	else
+		err = service_record_remove(ctx, a->sp->name);
+	return err != NULL ? err : last;
+}
+
+const struct lep_err *
+lep_service_refused(struct lep_state *st, struct lep_apply *a,
+    const struct lep_err *last)
+{
+	const struct lep_err	*err;
+	struct run		 r;
+	char			*msg, *subject;
+	const char		*keep = a->subject;
+
+	memset(&r, 0, sizeof(r));
+	subject = xasprintf("deploy %s: no capacity on any offer (%zu "
+	    "tried)", a->sp->name, a->fo->n);
+	a->subject = subject;
+	msg = commit_message(a, &r, "no-capacity", a->rev);
+	a->subject = keep;
+	err = lep_txn_commit(NULL, st, a->txn, msg);
+	free(msg);
+	free(subject);
+	return err != NULL ? err : lep_failover_error(a->fo, a->sp, last);
 }
 
 const struct lep_err *
@@ -508,6 +622,11 @@ lep_service_apply(struct lep_deployment **out, struct lep_ctx *ctx,
 	if ((err = next_revision(&r, ctx, p, st, a)) != NULL)
 		goto done;
 	err = start_revision(out, &r, ctx, p, a);
+	if (err != NULL && err->code == LEP_E_CAPACITY && a->fo != NULL &&
+	    !r.started) {
+		err = refused(ctx, a, &r, err);
+		goto done;
+	}
 	/*
 	 * Interrupted is not failed: the revision goes on starting, and the
 	 * next command records what became of it.
@@ -525,6 +644,7 @@ done:
 	a->record = NULL;
 	lep_state_entries_free(r.hist, r.nhist);
 	lep_json_free(r.rec);
+	lep_json_free(r.old);
 	free(r.path);
 	return err;
 }

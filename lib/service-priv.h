@@ -16,6 +16,9 @@ const struct lep_err *service_record_load(struct lep_json **out,
 /* Written atomically; the caller holds the state lock. */
 const struct lep_err *service_record_save(const struct lep_ctx *,
 	    const char *name, const struct lep_json *rec);
+/* No record at all (a first deploy that started nowhere). */
+const struct lep_err *service_record_remove(const struct lep_ctx *,
+	    const char *name);
 /* Times, spec hash and revision from the record onto d. */
 void	 service_stamp(struct lep_deployment *d, const struct lep_json *rec);
 

@@ -20,6 +20,7 @@
 #include "crypto.h"
 #include "ctx.h"
 #include "error.h"
+#include "failover.h"
 #include "fs.h"
 #include "job.h"
 #include "json.h"
@@ -77,6 +78,19 @@ service_record_save(const struct lep_ctx *ctx, const char *name,
 	err = lep_write_json(p, rec, 0600);
 	free(p);
 	return err;
+}
+
+const struct lep_err *
+service_record_remove(const struct lep_ctx *ctx, const char *name)
+{
+	char	*p = record_path(ctx, name);
+	int	 rc = unlink(p);
+
+	free(p);
+	if (rc == -1 && errno != ENOENT)
+		return lep_err_errno(LEP_E_FAILED, "cannot remove the record "
+		    "of '%s'", name);
+	return NULL;
 }
 
 char *
@@ -187,12 +201,29 @@ lep_service_prepare(struct lep_provider **out, struct lep_segment *seg,
     struct lep_ctx *ctx, const struct lep_spec *sp, const char *pname)
 {
 	const struct lep_err	*err;
+	struct lep_json		*rec = NULL;
+	struct lep_site		*v = NULL;
+	const char		*region = NULL;
+	size_t			 n = 0, i;
+	int			 machines = 0;
 
 	if ((err = open_provider(out, ctx, pname)) != NULL)
 		return err;
-	if ((err = lep_provider_check(*out, sp)) == NULL)
-		err = lep_plan_price(seg, ctx->home, sp, pname);
-	return err;
+	if ((err = lep_provider_check(*out, sp)) != NULL ||
+	    (err = lep_plan_sites(&v, &n, &machines, ctx->home, sp,
+	    pname)) != NULL)
+		return err;
+	/* The region it runs in, on this provider, when it is one. */
+	if (service_record_load(&rec, ctx, sp->name) == NULL &&
+	    lep_streq(lep_json_get_str(rec, "provider"), pname))
+		region = lep_json_get_str(rec, "region");
+	for (i = 0; region != NULL && i < n; i++)
+		if (strcmp(v[i].region, region) == 0)
+			break;
+	lep_plan_segment(seg, sp, pname, &v[i < n ? i : 0], machines);
+	lep_sites_free(v, n);
+	lep_json_free(rec);
+	return NULL;
 }
 
 struct lep_deployment *
@@ -504,76 +535,229 @@ unchanged(struct lep_deployment **out, struct lep_ctx *ctx,
 	return err;
 }
 
+/*
+ * Where name runs now, if it runs: its recorded provider (*pname_out)
+ * and region (*region_out, or NULL); both NULL when it runs nowhere.
+ * Caller frees both. A provider that cannot say counts as running there.
+ */
+static void
+running_on(char **pname_out, char **region_out, struct lep_ctx *ctx,
+    const char *name)
+{
+	const struct lep_err	*err;
+	struct lep_provider	*p = NULL;
+	struct lep_deployment	*d = NULL;
+	struct lep_json		*rec = NULL;
+	const char		*pname, *region;
+	int			 live;
+
+	*pname_out = *region_out = NULL;
+	if (service_record_load(&rec, ctx, name) != NULL)
+		return;
+	pname = lep_json_get_str(rec, "provider");
+	region = lep_json_get_str(rec, "region");
+	if (pname != NULL) {
+		err = open_provider(&p, ctx, pname);
+		if (err == NULL)
+			err = lep_provider_status(&d, p, name);
+		live = err == NULL ? !lep_streq(d->state, "stopped") :
+		    err->code != LEP_E_NOT_FOUND;
+		if (live) {
+			*pname_out = xstrdup(pname);
+			*region_out = region ? xstrdup(region) : NULL;
+		}
+	}
+	lep_deployment_free(d);
+	lep_provider_close(p);
+	lep_json_free(rec);
+}
+
+/*
+ * A deployment that runs stays where it runs: an update on another offer
+ * would leave two copies serving. Keep, of the providers names (n of
+ * them), only the one it runs on (when it is one of them; else the
+ * CONFLICT of unchanged() will say so), and of its sites only its region
+ * (or the first). Returns the new n.
+ */
+static size_t
+stay_put(const char **names, size_t n, const char *pname)
+{
+	size_t	 i;
+
+	for (i = 0; pname != NULL && i < n; i++)
+		if (strcmp(names[i], pname) == 0) {
+			names[0] = names[i];
+			return 1;
+		}
+	return n;
+}
+
+static void
+stay_in_region(struct lep_site *v, size_t *n, const char *region)
+{
+	struct lep_site	 tmp;
+	size_t		 i;
+
+	for (i = 0; region != NULL && i < *n; i++)
+		if (strcmp(v[i].region, region) == 0) {
+			tmp = v[0];
+			v[0] = v[i];
+			v[i] = tmp;
+			break;
+		}
+	for (i = 1; i < *n; i++) {
+		free(v[i].region);
+		free(v[i].instance);
+	}
+	*n = 1;
+}
+
+/*
+ * Open provider pname, check that sp fits it, and plan its offers, in
+ * the order to try them. Errors: the provider's, INFEASIBLE, OVER_BUDGET,
+ * UNSUPPORTED.
+ */
+static const struct lep_err *
+prepare_sites(struct lep_provider **out, struct lep_site **sites,
+    size_t *nsites, int *machines, struct lep_ctx *ctx,
+    const struct lep_spec *sp, const char *pname)
+{
+	const struct lep_err	*err;
+
+	if ((err = open_provider(out, ctx, pname)) != NULL)
+		return err;
+	if ((err = lep_provider_check(*out, sp)) == NULL)
+		err = lep_plan_sites(sites, nsites, machines, ctx->home, sp,
+		    pname);
+	return err;
+}
+
+/* What one provider of a deploy holds: freed before the next is tried. */
+struct try {
+	struct lep_provider	*p;
+	struct lep_site		*sites;
+	size_t			 nsites;
+	int			 machines;
+	char			*pin;
+	char			*subject;
+};
+
+static void
+try_release(struct try *t)
+{
+	lep_provider_close(t->p);
+	lep_sites_free(t->sites, t->nsites);
+	free(t->pin);
+	free(t->subject);
+	memset(t, 0, sizeof(*t));
+}
+
 const struct lep_err *
 lep_service_deploy(struct lep_deployment **out, struct lep_ctx *ctx,
     const struct lep_spec *sp, long long lock_ms)
 {
-	const struct lep_err	*err;
-	struct lep_provider	*p = NULL;
+	const struct lep_err	*err = NULL;
 	struct lep_state	*st = NULL;
-	struct lep_segment	 seg;
+	struct lep_failover	 fo;
 	struct lep_txn		 txn;
 	struct lep_apply	 a;
-	const char		*pname;
+	struct lep_err		 last;		/* the last refusal, whole */
+	struct try		 t;
+	const char		*pname, **names = NULL;
 	char			 hex[LEP_SHA256_HEX], *model_dir = NULL;
 	char			 mac[LEP_SHA256_HEX];
-	char			*version = NULL, *subject = NULL;
-	char			*digest = NULL, *pin = NULL;
-	int			 lockfd = -1;
+	char			*version = NULL, *digest = NULL;
+	char			*here = NULL, *region = NULL;
+	size_t			 i, n;
+	int			 lockfd = -1, locked = 0, rev = 0;
 
 	*out = NULL;
+	memset(&last, 0, sizeof(last));
 	memset(&txn, 0, sizeof(txn));
-	memset(&seg, 0, sizeof(seg));
-	pname = lep_plan_provider(sp);
-	if ((err = lep_service_prepare(&p, &seg, ctx, sp, pname)) != NULL)
-		goto done;
-	if (ctx->dry_run) {
-		*out = lep_service_planned(sp->name, pname);
-		goto done;
+	memset(&t, 0, sizeof(t));
+	lep_failover_init(&fo, &ctx->out);
+	n = lep_failover_providers(&names, sp);
+	running_on(&here, &region, ctx, sp->name);
+	n = stay_put(names, n, here);
+	for (i = 0; i < n; i++) {
+		try_release(&t);
+		pname = names[i];
+		if ((err = prepare_sites(&t.p, &t.sites, &t.nsites,
+		    &t.machines, ctx, sp, pname)) != NULL) {
+			/* The first is the plan; the others, fallbacks. */
+			if (i == 0 || err->code == LEP_E_INTERRUPTED)
+				goto done;
+			lep_failover_skip(&fo, pname, err);
+			err = NULL;
+			continue;
+		}
+		if (here != NULL && lep_streq(here, pname))
+			stay_in_region(t.sites, &t.nsites, region);
+		if (ctx->dry_run) {
+			*out = lep_service_planned(sp->name, pname);
+			goto done;
+		}
+		if (!locked && ((err = lep_lock(&lockfd, ctx->home,
+		    lock_ms)) != NULL || (err = lep_state_open(&st, ctx->home,
+		    1)) != NULL || (err = spec_model(&version, &model_dir,
+		    &digest, &txn, ctx, st, sp)) != NULL))
+			goto done;
+		locked = 1;
+		if ((err = lep_provider_pin(&t.pin, t.p, sp)) != NULL ||
+		    (sp->nsecrets > 0 &&
+		    (err = secrets_mac(mac, ctx, sp)) != NULL) ||
+		    (err = spec_hash(hex, sp, digest, t.pin, sp->nsecrets > 0 ?
+		    mac : NULL)) != NULL ||
+		    (err = unchanged(out, ctx, t.p, sp, pname, hex)) != NULL ||
+		    *out != NULL)
+			goto done;
+		if (version != NULL)
+			t.subject = xasprintf("deploy %s %s on %s", sp->name,
+			    version, pname);
+		else
+			t.subject = xasprintf("deploy %s on %s", sp->name,
+			    pname);
+		memset(&a, 0, sizeof(a));
+		a.sp = sp;
+		a.pname = pname;
+		a.model = sp->has_model ? sp->model.name : NULL;
+		a.version = version;
+		a.model_dir = model_dir;
+		a.hex = hex;
+		a.pin = t.pin;
+		a.subject = t.subject;
+		a.command = "deploy";
+		a.txn = &txn;
+		a.record = record_text(sp, pname, a.model, version, hex,
+		    t.pin);
+		a.sites = t.sites;
+		a.nsites = t.nsites;
+		a.machines = t.machines;
+		a.fo = &fo;
+		err = lep_service_apply(out, ctx, t.p, st, &a);
+		/* Only a refusal for capacity moves on. */
+		if (err == NULL || err->code != LEP_E_CAPACITY)
+			goto done;
+		last = *err;
+		rev = a.rev;
 	}
-	if ((err = lep_lock(&lockfd, ctx->home, lock_ms)) != NULL ||
-	    (err = lep_state_open(&st, ctx->home, 1)) != NULL ||
-	    (err = spec_model(&version, &model_dir, &digest, &txn, ctx, st,
-	    sp)) != NULL ||
-	    (err = lep_provider_pin(&pin, p, sp)) != NULL ||
-	    (sp->nsecrets > 0 &&
-	    (err = secrets_mac(mac, ctx, sp)) != NULL) ||
-	    (err = spec_hash(hex, sp, digest, pin, sp->nsecrets > 0 ? mac :
-	    NULL)) != NULL ||
-	    (err = unchanged(out, ctx, p, sp, pname, hex)) != NULL ||
-	    *out != NULL)
-		goto done;
-	if (version != NULL)
-		subject = xasprintf("deploy %s %s on %s", sp->name, version,
-		    pname);
-	else
-		subject = xasprintf("deploy %s on %s", sp->name, pname);
-	memset(&a, 0, sizeof(a));
-	a.sp = sp;
-	a.pname = pname;
-	a.model = sp->has_model ? sp->model.name : NULL;
-	a.version = version;
-	a.model_dir = model_dir;
-	a.hex = hex;
-	a.pin = pin;
-	a.subject = subject;
-	a.command = "deploy";
-	a.txn = &txn;
-	a.record = record_text(sp, pname, a.model, version, hex, pin);
-	a.seg = &seg;
-	err = lep_service_apply(out, ctx, p, st, &a);
+	/* Every offer refused (the first provider's were tried). */
+	a.subject = NULL;
+	a.record = NULL;
+	a.rev = rev;
+	err = lep_service_refused(st, &a, &last);
 done:
-	free(seg.region);
-	free(seg.instance);
+	try_release(&t);
 	lep_txn_release(&txn);
 	lep_state_close(st);
 	lep_unlock(lockfd);
-	lep_provider_close(p);
+	lep_failover_release(&fo);
+	free(names);
+	free(here);
+	free(region);
 	free(model_dir);
 	free(version);
-	free(subject);
 	free(digest);
-	free(pin);
 	return err;
 }
 

@@ -9,7 +9,9 @@
 #include <stddef.h>
 
 struct lep_ctx;
+struct lep_failover;
 struct lep_segment;
+struct lep_site;
 struct lep_deployment;
 struct lep_err;
 struct lep_json;
@@ -96,7 +98,8 @@ const struct lep_err *lep_service_record_spec(struct lep_spec **sp_out,
 
 /*
  * Open provider pname, check that sp fits it, and price the revision
- * into *seg (its region and instance: caller frees). *out:
+ * into *seg (its region and instance: caller frees): the first offer of
+ * lep_plan_sites, or the region the deployment is recorded in on pname. *out:
  * lep_provider_close. Errors: the provider's, INFEASIBLE, OVER_BUDGET.
  */
 const struct lep_err *lep_service_prepare(struct lep_provider **out,
@@ -127,7 +130,20 @@ struct lep_apply {
 	const char		*command;	/* deploy, rollback */
 	struct lep_txn		*txn;		/* the record joins it */
 	char			*record;	/* owned: joins the txn */
+	/* The offer it runs on without sites (a rollback's), or NULL. */
 	const struct lep_segment *seg;
+	/*
+	 * The offers to try in order (lep_plan_sites), each machines wide,
+	 * and the attempts so far (NULL: one attempt, no failover). When
+	 * every site refuses for capacity, apply records nothing, returns
+	 * CAPACITY and leaves in rev the number the revision took: the
+	 * caller tries another provider, or ends with lep_service_refused.
+	 */
+	const struct lep_site	*sites;
+	size_t			 nsites;
+	int			 machines;
+	struct lep_failover	*fo;
+	int			 rev;
 };
 
 /*
@@ -140,6 +156,15 @@ struct lep_apply {
 const struct lep_err *lep_service_apply(struct lep_deployment **out,
 	    struct lep_ctx *, struct lep_provider *, struct lep_state *,
 	    struct lep_apply *);
+
+/*
+ * After the last refusal (last) of a failover (a as the last apply left
+ * it): one commit, under a->rev, that leaves the record as it was and
+ * lists the attempts (with the model a->txn registered). Returns CAPACITY
+ * naming them, or the commit's error.
+ */
+const struct lep_err *lep_service_refused(struct lep_state *,
+	    struct lep_apply *a, const struct lep_err *last);
 
 /*
  * A revision recorded as interrupted (its deploy was, with Ctrl-C) that

@@ -160,8 +160,10 @@ scan_loose(struct fsck *f, size_t *n_out)
 			if (strlen(oe->d_name) != 38 || strspn(oe->d_name,
 			    "0123456789abcdef") != 38)
 				continue;
-			snprintf(hex, sizeof(hex), "%s%s", de->d_name,
-			    oe->d_name);
+			/* Lengths checked above: 2 + 38 digits. */
+			memcpy(hex, de->d_name, 2);
+			memcpy(hex + 2, oe->d_name, 38);
+			hex[40] = '\0';
 			(*n_out)++;
 			if (loose_read(&b, f, hex) < 0)
 				add_bad(f, hex, f->why);

@@ -86,6 +86,7 @@ static void	*git_handle;
 static sigjmp_buf		 watch_jmp;
 static volatile sig_atomic_t	 watch_depth;
 static volatile sig_atomic_t	 hung;
+static git_repository		*abandoned_repo;	/* see lep_state_close */
 
 struct lep_state {
 	git_repository	*repo;
@@ -328,14 +329,26 @@ lep_state_set_fsync(int on)
 		G.git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, on);
 }
 
+int
+lep_state_abandoned(void)
+{
+	return hung != 0;
+}
+
 void
 lep_state_close(struct lep_state *st)
 {
 	if (st == NULL)
 		return;
-	/* After a watchdog jump libgit2's state is unknown: leave it be. */
+	/*
+	 * After a watchdog jump libgit2's state is unknown: leave the
+	 * repository be, but keep it reachable (the process ends soon;
+	 * this is not a leak to report).
+	 */
 	if (st->repo != NULL && !hung)
 		G.git_repository_free(st->repo);
+	else if (st->repo != NULL)
+		abandoned_repo = st->repo;
 	free(st->path);
 	free(st);
 }

@@ -16,6 +16,14 @@ struct lep_state;
 #define LEP_OID_HEX	41	/* 40 hex digits and a NUL */
 
 /*
+ * Whether a libgit2 call was cut short by the watchdog in this process:
+ * libgit2 (and the libcrypto under it) may hold locks and allocations
+ * that nothing will release, so the process should end without running
+ * exit handlers over them (cmd/main.c does).
+ */
+int	 lep_state_abandoned(void);
+
+/*
  * Open HOME/state. With write (only under the state lock): create it if
  * missing (bare, fsync on, reflogs for every ref) and remove the *.lock
  * files a killed process left. libgit2 makes it under lepton's umask

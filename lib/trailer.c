@@ -36,3 +36,23 @@ lep_trailer_get(const char *msg, const char *key)
 	}
 	return NULL;
 }
+
+size_t
+lep_trailer_get_all(char ***out, const char *msg, const char *key)
+{
+	const char	*p = msg;
+	size_t		 klen = strlen(key), n = 0;
+
+	*out = NULL;
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, key, klen) == 0 && p[klen] == ':' &&
+		    p[klen + 1] == ' ') {
+			*out = xreallocarray(*out, n + 1, sizeof(**out));
+			(*out)[n++] = xstrndup(p + klen + 2,
+			    strcspn(p + klen + 2, "\n"));
+		}
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return n;
+}

@@ -18,6 +18,10 @@ struct lep_buf;
 #define LEP_TRAILER_SPEC	"Lepton-Spec-Sha256"
 #define LEP_TRAILER_OUTCOME	"Lepton-Outcome"	/* ready, failed... */
 #define LEP_TRAILER_REVISION	"Lepton-Revision"	/* the number, "7" */
+#define LEP_TRAILER_REGION	"Lepton-Region"		/* where it runs */
+#define LEP_TRAILER_INSTANCE	"Lepton-Instance"	/* on what */
+/* One per offer tried, in order (lib/failover.h), when it moved. */
+#define LEP_TRAILER_ATTEMPT	"Lepton-Attempt"
 
 struct lep_trailer {
 	const char	*key;		/* "Lepton-Command" */
@@ -32,5 +36,10 @@ void	 lep_trailer_format(struct lep_buf *, const char *subject,
 	    const struct lep_trailer *, size_t n);
 /* The value of msg's first "key: value" line, or NULL. Caller frees. */
 char	*lep_trailer_get(const char *msg, const char *key);
+/*
+ * Every "key: value" line of msg, in order: *out (caller frees each,
+ * then the array), and the count.
+ */
+size_t	 lep_trailer_get_all(char ***out, const char *msg, const char *key);
 
 #endif

@@ -63,12 +63,14 @@ struct lep_deploy_req {
 	 */
 	const char		*pin;
 	/*
-	 * The planner's choice (lep_plan_price): the catalog's instance
-	 * type and region, or NULL when the caller did not plan (a
-	 * revision started again after a failed bake).
+	 * The offer to create on: a region and an instance type of the
+	 * provider's catalog, as the planner chose them, or NULL for a
+	 * provider without LEP_CAP_OFFER (one that has no regions). No
+	 * capacity there: return lep_err_capacity(), and lib/ tries the
+	 * next offer.
 	 */
-	const char		*instance;
 	const char		*region;
+	const char		*instance;
 };
 
 /* A job as its provider reports it. */
@@ -92,9 +94,9 @@ struct lep_submit_req {
 	const char		*model_dir;	/* an input model, or NULL */
 	const char *const	*secret_names;
 	size_t			 nsecrets;
-	/* The planner's choice, as lep_deploy_req's; or NULL. */
-	const char		*instance;
+	/* As lep_deploy_req's. */
 	const char		*region;
+	const char		*instance;
 };
 
 struct lep_logs_req {

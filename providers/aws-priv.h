@@ -60,9 +60,9 @@ struct aws_state {
 /* The credentials, resolved once. Errors: AUTH, PROVIDER, TIMEOUT. */
 const struct lep_err *aws_creds(struct aws_state *);
 /*
- * The region a spec runs in: placement.regions (the planner's pick among
- * them, planned), else the credentials', else planned. Caller frees.
- * Errors: USAGE (none anywhere).
+ * The region a spec runs in: the planner's (planned: the offer lib/
+ * gives, within placement.regions), else placement.regions' first,
+ * else the credentials'. Caller frees. Errors: USAGE (none anywhere).
  */
 const struct lep_err *aws_region(char **out, struct aws_state *,
 	    const struct lep_spec *, const char *planned);

@@ -50,6 +50,7 @@ struct svc {
 	struct lep_json		*st;		/* its content */
 	const char		*region;	/* st's */
 	int			 calls;		/* AWS calls made */
+	int			 made_endpoint;	/* by this deploy */
 };
 
 static const struct lep_err *
@@ -355,6 +356,13 @@ wait_service(struct svc *v, const char *config)
 		why = lep_json_get_str(ans, "FailureReason");
 		if (lep_streq(status, "InService") && lep_streq(cur, config))
 			break;
+		if (lep_streq(status, "Failed") && why != NULL &&
+		    strcasestr(why, "capacity") != NULL) {
+			err = lep_err_capacity("InsufficientCapacity", "%s: "
+			    "endpoint '%s' failed on config '%s': %s",
+			    v->region, v->name, config, why);
+			break;
+		}
 		if (lep_streq(status, "Failed") || (lep_streq(status,
 		    "InService") && why != NULL)) {
 			err = lep_err_hint(lep_err_new(LEP_E_FAILED, "endpoint "
@@ -454,6 +462,7 @@ switch_to(struct svc *v, const char *config)
 		    "EndpointName", v->name, &e2) == 1)
 			err = NULL;	/* made all the same */
 		if (err == NULL) {
+			v->made_endpoint = 1;
 			lep_json_set_bool(v->st, "endpoint", 1);
 			err = svc_save(v);
 		}
@@ -551,6 +560,51 @@ pending(struct svc *v, const struct lep_deploy_req *req, const char *config)
 	lep_json_set_str(p, "config", config);
 	lep_json_set_str(p, "spec_sha256", req->spec_sha256);
 	lep_json_set(v->st, "pending", p);
+	(void)svc_save(v);
+}
+
+/* Delete op name, dropping it from st's key once gone. */
+static void
+drop(struct svc *v, const char *key, const char *op, const char *field,
+    const char *name)
+{
+	struct lep_json	*body;
+	char		*code = NULL;
+	const struct lep_err *e;
+
+	if (name == NULL || !listed(v->st, key, name))
+		return;
+	body = lep_json_obj();
+	lep_json_set_str(body, field, name);
+	e = call(NULL, &code, v, op, body);
+	if (e == NULL || aws_code_missing(code, e))
+		list_del(v->st, key, name);
+	free(code);
+}
+
+/*
+ * No capacity for this offer: nothing of the attempt may stay in the
+ * region (lib/ records it as never started and tries the next offer):
+ * the endpoint if this deploy made it, the revision's configs and model.
+ */
+static void
+undo_attempt(struct svc *v, const char *model, const char *config,
+    const char *ccfg)
+{
+	struct lep_json	*body;
+	char		*code = NULL;
+
+	if (v->made_endpoint) {
+		body = lep_json_obj();
+		lep_json_set_str(body, "EndpointName", v->name);
+		if (call(NULL, &code, v, "DeleteEndpoint", body) == NULL)
+			lep_json_set_bool(v->st, "endpoint", 0);
+		free(code);
+	}
+	drop(v, "configs", "DeleteEndpointConfig", "EndpointConfigName", ccfg);
+	drop(v, "configs", "DeleteEndpointConfig", "EndpointConfigName",
+	    config);
+	drop(v, "models", "DeleteModel", "ModelName", model);
 	(void)svc_save(v);
 }
 
@@ -673,6 +727,8 @@ served:
 	goto done;
 fail:
 	/* What exists is recorded; the revision before serves on. */
+	if (err->code == LEP_E_CAPACITY)
+		undo_attempt(&v, model, config, ccfg);
 	(void)svc_save(&v);
 done:
 	svc_release(&v);

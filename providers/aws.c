@@ -108,8 +108,13 @@ aws_region(char **out, struct aws_state *s, const struct lep_spec *sp,
 	const struct lep_err	*err;
 
 	*out = NULL;
+	/* The offer lib/ creates on (LEP_CAP_OFFER): the plan's region. */
+	if (planned != NULL) {
+		*out = xstrdup(planned);
+		return NULL;
+	}
 	if (sp != NULL && sp->placement.nregions > 0) {
-		*out = xstrdup(planned ? planned : sp->placement.regions[0]);
+		*out = xstrdup(sp->placement.regions[0]);
 		return NULL;
 	}
 	if ((err = aws_creds(s)) != NULL)
@@ -216,14 +221,12 @@ json_call(struct lep_json **out, char **code, struct aws_state *s,
 	lep_http_resp_init(&resp);
 	err = lep_aws_call(&resp, &c, &s->creds, &req);
 	/*
-	 * No capacity or quota for this instance type here: INFEASIBLE,
-	 * so that the planner's next offer (another region, another
-	 * provider) may be tried.
+	 * No capacity or quota for this instance type here: CAPACITY,
+	 * so that lib/ tries the plan's next offer (another region,
+	 * another provider), once the driver has undone the attempt.
 	 */
 	if (err != NULL && aws_code_capacity(c))
-		err = lep_err_hint(lep_err_new(LEP_E_INFEASIBLE, "%s: %s: %s",
-		    region, op, err->msg), "another region "
-		    "(placement.regions) or instance type may have room");
+		err = lep_err_capacity(c, "%s: %s: %s", region, op, err->msg);
 	if (code != NULL)
 		*code = c;
 	else
@@ -272,6 +275,7 @@ int
 aws_code_capacity(const char *code)
 {
 	return lep_streq(code, "ResourceLimitExceeded") ||
+	    lep_streq(code, "InsufficientCapacity") ||
 	    lep_streq(code, "InsufficientCapacityError") ||
 	    lep_streq(code, "InsufficientInstanceCapacity") ||
 	    lep_streq(code, "CapacityError");
@@ -565,7 +569,7 @@ const struct lep_provider_ops provider_aws = {
 	 */
 	.caps = LEP_CAP_SERVICE | LEP_CAP_JOB | LEP_CAP_GPU | LEP_CAP_CANARY |
 	    LEP_CAP_MULTINODE | LEP_CAP_REPLICAS | LEP_CAP_IMAGE |
-	    LEP_CAP_REGIONS,
+	    LEP_CAP_REGIONS | LEP_CAP_OFFER,
 	.poll_ms = AWS_POLL_MS,
 	.open = aws_open,
 	.close = aws_close,

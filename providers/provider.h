@@ -35,7 +35,22 @@ struct lep_spec;
 #define LEP_CAP_SETUP		0x800	/* setup: a step before run */
 #define LEP_CAP_RESUBMIT	0x1000	/* job.max_restarts above 0 */
 #define LEP_CAP_REGIONS		0x2000	/* placement.regions, .zones */
-#define LEP_CAP_ALL		0x3fff
+/*
+ * Not a spec key: it creates on the offer lib/ picks, a region and an
+ * instance type (lep_deploy_req's and lep_submit_req's region and
+ * instance), and says "no capacity there" with lep_err_capacity(): lib/
+ * then tries the plan's next region (lib/failover.h). Without it a
+ * provider gets NULL for both and one attempt; any provider's capacity
+ * refusal moves on to the next provider in placement.providers. On AWS
+ * the codes InsufficientCapacity, InsufficientInstanceCapacity,
+ * ResourceLimitExceeded and CapacityError are such refusals (the code is
+ * the reason). Return one only once nothing of the attempt is left in
+ * that region (an endpoint that went Failed for capacity is deleted
+ * first): lib/ records it as never started. Any other error stops the
+ * deploy where it is.
+ */
+#define LEP_CAP_OFFER		0x4000
+#define LEP_CAP_ALL		0x7fff
 
 /*
  * A hidden entry point: 'lepton ARGV1 ...' runs main instead of a command

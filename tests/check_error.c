@@ -54,6 +54,8 @@ START_TEST(test_error_codes_are_stable)
 	ck_assert_int_eq(lep_err_info(LEP_E_TIMEOUT)->exit, 8);
 	ck_assert_int_eq(lep_err_info(LEP_E_UNSUPPORTED)->exit, 9);
 	ck_assert_int_eq(lep_err_info(LEP_E_NOT_RUNNING)->exit, 11);
+	ck_assert_int_eq(lep_err_info(LEP_E_CAPACITY)->exit, 16);
+	ck_assert_str_eq(lep_err_info(LEP_E_CAPACITY)->name, "capacity");
 	ck_assert_int_eq(lep_err_info(LEP_E_INTERNAL)->exit, 70);
 	ck_assert_int_eq(lep_err_info(LEP_E_INTERRUPTED)->exit, 130);
 	ck_assert_int_eq(lep_err_exit(NULL), 0);

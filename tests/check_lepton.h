@@ -24,6 +24,7 @@ Suite	*suite_contract(void);
 Suite	*suite_crypto(void);
 Suite	*suite_secret(void);
 Suite	*suite_sigv4(void);
+Suite	*suite_failover(void);
 Suite	*suite_aws(void);
 
 /* The sandbox made by check_main.c for this run (a fresh temp dir). */

@@ -251,6 +251,7 @@ main(int argc, char **argv)
 	srunner_add_suite(sr, suite_crypto());
 	srunner_add_suite(sr, suite_secret());
 	srunner_add_suite(sr, suite_sigv4());
+	srunner_add_suite(sr, suite_failover());
 	srunner_add_suite(sr, suite_aws());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -381,24 +381,45 @@ test_aws_large_model_goes_in_parts() {
 	expect_rc 0
 }
 
-# No capacity in the region (the layer refuses it as SageMaker would):
-# exit 10, so that a plan's next offer may be tried; what was made is on
-# record, and stop removes it.
-test_aws_no_capacity_is_infeasible() {
+# No capacity in the region (the layer refuses it as SageMaker would).
+# Pinned to that region: exit 16, and nothing of the attempt is left
+# there (lib/ records it as never started).
+test_aws_no_capacity_in_a_pinned_region() {
 	aws_setup
-	spec=$(aws_spec sm-cap)
+	spec=$(aws_spec sm-cap "placement: {providers: [aws], regions: [us-east-1]}")
+	sed -i '/^placement:$/,/^  providers: \[aws\]$/d' "$spec"
 	curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/faults" \
 	    -d '{"region": "us-east-1", "code": "ResourceLimitExceeded", "ops": ["CreateEndpoint"]}' ||
 	    fail "fault"
 	run $LEPTON deploy "$spec"
 	curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/reset"
-	expect_rc 10
-	expect_err "us-east-1: CreateEndpoint"
+	expect_rc 16
 	expect_err "ResourceLimitExceeded"
-	[ -z "$(names endpoints sm-cap)" ] || fail "an endpoint was made"
-	[ "$(jget "$LEPTON_HOME/aws/services/sm-cap.json" '" ".join(d["models"])')" = "$(names models sm-cap)" ] ||
-	    fail "record and moto differ"
+	[ -z "$(names endpoints sm-cap)$(names endpoint-configs sm-cap)$(names models sm-cap)" ] ||
+	    fail "the attempt left: $(names models sm-cap) $(names endpoint-configs sm-cap)"
 	run $LEPTON stop sm-cap
+}
+
+# Not pinned: the plan's next region (the layer refuses us-east-1 only).
+test_aws_no_capacity_moves_to_the_next_region() {
+	aws_setup
+	spec=$(aws_spec sm-move)
+	curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/faults" \
+	    -d '{"region": "us-east-1", "code": "InsufficientCapacity", "ops": ["CreateEndpoint"]}' ||
+	    fail "fault"
+	run $LEPTON deploy "$spec"
+	curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/reset"
 	expect_rc 0
-	[ -z "$(names models sm-cap)$(names endpoint-configs sm-cap)" ] || fail "left after stop"
+	r=$(jget "$LEPTON_HOME/aws/services/sm-move.json" 'd["region"]')
+	[ "$r" != us-east-1 ] || fail "still in us-east-1"
+	[ -z "$(names models sm-move)" ] || fail "left in us-east-1: $(names models sm-move)"
+	mcli sagemaker describe-endpoint --region "$r" --endpoint-name sm-move \
+	    --query EndpointStatus --output text | grep -q InService || fail "not in service in $r"
+	queue '{"moved": true}'
+	run $LEPTON predict sm-move -d '{"x": 2}'
+	expect_rc 0
+	run $LEPTON stop sm-move
+	expect_rc 0
+	[ "$(mcli sagemaker list-models --region "$r" --output text | grep -c sm-move)" = 0 ] ||
+	    fail "left in $r"
 }

@@ -384,12 +384,17 @@ YAML
 	run $LEPTON deploy "$T/b/service.yaml"
 	expect_rc 0
 	img1=$(ours pinned | awk '{print $3}')
+	# The revision a deploy replaced drains after the deploy returns:
+	# wait until only one container is left, then name its image.
+	one_image() { [ "$(ours pinned | wc -l)" = 1 ] && [ "$(ours pinned | awk '{print $3}')" = "$1" ]; }
 	run $LEPTON --json deploy "$T/b/service.yaml"
 	[ "$(jget "$out" 'd["result"]["changed"]')" = False ] || fail "changed"
 	echo two >"$T/b/ctx/marker"
 	run $LEPTON deploy "$T/b/service.yaml"
 	expect_rc 0
 	expect_out "pinned revision 2 ready"
+	one() { [ "$(ours pinned | wc -l)" = 1 ]; }
+	wait_for 30 one || fail "old revision left: $(ours pinned)"
 	img2=$(ours pinned | awk '{print $3}')
 	[ -n "$img2" ] && [ "$img1" != "$img2" ] || fail "same image: $img1 $img2"
 	run $LEPTON logs pinned
@@ -397,8 +402,8 @@ YAML
 	run $LEPTON rollback pinned
 	expect_rc 0
 	expect_out "pinned is back on revision 1"
-	[ "$(ours pinned | awk '{print $3}')" = "$img1" ] ||
-	    fail "rollback runs $(ours pinned | awk '{print $3}'), not $img1"
+	wait_for 30 one_image "$img1" ||
+	    fail "rollback runs $(ours pinned | awk '{print $3}' | tr '\n' ' '), not $img1"
 	git -C "$LEPTON_HOME/state" show HEAD:deployments/pinned.json | grep -q '"pin"' ||
 	    fail "no pin in the record"
 	run $LEPTON stop pinned
