@@ -107,7 +107,8 @@ lep_gunzip(struct lep_buf *out, const void *in, size_t len, size_t max)
 		return lep_err_new(LEP_E_FAILED, "gzip: more than %zu bytes "
 		    "once inflated", max);
 	if (zrc != Z_STREAM_END)
-		return lep_err_new(LEP_E_FAILED, "gzip: %s", zrc == Z_BUF_ERROR ?
-		    "truncated" : "not a valid gzip stream");
+		return lep_err_new(LEP_E_FAILED, "gzip: %s",
+		    zrc == Z_BUF_ERROR ? "truncated" :
+		    "not a valid gzip stream");
 	return NULL;
 }

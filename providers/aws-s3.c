@@ -92,7 +92,8 @@ aws_s3_ensure_bucket(struct aws_state *s, const char *region,
 static char *
 xml_text(const char *xml, const char *tag)
 {
-	char	*open = xasprintf("<%s>", tag), *close = xasprintf("</%s>", tag);
+	char	*open = xasprintf("<%s>", tag);
+	char	*close = xasprintf("</%s>", tag);
 	char	*a, *b, *v = NULL;
 
 	if ((a = strstr(xml, open)) != NULL &&

@@ -46,7 +46,7 @@ on_sigint(int sig)
 struct svc {
 	struct aws_state	*s;
 	const char		*name;
-	char			*path;		/* HOME/aws/services/NAME.json */
+	char			*path;		/* services/NAME.json */
 	struct lep_json		*st;		/* its content */
 	const char		*region;	/* st's */
 	int			 calls;		/* AWS calls made */
@@ -65,8 +65,8 @@ svc_load(struct svc *v, struct aws_state *s, const char *name, int create)
 	err = lep_read_json(&v->st, v->path, LEP_DRIVER_FILE_MAX);
 	if (err != NULL && err->code == LEP_E_NOT_FOUND) {
 		if (!create)
-			return lep_err_new(LEP_E_NOT_FOUND, "no deployment '%s' "
-			    "on the aws provider", name);
+			return lep_err_new(LEP_E_NOT_FOUND, "no deployment "
+			    "'%s' on the aws provider", name);
 		err = NULL;
 		v->st = lep_json_obj();
 		lep_json_set_int(v->st, "created", (long long)time(NULL));
@@ -659,9 +659,9 @@ aws_deploy(struct lep_deployment **out, void *state,
 		/* A rollback: the config that revision had, as it was. */
 		target = lep_json_get_str(prev, "config");
 		if (s->out != NULL)
-			lep_out_info(s->out, "aws: %s revision %d switches back "
-			    "to endpoint config '%s'", sp->name, req->revision,
-			    target);
+			lep_out_info(s->out, "aws: %s revision %d switches "
+			    "back to endpoint config '%s'", sp->name,
+			    req->revision, target);
 		record_revision(&v, req, lep_json_get_str(prev, "model"),
 		    target, lep_json_get_str(prev, "instance"),
 		    lep_json_get_str(prev, "data"));
@@ -692,8 +692,8 @@ aws_deploy(struct lep_deployment **out, void *state,
 	if (canary) {
 		ccfg = xasprintf("%s-canary", config);
 		vars = lep_json_arr();
-		lep_json_push(vars, variant("Serving", old_model, instance, count,
-		    100 - sp->service.canary_percent));
+		lep_json_push(vars, variant("Serving", old_model, instance,
+		    count, 100 - sp->service.canary_percent));
 		lep_json_push(vars, variant("Canary", model, instance, 1,
 		    sp->service.canary_percent));
 		if ((err = make_config(&v, ccfg, vars)) != NULL)
@@ -811,8 +811,8 @@ aws_status(struct lep_deployment **out, void *state, const char *name)
 	if ((err = call(&ans, &code, &v, "DescribeEndpoint", body)) != NULL) {
 		if (aws_code_missing(code, err)) {
 			err = NULL;
-			*out = deployment(&v, "failed", "its SageMaker endpoint "
-			    "is gone", 0);
+			*out = deployment(&v, "failed", "its SageMaker "
+			    "endpoint is gone", 0);
 		}
 		goto done;
 	}
@@ -1001,6 +1001,29 @@ done:
 	return err;
 }
 
+struct svc_alive {
+	struct aws_state	*s;
+	const char		*name;
+	long long		 next_ms;
+	int			 alive;
+};
+
+/* -f follows while the endpoint serves (asked every 10 s at most). */
+static int
+svc_alive(void *arg)
+{
+	struct svc_alive	*a = arg;
+	struct lep_deployment	*d = NULL;
+
+	if (lep_now_ms() < a->next_ms)
+		return a->alive;
+	a->next_ms = lep_now_ms() + 10000;
+	a->alive = aws_status(&d, a->s, a->name) == NULL &&
+	    !lep_streq(d->state, "stopped") && !lep_streq(d->state, "failed");
+	lep_deployment_free(d);
+	return a->alive;
+}
+
 const struct lep_err *
 aws_svc_logs(void *state, const char *name, const struct lep_logs_req *req,
     struct lep_out *out)
@@ -1008,6 +1031,7 @@ aws_svc_logs(void *state, const char *name, const struct lep_logs_req *req,
 	struct aws_state	*s = state;
 	const struct lep_err	*err;
 	struct svc		 v;
+	struct svc_alive	 a = { s, name, 0, 1 };
 	char			*group;
 
 	if ((err = svc_load(&v, s, name, 0)) != NULL)
@@ -1015,7 +1039,7 @@ aws_svc_logs(void *state, const char *name, const struct lep_logs_req *req,
 		    "named '%s' on the aws provider", name);
 	group = xasprintf("/aws/sagemaker/Endpoints/%s", name);
 	err = aws_print_logs(s, v.region ? v.region : s->region, group, "",
-	    req, out, NULL, NULL);
+	    req, out, svc_alive, &a);
 	free(group);
 	svc_release(&v);
 	return err;

@@ -32,7 +32,8 @@
 /* Where the container finds what lepton sends (SageMaker's layout). */
 #define TRAIN_CODE	"/opt/ml/input/data/code/sourcedir.tar.gz"
 #define TRAIN_ENTRY	"mkdir -p /opt/ml/code && cd /opt/ml/code && " \
-			"tar xzf " TRAIN_CODE " && exec /bin/sh -c \"$LEPTON_RUN\""
+			"tar xzf " TRAIN_CODE " && " \
+			"exec /bin/sh -c \"$LEPTON_RUN\""
 /* A job without job.max_duration: SageMaker's own ceiling, a day. */
 #define TRAIN_MAX_S	86400
 
@@ -219,8 +220,8 @@ aws_submit(struct lep_job **out, void *state, const struct lep_submit_req *req)
 		*out = job_of(req->id, j);
 	if (s->out != NULL)
 		lep_out_info(s->out, "aws: job %s is SageMaker training job "
-		    "'%s' on %d x %s in %s", req->id, req->id, sp->job.nodes > 0 ?
-		    sp->job.nodes : 1, instance, region);
+		    "'%s' on %d x %s in %s", req->id, req->id,
+		    sp->job.nodes > 0 ? sp->job.nodes : 1, instance, region);
 done:
 	if (err != NULL) {
 		/* Nothing runs: no record naming a job. */
