@@ -154,10 +154,12 @@ canary: $(BIN)
 	@LEPTON=$(abspath $(BIN)) sh tests/e2e/canary.sh
 
 # The AWS credential chain next to botocore's, case by case, against
-# moto (tests/engines/aws) and a loopback SSO recorder; one SKIP line
-# without moto and boto3.
-e2e-aws: $(BUILD)/aws_creds
+# moto (tests/engines/aws) and a loopback SSO recorder; then the provider
+# on SageMaker against moto with SigV4 checking on, through a validating
+# layer (tests/aws/moto_layer.py). One SKIP line each without moto.
+e2e-aws: $(BUILD)/aws_creds $(BIN)
 	@AWS_CREDS=$(abspath $(BUILD)/aws_creds) sh tests/aws/creds.sh
+	@LEPTON=$(abspath $(BIN)) sh tests/e2e/aws.sh
 
 # A real two-node Slurm cluster on 127.0.0.1; one SKIP line without it.
 e2e-slurm: $(BIN) $(BUILD)/check_lepton

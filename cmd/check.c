@@ -73,6 +73,15 @@ print_report(struct lep_out *o, const char *name, const struct lep_json *r,
 		print_line(o, "token", buf);
 	}
 	print_line(o, "server", lep_json_get_str(r, "server"));
+	/* A cloud: whose keys, which account and region, what role. */
+	print_line(o, "creds", lep_json_get_str(r, "credentials"));
+	print_line(o, "account", lep_json_get_str(r, "account"));
+	print_line(o, "region", lep_json_get_str(r, "region"));
+	if ((v = lep_json_get_str(r, "role_arn")) != NULL) {
+		snprintf(buf, sizeof(buf), "%s (from %s)", v,
+		    lep_json_get_str(r, "role_from"));
+		print_line(o, "role", buf);
+	}
 	if (lep_json_get_ll(r, "nodes", &n) == 0 &&
 	    lep_json_get_ll(r, "nodes_usable", &m) == 0) {
 		const struct lep_json	*ps = lep_json_get(r, "partitions");

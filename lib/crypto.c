@@ -340,3 +340,34 @@ lep_aead_open(unsigned char *pt, const unsigned char key[LEP_AEAD_KEY],
 	C.cipher_ctx_free(ctx);
 	return err;
 }
+
+/*
+ * MD5, for what S3 asks of it (a part's ETag in CompleteMultipartUpload):
+ * a name, never a security check. Its own symbols, loaded on first use.
+ */
+static struct {
+	__typeof__(EVP_md5)	*md5;
+	__typeof__(EVP_Digest)	*digest;
+} M;
+static void	*md5_handle;
+
+const struct lep_err *
+lep_md5_hex(char hex[LEP_MD5_HEX], const void *p, size_t n)
+{
+	static const struct lep_dl_sym syms[] = {
+		{ "EVP_md5", &M.md5 },
+		{ "EVP_Digest", &M.digest },
+	};
+	const struct lep_err	*err;
+	unsigned char		 md[16];
+	unsigned int		 len = 0, i;
+
+	if ((err = lep_dl_load(&md5_handle, LEP_SONAME_CRYPTO, syms,
+	    LEP_ARRAY_SIZE(syms))) != NULL)
+		return err;
+	if (M.digest(p, n, md, &len, M.md5(), NULL) != 1 || len != 16)
+		return lep_err_new(LEP_E_INTERNAL, "libcrypto: MD5 failed");
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return NULL;
+}

@@ -75,4 +75,9 @@ const struct lep_err *lep_aead_open(unsigned char *pt,
 	    const unsigned char nonce[LEP_AEAD_NONCE], const void *aad,
 	    size_t naad, const void *ct, size_t n,
 	    const unsigned char tag[LEP_AEAD_TAG]);
+/* MD5 as 32 hex digits: S3's ETag of a part (a name, not a check). */
+#define LEP_MD5_HEX	33
+const struct lep_err *lep_md5_hex(char hex[LEP_MD5_HEX], const void *,
+	    size_t);
+
 #endif

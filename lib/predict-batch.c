@@ -14,6 +14,7 @@
 #include "json.h"
 #include "out.h"
 #include "predict-priv.h"
+#include "provider.h"
 #include "util.h"
 
 /*
@@ -36,6 +37,10 @@ struct batch {
 	const struct lep_json *compare;	/* shadow results, per line */
 	int		  shadow_rev;
 	size_t		  ndiff;
+	char		***sig;		/* per request: its signature's
+					   lines (a signing provider) */
+	size_t		 *nsig;
+	const struct lep_err *sign_err;
 };
 
 static struct lep_json *
@@ -139,6 +144,8 @@ batch_init(struct batch *bt, struct lep_ctx *ctx, size_t nlines)
 	bt->results = xcalloc(nlines, sizeof(*bt->results));
 	bt->lineno = xcalloc(nlines, sizeof(*bt->lineno));
 	bt->slot = xcalloc(nlines, sizeof(*bt->slot));
+	bt->sig = xcalloc(nlines, sizeof(*bt->sig));
+	bt->nsig = xcalloc(nlines, sizeof(*bt->nsig));
 }
 
 static void
@@ -152,6 +159,10 @@ batch_release(struct batch *bt, size_t nlines)
 	free(bt->results);
 	free(bt->lineno);
 	free(bt->slot);
+	for (i = 0; i < nlines; i++)
+		lep_provider_sign_free(bt->sig[i], bt->nsig[i]);
+	free(bt->sig);
+	free(bt->nsig);
 }
 
 /*
@@ -181,6 +192,9 @@ batch_lines(struct batch *bt, struct lep_http_req *reqs, struct lep_buf *in,
 		else {
 			lep_predict_request(&reqs[nreq], p, url,
 			    in->buf + start, i - start);
+			if (bt->sign_err == NULL)
+				bt->sign_err = lep_predict_sign(&bt->sig[nreq],
+				    &bt->nsig[nreq], p, &reqs[nreq]);
 			bt->slot[nreq++] = bt->n;
 		}
 		lep_json_free(check);
@@ -264,7 +278,9 @@ batch_pass(struct lep_ctx *ctx, const struct lep_predict *p, const char *url,
 	batch_flush(&bt);
 	/* Lines that are not JSON do not stop the batch: only answers do. */
 	bt.fail_fast = fail_fast;
-	if (!bt.stop)
+	if (bt.sign_err != NULL)
+		err = bt.sign_err;
+	else if (!bt.stop)
 		err = lep_http_many_until(reqs, nreq, conc, batch_done, &bt,
 		    &bt.stop);
 	if (collect != NULL) {

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "out.h"
 #include "predict-priv.h"
+#include "provider.h"
 #include "util.h"
 #include "wire.h"
 
@@ -170,12 +171,26 @@ lep_predict_load(struct lep_ctx *ctx, const struct lep_predict *p,
 	struct lep_load_result	 r;
 	struct lep_load_opts	 o = *opts;
 	struct lep_http_req	 req;
+	char			**lines = NULL;
+	size_t			 nlines = 0;
 
 	memset(&r, 0, sizeof(r));
 	lep_predict_request(&req, p, p->url, body->buf, body->len);
 	o.req = &req;
 	o.stop = &load_stop;
-	err = load_run(&r, &o, engine);
+	/*
+	 * One body, one signature for the run: it must end while the
+	 * signature holds.
+	 */
+	if (p->signer != NULL && o.duration_ms >
+	    (long long)LEP_SIGN_VALID_S * 1000)
+		return lep_err_hint(lep_err_new(LEP_E_USAGE, "'%s' signs each "
+		    "request: a load run on it lasts at most %ds", p->name,
+		    LEP_SIGN_VALID_S), "give --duration %ds or less",
+		    LEP_SIGN_VALID_S);
+	if ((err = lep_predict_sign(&lines, &nlines, p, &req)) == NULL)
+		err = load_run(&r, &o, engine);
+	lep_provider_sign_free(lines, nlines);
 	if (err == NULL && ctx->out.json)
 		lep_out_result(&ctx->out, load_json(&o, &r));
 	else if (err == NULL)

@@ -148,6 +148,23 @@ lep_predict_response_json(const struct lep_http_resp *r)
 	return lep_json_bytes(r->body.buf, r->body.len);
 }
 
+const struct lep_err *
+lep_predict_sign(char ***lines, size_t *n, const struct lep_predict *p,
+    struct lep_http_req *req)
+{
+	const struct lep_err	*err;
+
+	*lines = NULL;
+	*n = 0;
+	if (p->signer == NULL)
+		return NULL;
+	err = lep_provider_sign(lines, n, p->signer, p->name, req->method,
+	    req->url, req->body, req->body_len);
+	req->headers = (const char *const *)*lines;
+	req->nheaders = *n;
+	return err;
+}
+
 void
 lep_predict_request(struct lep_http_req *out, const struct lep_predict *p,
     const char *url, const char *body, size_t len)
@@ -350,7 +367,8 @@ lep_predict_one(struct lep_ctx *ctx, const struct lep_predict *p,
 	const struct lep_err	*err;
 	struct lep_http_req	 req;
 	const char		*url = p->url;
-	char			*alt = NULL;
+	char			*alt = NULL, **lines = NULL;
+	size_t			 nlines = 0;
 	int			 stream = 0, chat;
 
 	lep_predict_request(&req, p, url, body->buf, body->len);
@@ -364,10 +382,13 @@ lep_predict_one(struct lep_ctx *ctx, const struct lep_predict *p,
 			req.url = alt;
 		}
 	}
-	if (stream)
+	if ((err = lep_predict_sign(&lines, &nlines, p, &req)) != NULL)
+		;
+	else if (stream)
 		err = send_stream(ctx, &req);
 	else
 		err = send_one(ctx, &req);
+	lep_provider_sign_free(lines, nlines);
 	free(alt);
 	return err;
 }
@@ -468,6 +489,14 @@ lep_predict_target(struct lep_predict *out, struct lep_ctx *ctx,
 		out->shadow_url = endpoint_url(base, out->protocol, &t);
 	out->url = endpoint_url(t.base, out->protocol, &t);
 	out->token = t.token ? xstrdup(t.token) : NULL;
+	/* A provider that signs each request stays open for the run. */
+	if ((err = lep_service_provider(&out->signer, ctx, target)) == NULL &&
+	    !lep_provider_signs(out->signer)) {
+		lep_provider_close(out->signer);
+		out->signer = NULL;
+	}
+	if (out->signer != NULL)
+		out->name = xstrdup(target);
 done:
 	free(base);
 	lep_target_release(&t);
@@ -483,5 +512,7 @@ lep_predict_release(struct lep_predict *p)
 	free(p->shadow_url);
 	free(p->token);
 	free(p->protocol);
+	free(p->name);
+	lep_provider_close(p->signer);
 	memset(p, 0, sizeof(*p));
 }

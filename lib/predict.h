@@ -21,7 +21,21 @@ struct lep_predict {
 	int		 shadow;	/* the shadow revision, or 0 */
 	const char	*cacert;	/* borrowed: CA bundle, or NULL */
 	long		 timeout_ms;	/* per request */
+	/* The deployment's provider when it signs each request (SigV4),
+	   and the deployment's name; else NULL. Owned. */
+	struct lep_provider *signer;
+	char		*name;
 };
+
+struct lep_http_req;
+struct lep_provider;
+/*
+ * Sign req (its URL and body) when p has a signer: req->headers become
+ * the signature's lines, *lines (caller frees with
+ * lep_provider_sign_free, after the request). Errors: the provider's.
+ */
+const struct lep_err *lep_predict_sign(char ***lines, size_t *n,
+	    const struct lep_predict *p, struct lep_http_req *req);
 
 /*
  * Resolve target, an http(s):// URL (token from $LEPTON_TOKEN) or a

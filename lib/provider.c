@@ -483,6 +483,38 @@ lep_provider_endpoint(char **url_out, char **token_out,
 }
 
 const struct lep_err *
+lep_provider_sign(char ***lines, size_t *n, struct lep_provider *p,
+    const char *name, const char *method, const char *url, const void *body,
+    size_t len)
+{
+	*lines = NULL;
+	*n = 0;
+	if (p->ops->sign == NULL)
+		return NULL;
+	/* Per request, in a load run's loop too: not timed for -v. */
+	return lep_err_provider(p->ops->sign(lines, n, p->state, name, method,
+	    url, body, len), p->ops->name);
+}
+
+int
+lep_provider_signs(const struct lep_provider *p)
+{
+	return p->ops->sign != NULL;
+}
+
+void
+lep_provider_sign_free(char **lines, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; lines != NULL && i < n; i++) {
+		lep_wipe(lines[i], strlen(lines[i]));
+		free(lines[i]);
+	}
+	free(lines);
+}
+
+const struct lep_err *
 lep_provider_probe(struct lep_json **report, struct lep_provider *p)
 {
 	long long	 t0 = lep_now_ms();

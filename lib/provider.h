@@ -93,6 +93,20 @@ const struct lep_err *lep_provider_remove(struct lep_deployment **out,
 const struct lep_err *lep_provider_endpoint(char **url_out, char **token_out,
 	    struct lep_provider *, const char *name);
 
+/* How long a signature from a provider's sign hook may be used. */
+#define LEP_SIGN_VALID_S	240
+/*
+ * The header lines that sign one request to name's endpoint (see the
+ * ops' sign), or *n 0 and *lines NULL when the provider needs none.
+ * *lines: lep_provider_sign_free.
+ */
+const struct lep_err *lep_provider_sign(char ***lines, size_t *n,
+	    struct lep_provider *, const char *name, const char *method,
+	    const char *url, const void *body, size_t len);
+/* Does the provider sign requests (lep_provider_sign)? */
+int	 lep_provider_signs(const struct lep_provider *);
+void	 lep_provider_sign_free(char **lines, size_t n);
+
 const struct lep_err *lep_provider_update(struct lep_deployment **out,
 	    struct lep_provider *, const char *name, int revision,
 	    const char *action);

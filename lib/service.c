@@ -995,6 +995,18 @@ lep_service_logs(struct lep_ctx *ctx, const char *name,
 }
 
 const struct lep_err *
+lep_service_provider(struct lep_provider **out, struct lep_ctx *ctx,
+    const char *name)
+{
+	const struct lep_err	*err;
+	struct lep_json		*rec = NULL;
+
+	err = provider_of(out, &rec, ctx, name);
+	lep_json_free(rec);
+	return err;
+}
+
+const struct lep_err *
 lep_service_target(struct lep_target *t, struct lep_ctx *ctx,
     const char *name)
 {

@@ -47,6 +47,13 @@ struct lep_target {
 	char	*model;		/* the model's name (KServe's URL) */
 };
 
+/*
+ * The provider the record of deployment name names, opened. Errors:
+ * NOT_FOUND, the provider's. *out: lep_provider_close.
+ */
+const struct lep_err *lep_service_provider(struct lep_provider **out,
+	    struct lep_ctx *, const char *name);
+
 /* Errors: NOT_FOUND, NOT_RUNNING. */
 const struct lep_err *lep_service_target(struct lep_target *,
 	    struct lep_ctx *, const char *name);

@@ -448,3 +448,130 @@ lep_tar_dir(struct lep_buf *out, const char *dir, size_t max,
 		lep_buf_release(out);
 	return t.err;
 }
+
+/* An octal field, NUL- or space-ended; -1 when not a number. */
+static long long
+field_octal(const char *f, size_t len)
+{
+	long long	 v = 0;
+	size_t		 i = 0;
+
+	while (i < len && f[i] == ' ')
+		i++;
+	if (i == len || f[i] < '0' || f[i] > '7')
+		return -1;
+	for (; i < len && f[i] >= '0' && f[i] <= '7'; i++)
+		v = v * 8 + (f[i] - '0');
+	return v;
+}
+
+/* A relative name that stays under its root. */
+static int
+name_safe(const char *name)
+{
+	const char	*p = name;
+
+	if (*name == '/' || *name == '\0')
+		return 0;
+	while (*p != '\0') {
+		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
+			return 0;
+		if ((p = strchr(p, '/')) == NULL)
+			break;
+		p++;
+	}
+	return 1;
+}
+
+/* pax records "LEN key=VALUE\n": the path's value, or NULL. Caller frees. */
+static char *
+pax_path(const char *rec, size_t len)
+{
+	size_t		 off = 0, n, i;
+
+	while (off < len) {
+		for (n = 0, i = off; i < len && rec[i] >= '0' &&
+		    rec[i] <= '9' && n < len; i++)
+			n = n * 10 + (size_t)(rec[i] - '0');
+		if (i >= len || rec[i] != ' ' || n <= i - off + 1 ||
+		    n > len - off || rec[off + n - 1] != '\n')
+			return NULL;
+		i++;
+		if (off + n - i > 5 && strncmp(rec + i, "path=", 5) == 0)
+			return xstrndup(rec + i + 5, off + n - 1 - i - 5);
+		off += n;
+	}
+	return NULL;
+}
+
+const struct lep_err *
+lep_tar_extract(const char *dir, const void *tar, size_t len)
+{
+	const struct lep_err	*err = NULL;
+	const char		*t = tar, *h;
+	char			 name[256 + 2], *full, *slash, *pax = NULL;
+	long long		 size;
+	size_t			 off = 0;
+	int			 fd;
+
+	if ((err = lep_mkdirs(dir, 0700)) != NULL)
+		return err;
+	while (err == NULL && off + BLOCK <= len) {
+		h = t + off;
+		if (h[0] == '\0')
+			break;		/* the end blocks */
+		size = field_octal(h + 124, 12);
+		if (size < 0 || (size_t)size > len - off - BLOCK)
+			return lep_err_new(LEP_E_FAILED, "tar: a header at "
+			    "byte %zu is malformed or overruns the archive",
+			    off);
+		if (pax == NULL && h[345] != '\0' &&
+		    memcmp(h + 257, "ustar", 5) == 0)
+			snprintf(name, sizeof(name), "%.155s/%.100s", h + 345,
+			    h);
+		else
+			snprintf(name, sizeof(name), "%.100s", h);
+		if (h[156] == 'x') {
+			free(pax);
+			pax = pax_path(h + BLOCK, (size_t)size);
+		} else if (h[156] == '0' || h[156] == '\0' || h[156] == '5') {
+			full = NULL;
+			if (!name_safe(pax ? pax : name))
+				err = lep_err_new(LEP_E_FAILED, "tar: entry "
+				    "'%s' would land outside %s", pax ? pax :
+				    name, dir);
+			else
+				full = xasprintf("%s/%s", dir, pax ? pax :
+				    name);
+			if (err == NULL && h[156] == '5')
+				err = lep_mkdirs(full, 0700);
+			else if (err == NULL) {
+				if ((slash = strrchr(full, '/')) != NULL) {
+					*slash = '\0';
+					err = lep_mkdirs(full, 0700);
+					*slash = '/';
+				}
+				if (err == NULL) {
+					fd = open(full, O_WRONLY | O_CREAT |
+					    O_TRUNC | O_NOFOLLOW, 0600);
+					if (fd == -1 || write(fd, h + BLOCK,
+					    (size_t)size) != (ssize_t)size)
+						err = lep_err_errno(
+						    LEP_E_FAILED, "tar: "
+						    "cannot write %s", full);
+					if (fd != -1)
+						close(fd);
+				}
+			}
+			free(full);
+			free(pax);
+			pax = NULL;
+		} else {
+			free(pax);	/* a link, a device: left out */
+			pax = NULL;
+		}
+		off += BLOCK + (((size_t)size + BLOCK - 1) / BLOCK) * BLOCK;
+	}
+	free(pax);
+	return err;
+}

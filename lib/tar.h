@@ -29,4 +29,13 @@ struct lep_err;
 const struct lep_err *lep_tar_dir(struct lep_buf *out, const char *dir,
 	    size_t max, const char *const *keep);
 
+/*
+ * Unpack a tar stream (len bytes; ustar, with pax 'path' records) under
+ * dir, which is made: regular files and directories only, names that
+ * climb out of dir (absolute, "..") refused; links and devices are left
+ * out. Errors: FAILED (a malformed or hostile archive, a write).
+ */
+const struct lep_err *lep_tar_extract(const char *dir, const void *tar,
+	    size_t len);
+
 #endif

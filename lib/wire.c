@@ -482,6 +482,8 @@ static void
 build_request(struct lep_buf *b, const struct lep_load_opts *o,
     const char *host, const char *port, const char *path)
 {
+	size_t	 i;
+
 	lep_buf_addf(b, "POST %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: "
 	    "lepton/%s\r\nAccept: */*\r\n", path, host, port, LEPTON_VERSION);
 	if (o->req->body != NULL)
@@ -491,6 +493,9 @@ build_request(struct lep_buf *b, const struct lep_load_opts *o,
 	if (o->req->bearer != NULL)
 		lep_buf_addf(b, "Authorization: Bearer %s\r\n",
 		    o->req->bearer);
+	/* A signature's lines (predict on a signing provider). */
+	for (i = 0; i < o->req->nheaders; i++)
+		lep_buf_addf(b, "%s\r\n", o->req->headers[i]);
 	lep_buf_add(b, "\r\n");
 	if (o->req->body != NULL)
 		lep_buf_addn(b, o->req->body, o->req->body_len);

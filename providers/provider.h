@@ -106,7 +106,8 @@ struct lep_provider_ops {
 	 * prints these keys when present: url and url_from, user and
 	 * user_from, token_from and token_accepted, server (the engine and
 	 * its version, one line), nodes, nodes_usable and partitions,
-	 * shared_dir.
+	 * shared_dir; a cloud's credentials (the source that won, in
+	 * words), account, region, role_arn and role_from.
 	 */
 	const struct lep_err *(*probe)(struct lep_json **report, void *state);
 	/*
@@ -121,6 +122,16 @@ struct lep_provider_ops {
 	/* The base URL and bearer token (caller frees, wipes the token). */
 	const struct lep_err *(*endpoint)(char **url_out, char **token_out,
 			     void *state, const char *name);
+	/*
+	 * For an endpoint that takes a signature over each request instead
+	 * of a bearer token (SageMaker's SigV4): the header lines that
+	 * authorise method url with body, valid for at least
+	 * LEP_SIGN_VALID_S (lib/provider.h) seconds (*lines: caller frees each and the
+	 * array, wiping them). NULL hook: the token is enough.
+	 */
+	const struct lep_err *(*sign)(char ***lines, size_t *n, void *state,
+			     const char *name, const char *method,
+			     const char *url, const void *body, size_t len);
 };
 
 /*
@@ -141,5 +152,6 @@ extern const size_t lep_provider_count;
 extern const struct lep_provider_ops provider_local;
 extern const struct lep_provider_ops provider_slurm;
 extern const struct lep_provider_ops provider_containers;
+extern const struct lep_provider_ops provider_aws;
 
 #endif

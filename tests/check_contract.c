@@ -44,6 +44,14 @@ static const struct contract_row {
 	{ "local", NULL, 60, NULL, 1 },
 	{ "containers", "LEP_PY_IMAGE", 120, "LEP_PY_IMAGE", 0 },
 	{ "slurm", "SLURMRESTD_URL", 120, NULL, 1 },
+	/*
+	 * SageMaker: only against a real account (LEP_AWS_CONTRACT set, an
+	 * image that serves /invocations in LEP_AWS_IMAGE). moto cannot
+	 * play this contract: its training jobs complete at once with no
+	 * exit code, and it writes no logs. tests/e2e/aws.sh drives the
+	 * same hooks against moto instead.
+	 */
+	{ "aws", "LEP_AWS_CONTRACT", 1800, "LEP_AWS_IMAGE", 0 },
 };
 
 static const struct contract_row	*picked[LEP_ARRAY_SIZE(rows)];

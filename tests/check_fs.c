@@ -16,6 +16,7 @@
 #include "../lib/error.h"
 #include "../lib/creds.h"
 #include "../lib/fs.h"
+#include "../lib/gzip.h"
 #include "../lib/tar.h"
 #include "../lib/tar-priv.h"
 #include "../lib/util.h"
@@ -466,6 +467,93 @@ START_TEST(test_tar_ignore_matches_and_stays_fast)
 }
 END_TEST
 
+/* A directory packed as SageMaker takes it (tar.gz) and unpacked again. */
+START_TEST(test_tar_gzip_round_trip)
+{
+	struct lep_buf	 tar, gz, back;
+	char		*src, *dst, *p, longname[160], *cmd;
+	struct lep_buf	 got;
+
+	src = xasprintf("%s/gzsrc", test_sandbox());
+	dst = xasprintf("%s/gzdst", test_sandbox());
+	p = xasprintf("%s/a/b", src);
+	ck_assert_ptr_null(lep_mkdirs(p, 0755));
+	free(p);
+	p = xasprintf("%s/a/b/model.json", src);
+	test_write(p, "{\"w\": [1, 2]}", 0644);
+	free(p);
+	memset(longname, 'q', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	p = xasprintf("%s/a/%s", src, longname);
+	test_write(p, "long", 0644);
+	free(p);
+	ck_assert_ptr_null(lep_tar_dir(&tar, src, LEP_TAR_MAX, NULL));
+	ck_assert_ptr_null(lep_gzip(&gz, tar.buf, tar.len));
+	ck_assert_uint_eq((unsigned char)gz.buf[0], 0x1f);
+	ck_assert_uint_eq((unsigned char)gz.buf[1], 0x8b);
+	/* GNU tar reads it as a .tar.gz. */
+	p = xasprintf("%s/m.tar.gz", test_sandbox());
+	ck_assert_ptr_null(lep_write_atomic(p, gz.buf, gz.len, 0600));
+	cmd = xasprintf("tar tzf %s | grep -q 'a/b/model.json'", p);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(p);
+	ck_assert_ptr_null(lep_gunzip(&back, gz.buf, gz.len, LEP_TAR_MAX));
+	ck_assert_uint_eq(back.len, tar.len);
+	ck_assert_int_eq(memcmp(back.buf, tar.buf, tar.len), 0);
+	ck_assert_ptr_null(lep_tar_extract(dst, back.buf, back.len));
+	p = xasprintf("%s/a/b/model.json", dst);
+	ck_assert_ptr_null(lep_read_file(&got, p, 1024));
+	ck_assert_str_eq(got.buf, "{\"w\": [1, 2]}");
+	lep_buf_release(&got);
+	free(p);
+	p = xasprintf("%s/a/%s", dst, longname);
+	ck_assert_ptr_null(lep_read_file(&got, p, 1024));
+	ck_assert_str_eq(got.buf, "long");
+	lep_buf_release(&got);
+	free(p);
+	/* Not gzip, and more than the cap: refused. */
+	ck_assert_ptr_nonnull(lep_gunzip(&got, "nope", 4, 100));
+	lep_buf_release(&got);
+	ck_assert_ptr_nonnull(lep_gunzip(&got, gz.buf, gz.len, 100));
+	lep_buf_release(&got);
+	lep_buf_release(&tar);
+	lep_buf_release(&gz);
+	lep_buf_release(&back);
+	free(src);
+	free(dst);
+}
+END_TEST
+
+/* An archive from elsewhere (a training job's output) stays in its dir. */
+START_TEST(test_tar_extract_refuses_climbing_names)
+{
+	static const char *const bad[] = { "../evil", "/etc/evil",
+	    "a/../../evil" };
+	const struct lep_err	*err;
+	char			 blk[3 * 512], *dst;
+	size_t			 i;
+
+	dst = xasprintf("%s/climb", test_sandbox());
+	for (i = 0; i < LEP_ARRAY_SIZE(bad); i++) {
+		memset(blk, 0, sizeof(blk));
+		snprintf(blk, 100, "%s", bad[i]);
+		memcpy(blk + 124, "00000000000", 11);
+		blk[156] = '0';
+		err = lep_tar_extract(dst, blk, sizeof(blk));
+		ck_assert_ptr_nonnull(err);
+		ck_assert_ptr_nonnull(strstr(err->msg, "outside"));
+	}
+	/* A size past the end: refused, not read beyond. */
+	memset(blk, 0, sizeof(blk));
+	snprintf(blk, 100, "ok");
+	memcpy(blk + 124, "77777777777", 11);
+	blk[156] = '0';
+	ck_assert_ptr_nonnull(lep_tar_extract(dst, blk, sizeof(blk)));
+	free(dst);
+}
+END_TEST
+
 Suite *
 suite_fs(void)
 {
@@ -475,6 +563,8 @@ suite_fs(void)
 	tcase_add_test(tc, test_fs_write_atomic_replaces_with_mode);
 	tcase_add_test(tc, test_tar_dir_is_read_back_by_gnu_tar);
 	tcase_add_test(tc, test_tar_ignore_matches_and_stays_fast);
+	tcase_add_test(tc, test_tar_gzip_round_trip);
+	tcase_add_test(tc, test_tar_extract_refuses_climbing_names);
 	tcase_add_test(tc, test_fs_secret_file_refused_when_readable);
 	tcase_add_test(tc, test_fs_write_exclusive_never_replaces);
 	tcase_add_test(tc, test_fs_check_private_refuses_open_directories);

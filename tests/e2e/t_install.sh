@@ -24,7 +24,7 @@ installed_works() {
 	expect_rc 0
 	expect_out "InstallProbe"
 	expect_out "A100"
-	run "$1/bin/lepton" --json cost \
+	run "$1/bin/lepton" --json cost -a \
 	    "$1/share/lepton/examples/iris/service.yaml"
 	expect_rc 0
 	n=$(jget "$out" 'sum(o["provider"] == "aws" for o in d["result"]["offers"])')
@@ -32,7 +32,7 @@ installed_works() {
 	    fail "no aws offer for the installed example: $(head -c 300 "$out")"
 	run "$1/bin/lepton" --json cost "$T/probe.yaml"
 	expect_rc 0
-	[ "$(jget "$out" 'd["result"]["chosen"]["instance"]')" = x9.probe ] ||
+	[ "$(jget "$out" 'd["result"]["chosen"]["instance"]')" = ml.p5.probe ] ||
 	    fail "chosen: $(head -c 300 "$out")"
 }
 
@@ -47,8 +47,9 @@ test_install_runs_from_its_prefix() {
 	for f in serve.py train.py service.yaml iris.csv model/model.json; do
 		[ -f "$ex/$f" ] || fail "examples/iris/$f not installed"
 	done
-	# A row that only the installed catalog has shows which one is read.
-	echo 'x9.probe,InstallProbe,1.0,4.0,16.0,,1.25,,us-east-1,use1-az1' \
+	# A row that only the installed catalog has shows which one is read
+	# (of a family SageMaker runs: aws plans only those, as ml.TYPE).
+	echo 'p5.probe,InstallProbe,1.0,4.0,16.0,,1.25,,us-east-1,use1-az1' \
 	    >>"$T/p/share/lepton/catalog/aws.csv"
 	cat >"$T/probe.yaml" <<-EOF
 	kind: job
