@@ -207,3 +207,20 @@ lep_failover_error(const struct lep_failover *fo, const struct lep_spec *sp,
 	return lep_err_hint(err, "try later, raise the quota, or allow more "
 	    "regions or providers in placement");
 }
+
+const struct lep_err *
+lep_failover_sites(struct lep_site **out, size_t *n_out, int *machines_out,
+    const char *home, const struct lep_spec *sp, struct lep_provider *p,
+    const char *pname)
+{
+	const struct lep_err	*err;
+	char			*r;
+
+	if ((err = lep_plan_sites(out, n_out, machines_out, home, sp,
+	    pname)) != NULL || sp->placement.nregions > 0)
+		return err;
+	r = lep_provider_home_region(p);
+	lep_sites_prefer(*out, *n_out, r);
+	free(r);
+	return NULL;
+}

@@ -37,6 +37,19 @@ struct lep_failover {
  */
 size_t	 lep_failover_providers(const char ***out, const struct lep_spec *);
 
+struct lep_provider;
+struct lep_site;
+
+/*
+ * lep_plan_sites for sp on the open provider p (named pname), with p's
+ * home region (lep_provider_home_region: the cloud CLI's own) first when
+ * sp names no placement.regions. Errors and *out: lep_plan_sites'.
+ */
+const struct lep_err *lep_failover_sites(struct lep_site **out,
+	    size_t *n_out, int *machines_out, const char *home,
+	    const struct lep_spec *sp, struct lep_provider *p,
+	    const char *pname);
+
 void	 lep_failover_init(struct lep_failover *, struct lep_out *);
 void	 lep_failover_release(struct lep_failover *);
 

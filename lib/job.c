@@ -216,8 +216,8 @@ prepare(struct lep_provider **out, struct lep_site **sites, size_t *nsites,
 	if ((err = lep_provider_open(out, pname, &cfg)) != NULL)
 		return err;
 	if ((err = lep_provider_check(*out, sp)) == NULL)
-		err = lep_plan_sites(sites, nsites, machines, ctx->home, sp,
-		    pname);
+		err = lep_failover_sites(sites, nsites, machines, ctx->home,
+		    sp, *out, pname);
 	return err;
 }
 

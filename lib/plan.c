@@ -582,6 +582,24 @@ lep_sites_free(struct lep_site *v, size_t n)
 	free(v);
 }
 
+void
+lep_sites_prefer(struct lep_site *v, size_t n, const char *region)
+{
+	struct lep_site	 tmp;
+	size_t		 i;
+
+	if (region == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].region, region) == 0)
+			break;
+	if (i == n || i == 0)
+		return;
+	tmp = v[i];
+	memmove(v + 1, v, i * sizeof(*v));
+	v[0] = tmp;
+}
+
 /* Where region is in placement.regions; past the end when it is not. */
 static size_t
 region_rank(const struct lep_spec *sp, const char *region)

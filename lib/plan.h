@@ -87,6 +87,12 @@ const struct lep_err *lep_plan_sites(struct lep_site **out, size_t *n_out,
 	    const char *pname);
 void	 lep_sites_free(struct lep_site *, size_t);
 /*
+ * Move the site in region (when there is one) to the front, the others
+ * keeping their order: the provider's home region goes first when the
+ * spec names no regions. region may be NULL.
+ */
+void	 lep_sites_prefer(struct lep_site *, size_t, const char *region);
+/*
  * What the ledger records for site: provider, kind and model borrowed
  * (from pname and sp), region and instance for the caller to free.
  */

@@ -496,6 +496,16 @@ lep_provider_sign(char ***lines, size_t *n, struct lep_provider *p,
 	    url, body, len), p->ops->name);
 }
 
+char *
+lep_provider_home_region(struct lep_provider *p)
+{
+	char	*r = NULL;
+
+	if (p->ops->home_region != NULL)
+		p->ops->home_region(&r, p->state);
+	return r;
+}
+
 int
 lep_provider_signs(const struct lep_provider *p)
 {

@@ -106,6 +106,11 @@ const struct lep_err *lep_provider_sign(char ***lines, size_t *n,
 /* Does the provider sign requests (lep_provider_sign)? */
 int	 lep_provider_signs(const struct lep_provider *);
 void	 lep_provider_sign_free(char **lines, size_t n);
+/*
+ * The region the provider's own configuration names (the hook's comment
+ * in providers/provider.h), or NULL; caller frees.
+ */
+char	*lep_provider_home_region(struct lep_provider *);
 
 const struct lep_err *lep_provider_update(struct lep_deployment **out,
 	    struct lep_provider *, const char *name, int revision,

@@ -210,8 +210,8 @@ lep_service_prepare(struct lep_provider **out, struct lep_segment *seg,
 	if ((err = open_provider(out, ctx, pname)) != NULL)
 		return err;
 	if ((err = lep_provider_check(*out, sp)) != NULL ||
-	    (err = lep_plan_sites(&v, &n, &machines, ctx->home, sp,
-	    pname)) != NULL)
+	    (err = lep_failover_sites(&v, &n, &machines, ctx->home, sp,
+	    *out, pname)) != NULL)
 		return err;
 	/* The region it runs in, on this provider, when it is one. */
 	if (service_record_load(&rec, ctx, sp->name) == NULL &&
@@ -627,8 +627,8 @@ prepare_sites(struct lep_provider **out, struct lep_site **sites,
 	if ((err = open_provider(out, ctx, pname)) != NULL)
 		return err;
 	if ((err = lep_provider_check(*out, sp)) == NULL)
-		err = lep_plan_sites(sites, nsites, machines, ctx->home, sp,
-		    pname);
+		err = lep_failover_sites(sites, nsites, machines, ctx->home,
+		    sp, *out, pname);
 	return err;
 }
 

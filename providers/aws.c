@@ -101,6 +101,17 @@ aws_creds(struct aws_state *s)
 	return s->creds_err;
 }
 
+/* The credentials' region (AWS_REGION, the profile's), when they resolve. */
+static void
+aws_home_region(char **out, void *state)
+{
+	struct aws_state	*s = state;
+
+	*out = NULL;
+	if (aws_creds(s) == NULL && s->creds.region != NULL)
+		*out = xstrdup(s->creds.region);
+}
+
 const struct lep_err *
 aws_region(char **out, struct aws_state *s, const struct lep_spec *sp,
     const char *planned)
@@ -586,4 +597,5 @@ const struct lep_provider_ops provider_aws = {
 	.probe = aws_probe,
 	.endpoint = aws_endpoint,
 	.sign = aws_sign,
+	.home_region = aws_home_region,
 };

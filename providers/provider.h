@@ -132,6 +132,13 @@ struct lep_provider_ops {
 	const struct lep_err *(*sign)(char ***lines, size_t *n, void *state,
 			     const char *name, const char *method,
 			     const char *url, const void *body, size_t len);
+	/*
+	 * The region the user's own configuration names (the cloud CLI's
+	 * region: AWS_REGION, the profile's), tried first when a spec
+	 * names no placement.regions; *out NULL when none (caller frees).
+	 * NULL hook: the plan's order alone.
+	 */
+	void		 (*home_region)(char **out, void *state);
 };
 
 /*

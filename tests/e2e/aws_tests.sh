@@ -423,3 +423,22 @@ test_aws_no_capacity_moves_to_the_next_region() {
 	[ "$(mcli sagemaker list-models --region "$r" --output text | grep -c sm-move)" = 0 ] ||
 	    fail "left in $r"
 }
+
+# No placement.regions: the profile's region, as the aws CLI would use
+# it, not the catalog's cheapest.
+test_aws_region_is_the_profiles() {
+	aws_setup
+	sed -i 's/^region = us-east-1/region = us-west-2/' "$HOME/.aws/config"
+	spec=$(aws_spec sm-west)
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	[ "$(jget "$LEPTON_HOME/aws/services/sm-west.json" 'd["region"]')" = us-west-2 ] ||
+	    fail "not in the profile's region: $(cat "$LEPTON_HOME/aws/services/sm-west.json")"
+	mcli sagemaker describe-endpoint --region us-west-2 --endpoint-name sm-west \
+	    --query EndpointStatus --output text | grep -q InService || fail "not in service in us-west-2"
+	[ -z "$(names endpoints sm-west)" ] || fail "made in us-east-1 too"
+	run $LEPTON stop sm-west
+	expect_rc 0
+	[ "$(mcli sagemaker list-models --region us-west-2 --output text | grep -c sm-west)" = 0 ] ||
+	    fail "left in us-west-2"
+}
