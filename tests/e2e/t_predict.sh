@@ -124,7 +124,11 @@ test_openai_stream_and_kserve_protocols() {
 	[ "$(jget "$out" 'd["result"]["text"]')" = "one two three" ] || fail "completions"
 	[ "$(jget "$out" 'd["result"]["tokens"]')" = 3 ] || fail "tokens"
 	[ "$(jget "$out" 'd["result"]["done"]')" = True ] || fail "no [DONE]"
-	jget "$out" 'd["result"]["ttft_ms"] > 0 and d["result"]["inter_token_ms"]["p50"] >= 4' | grep -q True ||
+	# The server pauses 5 ms between tokens: streamed, a gap shows; a
+	# buffered answer would bring every token at once. (Not p50: on a
+	# loaded machine the first token can come late and the next close
+	# behind it.)
+	jget "$out" 'd["result"]["ttft_ms"] > 0 and d["result"]["inter_token_ms"]["max"] >= 4' | grep -q True ||
 	    fail "timing: $(cat "$out")"
 	run $LEPTON --json predict echo-llm -d '{"messages": [{"role": "user", "content": "not streamed"}]}'
 	[ "$(jget "$out" 'd["result"]["response"]["choices"][0]["message"]["content"]')" = "not streamed" ] ||
