@@ -17,6 +17,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/bio.h>
 
 #include "dl.h"
 #include "error.h"
@@ -370,4 +372,104 @@ lep_md5_hex(char hex[LEP_MD5_HEX], const void *p, size_t n)
 	for (i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	return NULL;
+}
+
+/*
+ * RS256 (RSASSA-PKCS1-v1_5 with SHA-256), for the JWTs a Google service
+ * account signs. Its own symbols, loaded on first use.
+ */
+static struct {
+	__typeof__(BIO_new_mem_buf)		*bio_mem;
+	__typeof__(BIO_free)			*bio_free;
+	__typeof__(PEM_read_bio_PrivateKey)	*read_key;
+	__typeof__(EVP_PKEY_free)		*pkey_free;
+	__typeof__(EVP_PKEY_get_base_id)	*pkey_id;
+	__typeof__(EVP_MD_CTX_new)		*ctx_new;
+	__typeof__(EVP_MD_CTX_free)		*ctx_free;
+	__typeof__(EVP_DigestSignInit)		*sign_init;
+	__typeof__(EVP_DigestSign)		*sign;
+	__typeof__(EVP_sha256)			*sha256;
+	__typeof__(ERR_get_error)		*err_get;
+	__typeof__(ERR_error_string_n)		*err_string;
+} R;
+static void	*rsa_handle;
+
+static const struct lep_err *
+rsa_fail(const char *what)
+{
+	unsigned long	 e, first = 0;
+	char		 text[256];
+
+	while ((e = R.err_get()) != 0)
+		if (first == 0)
+			first = e;
+	if (first == 0)
+		return lep_err_new(LEP_E_AUTH, "%s", what);
+	R.err_string(first, text, sizeof(text));
+	return lep_err_new(LEP_E_AUTH, "%s: %s", what, text);
+}
+
+const struct lep_err *
+lep_rs256_sign(unsigned char **out, size_t *outlen, const char *pem,
+    size_t pemlen, const void *p, size_t n)
+{
+	static const struct lep_dl_sym syms[] = {
+		{ "BIO_new_mem_buf", &R.bio_mem },
+		{ "BIO_free", &R.bio_free },
+		{ "PEM_read_bio_PrivateKey", &R.read_key },
+		{ "EVP_PKEY_free", &R.pkey_free },
+		{ "EVP_PKEY_get_base_id", &R.pkey_id },
+		{ "EVP_MD_CTX_new", &R.ctx_new },
+		{ "EVP_MD_CTX_free", &R.ctx_free },
+		{ "EVP_DigestSignInit", &R.sign_init },
+		{ "EVP_DigestSign", &R.sign },
+		{ "EVP_sha256", &R.sha256 },
+		{ "ERR_get_error", &R.err_get },
+		{ "ERR_error_string_n", &R.err_string },
+	};
+	const struct lep_err	*err = NULL;
+	BIO			*bio = NULL;
+	EVP_PKEY		*key = NULL;
+	EVP_MD_CTX		*ctx = NULL;
+	unsigned char		*sig = NULL;
+	size_t			 len = 0;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((err = lep_dl_load(&rsa_handle, LEP_SONAME_CRYPTO, syms,
+	    LEP_ARRAY_SIZE(syms))) != NULL)
+		return err;
+	if (pemlen > INT_MAX)
+		return lep_err_new(LEP_E_AUTH, "private key too large");
+	if ((bio = R.bio_mem(pem, (int)pemlen)) == NULL)
+		lep_die_oom();
+	/* A NULL callback with a NULL passphrase: never prompts. */
+	if ((key = R.read_key(bio, NULL, NULL, (void *)"")) == NULL) {
+		err = rsa_fail("cannot read the PEM private key");
+		goto done;
+	}
+	if (R.pkey_id(key) != EVP_PKEY_RSA) {
+		err = lep_err_new(LEP_E_AUTH, "the private key is not RSA");
+		goto done;
+	}
+	if ((ctx = R.ctx_new()) == NULL)
+		lep_die_oom();
+	if (R.sign_init(ctx, NULL, R.sha256(), NULL, key) != 1 ||
+	    R.sign(ctx, NULL, &len, p, n) != 1) {
+		err = rsa_fail("RS256 signing failed");
+		goto done;
+	}
+	sig = xmalloc(len);
+	if (R.sign(ctx, sig, &len, p, n) != 1) {
+		free(sig);
+		err = rsa_fail("RS256 signing failed");
+		goto done;
+	}
+	*out = sig;
+	*outlen = len;
+done:
+	R.ctx_free(ctx);
+	R.pkey_free(key);
+	R.bio_free(bio);
+	return err;
 }

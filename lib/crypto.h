@@ -1,7 +1,8 @@
 /*
- * crypto.h: hashing, authenticated encryption and randomness. SHA-256,
- * HMAC-SHA256 and AES-256-GCM come from OpenSSL's libcrypto, loaded on
- * first use; random bytes come from the kernel (getrandom).
+ * crypto.h: hashing, authenticated encryption, RS256 signatures and
+ * randomness. SHA-256, HMAC-SHA256, AES-256-GCM and RS256 come from
+ * OpenSSL's libcrypto, loaded on first use; random bytes come from the
+ * kernel (getrandom).
  */
 #ifndef LEPTON_LIB_CRYPTO_H
 #define LEPTON_LIB_CRYPTO_H
@@ -79,5 +80,14 @@ const struct lep_err *lep_aead_open(unsigned char *pt,
 #define LEP_MD5_HEX	33
 const struct lep_err *lep_md5_hex(char hex[LEP_MD5_HEX], const void *,
 	    size_t);
+
+/*
+ * Sign n bytes of p with RS256 (RSASSA-PKCS1-v1_5, SHA-256) under the RSA
+ * private key in pem (PKCS#8 or PKCS#1, unencrypted; pemlen bytes). *out
+ * (caller frees) gets *outlen bytes. Errors: AUTH (not a readable RSA
+ * key: OpenSSL's reason), INTERNAL (libcrypto missing).
+ */
+const struct lep_err *lep_rs256_sign(unsigned char **out, size_t *outlen,
+	    const char *pem, size_t pemlen, const void *p, size_t n);
 
 #endif
