@@ -75,7 +75,13 @@ print_report(struct lep_out *o, const char *name, const struct lep_json *r,
 	print_line(o, "server", lep_json_get_str(r, "server"));
 	/* A cloud: whose keys, which account and region, what role. */
 	print_line(o, "creds", lep_json_get_str(r, "credentials"));
+	print_line(o, "principal", lep_json_get_str(r, "principal"));
 	print_line(o, "account", lep_json_get_str(r, "account"));
+	if ((v = lep_json_get_str(r, "project")) != NULL) {
+		snprintf(buf, sizeof(buf), "%s (from %s)", v,
+		    lep_json_get_str(r, "project_from"));
+		print_line(o, "project", buf);
+	}
 	print_line(o, "region", lep_json_get_str(r, "region"));
 	if ((v = lep_json_get_str(r, "role_arn")) != NULL) {
 		snprintf(buf, sizeof(buf), "%s (from %s)", v,

@@ -160,5 +160,6 @@ extern const struct lep_provider_ops provider_local;
 extern const struct lep_provider_ops provider_slurm;
 extern const struct lep_provider_ops provider_containers;
 extern const struct lep_provider_ops provider_aws;
+extern const struct lep_provider_ops provider_gcp;
 
 #endif

@@ -18,7 +18,7 @@ const struct lep_provider_entry lep_provider_table[] = {
 	{ "kubernetes", NULL, NULL, 0 },
 	{ "aws", &provider_aws, UPSTREAM "/v7/aws/vms.csv", 0 },
 	/* GCP sells GPUs apart from the hosts that take them. */
-	{ "gcp", NULL, UPSTREAM "/v7/gcp/vms.csv", LEP_CATALOG_PAIR_HOSTS },
+	{ "gcp", &provider_gcp, UPSTREAM "/v7/gcp/vms.csv", LEP_CATALOG_PAIR_HOSTS },
 	{ "azure", NULL, UPSTREAM "/v6/azure/vms.csv", 0 },
 	{ "lepton", NULL, NULL, 0 },
 };
