@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -128,10 +129,21 @@ static int
 is_loopback(const char *url)
 {
 	const char	*h = url + strlen("http://");
+	struct in_addr	 a;
+	char		 host[64];
+	size_t		 n;
 
-	return strncmp(h, "127.", 4) == 0 || strncmp(h, "[::1]", 5) == 0 ||
-	    (strncmp(h, "localhost", 9) == 0 && (h[9] == ':' ||
-	    h[9] == '/' || h[9] == '\0'));
+	if (*h == '[')
+		return strncmp(h, "[::1]", 5) == 0 && strchr(":/",
+		    h[5] != '\0' ? h[5] : '/') != NULL;
+	if ((n = strcspn(h, ":/?#")) >= sizeof(host))
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	return inet_pton(AF_INET, host, &a) == 1 &&
+	    (ntohl(a.s_addr) >> 24) == 127;
 }
 
 /* https anywhere; plain http only to this machine (a test server). */

@@ -26,6 +26,7 @@ Suite	*suite_secret(void);
 Suite	*suite_sigv4(void);
 Suite	*suite_failover(void);
 Suite	*suite_aws(void);
+Suite	*suite_gcp(void);
 
 /* The sandbox made by check_main.c for this run (a fresh temp dir). */
 const char *test_sandbox(void);

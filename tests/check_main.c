@@ -181,7 +181,9 @@ clean_environment(void)
 		"AWS_SESSION_TOKEN", "AWS_PROFILE",
 		"GOOGLE_APPLICATION_CREDENTIALS", "AZURE_CLIENT_SECRET",
 		"KUBECONFIG", "SLURM_JWT", "SLURMRESTD_URL", "SLURMRESTD_USER",
-		"XDG_DATA_HOME", "DOCKER_HOST",
+		"XDG_DATA_HOME", "DOCKER_HOST", "CLOUDSDK_CONFIG",
+		"GCE_METADATA_HOST", "GOOGLE_CLOUD_PROJECT",
+		"CLOUDSDK_CORE_PROJECT",
 	};
 	char	**e, *name;
 	const char *keep;
@@ -253,6 +255,7 @@ main(int argc, char **argv)
 	srunner_add_suite(sr, suite_sigv4());
 	srunner_add_suite(sr, suite_failover());
 	srunner_add_suite(sr, suite_aws());
+	srunner_add_suite(sr, suite_gcp());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
