@@ -76,7 +76,7 @@ else
 BIN		= $(BUILD)/lepton
 endif
 
-.PHONY: all check layers unit sigv4-oracle e2e e2e-aws e2e-slurm e2e-containers e2e-canary canary deps-containers deps-aws demo deps deps-slurm asan valgrind bench durability lint install \
+.PHONY: all check layers unit sigv4-oracle e2e e2e-aws e2e-gcp e2e-slurm e2e-containers e2e-canary canary deps-containers deps-aws demo deps deps-slurm asan valgrind bench durability lint install \
 	gpu-bundle fuzz fuzz-smoke fuzz-build deps-fuzz \
 	clean
 
@@ -122,7 +122,7 @@ deps-fuzz:
 check: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/check_lepton
 	@$(MAKE) --no-print-directory layers unit sigv4-oracle e2e e2e-aws \
-	    e2e-slurm e2e-containers e2e-canary
+	    e2e-gcp e2e-slurm e2e-containers e2e-canary
 
 # Arrows between cmd/, lib/ and providers/ point down only (tools/layers).
 layers: all
@@ -157,6 +157,12 @@ canary: $(BIN)
 # moto (tests/engines/aws) and a loopback SSO recorder; then the provider
 # on SageMaker against moto with SigV4 checking on, through a validating
 # layer (tests/aws/moto_layer.py). One SKIP line each without moto.
+# Google credentials against a loopback token and metadata server that
+# verifies every JWT, and gcloud against the same server (one SKIP line
+# without gcloud).
+e2e-gcp: $(BIN)
+	@LEPTON=$(abspath $(BIN)) sh tests/gcp/creds.sh
+
 e2e-aws: $(BUILD)/aws_creds $(BIN)
 	@AWS_CREDS=$(abspath $(BUILD)/aws_creds) sh tests/aws/creds.sh
 	@LEPTON=$(abspath $(BIN)) sh tests/e2e/aws.sh
