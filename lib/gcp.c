@@ -311,8 +311,8 @@ token_post(struct lep_gcp_creds *c, const char *url, const char *body,
 	if ((err = lep_http_do(&resp, &req)) == NULL)
 		err = token_answer(c, &resp, url);
 	else
-		err = lep_err_new(err->code, "token request to %s: %s", url,
-		    err->msg);
+		/* lib/http's message names the URL. */
+		err = lep_err_new(err->code, "token request: %s", err->msg);
 	lep_wipe(resp.body.buf, resp.body.len);
 	lep_http_resp_release(&resp);
 	return err;
