@@ -52,6 +52,12 @@ static const struct contract_row {
 	 * same hooks against moto instead.
 	 */
 	{ "aws", "LEP_AWS_CONTRACT", 1800, "LEP_AWS_IMAGE", 0 },
+	/*
+	 * Vertex AI: credentials only so far (caps 0; tests/gcp/creds.sh
+	 * drives them); the row runs once deploy and train exist and
+	 * LEP_GCP_CONTRACT names a loopback Vertex server or an account.
+	 */
+	{ "gcp", "LEP_GCP_CONTRACT", 1800, "LEP_GCP_IMAGE", 0 },
 };
 
 static const struct contract_row	*picked[LEP_ARRAY_SIZE(rows)];

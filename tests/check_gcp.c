@@ -207,7 +207,8 @@ START_TEST(test_gcp_no_credentials_anywhere)
 	struct lep_gcp_creds	 c;
 	struct lep_gcp_opts	 o = { 0 };
 
-	setenv("GCE_METADATA_HOST", NO_METADATA, 1);
+	/* The shared fixture points GCE_METADATA_HOST at a closed port. */
+	ck_assert_str_eq(getenv("GCE_METADATA_HOST"), NO_METADATA);
 	err = lep_gcp_creds_resolve(&c, &o);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_int_eq(err->code, LEP_E_AUTH);
@@ -215,7 +216,6 @@ START_TEST(test_gcp_no_credentials_anywhere)
 	    err->msg);
 	ck_assert_str_eq(c.source, "metadata");
 	lep_gcp_creds_release(&c);
-	unsetenv("GCE_METADATA_HOST");
 }
 END_TEST
 

@@ -4,6 +4,10 @@
 : "${LEPTON:?set LEPTON}"
 root=$(cd "$(dirname "$0")/.." && pwd)
 export LEPTON_HOME=$(mktemp -d /tmp/lepton-vg-XXXXXX)
+# No test leaves loopback: gcp's credential chain would ask the metadata
+# server at 169.254.169.254; nothing listens on the discard port.
+unset GOOGLE_APPLICATION_CREDENTIALS CLOUDSDK_CONFIG
+export GCE_METADATA_HOST=127.0.0.1:9
 fails=0 n=0
 vg() {
 	want=$1; shift

@@ -13,6 +13,10 @@
 export LEPTON
 unset LEPTON_HOME LEPTON_TOKEN XDG_DATA_HOME
 export LC_ALL=C TZ=UTC
+# No test leaves loopback: gcp's credential chain would ask the metadata
+# server at 169.254.169.254; nothing listens on the discard port.
+unset GOOGLE_APPLICATION_CREDENTIALS CLOUDSDK_CONFIG
+export GCE_METADATA_HOST=127.0.0.1:9
 here=$(cd "$(dirname "$0")" && pwd)
 TOP=$(mktemp -d "${E2E_TOPDIR:-/tmp}/lepton-e2e-XXXXXX")
 pass=0 failn=0 failed=""
