@@ -128,8 +128,8 @@ static const struct {
 	{ FIX "external_account_authorized_user.json", 0600,
 	    "'external_account_authorized_user' are not supported" },
 	/* Accepted: the token request is what fails (nothing listens). */
-	{ FIX "service_account.json", 0600, "token request to" },
-	{ FIX "authorized_user.json", 0600, "token request to" },
+	{ FIX "service_account.json", 0600, "token request" },
+	{ FIX "authorized_user.json", 0600, "token request" },
 };
 
 START_TEST(test_gcp_credentials_file_kinds)
