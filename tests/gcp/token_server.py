@@ -20,6 +20,7 @@ GET /computeMetadata/v1/instance/service-accounts/default/{token,email},
 Every token handed out (or refused) is counted in --count FILE. Debian's
 python3 with python3-cryptography only. Usage:
   token_server.py --port-file F --count F [--key SA.json]... [--refresh ..]
+      [--expires-in S] [--delay S] [--tls CERT KEY]
 """
 import argparse
 import base64
@@ -202,6 +203,8 @@ def main():
                     "gserviceaccount.com")
     ap.add_argument("--md-project", default="md-project")
     ap.add_argument("--no-metadata", action="store_true")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                    help="serve https with this certificate")
     opts = ap.parse_args()
     keys = {}
     for path in opts.key:
@@ -212,6 +215,11 @@ def main():
         keys[k["client_email"]] = priv.public_key()   # only the public half
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.opts, srv.keys = opts, keys
+    if opts.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*opts.tls)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.refresh = tuple(opts.refresh.split(":", 2)) if opts.refresh else None
     with open(opts.count, "w") as f:
         f.write("0\n")
