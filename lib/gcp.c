@@ -134,8 +134,8 @@ is_loopback(const char *url)
 	size_t		 n;
 
 	if (*h == '[')
-		return strncmp(h, "[::1]", 5) == 0 && strchr(":/",
-		    h[5] != '\0' ? h[5] : '/') != NULL;
+		return strncmp(h, "[::1]", 5) == 0 && (h[5] == ':' ||
+		    h[5] == '/' || h[5] == '\0');
 	if ((n = strcspn(h, ":/?#")) >= sizeof(host))
 		return 0;
 	memcpy(host, h, n);
@@ -243,8 +243,9 @@ metadata_get(char **out, const char *path)
 		flavor = lep_http_resp_header(&resp, "Metadata-Flavor");
 		if (resp.status != 200 || !lep_streq(flavor, "Google"))
 			err = lep_err_new(LEP_E_AUTH, "metadata server %s: "
-			    "HTTP %ld%s", url, resp.status, lep_streq(flavor,
-			    "Google") ? "" : " without Metadata-Flavor: Google");
+			    "HTTP %ld%s", url, resp.status,
+			    lep_streq(flavor, "Google") ? "" :
+			    " without Metadata-Flavor: Google");
 		else
 			*out = xstrndup(resp.body.buf, resp.body.len);
 		free(flavor);
@@ -602,8 +603,9 @@ lep_gcp_probe(struct lep_json **out, const struct lep_gcp_opts *opts)
 
 	*out = lep_json_obj();
 	err = lep_gcp_creds_resolve(&c, opts);
+	/* No source at all: not set up, rather than broken. */
 	lep_json_set_bool(*out, "configured", err == NULL ||
-	    strstr(err->msg, "no credentials") != NULL ? err == NULL : 1);
+	    strstr(err->msg, "no credentials") == NULL);
 	if (c.source != NULL) {
 		s = xasprintf("%s%s%s%s%s", c.source, c.type ? " " : "",
 		    c.type ? c.type : "", c.file ? " " : "", c.file ? c.file :

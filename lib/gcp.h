@@ -38,7 +38,7 @@ struct lep_gcp_opts {
 struct lep_gcp_creds {
 	const char	*source;	/* static */
 	const char	*type;		/* the file's "type", static; or NULL */
-	char		*file;		/* the file read, or the metadata host */
+	char		*file;		/* the file read, or metadata's host */
 	char		*principal;	/* client_email, the metadata's email,
 					   or an authorized user's client_id */
 	char		*project;	/* NULL: none found */

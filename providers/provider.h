@@ -107,7 +107,8 @@ struct lep_provider_ops {
 	 * user_from, token_from and token_accepted, server (the engine and
 	 * its version, one line), nodes, nodes_usable and partitions,
 	 * shared_dir; a cloud's credentials (the source that won, in
-	 * words), account, region, role_arn and role_from.
+	 * words), principal, account, project and project_from, region,
+	 * role_arn and role_from.
 	 */
 	const struct lep_err *(*probe)(struct lep_json **report, void *state);
 	/*
