@@ -275,6 +275,28 @@ test_aws_logs_from_cloudwatch() {
 	run $LEPTON stop sm-logs
 }
 
+# predict --revision and --shadow on an endpoint: the serving revision
+# is the endpoint itself; another is refused, never silently the endpoint.
+test_aws_predict_revision() {
+	aws_setup
+	spec=$(aws_spec sm-rev)
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	queue '{"r": 1}'
+	run $LEPTON predict sm-rev -d '{"i": 1}' --revision 1
+	expect_rc 0
+	expect_out '"r": 1'
+	run $LEPTON predict sm-rev -d '{"i": 1}' --revision 2
+	expect_rc 11
+	expect_err "revision 2 of 'sm-rev' is not serving"
+	printf '%s\n' '{"i": 1}' >"$T/one.jsonl"
+	queue '{"r": 1}' '{"r": 1}'
+	run $LEPTON predict sm-rev -f "$T/one.jsonl" --shadow 1
+	expect_rc 0
+	run $LEPTON stop sm-rev
+	expect_rc 0
+}
+
 test_aws_wrong_secret_is_auth_naming_the_source() {
 	aws_setup "wrongwrongwrongwrongwrongwrongwrongwrong"
 	run $LEPTON check aws
