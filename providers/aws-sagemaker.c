@@ -1037,6 +1037,14 @@ aws_svc_logs(void *state, const char *name, const struct lep_logs_req *req,
 	if ((err = svc_load(&v, s, name, 0)) != NULL)
 		return lep_err_new(LEP_E_NOT_FOUND, "no deployment or job "
 		    "named '%s' on the aws provider", name);
+	if (req->replica >= 0) {
+		/* Streams are VARIANT/INSTANCE-ID: no replica number. */
+		svc_release(&v);
+		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED,
+		    "provider 'aws' cannot show one replica's log: SageMaker "
+		    "names an endpoint's log streams by instance id"),
+		    "'lepton logs NAME' shows every instance's lines");
+	}
 	group = xasprintf("/aws/sagemaker/Endpoints/%s", name);
 	err = aws_print_logs(s, v.region ? v.region : s->region, group, "",
 	    req, out, svc_alive, &a);

@@ -386,19 +386,13 @@ aws_print_logs(struct aws_state *s, const char *region, const char *group,
 	if (req->setup)
 		return lep_err_new(LEP_E_USAGE, "SageMaker runs no setup step: "
 		    "there is no setup log");
-	if (out->json)
+	/* --tail N keeps the first pass's lines to print the last N. */
+	if (out->json || req->tail >= 0)
 		lines = lep_json_arr();
 	err = logs_pass(s, region, group, prefix, &since, lines, out);
-	while (err == NULL && req->follow && lines == NULL && alive != NULL &&
-	    alive(arg)) {
-		nanosleep(&ts, NULL);
-		err = logs_pass(s, region, group, prefix, &since, NULL, out);
-	}
-	if (err == NULL && lines != NULL) {
-		/* --tail N: the last N. */
+	if (err == NULL && lines != NULL && req->tail >= 0) {
 		n = lep_json_len(lines);
-		res = lep_json_obj();
-		if (req->tail >= 0 && (size_t)req->tail < n) {
+		if ((size_t)req->tail < n) {
 			struct lep_json *keep = lep_json_arr();
 
 			for (drop = n - (size_t)req->tail; drop < n; drop++)
@@ -407,6 +401,27 @@ aws_print_logs(struct aws_state *s, const char *region, const char *group,
 			lep_json_free(lines);
 			lines = keep;
 		}
+	}
+	if (err == NULL && lines != NULL && !out->json) {
+		const char	*msg;
+
+		for (drop = 0; drop < lep_json_len(lines); drop++) {
+			if ((msg = lep_json_string(lep_json_at(lines,
+			    drop))) == NULL)
+				continue;
+			lep_out_printf(out, "%s%s", msg,
+			    lep_ends_with(msg, "\n") ? "" : "\n");
+		}
+		lep_json_free(lines);
+		lines = NULL;
+	}
+	while (err == NULL && req->follow && lines == NULL && alive != NULL &&
+	    alive(arg)) {
+		nanosleep(&ts, NULL);
+		err = logs_pass(s, region, group, prefix, &since, NULL, out);
+	}
+	if (err == NULL && lines != NULL) {
+		res = lep_json_obj();
 		lep_json_set_str(res, "group", group);
 		lep_json_set(res, "lines", lines);
 		lines = NULL;

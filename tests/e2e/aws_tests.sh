@@ -272,6 +272,17 @@ test_aws_logs_from_cloudwatch() {
 	run $LEPTON logs sm-logs
 	expect_rc 0
 	expect_out "serving on 8080"
+	mcli logs put-log-events --log-group-name $g --log-stream-name AllTraffic/i-1 \
+	    --log-events timestamp=$(($(date +%s) + 1))000,message="second line" >/dev/null
+	# --tail N: the last N lines, as text too, not only with --json.
+	run $LEPTON logs --tail 1 sm-logs
+	expect_rc 0
+	expect_out "second line"
+	grep -q "serving on 8080" "$out" && fail "--tail 1 printed every line"
+	# --replica K: refused (streams are named by instance id), not ignored.
+	run $LEPTON logs --replica 0 sm-logs
+	expect_rc 9
+	expect_err "cannot show one replica's log"
 	run $LEPTON stop sm-logs
 }
 
