@@ -152,7 +152,12 @@ exists(struct svc *v, const char *op, const char *key, const char *name,
 
 	lep_json_set_str(body, key, name);
 	*err = call(&ans, &code, v, op, body);
-	if (*err == NULL)
+	if (*err == NULL && !lep_streq(lep_json_get_str(ans, key), name)) {
+		/* A 2xx that does not describe it says nothing. */
+		*err = lep_err_new(LEP_E_PROVIDER, "sagemaker: %s: the answer "
+		    "does not name '%s'", op, name);
+		rc = -1;
+	} else if (*err == NULL)
 		rc = 1;
 	else if (aws_code_missing(code, *err)) {
 		*err = NULL;
@@ -176,10 +181,18 @@ create(struct svc *v, const char *op, struct lep_json *body,
     const char *field)
 {
 	const struct lep_err	*err, *e2;
-	char			*code = NULL;
+	struct lep_json		*ans = NULL;
+	char			*code = NULL, *arn;
 	int			 rc;
 
-	err = call(NULL, &code, v, op, body);
+	err = call(&ans, &code, v, op, body);
+	/* ModelName: ModelArn. A 2xx without it did not make anything. */
+	arn = xasprintf("%.*sArn", (int)(strlen(field) - 4), field);
+	if (err == NULL && lep_json_get_str(ans, arn) == NULL)
+		err = lep_err_new(LEP_E_PROVIDER, "sagemaker: %s: the answer "
+		    "has no %s", op, arn);
+	free(arn);
+	lep_json_free(ans);
 	if (err != NULL && err->code != LEP_E_AUTH) {
 		rc = exists(v, describe, field, name, &e2);
 		if (rc == 1)
@@ -415,7 +428,11 @@ describe(char **cur, struct svc *v, const struct lep_err **err)
 	*cur = NULL;
 	lep_json_set_str(body, "EndpointName", v->name);
 	*err = call(&ans, &code, v, "DescribeEndpoint", body);
-	if (*err == NULL) {
+	if (*err == NULL && lep_json_get_str(ans, "EndpointStatus") == NULL) {
+		*err = lep_err_new(LEP_E_PROVIDER, "sagemaker: DescribeEndpoint: "
+		    "the answer has no EndpointStatus");
+		rc = -1;
+	} else if (*err == NULL) {
 		rc = 1;
 		if ((c = lep_json_get_str(ans, "EndpointConfigName")) != NULL)
 			*cur = xstrdup(c);
@@ -437,7 +454,7 @@ static const struct lep_err *
 switch_to(struct svc *v, const char *config)
 {
 	const struct lep_err	*err, *e2;
-	struct lep_json		*body = lep_json_obj();
+	struct lep_json		*body = lep_json_obj(), *ans = NULL;
 	char			*cur = NULL;
 	int			 rc;
 
@@ -457,7 +474,11 @@ switch_to(struct svc *v, const char *config)
 	}
 	free(cur);
 	if (rc == 0) {
-		err = call(NULL, NULL, v, "CreateEndpoint", body);
+		err = call(&ans, NULL, v, "CreateEndpoint", body);
+		if (err == NULL && lep_json_get_str(ans, "EndpointArn") == NULL)
+			err = lep_err_new(LEP_E_PROVIDER, "sagemaker: "
+			    "CreateEndpoint: the answer has no EndpointArn");
+		lep_json_free(ans);
 		if (err != NULL && exists(v, "DescribeEndpoint",
 		    "EndpointName", v->name, &e2) == 1)
 			err = NULL;	/* made all the same */

@@ -30,6 +30,9 @@ adds only what moto 5.2 lacks:
       {"region": "us-east-1", "code": "ResourceLimitExceeded",
        "ops": ["CreateEndpoint", "CreateTrainingJob"]}
     refuses those ops signed for that region (capacity, for failover).
+    A fault with "body" (text) answers that body with its status (200
+    by default) and "ctype" (text/html): a proxy's page, a cut-off or
+    wrongly shaped answer.
     GET /layer/calls: how many calls of each op came; POST /layer/reset.
 
 usage: moto_layer.py UPSTREAM_URL PORTFILE LOGFILE
@@ -201,6 +204,11 @@ class Layer(BaseHTTPRequestHandler):
             log("REFUSED %s: %s" % (op, report.replace("\n", "; ")))
             return self.error(400, "ValidationException", report)
         fault = take_fault(op, region)
+        if fault and "body" in fault and not fault.get("after"):
+            log("FAULT %s (%s) body" % (op, region))
+            return self.answer(fault.get("status", 200),
+                               fault["body"].encode(),
+                               ctype=fault.get("ctype", "text/html"))
         if fault and not fault.get("after"):
             log("FAULT %s (%s) before" % (op, region))
             return self.error(fault.get("status", 400 if "region" in fault else 500),

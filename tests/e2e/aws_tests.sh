@@ -396,6 +396,45 @@ test_aws_partial_failure_converges() {
 	echo "figure: partial-failure cases: $k, $recovered recovered within the deploy"
 }
 
+# A 2xx that is not SageMaker's answer (a proxy's HTML page, an object
+# of the wrong shape) to a create or describe: PROVIDER, and the record
+# names nothing that does not exist; a re-run converges, stop cleans.
+test_aws_garbage_answer_is_not_a_resource() {
+	aws_setup
+	k=0
+	for c in 'CreateModel <html><body>ok</body></html>' 'CreateEndpointConfig {}' \
+	    'DescribeEndpoint {}' 'CreateEndpoint <html>'; do
+		op=${c%% *} body=${c#* }
+		{
+			k=$((k + 1))
+			n=sm-junk$k
+			spec=$(aws_spec $n)
+			b=$($PY -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$body")
+			curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/faults" \
+			    -d "{\"op\": \"$op\", \"nth\": 1, \"body\": $b}" ||
+			    fail "fault"
+			run $LEPTON deploy "$spec"
+			expect_rc 7
+			f="$LEPTON_HOME/aws/services/$n.json"
+			rec=$(jget "$f" '" ".join(sorted(d["models"]))')
+			[ "$rec" = "$(names models $n | tr '\n' ' ' | sed 's/ $//')" ] ||
+			    fail "$op/$body: record says models '$rec', moto has '$(names models $n)'"
+			rec=$(jget "$f" '" ".join(sorted(d["configs"]))')
+			[ "$rec" = "$(names endpoint-configs $n | tr '\n' ' ' | sed 's/ $//')" ] ||
+			    fail "$op/$body: record says configs '$rec', moto has '$(names endpoint-configs $n)'"
+			[ "$(jget "$f" 'd.get("endpoint", False)')" = False ] ||
+			    fail "$op/$body: record says the endpoint exists"
+			curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/reset"
+			run $LEPTON deploy "$spec"
+			expect_rc 0
+			run $LEPTON stop $n
+			expect_rc 0
+			[ -z "$(names endpoints $n)$(names endpoint-configs $n)$(names models $n)" ] ||
+			    fail "$op/$body: left after stop"
+		}
+	done
+}
+
 # A model over 8 MiB goes up in parts (each part's payload hash signed,
 # each checked by moto); what lands is a real model.tar.gz.
 test_aws_large_model_goes_in_parts() {
