@@ -331,7 +331,21 @@ test_aws_secrets_never_leak() {
 	cat "$out" "$err" >>"$T/all"
 	run $LEPTON -v stop sm-leak
 	cat "$out" "$err" >>"$T/all"
-	grep -qF "$LEP_MOTO_SK" "$T/all" && fail "secret in output"
+	# A server (a proxy's page, an error) quoting the request's secrets
+	# back: the error names the call, never the secret.
+	spec=$(aws_spec sm-leak2)
+	for f in "{\"op\": \"CreateModel\", \"nth\": 1, \"status\": 400, \"body\": \"<html>X-Amz-Security-Token: $LEP_MOTO_SK</html>\"}" \
+	    "{\"op\": \"CreateModel\", \"nth\": 1, \"status\": 400, \"ctype\": \"application/x-amz-json-1.1\", \"body\": \"{\\\"__type\\\": \\\"ValidationException\\\", \\\"message\\\": \\\"key $LEP_MOTO_SK\\\"}\"}"; do
+		curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/faults" -d "$f" ||
+		    fail "fault"
+		run $LEPTON deploy "$spec"
+		expect_rc 7
+		cat "$out" "$err" >>"$T/all"
+		curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/reset"
+	done
+	expect_err "[redacted]"
+	run $LEPTON stop sm-leak2
+	grep -qF "$LEP_MOTO_SK" "$T/all" && fail "secret in output: $(grep -F "$LEP_MOTO_SK" "$T/all")"
 	grep -rqF "$LEP_MOTO_SK" "$LEPTON_HOME" && fail "secret under LEPTON_HOME"
 	(cd "$LEPTON_HOME/state" && git log -p --all 2>/dev/null | grep -qF "$LEP_MOTO_SK") &&
 	    fail "secret in the state repository"
