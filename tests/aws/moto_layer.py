@@ -32,7 +32,9 @@ adds only what moto 5.2 lacks:
     refuses those ops signed for that region (capacity, for failover).
     A fault with "body" (text) answers that body with its status (200
     by default) and "ctype" (text/html): a proxy's page, a cut-off or
-    wrongly shaped answer.
+    wrongly shaped answer. A fault with "delay_s" forwards the call,
+    logs "DELAYED op", then holds moto's answer that long (a client
+    killed while SageMaker acts).
     GET /layer/calls: how many calls of each op came; POST /layer/reset.
 
 usage: moto_layer.py UPSTREAM_URL PORTFILE LOGFILE
@@ -46,6 +48,7 @@ import re
 import sys
 import tarfile
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -209,6 +212,11 @@ class Layer(BaseHTTPRequestHandler):
             return self.answer(fault.get("status", 200),
                                fault["body"].encode(),
                                ctype=fault.get("ctype", "text/html"))
+        if fault and "delay_s" in fault:
+            status, hdrs, data = self.forward(body)
+            log("DELAYED %s" % op)
+            time.sleep(fault["delay_s"])
+            return self.relay(status, hdrs, data)
         if fault and not fault.get("after"):
             log("FAULT %s (%s) before" % (op, region))
             return self.error(fault.get("status", 400 if "region" in fault else 500),

@@ -449,6 +449,44 @@ test_aws_garbage_answer_is_not_a_resource() {
 	done
 }
 
+# kill -9 of a deploy while SageMaker acts on a create (its answer held
+# by the layer): stop deletes what it made; after another kill, a re-run
+# converges and stop leaves the lists empty.
+test_aws_deploy_killed_mid_create() {
+	aws_setup
+	k=0
+	for op in CreateModel CreateEndpointConfig CreateEndpoint; do
+		k=$((k + 1))
+		n=sm-kill$k
+		spec=$(aws_spec $n)
+		for then in stop deploy; do
+			curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/faults" \
+			    -d "{\"op\": \"$op\", \"nth\": 1, \"delay_s\": 30}" ||
+			    fail "fault"
+			before=$(grep -c "DELAYED $op" "$LEP_LAYER_LOG")
+			$LEPTON deploy "$spec" >/dev/null 2>&1 &
+			pid=$!
+			i=0
+			while [ "$(grep -c "DELAYED $op" "$LEP_LAYER_LOG")" = "$before" ] &&
+			    [ $i -lt 100 ]; do
+				sleep 0.1
+				i=$((i + 1))
+			done
+			kill -9 $pid
+			wait $pid 2>/dev/null
+			curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/reset"
+			if [ $then = deploy ]; then
+				run $LEPTON deploy "$spec"
+				expect_rc 0
+			fi
+			run $LEPTON stop $n
+			expect_rc 0
+			[ -z "$(names endpoints $n)$(names endpoint-configs $n)$(names models $n)" ] ||
+			    fail "$op/$then: left after stop: $(names endpoints $n) $(names endpoint-configs $n) $(names models $n)"
+		done
+	done
+}
+
 # A model over 8 MiB goes up in parts (each part's payload hash signed,
 # each checked by moto); what lands is a real model.tar.gz.
 test_aws_large_model_goes_in_parts() {
