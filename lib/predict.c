@@ -446,8 +446,9 @@ revision_base(char **out, const struct lep_deployment *d, int rev)
 		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED,
 		    "provider '%s' cannot ask revision %d of '%s' directly "
 		    "while a canary shares its endpoint", d->provider ?
-		    d->provider : "?", rev, d->name), "once the canary is promoted or aborted, one "
-		    "revision serves and can be asked");
+		    d->provider : "?", rev, d->name), "once the canary is "
+		    "promoted or aborted, one revision serves and can be "
+		    "asked");
 	return lep_err_new(LEP_E_NOT_RUNNING, "revision %d of '%s' has no "
 	    "ready replica to ask directly", rev, d->name);
 }

@@ -212,7 +212,7 @@ create(struct svc *v, const char *op, struct lep_json *body,
 		if (rc == 1)
 			err = NULL;
 		if (rc != -1)
-			list_del(v->st, pkey, name);	/* known either way */
+			list_del(v->st, pkey, name);	/* known now */
 	} else
 		list_del(v->st, pkey, name);
 	if (err == NULL)
@@ -486,8 +486,8 @@ describe(char **cur, struct svc *v, const struct lep_err **err)
 	lep_json_set_str(body, "EndpointName", v->name);
 	*err = call(&ans, &code, v, "DescribeEndpoint", body);
 	if (*err == NULL && lep_json_get_str(ans, "EndpointStatus") == NULL) {
-		*err = lep_err_new(LEP_E_PROVIDER, "sagemaker: DescribeEndpoint: "
-		    "the answer has no EndpointStatus");
+		*err = lep_err_new(LEP_E_PROVIDER, "sagemaker: "
+		    "DescribeEndpoint: the answer has no EndpointStatus");
 		rc = -1;
 	} else if (*err == NULL) {
 		rc = 1;
