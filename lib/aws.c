@@ -384,16 +384,49 @@ done:
 	return err;
 }
 
+/*
+ * msg as it may be printed (caller frees): a server's words, which may
+ * echo the request (a proxy's page quoting X-Amz-Security-Token), with
+ * the secret key and session token cut out and control characters
+ * (a terminal's escapes) made spaces.
+ */
+static char *
+redact(const char *msg, const struct lep_aws_creds *c)
+{
+	const char	*secrets[2], *p, *hit;
+	char		*s, *t;
+	size_t		 i, n;
+
+	s = xstrdup(msg);
+	secrets[0] = c != NULL ? c->secret_key : NULL;
+	secrets[1] = c != NULL ? c->session_token : NULL;
+	for (i = 0; i < 2; i++) {
+		if (secrets[i] == NULL || (n = strlen(secrets[i])) < 8)
+			continue;
+		while ((hit = strstr(s, secrets[i])) != NULL) {
+			p = hit + n;
+			t = xasprintf("%.*s[redacted]%s", (int)(hit - s), s, p);
+			lep_wipe(s, strlen(s));
+			free(s);
+			s = t;
+		}
+	}
+	for (t = s; *t != '\0'; t++)
+		if ((unsigned char)*t < 0x20 || *t == 0x7f)
+			*t = ' ';
+	return s;
+}
+
 /* The error for a final answer of status >= 300. */
 static const struct lep_err *
 answer_error(const struct lep_aws_creds *creds, const struct lep_aws_req *req,
-    const struct lep_http_resp *r, const char *code, const char *msg)
+    const struct lep_http_resp *r, const char *code, const char *msg0)
 {
 	const struct lep_err	*err;
-	char			 body[201];
+	char			 body[201], *msg;
 	size_t			 i, n;
 
-	if (msg == NULL && code == NULL) {
+	if (msg0 == NULL && code == NULL) {
 		/* Neither JSON nor XML: the start of the body says more
 		   than the status alone (moto's HTML on a 500). */
 		n = r->body.len < sizeof(body) - 1 ? r->body.len :
@@ -402,8 +435,9 @@ answer_error(const struct lep_aws_creds *creds, const struct lep_aws_req *req,
 			body[i] = r->body.buf[i] == '\n' ? ' ' :
 			    r->body.buf[i];
 		body[n] = '\0';
-		msg = n > 0 ? body : "no error message";
+		msg0 = n > 0 ? body : "no error message";
 	}
+	msg = redact(msg0 != NULL ? msg0 : "", creds);
 	if (aws_is_auth(code, r->status) && r->status >= 400 &&
 	    r->status < 500 && creds == NULL)
 		err = lep_err_new(LEP_E_AUTH, "%s: %s%s%s (HTTP %ld)",
@@ -427,6 +461,7 @@ answer_error(const struct lep_aws_creds *creds, const struct lep_aws_req *req,
 		err = lep_err_new(LEP_E_PROVIDER, "%s: %s%s%s (HTTP %ld)",
 		    req->service, code != NULL ? code : "",
 		    code != NULL ? ": " : "", msg, r->status);
+	free(msg);
 	return lep_err_http(err, (int)r->status);
 }
 

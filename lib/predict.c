@@ -429,6 +429,26 @@ revision_base(char **out, const struct lep_deployment *d, int rev)
 			*out = xasprintf("http://127.0.0.1:%d", r[i].port);
 			return NULL;
 		}
+	for (i = 0; i < n; i++)
+		if (strcmp(r[i].state, "ready") == 0)
+			break;
+	if (i < n && d->canary <= 0) {
+		/* A remote provider's endpoint serves only this revision. */
+		*out = NULL;
+		return NULL;
+	}
+	if (i < n)
+		/*
+		 * Its replicas have no address of their own (a provider's
+		 * endpoint): the endpoint mixes both revisions, so asking
+		 * it would not be asking revision rev.
+		 */
+		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED,
+		    "provider '%s' cannot ask revision %d of '%s' directly "
+		    "while a canary shares its endpoint", d->provider ?
+		    d->provider : "?", rev, d->name), "once the canary is "
+		    "promoted or aborted, one revision serves and can be "
+		    "asked");
 	return lep_err_new(LEP_E_NOT_RUNNING, "revision %d of '%s' has no "
 	    "ready replica to ask directly", rev, d->name);
 }
@@ -448,12 +468,16 @@ revision_bases(struct lep_ctx *ctx, const char *name, struct lep_target *t,
 	*shadow_base = NULL;
 	if ((err = lep_service_get(&d, ctx, name)) != NULL)
 		return err;
-	if (rev > 0 && (err = revision_base(&base, d, rev)) == NULL) {
+	/* A NULL base: the endpoint itself serves that revision alone. */
+	if (rev > 0 && (err = revision_base(&base, d, rev)) == NULL &&
+	    base != NULL) {
 		free(t->base);
 		t->base = base;
 	}
-	if (err == NULL && shadow > 0)
-		err = revision_base(shadow_base, d, shadow);
+	if (err == NULL && shadow > 0 &&
+	    (err = revision_base(shadow_base, d, shadow)) == NULL &&
+	    *shadow_base == NULL)
+		*shadow_base = xstrdup(t->base);
 	lep_deployment_free(d);
 	return err;
 }

@@ -152,7 +152,12 @@ exists(struct svc *v, const char *op, const char *key, const char *name,
 
 	lep_json_set_str(body, key, name);
 	*err = call(&ans, &code, v, op, body);
-	if (*err == NULL)
+	if (*err == NULL && !lep_streq(lep_json_get_str(ans, key), name)) {
+		/* A 2xx that does not describe it says nothing. */
+		*err = lep_err_new(LEP_E_PROVIDER, "sagemaker: %s: the answer "
+		    "does not name '%s'", op, name);
+		rc = -1;
+	} else if (*err == NULL)
 		rc = 1;
 	else if (aws_code_missing(code, *err)) {
 		*err = NULL;
@@ -176,20 +181,85 @@ create(struct svc *v, const char *op, struct lep_json *body,
     const char *field)
 {
 	const struct lep_err	*err, *e2;
-	char			*code = NULL;
+	struct lep_json		*ans = NULL;
+	char			*code = NULL, *arn, *pkey;
 	int			 rc;
 
-	err = call(NULL, &code, v, op, body);
+	/*
+	 * Named under KEY-pending before the call: a deploy killed while
+	 * SageMaker acts leaves a record of what may exist, which the next
+	 * deploy settles and stop deletes.
+	 */
+	pkey = xasprintf("%s-pending", key);
+	if (lep_json_get(v->st, pkey) == NULL)
+		lep_json_set(v->st, pkey, lep_json_arr());
+	list_add(v->st, pkey, name);
+	if ((err = svc_save(v)) != NULL) {
+		lep_json_free(body);
+		free(pkey);
+		return err;
+	}
+	err = call(&ans, &code, v, op, body);
+	/* ModelName: ModelArn. A 2xx without it did not make anything. */
+	arn = xasprintf("%.*sArn", (int)(strlen(field) - 4), field);
+	if (err == NULL && lep_json_get_str(ans, arn) == NULL)
+		err = lep_err_new(LEP_E_PROVIDER, "sagemaker: %s: the answer "
+		    "has no %s", op, arn);
+	free(arn);
+	lep_json_free(ans);
 	if (err != NULL && err->code != LEP_E_AUTH) {
 		rc = exists(v, describe, field, name, &e2);
 		if (rc == 1)
 			err = NULL;
-	}
-	if (err == NULL) {
+		if (rc != -1)
+			list_del(v->st, pkey, name);	/* known now */
+	} else
+		list_del(v->st, pkey, name);
+	if (err == NULL)
 		list_add(v->st, key, name);
-		err = svc_save(v);
-	}
+	e2 = svc_save(v);
+	if (err == NULL)
+		err = e2;
+	free(pkey);
 	free(code);
+	return err;
+}
+
+/*
+ * What a killed deploy left under KEY-pending: recorded under key if
+ * SageMaker has it, forgotten if not, kept while that is not known.
+ */
+static const struct lep_err *
+settle_pending(struct svc *v, const char *key, const char *describe,
+    const char *field)
+{
+	const struct lep_err	*err = NULL, *e;
+	struct lep_json		*names;
+	const char		*n;
+	char			*pkey = xasprintf("%s-pending", key);
+	size_t			 i;
+	int			 rc;
+
+	if (lep_json_get(v->st, pkey) == NULL) {
+		free(pkey);
+		return NULL;
+	}
+	names = lep_json_dup(lep_json_get(v->st, pkey));
+	for (i = 0; i < lep_json_len(names); i++) {
+		n = lep_json_string(lep_json_at(names, i));
+		if ((rc = exists(v, describe, field, n, &e)) == -1) {
+			if (err == NULL)
+				err = e;
+			continue;
+		}
+		if (rc == 1)
+			list_add(v->st, key, n);
+		list_del(v->st, pkey, n);
+	}
+	lep_json_free(names);
+	free(pkey);
+	if (i > 0 && (e = svc_save(v)) != NULL && err == NULL)
+		err = e;
 	return err;
 }
 
@@ -415,7 +485,11 @@ describe(char **cur, struct svc *v, const struct lep_err **err)
 	*cur = NULL;
 	lep_json_set_str(body, "EndpointName", v->name);
 	*err = call(&ans, &code, v, "DescribeEndpoint", body);
-	if (*err == NULL) {
+	if (*err == NULL && lep_json_get_str(ans, "EndpointStatus") == NULL) {
+		*err = lep_err_new(LEP_E_PROVIDER, "sagemaker: "
+		    "DescribeEndpoint: the answer has no EndpointStatus");
+		rc = -1;
+	} else if (*err == NULL) {
 		rc = 1;
 		if ((c = lep_json_get_str(ans, "EndpointConfigName")) != NULL)
 			*cur = xstrdup(c);
@@ -437,9 +511,9 @@ static const struct lep_err *
 switch_to(struct svc *v, const char *config)
 {
 	const struct lep_err	*err, *e2;
-	struct lep_json		*body = lep_json_obj();
+	struct lep_json		*body = lep_json_obj(), *ans = NULL;
 	char			*cur = NULL;
-	int			 rc;
+	int			 rc, rc2 = -1;
 
 	lep_json_set_str(body, "EndpointName", v->name);
 	lep_json_set_str(body, "EndpointConfigName", config);
@@ -457,15 +531,28 @@ switch_to(struct svc *v, const char *config)
 	}
 	free(cur);
 	if (rc == 0) {
-		err = call(NULL, NULL, v, "CreateEndpoint", body);
-		if (err != NULL && exists(v, "DescribeEndpoint",
-		    "EndpointName", v->name, &e2) == 1)
+		lep_json_set_bool(v->st, "endpoint-pending", 1);
+		if ((err = svc_save(v)) != NULL) {
+			lep_json_free(body);
+			return err;
+		}
+		err = call(&ans, NULL, v, "CreateEndpoint", body);
+		if (err == NULL && lep_json_get_str(ans, "EndpointArn") == NULL)
+			err = lep_err_new(LEP_E_PROVIDER, "sagemaker: "
+			    "CreateEndpoint: the answer has no EndpointArn");
+		lep_json_free(ans);
+		if (err != NULL && (rc2 = exists(v, "DescribeEndpoint",
+		    "EndpointName", v->name, &e2)) == 1)
 			err = NULL;	/* made all the same */
 		if (err == NULL) {
 			v->made_endpoint = 1;
 			lep_json_set_bool(v->st, "endpoint", 1);
-			err = svc_save(v);
 		}
+		if (err == NULL || rc2 == 0)
+			lep_json_set_bool(v->st, "endpoint-pending", 0);
+		e2 = svc_save(v);
+		if (err == NULL)
+			err = e2;
 	} else {
 		lep_json_set_bool(v->st, "endpoint", 1);
 		err = call(NULL, NULL, v, "UpdateEndpoint", body);
@@ -626,6 +713,11 @@ aws_deploy(struct lep_deployment **out, void *state,
 
 	*out = NULL;
 	if ((err = svc_load(&v, s, sp->name, 1)) != NULL)
+		goto done;
+	if (v.region != NULL && ((err = settle_pending(&v, "models",
+	    "DescribeModel", "ModelName")) != NULL || (err = settle_pending(&v,
+	    "configs", "DescribeEndpointConfig", "EndpointConfigName")) !=
+	    NULL))
 		goto done;
 	if (count < 1)
 		count = 1;
@@ -854,11 +946,14 @@ delete_all(struct svc *v, const char *key, const char *op,
     const char *field)
 {
 	const struct lep_err	*err = NULL, *e;
-	struct lep_json		*names = lep_json_dup(lep_json_get(v->st, key));
-	struct lep_json		*body;
+	struct lep_json		*names, *body;
 	const char		*n;
 	char			*code;
 	size_t			 i;
+
+	if (lep_json_get(v->st, key) == NULL)
+		return NULL;	/* a record from before KEY-pending */
+	names = lep_json_dup(lep_json_get(v->st, key));
 
 	for (i = 0; i < lep_json_len(names); i++) {
 		n = lep_json_string(lep_json_at(names, i));
@@ -898,12 +993,14 @@ aws_remove(struct lep_deployment **out, void *state, const char *name,
 		err = svc_save(&v);
 		goto stopped;
 	}
-	if (lep_json_get_bool(v.st, "endpoint", 0)) {
+	if (lep_json_get_bool(v.st, "endpoint", 0) ||
+	    lep_json_get_bool(v.st, "endpoint-pending", 0)) {
 		body = lep_json_obj();
 		lep_json_set_str(body, "EndpointName", name);
 		e = call(NULL, &code, &v, "DeleteEndpoint", body);
 		if (e == NULL || aws_code_missing(code, e)) {
 			lep_json_set_bool(v.st, "endpoint", 0);
+			lep_json_set_bool(v.st, "endpoint-pending", 0);
 			(void)svc_save(&v);
 		} else
 			err = e;
@@ -911,8 +1008,14 @@ aws_remove(struct lep_deployment **out, void *state, const char *name,
 	if ((e = delete_all(&v, "configs", "DeleteEndpointConfig",
 	    "EndpointConfigName")) != NULL && err == NULL)
 		err = e;
+	if ((e = delete_all(&v, "configs-pending", "DeleteEndpointConfig",
+	    "EndpointConfigName")) != NULL && err == NULL)
+		err = e;
 	if ((e = delete_all(&v, "models", "DeleteModel", "ModelName")) !=
 	    NULL && err == NULL)
+		err = e;
+	if ((e = delete_all(&v, "models-pending", "DeleteModel",
+	    "ModelName")) != NULL && err == NULL)
 		err = e;
 	lep_json_set_bool(v.st, "stopped", 1);
 	lep_json_set(v.st, "canary", lep_json_null());
@@ -1037,6 +1140,14 @@ aws_svc_logs(void *state, const char *name, const struct lep_logs_req *req,
 	if ((err = svc_load(&v, s, name, 0)) != NULL)
 		return lep_err_new(LEP_E_NOT_FOUND, "no deployment or job "
 		    "named '%s' on the aws provider", name);
+	if (req->replica >= 0) {
+		/* Streams are VARIANT/INSTANCE-ID: no replica number. */
+		svc_release(&v);
+		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED,
+		    "provider 'aws' cannot show one replica's log: SageMaker "
+		    "names an endpoint's log streams by instance id"),
+		    "'lepton logs NAME' shows every instance's lines");
+	}
 	group = xasprintf("/aws/sagemaker/Endpoints/%s", name);
 	err = aws_print_logs(s, v.region ? v.region : s->region, group, "",
 	    req, out, svc_alive, &a);

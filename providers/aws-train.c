@@ -446,8 +446,11 @@ aws_job_logs(struct aws_state *s, const char *id,
 
 	if ((err = job_read(&j, s, id)) != NULL)
 		return err;
-	/* Streams are ID/algo-N-TIME, one per instance. */
-	prefix = xasprintf("%s/", id);
+	/* Streams are ID/algo-N-TIME, one per instance: replica K is N=K+1. */
+	if (req->replica >= 0)
+		prefix = xasprintf("%s/algo-%d-", id, req->replica + 1);
+	else
+		prefix = xasprintf("%s/", id);
 	err = aws_print_logs(s, lep_json_get_str(j, "region"),
 	    "/aws/sagemaker/TrainingJobs", prefix, req, out, job_alive, &a);
 	free(prefix);

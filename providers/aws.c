@@ -193,6 +193,46 @@ aws_bucket(char **out, struct aws_state *s, const char *region)
 	return err;
 }
 
+/*
+ * A 2xx answer of a JSON protocol: a JSON object (or nothing), else
+ * PROVIDER naming what came (a proxy's HTML page, a cut-off body), so
+ * that a create answered so is not taken as made. *out: the object,
+ * when out is not NULL.
+ */
+static const struct lep_err *
+json_answer(struct lep_json **out, const struct lep_http_resp *r,
+    const char *service, const char *op)
+{
+	const struct lep_err	*err;
+	struct lep_json		*j = NULL;
+	char			*ct, start[61];
+	size_t			 i, n;
+
+	if (r->body.len == 0)
+		return NULL;
+	if (lep_json_parse(&j, r->body.buf, r->body.len, op) == NULL &&
+	    lep_json_type(j) == LEP_JSON_OBJECT) {
+		if (out != NULL)
+			*out = j;
+		else
+			lep_json_free(j);
+		return NULL;
+	}
+	lep_json_free(j);
+	n = r->body.len < sizeof(start) - 1 ? r->body.len : sizeof(start) - 1;
+	for (i = 0; i < n; i++)
+		start[i] = r->body.buf[i] >= 0x20 && r->body.buf[i] < 0x7f ?
+		    r->body.buf[i] : ' ';
+	start[n] = '\0';
+	ct = lep_http_resp_header(r, "Content-Type");
+	err = lep_err_new(LEP_E_PROVIDER, "%s: %s: HTTP %ld with an answer "
+	    "that is not a JSON object (%zu bytes%s%s): '%s%s'", service, op,
+	    r->status, r->body.len, ct != NULL ? ", " : "", ct != NULL ? ct :
+	    "", start, r->body.len > n ? "..." : "");
+	free(ct);
+	return err;
+}
+
 /* One call of a JSON protocol (SageMaker, Logs). */
 static const struct lep_err *
 json_call(struct lep_json **out, char **code, struct aws_state *s,
@@ -242,8 +282,8 @@ json_call(struct lep_json **out, char **code, struct aws_state *s,
 		*code = c;
 	else
 		free(c);
-	if (err == NULL && out != NULL && resp.body.len > 0)
-		err = lep_json_parse(out, resp.body.buf, resp.body.len, op);
+	if (err == NULL)
+		err = json_answer(out, &resp, service, op);
 	lep_http_resp_release(&resp);
 	lep_json_free(body);
 	free(target);
@@ -386,19 +426,13 @@ aws_print_logs(struct aws_state *s, const char *region, const char *group,
 	if (req->setup)
 		return lep_err_new(LEP_E_USAGE, "SageMaker runs no setup step: "
 		    "there is no setup log");
-	if (out->json)
+	/* --tail N keeps the first pass's lines to print the last N. */
+	if (out->json || req->tail >= 0)
 		lines = lep_json_arr();
 	err = logs_pass(s, region, group, prefix, &since, lines, out);
-	while (err == NULL && req->follow && lines == NULL && alive != NULL &&
-	    alive(arg)) {
-		nanosleep(&ts, NULL);
-		err = logs_pass(s, region, group, prefix, &since, NULL, out);
-	}
-	if (err == NULL && lines != NULL) {
-		/* --tail N: the last N. */
+	if (err == NULL && lines != NULL && req->tail >= 0) {
 		n = lep_json_len(lines);
-		res = lep_json_obj();
-		if (req->tail >= 0 && (size_t)req->tail < n) {
+		if ((size_t)req->tail < n) {
 			struct lep_json *keep = lep_json_arr();
 
 			for (drop = n - (size_t)req->tail; drop < n; drop++)
@@ -407,6 +441,27 @@ aws_print_logs(struct aws_state *s, const char *region, const char *group,
 			lep_json_free(lines);
 			lines = keep;
 		}
+	}
+	if (err == NULL && lines != NULL && !out->json) {
+		const char	*msg;
+
+		for (drop = 0; drop < lep_json_len(lines); drop++) {
+			if ((msg = lep_json_string(lep_json_at(lines,
+			    drop))) == NULL)
+				continue;
+			lep_out_printf(out, "%s%s", msg,
+			    lep_ends_with(msg, "\n") ? "" : "\n");
+		}
+		lep_json_free(lines);
+		lines = NULL;
+	}
+	while (err == NULL && req->follow && lines == NULL && alive != NULL &&
+	    alive(arg)) {
+		nanosleep(&ts, NULL);
+		err = logs_pass(s, region, group, prefix, &since, NULL, out);
+	}
+	if (err == NULL && lines != NULL) {
+		res = lep_json_obj();
 		lep_json_set_str(res, "group", group);
 		lep_json_set(res, "lines", lines);
 		lines = NULL;

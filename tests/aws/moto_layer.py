@@ -30,6 +30,11 @@ adds only what moto 5.2 lacks:
       {"region": "us-east-1", "code": "ResourceLimitExceeded",
        "ops": ["CreateEndpoint", "CreateTrainingJob"]}
     refuses those ops signed for that region (capacity, for failover).
+    A fault with "body" (text) answers that body with its status (200
+    by default) and "ctype" (text/html): a proxy's page, a cut-off or
+    wrongly shaped answer. A fault with "delay_s" forwards the call,
+    logs "DELAYED op", then holds moto's answer that long (a client
+    killed while SageMaker acts).
     GET /layer/calls: how many calls of each op came; POST /layer/reset.
 
 usage: moto_layer.py UPSTREAM_URL PORTFILE LOGFILE
@@ -43,6 +48,7 @@ import re
 import sys
 import tarfile
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -201,6 +207,16 @@ class Layer(BaseHTTPRequestHandler):
             log("REFUSED %s: %s" % (op, report.replace("\n", "; ")))
             return self.error(400, "ValidationException", report)
         fault = take_fault(op, region)
+        if fault and "body" in fault and not fault.get("after"):
+            log("FAULT %s (%s) body" % (op, region))
+            return self.answer(fault.get("status", 200),
+                               fault["body"].encode(),
+                               ctype=fault.get("ctype", "text/html"))
+        if fault and "delay_s" in fault:
+            status, hdrs, data = self.forward(body)
+            log("DELAYED %s" % op)
+            time.sleep(fault["delay_s"])
+            return self.relay(status, hdrs, data)
         if fault and not fault.get("after"):
             log("FAULT %s (%s) before" % (op, region))
             return self.error(fault.get("status", 400 if "region" in fault else 500),

@@ -272,7 +272,39 @@ test_aws_logs_from_cloudwatch() {
 	run $LEPTON logs sm-logs
 	expect_rc 0
 	expect_out "serving on 8080"
+	mcli logs put-log-events --log-group-name $g --log-stream-name AllTraffic/i-1 \
+	    --log-events timestamp=$(($(date +%s) + 1))000,message="second line" >/dev/null
+	# --tail N: the last N lines, as text too, not only with --json.
+	run $LEPTON logs --tail 1 sm-logs
+	expect_rc 0
+	expect_out "second line"
+	grep -q "serving on 8080" "$out" && fail "--tail 1 printed every line"
+	# --replica K: refused (streams are named by instance id), not ignored.
+	run $LEPTON logs --replica 0 sm-logs
+	expect_rc 9
+	expect_err "cannot show one replica's log"
 	run $LEPTON stop sm-logs
+}
+
+# predict --revision and --shadow on an endpoint: the serving revision
+# is the endpoint itself; another is refused, never silently the endpoint.
+test_aws_predict_revision() {
+	aws_setup
+	spec=$(aws_spec sm-rev)
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	# (moto's canned answers are shared by the tests: what comes back
+	# is not checked, only that it was asked.)
+	run $LEPTON predict sm-rev -d '{"i": 1}' --revision 1
+	expect_rc 0
+	run $LEPTON predict sm-rev -d '{"i": 1}' --revision 2
+	expect_rc 11
+	expect_err "revision 2 of 'sm-rev' is not serving"
+	printf '%s\n' '{"i": 1}' >"$T/one.jsonl"
+	run $LEPTON predict sm-rev -f "$T/one.jsonl" --shadow 1
+	[ "$rc" != 9 ] && [ "$rc" != 11 ] || fail "--shadow 1 refused: $(cat "$err")"
+	run $LEPTON stop sm-rev
+	expect_rc 0
 }
 
 test_aws_wrong_secret_is_auth_naming_the_source() {
@@ -298,7 +330,21 @@ test_aws_secrets_never_leak() {
 	cat "$out" "$err" >>"$T/all"
 	run $LEPTON -v stop sm-leak
 	cat "$out" "$err" >>"$T/all"
-	grep -qF "$LEP_MOTO_SK" "$T/all" && fail "secret in output"
+	# A server (a proxy's page, an error) quoting the request's secrets
+	# back: the error names the call, never the secret.
+	spec=$(aws_spec sm-leak2)
+	for f in "{\"op\": \"CreateModel\", \"nth\": 1, \"status\": 400, \"body\": \"<html>X-Amz-Security-Token: $LEP_MOTO_SK</html>\"}" \
+	    "{\"op\": \"CreateModel\", \"nth\": 1, \"status\": 400, \"ctype\": \"application/x-amz-json-1.1\", \"body\": \"{\\\"__type\\\": \\\"ValidationException\\\", \\\"message\\\": \\\"key $LEP_MOTO_SK\\\"}\"}"; do
+		curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/faults" -d "$f" ||
+		    fail "fault"
+		run $LEPTON deploy "$spec"
+		expect_rc 7
+		cat "$out" "$err" >>"$T/all"
+		curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/reset"
+	done
+	expect_err "[redacted]"
+	run $LEPTON stop sm-leak2
+	grep -qF "$LEP_MOTO_SK" "$T/all" && fail "secret in output: $(grep -F "$LEP_MOTO_SK" "$T/all")"
 	grep -rqF "$LEP_MOTO_SK" "$LEPTON_HOME" && fail "secret under LEPTON_HOME"
 	(cd "$LEPTON_HOME/state" && git log -p --all 2>/dev/null | grep -qF "$LEP_MOTO_SK") &&
 	    fail "secret in the state repository"
@@ -361,6 +407,83 @@ test_aws_partial_failure_converges() {
 		done
 	done
 	echo "figure: partial-failure cases: $k, $recovered recovered within the deploy"
+}
+
+# A 2xx that is not SageMaker's answer (a proxy's HTML page, an object
+# of the wrong shape) to a create or describe: PROVIDER, and the record
+# names nothing that does not exist; a re-run converges, stop cleans.
+test_aws_garbage_answer_is_not_a_resource() {
+	aws_setup
+	k=0
+	for c in 'CreateModel <html><body>ok</body></html>' 'CreateEndpointConfig {}' \
+	    'DescribeEndpoint {}' 'CreateEndpoint <html>'; do
+		op=${c%% *} body=${c#* }
+		{
+			k=$((k + 1))
+			n=sm-junk$k
+			spec=$(aws_spec $n)
+			b=$($PY -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$body")
+			curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/faults" \
+			    -d "{\"op\": \"$op\", \"nth\": 1, \"body\": $b}" ||
+			    fail "fault"
+			run $LEPTON deploy "$spec"
+			expect_rc 7
+			f="$LEPTON_HOME/aws/services/$n.json"
+			rec=$(jget "$f" '" ".join(sorted(d["models"]))')
+			[ "$rec" = "$(names models $n | tr '\n' ' ' | sed 's/ $//')" ] ||
+			    fail "$op/$body: record says models '$rec', moto has '$(names models $n)'"
+			rec=$(jget "$f" '" ".join(sorted(d["configs"]))')
+			[ "$rec" = "$(names endpoint-configs $n | tr '\n' ' ' | sed 's/ $//')" ] ||
+			    fail "$op/$body: record says configs '$rec', moto has '$(names endpoint-configs $n)'"
+			[ "$(jget "$f" 'd.get("endpoint", False)')" = False ] ||
+			    fail "$op/$body: record says the endpoint exists"
+			curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/reset"
+			run $LEPTON deploy "$spec"
+			expect_rc 0
+			run $LEPTON stop $n
+			expect_rc 0
+			[ -z "$(names endpoints $n)$(names endpoint-configs $n)$(names models $n)" ] ||
+			    fail "$op/$body: left after stop"
+		}
+	done
+}
+
+# kill -9 of a deploy while SageMaker acts on a create (its answer held
+# by the layer): stop deletes what it made; after another kill, a re-run
+# converges and stop leaves the lists empty.
+test_aws_deploy_killed_mid_create() {
+	aws_setup
+	k=0
+	for op in CreateModel CreateEndpointConfig CreateEndpoint; do
+		k=$((k + 1))
+		n=sm-kill$k
+		spec=$(aws_spec $n)
+		for then in stop deploy; do
+			curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/faults" \
+			    -d "{\"op\": \"$op\", \"nth\": 1, \"delay_s\": 30}" ||
+			    fail "fault"
+			before=$(grep -c "DELAYED $op" "$LEP_LAYER_LOG")
+			$LEPTON deploy "$spec" >/dev/null 2>&1 &
+			pid=$!
+			i=0
+			while [ "$(grep -c "DELAYED $op" "$LEP_LAYER_LOG")" = "$before" ] &&
+			    [ $i -lt 100 ]; do
+				sleep 0.1
+				i=$((i + 1))
+			done
+			kill -9 $pid
+			wait $pid 2>/dev/null
+			curl -fsS -o /dev/null -X POST "$LEP_LAYER_URL/layer/reset"
+			if [ $then = deploy ]; then
+				run $LEPTON deploy "$spec"
+				expect_rc 0
+			fi
+			run $LEPTON stop $n
+			expect_rc 0
+			[ -z "$(names endpoints $n)$(names endpoint-configs $n)$(names models $n)" ] ||
+			    fail "$op/$then: left after stop: $(names endpoints $n) $(names endpoint-configs $n) $(names models $n)"
+		done
+	done
 }
 
 # A model over 8 MiB goes up in parts (each part's payload hash signed,
