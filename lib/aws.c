@@ -477,6 +477,7 @@ lep_aws_call(struct lep_http_resp *resp, char **code,
 	struct lep_http_req	 hr;
 	struct lep_http_resp	 r;
 	const char		*region, *sign_hdrs[64], *http_hdrs[72];
+	const char		*from = NULL;
 	char			*base = NULL, *url = NULL, *ctline = NULL;
 	char			*target = NULL, *ecode = NULL, *emsg = NULL;
 	char			 hash[LEP_SHA256_HEX];
@@ -496,7 +497,7 @@ lep_aws_call(struct lep_http_resp *resp, char **code,
 		return lep_err_new(LEP_E_INTERNAL, "aws: too many headers");
 	region = req->region != NULL ? req->region : creds != NULL &&
 	    creds->region != NULL ? creds->region : "us-east-1";
-	base = lep_aws_endpoint(req->service, region, NULL);
+	base = lep_aws_endpoint(req->service, region, &from);
 	url = xasprintf("%s%s%s%s", base, req->path != NULL ? req->path : "/",
 	    req->query != NULL && *req->query != '\0' ? "?" : "",
 	    req->query != NULL ? req->query : "");
@@ -536,6 +537,11 @@ lep_aws_call(struct lep_http_resp *resp, char **code,
 			sr.service = svc->signing;
 			sr.flags = req->s3 ? LEP_SIGV4_S3 : 0;
 			err = lep_sigv4_sign(&so, &keys, &sr);
+			/* A URL it cannot sign: name where it came from. */
+			if (err != NULL && err->code == LEP_E_USAGE)
+				err = lep_err_new(LEP_E_USAGE, "%s endpoint %s "
+				    "(from %s): %s", req->service, base, from,
+				    err->msg);
 			if (err != NULL)
 				goto done;
 			for (i = 0; i < so.nheaders; i++)

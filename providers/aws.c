@@ -252,9 +252,10 @@ json_call(struct lep_json **out, char **code, struct aws_state *s,
 		lep_json_free(body);
 		return err;
 	}
-	text = lep_json_print(body ? body : lep_json_obj(), 0);
+	/* No body: an empty object, freed below with the rest. */
 	if (body == NULL)
-		body = NULL;
+		body = lep_json_obj();
+	text = lep_json_print(body, 0);
 	target = xasprintf("%s.%s", prefix, op);
 	memset(&req, 0, sizeof(req));
 	req.service = service;
