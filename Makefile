@@ -163,9 +163,10 @@ canary: $(BIN)
 e2e-gcp: $(BIN)
 	@LEPTON=$(abspath $(BIN)) sh tests/gcp/creds.sh
 
-e2e-aws: $(BUILD)/aws_creds $(BIN)
+e2e-aws: $(BUILD)/aws_creds $(BIN) $(BUILD)/check_lepton
 	@AWS_CREDS=$(abspath $(BUILD)/aws_creds) sh tests/aws/creds.sh
-	@LEPTON=$(abspath $(BIN)) sh tests/e2e/aws.sh
+	@LEPTON=$(abspath $(BIN)) CHECK_LEPTON=$(abspath $(BUILD)/check_lepton) \
+	    sh tests/e2e/aws.sh
 
 # A real two-node Slurm cluster on 127.0.0.1; one SKIP line without it.
 e2e-slurm: $(BIN) $(BUILD)/check_lepton

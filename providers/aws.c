@@ -566,8 +566,9 @@ aws_check(void *state, const struct lep_spec *sp)
 		    "'image: REFERENCE'");
 	if (sp->image.ref == NULL)
 		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "%s: "
-		    "SageMaker runs a container image from a registry, and "
-		    "the spec names none", sp->file), "add 'image: "
+		    "provider 'aws' needs 'image': SageMaker runs a container "
+		    "image from a registry, and the spec names none",
+		    sp->file), "add 'image: "
 		    "ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG'");
 	/* A model's or job's Environment is anyone's to read who may
 	   describe it: no place for a secret. */
@@ -582,8 +583,12 @@ aws_check(void *state, const struct lep_spec *sp)
 	    "/invocations") || (sp->service.protocol != NULL &&
 	    !lep_streq(sp->service.protocol, "json"))))
 		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "%s: "
+		    "provider 'aws' cannot honour 'service.path: %s'%s: "
 		    "SageMaker endpoints answer POST /invocations in their "
-		    "container's own format", sp->file), "set 'service: "
+		    "container's own format", sp->file, sp->service.path ?
+		    sp->service.path : "/", sp->service.protocol != NULL &&
+		    !lep_streq(sp->service.protocol, "json") ?
+		    " with that protocol" : ""), "set 'service: "
 		    "{path: /invocations}' (protocol json)");
 	return NULL;
 }

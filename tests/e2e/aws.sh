@@ -45,6 +45,18 @@ echo "figure: moto start s: $(($(date +%s) - t0))"
 	export LEP_MOTO_SK="$AWS_SECRET_ACCESS_KEY" LEP_MOTO_ROLE="$MOTO_ROLE_ARN"
 	export LEP_LAYER_URL="http://127.0.0.1:$(cat "$DIR/layer.port")"
 	export LEP_LAYER_LOG="$DIR/layer.log"
+	# The provider contract's API cases (probe, unknown names,
+	# refusals) on the aws row, against the layer: moto runs no
+	# workload, so the workload cases stay with a real account.
+	if [ -n "${CHECK_LEPTON:-}" ]; then
+		echo "Running the provider contract's API cases on aws (moto)"
+		LEP_AWS_MOTO=1 AWS_ENDPOINT_URL="$LEP_LAYER_URL" \
+		    LEP_TEST_KEEP_ENV="AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY" \
+		    LEP_AWS_IMAGE=123456789012.dkr.ecr.us-east-1.amazonaws.com/contract:1 \
+		    AWS_REGION=us-east-1 \
+		    CK_RUN_SUITE=contract CK_RUN_CASE=contract-api \
+		    LEPTON="$LEPTON" "$CHECK_LEPTON" || exit 1
+	fi
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN MOTO_ROLE_ARN
 	E2E_FILES="$here/aws_tests.sh" sh "$here/run.sh"
 )
