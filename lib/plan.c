@@ -320,8 +320,13 @@ load_catalogs(struct lep_plan *pl, const struct lep_spec *sp,
 	for (i = 0; err == NULL && lep_provider_nth(&pi, i) == 0; i++) {
 		if (!provider_allowed(sp, opts, pi.name))
 			continue;
-		/* What a provider cannot honour is no offer of its. */
-		if (pi.built && !lep_provider_honours(&pi, sp) &&
+		/*
+		 * What a provider cannot honour is no offer of its; one that
+		 * runs nothing yet is priced from its catalog, as one not
+		 * built.
+		 */
+		if (lep_provider_runs_anything(&pi) &&
+		    !lep_provider_honours(&pi, sp) &&
 		    !only_provider(sp, opts, pi.name))
 			continue;
 		c = NULL;

@@ -375,6 +375,12 @@ check_caps(const struct lep_provider_ops *ops, const struct lep_spec *sp)
 }
 
 int
+lep_provider_runs_anything(const struct lep_provider_info *pi)
+{
+	return pi->built && (pi->caps & (LEP_CAP_SERVICE | LEP_CAP_JOB)) != 0;
+}
+
+int
 lep_provider_honours(const struct lep_provider_info *pi,
     const struct lep_spec *sp)
 {

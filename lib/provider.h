@@ -32,6 +32,12 @@ int	 lep_provider_nth(struct lep_provider_info *out, size_t i);
 /* By name: 0, or -1 when lepton knows no such provider. */
 int	 lep_provider_info(struct lep_provider_info *out, const char *name);
 /*
+ * Does the driver run anything yet (a service or a job)? One that does
+ * not (gcp: credentials only, so far) is priced from its public catalog,
+ * as one not built.
+ */
+int	 lep_provider_runs_anything(const struct lep_provider_info *);
+/*
  * Can pi honour every key of sp its capabilities cover? (lep_provider_check
  * refuses, with exit 9, what it cannot.)
  */
