@@ -161,9 +161,11 @@ test_slurm_cancel() {
 	expect_out "cancelled"
 	[ "$(slurm_state "$id")" = CANCELLED ] || fail "Slurm says $(slurm_state "$id")"
 	# Slurm says CANCELLED before slurmstepd has killed the step's
-	# processes: they go within seconds, not necessarily at once.
+	# processes: they go within seconds, not necessarily at once (once,
+	# in CI, not within 15 s: the survivor is shown if it happens again).
 	nosleep() { [ -z "$(procs_with 'sleep 300')" ]; }
-	wait_for 15 nosleep || fail "the job's process survived"
+	wait_for 45 nosleep ||
+	    fail "the job's process survived: $(ps -o pid,ppid,pgid,etime,args -p "$(procs_with 'sleep 300' | tr '\n' ',' | sed 's/,$//')" 2>&1)"
 }
 
 test_slurm_node_fail_restart() {
