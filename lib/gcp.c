@@ -146,9 +146,8 @@ is_loopback(const char *url)
 	    (ntohl(a.s_addr) >> 24) == 127;
 }
 
-/* https anywhere; plain http only to this machine (a test server). */
-static const struct lep_err *
-check_url(const char *url, const char *what)
+const struct lep_err *
+lep_gcp_url_ok(const char *url, const char *what)
 {
 	if (strncmp(url, "https://", 8) == 0 ||
 	    (strncmp(url, "http://", 7) == 0 && is_loopback(url)))
@@ -520,7 +519,7 @@ from_file(struct lep_gcp_creds *c, const struct lep_gcp_opts *opts,
 	c->token_uri = xstrdup(uri != NULL && *uri != '\0' ? uri :
 	    LEP_GCP_TOKEN_URI);
 	set_project(c, opts, p, pf);
-	if ((err = check_url(c->token_uri, "token_uri")) == NULL)
+	if ((err = lep_gcp_url_ok(c->token_uri, "token_uri")) == NULL)
 		err = get_token(c, &f, opts);
 done:
 	lep_json_free_wiped(f.j);

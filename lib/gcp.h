@@ -83,6 +83,12 @@ const struct lep_err *lep_gcp_jwt(char **out, const char *email,
 	    long long now);
 
 /*
+ * Is url one lepton may send a token to: https anywhere, plain http only
+ * on a loopback address (a test server)? Errors: AUTH, naming what.
+ */
+const struct lep_err *lep_gcp_url_ok(const char *url, const char *what);
+
+/*
  * Unpadded base64url (RFC 4648 section 5) of n bytes. Caller frees.
  */
 char	*lep_gcp_b64url(const void *, size_t n);

@@ -449,3 +449,19 @@ lep_format_time(char *buf, size_t len, long long epoch)
 	gmtime_r(&t, &tm);
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+char *
+lep_url_escape(const char *s)
+{
+	struct lep_buf	 b = LEP_BUF_INIT;
+	const char	*p;
+
+	lep_buf_add(&b, "");
+	for (p = s; *p; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+			lep_buf_addch(&b, *p);
+		else
+			lep_buf_addf(&b, "%%%02X", (unsigned char)*p);
+	return lep_buf_detach(&b, NULL);
+}

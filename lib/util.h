@@ -66,6 +66,9 @@ void	 lep_strv_free(char **, size_t);
 
 /* Strings. */
 int	 lep_streq(const char *, const char *);	/* NULL-safe */
+/* s percent-encoded but for RFC 3986's unreserved characters (a path
+   segment or query value). Caller frees. */
+char	*lep_url_escape(const char *s);
 int	 lep_starts_with(const char *, const char *);
 int	 lep_ends_with(const char *, const char *);
 size_t	 lep_strlcpy(char *, const char *, size_t);

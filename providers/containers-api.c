@@ -20,22 +20,6 @@
 #include "../lib/json.h"
 #include "../lib/util.h"
 
-char *
-ctr_escape(const char *s)
-{
-	struct lep_buf	 b = LEP_BUF_INIT;
-	const char	*p;
-
-	lep_buf_add(&b, "");
-	for (p = s; *p; p++)
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
-			lep_buf_addch(&b, *p);
-		else
-			lep_buf_addf(&b, "%%%02X", (unsigned char)*p);
-	return lep_buf_detach(&b, NULL);
-}
-
 /* Why nothing answered on sock, in words about the socket, not port 80. */
 static const struct lep_err *
 socket_error(const char *sock, const struct lep_err *err)

@@ -302,7 +302,7 @@ list_ours(const char *sock, const char *home, const char *label)
 		lep_json_push(labels, lep_json_str(label));
 	lep_json_set(f, "label", labels);
 	text = lep_json_print(f, 0);
-	esc = ctr_escape(text);
+	esc = lep_url_escape(text);
 	path = xasprintf("/containers/json?all=1&filters=%s", esc);
 	if (ctr_call(&status, &j, sock, "GET", path, NULL, 15000) != NULL ||
 	    status != 200 || lep_json_type(j) != LEP_JSON_ARRAY) {

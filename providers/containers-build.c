@@ -35,7 +35,7 @@ image_id(char **id, char **user, const char *sock, const char *ref)
 	const struct lep_err	*err;
 	struct lep_json		*j = NULL;
 	long			 status;
-	char			*esc = ctr_escape(ref), *path;
+	char			*esc = lep_url_escape(ref), *path;
 
 	*id = NULL;
 	path = xasprintf("/images/%s/json", esc);
@@ -205,7 +205,7 @@ pull(struct ctr_state *cs, const struct lep_spec *sp, char **id)
 	const struct lep_err	*err;
 	struct progress		 pg;
 	long			 status;
-	char			*esc = ctr_escape(sp->image.ref), *path, *tail;
+	char			*esc = lep_url_escape(sp->image.ref), *path, *tail;
 	const char		*slash;
 
 	memset(&pg, 0, sizeof(pg));
@@ -286,8 +286,8 @@ build(struct ctr_state *cs, const struct lep_spec *sp, char **tag_out,
 		*tag_out = tag;
 		return NULL;
 	}
-	etag = ctr_escape(tag);
-	edf = ctr_escape(sp->image.dockerfile ? sp->image.dockerfile :
+	etag = lep_url_escape(tag);
+	edf = lep_url_escape(sp->image.dockerfile ? sp->image.dockerfile :
 	    "Dockerfile");
 	path = xasprintf("/build?t=%s&dockerfile=%s&rm=1&forcerm=1", etag,
 	    edf);

@@ -56,8 +56,6 @@ const struct lep_err *ctr_call(long *status, struct lep_json **out,
 /* The engine's message for a status that is not 2xx, as an error. */
 const struct lep_err *ctr_status_err(long status, const struct lep_json *,
 	    const char *fmt, ...) LEP_PRINTF(3, 4);
-/* s percent-encoded for a query or path; free it. */
-char	*ctr_escape(const char *s);
 /* "Docker Engine 20.10.24, API 1.41" or "Podman 4.3.1, API 1.41". */
 const struct lep_err *ctr_version(char **out, const char *sock);
 

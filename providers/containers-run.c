@@ -291,7 +291,7 @@ box_create(struct box *b)
 	body = create_body(b, pub, sec.len > 0);
 	if (gpus != NULL)
 		device_requests(body, gpus);
-	esc = ctr_escape(lep_json_get_str(b->d, "name"));
+	esc = lep_url_escape(lep_json_get_str(b->d, "name"));
 	path = xasprintf("/containers/create?name=%s", esc);
 	err = ctr_call(&status, &j, b->sock, "POST", path, body, 60000);
 	lep_json_free(body);
