@@ -402,6 +402,10 @@ endpoint_url(const char *base, const char *protocol,
 		return xasprintf("%s/v2/models/%s/infer", base, t->model);
 	if (strcmp(protocol, "openai") == 0)
 		return xasprintf("%s/v1/chat/completions", base);
+	/* A base ending in ':' takes a custom method (Google's AIP-136):
+	   path /predict asks base + "predict". */
+	if (lep_ends_with(base, ":") && t->path[0] == '/')
+		return xasprintf("%s%s", base, t->path + 1);
 	return xasprintf("%s%s", base, t->path);
 }
 

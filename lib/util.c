@@ -465,3 +465,15 @@ lep_url_escape(const char *s)
 			lep_buf_addf(&b, "%%%02X", (unsigned char)*p);
 	return lep_buf_detach(&b, NULL);
 }
+
+void
+lep_sleep_ms(long long ms)
+{
+	struct timespec	 ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	(void)nanosleep(&ts, NULL);
+}

@@ -86,6 +86,8 @@ int	 lep_parse_double(double *out, const char *);
 int	 lep_parse_duration(long long *out, const char *);
 /* Monotonic milliseconds and wall-clock seconds. */
 long long lep_now_ms(void);
+/* Sleep ms milliseconds (a signal may end it early). */
+void	 lep_sleep_ms(long long ms);
 long long lep_now_us(void);
 /* RFC 3339 UTC ("2026-11-27T17:33:07Z") into buf of at least 21 bytes. */
 void	 lep_format_time(char *buf, size_t len, long long epoch);

@@ -30,6 +30,7 @@ struct lep_buf;
 struct lep_deploy_req;
 struct lep_deployment;
 struct lep_err;
+struct lep_http_resp;
 struct lep_job;
 struct lep_json;
 struct lep_logs_req;
@@ -111,6 +112,16 @@ char	*gcp_url(struct gcp_state *, enum gcp_api, const char *region,
 const struct lep_err *gcp_call(struct lep_json **out, char **status,
 	    struct gcp_state *, enum gcp_api, const char *region,
 	    const char *method, const char *path, struct lep_json *body);
+/*
+ * The same, raw: len bytes of body (may be NULL) as ctype, with extra
+ * header lines; resp (caller releases, even on error) holds the answer.
+ * A 308 (a resumable upload's "go on") is not an error.
+ */
+const struct lep_err *gcp_send(struct lep_http_resp *resp, char **status,
+	    struct gcp_state *, enum gcp_api, const char *region,
+	    const char *method, const char *path, const void *body,
+	    size_t len, const char *ctype, const char *const *headers,
+	    size_t nheaders);
 /*
  * Wait for long-running operation op (an answer of gcp_call) to be
  * done, asking GET v1/{name} every GCP_POLL_MS, at most GCP_OP_WAIT_S;
