@@ -159,9 +159,13 @@ canary: $(BIN)
 # layer (tests/aws/moto_layer.py). One SKIP line each without moto.
 # Google credentials against a loopback token and metadata server that
 # verifies every JWT, and gcloud against the same server (one SKIP line
-# without gcloud).
-e2e-gcp: $(BIN)
+# without gcloud); then the provider on Vertex AI against a loopback
+# Vertex, Cloud Storage and Logging server strict to the discovery
+# document, cross-checked by gcloud (tests/e2e/gcp.sh).
+e2e-gcp: $(BIN) $(BUILD)/check_lepton
 	@LEPTON=$(abspath $(BIN)) sh tests/gcp/creds.sh
+	@LEPTON=$(abspath $(BIN)) CHECK_LEPTON=$(abspath $(BUILD)/check_lepton) \
+	    sh tests/e2e/gcp.sh
 
 e2e-aws: $(BUILD)/aws_creds $(BIN) $(BUILD)/check_lepton
 	@AWS_CREDS=$(abspath $(BUILD)/aws_creds) sh tests/aws/creds.sh

@@ -513,17 +513,26 @@ done:
 	return err;
 }
 
-/* Undeploy deployed model id (its traffic already elsewhere). */
+/*
+ * Undeploy deployed model id. Vertex undeploys a model only once no
+ * traffic goes to it: to (when not NULL) gets all of it in the same
+ * call.
+ */
 static const struct lep_err *
-undeploy(struct svc *v, const char *id)
+undeploy(struct svc *v, const char *id, const char *to)
 {
 	const struct lep_err	*err;
-	struct lep_json		*body = lep_json_obj();
+	struct lep_json		*body = lep_json_obj(), *split;
 	char			*path = endpoint_path(v, ":undeployModel");
 	char			*what = xasprintf("%s: undeploying revision %s",
 				    v->name, id);
 
 	lep_json_set_str(body, "deployedModelId", id);
+	if (to != NULL) {
+		split = lep_json_obj();
+		lep_json_set_int(split, to, 100);
+		lep_json_set(body, "trafficSplit", split);
+	}
 	err = vcall_wait(NULL, v, "POST", path, body, what);
 	/* Gone already (a stop or deploy cut after Vertex acted). */
 	if (err != NULL && err->code == LEP_E_NOT_FOUND)
@@ -533,21 +542,31 @@ undeploy(struct svc *v, const char *id)
 	return err;
 }
 
-/* Undeploy every deployed model but keep (NULL: all of them). */
+/*
+ * Undeploy every deployed model but keep (NULL: all of them, the last
+ * one alone, when nothing else is left to take its traffic).
+ */
 static const struct lep_err *
 undeploy_others(struct svc *v, const char *keep)
 {
 	const struct lep_err	*err, *e;
 	struct lep_json		*ids = NULL;
-	const char		*id;
-	size_t			 i;
+	const char		*id, *to;
+	size_t			 i, n;
 
 	if (endpoint_get(&ids, NULL, v, &err) == 1) {
-		for (i = 0; i < lep_json_len(ids); i++) {
+		n = lep_json_len(ids);
+		for (i = 0; i < n; i++) {
 			id = lep_json_string(lep_json_at(ids, i));
 			if (lep_streq(id, keep))
 				continue;
-			if ((e = undeploy(v, id)) != NULL && err == NULL)
+			if (keep != NULL)
+				to = keep;
+			else if (i + 1 < n)
+				to = lep_json_string(lep_json_at(ids, n - 1));
+			else
+				to = NULL;
+			if ((e = undeploy(v, id, to)) != NULL && err == NULL)
 				err = e;
 		}
 	}
@@ -765,10 +784,12 @@ gcp_deploy(struct lep_deployment **out, void *state,
 		lep_json_set_int(split, old, 100 - sp->service.canary_percent);
 	} else
 		lep_json_set_int(split, "0", 100);
-	/* Serving or not, the revision being deployed is in the record:
-	   status finds whether it came to serve. */
-	lep_json_set_int(v.st, "pending", req->revision);
-	(void)svc_save(&v);
+	/* The revision being deployed is in the record: if this deploy is
+	   cut, status finds whether it came to serve. */
+	if (!canary) {
+		lep_json_set_int(v.st, "pending", req->revision);
+		(void)svc_save(&v);
+	}
 	if ((err = deploy_model(&v, sp, req->revision, m, instance, count,
 	    split)) != NULL)
 		goto fail;

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "gcp-priv.h"
+#include "../lib/catalog.h"
 #include "../lib/config.h"
 #include "../lib/error.h"
 #include "../lib/http.h"
@@ -578,6 +579,57 @@ gcp_bucket(char **out, struct gcp_state *s, const char *region)
 	return err;
 }
 
+/* --- offers ----------------------------------------------------------- */
+
+/*
+ * The machine families Vertex AI both serves and trains on (its
+ * "Configure compute resources" lists): a plan must not pick one
+ * (t2d, c3d, m3...) that deployModel or customJobs.create refuses.
+ */
+static const char *const vx_families[] = {
+	"e2", "n1", "n2", "n2d", "c2", "a2", "a3", "g2",
+};
+
+static int
+vx_family(const char *instance)
+{
+	size_t	 i, n = strcspn(instance, "-");
+
+	for (i = 0; i < LEP_ARRAY_SIZE(vx_families); i++)
+		if (strlen(vx_families[i]) == n &&
+		    strncmp(vx_families[i], instance, n) == 0 &&
+		    instance[n] == '-')
+			return 1;
+	return 0;
+}
+
+/* The GCP catalog's offers that Vertex AI runs. */
+static const struct lep_err *
+gcp_offers(struct lep_catalog **out, void *state)
+{
+	struct gcp_state	*s = state;
+	const struct lep_err	*err;
+	struct lep_catalog	*all = NULL;
+	char			*path;
+	size_t			 i;
+
+	*out = NULL;
+	if ((path = lep_catalog_path(s->home, provider_gcp.name)) == NULL)
+		return lep_err_hint(lep_err_new(LEP_E_NOT_FOUND, "no price "
+		    "catalog for 'gcp'"), "'lepton catalog update' fetches it");
+	err = lep_catalog_load(&all, provider_gcp.name, path,
+	    LEP_CATALOG_PAIR_HOSTS);
+	free(path);
+	if (err != NULL)
+		return err;
+	*out = lep_catalog_new(provider_gcp.name);
+	for (i = 0; i < all->n; i++)
+		if (vx_family(all->offers[i].instance))
+			lep_catalog_add(*out, &all->offers[i]);
+	lep_catalog_free(all);
+	return NULL;
+}
+
 /* --- the hooks of this file ------------------------------------------- */
 
 static const struct lep_err *
@@ -628,8 +680,9 @@ gcp_check(void *state, const struct lep_spec *sp)
 			    "'gcp' cannot honour 'resources.accelerators: "
 			    "%s': Vertex AI has no such accelerator type",
 			    sp->file, sp->resources.accels[i].name);
-	if (sp->kind == LEP_SPEC_SERVICE && ((!lep_streq(sp->service.path,
-	    "/predict") && !lep_streq(sp->service.path, "/rawPredict")) ||
+	if (sp->kind == LEP_SPEC_SERVICE && sp->service.path != NULL &&
+	    ((!lep_streq(sp->service.path, "/predict") &&
+	    !lep_streq(sp->service.path, "/rawPredict")) ||
 	    (sp->service.protocol != NULL &&
 	    !lep_streq(sp->service.protocol, "json"))))
 		return lep_err_hint(lep_err_new(LEP_E_UNSUPPORTED, "%s: "
@@ -685,6 +738,7 @@ const struct lep_provider_ops provider_gcp = {
 	.submit = gcp_submit,
 	.job_status = gcp_job_status,
 	.cancel = gcp_cancel,
+	.offers = gcp_offers,
 	.probe = gcp_probe,
 	.endpoint = gcp_endpoint,
 	.home_region = gcp_home_region,

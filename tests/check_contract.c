@@ -60,11 +60,13 @@ static const struct contract_row {
 	 */
 	{ "aws", "LEP_AWS_CONTRACT", 1800, "LEP_AWS_IMAGE", 0, "LEP_AWS_MOTO" },
 	/*
-	 * Vertex AI: credentials only so far (caps 0; tests/gcp/creds.sh
-	 * drives them); the row runs once deploy and train exist and
-	 * LEP_GCP_CONTRACT names a loopback Vertex server or an account.
+	 * Vertex AI: the workload cases only against a real account
+	 * (LEP_GCP_CONTRACT set, an image in LEP_GCP_IMAGE): the loopback
+	 * server (tests/gcp/vertex_server.py) runs no container.
+	 * tests/e2e/gcp.sh drives the hooks against it instead, and runs
+	 * the API cases here against it with LEP_GCP_API set.
 	 */
-	{ "gcp", "LEP_GCP_CONTRACT", 1800, "LEP_GCP_IMAGE", 0, NULL },
+	{ "gcp", "LEP_GCP_CONTRACT", 1800, "LEP_GCP_IMAGE", 0, "LEP_GCP_API" },
 };
 
 static const struct contract_row	*picked[LEP_ARRAY_SIZE(rows)];

@@ -13,6 +13,7 @@
 #include "../lib/gcp.h"
 #include "../lib/json.h"
 #include "../lib/util.h"
+#include "../providers/gcp-priv.h"
 
 #define JWT	"tests/data/jwt-rs256/"
 #define FIX	"tests/data/google-auth-fixtures/"
@@ -219,6 +220,70 @@ START_TEST(test_gcp_no_credentials_anywhere)
 }
 END_TEST
 
+
+/* The catalog's and a spec's accelerator names, as Vertex's enum. */
+static const struct {
+	const char	*name;
+	const char	*vertex;	/* NULL: none */
+} accels[] = {
+	{ "T4", "NVIDIA_TESLA_T4" },
+	{ "nvidia-tesla-t4", "NVIDIA_TESLA_T4" },
+	{ "A100", "NVIDIA_TESLA_A100" },
+	{ "A100-80GB", "NVIDIA_A100_80GB" },
+	{ "nvidia-l4", "NVIDIA_L4" },
+	{ "L4", "NVIDIA_L4" },
+	{ "H100", "NVIDIA_H100_80GB" },
+	{ "H100-MEGA", "NVIDIA_H100_MEGA_80GB" },
+	{ "tpu-v3-8", NULL },
+	{ "MI300X", NULL },
+	{ "", NULL },
+};
+
+START_TEST(test_gcp_accelerator_names)
+{
+	const char	*v = gcp_accelerator(accels[_i].name);
+
+	if (accels[_i].vertex == NULL)
+		ck_assert_msg(v == NULL, "%s: %s", accels[_i].name, v);
+	else
+		ck_assert_str_eq(v, accels[_i].vertex);
+}
+END_TEST
+
+START_TEST(test_gcp_gs_split)
+{
+	char	*b, *o;
+
+	ck_assert_int_eq(gcp_gs_split(&b, &o, "gs://bkt/a/b/model.tar.gz"), 0);
+	ck_assert_str_eq(b, "bkt");
+	ck_assert_str_eq(o, "a/b/model.tar.gz");
+	free(b);
+	free(o);
+	ck_assert_int_eq(gcp_gs_split(&b, &o, "gs://bkt/"), 0);
+	ck_assert_str_eq(b, "bkt");
+	ck_assert_str_eq(o, "");
+	free(b);
+	free(o);
+	ck_assert_int_eq(gcp_gs_split(&b, &o, "gs:///x"), -1);
+	ck_assert_ptr_null(b);
+	ck_assert_int_eq(gcp_gs_split(&b, &o, "gs://bkt"), -1);
+	ck_assert_int_eq(gcp_gs_split(&b, &o, "s3://bkt/x"), -1);
+}
+END_TEST
+
+/* Object names go into a path segment: '/' and the rest escaped. */
+START_TEST(test_gcp_object_names_are_escaped)
+{
+	char	*e = lep_url_escape("iris/r1/model.tar.gz");
+
+	ck_assert_str_eq(e, "iris%2Fr1%2Fmodel.tar.gz");
+	free(e);
+	e = lep_url_escape("a b&c=d~_-.");
+	ck_assert_str_eq(e, "a%20b%26c%3Dd~_-.");
+	free(e);
+}
+END_TEST
+
 Suite *
 suite_gcp(void)
 {
@@ -237,6 +302,10 @@ suite_gcp(void)
 	tcase_add_loop_test(tc, test_gcp_plain_http_only_on_loopback, 0,
 	    LEP_ARRAY_SIZE(uris));
 	tcase_add_test(tc, test_gcp_no_credentials_anywhere);
+	tcase_add_loop_test(tc, test_gcp_accelerator_names, 0,
+	    LEP_ARRAY_SIZE(accels));
+	tcase_add_test(tc, test_gcp_gs_split);
+	tcase_add_test(tc, test_gcp_object_names_are_escaped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -296,7 +296,8 @@ else
 	fail "check gcp without credentials (rc $rc)"; cat "$dir/err"
 fi
 
-# --- a spec placed on gcp is refused: no capabilities yet ---
+# --- a SageMaker spec placed on gcp is refused (service.path: /invocations)
+# before anything is asked of Google ---
 fresh deploy
 export GOOGLE_APPLICATION_CREDENTIALS="$dir/sa.json"
 mkdir -p "$dir/iris"
@@ -305,8 +306,8 @@ sed 's/providers: \[aws\]/providers: [gcp]/; s/^name: iris-sm/name: iris-gcp/' \
     "$root/examples/iris/service-aws.yaml" >"$dir/iris/service-gcp.yaml"
 run "$LEPTON" deploy "$dir/iris/service-gcp.yaml"
 sed 's/^/  deploy: /' "$dir/err"
-if [ $rc -eq 9 ] && grep -q "gcp" "$dir/err"; then
-	ok "deploy on gcp: exit 9 (unsupported), naming gcp"
+if [ $rc -eq 9 ] && grep -q "provider 'gcp' cannot honour 'service.path: /invocations'" "$dir/err"; then
+	ok "deploy of a SageMaker spec on gcp: exit 9 (unsupported), naming gcp and the key"
 else
 	fail "deploy on gcp (rc $rc)"; cat "$dir/out" "$dir/err"
 fi

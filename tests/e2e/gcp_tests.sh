@@ -1,0 +1,324 @@
+# gcp_tests.sh: end-to-end tests of the gcp provider against
+# tests/gcp/vertex_server.py, run by tests/e2e/gcp.sh with LEP_GCP_URL
+# (the server), LEP_GCP_KEY (a service-account key whose token_uri is the
+# server's) and LEP_GCP_DIR set. lepton finds everything as gcloud users'
+# tools do: GOOGLE_APPLICATION_CREDENTIALS and the SDKs' endpoint
+# variables. What it did is read back from the server's own state
+# (GET /_control/state), which only the server's handling of the
+# published API changes. The server's state is shared by the tests: each
+# uses names of its own.
+
+# gcp_setup: a clean HOME, the key, the endpoint overrides.
+gcp_setup() {
+	export HOME="$T/h"
+	mkdir -p "$HOME" "$LEPTON_HOME"
+	export GOOGLE_APPLICATION_CREDENTIALS="$LEP_GCP_KEY"
+	export CLOUDSDK_API_ENDPOINT_OVERRIDES_AIPLATFORM="$LEP_GCP_URL/"
+	export STORAGE_EMULATOR_HOST="$LEP_GCP_URL"
+	export CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING="$LEP_GCP_URL/"
+	export CLOUDSDK_CONFIG="$T/gcloud" GCE_METADATA_HOST=127.0.0.1:9
+	unset GOOGLE_CLOUD_PROJECT CLOUDSDK_CORE_PROJECT
+}
+
+# ctl JSON: the server's test control.
+ctl() {
+	curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' \
+	    "$LEP_GCP_URL/_control" -d "$1" || fail "control: $1"
+}
+
+# sq EXPR: a Python expression on s, the server's state.
+sq() {
+	curl -fsS "$LEP_GCP_URL/_control/state" >"$T/state.json" || fail "no state"
+	$PY -c "import json,sys; s=json.load(open(sys.argv[1])); print($1)" "$T/state.json"
+}
+
+# What the server holds of deployment $1: its endpoints, models and
+# objects, one word each (empty: nothing).
+held() {
+	sq "' '.join(sorted([e['displayName'] for e in s['endpoints'] if e.get('displayName') == '$1'] + [m['displayName'] for m in s['models'] if m['displayName'].startswith('$1-r')] + [o for b in s['buckets'].values() for o in b if o.startswith('$1/')]))"
+}
+
+# A GCP service spec named $1 in the sandbox's iris copy (extra lines $2).
+gcp_spec() {
+	d=$(iris_copy)
+	sed "s/^name: iris-vx/name: $1/" "$d/service-gcp.yaml" >"$d/$1.yaml"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" >>"$d/$1.yaml"
+	echo "$d/$1.yaml"
+}
+
+# reqs: the server's request log so far, "METHOD PATH" a line.
+reqs() {
+	curl -fsS "$LEP_GCP_URL/_control/log" |
+	    $PY -c 'import json,sys; [print(r["method"], r["path"]) for r in json.load(sys.stdin)]'
+}
+
+# The driver's count and time from -v output: "N Google calls, M ms".
+figure_calls() {
+	sed -n "s/.*gcp: [a-z0-9-]* [a-z ]*: \([0-9]*\) Google calls, \([0-9]*\) ms.*/figure: $1: \1 calls, \2 ms/p" "$err"
+}
+
+test_gcp_check_names_the_key() {
+	gcp_setup
+	s=$(date +%s%N)
+	run $LEPTON check gcp
+	e=$(date +%s%N)
+	expect_rc 0
+	expect_out "service-account"
+	expect_out "$LEP_GCP_KEY"
+	expect_out "lepton-e2e@proj-1.iam.gserviceaccount.com"
+	expect_out "proj-1"
+	echo "figure: lepton check gcp (token fetched) ms: $(((e - s) / 1000000))"
+	s=$(date +%s%N)
+	run $LEPTON check gcp
+	e=$(date +%s%N)
+	expect_rc 0
+	expect_out "cache"
+	echo "figure: lepton check gcp (token cached) ms: $(((e - s) / 1000000))"
+	if command -v gcloud >/dev/null 2>&1; then
+		gcloud auth activate-service-account --key-file "$LEP_GCP_KEY" \
+		    >/dev/null 2>&1 || fail "gcloud cannot use the key"
+		s=$(date +%s%N)
+		gcloud auth print-access-token >/dev/null 2>&1 || fail "gcloud print-access-token"
+		e=$(date +%s%N)
+		echo "figure: gcloud auth print-access-token ms: $(((e - s) / 1000000))"
+	fi
+}
+
+test_gcp_deploy_predict_canary_rollback_stop() {
+	gcp_setup
+	spec=$(gcp_spec vx-main)
+	run $LEPTON -v deploy "$spec"
+	expect_rc 0
+	expect_out "vx-main revision 1 ready on gcp"
+	figure_calls "deploy"
+	[ "$(held vx-main)" = "vx-main vx-main-r1 vx-main/r1/model.tar.gz" ] ||
+	    fail "held: $(held vx-main)"
+	[ "$(sq "[e['trafficSplit'] for e in s['endpoints'] if e.get('displayName') == 'vx-main'][0]")" = "{'1': 100}" ] ||
+	    fail "split: $(sq "[e['trafficSplit'] for e in s['endpoints'] if e.get('displayName') == 'vx-main']")"
+	[ "$(sq "[d['dedicatedResources']['machineSpec']['machineType'] for e in s['endpoints'] if e.get('displayName') == 'vx-main' for d in e['deployedModels']][0]")" != "" ] ||
+	    fail "no machine type"
+	# predict: :predict with the bearer token; the server says which
+	# deployed model answered.
+	run $LEPTON predict vx-main -d '{"instances": [[5.1, 3.5, 1.4, 0.2]]}'
+	expect_rc 0
+	expect_out '"deployedModelId": "1"'
+	printf '%s\n' '{"instances": [1]}' '{"instances": [2]}' '{"instances": [3]}' >"$T/batch.jsonl"
+	run $LEPTON predict vx-main -f "$T/batch.jsonl"
+	expect_rc 0
+	[ "$(wc -l <"$out")" = 3 ] || fail "batch: $(cat "$out")"
+	run $LEPTON predict vx-main -d '{"instances": [1]}' --duration 1s --concurrency 2
+	expect_rc 0
+	# An update as a canary: 20% to revision 2, then promoted.
+	cat >>"$spec" <<'YAML'
+  rollout:
+    strategy: canary
+    percent: 20
+    bake: 1s
+YAML
+	sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$spec"
+	run $LEPTON -v deploy "$spec"
+	expect_rc 0
+	figure_calls "canary update"
+	reqs | grep -q "PATCH .*endpoints/" || fail "no traffic move"
+	[ "$(sq "[e['trafficSplit'] for e in s['endpoints'] if e.get('displayName') == 'vx-main'][0]")" = "{'2': 100}" ] ||
+	    fail "not promoted: $(sq "[e['trafficSplit'] for e in s['endpoints'] if e.get('displayName') == 'vx-main']")"
+	curl -fsS "$LEP_GCP_URL/_control/log" | $PY -c '
+import json, sys
+for r in json.load(sys.stdin):
+    if r["path"].endswith(":deployModel") and (r["body"] or {}).get("trafficSplit") == {"0": 20, "1": 80}:
+        sys.exit(0)
+sys.exit(1)' || fail "no 20/80 split asked for"
+	# Rollback: revision 1's model deployed again, nothing uploaded.
+	run $LEPTON -v rollback vx-main
+	expect_rc 0
+	figure_calls "rollback"
+	[ "$(sq "sorted(d['id'] for e in s['endpoints'] if e.get('displayName') == 'vx-main' for d in e['deployedModels'])")" = "['3']" ] ||
+	    fail "after rollback: $(sq "[e['deployedModels'] for e in s['endpoints'] if e.get('displayName') == 'vx-main']")"
+	[ "$(sq "len([m for m in s['models'] if m['displayName'].startswith('vx-main-r')])")" = 2 ] ||
+	    fail "rollback uploaded a model"
+	run $LEPTON predict vx-main -d '{"instances": [1]}'
+	expect_rc 0
+	expect_out '"modelDisplayName": "vx-main-r1"'
+	run $LEPTON -v stop vx-main
+	expect_rc 0
+	figure_calls "stop"
+	[ -z "$(held vx-main)" ] || fail "left after stop: $(held vx-main)"
+	run $LEPTON status vx-main
+	expect_out stopped
+}
+
+test_gcp_train_registers_a_version() {
+	gcp_setup
+	d=$(iris_copy)
+	s=$(date +%s%N)
+	run $LEPTON train "$d/train-gcp.yaml"
+	expect_rc 0
+	expect_out "registered iris@v1"
+	echo "figure: train ms: $((($(date +%s%N) - s) / 1000000))"
+	id=$(ls "$LEPTON_HOME/gcp/jobs" | sed -n 's/\.json$//p')
+	[ -n "$id" ] || fail "no job record"
+	run $LEPTON models show iris@v1
+	expect_rc 0
+	expect_out "$id"
+	sq "[j['jobSpec']['workerPoolSpecs'][0]['replicaCount'] for j in s['jobs'] if j['displayName'] == '$id']" |
+	    grep -q "'1'" || fail "replicaCount: $(sq "s['jobs']")"
+	run $LEPTON logs "$id"
+	expect_rc 0
+	[ -s "$out" ] || fail "no logs"
+}
+
+test_gcp_stop_a_custom_job() {
+	gcp_setup
+	d=$(iris_copy)
+	ctl '{"job_seconds": [30, 30]}'
+	run $LEPTON train --detach "$d/train-gcp.yaml"
+	ctl '{"job_seconds": [1, 2]}'
+	expect_rc 0
+	id=$(ls "$LEPTON_HOME/gcp/jobs" | sed -n 's/\.json$//p')
+	run $LEPTON stop "$id"
+	expect_rc 0
+	reqs | grep -q "POST .*customJobs/.*:cancel" || fail "no cancel sent"
+}
+
+test_gcp_refuses_what_it_cannot() {
+	gcp_setup
+	spec=$(gcp_spec vx-refuse "secrets: [MY_SECRET]")
+	MY_SECRET=x run $LEPTON deploy "$spec"
+	expect_rc 9
+	expect_err "provider 'gcp' cannot honour 'secrets"
+	spec=$(gcp_spec vx-refuse2)
+	sed -i 's|^  path: /predict|  path: /v1/models/iris:predict|' "$spec"
+	run $LEPTON deploy "$spec"
+	expect_rc 9
+	expect_err ":predict and :rawPredict"
+	[ -z "$(held vx-refuse)$(held vx-refuse2)" ] || fail "something was made"
+}
+
+test_gcp_revoked_token_is_auth_naming_the_source() {
+	gcp_setup
+	spec=$(gcp_spec vx-auth)
+	ctl '{"faults": [{"method": "POST", "path": "models:upload", "status": 401, "count": 1}]}'
+	run $LEPTON deploy "$spec"
+	ctl '{"faults": []}'
+	expect_rc 4
+	expect_err "$LEP_GCP_KEY"
+	[ -z "$(sq "[m for m in s['models'] if m['displayName'].startswith('vx-auth')]" | tr -d '[]')" ] ||
+	    fail "something was made"
+	run $LEPTON stop vx-auth
+}
+
+test_gcp_retries_honour_retry_after() {
+	gcp_setup
+	spec=$(gcp_spec vx-retry)
+	ctl '{"faults": [{"method": "POST", "path": "models:upload", "status": 503, "count": 1, "retry_after": 1}, {"method": "GET", "path": "endpoints/", "status": 429, "count": 1}]}'
+	s=$(date +%s%N)
+	run $LEPTON deploy "$spec"
+	e=$(date +%s%N)
+	ctl '{"faults": []}'
+	expect_rc 0
+	[ $(((e - s) / 1000000)) -ge 1000 ] || fail "Retry-After not waited"
+	[ "$(sq "len([m for m in s['models'] if m['displayName'] == 'vx-retry-r1'])")" = 1 ] ||
+	    fail "the retried upload made two models"
+	run $LEPTON stop vx-retry
+	expect_rc 0
+	[ -z "$(held vx-retry)" ] || fail "left: $(held vx-retry)"
+}
+
+# kill -9 while each long-running operation is pending: a re-run
+# converges on one endpoint and one model; a stop leaves nothing.
+test_gcp_deploy_killed_mid_operation() {
+	gcp_setup
+	k=0
+	for then in deploy stop; do
+		k=$((k + 1))
+		n=vx-kill$k
+		spec=$(gcp_spec $n)
+		ctl '{"pending": 1000}'
+		$LEPTON deploy "$spec" >/dev/null 2>&1 &
+		pid=$!
+		# Until the first operation is being polled.
+		i=0
+		while ! reqs | grep -q "GET .*/operations/" && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 $pid
+		wait $pid 2>/dev/null
+		ctl '{"pending": 0}'
+		if [ $then = deploy ]; then
+			run $LEPTON deploy "$spec"
+			expect_rc 0
+			[ "$(held $n)" = "$n $n-r1 $n/r1/model.tar.gz" ] ||
+			    fail "after re-run: $(held $n)"
+		fi
+		run $LEPTON stop $n
+		expect_rc 0
+		[ -z "$(held $n)" ] || fail "$then: left after stop: $(held $n)"
+	done
+}
+
+# No capacity in the first region (the server fails the deployModel
+# operation with RESOURCE_EXHAUSTED): the next region of
+# placement.regions, and nothing left in the first.
+test_gcp_no_capacity_moves_to_the_next_region() {
+	gcp_setup
+	spec=$(gcp_spec vx-move)
+	sed -i 's/regions: \[us-central1\]/regions: [us-central1, europe-west4]/' "$spec"
+	ctl '{"faults": [{"method": "POST", "path": "locations/us-central1/endpoints/.*:deployModel", "op_error": {"code": 8, "message": "The zone does not have enough resources available to fulfill the request."}, "count": 1}]}'
+	run $LEPTON deploy "$spec"
+	ctl '{"faults": []}'
+	expect_rc 0
+	r=$(jget "$LEPTON_HOME/gcp/services/vx-move.json" 'd["region"]')
+	[ "$r" = europe-west4 ] || fail "in $r"
+	[ "$(sq "[e['name'] for e in s['endpoints'] if e.get('displayName') == 'vx-move' and '/us-central1/' in e['name']] + [m['name'] for m in s['models'] if m['displayName'].startswith('vx-move') and '/us-central1/' in m['name']]")" = "[]" ] ||
+	    fail "left in us-central1"
+	run $LEPTON stop vx-move
+	expect_rc 0
+	[ -z "$(held vx-move)" ] || fail "left: $(held vx-move)"
+}
+
+test_gcp_token_never_leaks() {
+	gcp_setup
+	spec=$(gcp_spec vx-leak)
+	run $LEPTON -v deploy "$spec"
+	expect_rc 0
+	cat "$out" "$err" >"$T/all"
+	run $LEPTON -v predict vx-leak -d '{"instances": [1]}'
+	cat "$out" "$err" >>"$T/all"
+	run $LEPTON -v stop vx-leak
+	cat "$out" "$err" >>"$T/all"
+	tok=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' \
+	    "$(ls "$LEPTON_HOME"/cache/gcp/*.json 2>/dev/null | head -1)" 2>/dev/null)
+	[ -n "$tok" ] || tok=$(curl -fsS "$LEP_GCP_URL/_control/state" | $PY -c 'import json,sys; print(json.load(sys.stdin)["tokens"][-1])')
+	[ -n "$tok" ] || fail "no token to look for"
+	grep -qF "$tok" "$T/all" && fail "token in output"
+	(cd "$LEPTON_HOME/state" && git log -p --all 2>/dev/null | grep -qF "$tok") &&
+	    fail "token in the state repository"
+	key=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["private_key"].splitlines()[1])' "$LEP_GCP_KEY")
+	grep -rqF "$key" "$LEPTON_HOME" && fail "key material under LEPTON_HOME"
+	return 0
+}
+
+# The request sequence lepton sends for deploy and train carries the
+# methods, paths and required fields gcloud's does for the same work.
+test_gcp_requests_match_gcloud() {
+	[ -n "${LEP_GCLOUD_SEQ:-}" ] && [ -s "$LEP_GCLOUD_SEQ" ] || {
+		echo "    skip: no gcloud sequence"
+		return 0
+	}
+	gcp_setup
+	ctl '{"reset_log": true}'
+	spec=$(gcp_spec vx-seq)
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	run $LEPTON predict vx-seq -d '{"instances": [1]}'
+	expect_rc 0
+	d=$(iris_copy)
+	run $LEPTON train "$d/train-gcp.yaml"
+	expect_rc 0
+	curl -fsS "$LEP_GCP_URL/_control/log" >"$T/lepton.log"
+	run $LEPTON stop vx-seq
+	$PY "$ROOT/tests/gcp/seq_compare.py" "$LEP_GCLOUD_SEQ" "$T/lepton.log" >"$T/cmp" 2>&1 ||
+	    fail "$(cat "$T/cmp")"
+	cat "$T/cmp"
+}
