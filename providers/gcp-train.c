@@ -384,11 +384,13 @@ write_object(const char *dir, const char *rel, const struct lep_buf *b)
 /*
  * The objects under gs://BUCKET/jobs/ID/output/model/ (AIP_MODEL_DIR),
  * fetched into HOME/gcp/jobs/ID/output/ with their relative paths, at
- * most GCP_OUTPUT_MAX bytes in all. NOT_FOUND: there are none.
+ * most GCP_OUTPUT_MAX bytes in all. *why_out (caller frees): why the
+ * output cannot be taken (none, a name that is no relative path, too
+ * large), for good: the job failed. An error is one worth asking again.
  */
 static const struct lep_err *
-fetch_output(char **dir_out, struct gcp_state *s, const struct lep_json *j,
-    const char *id)
+fetch_output(char **dir_out, char **why_out, struct gcp_state *s,
+    const struct lep_json *j, const char *id)
 {
 	const struct lep_err	*err;
 	struct lep_json		*names = NULL;
@@ -398,15 +400,22 @@ fetch_output(char **dir_out, struct gcp_state *s, const struct lep_json *j,
 	char			*prefix, *dir;
 	size_t			 i, total = 0, files = 0;
 
-	*dir_out = NULL;
+	*dir_out = *why_out = NULL;
 	if (bucket == NULL)
 		return lep_err_new(LEP_E_CORRUPT, "job %s: its record names no "
 		    "bucket", id);
 	prefix = xasprintf("jobs/%s/output/model/", id);
 	dir = xasprintf("%s/gcp/jobs/%s/output", s->home, id);
 	lep_remove_tree(dir);
-	if ((err = gcp_gcs_list(&names, s, bucket, prefix)) != NULL)
+	if ((err = gcp_gcs_list(&names, s, bucket, prefix)) != NULL) {
+		/* The bucket is gone: so is the output. */
+		if (err->code == LEP_E_NOT_FOUND) {
+			*why_out = xasprintf("%s: the job's output is gone",
+			    err->msg);
+			err = NULL;
+		}
 		goto done;
+	}
 	if ((err = lep_mkdirs(dir, 0700)) != NULL)
 		goto done;
 	for (i = 0; i < lep_json_len(names); i++) {
@@ -418,16 +427,18 @@ fetch_output(char **dir_out, struct gcp_state *s, const struct lep_json *j,
 		if (*rel == '\0' || lep_ends_with(rel, "/"))
 			continue;
 		if (!rel_ok(rel)) {
-			err = lep_err_new(LEP_E_PROVIDER, "the output of job "
-			    "%s holds gs://%s/%s: a name that cannot be a "
-			    "file under its directory", id, bucket, n);
+			*why_out = xasprintf("the output holds gs://%s/%s: a "
+			    "name that cannot be a file under one directory",
+			    bucket, n);
 			goto done;
 		}
 		err = gcp_gcs_get(&b, s, bucket, n, GCP_OUTPUT_MAX - total);
-		if (err != NULL && err->code == LEP_E_FAILED)
-			err = lep_err_new(LEP_E_FAILED, "the output of job %s, "
-			    "gs://%s/%s, is over %u bytes", id, bucket, prefix,
-			    GCP_OUTPUT_MAX);
+		if (err != NULL && err->code == LEP_E_FAILED) {
+			*why_out = xasprintf("the output, gs://%s/%s, is over "
+			    "%u bytes", bucket, prefix, GCP_OUTPUT_MAX);
+			err = NULL;
+			goto done;
+		}
 		if (err != NULL)
 			goto done;
 		total += b.len;
@@ -438,13 +449,14 @@ fetch_output(char **dir_out, struct gcp_state *s, const struct lep_json *j,
 		files++;
 	}
 	if (files == 0)
-		err = lep_err_new(LEP_E_NOT_FOUND, "gs://%s/%s holds no file",
-		    bucket, prefix);
+		*why_out = xasprintf("gs://%s/%s holds no file: the job wrote "
+		    "nothing to AIP_MODEL_DIR ($LEPTON_OUTPUT_MODEL)", bucket,
+		    prefix);
 done:
-	if (err == NULL) {
+	if (err == NULL && *why_out == NULL) {
 		*dir_out = dir;
 		dir = NULL;
-	} else if (dir != NULL)
+	} else
 		lep_remove_tree(dir);
 	lep_buf_release(&b);
 	lep_json_free(names);
@@ -485,13 +497,9 @@ record_end(struct gcp_state *s, const char *id, struct lep_json *j,
 	(void)lep_json_get_ll(j, "started", &res.started);
 	res.ended = (long long)time(NULL);
 	if (strcmp(phase, "succeeded") == 0 && sp->job.output_model != NULL) {
-		if ((err = fetch_output(&outdir, s, j, id)) != NULL) {
-			if (err->code != LEP_E_NOT_FOUND)
-				goto done;
-			msg = xasprintf("%s: the job wrote nothing to "
-			    "AIP_MODEL_DIR ($LEPTON_OUTPUT_MODEL)", err->msg);
-			err = NULL;
-		}
+		/* A network error: the next status asks again. */
+		if ((err = fetch_output(&outdir, &msg, s, j, id)) != NULL)
+			goto done;
 		if (msg != NULL) {
 			res.state = "failed";
 			res.message = msg;
