@@ -83,7 +83,8 @@ job_write(struct gcp_state *s, const char *id, const struct lep_json *j)
 static char *
 label(const char *s)
 {
-	char	*l = xstrndup(s, 63), *p;
+	/* xstrndup copies n bytes, whatever their length. */
+	char	*l = xstrndup(s, strnlen(s, 63)), *p;
 
 	for (p = l; *p != '\0'; p++) {
 		if (*p >= 'A' && *p <= 'Z')
