@@ -179,7 +179,7 @@ endpoint_path(const struct svc *v, const char *suffix)
 static char *
 label(const char *s)
 {
-	char	*l = xstrndup(s, 63), *p;
+	char	*l = xstrndup(s, strnlen(s, 63)), *p;
 
 	for (p = l; *p != '\0'; p++) {
 		if (*p >= 'A' && *p <= 'Z')
@@ -255,6 +255,52 @@ container(const struct lep_spec *sp, const char *pin)
 	return c;
 }
 
+/*
+ * The model's id, chosen and recorded before the upload (models.upload
+ * takes one): an upload repeated after a kill answers ALREADY_EXISTS,
+ * and a later deploy or a stop finds the model by it. A model with that
+ * id already there (the upload of a deploy cut short) is m's model.
+ */
+static const struct lep_err *
+model_id(struct svc *v, const struct lep_spec *sp, int rev,
+    struct lep_json *m)
+{
+	const struct lep_err	*err;
+	struct lep_json		*ans = NULL;
+	char			 rnd[9], *l, *p, *id, *name, *path, *st = NULL;
+
+	if (lep_json_get_str(m, "model_id") == NULL) {
+		if ((err = lep_random_hex(rnd, 4)) != NULL)
+			return err;
+		/* [a-z0-9_-], not a digit first, 63 at most. */
+		l = label(sp->name);
+		if (strlen(l) > 40)
+			l[40] = '\0';
+		for (p = l; *p != '\0'; p++)
+			if (*p == '_')
+				*p = '-';
+		id = xasprintf("lep-%s-r%d-%s", l, rev, rnd);
+		name = xasprintf("projects/%s/locations/%s/models/%s",
+		    v->project, v->region, id);
+		lep_json_set_str(m, "model_id", id);
+		lep_json_set_str(m, "model_name", name);
+		free(l);
+		free(id);
+		free(name);
+		return svc_save(v);
+	}
+	path = xasprintf("v1/%s", lep_json_get_str(m, "model_name"));
+	err = vcall(&ans, &st, v, "GET", path, NULL);
+	free(path);
+	lep_json_free(ans);
+	if (err == NULL)
+		lep_json_set_str(m, "model", lep_json_get_str(m, "model_name"));
+	else if (gcp_missing(st, err))
+		err = NULL;
+	free(st);
+	return err;
+}
+
 /* Model NAME-rN, uploaded: its files in Cloud Storage first. */
 static const struct lep_err *
 make_model(struct svc *v, const struct lep_deploy_req *req,
@@ -265,15 +311,25 @@ make_model(struct svc *v, const struct lep_deploy_req *req,
 	struct lep_json		*body, *model, *resp = NULL;
 	struct lep_buf		 tar = LEP_BUF_INIT, tgz = LEP_BUF_INIT;
 	char			*bucket = NULL, *obj = NULL, *what, *parent;
+	char			*st = NULL;
 	const char		*name;
 
 	if (lep_json_get_str(m, "model") != NULL)
 		return NULL;	/* uploaded before this deploy was cut */
+	if ((err = model_id(v, sp, req->revision, m)) != NULL)
+		return err;
+	if (lep_json_get_str(m, "model") != NULL)
+		return NULL;	/* the upload of a deploy cut short */
 	if (req->model_dir != NULL) {
 		if ((err = gcp_bucket(&bucket, v->s, v->region)) != NULL)
 			return err;
 		obj = xasprintf("%s/r%d/model.tar.gz", sp->name, req->revision);
-		if ((err = lep_tar_dir(&tar, req->model_dir, LEP_TAR_MAX,
+		/* Named before it is written: a stop after a kill in the
+		   upload deletes it too. */
+		lep_json_set_str(m, "bucket", bucket);
+		lep_json_set_str(m, "object", obj);
+		if ((err = svc_save(v)) == NULL &&
+		    (err = lep_tar_dir(&tar, req->model_dir, LEP_TAR_MAX,
 		    NULL)) == NULL &&
 		    (err = lep_gzip(&tgz, tar.buf, tar.len)) == NULL)
 			err = gcp_gcs_put(v->s, bucket, obj, tgz.buf, tgz.len);
@@ -282,8 +338,6 @@ make_model(struct svc *v, const struct lep_deploy_req *req,
 		v->calls++;
 		if (err != NULL)
 			goto done;
-		lep_json_set_str(m, "bucket", bucket);
-		lep_json_set_str(m, "object", obj);
 	}
 	body = lep_json_obj();
 	model = lep_json_obj();
@@ -299,6 +353,7 @@ make_model(struct svc *v, const struct lep_deploy_req *req,
 	lep_json_set(model, "containerSpec", container(sp, req->pin));
 	lep_json_set(model, "labels", labels(sp, req->revision));
 	lep_json_set(body, "model", model);
+	lep_json_set_str(body, "modelId", lep_json_get_str(m, "model_id"));
 	free(what);
 	what = xasprintf("%s: uploading model %s-r%d", sp->name, sp->name,
 	    req->revision);
@@ -306,8 +361,23 @@ make_model(struct svc *v, const struct lep_deploy_req *req,
 	free(obj);
 	obj = xasprintf("v1/%s/models:upload", parent);
 	free(parent);
-	err = vcall_wait(&resp, v, "POST", obj, body, what);
+	err = vcall(&resp, &st, v, "POST", obj, body);
+	if (err == NULL) {
+		struct lep_json *op = resp;
+
+		resp = NULL;
+		err = gcp_wait(&resp, v->s, v->region, op, what);
+		lep_json_free(op);
+	}
 	free(what);
+	if (err != NULL && lep_streq(st, "ALREADY_EXISTS")) {
+		/* Made by a deploy cut before it recorded it. */
+		err = NULL;
+		lep_json_set_str(m, "model", lep_json_get_str(m,
+		    "model_name"));
+		err = svc_save(v);
+		goto done;
+	}
 	if (err != NULL)
 		goto done;
 	if ((name = lep_json_get_str(resp, "model")) == NULL) {
@@ -319,6 +389,7 @@ make_model(struct svc *v, const struct lep_deploy_req *req,
 	err = svc_save(v);
 done:
 	lep_json_free(resp);
+	free(st);
 	free(bucket);
 	free(obj);
 	return err;
@@ -675,6 +746,43 @@ undo_attempt(struct svc *v, struct lep_json *m)
 	(void)svc_save(v);
 }
 
+/*
+ * Entries of the same spec whose upload a kill cut: their model, if
+ * Vertex has it, so that the deploy after uses it instead of uploading
+ * another.
+ */
+static const struct lep_err *
+settle_uploads(struct svc *v, const char *hex, const char *pin)
+{
+	const struct lep_err	*err = NULL;
+	const struct lep_json	*ms = lep_json_get(v->st, "models");
+	struct lep_json		*m, *ans;
+	char			*path, *st;
+	size_t			 i;
+
+	for (i = 0; err == NULL && i < lep_json_len(ms); i++) {
+		m = lep_json_at(ms, i);
+		if (lep_json_get_str(m, "model") != NULL ||
+		    lep_json_get_str(m, "model_name") == NULL ||
+		    !lep_streq(lep_json_get_str(m, "spec_sha256"), hex) ||
+		    !lep_streq(lep_json_get_str(m, "pin"), pin))
+			continue;
+		path = xasprintf("v1/%s", lep_json_get_str(m, "model_name"));
+		ans = NULL;
+		st = NULL;
+		err = vcall(&ans, &st, v, "GET", path, NULL);
+		if (err == NULL)
+			lep_json_set_str(m, "model", lep_json_get_str(m,
+			    "model_name"));
+		else if (gcp_missing(st, err))
+			err = NULL;
+		lep_json_free(ans);
+		free(st);
+		free(path);
+	}
+	return err;
+}
+
 /* Is there anything of this deployment on Vertex? */
 static int
 holds_anything(const struct lep_json *st)
@@ -686,7 +794,8 @@ holds_anything(const struct lep_json *st)
 	    lep_json_get_str(st, "endpoint_id") != NULL)
 		return 1;
 	for (i = 0; i < lep_json_len(ms); i++)
-		if (lep_json_get_str(lep_json_at(ms, i), "model") != NULL)
+		if (lep_json_get_str(lep_json_at(ms, i), "model") != NULL ||
+		    lep_json_get_str(lep_json_at(ms, i), "model_name") != NULL)
 			return 1;
 	return 0;
 }
@@ -758,7 +867,11 @@ gcp_deploy(struct lep_deployment **out, void *state,
 		lep_json_set_str(m, "spec_sha256", req->spec_sha256);
 		if (req->pin != NULL)
 			lep_json_set_str(m, "pin", req->pin);
-		/* A rollback: the model that spec had, uploaded before. */
+		/* A rollback: the model that spec had, uploaded before
+		   (or by a deploy of the same spec cut short). */
+		if ((err = settle_uploads(&v, req->spec_sha256,
+		    req->pin)) != NULL)
+			goto done;
 		if ((prev = same_spec(v.st, req->spec_sha256, req->pin)) !=
 		    NULL) {
 			lep_json_set_str(m, "model", lep_json_get_str(prev,
@@ -979,7 +1092,9 @@ gcp_remove(struct lep_deployment **out, void *state, const char *name,
 	ms = lep_json_get(v.st, "models");
 	for (i = 0; err == NULL && i < lep_json_len(ms); i++) {
 		m = lep_json_at(ms, i);
-		if ((model = lep_json_get_str(m, "model")) == NULL)
+		/* A model whose upload was cut is asked for by its id. */
+		if ((model = lep_json_get_str(m, "model")) == NULL &&
+		    (model = lep_json_get_str(m, "model_name")) == NULL)
 			continue;
 		path = xasprintf("v1/%s", model);
 		e = vcall_wait(NULL, &v, "DELETE", path, NULL,
@@ -990,11 +1105,17 @@ gcp_remove(struct lep_deployment **out, void *state, const char *name,
 			char *gone = xstrdup(model);
 			size_t k;
 
-			for (k = 0; k < lep_json_len(ms); k++)
-				if (lep_streq(lep_json_get_str(lep_json_at(ms,
-				    k), "model"), gone))
-					lep_json_set(lep_json_at(ms, k),
-					    "model", lep_json_null());
+			for (k = 0; k < lep_json_len(ms); k++) {
+				m = lep_json_at(ms, k);
+				if (lep_streq(lep_json_get_str(m, "model"),
+				    gone) || lep_streq(lep_json_get_str(m,
+				    "model_name"), gone)) {
+					lep_json_set(m, "model",
+					    lep_json_null());
+					lep_json_set(m, "model_name",
+					    lep_json_null());
+				}
+			}
 			free(gone);
 			(void)svc_save(&v);
 		} else

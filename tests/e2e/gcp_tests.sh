@@ -63,7 +63,7 @@ test_gcp_check_names_the_key() {
 	run $LEPTON check gcp
 	e=$(date +%s%N)
 	expect_rc 0
-	expect_out "service-account"
+	expect_out "service_account"
 	expect_out "$LEP_GCP_KEY"
 	expect_out "lepton-e2e@proj-1.iam.gserviceaccount.com"
 	expect_out "proj-1"
@@ -287,9 +287,10 @@ test_gcp_token_never_leaks() {
 	cat "$out" "$err" >>"$T/all"
 	run $LEPTON -v stop vx-leak
 	cat "$out" "$err" >>"$T/all"
-	tok=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' \
-	    "$(ls "$LEPTON_HOME"/cache/gcp/*.json 2>/dev/null | head -1)" 2>/dev/null)
-	[ -n "$tok" ] || tok=$(curl -fsS "$LEP_GCP_URL/_control/state" | $PY -c 'import json,sys; print(json.load(sys.stdin)["tokens"][-1])')
+	# The token lepton used, from its own 0600 cache.
+	tok=$(for f in "$LEPTON_HOME"/cache/gcp/*; do
+		$PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$f" 2>/dev/null
+	done | head -1)
 	[ -n "$tok" ] || fail "no token to look for"
 	grep -qF "$tok" "$T/all" && fail "token in output"
 	(cd "$LEPTON_HOME/state" && git log -p --all 2>/dev/null | grep -qF "$tok") &&
@@ -307,7 +308,7 @@ test_gcp_requests_match_gcloud() {
 		return 0
 	}
 	gcp_setup
-	ctl '{"reset_log": true}'
+	curl -fsS -o /dev/null -X POST "$LEP_GCP_URL/_control/reset" || fail reset
 	spec=$(gcp_spec vx-seq)
 	run $LEPTON deploy "$spec"
 	expect_rc 0
