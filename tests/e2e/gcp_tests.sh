@@ -224,36 +224,50 @@ test_gcp_retries_honour_retry_after() {
 	[ -z "$(held vx-retry)" ] || fail "left: $(held vx-retry)"
 }
 
-# kill -9 while each long-running operation is pending: a re-run
-# converges on one endpoint and one model; a stop leaves nothing.
+# polled RE: has a POST whose path matches RE had its operation polled?
+polled() {
+	curl -fsS "$LEP_GCP_URL/_control/log" | $PY -c '
+import json, re, sys
+log = json.load(sys.stdin)
+for i, r in enumerate(log):
+    if r["method"] == "POST" and re.search(sys.argv[1], r["path"]):
+        if any(x["method"] == "GET" and "/operations/" in x["path"]
+               for x in log[i + 1:]):
+            sys.exit(0)
+sys.exit(1)' "$1"
+}
+
+# kill -9 while each long-running operation (the upload, the endpoint's
+# create, the deployModel) is pending: a re-run converges on one
+# endpoint and one model; a stop leaves nothing.
 test_gcp_deploy_killed_mid_operation() {
 	gcp_setup
 	k=0
-	for then in deploy stop; do
-		k=$((k + 1))
-		n=vx-kill$k
-		spec=$(gcp_spec $n)
-		ctl '{"pending": 1000}'
-		$LEPTON deploy "$spec" >/dev/null 2>&1 &
-		pid=$!
-		# Until the first operation is being polled.
-		i=0
-		while ! reqs | grep -q "GET .*/operations/" && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 $pid
-		wait $pid 2>/dev/null
-		ctl '{"pending": 0}'
-		if [ $then = deploy ]; then
-			run $LEPTON deploy "$spec"
+	for op in 'us-central1/models:upload$' 'us-central1/endpoints$' \
+	    'us-central1/endpoints/[^/]*:deployModel$'; do
+		for then in deploy stop; do
+			k=$((k + 1))
+			n=vx-kill$k
+			spec=$(gcp_spec $n)
+			ctl "{\"faults\": [{\"method\": \"POST\", \"path\": \"$op\", \"pending\": 1000, \"count\": 1}]}"
+			$LEPTON deploy "$spec" >/dev/null 2>&1 &
+			pid=$!
+			wait_for 10 polled "$op" || fail "$op: never polled"
+			kill -9 $pid
+			wait $pid 2>/dev/null
+			ctl '{"faults": []}'
+			if [ $then = deploy ]; then
+				run $LEPTON deploy "$spec"
+				expect_rc 0
+				[ "$(held $n)" = "$n $n-r1 $n/r1/model.tar.gz" ] ||
+				    fail "$op: after re-run: $(held $n)"
+				run $LEPTON predict $n -d '{"instances": [1]}'
+				expect_rc 0
+			fi
+			run $LEPTON stop $n
 			expect_rc 0
-			[ "$(held $n)" = "$n $n-r1 $n/r1/model.tar.gz" ] ||
-			    fail "after re-run: $(held $n)"
-		fi
-		run $LEPTON stop $n
-		expect_rc 0
-		[ -z "$(held $n)" ] || fail "$then: left after stop: $(held $n)"
+			[ -z "$(held $n)" ] || fail "$op/$then: left after stop: $(held $n)"
+		done
 	done
 }
 

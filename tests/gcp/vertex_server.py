@@ -17,7 +17,9 @@ Test control, no auth:
   POST /_control        merge settings: {"pending": N, "job_seconds": [p, r],
                         "job_fail": "msg"|null, "page_size": N|null,
                         "faults": [{"method", "path" (regex, searched in the
-                        path), "status", "retry_after", "op_error": {code,
+                        path), "status", "retry_after", "pending" (the
+                        operation it starts stays pending that many GETs),
+                        "op_error": {code,
                         message}, "count"}]}; answers the settings
   POST /_control/reset  forget all resources, the log and settings (issued
                         tokens stay valid: gcloud caches its token)
@@ -359,6 +361,7 @@ class Handler(BaseHTTPRequestHandler):
                     "message", "The service is currently unavailable."),
                     headers=hs)
             self.op_error = f.get("op_error") if f else None
+            self.op_pending = f.get("pending") if f else None
             if raw and body is None and not gcs and \
                     not path.endswith(":rawPredict"):
                 raise bad("Invalid JSON payload received. Unexpected token.")
@@ -476,8 +479,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.op_error:
             result = {"error": dict({"code": 13, "message": "Internal error"},
                                     **self.op_error)}
-        st.ops[oid] = {"op": op, "result": result,
-                       "left": int(st.settings.get("pending") or 0)}
+        left = self.op_pending if self.op_pending is not None \
+            else st.settings.get("pending")
+        st.ops[oid] = {"op": op, "result": result, "left": int(left or 0)}
         if not st.ops[oid]["left"]:
             op["done"] = True
             op.update(result)
