@@ -434,9 +434,9 @@ load_exec(struct lep_kube *k, const struct lep_yaml_node *e,
 	v = set(e, "interactiveMode");
 	/* v1 has no default (client-go refuses it unset); v1beta1's. */
 	if (v == NULL && lep_streq(x->api_version, KUBE_API_V1))
-		return lep_err_new(LEP_E_AUTH, "user '%s' (%s): "
-		    "interactiveMode must be specified for %s to use exec "
-		    "authentication plugin", k->user, f->path, KUBE_API_V1);
+		return lep_err_new(LEP_E_AUTH, "interactiveMode must be "
+		    "specified for %s to use exec authentication plugin (%s)",
+		    k->user, f->path);
 	if (v == NULL)
 		v = "IfAvailable";
 	if (!lep_streq(v, "Never") && !lep_streq(v, "IfAvailable") &&
