@@ -686,6 +686,9 @@ exec_info(const struct lep_kube *k)
 		}
 		if (k->insecure)
 			lep_json_set_bool(cl, "insecure-skip-tls-verify", 1);
+		/* The cluster's client.authentication.k8s.io/exec
+		   extension: lepton reads none. */
+		lep_json_set(cl, "config", lep_json_null());
 		lep_json_set(spec, "cluster", cl);
 	}
 	/* stdin is /dev/null: never interactive. */
