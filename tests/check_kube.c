@@ -30,8 +30,9 @@
 static char *
 tdir(const char *name)
 {
-	char	*d = xasprintf("%s/kube-%s-%ld", test_sandbox(), name,
-	    (long)getpid());
+	static int	 seq;	/* CK_FORK=no: one process for all */
+	char		*d = xasprintf("%s/kube-%s-%ld-%d", test_sandbox(),
+	    name, (long)getpid(), ++seq);
 
 	ck_assert_ptr_null(lep_mkdirs(d, 0700));
 	return d;
