@@ -66,7 +66,7 @@ struct lep_http_req {
 	   not tried again. NULL: the status alone decides. */
 	int		(*final)(const struct lep_http_resp *);
 	const char	*cacert;	/* a private CA bundle, or NULL */
-	const struct lep_http_tls *tls;	/* or this; lep_http_do only */
+	const struct lep_http_tls *tls;	/* or this (lep_http_do) */
 	const char	*unix_socket;	/* connect to this socket instead
 					   of the URL's host (Docker) */
 	volatile sig_atomic_t *cancel;	/* set (by a signal): the request

@@ -35,7 +35,7 @@ extern char **environ;
 /* One kubeconfig file, parsed. */
 struct kfile {
 	char			*path;
-	char			*dir;	/* relative paths resolve here */
+	char			*dir;	/* relative paths start here */
 	struct lep_yaml_node	*root;	/* NULL: empty */
 };
 
@@ -309,7 +309,8 @@ kconf_find(const struct kconf *c, const char *list, const char *what,
 				continue;
 			*file = &c->f[i];
 			v = lep_yaml_get(e, what);
-			return v != NULL && v->type == LEP_YAML_MAP ? v : &empty;
+			return v != NULL && v->type == LEP_YAML_MAP ? v :
+			    &empty;
 		}
 	}
 	return NULL;
@@ -595,8 +596,8 @@ lep_kube_load(struct lep_kube *k, const struct lep_kube_opts *opts)
 		k->unset = 1;
 		err = lep_err_hint(lep_err_new(LEP_E_PROVIDER, "kubeconfig "
 		    "%s sets no current-context", k->files), "run 'kubectl "
-		    "config use-context NAME', or set kubernetes.context in "
-		    "config.json");
+		    "config use-context NAME', or name a context in "
+		    "config.json (lepton(1) KUBERNETES)");
 		goto done;
 	}
 	k->context = xstrdup(name);

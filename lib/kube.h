@@ -25,7 +25,7 @@ struct lep_json;
  * optional.
  */
 struct lep_kube_opts {
-	const char	*home;		/* LEPTON_HOME: the credential cache */
+	const char	*home;		/* LEPTON_HOME: the cache */
 	const char	*context;	/* beats current-context */
 	const char	*namespace;	/* beats the context's */
 };
@@ -35,14 +35,14 @@ enum lep_kube_auth {
 	LEP_KUBE_AUTH_NONE,
 	LEP_KUBE_AUTH_TOKEN,
 	LEP_KUBE_AUTH_TOKEN_FILE,
-	LEP_KUBE_AUTH_CERT,		/* client-certificate and client-key */
+	LEP_KUBE_AUTH_CERT,		/* client-certificate, -key */
 	LEP_KUBE_AUTH_EXEC,
 };
 
 /* One exec plugin, as the user entry states it (paths resolved). */
 struct lep_kube_exec {
 	char		*api_version;
-	char		**argv;		/* command and args, NULL-ended */
+	char		**argv;		/* command, args, NULL */
 	size_t		 argc;
 	char		**env;		/* "NAME=value" */
 	size_t		 nenv;
@@ -56,23 +56,25 @@ struct lep_kube_exec {
  * wiped by lep_kube_release.
  */
 struct lep_kube {
-	int		 unset;		/* no kubeconfig, or no context */
-	char		*files;		/* the files read, ':'-joined */
-	const char	*files_from;	/* "KUBECONFIG" or "~/.kube/config" */
+	int		 unset;		/* no kubeconfig or context */
+	char		*files;		/* the files read: a:b */
+	const char	*files_from;	/* KUBECONFIG, ~/.kube/config */
 	char		*context;
-	char		*context_from;	/* "config" or "current-context in F" */
+	char		*context_from;	/* "config", "current-context
+					   in FILE" */
 	char		*cluster;
 	char		*cluster_file;	/* the file that defined it */
 	char		*server;
 	char		*namespace;
 	const char	*namespace_from; /* "config", "context", "default" */
-	char		*user;		/* NULL: the context names none */
+	char		*user;		/* NULL: none named */
 	char		*user_file;
 	enum lep_kube_auth auth;
-	char		*auth_detail;	/* the token file, the certificate's
-					   file or "data", the plugin */
-	int		 insecure;	/* insecure-skip-tls-verify: true */
-	char		*ca;		/* PEM, or NULL: the system's CAs */
+	char		*auth_detail;	/* the token file, the
+					   certificate's file or
+					   "data", the plugin */
+	int		 insecure;	/* insecure-skip-tls-verify */
+	char		*ca;		/* PEM; NULL: the system's */
 	size_t		 ca_len;
 	char		*ca_from;	/* a file, or "data" */
 	char		*cert;		/* PEM */

@@ -23,8 +23,8 @@
 #define CA_TEXT		"-----BEGIN CERTIFICATE-----\nY2E=\n" \
 			"-----END CERTIFICATE-----\n"
 /* base64 of CA_TEXT */
-#define CA_B64		"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClkyRT0KLS0t" \
-			"LS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+#define CA_B64	"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClkyRT0KLS0t" \
+		"LS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 
 /* A fresh directory for one test: dir/NAME. Caller frees. */
 static char *
