@@ -396,6 +396,41 @@ else
 	fail "plugin argv: $(cat "$dir/exec/bin/argv")"
 fi
 
+# --- an exec plugin (v1beta1) that answers a client certificate ---
+fresh execcert
+mkdir -p "$dir/execcert"
+cat >"$dir/execcert/plugin" <<EOF
+#!/bin/sh
+echo run >>"$dir/execcert/count"
+exec $PY -c '
+import datetime, json
+exp = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=30)
+print(json.dumps({"kind": "ExecCredential",
+    "apiVersion": "client.authentication.k8s.io/v1beta1",
+    "status": {"clientCertificateData": open("$dir/alice.pem").read(),
+               "clientKeyData": open("$dir/alice.key").read(),
+               "expirationTimestamp": exp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}}))'
+EOF
+chmod 755 "$dir/execcert/plugin"
+kc "$dir/execcert/config" <<EOF
+clusters: [{name: local, cluster: {server: "https://127.0.0.1:$P", certificate-authority: ../ca.pem}}]
+users: [{name: certsso, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: $dir/execcert/plugin}}}]
+contexts: [{name: lab, context: {cluster: local, user: certsso}}]
+current-context: lab
+EOF
+export KUBECONFIG="$dir/execcert/config"
+run "$LEPTON" check kubernetes
+first=$rc
+run "$LEPTON" check kubernetes
+if [ $first -eq 0 ] && [ $rc -eq 0 ] && [ "$(lepton_auth)" = cert:alice ] &&
+    [ "$(wc -l <"$dir/execcert/count")" = 1 ] &&
+    grep -q "user       certsso (from exec plugin $dir/execcert/plugin, cached until" "$dir/out"; then
+	ok "exec plugin v1beta1 with a client certificate, cached: the server saw CN alice"
+else
+	fail "exec plugin certificate (rc $first/$rc, $(lepton_auth))"; cat "$dir/out" "$dir/err"
+fi
+agree "exec plugin client certificate"
+
 # --- KUBECONFIG of two files, merged ---
 fresh merge
 kc "$dir/m1" <<EOF
