@@ -493,6 +493,19 @@ load_user(struct lep_kube *k, const struct lep_yaml_node *m,
 		return lep_err_new(LEP_E_AUTH, "user '%s' (%s): a client "
 		    "certificate needs a key, and a key a certificate",
 		    k->user, f->path);
+	/* A client certificate goes with a token, a plugin or alone. */
+	if (set(m, "client-certificate-data") != NULL) {
+		if ((err = read_pem(&k->cert, &k->cert_len, NULL, f->dir, m,
+		    "client-certificate", 0, "user", k->user)) != NULL)
+			return err;
+	} else if ((v = set(m, "client-certificate")) != NULL)
+		k->cert_file = resolve(f->dir, v);
+	if (set(m, "client-key-data") != NULL) {
+		if ((err = read_pem(&k->key, &k->key_len, NULL, f->dir, m,
+		    "client-key", 1, "user", k->user)) != NULL)
+			return err;
+	} else if ((v = set(m, "client-key")) != NULL)
+		k->key_file = resolve(f->dir, v);
 	if ((e = lep_yaml_get(m, "exec")) != NULL && e->type == LEP_YAML_MAP) {
 		if (set(m, "token") != NULL || set(m, "tokenFile") != NULL)
 			return lep_err_new(LEP_E_AUTH, "user '%s' (%s): both "
@@ -512,19 +525,6 @@ load_user(struct lep_kube *k, const struct lep_yaml_node *m,
 		k->auth_detail = xstrdup("kubeconfig");
 		k->token = xstrdup(v);
 	}
-	/* A client certificate goes with a token or alone. */
-	if (set(m, "client-certificate-data") != NULL) {
-		if ((err = read_pem(&k->cert, &k->cert_len, NULL, f->dir, m,
-		    "client-certificate", 0, "user", k->user)) != NULL)
-			return err;
-	} else if ((v = set(m, "client-certificate")) != NULL)
-		k->cert_file = resolve(f->dir, v);
-	if (set(m, "client-key-data") != NULL) {
-		if ((err = read_pem(&k->key, &k->key_len, NULL, f->dir, m,
-		    "client-key", 1, "user", k->user)) != NULL)
-			return err;
-	} else if ((v = set(m, "client-key")) != NULL)
-		k->key_file = resolve(f->dir, v);
 	if (k->auth == LEP_KUBE_AUTH_NONE && (k->cert != NULL ||
 	    k->cert_file != NULL)) {
 		k->auth = LEP_KUBE_AUTH_CERT;
@@ -700,6 +700,20 @@ exec_info(const struct lep_kube *k)
 	return s;
 }
 
+/* The plugin's certificate and key, in place of the user entry's. */
+static void
+set_cert(struct lep_kube *k, const char *cert, const char *key)
+{
+	if (k->key != NULL)
+		lep_wipe(k->key, k->key_len);
+	free(k->cert);
+	free(k->key);
+	k->cert = xstrdup(cert);
+	k->cert_len = strlen(cert);
+	k->key = xstrdup(key);
+	k->key_len = strlen(key);
+}
+
 /*
  * An ExecCredential (text, len bytes) into k: status.token, or
  * status.clientCertificateData and clientKeyData, and
@@ -762,13 +776,9 @@ exec_parse(struct lep_kube *k, const char *text, size_t len)
 	}
 	if (tok != NULL && *tok != '\0')
 		k->token = xstrdup(tok);
-	if (cert != NULL && *cert != '\0') {
-		/* PEM text, not base64: the field is a string. */
-		k->cert = xstrdup(cert);
-		k->cert_len = strlen(cert);
-		k->key = xstrdup(key);
-		k->key_len = strlen(key);
-	}
+	/* PEM text, not base64: the fields are strings. */
+	if (cert != NULL && *cert != '\0')
+		set_cert(k, cert, key);
 done:
 	lep_json_free_wiped(j);
 	return err;
@@ -820,12 +830,8 @@ cache_get(struct lep_kube *k, const char *path)
 		key = lep_json_get_str(j, "clientKeyData");
 		if (tok != NULL || (cert != NULL && key != NULL)) {
 			k->token = tok ? xstrdup(tok) : NULL;
-			if (cert != NULL && key != NULL) {
-				k->cert = xstrdup(cert);
-				k->cert_len = strlen(cert);
-				k->key = xstrdup(key);
-				k->key_len = strlen(key);
-			}
+			if (cert != NULL && key != NULL)
+				set_cert(k, cert, key);
 			k->expires = exp;
 			k->cached = 1;
 			ok = 1;
@@ -1005,8 +1011,9 @@ lep_kube_auth(struct lep_kube *k, const struct lep_kube_opts *opts)
 			return lep_err_new(LEP_E_AUTH, "user '%s' tokenFile "
 			    "'%s' is empty", k->user, k->auth_detail);
 	}
+	/* A client certificate of the entry's own may go with it. */
 	if (k->auth == LEP_KUBE_AUTH_EXEC && k->token == NULL &&
-	    k->cert == NULL)
+	    k->expires == 0)
 		err = exec_credential(k, opts);
 	return err;
 }

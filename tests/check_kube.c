@@ -438,7 +438,7 @@ END_TEST
  * and keeps its environment in dir/env. Returns the kubeconfig's path.
  */
 static char *
-exec_config(const char *dir, const char *api)
+exec_config_with(const char *dir, const char *api, const char *more)
 {
 	char	*text, *kc, *script;
 
@@ -448,13 +448,19 @@ exec_config(const char *dir, const char *api)
 	text = xasprintf("current-context: c\n"
 	    "contexts: [{name: c, context: {cluster: x, user: u}}]\n"
 	    "clusters: [{name: x, cluster: {server: 'https://127.0.0.1:9'}}]\n"
-	    "users: [{name: u, user: {exec: {apiVersion: %s,"
+	    "users: [{name: u, user: {%s exec: {apiVersion: %s,"
 	    " command: ./plugin, interactiveMode: Never,"
-	    " env: [{name: PLUGIN_SAYS, value: hello}]}}}]\n", api);
+	    " env: [{name: PLUGIN_SAYS, value: hello}]}}}]\n", more, api);
 	kc = put(dir, "config", text, 0600);
 	free(text);
 	free(script);
 	return kc;
+}
+
+static char *
+exec_config(const char *dir, const char *api)
+{
+	return exec_config_with(dir, api, "");
 }
 
 static int
@@ -616,6 +622,30 @@ START_TEST(test_kube_exec_cache_until_expiry)
 }
 END_TEST
 
+/* An entry's own client certificate does not stand in for its plugin's
+   token: both are used, as by client-go. */
+START_TEST(test_kube_exec_with_a_client_certificate_of_its_own)
+{
+	struct lep_kube		 k;
+	struct lep_kube_opts	 o = { 0 };
+	char			*d = tdir("execcert"), *kc;
+
+	kc = exec_config_with(d, V1, " client-certificate-data: Q0VSVAo=,"
+	    " client-key-data: S0VZCg==,");
+	free(put(d, "out.json", "{\"kind\":\"ExecCredential\",\"apiVersion\":"
+	    "\"" V1 "\",\"status\":{\"token\":\"t-x\"}}", 0600));
+	ck_assert_ptr_null(load(&k, kc));
+	ck_assert_int_eq(k.auth, LEP_KUBE_AUTH_EXEC);
+	ck_assert_ptr_null(lep_kube_auth(&k, &o));
+	ck_assert_str_eq(k.token, "t-x");
+	ck_assert_str_eq(k.cert, "CERT\n");
+	ck_assert_int_eq(runs(d), 1);
+	lep_kube_release(&k);
+	free(kc);
+	free(d);
+}
+END_TEST
+
 /* A plugin that is not there names itself and gives the install hint. */
 START_TEST(test_kube_exec_plugin_missing_gives_hint)
 {
@@ -712,6 +742,7 @@ suite_kube(void)
 	    LEP_ARRAY_SIZE(creds));
 	tcase_add_loop_test(tc, test_kube_exec_cache_until_expiry, 0,
 	    LEP_ARRAY_SIZE(expiry));
+	tcase_add_test(tc, test_kube_exec_with_a_client_certificate_of_its_own);
 	tcase_add_test(tc, test_kube_exec_plugin_missing_gives_hint);
 	tcase_add_loop_test(tc, test_kube_b64dec, 0, LEP_ARRAY_SIZE(b64));
 	tcase_add_loop_test(tc, test_kube_rfc3339, 0, LEP_ARRAY_SIZE(times));
