@@ -6,7 +6,6 @@
 #include "kube.h"
 
 #include <sys/file.h>
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1079,9 +1078,9 @@ user_from(const struct lep_kube *k)
 	}
 }
 
-/* What a refusal says: a Kubernetes Status message, else the status. */
+/* GET /version refused: the Kubernetes Status message, else the status. */
 static const struct lep_err *
-refused(const struct lep_kube *k, const struct lep_http_resp *resp)
+version_refused(const struct lep_kube *k, const struct lep_http_resp *resp)
 {
 	struct lep_json	*j = NULL;
 	const char	*m;
@@ -1152,7 +1151,7 @@ lep_kube_probe(struct lep_json **out, const struct lep_kube_opts *opts)
 		goto done;
 	if ((err = lep_kube_do(&resp, &k, "GET", "/version", NULL)) == NULL) {
 		if (resp.status != 200)
-			err = refused(&k, &resp);
+			err = version_refused(&k, &resp);
 		else if (lep_json_parse(&j, resp.body.buf, resp.body.len,
 		    "/version") != NULL || (ver = lep_json_get_str(j,
 		    "gitVersion")) == NULL)
