@@ -76,7 +76,7 @@ else
 BIN		= $(BUILD)/lepton
 endif
 
-.PHONY: all check layers unit sigv4-oracle e2e e2e-aws e2e-gcp e2e-slurm e2e-containers e2e-canary canary deps-containers deps-aws demo deps deps-slurm asan valgrind bench durability lint install \
+.PHONY: all check layers unit sigv4-oracle e2e e2e-aws e2e-gcp e2e-kube e2e-slurm e2e-containers e2e-canary canary deps-containers deps-aws demo deps deps-slurm asan valgrind bench durability lint install \
 	gpu-bundle fuzz fuzz-smoke fuzz-build deps-fuzz \
 	clean
 
@@ -122,7 +122,7 @@ deps-fuzz:
 check: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/check_lepton
 	@$(MAKE) --no-print-directory layers unit sigv4-oracle e2e e2e-aws \
-	    e2e-gcp e2e-slurm e2e-containers e2e-canary
+	    e2e-gcp e2e-kube e2e-slurm e2e-containers e2e-canary
 
 # Arrows between cmd/, lib/ and providers/ point down only (tools/layers).
 layers: all
@@ -166,6 +166,12 @@ e2e-gcp: $(BIN) $(BUILD)/check_lepton
 	@LEPTON=$(abspath $(BIN)) sh tests/gcp/creds.sh
 	@LEPTON=$(abspath $(BIN)) CHECK_LEPTON=$(abspath $(BUILD)/check_lepton) \
 	    sh tests/e2e/gcp.sh
+
+# The kubeconfig against a loopback HTTPS API server of ours (a throwaway
+# CA; tokens, client certificates, exec plugins), kubectl against the same
+# server for each case (SKIP lines without kubectl) (tests/kube/check.sh).
+e2e-kube: $(BIN)
+	@LEPTON=$(abspath $(BIN)) sh tests/kube/check.sh
 
 e2e-aws: $(BUILD)/aws_creds $(BIN) $(BUILD)/check_lepton
 	@AWS_CREDS=$(abspath $(BUILD)/aws_creds) sh tests/aws/creds.sh

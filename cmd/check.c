@@ -53,6 +53,12 @@ print_report(struct lep_out *o, const char *name, const struct lep_json *r,
 	size_t		 i;
 
 	lep_out_printf(o, "%s: %s\n", name, status);
+	/* A Kubernetes cluster: which kubeconfig context. */
+	if ((v = lep_json_get_str(r, "context")) != NULL) {
+		snprintf(buf, sizeof(buf), "%s (from %s)", v,
+		    lep_json_get_str(r, "context_from"));
+		print_line(o, "context", buf);
+	}
 	if ((v = lep_json_get_str(r, "url")) != NULL) {
 		snprintf(buf, sizeof(buf), "%s (from %s)", v,
 		    lep_json_get_str(r, "url_from"));
@@ -62,6 +68,11 @@ print_report(struct lep_out *o, const char *name, const struct lep_json *r,
 		snprintf(buf, sizeof(buf), "%s (from %s)", v,
 		    lep_json_get_str(r, "user_from"));
 		print_line(o, "user", buf);
+	}
+	if ((v = lep_json_get_str(r, "namespace")) != NULL) {
+		snprintf(buf, sizeof(buf), "%s (from %s)", v,
+		    lep_json_get_str(r, "namespace_from"));
+		print_line(o, "namespace", buf);
 	}
 	if (lep_json_get(r, "token_from") != NULL) {
 		v = lep_json_get_str(r, "token_from");

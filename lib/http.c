@@ -154,6 +154,7 @@ struct xfer {
 	int			 fd;		/* req->body_file, when open */
 	int			 has_fd;
 	int			 keep_headers;	/* not in load runs */
+	CURLcode		 setup_rc;	/* an option libcurl lacks */
 	long long		 fpos;		/* read so far, this try */
 };
 
@@ -258,6 +259,46 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	return *req->cancel != 0;
 }
 
+/*
+ * In-memory PEM, not copied by libcurl (CURL_BLOB_NOCOPY): the key is
+ * wiped by its owner, after the request. The first option this libcurl
+ * lacks (before 7.77) is the error.
+ */
+static CURLcode
+tls_setup(struct xfer *x, const struct lep_http_tls *t)
+{
+	struct curl_blob	 ca = { (void *)t->ca, t->ca_len,
+	    CURL_BLOB_NOCOPY };
+	struct curl_blob	 cert = { (void *)t->cert, t->cert_len,
+	    CURL_BLOB_NOCOPY };
+	struct curl_blob	 key = { (void *)t->key, t->key_len,
+	    CURL_BLOB_NOCOPY };
+	CURLcode		 rc = CURLE_OK;
+
+	if (t->insecure) {
+		C.easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		C.easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	} else if (t->ca != NULL) {
+		/* The cluster's CA alone, as kubectl: not the system's. */
+		rc = C.easy_setopt(x->easy, CURLOPT_CAINFO_BLOB, &ca);
+		C.easy_setopt(x->easy, CURLOPT_CAPATH, NULL);
+	}
+	if (rc == CURLE_OK && t->cert != NULL) {
+		rc = C.easy_setopt(x->easy, CURLOPT_SSLCERTTYPE, "PEM");
+		if (rc == CURLE_OK)
+			rc = C.easy_setopt(x->easy, CURLOPT_SSLCERT_BLOB,
+			    &cert);
+		if (rc == CURLE_OK)
+			rc = C.easy_setopt(x->easy, CURLOPT_SSLKEYTYPE, "PEM");
+		if (rc == CURLE_OK)
+			rc = C.easy_setopt(x->easy, CURLOPT_SSLKEY_BLOB, &key);
+	}
+	if (rc != CURLE_OK)
+		snprintf(x->errbuf, sizeof(x->errbuf), "this libcurl cannot "
+		    "take TLS certificates from memory (7.77 or later can)");
+	return rc;
+}
+
 static void
 xfer_setup(struct xfer *x, const struct lep_http_req *req, CURL *reuse)
 {
@@ -292,6 +333,7 @@ xfer_setup(struct xfer *x, const struct lep_http_req *req, CURL *reuse)
 	C.easy_setopt(x->easy, CURLOPT_USERAGENT, "lepton/" LEPTON_VERSION);
 	if (req->cacert != NULL)
 		C.easy_setopt(x->easy, CURLOPT_CAINFO, req->cacert);
+	x->setup_rc = req->tls != NULL ? tls_setup(x, req->tls) : CURLE_OK;
 	/* Both set or reset: a reused handle keeps its options. */
 	C.easy_setopt(x->easy, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
 	C.easy_setopt(x->easy, CURLOPT_XFERINFOFUNCTION, req->cancel != NULL ?
@@ -571,6 +613,8 @@ lep_http_do(struct lep_http_resp *resp, const struct lep_http_req *req)
 	for (;;) {
 		xfer_setup(&x, req, NULL);
 		x.tries++;
+		if ((rc = x.setup_rc) != CURLE_OK)
+			break;
 		rc = C.easy_perform(x.easy);
 		if (rc == CURLE_OK)
 			C.easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE,

@@ -15,6 +15,23 @@
 struct lep_err;
 struct lep_http_resp;
 
+/*
+ * TLS as a kubeconfig states it, PEM in memory (lep_http_do only: a
+ * reused handle of lep_http_many would keep it). ca: trust only these
+ * CAs, not the system's. cert and key: a client certificate (the key is
+ * secret: never copied, wiped by its owner). insecure: no verification
+ * at all, for kubeconfig's insecure-skip-tls-verify: true alone.
+ */
+struct lep_http_tls {
+	const char	*ca;
+	size_t		 ca_len;
+	const char	*cert;
+	size_t		 cert_len;
+	const char	*key;
+	size_t		 key_len;
+	int		 insecure;
+};
+
 #define LEP_HTTP_MAX_BODY	(64u * 1024 * 1024)
 /* The longest Retry-After waited for; a server asking for more is not
    tried again (lepton(1) NETWORK). */
@@ -49,6 +66,7 @@ struct lep_http_req {
 	   not tried again. NULL: the status alone decides. */
 	int		(*final)(const struct lep_http_resp *);
 	const char	*cacert;	/* a private CA bundle, or NULL */
+	const struct lep_http_tls *tls;	/* or this (lep_http_do) */
 	const char	*unix_socket;	/* connect to this socket instead
 					   of the URL's host (Docker) */
 	volatile sig_atomic_t *cancel;	/* set (by a signal): the request

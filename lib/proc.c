@@ -147,6 +147,15 @@ const struct lep_err *
 lep_proc_capture(struct lep_buf *out, char *const argv[], size_t max,
     long timeout_ms, int *status_out)
 {
+	return lep_proc_capture_env(out, argv, NULL, 0, max, timeout_ms,
+	    status_out);
+}
+
+const struct lep_err *
+lep_proc_capture_env(struct lep_buf *out, char *const argv[],
+    char *const envp[], int keep_stderr, size_t max, long timeout_ms,
+    int *status_out)
+{
 	const struct lep_err	*err = NULL;
 	struct pollfd		 pfd;
 	long long		 deadline;
@@ -171,10 +180,14 @@ lep_proc_capture(struct lep_buf *out, char *const argv[], size_t max,
 		dup2(p[1], STDOUT_FILENO);
 		if (devnull != -1) {
 			dup2(devnull, STDIN_FILENO);
-			dup2(devnull, STDERR_FILENO);
+			if (!keep_stderr)
+				dup2(devnull, STDERR_FILENO);
 		}
 		lep_umask_restore();
-		execvp(argv[0], argv);
+		if (envp != NULL)
+			execvpe(argv[0], argv, envp);
+		else
+			execvp(argv[0], argv);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	close(p[1]);

@@ -32,6 +32,14 @@ long	 lep_proc_only_child(long pid);
  */
 const struct lep_err *lep_proc_capture(struct lep_buf *out,
 	    char *const argv[], size_t max, long timeout_ms, int *status_out);
+/*
+ * The same with the environment envp (NULL: lepton's own) and, when
+ * keep_stderr, the child's stderr left on lepton's (a credential plugin
+ * talks to its user there, as under kubectl).
+ */
+const struct lep_err *lep_proc_capture_env(struct lep_buf *out,
+	    char *const argv[], char *const envp[], int keep_stderr,
+	    size_t max, long timeout_ms, int *status_out);
 
 /* A port on 127.0.0.1 nobody listens on now, or -1. */
 int	 lep_free_port(void);

@@ -108,7 +108,8 @@ struct lep_provider_ops {
 	 * its version, one line), nodes, nodes_usable and partitions,
 	 * shared_dir; a cloud's credentials (the source that won, in
 	 * words), principal, account, project and project_from, region,
-	 * role_arn and role_from.
+	 * role_arn and role_from; a cluster's context and context_from,
+	 * namespace and namespace_from.
 	 */
 	const struct lep_err *(*probe)(struct lep_json **report, void *state);
 	/*
@@ -162,5 +163,6 @@ extern const struct lep_provider_ops provider_slurm;
 extern const struct lep_provider_ops provider_containers;
 extern const struct lep_provider_ops provider_aws;
 extern const struct lep_provider_ops provider_gcp;
+extern const struct lep_provider_ops provider_kubernetes;
 
 #endif

@@ -15,7 +15,7 @@ const struct lep_provider_entry lep_provider_table[] = {
 	{ "local", &provider_local, NULL, 0 },
 	{ "containers", &provider_containers, NULL, 0 },
 	{ "slurm", &provider_slurm, NULL, 0 },
-	{ "kubernetes", NULL, NULL, 0 },
+	{ "kubernetes", &provider_kubernetes, NULL, 0 },
 	{ "aws", &provider_aws, UPSTREAM "/v7/aws/vms.csv", 0 },
 	/* GCP sells GPUs apart from the hosts that take them. */
 	{ "gcp", &provider_gcp, UPSTREAM "/v7/gcp/vms.csv", LEP_CATALOG_PAIR_HOSTS },

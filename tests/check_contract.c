@@ -67,6 +67,12 @@ static const struct contract_row {
 	 * the API cases here against it with LEP_GCP_API set.
 	 */
 	{ "gcp", "LEP_GCP_CONTRACT", 1800, "LEP_GCP_IMAGE", 0, "LEP_GCP_API" },
+	/*
+	 * Kubernetes: the kubeconfig only so far (caps 0; tests/kube/check.sh
+	 * drives it); the row runs once Deployments and Jobs exist and
+	 * LEP_KUBE_CONTRACT names a cluster.
+	 */
+	{ "kubernetes", "LEP_KUBE_CONTRACT", 600, "LEP_KUBE_IMAGE", 0, NULL },
 };
 
 static const struct contract_row	*picked[LEP_ARRAY_SIZE(rows)];

@@ -27,6 +27,7 @@ Suite	*suite_sigv4(void);
 Suite	*suite_failover(void);
 Suite	*suite_aws(void);
 Suite	*suite_gcp(void);
+Suite	*suite_kube(void);
 
 /* The sandbox made by check_main.c for this run (a fresh temp dir). */
 const char *test_sandbox(void);

@@ -262,6 +262,7 @@ main(int argc, char **argv)
 	srunner_add_suite(sr, suite_failover());
 	srunner_add_suite(sr, suite_aws());
 	srunner_add_suite(sr, suite_gcp());
+	srunner_add_suite(sr, suite_kube());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

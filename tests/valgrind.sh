@@ -8,6 +8,8 @@ export LEPTON_HOME=$(mktemp -d /tmp/lepton-vg-XXXXXX)
 # server at 169.254.169.254; nothing listens on the discard port.
 unset GOOGLE_APPLICATION_CREDENTIALS CLOUDSDK_CONFIG
 export GCE_METADATA_HOST=127.0.0.1:9
+# Nor a user's cluster: kubectl's KUBECONFIG, one file that is not there.
+export KUBECONFIG=/nonexistent/lepton-tests/kubeconfig
 fails=0 n=0
 vg() {
 	want=$1; shift

@@ -17,6 +17,8 @@ export LC_ALL=C TZ=UTC
 # server at 169.254.169.254; nothing listens on the discard port.
 unset GOOGLE_APPLICATION_CREDENTIALS CLOUDSDK_CONFIG
 export GCE_METADATA_HOST=127.0.0.1:9
+# Nor a user's cluster: kubectl's KUBECONFIG, one file that is not there.
+export KUBECONFIG=/nonexistent/lepton-tests/kubeconfig
 here=$(cd "$(dirname "$0")" && pwd)
 TOP=$(mktemp -d "${E2E_TOPDIR:-/tmp}/lepton-e2e-XXXXXX")
 pass=0 failn=0 failed=""
