@@ -349,9 +349,6 @@ class Handler(BaseHTTPRequestHandler):
                 self.server.logfile.write(json.dumps(rec) + "\n")
                 self.server.logfile.flush()
         try:
-            if path == "/token" and method == "POST":
-                return self.token(raw)
-            self.auth()
             with self.st.lock:
                 f = self.st.fault(method, path)
             if f and f.get("status"):
@@ -360,6 +357,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(int(f["status"]), f.get(
                     "message", "The service is currently unavailable."),
                     headers=hs)
+            if path == "/token" and method == "POST":
+                return self.token(raw)
+            self.auth()
             self.op_error = f.get("op_error") if f else None
             self.op_pending = f.get("pending") if f else None
             if raw and body is None and not gcs and \
@@ -380,6 +380,11 @@ class Handler(BaseHTTPRequestHandler):
                            "server." % u.path)
         except ApiError as e:
             self.send_error_json(e, gcs)
+        except Exception as e:  # a bug here, not a client's fault: say so
+            import traceback
+            traceback.print_exc()
+            self.send_error_json(ApiError(500, "test server bug: %r" % e),
+                                 gcs)
 
     def token(self, raw):
         if (self.headers.get("Content-Type") or "").split(";")[0] != \
