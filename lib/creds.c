@@ -22,7 +22,12 @@ lep_creds_read_file(struct lep_buf *b, const char *path, size_t max)
 	int			 fd;
 
 	lep_buf_init_max(b, max);
-	if ((err = lep_open_read(&fd, path, O_NOFOLLOW)) != NULL)
+	/*
+	 * A symlink is followed, as the clouds' CLIs and kubectl follow
+	 * one (~/.kube/config from a dotfiles manager): what is checked
+	 * is the file opened, its owner and mode.
+	 */
+	if ((err = lep_open_read(&fd, path, 0)) != NULL)
 		return err;
 	if ((err = lep_check_private(fd, path)) == NULL)
 		err = lep_read_fd(b, fd, path, max);

@@ -49,7 +49,8 @@ void	 lep_cred_release(struct lep_cred *);
 
 /*
  * Read a file that holds secrets into b (initialised here): refused
- * (AUTH) when group or others may read it, or when another user owns it.
+ * (AUTH) when group or others may read it, or when another user owns it
+ * (a symlink is followed: the file it names is checked).
  * Errors: NOT_FOUND, AUTH, FAILED (larger than max).
  */
 const struct lep_err *lep_creds_read_file(struct lep_buf *b,

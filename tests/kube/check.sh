@@ -184,6 +184,43 @@ else
 	fail "check from / with a relative CA"
 fi
 
+# --- ~/.kube/config a symlink (a dotfiles manager's): followed, as
+# kubectl does; the target's owner and mode are what is checked ---
+fresh symlink
+kc "$dir/sym.config" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: "https://127.0.0.1:$P", certificate-authority: $dir/tok/pki/ca.pem}
+users:
+- name: dev
+  user: {token: tok-123}
+contexts:
+- name: lab
+  context: {cluster: local, user: dev}
+current-context: lab
+EOF
+mkdir -p "$HOME/.kube"
+ln -s "$dir/sym.config" "$HOME/.kube/config"
+saved_kc=$KUBECONFIG
+unset KUBECONFIG
+run "$LEPTON" check kubernetes
+if [ $rc -eq 0 ] && grep -q "server     Kubernetes $VERSION" "$dir/out"; then
+	ok "a symlinked ~/.kube/config is followed"
+else
+	fail "symlinked ~/.kube/config (rc $rc)"; cat "$dir/out" "$dir/err"
+fi
+agree "a symlinked ~/.kube/config"
+chmod 644 "$dir/sym.config"
+run "$LEPTON" check kubernetes
+if [ $rc -eq 4 ]; then
+	ok "a symlink to a file others may read: exit 4"
+else
+	fail "symlink to a readable file (rc $rc)"; cat "$dir/out" "$dir/err"
+fi
+export KUBECONFIG=$saved_kc
+
 # --- config.json names another context and a namespace ---
 kc "$dir/tok/config2" <<EOF
 clusters: [{name: local, cluster: {server: "https://127.0.0.1:$P", certificate-authority-data: $(base64 -w0 ca.pem)}}]
