@@ -106,10 +106,13 @@ g "activate-service-account (JWT verified by the server)" \
 
 run_flow() { # run_flow TAG
 	_t=$1
-	g "$_t models upload" "Model.*upload|Uploaded|done|Using endpoint" \
+	# gcloud prints only "Using endpoint" (and the wait when pending):
+	# the model the server now holds is the proof.
+	g "$_t models upload" "Using endpoint \[http://127.0.0.1:$port/\]" \
 	    ai models upload $R --display-name=m1 --artifact-uri=gs://b/model \
 	    --container-image-uri=us-docker.pkg.dev/p/r/img:1
-	model=$(state | jq_py 'd["models"][-1]["name"].rsplit("/", 1)[1]')
+	model=$(state | jq_py 'd["models"][-1]["name"].rsplit("/", 1)[1] if d["models"] and d["models"][-1]["displayName"] == "m1" and d["models"][-1]["artifactUri"] == "gs://b/model" else ""')
+	[ -n "$model" ] || notok "$_t the server holds no uploaded model m1"
 	g "$_t endpoints create" "Created Vertex AI endpoint: projects/proj-1/locations/us-central1/endpoints/[0-9]+" \
 	    ai endpoints create $R --display-name=ep1
 	ep=$(state | jq_py 'd["endpoints"][-1]["name"].rsplit("/", 1)[1]')

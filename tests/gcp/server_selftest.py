@@ -91,7 +91,8 @@ time.sleep(0.35); st,j=J("GET",P+"/customJobs/"+jid); check("succeeded",j["state
 st,r=J("GET","/storage/v1/b/bkt/o/out%2Fmodel%2Fmodel.json?alt=media"); check("model.json", r.get("trained_by")==j["name"] and r["env"]==["A"], r)
 st,j2=J("POST",P+"/customJobs",job); j2id=j2["name"].rsplit("/",1)[1]
 st,r=J("POST",P+"/customJobs/"+j2id+":cancel",{}); check("cancel",st==200 and r=={},r)
-st,r=J("GET",P+"/customJobs/"+j2id); st,r=J("GET",P+"/customJobs/"+j2id); check("cancelled",r["state"]=="JOB_STATE_CANCELLED",r)
+st,r=J("GET","/_control/state",auth=False); check("cancelling",[x["state"] for x in r["jobs"] if x["name"].endswith("/"+j2id)]==["JOB_STATE_CANCELLING"],r)
+st,r=J("GET",P+"/customJobs/"+j2id); check("cancelled",r["state"]=="JOB_STATE_CANCELLED",r)
 J("POST","/_control",{"job_fail":"boom"},auth=False)
 st,j3=J("POST",P+"/customJobs",job); j3id=j3["name"].rsplit("/",1)[1]; time.sleep(0.7)
 st,r=J("GET",P+"/customJobs/"+j3id); check("failed",r["state"]=="JOB_STATE_FAILED" and r["error"]["code"]==3,r)

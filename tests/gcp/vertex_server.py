@@ -26,6 +26,16 @@ Test control, no auth:
   GET  /_control/log    the request log [{method, path, query, body,
                         content_type}], Authorization never recorded
   GET  /_control/state  models, endpoints, jobs, bucket objects
+  A fault with "status" answers that error (Google JSON, Retry-After when
+  given) before auth, /token included; one with "op_error" lets the call
+  succeed but its Operation ends with that error and changes nothing.
+  "faults" replaces the list; each fault is spent after "count" (1) hits.
+  "job_seconds" and "job_fail" are taken by each job when it is created.
+Custom jobs advance when read (GET, list, entries:list, /_control/state):
+PENDING, RUNNING after pending_s, SUCCEEDED (or FAILED, error code 3)
+after running_s more; :cancel makes it CANCELLING, and the next GET (or
+list) of it shows CANCELLED. Operations are done at once, or after
+"pending" GETs.
 Ids are decimal counters: models from 1001, endpoints 2001, deployed
 models 3001, custom jobs 4001, operations 5001 (or endpointId / modelId /
 deployedModel.id when the request names one).
@@ -628,7 +638,7 @@ class Handler(BaseHTTPRequestHandler):
             jobs = [j for j in st.jobs.values()
                     if j["job"]["name"].startswith(parent + "/")]
             for j in jobs:
-                self.advance(j)
+                self.advance(j, True)
             return self.send(200, {"customJobs": [j["job"] for j in jobs]})
         m = re.match(r"^customJobs/([^/:]+)(:cancel)?$", rest)
         if m:
@@ -637,7 +647,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise notfound("CustomJob %s/customJobs/%s not found." % (
                     parent, m.group(1)))
             if method == "GET" and not m.group(2):
-                self.advance(j)
+                self.advance(j, True)
                 return self.send(200, j["job"])
             if method == "POST" and m.group(2):
                 V.request("customJobs.cancel", body)
@@ -855,7 +865,9 @@ class Handler(BaseHTTPRequestHandler):
                         "fail": st.settings.get("job_fail"), "id": jid}
         return self.send(200, job)
 
-    def advance(self, j):
+    def advance(self, j, read=False):
+        """Move j on by the clock; read: a client's GET of it, which also
+        turns CANCELLING into CANCELLED."""
         st, job = self.st, j["job"]
         now = time.time()
         t_run = j["t0"] + j["pending_s"]
@@ -864,14 +876,12 @@ class Handler(BaseHTTPRequestHandler):
                   "task_name": "service"}
         log = "ml.googleapis.com/" + j["id"]
         if job["state"] == "JOB_STATE_CANCELLING":
-            if j.get("cancel_seen"):
+            if read:
                 job["state"] = "JOB_STATE_CANCELLED"
                 job["endTime"] = job["updateTime"] = rfc3339(now)
                 job["error"] = {"code": 1, "message": "CANCELED"}
                 st.entry(j["project"], "ml_job", labels, "job cancelled",
                          now, log)
-            else:
-                j["cancel_seen"] = True
             return
         if job["state"] == "JOB_STATE_PENDING" and now >= t_run:
             job["state"] = "JOB_STATE_RUNNING"
