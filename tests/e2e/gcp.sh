@@ -63,6 +63,9 @@ rm -f "$DIR/sa.pem"
 export LEP_GCP_KEY="$DIR/sa.json" LEP_GCP_DIR="$DIR"
 echo "figure: gcp server start s: $(($(date +%s) - t0))"
 rc=0
+# The server itself, on what gcloud does not reach (splits, undeploy
+# rules, faults, job clock, uploads, paging, log filters).
+$PY "$here/../gcp/server_selftest.py" || rc=1
 if command -v gcloud >/dev/null 2>&1; then
 	sh "$here/../gcp/gcloud_xcheck.sh" "$DIR/gcloud.seq" || rc=1
 	export LEP_GCLOUD_SEQ="$DIR/gcloud.seq"
