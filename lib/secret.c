@@ -118,18 +118,6 @@ done:
 	return err;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* $LEPTON_SECRET_KEY: 64 hex digits, trailing white space allowed. */
 static const struct lep_err *
 key_from_env(unsigned char key[LEP_AEAD_KEY], const char *v)
@@ -143,8 +131,8 @@ key_from_env(unsigned char key[LEP_AEAD_KEY], const char *v)
 	if (n != 2 * LEP_AEAD_KEY)
 		goto bad;
 	for (i = 0; i < LEP_AEAD_KEY; i++) {
-		hi = hexval((unsigned char)v[2 * i]);
-		lo = hexval((unsigned char)v[2 * i + 1]);
+		hi = lep_hex_digit((unsigned char)v[2 * i]);
+		lo = lep_hex_digit((unsigned char)v[2 * i + 1]);
 		if (hi == -1 || lo == -1)
 			goto bad;
 		key[i] = (unsigned char)(hi << 4 | lo);

@@ -78,18 +78,6 @@ sv4_ctl(int c)
 }
 
 static int
-sv4_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 sv4_lower(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
@@ -131,9 +119,10 @@ sv4_reencode(const char *p, size_t n)
 
 	for (i = 0; i < n; i++) {
 		c = p[i];
-		if (c == '%' && n - i > 2 && sv4_hex(p[i + 1]) >= 0 &&
-		    sv4_hex(p[i + 2]) >= 0) {
-			c = (char)(sv4_hex(p[i + 1]) * 16 + sv4_hex(p[i + 2]));
+		if (c == '%' && n - i > 2 && lep_hex_digit(p[i + 1]) >= 0 &&
+		    lep_hex_digit(p[i + 2]) >= 0) {
+			c = (char)(lep_hex_digit(p[i + 1]) * 16 +
+			    lep_hex_digit(p[i + 2]));
 			i += 2;
 		}
 		sv4_encode(&b, &c, 1, 0);
@@ -501,7 +490,7 @@ sv4_check(const struct lep_sigv4_keys *keys, const struct lep_sigv4_req *req)
 		return lep_err_new(LEP_E_USAGE, "sigv4: '%s' is not an "
 		    "X-Amz-Date", req->amz_date);
 	if (req->payload_hash != NULL) {
-		for (i = 0; sv4_hex(req->payload_hash[i]) >= 0; i++)
+		for (i = 0; lep_hex_digit(req->payload_hash[i]) >= 0; i++)
 			;
 		if (i != 64 || req->payload_hash[i] != '\0')
 			return lep_err_new(LEP_E_USAGE, "sigv4: a payload hash "

@@ -477,3 +477,15 @@ lep_sleep_ms(long long ms)
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
 	(void)nanosleep(&ts, NULL);
 }
+
+int
+lep_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

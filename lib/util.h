@@ -66,6 +66,8 @@ void	 lep_strv_free(char **, size_t);
 
 /* Strings. */
 int	 lep_streq(const char *, const char *);	/* NULL-safe */
+/* The value of hex digit c (either case), or -1. */
+int	 lep_hex_digit(int c);
 /* s percent-encoded but for RFC 3986's unreserved characters (a path
    segment or query value). Caller frees. */
 char	*lep_url_escape(const char *s);
