@@ -21,6 +21,8 @@
 /* windowBits for a gzip header and trailer (16 + 15), and to read one. */
 #define GZ_WRITE_BITS	31
 #define GZ_READ_BITS	31
+/* windowBits for a zlib header and trailer (RFC 1950: git's objects). */
+#define ZLIB_BITS	15
 
 static struct {
 	__typeof__(deflateInit2_)	*deflateInit2_;
@@ -79,8 +81,10 @@ lep_gzip(struct lep_buf *out, const void *in, size_t len)
 	return NULL;
 }
 
-const struct lep_err *
-lep_gunzip(struct lep_buf *out, const void *in, size_t len, size_t max)
+/* in inflated with windowBits bits into out, at most max bytes. */
+static const struct lep_err *
+inflate_all(struct lep_buf *out, const void *in, size_t len, size_t max,
+    int bits, const char *what)
 {
 	const struct lep_err	*err;
 	z_stream		 zs;
@@ -91,8 +95,7 @@ lep_gunzip(struct lep_buf *out, const void *in, size_t len, size_t max)
 	if ((err = z_load()) != NULL)
 		return err;
 	memset(&zs, 0, sizeof(zs));
-	if (Z.inflateInit2_(&zs, GZ_READ_BITS, ZLIB_VERSION,
-	    (int)sizeof(zs)) != Z_OK)
+	if (Z.inflateInit2_(&zs, bits, ZLIB_VERSION, (int)sizeof(zs)) != Z_OK)
 		return lep_err_new(LEP_E_FAILED, "zlib cannot start");
 	zs.next_in = (unsigned char *)(uintptr_t)in;
 	zs.avail_in = (uInt)len;
@@ -104,11 +107,29 @@ lep_gunzip(struct lep_buf *out, const void *in, size_t len, size_t max)
 	} while (zrc == Z_OK && out->len <= max);
 	Z.inflateEnd(&zs);
 	if (out->len > max)
-		return lep_err_new(LEP_E_FAILED, "gzip: more than %zu bytes "
-		    "once inflated", max);
+		return lep_err_new(LEP_E_FAILED, "%s: more than %zu bytes "
+		    "once inflated", what, max);
 	if (zrc != Z_STREAM_END)
-		return lep_err_new(LEP_E_FAILED, "gzip: %s",
-		    zrc == Z_BUF_ERROR ? "truncated" :
-		    "not a valid gzip stream");
+		return lep_err_new(LEP_E_FAILED, "%s: %s", what,
+		    zrc == Z_BUF_ERROR ? "truncated" : what[0] == 'g' ?
+		    "not a valid gzip stream" : "not a valid zlib stream");
 	return NULL;
+}
+
+const struct lep_err *
+lep_gunzip(struct lep_buf *out, const void *in, size_t len, size_t max)
+{
+	return inflate_all(out, in, len, max, GZ_READ_BITS, "gzip");
+}
+
+const struct lep_err *
+lep_inflate(struct lep_buf *out, const void *in, size_t len, size_t max)
+{
+	return inflate_all(out, in, len, max, ZLIB_BITS, "zlib");
+}
+
+const struct lep_err *
+lep_zlib_ready(void)
+{
+	return z_load();
 }

@@ -1,6 +1,7 @@
 /*
  * gzip.h: gzip streams (RFC 1952) in memory, through zlib loaded on first
- * use: the model.tar.gz and sourcedir.tar.gz that SageMaker takes.
+ * use: the model.tar.gz and sourcedir.tar.gz that the clouds take; and
+ * zlib streams (RFC 1950), as git stores its loose objects.
  */
 #ifndef LEPTON_LIB_GZIP_H
 #define LEPTON_LIB_GZIP_H
@@ -23,5 +24,15 @@ const struct lep_err *lep_gzip(struct lep_buf *out, const void *in,
  */
 const struct lep_err *lep_gunzip(struct lep_buf *out, const void *in,
 	    size_t len, size_t max);
+
+/*
+ * A zlib stream (len bytes) inflated into out, as lep_gunzip. Errors:
+ * INTERNAL (no zlib), FAILED ("zlib: truncated", "zlib: not a valid zlib
+ * stream", larger than max).
+ */
+const struct lep_err *lep_inflate(struct lep_buf *out, const void *in,
+	    size_t len, size_t max);
+/* Can zlib be loaded? Errors: INTERNAL, naming the library. */
+const struct lep_err *lep_zlib_ready(void);
 
 #endif

@@ -14,40 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
-#include "dl.h"
 #include "error.h"
 #include "fs.h"
+#include "gzip.h"
 #include "json.h"
 #include "util.h"
 
-#ifndef LEP_SONAME_Z
-#define LEP_SONAME_Z	"libz.so.1"
-#endif
-
 #define OBJ_MAX		(256u << 20)	/* an object larger is refused */
 #define WALK_MAX	100000		/* objects followed from one commit */
-
-static struct {
-	__typeof__(inflateInit_)	*inflateInit_;
-	__typeof__(inflate)		*inflate;
-	__typeof__(inflateEnd)		*inflateEnd;
-} Z;
-static void	*z_handle;
-
-static const struct lep_err *
-z_load(void)
-{
-	static const struct lep_dl_sym syms[] = {
-		{ "inflateInit_", &Z.inflateInit_ },
-		{ "inflate", &Z.inflate },
-		{ "inflateEnd", &Z.inflateEnd },
-	};
-
-	return lep_dl_load(&z_handle, LEP_SONAME_Z, syms,
-	    LEP_ARRAY_SIZE(syms));
-}
 
 struct fsck {
 	const char	*path;		/* HOME/state */
@@ -63,12 +37,10 @@ struct fsck {
 static int
 loose_read(struct lep_buf *out, struct fsck *f, const char *hex)
 {
+	const struct lep_err *err;
 	struct lep_buf	 raw;
-	z_stream	 zs;
-	unsigned char	 chunk[16384];
 	char		*p, *nul;
 	long long	 want;
-	int		 zrc;
 
 	lep_buf_init(out, 0);
 	p = xasprintf("%s/objects/%.2s/%s", f->path, hex, hex + 2);
@@ -82,24 +54,11 @@ loose_read(struct lep_buf *out, struct fsck *f, const char *hex)
 		return -1;
 	}
 	free(p);
-	memset(&zs, 0, sizeof(zs));
-	if (Z.inflateInit_(&zs, ZLIB_VERSION, (int)sizeof(zs)) != Z_OK) {
-		lep_buf_release(&raw);
-		snprintf(f->why, sizeof(f->why), "zlib cannot start");
-		return -1;
-	}
-	zs.next_in = (unsigned char *)raw.buf;
-	zs.avail_in = (unsigned int)raw.len;
-	do {
-		zs.next_out = chunk;
-		zs.avail_out = sizeof(chunk);
-		zrc = Z.inflate(&zs, Z_NO_FLUSH);
-		lep_buf_addn(out, chunk, sizeof(chunk) - zs.avail_out);
-	} while (zrc == Z_OK && out->len < OBJ_MAX + 64);
-	Z.inflateEnd(&zs);
+	err = lep_inflate(out, raw.buf, raw.len, OBJ_MAX + 64);
 	lep_buf_release(&raw);
-	if (zrc != Z_STREAM_END) {
-		snprintf(f->why, sizeof(f->why), "%s", zrc == Z_BUF_ERROR ?
+	if (err != NULL) {
+		snprintf(f->why, sizeof(f->why), "%s",
+		    strstr(err->msg, "truncated") != NULL ?
 		    "truncated (its zlib stream ends early)" :
 		    "not a valid zlib stream");
 		return -1;
@@ -392,7 +351,7 @@ lep_state_fsck(struct lep_json **out, const char *home, int repair)
 	int			 have_main, main_ok = 0, damaged;
 
 	*out = NULL;
-	if ((err = z_load()) != NULL)
+	if ((err = lep_zlib_ready()) != NULL)
 		return err;
 	memset(&f, 0, sizeof(f));
 	p = xasprintf("%s/state", home);
