@@ -29,32 +29,6 @@
 #define GCP_JWT_LIFE_S		3600
 #define GCP_TOKEN_MAX		(256 * 1024)
 
-char *
-lep_gcp_b64url(const void *p, size_t n)
-{
-	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	const unsigned char	*s = p;
-	struct lep_buf		 b = LEP_BUF_INIT;
-	unsigned long		 v;
-	size_t			 i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (unsigned long)s[i] << 16 | s[i + 1] << 8 | s[i + 2];
-		lep_buf_addf(&b, "%c%c%c%c", tab[v >> 18], tab[v >> 12 & 63],
-		    tab[v >> 6 & 63], tab[v & 63]);
-	}
-	if (n - i == 1) {
-		v = (unsigned long)s[i] << 16;
-		lep_buf_addf(&b, "%c%c", tab[v >> 18], tab[v >> 12 & 63]);
-	} else if (n - i == 2) {
-		v = (unsigned long)s[i] << 16 | s[i + 1] << 8;
-		lep_buf_addf(&b, "%c%c%c", tab[v >> 18], tab[v >> 12 & 63],
-		    tab[v >> 6 & 63]);
-	}
-	return lep_buf_detach(&b, NULL);
-}
-
 /* application/x-www-form-urlencoded value. */
 static void
 form_add(struct lep_buf *b, const char *name, const char *v)
@@ -98,12 +72,12 @@ lep_gcp_jwt(char **out, const char *email, const char *kid, const char *pem,
 	lep_json_set_int(c, "exp", now + GCP_JWT_LIFE_S);
 	hs = lep_json_print(h, 0);
 	cs = lep_json_print(c, 0);
-	h64 = lep_gcp_b64url(hs, strlen(hs));
-	c64 = lep_gcp_b64url(cs, strlen(cs));
+	h64 = lep_base64(hs, strlen(hs), LEP_B64_URL);
+	c64 = lep_base64(cs, strlen(cs), LEP_B64_URL);
 	lep_buf_addf(&in, "%s.%s", h64, c64);
 	if ((err = lep_rs256_sign(&sig, &siglen, pem, strlen(pem), in.buf,
 	    in.len)) == NULL) {
-		s64 = lep_gcp_b64url(sig, siglen);
+		s64 = lep_base64(sig, siglen, LEP_B64_URL);
 		*out = xasprintf("%s.%s", in.buf, s64);
 		free(s64);
 	}

@@ -89,11 +89,6 @@ const struct lep_err *lep_gcp_jwt(char **out, const char *email,
 const struct lep_err *lep_gcp_url_ok(const char *url, const char *what);
 
 /*
- * Unpadded base64url (RFC 4648 section 5) of n bytes. Caller frees.
- */
-char	*lep_gcp_b64url(const void *, size_t n);
-
-/*
  * For 'lepton check gcp': resolve and get a token, into a JSON object
  * with no secret in it: "configured", "credentials" (the source in
  * words), "source", "file", "principal", "project", "project_from",

@@ -95,30 +95,6 @@ utf8_valid(const unsigned char *s, size_t len)
 	return 1;
 }
 
-static void
-base64_add(struct lep_buf *b, const unsigned char *s, size_t len)
-{
-	static const char	 abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned long		 v;
-	size_t			 i;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (unsigned long)s[i] << 16 | s[i + 1] << 8 | s[i + 2];
-		lep_buf_addch(b, abc[v >> 18 & 63]);
-		lep_buf_addch(b, abc[v >> 12 & 63]);
-		lep_buf_addch(b, abc[v >> 6 & 63]);
-		lep_buf_addch(b, abc[v & 63]);
-	}
-	if (i < len) {
-		v = (unsigned long)s[i] << 16 | (i + 1 < len ? s[i + 1] << 8 : 0);
-		lep_buf_addch(b, abc[v >> 18 & 63]);
-		lep_buf_addch(b, abc[v >> 12 & 63]);
-		lep_buf_addch(b, i + 1 < len ? abc[v >> 6 & 63] : '=');
-		lep_buf_addch(b, '=');
-	}
-}
-
 struct lep_json *
 lep_json_bytes(const char *s, size_t len)
 {
@@ -129,10 +105,11 @@ lep_json_bytes(const char *s, size_t len)
 
 	json_hooks();
 	if (!utf8_valid((const unsigned char *)s, len)) {
-		base64_add(&b, (const unsigned char *)s, len);
+		char *b64 = lep_base64(s, len, 0);
+
 		o = lep_json_obj();
-		lep_json_set_str(o, "base64", b.buf);
-		lep_buf_release(&b);
+		lep_json_set_str(o, "base64", b64);
+		free(b64);
 		return o;
 	}
 	if (memchr(s, '\0', len) == NULL) {

@@ -43,46 +43,7 @@ struct kconf {
 	size_t		 n;
 };
 
-/* --- base64 and times -------------------------------------------------- */
-
-int
-lep_kube_b64dec(char **out, size_t *len, const char *s)
-{
-	struct lep_buf	 b = LEP_BUF_INIT;
-	unsigned long	 v = 0;
-	const char	*p;
-	int		 k, bits = 0, pad = 0;
-
-	*out = NULL;
-	*len = 0;
-	for (; *s != '\0'; s++) {
-		if (*s == '\n' || *s == '\r')
-			continue;	/* Go's decoder skips them too */
-		if (*s == '=') {
-			pad++;
-			continue;
-		}
-		if (pad > 0 || (p = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789+/", *s)) == NULL)
-			goto bad;
-		k = (int)(p - "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789+/");
-		v = (v << 6 | (unsigned long)k) & 0xffffff;
-		if ((bits += 6) >= 8) {
-			bits -= 8;
-			lep_buf_addch(&b, (int)(v >> bits & 0xff));
-		}
-	}
-	/* Left over: 0, 2 or 4 bits of zero; never 6 (a lone character). */
-	if (bits >= 6 || pad > 2 || (v & ((1ul << bits) - 1)) != 0)
-		goto bad;
-	*out = lep_buf_detach(&b, len);
-	return 0;
-bad:
-	lep_wipe(b.buf, b.len);
-	lep_buf_release(&b);
-	return -1;
-}
+/* --- times ---------------------------------------------------------------- */
 
 long long
 lep_kube_rfc3339(const char *s)
@@ -333,7 +294,7 @@ read_pem(char **out, size_t *len, char **from, const char *dir,
 	if (data != NULL) {
 		if (from != NULL)
 			*from = xstrdup("data");
-		if (lep_kube_b64dec(out, len, data) == -1)
+		if (lep_base64_decode(out, len, data, strlen(data), 0) == -1)
 			return lep_err_new(LEP_E_AUTH, "%s '%s': %s-data is "
 			    "not base64", what, owner, key);
 		return NULL;
@@ -644,29 +605,6 @@ done:
 
 /* --- credentials ------------------------------------------------------- */
 
-/* Standard base64, padded: Go's encoding of []byte in JSON. */
-static char *
-b64enc(const char *p, size_t n)
-{
-	static const char	 abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char	*s = (const unsigned char *)p;
-	struct lep_buf		 b = LEP_BUF_INIT;
-	unsigned long		 v;
-	size_t			 i;
-
-	for (i = 0; i < n; i += 3) {
-		v = (unsigned long)s[i] << 16 |
-		    (i + 1 < n ? (unsigned long)s[i + 1] << 8 : 0) |
-		    (i + 2 < n ? s[i + 2] : 0);
-		lep_buf_addch(&b, abc[v >> 18 & 63]);
-		lep_buf_addch(&b, abc[v >> 12 & 63]);
-		lep_buf_addch(&b, i + 1 < n ? abc[v >> 6 & 63] : '=');
-		lep_buf_addch(&b, i + 2 < n ? abc[v & 63] : '=');
-	}
-	return lep_buf_detach(&b, NULL);
-}
-
 /* KUBERNETES_EXEC_INFO, as kubectl sets it. Caller frees. */
 static char *
 exec_info(const struct lep_kube *k)
@@ -680,7 +618,7 @@ exec_info(const struct lep_kube *k)
 		cl = lep_json_obj();
 		lep_json_set_str(cl, "server", k->server);
 		if (k->ca != NULL) {
-			s = b64enc(k->ca, k->ca_len);
+			s = lep_base64(k->ca, k->ca_len, 0);
 			lep_json_set_str(cl, "certificate-authority-data", s);
 			free(s);
 		}

@@ -147,13 +147,6 @@ const struct lep_err *lep_kube_probe(struct lep_json **out,
 	    const struct lep_kube_opts *);
 
 /*
- * Standard base64 (RFC 4648 section 4), padding optional, line breaks
- * ignored, as Go's encoding/json reads kubeconfig's -data fields.
- * -1 when it is not base64; *out (caller frees, NUL-ended) and *len.
- */
-int	 lep_kube_b64dec(char **out, size_t *len, const char *s);
-
-/*
  * An RFC 3339 time (expirationTimestamp) as unix seconds; -1 when it is
  * not one.
  */

@@ -4,6 +4,7 @@
 #include "types.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "json.h"
 #include "util.h"
@@ -98,4 +99,49 @@ lep_deployment_json(const struct lep_deployment *d)
 		lep_json_set(j, "canary", c);
 	}
 	return j;
+}
+
+struct lep_deployment *
+lep_deployment_of_record(const char *provider, const char *name,
+    const struct lep_json *st, const char *state, const char *msg,
+    int ready, const char *endpoint)
+{
+	struct lep_deployment	*d = xcalloc(1, sizeof(*d));
+	const struct lep_json	*can = lep_json_get(st, "canary");
+	const char		*s;
+	long long		 n, count = 1;
+	size_t			 i;
+
+	d->name = xstrdup(name);
+	d->provider = xstrdup(provider);
+	d->state = xstrdup(state);
+	d->message = msg ? xstrdup(msg) : NULL;
+	d->endpoint = xstrdup(endpoint ? endpoint : "");
+	if ((s = lep_json_get_str(st, "spec_sha256")) != NULL)
+		d->spec_sha256 = xstrdup(s);
+	d->revision = lep_json_get_ll(st, "revision", &n) == 0 ? (int)n : 0;
+	d->created = lep_json_get_ll(st, "created", &n) == 0 ? n : 0;
+	d->updated = lep_json_get_ll(st, "updated", &n) == 0 ? n : 0;
+	(void)lep_json_get_ll(st, "count", &count);
+	d->desired = strcmp(state, "stopped") ? (int)count : 0;
+	d->ready = ready ? (int)count : 0;
+	d->nreplicas = (size_t)count;
+	d->replicas = xcalloc(d->nreplicas, sizeof(*d->replicas));
+	for (i = 0; i < d->nreplicas; i++) {
+		d->replicas[i].index = (int)i;
+		d->replicas[i].revision = d->revision;
+		lep_strlcpy(d->replicas[i].state, ready ? "ready" : state,
+		    sizeof(d->replicas[i].state));
+	}
+	if (can != NULL && lep_json_get_ll(can, "revision", &n) == 0) {
+		d->canary = (int)n;
+		d->canary_percent = lep_json_get_ll(can, "percent", &n) == 0 ?
+		    (int)n : 0;
+		d->ncanary = 1;
+		d->canary_replicas = xcalloc(1, sizeof(*d->canary_replicas));
+		d->canary_replicas[0].revision = d->canary;
+		lep_strlcpy(d->canary_replicas[0].state, ready ? "ready" :
+		    state, sizeof(d->canary_replicas[0].state));
+	}
+	return d;
 }

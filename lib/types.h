@@ -110,6 +110,19 @@ struct lep_logs_req {
 void	 lep_deployment_free(struct lep_deployment *);
 void	 lep_job_free(struct lep_job *);
 
+/*
+ * A managed cloud's deployment, whose replicas lepton cannot see one by
+ * one, as its driver's record st (HOME/PROVIDER/services/NAME.json) says
+ * it is, in state (msg, when not NULL, says why): the record's keys
+ * "spec_sha256", "revision", "created", "updated", "count" (replicas,
+ * default 1) and "canary" ({"revision", "percent"}, or null). endpoint:
+ * its base URL, or NULL (""). Every replica, and the canary's one, is
+ * "ready" when ready, else state. Caller frees.
+ */
+struct lep_deployment *lep_deployment_of_record(const char *provider,
+	    const char *name, const struct lep_json *st, const char *state,
+	    const char *msg, int ready, const char *endpoint);
+
 /* The deployment as JSON (for --json and the record); caller frees. */
 struct lep_json *lep_deployment_json(const struct lep_deployment *);
 

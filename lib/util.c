@@ -489,3 +489,78 @@ lep_hex_digit(int c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+
+char *
+lep_base64(const void *p, size_t n, int flags)
+{
+	const char		*abc = flags & LEP_B64_URL ? b64_url : b64_std;
+	const unsigned char	*s = p;
+	struct lep_buf		 b = LEP_BUF_INIT;
+	unsigned long		 v;
+	size_t			 i;
+	int			 pad = !(flags & LEP_B64_URL);
+
+	lep_buf_add(&b, "");
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned long)s[i] << 16 |
+		    (i + 1 < n ? (unsigned long)s[i + 1] << 8 : 0) |
+		    (i + 2 < n ? s[i + 2] : 0);
+		lep_buf_addch(&b, abc[v >> 18 & 63]);
+		lep_buf_addch(&b, abc[v >> 12 & 63]);
+		if (i + 1 < n)
+			lep_buf_addch(&b, abc[v >> 6 & 63]);
+		else if (pad)
+			lep_buf_addch(&b, '=');
+		if (i + 2 < n)
+			lep_buf_addch(&b, abc[v & 63]);
+		else if (pad)
+			lep_buf_addch(&b, '=');
+	}
+	return lep_buf_detach(&b, NULL);
+}
+
+int
+lep_base64_decode(char **out, size_t *len, const char *s, size_t n,
+    int flags)
+{
+	const char	*abc = flags & LEP_B64_URL ? b64_url : b64_std;
+	struct lep_buf	 b = LEP_BUF_INIT;
+	unsigned long	 v = 0;
+	const char	*p;
+	size_t		 i;
+	int		 bits = 0, pad = 0;
+
+	*out = NULL;
+	*len = 0;
+	lep_buf_add(&b, "");
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\n' || s[i] == '\r')
+			continue;
+		if (s[i] == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || s[i] == '\0' ||
+		    (p = strchr(abc, s[i])) == NULL)
+			goto bad;
+		v = (v << 6 | (unsigned long)(p - abc)) & 0xffffff;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			lep_buf_addch(&b, (int)(v >> bits & 0xff));
+		}
+	}
+	/* Left over: 0, 2 or 4 bits of zero; never 6 (a lone character). */
+	if (bits >= 6 || pad > 2 || (v & ((1ul << bits) - 1)) != 0)
+		goto bad;
+	*out = lep_buf_detach(&b, len);
+	return 0;
+bad:
+	lep_wipe(b.buf, b.len);
+	lep_buf_release(&b);
+	return -1;
+}

@@ -66,6 +66,19 @@ void	 lep_strv_free(char **, size_t);
 
 /* Strings. */
 int	 lep_streq(const char *, const char *);	/* NULL-safe */
+/* Base64 (RFC 4648): the standard alphabet, padded; or with LEP_B64_URL
+   the URL-safe one, unpadded (JWTs). */
+#define LEP_B64_URL	0x1
+/* n bytes of p encoded. Caller frees. */
+char	*lep_base64(const void *p, size_t n, int flags);
+/*
+ * s (n bytes) decoded into *out (caller frees, wipes if secret; NUL-ended
+ * past *len). Line breaks are skipped (Go's decoder skips them); padding
+ * is optional; leftover bits must be zero. -1: not base64 in that
+ * alphabet (nothing is left in *out).
+ */
+int	 lep_base64_decode(char **out, size_t *len, const char *s, size_t n,
+	    int flags);
 /* The value of hex digit c (either case), or -1. */
 int	 lep_hex_digit(int c);
 /* s percent-encoded but for RFC 3986's unreserved characters (a path

@@ -566,48 +566,17 @@ static struct lep_deployment *
 deployment(const struct svc *v, const char *state, const char *msg,
     int ready)
 {
-	struct lep_deployment	*d = xcalloc(1, sizeof(*d));
-	const struct lep_json	*can = lep_json_get(v->st, "canary");
-	const char		*s;
-	long long		 n, count = 1;
-	size_t			 i;
-	char			*base;
+	struct lep_deployment	*d;
+	char			*base, *ep = NULL;
 
-	d->name = xstrdup(v->name);
-	d->provider = xstrdup("aws");
-	d->state = xstrdup(state);
-	d->message = msg ? xstrdup(msg) : NULL;
 	base = lep_aws_endpoint("runtime.sagemaker", v->region ? v->region :
 	    "us-east-1", NULL);
-	d->endpoint = strcmp(state, "running") == 0 ? xasprintf("%s/endpoints"
-	    "/%s", base, v->name) : xstrdup("");
+	if (strcmp(state, "running") == 0)
+		ep = xasprintf("%s/endpoints/%s", base, v->name);
+	d = lep_deployment_of_record("aws", v->name, v->st, state, msg,
+	    ready, ep);
+	free(ep);
 	free(base);
-	if ((s = lep_json_get_str(v->st, "spec_sha256")) != NULL)
-		d->spec_sha256 = xstrdup(s);
-	d->revision = lep_json_get_ll(v->st, "revision", &n) == 0 ? (int)n : 0;
-	d->created = lep_json_get_ll(v->st, "created", &n) == 0 ? n : 0;
-	d->updated = lep_json_get_ll(v->st, "updated", &n) == 0 ? n : 0;
-	(void)lep_json_get_ll(v->st, "count", &count);
-	d->desired = strcmp(state, "stopped") ? (int)count : 0;
-	d->ready = ready ? (int)count : 0;
-	d->nreplicas = (size_t)count;
-	d->replicas = xcalloc(d->nreplicas, sizeof(*d->replicas));
-	for (i = 0; i < d->nreplicas; i++) {
-		d->replicas[i].index = (int)i;
-		d->replicas[i].revision = d->revision;
-		lep_strlcpy(d->replicas[i].state, ready ? "ready" : state,
-		    sizeof(d->replicas[i].state));
-	}
-	if (can != NULL && lep_json_get_ll(can, "revision", &n) == 0) {
-		d->canary = (int)n;
-		d->canary_percent = lep_json_get_ll(can, "percent", &n) == 0 ?
-		    (int)n : 0;
-		d->ncanary = 1;
-		d->canary_replicas = xcalloc(1, sizeof(*d->canary_replicas));
-		d->canary_replicas[0].revision = d->canary;
-		lep_strlcpy(d->canary_replicas[0].state, ready ? "ready" :
-		    state, sizeof(d->canary_replicas[0].state));
-	}
 	return d;
 }
 

@@ -166,50 +166,6 @@ slurm_state_free(struct slurm_state *s)
 
 /* --- the token ------------------------------------------------------- */
 
-static int
-b64url_val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-' || c == '+')
-		return 62;
-	if (c == '_' || c == '/')
-		return 63;
-	return -1;
-}
-
-/* base64url without padding; NULL when it is not. */
-static char *
-b64url_decode(const char *s, size_t n, size_t *len_out)
-{
-	char		*out = xmalloc(n * 3 / 4 + 4);
-	unsigned int	 acc = 0;
-	size_t		 i, k = 0;
-	int		 bits = 0, v;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '=')
-			break;
-		if ((v = b64url_val((unsigned char)s[i])) < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned int)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[k++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	out[k] = '\0';
-	*len_out = k;
-	return out;
-}
-
 const struct lep_err *
 slurm_token_check(const char *token, const char *user)
 {
@@ -222,8 +178,8 @@ slurm_token_check(const char *token, const char *user)
 
 	dot1 = strchr(token, '.');
 	dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
-	if (dot1 == NULL || dot2 == NULL || (payload = b64url_decode(dot1 + 1,
-	    (size_t)(dot2 - dot1 - 1), &len)) == NULL)
+	if (dot1 == NULL || dot2 == NULL || lep_base64_decode(&payload, &len,
+	    dot1 + 1, (size_t)(dot2 - dot1 - 1), LEP_B64_URL) == -1)
 		return lep_err_hint(lep_err_new(LEP_E_AUTH, "the Slurm token "
 		    "is not a JWT (header.payload.signature)"), "'scontrol "
 		    "token' prints one: SLURM_JWT=...");

@@ -53,7 +53,7 @@ START_TEST(test_gcp_rs256_matches_rfc7515_a2)
 	ck_assert_ptr_null(lep_rs256_sign(&sig, &siglen, pem, len, in,
 	    strlen(in)));
 	ck_assert_uint_eq(siglen, 256);
-	sig64 = lep_gcp_b64url(sig, siglen);
+	sig64 = lep_base64(sig, siglen, LEP_B64_URL);
 	ck_assert_str_eq(sig64, lep_json_get_str(x, "signature_b64url"));
 	got = xasprintf("%s.%s", in, sig64);
 	ck_assert_str_eq(got, want);
@@ -112,7 +112,8 @@ static const struct {
 
 START_TEST(test_gcp_b64url_is_unpadded_rfc4648)
 {
-	char	*s = lep_gcp_b64url(b64[_i].in, strlen(b64[_i].in));
+	char	*s = lep_base64(b64[_i].in, strlen(b64[_i].in),
+	    LEP_B64_URL);
 
 	ck_assert_str_eq(s, b64[_i].out);
 	free(s);

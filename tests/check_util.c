@@ -420,6 +420,66 @@ START_TEST(test_trailer_round_trip)
 }
 END_TEST
 
+/* RFC 4648 section 10's vectors, both ways; the URL alphabet unpadded. */
+static const struct {
+	const char	*in, *std, *url;
+} b64v[] = {
+	{ "", "", "" },
+	{ "f", "Zg==", "Zg" },
+	{ "fo", "Zm8=", "Zm8" },
+	{ "foo", "Zm9v", "Zm9v" },
+	{ "foob", "Zm9vYg==", "Zm9vYg" },
+	{ "fooba", "Zm9vYmE=", "Zm9vYmE" },
+	{ "foobar", "Zm9vYmFy", "Zm9vYmFy" },
+	{ "\xfb\xff", "+/8=", "-_8" },
+};
+
+START_TEST(test_base64_rfc4648_vectors)
+{
+	char	*e, *d;
+	size_t	 n = strlen(b64v[_i].in), len;
+
+	e = lep_base64(b64v[_i].in, n, 0);
+	ck_assert_str_eq(e, b64v[_i].std);
+	free(e);
+	e = lep_base64(b64v[_i].in, n, LEP_B64_URL);
+	ck_assert_str_eq(e, b64v[_i].url);
+	free(e);
+	ck_assert_int_eq(lep_base64_decode(&d, &len, b64v[_i].std,
+	    strlen(b64v[_i].std), 0), 0);
+	ck_assert_uint_eq(len, n);
+	ck_assert_mem_eq(d, b64v[_i].in, n);
+	free(d);
+	ck_assert_int_eq(lep_base64_decode(&d, &len, b64v[_i].url,
+	    strlen(b64v[_i].url), LEP_B64_URL), 0);
+	ck_assert_uint_eq(len, n);
+	ck_assert_mem_eq(d, b64v[_i].in, n);
+	free(d);
+}
+END_TEST
+
+START_TEST(test_base64_refuses_what_is_not)
+{
+	char	*d;
+	size_t	 len;
+
+	/* The other alphabet, a lone character, bits left over, a
+	   character after padding. */
+	ck_assert_int_eq(lep_base64_decode(&d, &len, "+/8=", 4, LEP_B64_URL),
+	    -1);
+	ck_assert_ptr_null(d);
+	ck_assert_int_eq(lep_base64_decode(&d, &len, "-_8", 3, 0), -1);
+	ck_assert_int_eq(lep_base64_decode(&d, &len, "Zm9vY", 5, 0), -1);
+	ck_assert_int_eq(lep_base64_decode(&d, &len, "Zh==", 4, 0), -1);
+	ck_assert_int_eq(lep_base64_decode(&d, &len, "Zg==Zg", 6, 0), -1);
+	/* Line breaks are skipped, as Go's decoder skips them. */
+	ck_assert_int_eq(lep_base64_decode(&d, &len, "Zm9v\nYmFy\n", 10, 0),
+	    0);
+	ck_assert_str_eq(d, "foobar");
+	free(d);
+}
+END_TEST
+
 Suite *
 suite_util(void)
 {
@@ -442,6 +502,9 @@ suite_util(void)
 	tcase_add_test(tc, test_wire_reads_bodies_of_any_size);
 	tcase_add_test(tc, test_sse_chunk_boundaries_anywhere);
 	tcase_add_test(tc, test_trailer_round_trip);
+	tcase_add_loop_test(tc, test_base64_rfc4648_vectors, 0,
+	    LEP_ARRAY_SIZE(b64v));
+	tcase_add_test(tc, test_base64_refuses_what_is_not);
 	suite_add_tcase(s, tc);
 	return s;
 }
