@@ -69,6 +69,16 @@ svc_load(struct svc *v, struct gcp_state *s, const char *name, int create)
 		lep_json_set_int(v->st, "created", (long long)time(NULL));
 		lep_json_set(v->st, "models", lep_json_arr());
 	}
+	/* Hand-edited or damaged: say so, rather than take it for a
+	   deployment that holds nothing (a stop would then leave all). */
+	if (err == NULL && (lep_json_type(v->st) != LEP_JSON_OBJECT ||
+	    (lep_json_get(v->st, "models") != NULL &&
+	    lep_json_type(lep_json_get(v->st, "models")) != LEP_JSON_ARRAY)))
+		err = lep_err_hint(lep_err_new(LEP_E_FAILED, "%s: not a "
+		    "deployment record of the gcp provider (a JSON object "
+		    "with a \"models\" array)", v->path), "it names what "
+		    "'%s' made on Vertex AI: restore it, or delete what is "
+		    "there by hand", name);
 	if (err == NULL) {
 		v->region = lep_json_get_str(v->st, "region");
 		v->project = lep_json_get_str(v->st, "project");
@@ -107,6 +117,32 @@ vcall(struct lep_json **out, char **status, struct svc *v,
 	    path, body);
 }
 
+/*
+ * Wait for operation op, named in the record meanwhile ("operation"):
+ * a Ctrl-C leaves it there, so that the record says what goes on
+ * without lepton; any other end removes it.
+ */
+static const struct lep_err *
+op_wait(struct lep_json **resp, struct svc *v, const struct lep_json *op,
+    const char *what)
+{
+	const struct lep_err	*err;
+	const char		*name = lep_json_get_str(op, "name");
+
+	if (name != NULL && !lep_json_get_bool(op, "done", 0)) {
+		struct lep_json *o = lep_json_obj();
+
+		lep_json_set_str(o, "name", name);
+		lep_json_set_str(o, "what", what);
+		lep_json_set(v->st, "operation", o);
+		(void)svc_save(v);
+	}
+	err = gcp_wait(resp, v->s, v->region, op, what);
+	if (err == NULL || err->code != LEP_E_INTERRUPTED)
+		lep_json_set(v->st, "operation", lep_json_null());
+	return err;
+}
+
 /* A long-running call: made, then waited for. */
 static const struct lep_err *
 vcall_wait(struct lep_json **resp, struct svc *v, const char *method,
@@ -118,7 +154,7 @@ vcall_wait(struct lep_json **resp, struct svc *v, const char *method,
 	if (resp != NULL)
 		*resp = NULL;
 	if ((err = vcall(&op, NULL, v, method, path, body)) == NULL)
-		err = gcp_wait(resp, v->s, v->region, op, what);
+		err = op_wait(resp, v, op, what);
 	lep_json_free(op);
 	return err;
 }
@@ -366,7 +402,7 @@ make_model(struct svc *v, const struct lep_deploy_req *req,
 		struct lep_json *op = resp;
 
 		resp = NULL;
-		err = gcp_wait(&resp, v->s, v->region, op, what);
+		err = op_wait(&resp, v, op, what);
 		lep_json_free(op);
 	}
 	free(what);
@@ -443,7 +479,7 @@ make_endpoint(struct svc *v, const struct lep_spec *sp)
 		struct lep_json *op = resp;
 
 		resp = NULL;
-		err = gcp_wait(NULL, v->s, v->region, op, what);
+		err = op_wait(NULL, v, op, what);
 		lep_json_free(op);
 	} else if (lep_streq(st, "ALREADY_EXISTS"))
 		err = NULL;
@@ -936,7 +972,10 @@ fail:
 	/* What exists is recorded; the revision before serves on. */
 	if (err->code == LEP_E_CAPACITY && m != NULL)
 		undo_attempt(&v, m);
-	lep_json_set(v.st, "pending", lep_json_null());
+	/* Interrupted, the deployModel goes on: status finds whether
+	   the pending revision came to serve. */
+	if (err->code != LEP_E_INTERRUPTED)
+		lep_json_set(v.st, "pending", lep_json_null());
 	(void)svc_save(&v);
 done:
 	svc_release(&v);
@@ -1024,6 +1063,7 @@ gcp_status(struct lep_deployment **out, void *state, const char *name)
 			lep_json_set_str(v.st, "spec_sha256",
 			    lep_json_get_str(m, "spec_sha256"));
 			lep_json_set(v.st, "pending", lep_json_null());
+			lep_json_set(v.st, "operation", lep_json_null());
 			(void)svc_save(&v);
 		}
 	}
@@ -1034,7 +1074,8 @@ gcp_status(struct lep_deployment **out, void *state, const char *name)
 		*out = deployment(&v, "failed", "no model is deployed on its "
 		    "Vertex AI endpoint", 0);
 	else
-		*out = deployment(&v, "starting", NULL, 0);
+		*out = deployment(&v, "starting", lep_json_get_str(
+		    lep_json_get(v.st, "operation"), "name"), 0);
 done:
 	lep_json_free(ids);
 	svc_release(&v);
@@ -1138,6 +1179,7 @@ gcp_remove(struct lep_deployment **out, void *state, const char *name,
 	lep_json_set_bool(v.st, "stopped", 1);
 	lep_json_set(v.st, "canary", lep_json_null());
 	lep_json_set(v.st, "pending", lep_json_null());
+	lep_json_set(v.st, "operation", lep_json_null());
 	e = svc_save(&v);
 	if (err != NULL) {
 		err = lep_err_hint(lep_err_new(err->code, "'%s' stopped, but "

@@ -491,6 +491,11 @@ gcp_wait(struct lep_json **resp, struct gcp_state *s, const char *region,
 		err = gcp_call(&e, NULL, s, GCP_VERTEX, region, "GET", path,
 		    NULL);
 		free(path);
+		/* Ctrl-C in the GET: the same words as between two. */
+		if (err != NULL && err->code == LEP_E_INTERRUPTED)
+			err = lep_err_hint(lep_err_new(LEP_E_INTERRUPTED,
+			    "interrupted; %s goes on (operation %s)", what,
+			    name), "'lepton status' says where it stands");
 		if (err != NULL)
 			break;
 		lep_json_free(cur);

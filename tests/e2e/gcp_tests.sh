@@ -337,3 +337,53 @@ test_gcp_requests_match_gcloud() {
 	    fail "$(cat "$T/cmp")"
 	cat "$T/cmp"
 }
+
+# Ctrl-C while the deployModel is pending: the record names the
+# operation that goes on (and keeps the revision pending), status says
+# so, and a stop leaves nothing.
+test_gcp_sigint_leaves_the_operation_named() {
+	gcp_setup
+	spec=$(gcp_spec vx-int)
+	ctl '{"faults": [{"method": "POST", "path": ":deployModel$", "pending": 1000, "count": 1}]}'
+	$LEPTON deploy "$spec" >"$T/int.out" 2>"$T/int.err" &
+	pid=$!
+	wait_for 10 polled ':deployModel$' || fail "never polled"
+	sleep 1.5
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	ctl '{"faults": []}'
+	[ $rc = 130 ] || fail "rc $rc: $(cat "$T/int.err")"
+	grep -q "goes on (operation projects/.*/operations/" "$T/int.err" ||
+	    fail "no operation named: $(cat "$T/int.err")"
+	f="$LEPTON_HOME/gcp/services/vx-int.json"
+	jget "$f" 'd["operation"]["name"]' | grep -q "/operations/" ||
+	    fail "record: $(cat "$f")"
+	[ "$(jget "$f" 'd["pending"]')" = 1 ] || fail "pending: $(cat "$f")"
+	run $LEPTON stop vx-int
+	expect_rc 0
+	[ -z "$(held vx-int)" ] || fail "left after stop: $(held vx-int)"
+}
+
+# A record that is valid JSON but no deployment record (an array, a
+# "models" that is no array) is refused naming the file: it is not taken
+# for a deployment that holds nothing, whose stop would leave all.
+test_gcp_damaged_record_is_named() {
+	gcp_setup
+	spec=$(gcp_spec vx-bad)
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	f="$LEPTON_HOME/gcp/services/vx-bad.json"
+	cp "$f" "$T/good.json"
+	for junk in '[1, 2]' '{"models": 5}' '{"region": "us-c'; do
+		printf '%s\n' "$junk" >"$f"
+		run $LEPTON stop vx-bad
+		[ "$rc" != 0 ] || fail "$junk: stop said $(cat "$out")"
+		expect_err "$f"
+		[ -n "$(held vx-bad)" ] || fail "$junk: gone without a record"
+	done
+	cp "$T/good.json" "$f"
+	run $LEPTON stop vx-bad
+	expect_rc 0
+	[ -z "$(held vx-bad)" ] || fail "left: $(held vx-bad)"
+}
