@@ -114,25 +114,19 @@ held(const struct lep_http_resp *r)
 	return n;
 }
 
-/*
- * A resumable upload: a session, then GCP_CHUNK pieces, each a PUT
- * (retried on its own by lep_http_do); after a failed piece the session
- * is asked how much it holds, and the upload goes on from there.
- */
+/* A new resumable upload session's URL in *session (caller frees). */
 static const struct lep_err *
-put_resumable(struct gcp_state *s, const char *bucket, const char *object,
-    const void *data, size_t len)
+begin_session(char **session, struct gcp_state *s, const char *bucket,
+    const char *object, size_t len)
 {
 	const struct lep_err	*err;
 	struct lep_http_resp	 resp;
 	struct lep_json		*meta;
 	char			*b = lep_url_escape(bucket);
-	char			*o = lep_url_escape(object), *path, *text;
-	char			*session = NULL, *hdr;
+	char			*o = lep_url_escape(object), *path, *text, *hdr;
 	const char		*hdrs[1];
-	size_t			 off = 0, n;
-	int			 lost = 0;
 
+	*session = NULL;
 	path = xasprintf("upload/storage/v1/b/%s/o?uploadType=resumable&"
 	    "name=%s", b, o);
 	meta = lep_json_obj();
@@ -143,14 +137,39 @@ put_resumable(struct gcp_state *s, const char *bucket, const char *object,
 	hdrs[0] = hdr;
 	err = gcp_send(&resp, NULL, s, GCP_STORAGE, NULL, "POST", path, text,
 	    strlen(text), "application/json", hdrs, 1);
-	free(text);
-	free(hdr);
-	if (err == NULL && (session = lep_http_resp_header(&resp,
+	if (err == NULL && (*session = lep_http_resp_header(&resp,
 	    "Location")) == NULL)
 		err = lep_err_new(LEP_E_PROVIDER, "Cloud Storage: a resumable "
 		    "upload of gs://%s/%s began without a session URL",
 		    bucket, object);
 	lep_http_resp_release(&resp);
+	free(text);
+	free(hdr);
+	free(path);
+	free(b);
+	free(o);
+	return err;
+}
+
+/*
+ * A resumable upload: a session, then GCP_CHUNK pieces, each a PUT
+ * (retried on its own by lep_http_do); after a failed piece the session
+ * is asked how much it holds, and the upload goes on from there. A
+ * session Google no longer knows (404, 410: expired, or lost) is begun
+ * again from the first byte, as Google's upload guide says.
+ */
+static const struct lep_err *
+put_resumable(struct gcp_state *s, const char *bucket, const char *object,
+    const void *data, size_t len)
+{
+	const struct lep_err	*err;
+	struct lep_http_resp	 resp;
+	char			*session = NULL, *hdr;
+	const char		*hdrs[1];
+	size_t			 off = 0, n;
+	int			 lost = 0, restarts = 0;
+
+	err = begin_session(&session, s, bucket, object, len);
 	while (err == NULL) {
 		n = len - off < GCP_CHUNK ? len - off : GCP_CHUNK;
 		hdr = n > 0 ? xasprintf("Content-Range: bytes %zu-%zu/%zu",
@@ -175,6 +194,16 @@ put_resumable(struct gcp_state *s, const char *bucket, const char *object,
 				    len);
 			continue;
 		}
+		if ((resp.status == 404 || resp.status == 410) &&
+		    ++restarts <= 3) {
+			/* The session is gone: a new one, from byte 0. */
+			lep_http_resp_release(&resp);
+			free(session);
+			session = NULL;
+			off = 0;
+			err = begin_session(&session, s, bucket, object, len);
+			continue;
+		}
 		lep_http_resp_release(&resp);
 		/* A piece failed past its retries: where do we stand? */
 		if (err->code != LEP_E_PROVIDER && err->code != LEP_E_TIMEOUT)
@@ -192,12 +221,16 @@ put_resumable(struct gcp_state *s, const char *bucket, const char *object,
 		}
 		if (err == NULL)
 			off = held(&resp);
+		else if ((resp.status == 404 || resp.status == 410) &&
+		    ++restarts <= 3) {
+			free(session);
+			session = NULL;
+			off = 0;
+			err = begin_session(&session, s, bucket, object, len);
+		}
 		lep_http_resp_release(&resp);
 	}
 	free(session);
-	free(path);
-	free(b);
-	free(o);
 	return err;
 }
 

@@ -387,3 +387,24 @@ test_gcp_damaged_record_is_named() {
 	expect_rc 0
 	[ -z "$(held vx-bad)" ] || fail "left: $(held vx-bad)"
 }
+
+# A resumable upload (a model over 8 MiB) whose session Google no longer
+# knows midway (404 on a piece, and on the status query after a 503
+# burst): a new session from byte 0, and the deploy goes on.
+test_gcp_resumable_upload_survives_a_lost_session() {
+	gcp_setup
+	spec=$(gcp_spec vx-big)
+	d=$(dirname "$spec")
+	rm -rf "$d/model"
+	mkdir "$d/model"
+	head -c 20000000 /dev/urandom >"$d/model/weights.bin"
+	ctl '{"faults": [{"method": "PUT", "path": "^/upload/", "status": 404, "count": 1, "message": "No such upload session."}]}'
+	run $LEPTON deploy "$spec"
+	ctl '{"faults": []}'
+	expect_rc 0
+	[ "$(reqs | grep -c "POST /upload/storage/v1/b/.*/o$")" -ge 2 ] ||
+	    fail "no new session: $(reqs | grep upload)"
+	run $LEPTON stop vx-big
+	expect_rc 0
+	[ -z "$(held vx-big)" ] || fail "left: $(held vx-big)"
+}
