@@ -408,3 +408,24 @@ test_gcp_resumable_upload_survives_a_lost_session() {
 	expect_rc 0
 	[ -z "$(held vx-big)" ] || fail "left: $(held vx-big)"
 }
+
+# train killed after customJobs.create, before its answer was recorded
+# (the record as that kill leaves it: no job name, phase "submitting"):
+# a stop finds the custom job by its displayName and cancels it.
+test_gcp_train_killed_after_create_is_stopped() {
+	gcp_setup
+	d=$(iris_copy)
+	ctl '{"job_seconds": [60, 60]}'
+	run $LEPTON train --detach "$d/train-gcp.yaml"
+	ctl '{"job_seconds": [1, 2]}'
+	expect_rc 0
+	id=$(ls "$LEPTON_HOME/gcp/jobs" | sed -n 's/\.json$//p')
+	f="$LEPTON_HOME/gcp/jobs/$id.json"
+	$PY -c 'import json,sys
+d = json.load(open(sys.argv[1])); del d["job"]; d["phase"] = "submitting"
+json.dump(d, open(sys.argv[1], "w"))' "$f"
+	run timeout 30 $LEPTON stop "$id"
+	expect_rc 0
+	[ "$(sq "[j['state'] for j in s['jobs'] if j['displayName'] == '$id']")" = "['JOB_STATE_CANCELLED']" ] ||
+	    fail "not cancelled: $(sq "[(j['displayName'], j['state']) for j in s['jobs']]")"
+}
