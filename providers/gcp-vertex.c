@@ -819,6 +819,56 @@ settle_uploads(struct svc *v, const char *hex, const char *pin)
 	return err;
 }
 
+/*
+ * The deployed model a canary shares the endpoint with: the recorded
+ * revision's (old), unless a promote or an abort cut short moved all
+ * the traffic elsewhere and undeployed it: then the one that takes the
+ * most traffic now, in old. None (nothing serves): *canary = 0, a
+ * plain update.
+ */
+static const struct lep_err *
+serving_now(int *canary, struct svc *v, char *old, size_t len,
+    long long rev)
+{
+	const struct lep_err	*err;
+	struct lep_json		*ids = NULL, *split = NULL;
+	const char		*best = NULL;
+	char			 self[24];
+	long long		 pct, top = -1;
+	size_t			 i;
+
+	if (endpoint_get(&ids, &split, v, &err) == -1)
+		goto done;
+	if (has_id(ids, old))
+		goto done;
+	dm_id(self, sizeof(self), rev);
+	for (i = 0; i < lep_json_len(ids); i++) {
+		const char *id = lep_json_string(lep_json_at(ids, i));
+
+		if (lep_streq(id, self))
+			continue;
+		pct = 0;
+		(void)lep_json_get_ll(split, id, &pct);
+		if (pct > top) {
+			top = pct;
+			best = id;
+		}
+	}
+	if (best != NULL) {
+		if (v->s->out != NULL)
+			lep_out_info(v->s->out, "gcp: %s: deployed model %s "
+			    "is gone from the endpoint (an interrupted "
+			    "rollout); the canary shares it with %s", v->name,
+			    old, best);
+		lep_strlcpy(old, best, len);
+	} else
+		*canary = 0;
+done:
+	lep_json_free(ids);
+	lep_json_free(split);
+	return err;
+}
+
 /* Is there anything of this deployment on Vertex? */
 static int
 holds_anything(const struct lep_json *st)
@@ -927,6 +977,9 @@ gcp_deploy(struct lep_deployment **out, void *state,
 	    (err = make_model(&v, req, m)) != NULL ||
 	    (err = make_endpoint(&v, sp)) != NULL)
 		goto fail;
+	if (canary && (err = serving_now(&canary, &v, old, sizeof(old),
+	    req->revision)) != NULL)
+		goto fail;
 	split = lep_json_obj();
 	if (canary) {
 		lep_json_set_int(split, "0", sp->service.canary_percent);
@@ -949,6 +1002,8 @@ gcp_deploy(struct lep_deployment **out, void *state,
 		lep_json_set_int(c, "revision", req->revision);
 		lep_json_set_int(c, "percent", sp->service.canary_percent);
 		lep_json_set_str(c, "spec_sha256", req->spec_sha256);
+		/* What an abort gives the traffic back to. */
+		lep_json_set_str(c, "serving", old);
 		lep_json_set(v.st, "canary", c);
 	} else {
 		/* Vertex moved the traffic when the new model was up. */
@@ -1008,6 +1063,10 @@ gcp_update(struct lep_deployment **out, void *state, const char *name,
 	(void)lep_json_get_ll(v.st, "revision", &rev);
 	dm_id(keep, sizeof(keep), strcmp(action, "promote") == 0 ? crev :
 	    rev);
+	if (strcmp(action, "promote") != 0 &&
+	    lep_json_get_str(can, "serving") != NULL)
+		lep_strlcpy(keep, lep_json_get_str(can, "serving"),
+		    sizeof(keep));
 	if ((err = route_all(&v, keep)) != NULL ||
 	    (err = undeploy_others(&v, keep)) != NULL)
 		goto done;
@@ -1068,14 +1127,18 @@ gcp_status(struct lep_deployment **out, void *state, const char *name)
 		}
 	}
 	dm_id(id, sizeof(id), rev);
+	/* A canary beside a revision other than the recorded one (see
+	   serving_now): that one serves. */
+	if (lep_json_get_str(lep_json_get(v.st, "canary"), "serving") != NULL)
+		lep_strlcpy(id, lep_json_get_str(lep_json_get(v.st, "canary"),
+		    "serving"), sizeof(id));
 	if (rev > 0 && has_id(ids, id))
 		*out = deployment(&v, "running", NULL, 1);
 	else if (lep_json_len(ids) == 0)
 		*out = deployment(&v, "failed", "no model is deployed on its "
 		    "Vertex AI endpoint", 0);
 	else
-		*out = deployment(&v, "starting", lep_json_get_str(
-		    lep_json_get(v.st, "operation"), "name"), 0);
+		*out = deployment(&v, "starting", NULL, 0);
 done:
 	lep_json_free(ids);
 	svc_release(&v);
