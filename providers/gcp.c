@@ -260,6 +260,15 @@ google_err(struct gcp_state *s, long http, const char *status,
 
 	if (msg == NULL)
 		msg = "";
+	/*
+	 * An HTTP 429 is RESOURCE_EXHAUSTED too, but as a rate limit (too
+	 * many requests), past its retries: transient, not "no machine or
+	 * quota here" (which would move a deploy to another region, and
+	 * make a status or a stop exit 16). Vertex's own quota refusals
+	 * say "quota".
+	 */
+	if (http == 429 && !capacity_said(NULL, msg))
+		status = NULL;
 	if (capacity_said(status, msg))
 		return lep_err_capacity(status != NULL ? status :
 		    "RESOURCE_EXHAUSTED", "%s: %s", what, msg);

@@ -467,3 +467,20 @@ test_gcp_canary_after_a_cut_promote() {
 	expect_rc 0
 	[ -z "$(held vx-cut)" ] || fail "left: $(held vx-cut)"
 }
+
+# A burst of 429 (a rate limit, RESOURCE_EXHAUSTED) that outlasts the
+# retries is a transient provider error (exit 7), not "no capacity"
+# (exit 16, which would send a deploy to another region).
+test_gcp_rate_limit_is_not_capacity() {
+	gcp_setup
+	spec=$(gcp_spec vx-429)
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	ctl '{"faults": [{"method": "GET", "path": "endpoints/", "status": 429, "retry_after": 0, "count": 30, "message": "Too many requests."}]}'
+	run $LEPTON status vx-429
+	ctl '{"faults": []}'
+	expect_rc 7
+	expect_err "429"
+	run $LEPTON stop vx-429
+	expect_rc 0
+}
