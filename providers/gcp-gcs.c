@@ -251,9 +251,35 @@ gcp_gcs_get(struct lep_buf *out, struct gcp_state *s, const char *bucket,
 	struct lep_http_resp	 resp;
 	char			*b = lep_url_escape(bucket);
 	char			*o = lep_url_escape(object), *path;
+	struct lep_json		*meta = NULL;
+	long long		 size = -1;
+	const char		*v;
 
 	lep_buf_init(out, 0);
+	/*
+	 * Its size first: an object (model weights) may be far larger
+	 * than an API answer (GCP_ANSWER_MAX), and one over max is
+	 * refused before it is read.
+	 */
+	path = xasprintf("storage/v1/b/%s/o/%s", b, o);
+	err = gcp_call(&meta, NULL, s, GCP_STORAGE, NULL, "GET", path, NULL);
+	free(path);
+	if (err == NULL && (v = lep_json_get_str(meta, "size")) != NULL)
+		size = strtoll(v, NULL, 10);
+	lep_json_free(meta);
+	if (err != NULL) {
+		free(b);
+		free(o);
+		return err;
+	}
+	if (size > 0 && (unsigned long long)size > max) {
+		free(b);
+		free(o);
+		return lep_err_new(LEP_E_FAILED, "gs://%s/%s is over %zu bytes",
+		    bucket, object, max);
+	}
 	path = xasprintf("storage/v1/b/%s/o/%s?alt=media", b, o);
+	s->answer_max = (size >= 0 ? (size_t)size : max) + 1;
 	err = gcp_send(&resp, NULL, s, GCP_STORAGE, NULL, "GET", path, NULL,
 	    0, NULL, NULL, 0);
 	if (err == NULL && resp.body.len > max)

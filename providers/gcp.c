@@ -353,7 +353,10 @@ gcp_send(struct lep_http_resp *resp, char **status, struct gcp_state *s,
 	char			*base, *url, *what;
 	long long		 wait;
 	int			 tries, post;
+	size_t			 max = s->answer_max > 0 ? s->answer_max :
+				    GCP_ANSWER_MAX;
 
+	s->answer_max = 0;
 	if (status != NULL)
 		*status = NULL;
 	lep_http_resp_init(resp);
@@ -375,7 +378,7 @@ gcp_send(struct lep_http_resp *resp, char **status, struct gcp_state *s,
 	req.headers = headers;
 	req.nheaders = nheaders;
 	req.bearer = s->creds.token;
-	req.max_body = GCP_ANSWER_MAX;
+	req.max_body = max;
 	req.retries = 4;
 	req.cacert = s->ca_file;
 	req.cancel = &interrupted;

@@ -484,3 +484,35 @@ test_gcp_rate_limit_is_not_capacity() {
 	run $LEPTON stop vx-429
 	expect_rc 0
 }
+
+# A job whose output holds a file over 8 MiB (model weights): it is
+# fetched and registered, not refused as an over-long API answer (which
+# left the job "running" for ever).
+test_gcp_train_output_over_8mib() {
+	gcp_setup
+	d=$(iris_copy)
+	ctl '{"job_seconds": [1, 6]}'
+	run $LEPTON train --detach "$d/train-gcp.yaml"
+	ctl '{"job_seconds": [1, 2]}'
+	expect_rc 0
+	id=$(ls "$LEPTON_HOME/gcp/jobs" | sed -n 's/\.json$//p')
+	tok=$(for f in "$LEPTON_HOME"/cache/gcp/*; do
+		$PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$f" 2>/dev/null
+	done | head -1)
+	head -c 12000000 /dev/urandom >"$T/weights.bin"
+	curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $tok" \
+	    -H 'Content-Type: application/octet-stream' --data-binary @"$T/weights.bin" \
+	    "$LEP_GCP_URL/upload/storage/v1/b/lepton-proj-1/o?uploadType=media&name=jobs%2F$id%2Foutput%2Fmodel%2Fweights.bin" ||
+	    fail "upload"
+	n=0
+	while [ $n -lt 30 ]; do
+		run $LEPTON status "$id"
+		grep -q running "$out" || break
+		sleep 1
+		n=$((n + 1))
+	done
+	grep -q succeeded "$out" || fail "status: $(cat "$out" "$err")"
+	run $LEPTON models show iris@v1
+	expect_rc 0
+	expect_out "$id"
+}
