@@ -114,25 +114,19 @@ held(const struct lep_http_resp *r)
 	return n;
 }
 
-/*
- * A resumable upload: a session, then GCP_CHUNK pieces, each a PUT
- * (retried on its own by lep_http_do); after a failed piece the session
- * is asked how much it holds, and the upload goes on from there.
- */
+/* A new resumable upload session's URL in *session (caller frees). */
 static const struct lep_err *
-put_resumable(struct gcp_state *s, const char *bucket, const char *object,
-    const void *data, size_t len)
+begin_session(char **session, struct gcp_state *s, const char *bucket,
+    const char *object, size_t len)
 {
 	const struct lep_err	*err;
 	struct lep_http_resp	 resp;
 	struct lep_json		*meta;
 	char			*b = lep_url_escape(bucket);
-	char			*o = lep_url_escape(object), *path, *text;
-	char			*session = NULL, *hdr;
+	char			*o = lep_url_escape(object), *path, *text, *hdr;
 	const char		*hdrs[1];
-	size_t			 off = 0, n;
-	int			 lost = 0;
 
+	*session = NULL;
 	path = xasprintf("upload/storage/v1/b/%s/o?uploadType=resumable&"
 	    "name=%s", b, o);
 	meta = lep_json_obj();
@@ -143,14 +137,39 @@ put_resumable(struct gcp_state *s, const char *bucket, const char *object,
 	hdrs[0] = hdr;
 	err = gcp_send(&resp, NULL, s, GCP_STORAGE, NULL, "POST", path, text,
 	    strlen(text), "application/json", hdrs, 1);
-	free(text);
-	free(hdr);
-	if (err == NULL && (session = lep_http_resp_header(&resp,
+	if (err == NULL && (*session = lep_http_resp_header(&resp,
 	    "Location")) == NULL)
 		err = lep_err_new(LEP_E_PROVIDER, "Cloud Storage: a resumable "
 		    "upload of gs://%s/%s began without a session URL",
 		    bucket, object);
 	lep_http_resp_release(&resp);
+	free(text);
+	free(hdr);
+	free(path);
+	free(b);
+	free(o);
+	return err;
+}
+
+/*
+ * A resumable upload: a session, then GCP_CHUNK pieces, each a PUT
+ * (retried on its own by lep_http_do); after a failed piece the session
+ * is asked how much it holds, and the upload goes on from there. A
+ * session Google no longer knows (404, 410: expired, or lost) is begun
+ * again from the first byte, as Google's upload guide says.
+ */
+static const struct lep_err *
+put_resumable(struct gcp_state *s, const char *bucket, const char *object,
+    const void *data, size_t len)
+{
+	const struct lep_err	*err;
+	struct lep_http_resp	 resp;
+	char			*session = NULL, *hdr;
+	const char		*hdrs[1];
+	size_t			 off = 0, n;
+	int			 lost = 0, restarts = 0;
+
+	err = begin_session(&session, s, bucket, object, len);
 	while (err == NULL) {
 		n = len - off < GCP_CHUNK ? len - off : GCP_CHUNK;
 		hdr = n > 0 ? xasprintf("Content-Range: bytes %zu-%zu/%zu",
@@ -175,6 +194,16 @@ put_resumable(struct gcp_state *s, const char *bucket, const char *object,
 				    len);
 			continue;
 		}
+		if ((resp.status == 404 || resp.status == 410) &&
+		    ++restarts <= 3) {
+			/* The session is gone: a new one, from byte 0. */
+			lep_http_resp_release(&resp);
+			free(session);
+			session = NULL;
+			off = 0;
+			err = begin_session(&session, s, bucket, object, len);
+			continue;
+		}
 		lep_http_resp_release(&resp);
 		/* A piece failed past its retries: where do we stand? */
 		if (err->code != LEP_E_PROVIDER && err->code != LEP_E_TIMEOUT)
@@ -192,12 +221,16 @@ put_resumable(struct gcp_state *s, const char *bucket, const char *object,
 		}
 		if (err == NULL)
 			off = held(&resp);
+		else if ((resp.status == 404 || resp.status == 410) &&
+		    ++restarts <= 3) {
+			free(session);
+			session = NULL;
+			off = 0;
+			err = begin_session(&session, s, bucket, object, len);
+		}
 		lep_http_resp_release(&resp);
 	}
 	free(session);
-	free(path);
-	free(b);
-	free(o);
 	return err;
 }
 
@@ -218,9 +251,35 @@ gcp_gcs_get(struct lep_buf *out, struct gcp_state *s, const char *bucket,
 	struct lep_http_resp	 resp;
 	char			*b = lep_url_escape(bucket);
 	char			*o = lep_url_escape(object), *path;
+	struct lep_json		*meta = NULL;
+	long long		 size = -1;
+	const char		*v;
 
 	lep_buf_init(out, 0);
+	/*
+	 * Its size first: an object (model weights) may be far larger
+	 * than an API answer (GCP_ANSWER_MAX), and one over max is
+	 * refused before it is read.
+	 */
+	path = xasprintf("storage/v1/b/%s/o/%s", b, o);
+	err = gcp_call(&meta, NULL, s, GCP_STORAGE, NULL, "GET", path, NULL);
+	free(path);
+	if (err == NULL && (v = lep_json_get_str(meta, "size")) != NULL)
+		size = strtoll(v, NULL, 10);
+	lep_json_free(meta);
+	if (err != NULL) {
+		free(b);
+		free(o);
+		return err;
+	}
+	if (size > 0 && (unsigned long long)size > max) {
+		free(b);
+		free(o);
+		return lep_err_new(LEP_E_FAILED, "gs://%s/%s is over %zu bytes",
+		    bucket, object, max);
+	}
 	path = xasprintf("storage/v1/b/%s/o/%s?alt=media", b, o);
+	s->answer_max = (size >= 0 ? (size_t)size : max) + 1;
 	err = gcp_send(&resp, NULL, s, GCP_STORAGE, NULL, "GET", path, NULL,
 	    0, NULL, NULL, 0);
 	if (err == NULL && resp.body.len > max)

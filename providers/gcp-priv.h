@@ -68,6 +68,9 @@ struct gcp_state {
 	char			*bucket;	/* config gcp.bucket */
 	char			*endpoint[3];	/* config overrides, by api */
 	/* Resolved on first use (never at open: no network there). */
+	/* The most the next gcp_send's answer may hold (0:
+	   GCP_ANSWER_MAX); reset by it. An object's read sets it. */
+	size_t			 answer_max;
 	int			 resolved;
 	const struct lep_err	*creds_err;
 	struct lep_gcp_creds	 creds;

@@ -288,6 +288,9 @@ gcp_submit(struct lep_job **out, void *state, const struct lep_submit_req *req)
 	lep_json_set(j, "spec", lep_spec_to_json(sp));
 	lep_json_set_str(j, "spec_file", sp->file);
 	lep_json_set_str(j, "spec_dir", sp->dir);
+	/* Until Vertex's answer is recorded: a kill in between leaves a
+	   job only its displayName finds (adopt). */
+	lep_json_set_str(j, "phase", "submitting");
 	if ((err = job_write(s, req->id, j)) != NULL)
 		goto done;
 	obj = xasprintf("jobs/%s/code/sourcedir.tar.gz", req->id);
@@ -546,6 +549,76 @@ phase_of(const char *st)
 	return "running";
 }
 
+/*
+ * A record a submit left before it recorded Vertex's answer (killed
+ * between customJobs.create and the write): the custom job, if Vertex
+ * made it, is found by its displayName (the id) and recorded; if not,
+ * nothing runs, and the record says the job failed. Errors: as gcp_call.
+ */
+static const struct lep_err *
+adopt(struct gcp_state *s, const char *id, struct lep_json *j)
+{
+	const struct lep_err	*err = NULL;
+	struct lep_json		*ans, *jobs;
+	const char		*project, *region, *tok, *name = NULL;
+	char			*parent, *path, *t = NULL, *q;
+	size_t			 i;
+
+	if (lep_json_get_str(j, "job") != NULL ||
+	    (lep_json_get_str(j, "phase") != NULL &&
+	    !lep_streq(lep_json_get_str(j, "phase"), "submitting")))
+		return NULL;
+	if ((project = lep_json_get_str(j, "project")) == NULL ||
+	    (region = lep_json_get_str(j, "region")) == NULL)
+		return lep_err_new(LEP_E_FAILED, "job %s: its record names no "
+		    "project or region", id);
+	parent = gcp_parent(project, region);
+	q = xasprintf("display_name=\"%s\"", id);
+	path = lep_url_escape(q);
+	free(q);
+	q = path;
+	for (;;) {
+		path = xasprintf("v1/%s/customJobs?filter=%s%s%s", parent, q,
+		    t != NULL ? "&pageToken=" : "", t != NULL ? t : "");
+		free(t);
+		t = NULL;
+		ans = NULL;
+		err = gcp_call(&ans, NULL, s, GCP_VERTEX, region, "GET", path,
+		    NULL);
+		free(path);
+		if (err != NULL)
+			break;
+		jobs = lep_json_get(ans, "customJobs");
+		for (i = 0; i < lep_json_len(jobs); i++)
+			if (lep_streq(lep_json_get_str(lep_json_at(jobs, i),
+			    "displayName"), id) && name == NULL)
+				name = lep_json_get_str(lep_json_at(jobs, i),
+				    "name");
+		if (name != NULL)
+			lep_json_set_str(j, "job", name);
+		tok = lep_json_get_str(ans, "nextPageToken");
+		if (name == NULL && tok != NULL && *tok != '\0')
+			t = lep_url_escape(tok);
+		lep_json_free(ans);
+		if (t == NULL)
+			break;
+	}
+	free(q);
+	free(parent);
+	if (err != NULL)
+		return err;
+	if (lep_json_get_str(j, "job") != NULL)
+		lep_json_set_str(j, "phase", "running");
+	else {
+		lep_json_set_str(j, "phase", "failed");
+		lep_json_set_int(j, "exit_code", 1);
+		lep_json_set_int(j, "ended", (long long)time(NULL));
+		lep_json_set_str(j, "message", "lepton was stopped before "
+		    "Vertex AI made the custom job: nothing ran");
+	}
+	return job_write(s, id, j);
+}
+
 const struct lep_err *
 gcp_job_status(struct lep_job **out, void *state, const char *id)
 {
@@ -558,6 +631,8 @@ gcp_job_status(struct lep_job **out, void *state, const char *id)
 	*out = NULL;
 	if ((err = job_read(&j, s, id)) != NULL)
 		return err;
+	if ((err = adopt(s, id, j)) != NULL)
+		goto done;
 	if (!lep_streq(lep_json_get_str(j, "phase"), "running") ||
 	    (name = lep_json_get_str(j, "job")) == NULL)
 		goto done;	/* ended, and recorded */
@@ -592,6 +667,10 @@ gcp_cancel(struct lep_job **out, void *state, const char *id, int grace_s)
 	*out = NULL;
 	if ((err = job_read(&j, s, id)) != NULL)
 		return err;
+	if ((err = adopt(s, id, j)) != NULL) {
+		lep_json_free(j);
+		return err;
+	}
 	if (lep_streq(lep_json_get_str(j, "phase"), "running") &&
 	    (name = lep_json_get_str(j, "job")) != NULL) {
 		path = xasprintf("v1/%s:cancel", name);

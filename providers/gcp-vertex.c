@@ -69,6 +69,16 @@ svc_load(struct svc *v, struct gcp_state *s, const char *name, int create)
 		lep_json_set_int(v->st, "created", (long long)time(NULL));
 		lep_json_set(v->st, "models", lep_json_arr());
 	}
+	/* Hand-edited or damaged: say so, rather than take it for a
+	   deployment that holds nothing (a stop would then leave all). */
+	if (err == NULL && (lep_json_type(v->st) != LEP_JSON_OBJECT ||
+	    (lep_json_get(v->st, "models") != NULL &&
+	    lep_json_type(lep_json_get(v->st, "models")) != LEP_JSON_ARRAY)))
+		err = lep_err_hint(lep_err_new(LEP_E_FAILED, "%s: not a "
+		    "deployment record of the gcp provider (a JSON object "
+		    "with a \"models\" array)", v->path), "it names what "
+		    "'%s' made on Vertex AI: restore it, or delete what is "
+		    "there by hand", name);
 	if (err == NULL) {
 		v->region = lep_json_get_str(v->st, "region");
 		v->project = lep_json_get_str(v->st, "project");
@@ -107,6 +117,32 @@ vcall(struct lep_json **out, char **status, struct svc *v,
 	    path, body);
 }
 
+/*
+ * Wait for operation op, named in the record meanwhile ("operation"):
+ * a Ctrl-C leaves it there, so that the record says what goes on
+ * without lepton; any other end removes it.
+ */
+static const struct lep_err *
+op_wait(struct lep_json **resp, struct svc *v, const struct lep_json *op,
+    const char *what)
+{
+	const struct lep_err	*err;
+	const char		*name = lep_json_get_str(op, "name");
+
+	if (name != NULL && !lep_json_get_bool(op, "done", 0)) {
+		struct lep_json *o = lep_json_obj();
+
+		lep_json_set_str(o, "name", name);
+		lep_json_set_str(o, "what", what);
+		lep_json_set(v->st, "operation", o);
+		(void)svc_save(v);
+	}
+	err = gcp_wait(resp, v->s, v->region, op, what);
+	if (err == NULL || err->code != LEP_E_INTERRUPTED)
+		lep_json_set(v->st, "operation", lep_json_null());
+	return err;
+}
+
 /* A long-running call: made, then waited for. */
 static const struct lep_err *
 vcall_wait(struct lep_json **resp, struct svc *v, const char *method,
@@ -118,7 +154,7 @@ vcall_wait(struct lep_json **resp, struct svc *v, const char *method,
 	if (resp != NULL)
 		*resp = NULL;
 	if ((err = vcall(&op, NULL, v, method, path, body)) == NULL)
-		err = gcp_wait(resp, v->s, v->region, op, what);
+		err = op_wait(resp, v, op, what);
 	lep_json_free(op);
 	return err;
 }
@@ -366,7 +402,7 @@ make_model(struct svc *v, const struct lep_deploy_req *req,
 		struct lep_json *op = resp;
 
 		resp = NULL;
-		err = gcp_wait(&resp, v->s, v->region, op, what);
+		err = op_wait(&resp, v, op, what);
 		lep_json_free(op);
 	}
 	free(what);
@@ -443,7 +479,7 @@ make_endpoint(struct svc *v, const struct lep_spec *sp)
 		struct lep_json *op = resp;
 
 		resp = NULL;
-		err = gcp_wait(NULL, v->s, v->region, op, what);
+		err = op_wait(NULL, v, op, what);
 		lep_json_free(op);
 	} else if (lep_streq(st, "ALREADY_EXISTS"))
 		err = NULL;
@@ -753,6 +789,56 @@ settle_uploads(struct svc *v, const char *hex, const char *pin)
 	return err;
 }
 
+/*
+ * The deployed model a canary shares the endpoint with: the recorded
+ * revision's (old), unless a promote or an abort cut short moved all
+ * the traffic elsewhere and undeployed it: then the one that takes the
+ * most traffic now, in old. None (nothing serves): *canary = 0, a
+ * plain update.
+ */
+static const struct lep_err *
+serving_now(int *canary, struct svc *v, char *old, size_t len,
+    long long rev)
+{
+	const struct lep_err	*err;
+	struct lep_json		*ids = NULL, *split = NULL;
+	const char		*best = NULL;
+	char			 self[24];
+	long long		 pct, top = -1;
+	size_t			 i;
+
+	if (endpoint_get(&ids, &split, v, &err) == -1)
+		goto done;
+	if (has_id(ids, old))
+		goto done;
+	dm_id(self, sizeof(self), rev);
+	for (i = 0; i < lep_json_len(ids); i++) {
+		const char *id = lep_json_string(lep_json_at(ids, i));
+
+		if (lep_streq(id, self))
+			continue;
+		pct = 0;
+		(void)lep_json_get_ll(split, id, &pct);
+		if (pct > top) {
+			top = pct;
+			best = id;
+		}
+	}
+	if (best != NULL) {
+		if (v->s->out != NULL)
+			lep_out_info(v->s->out, "gcp: %s: deployed model %s "
+			    "is gone from the endpoint (an interrupted "
+			    "rollout); the canary shares it with %s", v->name,
+			    old, best);
+		lep_strlcpy(old, best, len);
+	} else
+		*canary = 0;
+done:
+	lep_json_free(ids);
+	lep_json_free(split);
+	return err;
+}
+
 /* Is there anything of this deployment on Vertex? */
 static int
 holds_anything(const struct lep_json *st)
@@ -861,6 +947,9 @@ gcp_deploy(struct lep_deployment **out, void *state,
 	    (err = make_model(&v, req, m)) != NULL ||
 	    (err = make_endpoint(&v, sp)) != NULL)
 		goto fail;
+	if (canary && (err = serving_now(&canary, &v, old, sizeof(old),
+	    req->revision)) != NULL)
+		goto fail;
 	split = lep_json_obj();
 	if (canary) {
 		lep_json_set_int(split, "0", sp->service.canary_percent);
@@ -883,6 +972,8 @@ gcp_deploy(struct lep_deployment **out, void *state,
 		lep_json_set_int(c, "revision", req->revision);
 		lep_json_set_int(c, "percent", sp->service.canary_percent);
 		lep_json_set_str(c, "spec_sha256", req->spec_sha256);
+		/* What an abort gives the traffic back to. */
+		lep_json_set_str(c, "serving", old);
 		lep_json_set(v.st, "canary", c);
 	} else {
 		/* Vertex moved the traffic when the new model was up. */
@@ -906,7 +997,10 @@ fail:
 	/* What exists is recorded; the revision before serves on. */
 	if (err->code == LEP_E_CAPACITY && m != NULL)
 		undo_attempt(&v, m);
-	lep_json_set(v.st, "pending", lep_json_null());
+	/* Interrupted, the deployModel goes on: status finds whether
+	   the pending revision came to serve. */
+	if (err->code != LEP_E_INTERRUPTED)
+		lep_json_set(v.st, "pending", lep_json_null());
 	(void)svc_save(&v);
 done:
 	svc_release(&v);
@@ -939,6 +1033,10 @@ gcp_update(struct lep_deployment **out, void *state, const char *name,
 	(void)lep_json_get_ll(v.st, "revision", &rev);
 	dm_id(keep, sizeof(keep), strcmp(action, "promote") == 0 ? crev :
 	    rev);
+	if (strcmp(action, "promote") != 0 &&
+	    lep_json_get_str(can, "serving") != NULL)
+		lep_strlcpy(keep, lep_json_get_str(can, "serving"),
+		    sizeof(keep));
 	if ((err = route_all(&v, keep)) != NULL ||
 	    (err = undeploy_others(&v, keep)) != NULL)
 		goto done;
@@ -994,10 +1092,16 @@ gcp_status(struct lep_deployment **out, void *state, const char *name)
 			lep_json_set_str(v.st, "spec_sha256",
 			    lep_json_get_str(m, "spec_sha256"));
 			lep_json_set(v.st, "pending", lep_json_null());
+			lep_json_set(v.st, "operation", lep_json_null());
 			(void)svc_save(&v);
 		}
 	}
 	dm_id(id, sizeof(id), rev);
+	/* A canary beside a revision other than the recorded one (see
+	   serving_now): that one serves. */
+	if (lep_json_get_str(lep_json_get(v.st, "canary"), "serving") != NULL)
+		lep_strlcpy(id, lep_json_get_str(lep_json_get(v.st, "canary"),
+		    "serving"), sizeof(id));
 	if (rev > 0 && has_id(ids, id))
 		*out = deployment(&v, "running", NULL, 1);
 	else if (lep_json_len(ids) == 0)
@@ -1108,6 +1212,7 @@ gcp_remove(struct lep_deployment **out, void *state, const char *name,
 	lep_json_set_bool(v.st, "stopped", 1);
 	lep_json_set(v.st, "canary", lep_json_null());
 	lep_json_set(v.st, "pending", lep_json_null());
+	lep_json_set(v.st, "operation", lep_json_null());
 	e = svc_save(&v);
 	if (err != NULL) {
 		err = lep_err_hint(lep_err_new(err->code, "'%s' stopped, but "

@@ -260,6 +260,15 @@ google_err(struct gcp_state *s, long http, const char *status,
 
 	if (msg == NULL)
 		msg = "";
+	/*
+	 * An HTTP 429 is RESOURCE_EXHAUSTED too, but as a rate limit (too
+	 * many requests), past its retries: transient, not "no machine or
+	 * quota here" (which would move a deploy to another region, and
+	 * make a status or a stop exit 16). Vertex's own quota refusals
+	 * say "quota".
+	 */
+	if (http == 429 && !capacity_said(NULL, msg))
+		status = NULL;
 	if (capacity_said(status, msg))
 		return lep_err_capacity(status != NULL ? status :
 		    "RESOURCE_EXHAUSTED", "%s: %s", what, msg);
@@ -344,7 +353,10 @@ gcp_send(struct lep_http_resp *resp, char **status, struct gcp_state *s,
 	char			*base, *url, *what;
 	long long		 wait;
 	int			 tries, post;
+	size_t			 max = s->answer_max > 0 ? s->answer_max :
+				    GCP_ANSWER_MAX;
 
+	s->answer_max = 0;
 	if (status != NULL)
 		*status = NULL;
 	lep_http_resp_init(resp);
@@ -366,7 +378,7 @@ gcp_send(struct lep_http_resp *resp, char **status, struct gcp_state *s,
 	req.headers = headers;
 	req.nheaders = nheaders;
 	req.bearer = s->creds.token;
-	req.max_body = GCP_ANSWER_MAX;
+	req.max_body = max;
 	req.retries = 4;
 	req.cacert = s->ca_file;
 	req.cancel = &interrupted;
@@ -491,6 +503,11 @@ gcp_wait(struct lep_json **resp, struct gcp_state *s, const char *region,
 		err = gcp_call(&e, NULL, s, GCP_VERTEX, region, "GET", path,
 		    NULL);
 		free(path);
+		/* Ctrl-C in the GET: the same words as between two. */
+		if (err != NULL && err->code == LEP_E_INTERRUPTED)
+			err = lep_err_hint(lep_err_new(LEP_E_INTERRUPTED,
+			    "interrupted; %s goes on (operation %s)", what,
+			    name), "'lepton status' says where it stands");
 		if (err != NULL)
 			break;
 		lep_json_free(cur);

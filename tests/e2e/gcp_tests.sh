@@ -340,11 +340,190 @@ test_gcp_requests_match_gcloud() {
 	cat "$T/cmp"
 }
 
+# Ctrl-C while the deployModel is pending: the record names the
+# operation that goes on (and keeps the revision pending), status says
+# so, and a stop leaves nothing.
+test_gcp_sigint_leaves_the_operation_named() {
+	gcp_setup
+	spec=$(gcp_spec vx-int)
+	ctl '{"faults": [{"method": "POST", "path": ":deployModel$", "pending": 1000, "count": 1}]}'
+	$LEPTON deploy "$spec" >"$T/int.out" 2>"$T/int.err" &
+	pid=$!
+	wait_for 10 polled ':deployModel$' || fail "never polled"
+	sleep 1.5
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	ctl '{"faults": []}'
+	[ $rc = 130 ] || fail "rc $rc: $(cat "$T/int.err")"
+	grep -q "goes on (operation projects/.*/operations/" "$T/int.err" ||
+	    fail "no operation named: $(cat "$T/int.err")"
+	f="$LEPTON_HOME/gcp/services/vx-int.json"
+	jget "$f" 'd["operation"]["name"]' | grep -q "/operations/" ||
+	    fail "record: $(cat "$f")"
+	[ "$(jget "$f" 'd["pending"]')" = 1 ] || fail "pending: $(cat "$f")"
+	run $LEPTON stop vx-int
+	expect_rc 0
+	[ -z "$(held vx-int)" ] || fail "left after stop: $(held vx-int)"
+}
+
+# A record that is valid JSON but no deployment record (an array, a
+# "models" that is no array) is refused naming the file: it is not taken
+# for a deployment that holds nothing, whose stop would leave all.
+test_gcp_damaged_record_is_named() {
+	gcp_setup
+	spec=$(gcp_spec vx-bad)
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	f="$LEPTON_HOME/gcp/services/vx-bad.json"
+	cp "$f" "$T/good.json"
+	for junk in '[1, 2]' '{"models": 5}' '{"region": "us-c'; do
+		printf '%s\n' "$junk" >"$f"
+		run $LEPTON stop vx-bad
+		[ "$rc" != 0 ] || fail "$junk: stop said $(cat "$out")"
+		expect_err "$f"
+		[ -n "$(held vx-bad)" ] || fail "$junk: gone without a record"
+	done
+	cp "$T/good.json" "$f"
+	run $LEPTON stop vx-bad
+	expect_rc 0
+	[ -z "$(held vx-bad)" ] || fail "left: $(held vx-bad)"
+}
+
+# A resumable upload (a model over 8 MiB) whose session Google no longer
+# knows midway (404 on a piece, and on the status query after a 503
+# burst): a new session from byte 0, and the deploy goes on.
+test_gcp_resumable_upload_survives_a_lost_session() {
+	gcp_setup
+	spec=$(gcp_spec vx-big)
+	d=$(dirname "$spec")
+	rm -rf "$d/model"
+	mkdir "$d/model"
+	head -c 20000000 /dev/urandom >"$d/model/weights.bin"
+	ctl '{"faults": [{"method": "PUT", "path": "^/upload/", "status": 404, "count": 1, "message": "No such upload session."}]}'
+	run $LEPTON deploy "$spec"
+	ctl '{"faults": []}'
+	expect_rc 0
+	[ "$(reqs | grep -c "POST /upload/storage/v1/b/.*/o$")" -ge 2 ] ||
+	    fail "no new session: $(reqs | grep upload)"
+	run $LEPTON stop vx-big
+	expect_rc 0
+	[ -z "$(held vx-big)" ] || fail "left: $(held vx-big)"
+}
+
+# train killed after customJobs.create, before its answer was recorded
+# (the record as that kill leaves it: no job name, phase "submitting"):
+# a stop finds the custom job by its displayName and cancels it.
+test_gcp_train_killed_after_create_is_stopped() {
+	gcp_setup
+	d=$(iris_copy)
+	ctl '{"job_seconds": [60, 60]}'
+	run $LEPTON train --detach "$d/train-gcp.yaml"
+	ctl '{"job_seconds": [1, 2]}'
+	expect_rc 0
+	id=$(ls "$LEPTON_HOME/gcp/jobs" | sed -n 's/\.json$//p')
+	f="$LEPTON_HOME/gcp/jobs/$id.json"
+	$PY -c 'import json,sys
+d = json.load(open(sys.argv[1])); del d["job"]; d["phase"] = "submitting"
+json.dump(d, open(sys.argv[1], "w"))' "$f"
+	run timeout 30 $LEPTON stop "$id"
+	expect_rc 0
+	[ "$(sq "[j['state'] for j in s['jobs'] if j['displayName'] == '$id']")" = "['JOB_STATE_CANCELLED']" ] ||
+	    fail "not cancelled: $(sq "[(j['displayName'], j['state']) for j in s['jobs']]")"
+}
+
+# A canary's promote killed after it moved the traffic and undeployed
+# the old revision, before it recorded that: the next canary deploy
+# shares the endpoint with what serves now (not the recorded revision,
+# which Vertex refuses in a split), and a stop leaves nothing.
+test_gcp_canary_after_a_cut_promote() {
+	gcp_setup
+	spec=$(gcp_spec vx-cut)
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	printf '  rollout:\n    strategy: canary\n    percent: 20\n    bake: 600s\n' >>"$spec"
+	sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$spec"
+	$LEPTON deploy "$spec" >/dev/null 2>&1 &
+	pid=$!
+	wait_for 20 sh -c "$LEPTON status vx-cut | grep -q 'canary:'" ||
+	    fail "no canary"
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	# What the promote did on Vertex before the kill.
+	tok=$(for f in "$LEPTON_HOME"/cache/gcp/*; do
+		$PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$f" 2>/dev/null
+	done | head -1)
+	ep="$LEP_GCP_URL/v1/$(jget "$LEPTON_HOME/gcp/services/vx-cut.json" 'd["endpoint"]')"
+	curl -fsS -o /dev/null -X PATCH -H "Authorization: Bearer $tok" \
+	    -H 'Content-Type: application/json' "$ep?updateMask=trafficSplit" \
+	    -d '{"trafficSplit": {"2": 100}}' || fail "patch"
+	curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $tok" \
+	    -H 'Content-Type: application/json' "$ep:undeployModel" \
+	    -d '{"deployedModelId": "1"}' || fail "undeploy"
+	sed -i 's/bake: 600s/bake: 1s/; s/LOG_LEVEL: debug/LOG_LEVEL: warn/' "$spec"
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	run $LEPTON predict vx-cut -d '{"instances": [1]}'
+	expect_rc 0
+	run $LEPTON stop vx-cut
+	expect_rc 0
+	[ -z "$(held vx-cut)" ] || fail "left: $(held vx-cut)"
+}
+
+# A burst of 429 (a rate limit, RESOURCE_EXHAUSTED) that outlasts the
+# retries is a transient provider error (exit 7), not "no capacity"
+# (exit 16, which would send a deploy to another region).
+test_gcp_rate_limit_is_not_capacity() {
+	gcp_setup
+	spec=$(gcp_spec vx-429)
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	ctl '{"faults": [{"method": "GET", "path": "endpoints/", "status": 429, "retry_after": 0, "count": 30, "message": "Too many requests."}]}'
+	run $LEPTON status vx-429
+	ctl '{"faults": []}'
+	expect_rc 7
+	expect_err "429"
+	run $LEPTON stop vx-429
+	expect_rc 0
+}
+
+# A job whose output holds a file over 8 MiB (model weights): it is
+# fetched and registered, not refused as an over-long API answer (which
+# left the job "running" for ever).
+test_gcp_train_output_over_8mib() {
+	gcp_setup
+	d=$(iris_copy)
+	ctl '{"job_seconds": [1, 6]}'
+	run $LEPTON train --detach "$d/train-gcp.yaml"
+	ctl '{"job_seconds": [1, 2]}'
+	expect_rc 0
+	id=$(ls "$LEPTON_HOME/gcp/jobs" | sed -n 's/\.json$//p')
+	tok=$(for f in "$LEPTON_HOME"/cache/gcp/*; do
+		$PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$f" 2>/dev/null
+	done | head -1)
+	head -c 12000000 /dev/urandom >"$T/weights.bin"
+	curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $tok" \
+	    -H 'Content-Type: application/octet-stream' --data-binary @"$T/weights.bin" \
+	    "$LEP_GCP_URL/upload/storage/v1/b/lepton-proj-1/o?uploadType=media&name=jobs%2F$id%2Foutput%2Fmodel%2Fweights.bin" ||
+	    fail "upload"
+	n=0
+	while [ $n -lt 30 ]; do
+		run $LEPTON status "$id"
+		grep -q running "$out" || break
+		sleep 1
+		n=$((n + 1))
+	done
+	grep -q succeeded "$out" || fail "status: $(cat "$out" "$err")"
+	run $LEPTON models show iris@v1
+	expect_rc 0
+	expect_out "$id"
+}
+
 # A model over 8 MiB goes up as a resumable upload in 8 MiB pieces; the
 # server puts the pieces together (and checks their ranges).
 test_gcp_large_model_goes_resumable() {
 	gcp_setup
-	spec=$(gcp_spec vx-big)
+	spec=$(gcp_spec vx-large)
 	d=$(dirname "$spec")
 	head -c 20000000 /dev/urandom >"$d/model/weights.bin"
 	run $LEPTON deploy "$spec"
@@ -352,15 +531,15 @@ test_gcp_large_model_goes_resumable() {
 	curl -fsS "$LEP_GCP_URL/_control/log" | $PY -c '
 import json, sys
 log = json.load(sys.stdin)
-starts = [r for r in log if r["method"] == "POST" and r["query"].get("uploadType") in ("resumable", ["resumable"]) and "vx-big" in json.dumps(r["query"])]
+starts = [r for r in log if r["method"] == "POST" and r["query"].get("uploadType") in ("resumable", ["resumable"]) and "vx-large" in json.dumps(r["query"])]
 puts = [r for r in log if r["method"] == "PUT" and "upload" in r["path"]]
 sys.exit(0 if len(starts) == 1 and len(puts) >= 3 else 1)' ||
 	    fail "not one resumable upload in pieces"
-	[ "$(held vx-big)" = "vx-big vx-big-r1 vx-big/r1/model.tar.gz" ] ||
-	    fail "held: $(held vx-big)"
-	run $LEPTON stop vx-big
+	[ "$(held vx-large)" = "vx-large vx-large-r1 vx-large/r1/model.tar.gz" ] ||
+	    fail "held: $(held vx-large)"
+	run $LEPTON stop vx-large
 	expect_rc 0
-	[ -z "$(held vx-big)" ] || fail "left: $(held vx-big)"
+	[ -z "$(held vx-large)" ] || fail "left: $(held vx-large)"
 }
 
 # logs: Cloud Logging's entries for the endpoint, what the server's
