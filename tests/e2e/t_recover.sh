@@ -168,8 +168,22 @@ test_interrupted_and_killed_deploys_keep_one_numbering() {
 	expect_rc 1
 	expect_err "rolled back to revision 2"
 	same_numbers
-	# Killed before it records: the number is not lost, nor doubled.
-	kill_deploy "$(recover_spec 4)"
+	# Killed after the record took its number, before the history has
+	# it: the number is not lost, nor doubled. (Killed once the record
+	# says so, not after a random delay: a loaded machine may not have
+	# got that far in 400 ms.)
+	rec="$LEPTON_HOME/deployments/phoenix.json"
+	before=$(jget "$rec" 'd["revision"]')
+	s=$(recover_spec 4)
+	sed -i 's/run: exec /run: sleep 2; exec /' "$s"
+	$LEPTON deploy "$s" >/dev/null 2>&1 &
+	p=$!
+	took() { [ "$(jget "$rec" 'd["revision"]' 2>/dev/null)" -gt "$before" ]; }
+	wait_for 20 took
+	k=$?
+	kill -9 $p 2>/dev/null
+	wait $p 2>/dev/null
+	[ $k = 0 ] || fail "the record never took a number past $before"
 	run $LEPTON deploy "$(recover_spec 5)"
 	expect_rc 0
 	expect_err "was never recorded"
