@@ -38,7 +38,7 @@ static void
 ini_sec_name(struct aws_ini_sec *sec, const char *h, int config)
 {
 	char	**w = NULL;
-	int	 n;
+	int	 n = 0;
 
 	sec->kind = AWS_SEC_OTHER;
 	if (!config || strcmp(h, "default") == 0) {

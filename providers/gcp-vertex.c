@@ -1127,6 +1127,7 @@ gcp_remove(struct lep_deployment **out, void *state, const char *name,
 	char			*path;
 	long long		 t0 = lep_now_ms();
 	size_t			 i;
+	int			 gone;
 
 	(void)grace_s;	/* Vertex drains a deployed model as it goes */
 	*out = NULL;
@@ -1209,15 +1210,24 @@ gcp_remove(struct lep_deployment **out, void *state, const char *name,
 		lep_json_set(v.st, "models", lep_json_arr());
 		lep_json_set(v.st, "region", lep_json_null());
 	}
-	lep_json_set_bool(v.st, "stopped", 1);
-	lep_json_set(v.st, "canary", lep_json_null());
-	lep_json_set(v.st, "pending", lep_json_null());
-	lep_json_set(v.st, "operation", lep_json_null());
+	/*
+	 * Stopped once the endpoint is gone (nothing serves); while it
+	 * stands, status asks Vertex, rather than the record saying
+	 * "stopped" over an endpoint that may still answer.
+	 */
+	gone = lep_json_get_str(v.st, "endpoint") == NULL;
+	if (gone) {
+		lep_json_set_bool(v.st, "stopped", 1);
+		lep_json_set(v.st, "canary", lep_json_null());
+		lep_json_set(v.st, "pending", lep_json_null());
+		lep_json_set(v.st, "operation", lep_json_null());
+	}
 	e = svc_save(&v);
 	if (err != NULL) {
-		err = lep_err_hint(lep_err_new(err->code, "'%s' stopped, but "
-		    "not all it made on Vertex AI could be deleted: %s", name,
-		    err->msg), "'lepton stop %s' tries again", name);
+		err = lep_err_hint(lep_err_new(err->code, "'%s' %s, but not "
+		    "all it made on Vertex AI could be deleted: %s", name,
+		    gone ? "stopped" : "still has its endpoint", err->msg),
+		    "'lepton stop %s' tries again", name);
 		goto done;
 	}
 	if ((err = e) != NULL)

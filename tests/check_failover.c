@@ -130,7 +130,7 @@ fake_offers(struct lep_catalog **out, void *state)
 {
 	struct lep_catalog	*c = lep_catalog_new(state);
 	struct lep_offer	 o;
-	char			 region[8];
+	char			 region[16];
 	int			 i;
 
 	memset(&o, 0, sizeof(o));

@@ -573,3 +573,24 @@ test_gcp_logs_and_ledger() {
 	run $LEPTON stop vx-logs
 	expect_rc 0
 }
+
+# A stop whose endpoint delete fails is not recorded as stopped: status
+# asks Vertex (the endpoint still answers); the next stop finishes it.
+test_gcp_failed_stop_is_not_stopped() {
+	gcp_setup
+	spec=$(gcp_spec vx-half)
+	run $LEPTON deploy "$spec"
+	expect_rc 0
+	ctl '{"faults": [{"method": "DELETE", "path": "endpoints/[^/]*$", "status": 500, "count": 20}]}'
+	run $LEPTON stop vx-half
+	ctl '{"faults": []}'
+	expect_rc 7
+	expect_err "still has its endpoint"
+	run $LEPTON status vx-half
+	grep -q stopped "$out" && fail "status says stopped: $(cat "$out")"
+	run $LEPTON stop vx-half
+	expect_rc 0
+	[ -z "$(held vx-half)" ] || fail "left: $(held vx-half)"
+	run $LEPTON status vx-half
+	expect_out stopped
+}
