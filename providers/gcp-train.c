@@ -469,6 +469,32 @@ done:
 	return err;
 }
 
+/*
+ * A job that ended needs its inputs no more: the code archive and the
+ * input model go (one already gone is fine); its output stays, as the
+ * model's files. A failed delete is said, not an error: the job's end
+ * is recorded either way.
+ */
+static void
+drop_inputs(struct gcp_state *s, const char *id, const struct lep_json *j)
+{
+	const struct lep_err	*e;
+	const char		*b = lep_json_get_str(j, "bucket");
+	char			*o;
+	int			 k;
+
+	if (b == NULL)
+		return;
+	for (k = 0; k < 2; k++) {
+		o = xasprintf(k == 0 ? "jobs/%s/code/sourcedir.tar.gz" :
+		    "jobs/%s/model/model.tar.gz", id);
+		if ((e = gcp_gcs_delete(s, b, o)) != NULL && s->out != NULL)
+			lep_out_warn(s->out, "gcp: gs://%s/%s is left: %s", b,
+			    o, e->msg);
+		free(o);
+	}
+}
+
 /* The job ended: record it (lib/record), its output registered. */
 static const struct lep_err *
 record_end(struct gcp_state *s, const char *id, struct lep_json *j,
@@ -521,7 +547,8 @@ record_end(struct gcp_state *s, const char *id, struct lep_json *j,
 	    lep_json_str(res.message) : lep_json_null());
 	if (model != NULL)
 		lep_json_set_str(j, "model", model);
-	err = job_write(s, id, j);
+	if ((err = job_write(s, id, j)) == NULL)
+		drop_inputs(s, id, j);
 done:
 	lep_spec_free(sp);
 	free(outdir);

@@ -174,6 +174,10 @@ test_gcp_train_registers_a_version() {
 	run $LEPTON logs "$id"
 	expect_rc 0
 	[ -s "$out" ] || fail "no logs"
+	# Its inputs went once it ended; its output (the model) stays.
+	[ "$(sq "sorted(o for b in s['buckets'].values() for o in b if o.startswith('jobs/$id/'))")" = \
+	    "['jobs/$id/output/model/model.json']" ] ||
+	    fail "left in the bucket: $(sq "[o for b in s['buckets'].values() for o in b if o.startswith('jobs/$id/')]")"
 }
 
 test_gcp_stop_a_custom_job() {
