@@ -237,17 +237,24 @@ test_gcp_retries_honour_retry_after() {
 	[ -z "$(held vx-retry)" ] || fail "left: $(held vx-retry)"
 }
 
-# polled RE: has a POST whose path matches RE had its operation polled?
+# loglen: how many requests the server's log holds now.
+loglen() {
+	curl -fsS "$LEP_GCP_URL/_control/log" |
+	    $PY -c 'import json, sys; print(len(json.load(sys.stdin)))'
+}
+
+# polled RE FROM: has a POST whose path matches RE, sent after the
+# log's first FROM requests, had its operation polled?
 polled() {
 	curl -fsS "$LEP_GCP_URL/_control/log" | $PY -c '
 import json, re, sys
-log = json.load(sys.stdin)
+log = json.load(sys.stdin)[int(sys.argv[2] or 0):]
 for i, r in enumerate(log):
     if r["method"] == "POST" and re.search(sys.argv[1], r["path"]):
         if any(x["method"] == "GET" and "/operations/" in x["path"]
                for x in log[i + 1:]):
             sys.exit(0)
-sys.exit(1)' "$1"
+sys.exit(1)' "$1" "$2"
 }
 
 # kill -9 while each long-running operation (the upload, the endpoint's
@@ -263,9 +270,10 @@ test_gcp_deploy_killed_mid_operation() {
 			n=vx-kill$k
 			spec=$(gcp_spec $n)
 			ctl "{\"faults\": [{\"method\": \"POST\", \"path\": \"$op\", \"pending\": 1000, \"count\": 1}]}"
+			from=$(loglen)
 			$LEPTON deploy "$spec" >/dev/null 2>&1 &
 			pid=$!
-			wait_for 30 polled "$op"
+			wait_for 30 polled "$op" "$from"
 			seen=$?
 			kill -9 $pid
 			wait $pid 2>/dev/null
@@ -360,9 +368,14 @@ test_gcp_sigint_leaves_the_operation_named() {
 	gcp_setup
 	spec=$(gcp_spec vx-int)
 	ctl '{"faults": [{"method": "POST", "path": ":deployModel$", "pending": 1000, "count": 1}]}'
+	from=$(loglen)
 	$LEPTON deploy "$spec" >"$T/int.out" 2>"$T/int.err" &
 	pid=$!
-	wait_for 10 polled ':deployModel$' || fail "never polled"
+	wait_for 30 polled ':deployModel$' "$from" || {
+		kill -9 $pid
+		ctl '{"faults": []}'
+		fail "never polled"
+	}
 	sleep 1.5
 	kill -INT $pid
 	wait $pid
